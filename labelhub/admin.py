@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from labelhub.models import Organization, OrganizationMember, Project, ProjectMember
+
+
+class OrganizationMemberInline(admin.TabularInline):
+    model = OrganizationMember
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_at"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [OrganizationMemberInline]
+
+
+class ProjectMemberInline(admin.TabularInline):
+    model = ProjectMember
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "organization", "kind", "created_at"]
+    list_filter = ["kind", "organization"]
+    search_fields = ["name"]
+    inlines = [ProjectMemberInline]

@@ -1,0 +1,101 @@
+"""Task kinds: one plug-in per kind of work, behind one small interface.
+
+Everything kind-specific lives in the kind's module; the rest of LabelHub only talks to a
+:class:`TaskKind`. A kind is found by name through ``settings.LABELHUB_TASK_KINDS`` (dotted paths),
+so a fourth kind is one new module (plus its template and ES module) and one line of settings.
+
+The interface, all methods pure (no database), each raising
+:class:`django.core.exceptions.ValidationError` whose ``message_dict`` keys are paths into the
+input (``"labels.2.hotkey"``, ``"responses.0.text"``) so that screens and the API can say where:
+
+``default_schema()``
+    The schema a new project starts from.
+``clean_schema(schema)``
+    Validate a project's schema; return it normalised (defaults filled in).
+``clean_data(data, *, schema)``
+    Validate one task's ``data``; return it normalised.
+``clean_result(result, *, schema, data)``
+    Validate an answer (also a gold answer or a model prediction) against the schema and the task.
+``editor``
+    What the annotator screen needs: a template name and an ES module path.
+``media_fields``
+    Keys of ``data`` that may hold media (an uploaded file or a URL), and what media each takes.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+from typing import ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.module_loading import import_string
+
+DEFAULT_KINDS = [
+    "labelhub.kinds.bbox.BoundingBoxKind",
+    "labelhub.kinds.ranking.RankingKind",
+    "labelhub.kinds.transcription.TranscriptionKind",
+]
+
+
+@dataclass(frozen=True)
+class EditorSpec:
+    template: str
+    module: str
+
+
+class TaskKind:
+    """Base class of a task kind; see the module docstring for the contract."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str] = ""
+    editor: ClassVar[EditorSpec]
+    media_fields: ClassVar[dict[str, str]] = {}
+
+    def default_schema(self) -> dict:
+        raise NotImplementedError
+
+    def clean_schema(self, schema: dict) -> dict:
+        raise NotImplementedError
+
+    def clean_data(self, data: dict, *, schema: dict) -> dict:
+        raise NotImplementedError
+
+    def clean_result(self, result: dict, *, schema: dict, data: dict) -> dict:
+        raise NotImplementedError
+
+
+@cache
+def registry() -> dict[str, TaskKind]:
+    paths = getattr(settings, "LABELHUB_TASK_KINDS", DEFAULT_KINDS)
+    kinds = [import_string(path)() for path in paths]
+    return {kind.name: kind for kind in kinds}
+
+
+def get(name: str) -> TaskKind:
+    try:
+        return registry()[name]
+    except KeyError:
+        raise ValidationError({"kind": [f"Unknown task kind {name!r}."]}) from None
+
+
+def choices() -> list[tuple[str, str]]:
+    """Model and form choices; a callable so that migrations do not freeze the list of kinds."""
+    return [(kind.name, kind.label) for kind in registry().values()]
+
+
+class Errors:
+    """Collects field errors by path, then raises them together as one ValidationError."""
+
+    def __init__(self) -> None:
+        self.by_path: dict[str, list[str]] = {}
+
+    def add(self, path: str, message: str) -> None:
+        self.by_path.setdefault(path or "__all__", []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self.by_path:
+            raise ValidationError(self.by_path)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_path)

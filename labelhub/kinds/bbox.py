@@ -1,0 +1,144 @@
+"""Bounding boxes on an image.
+
+``data = {"image": URL}``, ``result = {"boxes": [{label, x, y, w, h}]}``.
+
+Coordinates are image pixels with the origin at the top-left corner.
+"""
+
+import re
+from typing import Any
+
+from labelhub.kinds import EditorSpec, Errors, TaskKind
+
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324"]
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+class BoundingBoxKind(TaskKind):
+    name = "bbox"
+    label = "Bounding boxes"
+    description = "Draw labeled boxes around objects in images."
+    editor = EditorSpec(template="annotation/editors/bbox.html", module="js/editors/bbox.js")
+    media_fields = {"image": "image"}
+
+    def default_schema(self) -> dict:
+        return {
+            "labels": [{"name": "object", "colour": PALETTE[0], "hotkey": 1}],
+            "min_size": 2,
+            "allow_empty": True,
+        }
+
+    def clean_schema(self, schema: dict) -> dict:
+        errors = Errors()
+        if not isinstance(schema, dict):
+            errors.add("", "The schema must be a JSON object.")
+            errors.raise_if_any()
+        labels = schema.get("labels")
+        cleaned_labels = []
+        if not isinstance(labels, list) or not labels:
+            errors.add("labels", "Give at least one label.")
+            labels = []
+        if len(labels) > 50:
+            errors.add("labels", "At most 50 labels.")
+        names: set[str] = set()
+        hotkeys: set[int] = set()
+        for i, item in enumerate(labels):
+            path = f"labels.{i}"
+            if not isinstance(item, dict):
+                errors.add(path, "Each label must be an object with a name.")
+                continue
+            name = item.get("name")
+            if not isinstance(name, str) or not name.strip():
+                errors.add(f"{path}.name", "A label needs a name.")
+                continue
+            name = name.strip()
+            if len(name) > 100:
+                errors.add(f"{path}.name", "A label name has at most 100 characters.")
+            if name.lower() in names:
+                errors.add(f"{path}.name", f"The label {name!r} is given twice.")
+            names.add(name.lower())
+            colour = item.get("colour") or PALETTE[i % len(PALETTE)]
+            if not isinstance(colour, str) or not COLOUR.match(colour):
+                errors.add(f"{path}.colour", "A colour is written #rrggbb, e.g. #e6194b.")
+            hotkey = item.get("hotkey")
+            if hotkey in ("", None):
+                hotkey = None
+            elif not isinstance(hotkey, int) or isinstance(hotkey, bool) or not 1 <= hotkey <= 9:
+                errors.add(f"{path}.hotkey", "A hotkey is a digit from 1 to 9.")
+            elif hotkey in hotkeys:
+                errors.add(f"{path}.hotkey", f"The hotkey {hotkey} is used by another label.")
+            else:
+                hotkeys.add(hotkey)
+            cleaned_labels.append({"name": name, "colour": colour, "hotkey": hotkey})
+        min_size = schema.get("min_size", 2)
+        if not is_number(min_size) or not 0 <= min_size <= 10_000:
+            errors.add("min_size", "The minimum box size is a number of pixels from 0 to 10000.")
+        allow_empty = schema.get("allow_empty", True)
+        if not isinstance(allow_empty, bool):
+            errors.add("allow_empty", "Say true or false.")
+        unknown = set(schema) - {"labels", "min_size", "allow_empty"}
+        for key in sorted(unknown):
+            errors.add(key, "Unknown setting for a bounding-box project.")
+        errors.raise_if_any()
+        return {"labels": cleaned_labels, "min_size": min_size, "allow_empty": allow_empty}
+
+    def clean_data(self, data: dict, *, schema: dict) -> dict:
+        errors = Errors()
+        if not isinstance(data, dict):
+            errors.add("data", "A task's data must be a JSON object.")
+            errors.raise_if_any()
+        image = data.get("image")
+        if not isinstance(image, str) or not image.strip():
+            errors.add(
+                "data.image", "A bounding-box task needs an image (a URL or an uploaded file)."
+            )
+        elif not (image.startswith(("http://", "https://", "/"))):
+            errors.add("data.image", "The image must be an http(s) URL or an uploaded file.")
+        errors.raise_if_any()
+        return data
+
+    def clean_result(self, result: dict, *, schema: dict, data: dict) -> dict:
+        errors = Errors()
+        if not isinstance(result, dict):
+            errors.add("result", "A result must be a JSON object.")
+            errors.raise_if_any()
+        boxes = result.get("boxes")
+        if not isinstance(boxes, list):
+            errors.add("result.boxes", "A result holds a list of boxes.")
+            errors.raise_if_any()
+        labels = {label["name"] for label in schema.get("labels", [])}
+        min_size = schema.get("min_size", 0)
+        width, height = data.get("width"), data.get("height")
+        cleaned = []
+        for i, box in enumerate(boxes):
+            path = f"result.boxes.{i}"
+            if not isinstance(box, dict):
+                errors.add(path, "A box is an object {label, x, y, w, h}.")
+                continue
+            if box.get("label") not in labels:
+                errors.add(f"{path}.label", f"Unknown label {box.get('label')!r}.")
+            coords = {key: box.get(key) for key in ("x", "y", "w", "h")}
+            bad = [key for key, value in coords.items() if not is_number(value)]
+            for key in bad:
+                errors.add(f"{path}.{key}", "Must be a number of pixels.")
+            if bad:
+                continue
+            if coords["x"] < 0 or coords["y"] < 0:
+                errors.add(path, "A box starts inside the image (x and y at least 0).")
+            if coords["w"] < min_size or coords["h"] < min_size:
+                errors.add(path, f"A box is at least {min_size} pixels wide and high.")
+            if is_number(width) and coords["x"] + coords["w"] > width + 0.5:
+                errors.add(path, "A box ends inside the image (x + w at most its width).")
+            if is_number(height) and coords["y"] + coords["h"] > height + 0.5:
+                errors.add(path, "A box ends inside the image (y + h at most its height).")
+            cleaned.append({"label": box.get("label"), **coords})
+        if not boxes and not schema.get("allow_empty", True):
+            errors.add(
+                "result.boxes", "Draw at least one box: this project does not accept empty images."
+            )
+        errors.raise_if_any()
+        return {**result, "boxes": cleaned}

@@ -1,0 +1,157 @@
+"""Preference ranking of model responses (RLHF data).
+
+``data = {"prompt": "…" | "messages": [{role, content}], "responses": [{"id", "text"}, …]}``
+with 2–6 responses. The schema's ``mode`` is ``pairwise`` (A / B / tie with a strength) or
+``rank`` (a full order).
+"""
+
+from labelhub.kinds import EditorSpec, Errors, TaskKind
+
+RATIONALE_CHOICES = ("none", "optional", "required")
+ROLES = ("system", "user", "assistant", "tool")
+
+
+class RankingKind(TaskKind):
+    name = "ranking"
+    label = "Preference ranking"
+    description = "Compare model responses to a prompt: pick the better one, or order them."
+    editor = EditorSpec(template="annotation/editors/ranking.html", module="js/editors/ranking.js")
+
+    def default_schema(self) -> dict:
+        return {"mode": "pairwise", "strength_scale": 3, "criteria": [], "rationale": "optional"}
+
+    def clean_schema(self, schema: dict) -> dict:
+        errors = Errors()
+        if not isinstance(schema, dict):
+            errors.add("", "The schema must be a JSON object.")
+            errors.raise_if_any()
+        mode = schema.get("mode", "pairwise")
+        if mode not in ("pairwise", "rank"):
+            errors.add("mode", "The mode is 'pairwise' (A/B/tie) or 'rank' (order all responses).")
+        scale = schema.get("strength_scale", 3)
+        if not isinstance(scale, int) or isinstance(scale, bool) or not 1 <= scale <= 7:
+            errors.add("strength_scale", "The strength scale has 1 to 7 steps.")
+        criteria = schema.get("criteria", [])
+        cleaned_criteria: list[str] = []
+        if not isinstance(criteria, list):
+            errors.add("criteria", "Criteria are a list of names, e.g. ['helpfulness', 'honesty'].")
+            criteria = []
+        for i, criterion in enumerate(criteria):
+            if isinstance(criterion, dict):
+                criterion = criterion.get("name")
+            if not isinstance(criterion, str) or not criterion.strip():
+                errors.add(f"criteria.{i}", "A criterion needs a name.")
+            elif len(criterion) > 60:
+                errors.add(f"criteria.{i}", "A criterion name has at most 60 characters.")
+            elif criterion.strip().lower() in (c.lower() for c in cleaned_criteria):
+                errors.add(f"criteria.{i}", f"The criterion {criterion!r} is given twice.")
+            else:
+                cleaned_criteria.append(criterion.strip())
+        if len(cleaned_criteria) > 10:
+            errors.add("criteria", "At most 10 criteria.")
+        rationale = schema.get("rationale", "optional")
+        if rationale not in RATIONALE_CHOICES:
+            errors.add("rationale", "The rationale is 'none', 'optional' or 'required'.")
+        for key in sorted(set(schema) - {"mode", "strength_scale", "criteria", "rationale"}):
+            errors.add(key, "Unknown setting for a ranking project.")
+        errors.raise_if_any()
+        return {
+            "mode": mode,
+            "strength_scale": scale,
+            "criteria": cleaned_criteria,
+            "rationale": rationale,
+        }
+
+    def clean_data(self, data: dict, *, schema: dict) -> dict:
+        errors = Errors()
+        if not isinstance(data, dict):
+            errors.add("data", "A task's data must be a JSON object.")
+            errors.raise_if_any()
+        prompt, messages = data.get("prompt"), data.get("messages")
+        if prompt is None and messages is None:
+            errors.add("data.prompt", "Give a prompt (text) or messages (a chat).")
+        if prompt is not None and (not isinstance(prompt, str) or not prompt.strip()):
+            errors.add("data.prompt", "The prompt is non-empty text.")
+        if messages is not None:
+            if not isinstance(messages, list) or not messages:
+                errors.add("data.messages", "Messages are a non-empty list of {role, content}.")
+            else:
+                for i, message in enumerate(messages):
+                    if not isinstance(message, dict) or message.get("role") not in ROLES:
+                        errors.add(
+                            f"data.messages.{i}.role", f"A role is one of {', '.join(ROLES)}."
+                        )
+                    elif not isinstance(message.get("content"), str):
+                        errors.add(f"data.messages.{i}.content", "A message's content is text.")
+        responses = data.get("responses")
+        if not isinstance(responses, list) or not 2 <= len(responses) <= 6:
+            errors.add("data.responses", "Give 2 to 6 responses.")
+            errors.raise_if_any()
+        if schema.get("mode") == "pairwise" and len(responses) != 2:
+            errors.add("data.responses", "A pairwise project compares exactly 2 responses.")
+        ids: set[str] = set()
+        for i, response in enumerate(responses):
+            if not isinstance(response, dict):
+                errors.add(f"data.responses.{i}", "A response is an object {id, text}.")
+                continue
+            rid = response.get("id")
+            if not isinstance(rid, str) or not rid.strip() or len(rid) > 40 or rid == "tie":
+                errors.add(f"data.responses.{i}.id", "A response id is short text (not 'tie').")
+            elif rid in ids:
+                errors.add(f"data.responses.{i}.id", f"The id {rid!r} is used twice.")
+            else:
+                ids.add(rid)
+            if not isinstance(response.get("text"), str) or not response["text"].strip():
+                errors.add(f"data.responses.{i}.text", "A response needs its text.")
+        errors.raise_if_any()
+        return data
+
+    def clean_result(self, result: dict, *, schema: dict, data: dict) -> dict:
+        errors = Errors()
+        if not isinstance(result, dict):
+            errors.add("result", "A result must be a JSON object.")
+            errors.raise_if_any()
+        ids = [response["id"] for response in data.get("responses", [])]
+        cleaned: dict = {}
+        if schema.get("mode", "pairwise") == "pairwise":
+            preference = result.get("preference")
+            if preference not in [*ids, "tie"]:
+                errors.add("result.preference", f"Choose one of {', '.join([*ids, 'tie'])}.")
+            strength = result.get("strength", 1)
+            scale = schema.get("strength_scale", 3)
+            if (
+                not isinstance(strength, int)
+                or isinstance(strength, bool)
+                or not 1 <= strength <= scale
+            ):
+                errors.add("result.strength", f"The strength is a whole number from 1 to {scale}.")
+            cleaned = {"preference": preference, "strength": strength}
+        else:
+            order = result.get("order")
+            if not isinstance(order, list) or sorted(map(str, order)) != sorted(ids):
+                errors.add("result.order", "The order lists every response id exactly once.")
+            cleaned = {"order": order}
+        answers = result.get("criteria", {}) or {}
+        if not isinstance(answers, dict):
+            errors.add(
+                "result.criteria", "Criteria answers are an object {criterion: response id}."
+            )
+            answers = {}
+        for criterion in schema.get("criteria", []):
+            if answers.get(criterion) not in [*ids, "tie"]:
+                errors.add(
+                    f"result.criteria.{criterion}", f"Answer {criterion!r} with a response or tie."
+                )
+        for criterion in sorted(set(answers) - set(schema.get("criteria", []))):
+            errors.add(f"result.criteria.{criterion}", "Not a criterion of this project.")
+        cleaned["criteria"] = answers
+        rationale = result.get("rationale", "")
+        if not isinstance(rationale, str):
+            errors.add("result.rationale", "The rationale is text.")
+        elif schema.get("rationale") == "required" and not rationale.strip():
+            errors.add("result.rationale", "This project asks for a rationale.")
+        elif len(rationale) > 10_000:
+            errors.add("result.rationale", "The rationale has at most 10000 characters.")
+        cleaned["rationale"] = rationale if isinstance(rationale, str) else ""
+        errors.raise_if_any()
+        return cleaned

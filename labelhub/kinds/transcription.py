@@ -1,0 +1,103 @@
+"""Transcription of audio or of an image of text.
+
+``data = {"audio": URL} | {"image": URL}`` with an optional machine ``draft``;
+``result = {"text": "…", "segments": [{"start", "end", "text"}]}`` (segments optional).
+"""
+
+from labelhub.kinds import EditorSpec, Errors, TaskKind
+from labelhub.kinds.bbox import is_number
+
+NORMALISATION_RULES = ("lowercase", "strip_punctuation", "collapse_whitespace")
+
+
+class TranscriptionKind(TaskKind):
+    name = "transcription"
+    label = "Transcription"
+    description = "Write down what is said in audio clips or written in images."
+    editor = EditorSpec(
+        template="annotation/editors/transcription.html", module="js/editors/transcription.js"
+    )
+    media_fields = {"audio": "audio", "image": "image"}
+
+    def default_schema(self) -> dict:
+        return {
+            "media": "audio",
+            "normalisation": list(NORMALISATION_RULES),
+            "segments": False,
+        }
+
+    def clean_schema(self, schema: dict) -> dict:
+        errors = Errors()
+        if not isinstance(schema, dict):
+            errors.add("", "The schema must be a JSON object.")
+            errors.raise_if_any()
+        media = schema.get("media", "audio")
+        if media not in ("audio", "image"):
+            errors.add("media", "The media is 'audio' or 'image'.")
+        rules = schema.get("normalisation", list(NORMALISATION_RULES))
+        if not isinstance(rules, list) or any(rule not in NORMALISATION_RULES for rule in rules):
+            errors.add("normalisation", f"Rules are chosen from {', '.join(NORMALISATION_RULES)}.")
+            rules = []
+        segments = schema.get("segments", False)
+        if not isinstance(segments, bool):
+            errors.add("segments", "Say true or false.")
+        if segments and media == "image":
+            errors.add("segments", "Time segments only make sense for audio.")
+        for key in sorted(set(schema) - {"media", "normalisation", "segments"}):
+            errors.add(key, "Unknown setting for a transcription project.")
+        errors.raise_if_any()
+        return {"media": media, "normalisation": sorted(set(rules)), "segments": segments}
+
+    def clean_data(self, data: dict, *, schema: dict) -> dict:
+        errors = Errors()
+        if not isinstance(data, dict):
+            errors.add("data", "A task's data must be a JSON object.")
+            errors.raise_if_any()
+        media = schema.get("media", "audio")
+        source = data.get(media)
+        if not isinstance(source, str) or not source.strip():
+            errors.add(f"data.{media}", f"A transcription task of this project needs an {media}.")
+        elif not source.startswith(("http://", "https://", "/")):
+            errors.add(f"data.{media}", f"The {media} must be an http(s) URL or an uploaded file.")
+        draft = data.get("draft")
+        if draft is not None and not isinstance(draft, str):
+            errors.add("data.draft", "A machine draft is text.")
+        errors.raise_if_any()
+        return data
+
+    def clean_result(self, result: dict, *, schema: dict, data: dict) -> dict:
+        errors = Errors()
+        if not isinstance(result, dict):
+            errors.add("result", "A result must be a JSON object.")
+            errors.raise_if_any()
+        text = result.get("text")
+        if not isinstance(text, str):
+            errors.add("result.text", "The transcript is text.")
+        elif len(text) > 100_000:
+            errors.add("result.text", "A transcript has at most 100000 characters.")
+        segments = result.get("segments", [])
+        if segments and not schema.get("segments"):
+            errors.add("result.segments", "This project does not take time segments.")
+        if not isinstance(segments, list):
+            errors.add("result.segments", "Segments are a list of {start, end, text}.")
+            segments = []
+        previous_end = 0.0
+        for i, segment in enumerate(segments):
+            path = f"result.segments.{i}"
+            if not isinstance(segment, dict):
+                errors.add(path, "A segment is an object {start, end, text}.")
+                continue
+            start, end = segment.get("start"), segment.get("end")
+            if not is_number(start) or not is_number(end) or not 0 <= start < end:
+                errors.add(path, "A segment has 0 ≤ start < end, in seconds.")
+                continue
+            if start < previous_end - 1e-6:
+                errors.add(path, "Segments are in order and do not overlap.")
+            previous_end = end
+            if not isinstance(segment.get("text"), str):
+                errors.add(f"{path}.text", "A segment's text is text.")
+        errors.raise_if_any()
+        cleaned = {"text": text}
+        if segments:
+            cleaned["segments"] = segments
+        return cleaned

@@ -1,0 +1,106 @@
+"""The core every app depends on: organizations, people's roles, projects.
+
+Nothing crosses organizations: a project belongs to one organization, and only members of that
+organization can hold a role on it. Roles are per project, so one person can label one project and
+review another.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from labelhub import kinds
+
+
+class Organization(models.Model):
+    """A customer. Every project and every piece of data belongs to exactly one."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OrganizationMember(models.Model):
+    """A person's place in an organization; ``is_admin`` may create projects."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organization_memberships"
+    )
+    is_admin = models.BooleanField(default=False)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="org_member_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization}"
+
+
+class Project(models.Model):
+    """One labeling job: its task kind, the kind's schema, quality bars and instructions."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="projects"
+    )
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=40, choices=kinds.choices)
+    schema = models.JSONField(default=dict, blank=True)
+    quality = models.JSONField(default=dict, blank=True)
+    instructions = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="project_name_unique_in_org"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def task_kind(self) -> "kinds.TaskKind":
+        return kinds.get(self.kind)
+
+
+class Role(models.TextChoices):
+    MANAGER = "manager", "Manager"
+    REVIEWER = "reviewer", "Reviewer"
+    CONTRIBUTOR = "contributor", "Contributor"
+
+
+class ProjectMember(models.Model):
+    """A person's one role on a project."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_roles"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="project_member_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="project_member_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.role} on {self.project}"

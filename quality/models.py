@@ -1,0 +1,1 @@
+"""Quality models (contributor standing, reviews) arrive with the quality work."""

@@ -1,0 +1,22 @@
+"""Settings for the test suite: production settings with test-only conveniences.
+
+DEBUG stays off, so the suite runs with the same security settings as production.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+
+from labelhub.settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+MEDIA_ROOT = tempfile.mkdtemp(prefix="labelhub-test-media-")
+STORAGES = {
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True
