@@ -16,6 +16,13 @@ input (``"labels.2.hotkey"``, ``"responses.0.text"``) so that screens and the AP
     Validate one task's ``data``; return it normalised.
 ``clean_result(result, *, schema, data)``
     Validate an answer (also a gold answer or a model prediction) against the schema and the task.
+``score(result, gold, *, schema, quality)``
+    How well an answer matches a gold answer, from 0 to 1 (``quality`` holds e.g. the IoU
+    threshold).
+``agreement(results, *, schema, quality)``
+    How much several answers to one task agree, from 0 to 1 (mean pairwise score).
+``consolidate(results, *, schema, quality)``
+    One answer made from several, with a confidence from 0 to 1: a :class:`Consensus`.
 ``editor``
     What the annotator screen needs: a template name and an ES module path.
 ``media_fields``
@@ -35,6 +42,12 @@ DEFAULT_KINDS = [
     "labelhub.kinds.ranking.RankingKind",
     "labelhub.kinds.transcription.TranscriptionKind",
 ]
+
+
+@dataclass(frozen=True)
+class Consensus:
+    result: dict
+    confidence: float
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,15 @@ class TaskKind:
         raise NotImplementedError
 
     def clean_result(self, result: dict, *, schema: dict, data: dict) -> dict:
+        raise NotImplementedError
+
+    def score(self, result: dict, gold: dict, *, schema: dict, quality: dict) -> float:
+        raise NotImplementedError
+
+    def agreement(self, results: list[dict], *, schema: dict, quality: dict) -> float:
+        raise NotImplementedError
+
+    def consolidate(self, results: list[dict], *, schema: dict, quality: dict) -> Consensus:
         raise NotImplementedError
 
 
