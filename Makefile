@@ -29,7 +29,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
+	env -u DATABASE_URL DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: install
 	$(BIN)/ruff format .
