@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from labelhub.models import Organization, OrganizationMember, Project, ProjectMember
+from labelhub.models import AuditEvent, Organization, OrganizationMember, Project, ProjectMember
 
 
 class OrganizationMemberInline(admin.TabularInline):
@@ -29,3 +29,17 @@ class ProjectAdmin(admin.ModelAdmin):
     list_filter = ["kind", "organization"]
     search_fields = ["name"]
     inlines = [ProjectMemberInline]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "action", "actor", "project", "summary"]
+    list_filter = ["action"]
+    search_fields = ["summary"]
+    raw_id_fields = ["organization", "project", "actor"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # the log is append-only
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -104,3 +104,42 @@ class ProjectMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.role} on {self.project}"
+
+
+class AuditAction(models.TextChoices):
+    PROJECT_CREATED = "project.created", "Project created"
+    PROJECT_CHANGED = "project.changed", "Project settings changed"
+    SCHEMA_CHANGED = "schema.changed", "Schema changed"
+    QUALITY_CHANGED = "quality.changed", "Quality bars changed"
+    MEMBER_ADDED = "member.added", "Member added"
+    MEMBER_ROLE_CHANGED = "member.role_changed", "Member's role changed"
+    MEMBER_REMOVED = "member.removed", "Member removed"
+    REVIEW_RECORDED = "review.recorded", "Review recorded"
+    EXPORT_REQUESTED = "export.requested", "Export requested"
+    TOKEN_CREATED = "token.created", "API token created"
+    TOKEN_REVOKED = "token.revoked", "API token revoked"
+
+
+class AuditEvent(models.Model):
+    """Who changed what and when: append-only, written in the same transaction as the change."""
+
+    organization = models.ForeignKey(
+        Organization, null=True, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=40, choices=AuditAction.choices)
+    summary = models.CharField(max_length=500, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["project", "-created_at"], name="audit_project_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -6,6 +6,7 @@ from labelhub import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("account/", views.account, name="account"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("annotation.urls")),
     path("admin/", admin.site.urls),

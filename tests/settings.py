@@ -20,3 +20,5 @@ TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBacken
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Throttling has its own tests (test_login_throttling.py); elsewhere tests log in freely.
+AXES_ENABLED = False
