@@ -96,3 +96,48 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Import {self.pk} of {self.original_name}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class WebhookDelivery(models.Model):
+    """One POST of a task's outcome to its ``callback_url``, with its retries and their log.
+
+    The row is the source of truth: a worker that dies mid-attempt leaves it pending with its next
+    attempt time, and ``manage.py deliver_webhooks`` (or the next enqueue) picks it up again.
+    """
+
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="webhook_deliveries"
+    )
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    event = models.CharField(max_length=40)
+    url = models.URLField(max_length=2000)
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status="pending"),
+                name="webhook_pending_due",
+            ),
+            models.Index(fields=["project", "-created_at"], name="webhook_project_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} for task {self.task_id} ({self.status})"

@@ -56,6 +56,8 @@ class Project(models.Model):
     schema = models.JSONField(default=dict, blank=True)
     quality = models.JSONField(default=dict, blank=True)
     instructions = models.TextField(blank=True)
+    # Signs webhook deliveries (HMAC-SHA256); made on first use, see annotation.webhooks.
+    webhook_secret = models.CharField(max_length=64, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
