@@ -84,17 +84,14 @@ def task_preview(request: HttpRequest, project_id: int, task_id: int) -> HttpRes
 def task_preview_check(request: HttpRequest, project_id: int, task_id: int) -> HttpResponse:
     """Validate a result with the project's task kind; the ``check-result`` partial for htmx.
 
-    Answers 422 when the result would be refused, so that htmx swaps the messages in. Without
-    JavaScript the whole preview page comes back, starting from the result that was checked.
+    The answer is 200 whether the result is valid or not: the check itself succeeded, and a
+    result that is not finished yet is the normal state of an editor (a 422 here would be a
+    console error on every keystroke). Without JavaScript the whole preview page comes back,
+    starting from the result that was checked when it is valid.
     """
     task = _preview_task(request, project_id, task_id)
     cleaned, errors = _check_result(task=task, raw=request.POST.get("result", ""))
     check = {"valid": cleaned is not None, "errors": errors, "cleaned": cleaned}
-    status = 200 if cleaned is not None else 422
     if getattr(request, "htmx", False):
-        return render(
-            request, "annotation/task_preview.html#check-result", {"check": check}, status=status
-        )
-    response = _preview_page(request, task, initial_result=cleaned, check=check)
-    response.status_code = status
-    return response
+        return render(request, "annotation/task_preview.html#check-result", {"check": check})
+    return _preview_page(request, task, initial_result=cleaned, check=check)

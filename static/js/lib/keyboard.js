@@ -79,6 +79,11 @@ export function isTyping(target) {
   return false;
 }
 
+/** Radio groups and sliders move with the arrow keys: leave those keys to them. */
+function usesArrows(target) {
+  return target instanceof HTMLInputElement && ["radio", "range"].includes(target.type);
+}
+
 export class Shortcuts {
   constructor(target = document) {
     this.target = target;
@@ -104,6 +109,7 @@ export class Shortcuts {
   dispatch(event) {
     if (event.defaultPrevented || event.isComposing) return;
     const typing = isTyping(event.target);
+    if (event.key.startsWith("Arrow") && usesArrows(event.target)) return;
     const names = comboNames(event);
     const dialogOpen = Boolean(document.querySelector("dialog[open]"));
     for (const entry of this.entries) {
