@@ -52,7 +52,10 @@ def task_initial_result(*, task: Task) -> dict | None:
 def editor_context_for_task(
     *, task: Task, project: Project, initial_result: dict | None = None
 ) -> EditorContext:
-    """The editor's template and config for ``task``; ``initial_result`` overrides the prediction."""
+    """The editor's template and config for ``task``.
+
+    ``initial_result`` (a draft, a fix) overrides the first prediction as the starting point.
+    """
     kind = project.task_kind
     start = initial_result if initial_result is not None else task_initial_result(task=task)
     config = {

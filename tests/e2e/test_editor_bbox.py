@@ -52,7 +52,8 @@ def to_page(page: Page, x: float, y: float) -> tuple[float, float]:
         """() => {
             const image = document.querySelector('.bbox-image');
             const r = image.getBoundingClientRect();
-            return {left: r.left, top: r.top, width: r.width, natural: Number(image.getAttribute('width'))};
+            const natural = Number(image.getAttribute('width'));
+            return {left: r.left, top: r.top, width: r.width, natural};
         }"""
     )
     scale = rect["width"] / rect["natural"]
@@ -109,7 +110,9 @@ def test_box_drawn_after_zooming_in_keeps_image_pixels(
     zoomed = page.evaluate("window.labelhubEditor.ui.view.scale")
     assert zoomed == pytest.approx(fit_scale * 1.5625)
     drag(page, to_page(page, 180, 130), to_page(page, 230, 170))
-    assert_box(shown_result(page)["boxes"][0], {"label": "person", "x": 180, "y": 130, "w": 50, "h": 40})
+    assert_box(
+        shown_result(page)["boxes"][0], {"label": "person", "x": 180, "y": 130, "w": 50, "h": 40}
+    )
 
     # The wheel zooms around the cursor: the image pixel under the mouse stays under it.
     before = to_page(page, 200, 150)
@@ -117,7 +120,8 @@ def test_box_drawn_after_zooming_in_keeps_image_pixels(
     page.mouse.wheel(0, -400)
     page.wait_for_function(f"window.labelhubEditor.ui.view.scale > {zoomed * 1.2}")
     after = to_page(page, 200, 150)
-    assert abs(after[0] - before[0]) < 1 and abs(after[1] - before[1]) < 1
+    assert abs(after[0] - before[0]) < 1
+    assert abs(after[1] - before[1]) < 1
     assert console_errors == []
 
 
@@ -131,25 +135,35 @@ def test_move_resize_undo_redo_delete_and_label_hotkeys(
 
     # Move by dragging the body 40 px right, 20 px down (image pixels).
     drag(page, to_page(page, 150, 125), to_page(page, 190, 145))
-    assert_box(shown_result(page)["boxes"][0], {"label": "person", "x": 140, "y": 120, "w": 100, "h": 50})
+    assert_box(
+        shown_result(page)["boxes"][0], {"label": "person", "x": 140, "y": 120, "w": 100, "h": 50}
+    )
 
     # Resize by the south-east handle to (300, 200).
     drag(page, to_page(page, 240, 170), to_page(page, 300, 200))
-    assert_box(shown_result(page)["boxes"][0], {"label": "person", "x": 140, "y": 120, "w": 160, "h": 80})
+    assert_box(
+        shown_result(page)["boxes"][0], {"label": "person", "x": 140, "y": 120, "w": 160, "h": 80}
+    )
 
     # The west handle: the right edge stays put.
     drag(page, to_page(page, 140, 160), to_page(page, 120, 160))
-    assert_box(shown_result(page)["boxes"][0], {"label": "person", "x": 120, "y": 120, "w": 180, "h": 80})
+    assert_box(
+        shown_result(page)["boxes"][0], {"label": "person", "x": 120, "y": 120, "w": 180, "h": 80}
+    )
 
     page.keyboard.press("2")  # relabel the selected box
     assert shown_result(page)["boxes"][0]["label"] == "car"
     page.keyboard.press("Shift+ArrowLeft")
     page.keyboard.press("ArrowUp")
-    assert_box(shown_result(page)["boxes"][0], {"label": "car", "x": 110, "y": 119, "w": 180, "h": 80})
+    assert_box(
+        shown_result(page)["boxes"][0], {"label": "car", "x": 110, "y": 119, "w": 180, "h": 80}
+    )
 
     for _ in range(3):
         page.keyboard.press("Control+z")
-    assert_box(shown_result(page)["boxes"][0], {"label": "person", "x": 120, "y": 120, "w": 180, "h": 80})
+    assert_box(
+        shown_result(page)["boxes"][0], {"label": "person", "x": 120, "y": 120, "w": 180, "h": 80}
+    )
     page.keyboard.press("Control+Shift+z")
     assert shown_result(page)["boxes"][0]["label"] == "car"
 
@@ -174,7 +188,9 @@ def test_boxes_are_clamped_to_the_image(open_preview, manager, make_image_task, 
     page.get_by_test_id("bbox-stage").focus()
     page.keyboard.press("1")
     drag(page, to_page(page, 350, 250), to_page(page, 430, 330))  # past the corner
-    assert_box(shown_result(page)["boxes"][0], {"label": "person", "x": 350, "y": 250, "w": 50, "h": 50})
+    assert_box(
+        shown_result(page)["boxes"][0], {"label": "person", "x": 350, "y": 250, "w": 50, "h": 50}
+    )
     page.keyboard.press("Shift+ArrowRight")  # already at the right edge
     assert shown_result(page)["boxes"][0]["x"] == 350
     assert console_errors == []
@@ -227,7 +243,8 @@ def test_box_state_geometry_runs_in_the_browser(open_preview, manager, make_imag
             const fixed = m.toImage(view, {x: 110, y: 120});
             return {tooSmall: tooSmall.ok, clamped: {...clamped, id: 0}, narrowest,
                     afterUndo: s.boxes.length, fixed,
-                    hit: m.hitTest([{id: 1, x: 0, y: 0, w: 50, h: 50}, {id: 2, x: 10, y: 10, w: 5, h: 5}], {x: 12, y: 12})};
+                    hit: m.hitTest([{id: 1, x: 0, y: 0, w: 50, h: 50},
+                                    {id: 2, x: 10, y: 10, w: 5, h: 5}], {x: 12, y: 12})};
         }"""
     )
     assert outcome["tooSmall"] is False
