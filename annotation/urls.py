@@ -12,4 +12,14 @@ urlpatterns = [
         {"thumbnail": True},
         name="task-thumbnail",
     ),
+    path(
+        "projects/<int:project_id>/tasks/<int:task_id>/preview/",
+        views.task_preview,
+        name="task-preview",
+    ),
+    path(
+        "projects/<int:project_id>/tasks/<int:task_id>/preview/check/",
+        views.task_preview_check,
+        name="task-preview-check",
+    ),
 ]

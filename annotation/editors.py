@@ -1,0 +1,69 @@
+"""What an annotator screen needs to mount a task kind's editor.
+
+The contract between the server and the editors (see ``static/js/editors/README.md``):
+
+* the kind's template (``kind.editor.template``) is included with ``task``, ``project``, ``schema``
+  and ``initial_result`` in its context, and renders ``editor_config`` with ``json_script``;
+* ``editor_config`` holds the kind, the URL of the kind's ES module, the schema, the task's
+  ``data`` (never its gold answer) and the result to start from.
+
+The preview screen uses this now; the contributor's work screen and the review screen mount the
+same editors with the same context.
+"""
+
+from dataclasses import dataclass
+
+from django.templatetags.static import static
+
+from annotation.models import Task
+from labelhub.models import Project
+
+
+@dataclass(frozen=True)
+class EditorContext:
+    template: str
+    config: dict
+    initial_result: dict | None
+
+    def as_template_context(self, *, task: Task, project: Project) -> dict:
+        return {
+            "task": task,
+            "project": project,
+            "schema": project.schema,
+            "initial_result": self.initial_result,
+            "editor_template": self.template,
+            "editor_config": self.config,
+        }
+
+
+def task_initial_result(*, task: Task) -> dict | None:
+    """The result the editor starts from: the task's first model prediction, if any.
+
+    A prediction is a result (``{"boxes": …}``); a prediction wrapped as ``{"result": {…}, "model":
+    …}`` (the Label Studio habit) is unwrapped.
+    """
+    for prediction in task.predictions or []:
+        if isinstance(prediction, dict):
+            inner = prediction.get("result")
+            return inner if isinstance(inner, dict) else prediction
+    return None
+
+
+def editor_context_for_task(
+    *, task: Task, project: Project, initial_result: dict | None = None
+) -> EditorContext:
+    """The editor's template and config for ``task``.
+
+    ``initial_result`` (a draft, a fix) overrides the first prediction as the starting point.
+    """
+    kind = project.task_kind
+    start = initial_result if initial_result is not None else task_initial_result(task=task)
+    config = {
+        "kind": kind.name,
+        "module": static(kind.editor.module),
+        "schema": project.schema,
+        "data": task.data,
+        "media": task.media_meta or {},
+        "initial_result": start,
+    }
+    return EditorContext(template=kind.editor.template, config=config, initial_result=start)
