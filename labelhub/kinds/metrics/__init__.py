@@ -18,8 +18,13 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 
-def mean_pairwise[T](items: Sequence[T], similarity: Callable[[T, T], float]) -> float:
-    """Mean of ``similarity(a, b)`` over ordered pairs of distinct positions; 1.0 for one item."""
+def mean_pairwise[T](
+    items: Sequence[T], similarity: Callable[[T, T], float], *, symmetric: bool = False
+) -> float:
+    """Mean of ``similarity(a, b)`` over ordered pairs of distinct positions; 1.0 for one item.
+
+    ``symmetric=True`` promises ``similarity(a, b) == similarity(b, a)`` and halves the work.
+    """
     if not items:
         raise ValueError("Agreement needs at least one answer.")
     if len(items) == 1:
@@ -27,9 +32,10 @@ def mean_pairwise[T](items: Sequence[T], similarity: Callable[[T, T], float]) ->
     total, count = 0.0, 0
     for i, a in enumerate(items):
         for j, b in enumerate(items):
-            if i != j:
-                total += similarity(a, b)
-                count += 1
+            if i == j or (symmetric and j < i):
+                continue
+            total += similarity(a, b)
+            count += 1
     return total / count
 
 
@@ -51,13 +57,17 @@ def weighted_median(values: Sequence[float], weights: Sequence[float]) -> float:
     """Median that honours weights; equal to ``numpy.median`` when all weights are equal.
 
     It is the midpoint of the lower and the upper weighted median (the smallest value whose
-    cumulative weight reaches half the total, and the smallest that passes it).
+    cumulative weight reaches half the total, and the smallest that passes it). Plain Python:
+    the inputs are a handful of annotators, where numpy's call overhead dominates.
     """
-    order = np.argsort(values, kind="stable")
-    ordered = np.asarray(values, dtype=float)[order]
-    cumulative = np.cumsum(np.asarray(weights, dtype=float)[order])
-    half = cumulative[-1] / 2
-    tolerance = 1e-9 * cumulative[-1]
-    lower = ordered[np.argmax(cumulative >= half - tolerance)]
-    upper = ordered[np.argmax(cumulative > half + tolerance)]
-    return float((lower + upper) / 2)
+    pairs = sorted(zip(values, weights, strict=True))
+    total = sum(weight for _, weight in pairs)
+    half, tolerance = total / 2, 1e-9 * total
+    cumulative, lower = 0.0, None
+    for value, weight in pairs:
+        cumulative += weight
+        if lower is None and cumulative >= half - tolerance:
+            lower = value
+        if cumulative > half + tolerance:
+            return float((lower + value) / 2)
+    raise ValueError("Weights must be positive.")

@@ -137,7 +137,7 @@ def f1_score(answer: Sequence[Box], gold: Sequence[Box], *, threshold: float = 0
 
 def agreement(answers: Sequence[Sequence[Box]], *, threshold: float = 0.5) -> float:
     """Mean pairwise F1 (F1 is symmetric, so ordered and unordered pairs give the same mean)."""
-    return mean_pairwise(answers, lambda a, b: f1_score(a, b, threshold=threshold))
+    return mean_pairwise(answers, lambda a, b: f1_score(a, b, threshold=threshold), symmetric=True)
 
 
 @dataclass(frozen=True)
@@ -157,10 +157,11 @@ class BoxConsensus:
 
 
 def fuse(members: list[tuple[int, Box]], weights: np.ndarray) -> tuple[Box, np.ndarray]:
-    corners = as_array([box for _, box in members])
-    member_weights = weights[[annotator for annotator, _ in members]]
-    fused = np.array([weighted_median(corners[:, c], member_weights) for c in range(4)])
-    x1, y1, x2, y2 = (float(v) for v in fused)
+    member_weights = [float(weights[annotator]) for annotator, _ in members]
+    x1 = weighted_median([b["x"] for _, b in members], member_weights)
+    y1 = weighted_median([b["y"] for _, b in members], member_weights)
+    x2 = weighted_median([b["x"] + b["w"] for _, b in members], member_weights)
+    y2 = weighted_median([b["y"] + b["h"] for _, b in members], member_weights)
     box = {
         "label": members[0][1]["label"],
         "x": round(x1, 2),
@@ -168,7 +169,7 @@ def fuse(members: list[tuple[int, Box]], weights: np.ndarray) -> tuple[Box, np.n
         "w": round(x2 - x1, 2),
         "h": round(y2 - y1, 2),
     }
-    return box, fused
+    return box, np.array([x1, y1, x2, y2])
 
 
 def consolidate(

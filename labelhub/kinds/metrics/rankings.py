@@ -18,7 +18,7 @@ Choices (see shared/reference/quality.md §1.2, §2):
 * **Consensus of verdicts**: the verdict with the highest weighted mean score against the answers
   (a plurality where "tie" earns half from each side, so A, A, tie → A; tie, tie, A → tie; A, B →
   tie). Confidence is that mean score.
-* **Consensus of orders**: Bradley–Terry (Hunter's MM algorithm) on the pairs the orders imply,
+* **Consensus of orders**: Bradley–Terry (Newton on log-strengths) on the pairs the orders imply,
   a tie worth half a win to each, weights multiplying counts, and a weak prior (one virtual win and
   loss against a dummy of strength 1) that keeps strengths finite; the order sorts by strength.
   Confidence is the weighted mean score of the answers against that order. Not crowd-kit's
@@ -137,7 +137,7 @@ def score(answer: dict, gold: dict, settings: RankingSettings) -> float:
 
 
 def agreement(answers: Sequence[dict], settings: RankingSettings) -> float:
-    return mean_pairwise(answers, lambda a, b: score(a, b, settings))
+    return mean_pairwise(answers, lambda a, b: score(a, b, settings), symmetric=True)
 
 
 def best_verdict(verdicts: Sequence[str], weights: np.ndarray, candidates: Sequence[str]) -> str:
@@ -156,30 +156,47 @@ def bradley_terry(
     wins: np.ndarray,
     *,
     prior: float = 1.0,
-    iterations: int = 1000,
+    iterations: int = 100,
     tolerance: float = 1e-10,
 ) -> np.ndarray:
     """Strengths π (normalised to sum 1) from a matrix ``wins[i, j]`` = (weighted) wins of i over j.
 
-    MM update (Hunter 2004): ``πᵢ ← Wᵢ / Σⱼ nᵢⱼ / (πᵢ + πⱼ)``, with ``prior`` virtual wins and
-    losses of each item against a dummy of fixed strength 1. ``prior=0`` is the plain maximum
-    likelihood fit, which needs a strongly connected comparison graph.
+    Maximises the likelihood of ``P(i beats j) = πᵢ / (πᵢ + πⱼ)`` by Newton's method on
+    θ = log π (a handful of steps, where Hunter's MM needs hundreds on close calls), with
+    ``prior`` virtual wins and losses of each item against a dummy of fixed strength 1. The
+    prior makes the problem strictly concave, keeps an unbeaten item finite and joins a
+    disconnected graph. ``prior=0`` is the plain maximum-likelihood fit (the first item is held
+    at θ = 0), which needs a strongly connected comparison graph.
     """
     n = len(items)
     games = wins + wins.T
     won = wins.sum(axis=1) + prior
-    strength = np.ones(n)
+    free = slice(0, n) if prior > 0 else slice(1, n)
+    theta = np.zeros(n)
+
+    def log_likelihood(t: np.ndarray) -> float:
+        diff = t[:, None] - t[None, :]
+        pairs = float((wins * (diff - np.logaddexp(0, diff))).sum())
+        return pairs + prior * float((t - 2 * np.logaddexp(0, t)).sum())
+
+    current = log_likelihood(theta)
     for _ in range(iterations):
-        denominators = (games / (strength[:, None] + strength[None, :])).sum(axis=1)
-        denominators += 2 * prior / (strength + 1.0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            updated = np.where(denominators > 0, won / denominators, strength)
-        if prior == 0:
-            updated = updated / updated.sum() * n
-        change = np.max(np.abs(updated - strength) / np.maximum(strength, 1e-300))
-        strength = updated
-        if change < tolerance:
+        p = 1 / (1 + np.exp(theta[None, :] - theta[:, None]))  # p[i, j] = P(i beats j)
+        q = 1 / (1 + np.exp(-theta))  # P(i beats the dummy)
+        gradient = won - (games * p).sum(axis=1) - 2 * prior * q
+        curvature = games * p * (1 - p)
+        hessian = curvature - np.diag(curvature.sum(axis=1) + 2 * prior * q * (1 - q))
+        step = np.zeros(n)
+        step[free] = np.linalg.solve(hessian[free, free], -gradient[free])
+        scale = 1.0
+        while (candidate := log_likelihood(theta + scale * step)) < current - 1e-12:
+            scale /= 2  # backtrack: Newton can overshoot far from the optimum
+            if scale < 1e-6:
+                break
+        theta, current = theta + scale * step, candidate
+        if np.max(np.abs(scale * step)) < tolerance:
             break
+    strength = np.exp(theta - theta.max())
     return strength / strength.sum()
 
 
