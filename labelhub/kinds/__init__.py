@@ -21,8 +21,10 @@ input (``"labels.2.hotkey"``, ``"responses.0.text"``) so that screens and the AP
     threshold).
 ``agreement(results, *, schema, quality)``
     How much several answers to one task agree, from 0 to 1 (mean pairwise score).
-``consolidate(results, *, schema, quality)``
+``consolidate(results, *, schema, quality, weights=None)``
     One answer made from several, with a confidence from 0 to 1: a :class:`Consensus`.
+    ``weights`` (one positive number per answer, e.g. trust from gold accuracy) weigh the
+    annotators; none means equal weights. The math lives in ``labelhub/kinds/metrics/``.
 ``editor``
     What the annotator screen needs: a template name and an ES module path.
 ``media_fields``
@@ -83,7 +85,14 @@ class TaskKind:
     def agreement(self, results: list[dict], *, schema: dict, quality: dict) -> float:
         raise NotImplementedError
 
-    def consolidate(self, results: list[dict], *, schema: dict, quality: dict) -> Consensus:
+    def consolidate(
+        self,
+        results: list[dict],
+        *,
+        schema: dict,
+        quality: dict,
+        weights: list[float] | None = None,
+    ) -> Consensus:
         raise NotImplementedError
 
 

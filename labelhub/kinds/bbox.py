@@ -8,7 +8,8 @@ Coordinates are image pixels with the origin at the top-left corner.
 import re
 from typing import Any
 
-from labelhub.kinds import EditorSpec, Errors, TaskKind
+from labelhub.kinds import Consensus, EditorSpec, Errors, TaskKind
+from labelhub.kinds.metrics import boxes as box_metrics
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324"]
@@ -142,3 +143,49 @@ class BoundingBoxKind(TaskKind):
             )
         errors.raise_if_any()
         return {**result, "boxes": cleaned}
+
+    # Quality math: labelhub/kinds/metrics/boxes.py explains the choices.
+
+    def compare(
+        self, result: dict, gold: dict, *, schema: dict, quality: dict
+    ) -> box_metrics.BoxComparison:
+        """F1, precision, recall, mean IoU and the class-agnostic figures, for reviewers."""
+        threshold = quality.get("iou_threshold", 0.5)
+        return box_metrics.compare(
+            result.get("boxes", []), gold.get("boxes", []), threshold=threshold
+        )
+
+    def score(self, result: dict, gold: dict, *, schema: dict, quality: dict) -> float:
+        """F1 of one-to-one same-label matches at the project's IoU threshold (default 0.5)."""
+        return self.compare(result, gold, schema=schema, quality=quality).f1
+
+    def agreement(self, results: list[dict], *, schema: dict, quality: dict) -> float:
+        threshold = quality.get("iou_threshold", 0.5)
+        return box_metrics.agreement([r.get("boxes", []) for r in results], threshold=threshold)
+
+    def consolidate(
+        self,
+        results: list[dict],
+        *,
+        schema: dict,
+        quality: dict,
+        weights: list[float] | None = None,
+    ) -> Consensus:
+        """Majority-backed box clusters with median corners; dropped ones under ``minority``.
+
+        Each consensus box carries ``votes`` (how many annotators drew it); the optional quality
+        setting ``box_quorum`` (default 0.5) is the share of annotators a box needs to pass.
+        """
+        fused = box_metrics.consolidate(
+            [r.get("boxes", []) for r in results],
+            threshold=quality.get("iou_threshold", 0.5),
+            quorum=quality.get("box_quorum", 0.5),
+            weights=weights,
+        )
+        return Consensus(
+            result={
+                "boxes": [{**f.box, "votes": f.votes} for f in fused.boxes],
+                "minority": [{**f.box, "votes": f.votes} for f in fused.minority],
+            },
+            confidence=fused.confidence,
+        )

@@ -5,7 +5,8 @@ with 2–6 responses. The schema's ``mode`` is ``pairwise`` (A / B / tie with a 
 ``rank`` (a full order).
 """
 
-from labelhub.kinds import EditorSpec, Errors, TaskKind
+from labelhub.kinds import Consensus, EditorSpec, Errors, TaskKind
+from labelhub.kinds.metrics import rankings as ranking_metrics
 
 RATIONALE_CHOICES = ("none", "optional", "required")
 ROLES = ("system", "user", "assistant", "tool")
@@ -155,3 +156,46 @@ class RankingKind(TaskKind):
         cleaned["rationale"] = rationale if isinstance(rationale, str) else ""
         errors.raise_if_any()
         return cleaned
+
+    # Quality math: labelhub/kinds/metrics/rankings.py explains the choices.
+
+    def metric_settings(self, *, schema: dict, quality: dict) -> ranking_metrics.RankingSettings:
+        """The schema's mode and scale, and the optional quality settings ``strength_weight``
+        (default 0: strength is ignored) and ``criteria_weight`` (default 0.5)."""
+        return ranking_metrics.RankingSettings(
+            mode=schema.get("mode", "pairwise"),
+            strength_scale=schema.get("strength_scale", 3),
+            strength_weight=quality.get("strength_weight", 0.0),
+            criteria_weight=quality.get("criteria_weight", 0.5),
+        )
+
+    def score(self, result: dict, gold: dict, *, schema: dict, quality: dict) -> float:
+        """Pairwise: 1 same verdict, ½ tie against a side, 0 opposite; rank: (τ_b + 1) / 2;
+        blended with the per-criterion verdicts."""
+        settings = self.metric_settings(schema=schema, quality=quality)
+        return ranking_metrics.score(result, gold, settings)
+
+    def agreement(self, results: list[dict], *, schema: dict, quality: dict) -> float:
+        settings = self.metric_settings(schema=schema, quality=quality)
+        return ranking_metrics.agreement(results, settings)
+
+    def consolidate(
+        self,
+        results: list[dict],
+        *,
+        schema: dict,
+        quality: dict,
+        weights: list[float] | None = None,
+        data: dict | None = None,
+    ) -> Consensus:
+        """Pairwise: the best-backed verdict; rank: the Bradley–Terry order (with ``scores``).
+
+        ``data`` (the task's) gives the response ids, so that a verdict nobody chose can still
+        win a draw and every response appears in the order; without it the answers' ids are used.
+        """
+        settings = self.metric_settings(schema=schema, quality=quality)
+        ids = [r["id"] for r in (data or {}).get("responses", []) if isinstance(r, dict)]
+        consensus = ranking_metrics.consolidate(
+            results, settings, response_ids=ids, weights=weights
+        )
+        return Consensus(result=consensus.result, confidence=consensus.confidence)

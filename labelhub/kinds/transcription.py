@@ -4,8 +4,9 @@
 ``result = {"text": "…", "segments": [{"start", "end", "text"}]}`` (segments optional).
 """
 
-from labelhub.kinds import EditorSpec, Errors, TaskKind
+from labelhub.kinds import Consensus, EditorSpec, Errors, TaskKind
 from labelhub.kinds.bbox import is_number
+from labelhub.kinds.metrics import text as text_metrics
 
 NORMALISATION_RULES = ("lowercase", "strip_punctuation", "collapse_whitespace")
 
@@ -101,3 +102,36 @@ class TranscriptionKind(TaskKind):
         if segments:
             cleaned["segments"] = segments
         return cleaned
+
+    # Quality math: labelhub/kinds/metrics/text.py explains the choices.
+
+    def compare(
+        self, result: dict, gold: dict, *, schema: dict, quality: dict
+    ) -> text_metrics.TranscriptComparison:
+        """WER, CER and MER (with S/D/I/H counts) after the schema's normalisation rules."""
+        rules = schema.get("normalisation", NORMALISATION_RULES)
+        return text_metrics.compare(result.get("text", ""), gold.get("text", ""), rules=rules)
+
+    def score(self, result: dict, gold: dict, *, schema: dict, quality: dict) -> float:
+        """``max(0, 1 − WER)`` after the schema's normalisation rules."""
+        rules = schema.get("normalisation", NORMALISATION_RULES)
+        return text_metrics.word_accuracy(result.get("text", ""), gold.get("text", ""), rules=rules)
+
+    def agreement(self, results: list[dict], *, schema: dict, quality: dict) -> float:
+        rules = schema.get("normalisation", NORMALISATION_RULES)
+        return text_metrics.agreement([r.get("text", "") for r in results], rules=rules)
+
+    def consolidate(
+        self,
+        results: list[dict],
+        *,
+        schema: dict,
+        quality: dict,
+        weights: list[float] | None = None,
+    ) -> Consensus:
+        """The medoid answer (a real transcript, segments and all); confidence: mean similarity."""
+        rules = schema.get("normalisation", NORMALISATION_RULES)
+        chosen = text_metrics.medoid(
+            [r.get("text", "") for r in results], rules=rules, weights=weights
+        )
+        return Consensus(result=dict(results[chosen.index]), confidence=chosen.confidence)
