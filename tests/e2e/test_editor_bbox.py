@@ -49,7 +49,9 @@ def make_image_task(manager):
 def to_page(page: Page, x: float, y: float) -> tuple[float, float]:
     """Page coordinates of the image pixel (x, y), from the image's drawn rectangle."""
     rect = page.evaluate(
-        """() => {
+        """async () => {
+            // The editor draws on the next animation frame: measure after it has.
+            await new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
             const image = document.querySelector('.bbox-image');
             const r = image.getBoundingClientRect();
             const natural = Number(image.getAttribute('width'));
