@@ -184,8 +184,13 @@ class Assignment(models.Model):
     """
 
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    # No index of its own: (task, contributor) is unique, and an index led by the contributor
+    # tempts the planner into scanning all of a person's assignments for every queue candidate.
     contributor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        db_index=False,
     )
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
     status = models.CharField(

@@ -59,7 +59,7 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from annotation.models import (
@@ -164,13 +164,24 @@ def _reclaim_expired_leases(*, project: Project, now) -> int:
     return len(expired)
 
 
-def _contributor_locked(*, project: Project, contributor: AbstractBaseUser, quality: dict):
-    """The contributor's row on the project, locked; created on their first claim."""
-    pc = (
-        ProjectContributor.objects.select_for_update()
-        .filter(project=project, user=contributor)
-        .first()
+def _contributor_locked(
+    *, project: Project, contributor: AbstractBaseUser, quality: dict, now
+) -> ProjectContributor:
+    """The contributor's row on the project, locked; created on their first claim.
+
+    ``live_lease_id`` carries the id of their live lease on the project, if any, read in the
+    same query.
+    """
+    live = Assignment.objects.filter(
+        project=project,
+        contributor=contributor,
+        status=AssignmentStatus.ACTIVE,
+        lease_expires_at__gt=now,
+    ).values("pk")[:1]
+    locked = ProjectContributor.objects.select_for_update(of=("self",)).annotate(
+        live_lease_id=Subquery(live)
     )
+    pc = locked.filter(project=project, user=contributor).first()
     if pc is not None:
         return pc
     status = (
@@ -180,11 +191,11 @@ def _contributor_locked(*, project: Project, contributor: AbstractBaseUser, qual
     )
     try:
         with transaction.atomic():
-            return ProjectContributor.objects.create(
-                project=project, user=contributor, status=status
-            )
+            pc = ProjectContributor.objects.create(project=project, user=contributor, status=status)
     except IntegrityError:  # the same person's other tab created it first
-        return ProjectContributor.objects.select_for_update().get(project=project, user=contributor)
+        return locked.get(project=project, user=contributor)
+    pc.live_lease_id = None  # a new contributor holds no lease
+    return pc
 
 
 def _qualification_decide(*, pc: ProjectContributor, quality: dict) -> None:
@@ -256,22 +267,11 @@ def _claim(
     *, project: Project, contributor: AbstractBaseUser, quality: dict, now
 ) -> Assignment | QueueRefusal | None:
     _reclaim_expired_leases(project=project, now=now)
-    pc = _contributor_locked(project=project, contributor=contributor, quality=quality)
+    pc = _contributor_locked(project=project, contributor=contributor, quality=quality, now=now)
     if refusal := _refusal_for(pc):
         return refusal
-
-    live = (
-        Assignment.objects.filter(
-            project=project,
-            contributor=contributor,
-            status=AssignmentStatus.ACTIVE,
-            lease_expires_at__gt=now,
-        )
-        .select_related("task")
-        .first()
-    )
-    if live is not None:
-        return live
+    if pc.live_lease_id is not None:
+        return Assignment.objects.select_related("task").get(pk=pc.live_lease_id)
 
     task = None
     if pc.status == ContributorStatus.QUALIFYING:

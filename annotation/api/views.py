@@ -22,7 +22,7 @@ from annotation.api.serializers import (
     SubmitInputSerializer,
 )
 from annotation.models import Assignment
-from labelhub.permissions import project_for
+from annotation.selectors import project_for_contributor
 
 
 def refusal_response(refusal: queue.QueueRefusal) -> Response:
@@ -52,7 +52,7 @@ class NextTaskView(APIView):
         },
     )
     def post(self, request: Request, project_id: int) -> Response:
-        project = project_for(user=request.user, project_id=project_id, action="label")
+        project = project_for_contributor(user=request.user, project_id=project_id)
         try:
             assignment = queue.assignment_claim_next(project=project, contributor=request.user)
         except queue.QueueRefusal as refusal:

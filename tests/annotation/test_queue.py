@@ -394,11 +394,11 @@ def test_claim_takes_a_handful_of_queries():
     with CaptureQueriesContext(connection) as queries:
         lease = claim(project, ana)
     assert lease is not None
-    # reclaim probe, contributor lock, live lease, candidate, lease_count, insert
-    assert len(statements(queries)) == 6, statements(queries)
+    # reclaim probe, contributor lock with live lease, candidate, lease_count, insert
+    assert len(statements(queries)) == 5, statements(queries)
     with CaptureQueriesContext(connection) as queries:
         assert claim(project, ana) == lease
-    assert len(statements(queries)) == 3
+    assert len(statements(queries)) == 3  # reclaim probe, contributor lock, the lease
 
 
 def test_submit_takes_a_handful_of_queries():
@@ -420,4 +420,4 @@ def test_claim_cost_does_not_grow_with_finished_tasks():
     ProjectContributor.objects.create(project=project, user=ana)
     with CaptureQueriesContext(connection) as queries:
         assert claim(project, ana) is not None
-    assert len(statements(queries)) == 6
+    assert len(statements(queries)) == 5

@@ -206,5 +206,5 @@ def test_next_over_http_takes_a_handful_of_queries():
     with CaptureQueriesContext(connection) as queries:
         assert client.post(next_url(project)).status_code == 200
     next_count = len([q for q in queries if "SAVEPOINT" not in q["sql"]])
-    # token, project, role + the claim's six; token + the submit's four
-    assert (next_count, submit_count) == (9, 5)
+    # token, project with role + the claim's five; token + the submit's four
+    assert (next_count, submit_count) == (7, 5)
