@@ -2,13 +2,14 @@
 
 A task is one unit of work: the kind-specific ``data`` (an image, a prompt with responses, an audio
 clip), optional model ``predictions`` to start from, and for gold tasks a hidden known answer.
-``overlap`` (answers wanted) and ``answer_count`` (answers in) are kept on the row so that the queue
-never has to count annotations.
+``overlap`` (answers wanted), ``answer_count`` (answers in) and ``lease_count`` (answers promised:
+leases not yet submitted, skipped or reclaimed) are kept on the row so that the queue never has to
+count annotations. See :mod:`annotation.queue` for how the counters move.
 """
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from labelhub.models import Project
 
@@ -37,6 +38,7 @@ class Task(models.Model):
     status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     overlap = models.PositiveSmallIntegerField(default=1)
     answer_count = models.PositiveIntegerField(default=0)
+    lease_count = models.PositiveIntegerField(default=0)
     media = models.FileField(upload_to=task_media_path, blank=True, max_length=500)
     thumbnail = models.FileField(upload_to=task_media_path, blank=True, max_length=500)
     media_meta = models.JSONField(default=dict, blank=True)
@@ -53,8 +55,31 @@ class Task(models.Model):
             models.CheckConstraint(
                 condition=Q(is_gold=False) | Q(gold__isnull=False), name="task_gold_has_answer"
             ),
+            # Never more answers plus live leases than the overlap (gold tasks have no cap).
+            models.CheckConstraint(
+                condition=Q(is_gold=True) | Q(lease_count__lte=F("overlap") - F("answer_count")),
+                name="task_never_over_assigned",
+            ),
         ]
-        indexes = [models.Index(fields=["project", "status"], name="task_project_status")]
+        indexes = [
+            models.Index(fields=["project", "status"], name="task_project_status"),
+            # The queue: only tasks that still have a free slot, in the order they are handed out.
+            models.Index(
+                F("project"),
+                F("priority").desc(),
+                F("id"),
+                condition=Q(status=TaskStatus.OPEN, is_gold=False)
+                & Q(lease_count__lt=F("overlap") - F("answer_count")),
+                name="task_queue_open",
+            ),
+            models.Index(
+                F("project"),
+                F("priority").desc(),
+                F("id"),
+                condition=Q(is_gold=True),
+                name="task_queue_gold",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Task {self.pk} of {self.project_id}"
@@ -96,6 +121,144 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"Import {self.pk} of {self.original_name}"
+
+
+class ContributorStatus(models.TextChoices):
+    QUALIFYING = "qualifying", "Qualifying"
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    DISQUALIFIED = "disqualified", "Disqualified"
+
+
+class ProjectContributor(models.Model):
+    """What the queue needs to know about one contributor on one project.
+
+    Created on the first "next task". ``gold_answered_count`` and ``gold_score_sum`` move with F()
+    when a gold answer is scored; the quality app builds the contributor's standing on them.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="contributors")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="project_standings"
+    )
+    status = models.CharField(
+        max_length=20, choices=ContributorStatus.choices, default=ContributorStatus.ACTIVE
+    )
+    pause_reason = models.TextField(blank=True, default="")
+    gold_answered_count = models.PositiveIntegerField(default=0)
+    gold_score_sum = models.FloatField(default=0.0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="project_contributor_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=ContributorStatus.values),
+                name="project_contributor_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.project} ({self.status})"
+
+    @property
+    def gold_mean_score(self) -> float | None:
+        if not self.gold_answered_count:
+            return None
+        return self.gold_score_sum / self.gold_answered_count
+
+
+class AssignmentStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUBMITTED = "submitted", "Submitted"
+    SKIPPED = "skipped", "Skipped"
+    EXPIRED = "expired", "Expired"
+
+
+class Assignment(models.Model):
+    """A lease of one task to one contributor, with the draft of their answer.
+
+    A live lease is ``status=active`` with ``lease_expires_at`` in the future. An active lease
+    whose time has passed still holds its slot until a claim reclaims it (status ``expired``).
+    """
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="assignments")
+    # No index of its own: (task, contributor) is unique, and an index led by the contributor
+    # tempts the planner into scanning all of a person's assignments for every queue candidate.
+    contributor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="assignments",
+        db_index=False,
+    )
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
+    status = models.CharField(
+        max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.ACTIVE
+    )
+    lease_expires_at = models.DateTimeField()
+    draft = models.JSONField(null=True, blank=True)
+    draft_saved_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    active_seconds = models.PositiveIntegerField(default=0)
+    skip_reason = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "contributor"], name="assignment_once_per_contributor"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=AssignmentStatus.values), name="assignment_status_valid"
+            ),
+        ]
+        indexes = [
+            # "Does this contributor hold a lease here?" — one probe per claim.
+            models.Index(
+                fields=["project", "contributor"],
+                condition=Q(status=AssignmentStatus.ACTIVE),
+                name="assignment_live_by_contributor",
+            ),
+            # Leases whose time is up, oldest first: reclaimed by the next claim.
+            models.Index(
+                fields=["project", "lease_expires_at"],
+                condition=Q(status=AssignmentStatus.ACTIVE),
+                name="assignment_live_by_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Assignment {self.pk} of task {self.task_id} to {self.contributor_id}"
+
+
+class Annotation(models.Model):
+    """One submitted answer. One per assignment, so a repeated submit stores nothing new."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="annotations")
+    contributor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="annotations"
+    )
+    assignment = models.OneToOneField(
+        Assignment, on_delete=models.CASCADE, related_name="annotation"
+    )
+    result = models.JSONField()
+    active_seconds = models.PositiveIntegerField(default=0)
+    # Score against the gold answer (0..1) when the task is gold; never shown to the contributor.
+    gold_score = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "contributor"], name="annotation_once_per_contributor"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Annotation {self.pk} of task {self.task_id}"
 
 
 class DeliveryStatus(models.TextChoices):

@@ -1,0 +1,210 @@
+"""The queue API: next, draft, submit, skip over HTTP with token auth."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from annotation.models import Annotation, ContributorStatus, ProjectContributor
+from labelhub.models import Role
+from tests.annotation.helpers import make_gold, make_queue_project, make_tasks
+from tests.factories import make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def next_url(project) -> str:
+    return f"/api/v1/projects/{project.pk}/next/"
+
+
+def test_next_returns_the_assignment_task_and_expiry():
+    project, (ana,) = make_queue_project(contributors=1)
+    (task,) = make_tasks(project, 1)
+    task.predictions = [{"label": "cat"}]
+    task.save()
+    response = client_for(ana).post(next_url(project))
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == {"assignment", "task", "expires_at"}
+    assert body["task"] == {"id": task.pk, "data": {"n": 0}, "predictions": [{"label": "cat"}]}
+    assert body["assignment"]["expires_at"] == body["expires_at"]
+    assert set(body["assignment"]) == {
+        "id",
+        "status",
+        "expires_at",
+        "draft",
+        "draft_saved_at",
+        "version",
+    }
+
+
+def test_next_is_204_when_there_is_no_work():
+    project, (ana,) = make_queue_project(contributors=1)
+    assert client_for(ana).post(next_url(project)).status_code == 204
+
+
+def test_next_is_post_only():
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 1)
+    assert client_for(ana).get(next_url(project)).status_code == 405
+
+
+def test_gold_and_real_tasks_look_the_same():
+    project, (ana, ben) = make_queue_project(quality={"gold_rate": 1.0})
+    make_tasks(project, 1)
+    (gold,) = make_gold(project, 1)
+    gold_body = client_for(ana).post(next_url(project)).json()
+    assert gold_body["task"]["id"] == gold.pk
+    ProjectContributor.objects.filter(user=ben).delete()
+    project.quality = {"gold_rate": 0.0}
+    project.save()
+    real_body = client_for(ben).post(next_url(project)).json()
+    assert real_body["task"]["id"] != gold.pk
+    assert set(gold_body) == set(real_body)
+    assert set(gold_body["task"]) == set(real_body["task"]) == {"id", "data", "predictions"}
+    assert set(gold_body["assignment"]) == set(real_body["assignment"])
+    assert "cat" not in str(gold_body)  # the gold answer never leaves the server
+
+
+def test_non_contributors_get_404():
+    project, _ = make_queue_project(contributors=1)
+    make_tasks(project, 1)
+    manager, outsider = make_user(), make_user()
+    from labelhub.models import ProjectMember
+
+    ProjectMember.objects.create(project=project, user=manager, role=Role.MANAGER)
+    assert client_for(manager).post(next_url(project)).status_code == 404
+    assert client_for(outsider).post(next_url(project)).status_code == 404
+    assert APIClient().post(next_url(project)).status_code == 401
+
+
+def test_someone_elses_assignment_is_404():
+    project, (ana, ben) = make_queue_project()
+    make_tasks(project, 1)
+    assignment = client_for(ana).post(next_url(project)).json()["assignment"]["id"]
+    ben_client = client_for(ben)
+    for method, suffix, body in (
+        ("put", "draft", {"result": {}}),
+        ("post", "submit", {"result": {"label": "cat"}}),
+        ("post", "skip", {}),
+    ):
+        response = getattr(ben_client, method)(
+            f"/api/v1/assignments/{assignment}/{suffix}/", body, format="json"
+        )
+        assert response.status_code == 404, suffix
+
+
+def test_draft_then_reload_then_submit_twice():
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 2)
+    client = client_for(ana)
+    first = client.post(next_url(project)).json()
+    aid = first["assignment"]["id"]
+    saved = client.put(
+        f"/api/v1/assignments/{aid}/draft/", {"result": {"label": "d"}, "version": 1}, format="json"
+    )
+    assert saved.status_code == 200
+    assert saved.json()["version"] == 2
+    stale = client.put(
+        f"/api/v1/assignments/{aid}/draft/", {"result": {"label": "x"}, "version": 1}, format="json"
+    )
+    assert stale.status_code == 409
+    assert stale.json()["code"] == "conflict"
+    assert stale.json()["current_version"] == 2
+    reloaded = client.post(next_url(project)).json()
+    assert reloaded["assignment"]["id"] == aid
+    assert reloaded["assignment"]["draft"] == {"label": "d"}
+
+    url = f"/api/v1/assignments/{aid}/submit/"
+    body = {"result": {"label": "dog"}, "active_seconds": 12}
+    created = client.post(url, body, format="json")
+    repeated = client.post(url, body, format="json")
+    assert (created.status_code, repeated.status_code) == (201, 200)
+    assert created.json() == repeated.json()
+    assert Annotation.objects.count() == 1
+    assert Annotation.objects.get().active_seconds == 12
+
+
+def test_invalid_answer_is_400_with_field_paths():
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 1)
+    client = client_for(ana)
+    aid = client.post(next_url(project)).json()["assignment"]["id"]
+    response = client.post(
+        f"/api/v1/assignments/{aid}/submit/", {"result": {"label": "horse"}}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["result.label"]
+    missing = client.post(f"/api/v1/assignments/{aid}/submit/", {}, format="json")
+    assert missing.status_code == 400
+    assert "result" in missing.json()
+    assert not Annotation.objects.exists()
+
+
+def test_skip_with_reason():
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 2)
+    client = client_for(ana)
+    aid = client.post(next_url(project)).json()["assignment"]["id"]
+    skipped = client.post(f"/api/v1/assignments/{aid}/skip/", {"reason": "blurry"}, format="json")
+    assert skipped.status_code == 200
+    assert skipped.json()["status"] == "skipped"
+    assert client.post(next_url(project)).json()["assignment"]["id"] != aid
+
+
+def test_paused_contributor_gets_a_message_not_an_error():
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 1)
+    ProjectContributor.objects.create(
+        project=project, user=ana, status=ContributorStatus.PAUSED, pause_reason="too fast"
+    )
+    response = client_for(ana).post(next_url(project))
+    assert response.status_code == 403
+    assert response.json()["code"] == "paused"
+    assert "too fast" in response.json()["detail"]
+
+
+def test_late_submit_refused_is_409_with_a_message():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from annotation.models import Assignment
+
+    project, (ana, ben) = make_queue_project()
+    make_tasks(project, 1)
+    a_client, b_client = client_for(ana), client_for(ben)
+    aid = a_client.post(next_url(project)).json()["assignment"]["id"]
+    Assignment.objects.filter(pk=aid).update(lease_expires_at=timezone.now() - timedelta(1))
+    bid = b_client.post(next_url(project)).json()["assignment"]["id"]
+    b_client.post(f"/api/v1/assignments/{bid}/submit/", {"result": {"label": "cat"}}, format="json")
+    late = a_client.post(
+        f"/api/v1/assignments/{aid}/submit/", {"result": {"label": "dog"}}, format="json"
+    )
+    assert late.status_code == 409
+    assert late.json()["code"] == "lease_expired"
+    assert Assignment.objects.get(pk=aid).draft == {"label": "dog"}
+
+
+def test_next_over_http_takes_a_handful_of_queries():
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 20)
+    client = client_for(ana)
+    aid = client.post(next_url(project)).json()["assignment"]["id"]
+    with CaptureQueriesContext(connection) as queries:
+        client.post(
+            f"/api/v1/assignments/{aid}/submit/", {"result": {"label": "cat"}}, format="json"
+        )
+    submit_count = len([q for q in queries if "SAVEPOINT" not in q["sql"]])
+    with CaptureQueriesContext(connection) as queries:
+        assert client.post(next_url(project)).status_code == 200
+    next_count = len([q for q in queries if "SAVEPOINT" not in q["sql"]])
+    # token, project with role + the claim's five; token + the submit's four
+    assert (next_count, submit_count) == (7, 5)

@@ -1,0 +1,114 @@
+"""Many contributors at once, in several OS processes and threads, on PostgreSQL.
+
+Every task must end with exactly ``overlap`` answers from different people, with every stored
+submission accounted for and no errors.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections import Counter
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count
+
+from annotation.models import Annotation, Assignment, AssignmentStatus, Task, TaskStatus
+from tests.annotation.helpers import make_queue_project
+from tests.annotation.queue_worker import run_threads
+
+TASKS = 2000
+OVERLAP = 3
+
+
+def keep_statistics_fresh(stop: threading.Event) -> None:
+    """Stand in for autovacuum, which analyzes once a minute (longer than this test): without
+    statistics the planner takes the growing assignment table for empty and scans it whole."""
+    from django.db import connection as own
+
+    try:
+        while not stop.wait(2):
+            with own.cursor() as cursor:
+                cursor.execute("ANALYZE annotation_assignment")
+    finally:
+        own.close()
+
+
+def database_url() -> str:
+    db = connection.settings_dict
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_many_processes_and_threads_fill_every_task_exactly():
+    project, people = make_queue_project(contributors=12)
+    Task.objects.bulk_create(
+        Task(project=project, data={"n": i}, overlap=OVERLAP, priority=i % 7) for i in range(TASKS)
+    )
+    ids = [person.pk for person in people]
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "PYTHONPATH": str(settings.BASE_DIR),
+    }
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.annotation.queue_worker",
+                str(project.pk),
+                *map(str, chunk),
+            ],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for chunk in (ids[0:4], ids[4:8])
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotation_task")
+    stop = threading.Event()
+    analyzer = threading.Thread(target=keep_statistics_fresh, args=(stop,))
+    analyzer.start()
+    try:
+        reports = run_threads(project_id=project.pk, user_ids=ids[8:])
+    finally:
+        stop.set()
+        analyzer.join()
+    for process in processes:
+        stdout, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+        reports.update({int(k): v for k, v in json.loads(stdout).items()})
+
+    assert len(reports) == 12
+    assert [r["errors"] for r in reports.values() if r["errors"]] == []
+    reported = [a for r in reports.values() for a in r["annotations"]]
+    counts = Counter()
+    for r in reports.values():
+        counts.update(r["counts"])
+    assert counts["skip"] > 0, counts
+    assert counts["abandon"] > 0, counts
+
+    # No lost submission, none stored twice, none stored that nobody was told about.
+    assert len(reported) == len(set(reported))
+    assert set(reported) == set(Annotation.objects.values_list("pk", flat=True))
+    assert len(reported) == TASKS * OVERLAP
+
+    # Every task: exactly three answers from three different people, counters at rest.
+    per_task = Annotation.objects.values("task").annotate(
+        n=Count("id"), people=Count("contributor", distinct=True)
+    )
+    assert {(row["n"], row["people"]) for row in per_task} == {(OVERLAP, OVERLAP)}
+    assert len(per_task) == TASKS
+    assert set(Task.objects.values_list("status", "answer_count", "lease_count")) == {
+        (TaskStatus.ANNOTATED, OVERLAP, 0)
+    }
+    assert not Assignment.objects.filter(status=AssignmentStatus.ACTIVE).exists()
