@@ -3,7 +3,9 @@
 The contract between the server and the editors (see ``static/js/editors/README.md``):
 
 * the kind's template (``kind.editor.template``) is included with ``task``, ``project``, ``schema``
-  and ``initial_result`` in its context, and renders ``editor_config`` with ``json_script``;
+  and ``initial_result`` in its context, and renders ``editor_config_json`` into the
+  ``data-config`` attribute of ``#editor-config`` (an attribute, not a ``json_script`` block:
+  htmx drops ``<script>`` elements from swapped content, and the work screen swaps tasks in);
 * ``editor_config`` holds the kind, the URL of the kind's ES module, the schema, the task's
   ``data`` (never its gold answer) and the result to start from.
 
@@ -11,8 +13,10 @@ The preview screen uses this now; the contributor's work screen and the review s
 same editors with the same context.
 """
 
+import json
 from dataclasses import dataclass
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.templatetags.static import static
 
 from annotation.models import Task
@@ -33,6 +37,7 @@ class EditorContext:
             "initial_result": self.initial_result,
             "editor_template": self.template,
             "editor_config": self.config,
+            "editor_config_json": json.dumps(self.config, cls=DjangoJSONEncoder),
         }
 
 

@@ -22,4 +22,16 @@ urlpatterns = [
         views.task_preview_check,
         name="task-preview-check",
     ),
+    path("projects/<int:project_id>/work/", views.work, name="work"),
+    path("projects/<int:project_id>/work/next/", views.work_next, name="work-next"),
+    path(
+        "projects/<int:project_id>/work/<int:assignment_id>/submit/",
+        views.work_submit,
+        name="work-submit",
+    ),
+    path(
+        "projects/<int:project_id>/work/<int:assignment_id>/skip/",
+        views.work_skip,
+        name="work-skip",
+    ),
 ]

@@ -6,15 +6,29 @@ import re
 from collections.abc import Iterator
 from typing import IO
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models.fields.files import FieldFile
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from annotation.editors import editor_context_for_task
-from annotation.models import Task
+from annotation.models import Assignment, Task
+from annotation.queue import (
+    QueueRefusal,
+    annotation_submit,
+    assignment_claim_next,
+    assignment_skip,
+)
+from annotation.selectors import (
+    live_assignment_for,
+    media_to_prefetch,
+    project_for_contributor,
+    work_progress_for,
+)
+from labelhub.models import Project
 from labelhub.permissions import can_view, project_for
 
 BYTE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -141,3 +155,170 @@ def task_preview_check(request: HttpRequest, project_id: int, task_id: int) -> H
     if getattr(request, "htmx", False):
         return render(request, "annotation/task_preview.html#check-result", {"check": check})
     return _preview_page(request, task, initial_result=cleaned, check=check)
+
+
+# The contributor's work screen -------------------------------------------------------------
+#
+# One page per project. GET shows the contributor's live lease (or a start panel) and never
+# claims; claiming, submitting and skipping are POSTs that answer with the next task's panel
+# (htmx swaps ``#task-panel``) or, without JavaScript, redirect back to the page.
+
+SKIP_REASONS = [
+    ("", "No reason given"),
+    ("unclear", "Unclear or unreadable"),
+    ("unsure", "Not sure how to answer"),
+    ("distressing", "Distressing content"),
+    ("broken", "Broken media or data"),
+]
+
+
+def _work_project(request: HttpRequest, project_id: int) -> Project:
+    if not request.user.is_authenticated:
+        raise Http404("No such project.")
+    return project_for_contributor(user=request.user, project_id=project_id)
+
+
+def _panel_context(
+    request: HttpRequest,
+    *,
+    project: Project,
+    assignment: Assignment | None,
+    notice: str = "",
+    refusal: str = "",
+    started: bool = True,
+) -> dict:
+    """What ``#task-panel`` shows: a task in its editor, or the state the contributor is in."""
+    context: dict = {
+        "project": project,
+        "assignment": assignment,
+        "notice": notice,
+        "refusal": refusal,
+        "started": started,
+        "progress": work_progress_for(project=project, contributor=request.user),
+        "skip_reasons": SKIP_REASONS,
+    }
+    if assignment is not None:
+        task = assignment.task
+        editor = editor_context_for_task(
+            task=task, project=project, initial_result=assignment.draft
+        )
+        context.update(editor.as_template_context(task=task, project=project))
+        context["prefetch"] = media_to_prefetch(
+            project=project, contributor=request.user, current=task
+        )
+    return context
+
+
+def _render_panel(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
+    template = "annotation/work.html"
+    if request.htmx:
+        template += "#task-panel"
+    return render(request, template, context, status=status)
+
+
+def _claim_next(request: HttpRequest, project: Project) -> tuple[Assignment | None, str]:
+    try:
+        return assignment_claim_next(project=project, contributor=request.user), ""
+    except QueueRefusal as refusal:
+        return None, refusal.message
+
+
+@require_GET
+@login_required
+def work(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _work_project(request, project_id)
+    assignment = live_assignment_for(project=project, contributor=request.user)
+    context = _panel_context(
+        request, project=project, assignment=assignment, started=assignment is not None
+    )
+    return render(request, "annotation/work.html", context)
+
+
+@require_POST
+@login_required
+def work_next(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = _work_project(request, project_id)
+    assignment, refusal = _claim_next(request, project)
+    if not request.htmx:
+        if refusal:
+            messages.warning(request, refusal)
+        return redirect("annotation:work", project_id=project.pk)
+    return _render_panel(
+        request, _panel_context(request, project=project, assignment=assignment, refusal=refusal)
+    )
+
+
+@require_POST
+@login_required
+def work_submit(request: HttpRequest, project_id: int, assignment_id: int) -> HttpResponse:
+    project = _work_project(request, project_id)
+    try:
+        result = json.loads(request.POST.get("result", ""))
+        seconds = int(float(request.POST.get("active_seconds", "0") or 0))
+    except ValueError:
+        return _submit_errors(request, [("result", ["The answer could not be read; try again."])])
+    try:
+        annotation_submit(
+            assignment_id=assignment_id,
+            contributor=request.user,
+            result=result,
+            active_seconds=seconds,
+        )
+    except Assignment.DoesNotExist:
+        raise Http404("No such assignment.") from None
+    except ValidationError as error:
+        return _submit_errors(request, _error_items(error))
+    except QueueRefusal as refusal:
+        if not request.htmx:
+            messages.warning(request, refusal.message)
+            return redirect("annotation:work", project_id=project.pk)
+        assignment = live_assignment_for(project=project, contributor=request.user)
+        context = _panel_context(
+            request, project=project, assignment=assignment, notice=refusal.message
+        )
+        return _render_panel(request, context)
+    return _after_done(request, project, notice="Submitted.")
+
+
+@require_POST
+@login_required
+def work_skip(request: HttpRequest, project_id: int, assignment_id: int) -> HttpResponse:
+    project = _work_project(request, project_id)
+    reason = request.POST.get("reason", "")
+    if reason not in dict(SKIP_REASONS):
+        reason = reason[:200]
+    try:
+        assignment_skip(assignment_id=assignment_id, contributor=request.user, reason=reason)
+    except Assignment.DoesNotExist:
+        raise Http404("No such assignment.") from None
+    except QueueRefusal as refusal:
+        messages.warning(request, refusal.message)
+    return _after_done(request, project, notice="Skipped. You will not get this task again.")
+
+
+def _after_done(request: HttpRequest, project: Project, *, notice: str) -> HttpResponse:
+    """Claim the next task at once, so the contributor never waits on an empty screen."""
+    assignment, refusal = _claim_next(request, project)
+    if not request.htmx:
+        messages.success(request, notice)
+        if refusal:
+            messages.warning(request, refusal)
+        return redirect("annotation:work", project_id=project.pk)
+    context = _panel_context(
+        request, project=project, assignment=assignment, notice=notice, refusal=refusal
+    )
+    return _render_panel(request, context)
+
+
+def _error_items(error: ValidationError) -> list[tuple[str, list[str]]]:
+    if hasattr(error, "error_dict"):
+        return sorted(error.message_dict.items())
+    return [("result", error.messages)]
+
+
+def _submit_errors(request: HttpRequest, errors: list[tuple[str, list[str]]]) -> HttpResponse:
+    """422 with what is wrong; htmx shows it beside the Submit button and keeps the editor."""
+    response = render(request, "annotation/work.html#submit-errors", {"errors": errors}, status=422)
+    response["HX-Retarget"] = "#submit-errors"
+    response["HX-Reswap"] = "outerHTML"
+    return response

@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotation', '0002_queue'),
-        ('annotation', '0002_webhookdelivery'),
+        ("annotation", "0002_queue"),
+        ("annotation", "0002_webhookdelivery"),
     ]
 
-    operations = [
-    ]
+    operations = []

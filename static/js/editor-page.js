@@ -1,7 +1,7 @@
 /**
  * Mounts the task kind's editor on an annotator page; no inline script anywhere (strict CSP).
  *
- * Reads the `#editor-config` JSON block (rendered by the kind's template), imports the kind's ES
+ * Reads the `data-config` JSON of `#editor-config` (rendered by the kind's template), imports the kind's ES
  * module from `config.module` and calls its `mount(root, config)` on `[data-editor-root]`. It also
  * owns what every editor page shares: the shortcut registry (passed to the editor as
  * `config.shortcuts`), the `?` help overlay, and the instructions drawer (`I`).
@@ -9,14 +9,13 @@
  * When the page has them, it keeps `#result-json` (the live result) and `#editor-messages` (the
  * editor's own `validate()` messages) up to date, and asks the server to check the result by
  * firing `editor-change` on `#check-form` (htmx posts it). The mounted editor is
- * `window.labelhubEditor`; `document` gets an `editor:ready` event, then `editor:change` events.
+ * `window.labelhubEditor`; `document` gets an `editor:ready` event (detail: `{editor, shortcuts}`),
+ * then `editor:change` events. When htmx swaps in new editor markup (the work screen's next task),
+ * the old editor is destroyed and the new one mounted.
  */
 
 import { debounce } from "./lib/debounce.js";
 import { HelpOverlay, Shortcuts } from "./lib/keyboard.js";
-
-const configBlock = document.getElementById("editor-config");
-const root = document.querySelector("[data-editor-root]");
 
 function show(list, messages) {
   list.replaceChildren(
@@ -29,31 +28,53 @@ function show(list, messages) {
   list.classList.toggle("has-messages", messages.length > 0);
 }
 
-async function start() {
-  const config = JSON.parse(configBlock.textContent);
-  const shortcuts = new Shortcuts();
-  const help = new HelpOverlay(shortcuts);
-  const drawer = document.getElementById("instructions-drawer");
+const shortcuts = new Shortcuts();
+const help = new HelpOverlay(shortcuts);
+let current = null; // { root, editor, cleanups }
 
-  const toggleInstructions = () => {
-    if (!drawer) return false;
-    drawer.hidden = !drawer.hidden;
-    return true;
-  };
+function toggleInstructions() {
+  const drawer = document.getElementById("instructions-drawer");
+  if (!drawer) return false;
+  drawer.hidden = !drawer.hidden;
+  return true;
+}
+
+function setUpPage() {
   shortcuts.add({ keys: ["?"], description: "Show or hide this help", run: () => help.toggle(), inDialogs: true });
-  if (drawer) {
+  if (document.getElementById("instructions-drawer")) {
     shortcuts.add({ keys: ["i"], description: "Show or hide the instructions", run: toggleInstructions });
     shortcuts.add({ keys: ["alt+i"], description: "Instructions, also while typing", run: toggleInstructions, inInputs: true });
   }
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-action]");
-    if (!button || root.contains(button)) return;
+    if (!button || (current && current.root.contains(button))) return;
     if (button.dataset.action === "show-help") help.open();
     if (button.dataset.action === "toggle-instructions") toggleInstructions();
   });
+}
 
+function unmount() {
+  if (!current) return;
+  for (const cleanup of current.cleanups) cleanup();
+  current.editor.destroy();
+  current = null;
+  window.labelhubEditor = null;
+}
+
+async function mount() {
+  const configBlock = document.getElementById("editor-config");
+  const root = document.querySelector("[data-editor-root]");
+  if (current && current.root === root) return;
+  if (root && root.dataset.mounted === "pending") return; // already on its way
+  unmount();
+  if (!configBlock || !root) return;
+  root.dataset.mounted = "pending";
+  const config = JSON.parse(configBlock.dataset.config);
   const module = await import(new URL(config.module, document.baseURI).href);
+  if (!root.isConnected) return; // swapped out while the module loaded
   const editor = module.mount(root, { ...config, shortcuts });
+  const cleanups = [];
+  current = { root, editor, cleanups };
 
   const output = document.getElementById("result-json");
   const messages = document.getElementById("editor-messages");
@@ -68,24 +89,36 @@ async function start() {
     if (output) output.textContent = JSON.stringify(result, null, 2);
     if (messages) show(messages, editor.validate());
     if (checkForm && checkInput) askServer();
-    document.dispatchEvent(new CustomEvent("editor:change", { detail: { result } }));
+    document.dispatchEvent(new CustomEvent("editor:change", { detail: { result, editor } }));
   }
   if (checkForm && checkInput) {
     // A submit by button sends the current result too.
-    checkForm.addEventListener("htmx:configRequest", (event) => {
+    const fill = (event) => {
       event.detail.parameters.result = JSON.stringify(editor.getResult());
-    });
+    };
+    checkForm.addEventListener("htmx:configRequest", fill);
+    cleanups.push(() => checkForm.removeEventListener("htmx:configRequest", fill));
   }
-  editor.onChange(update);
+  const unsubscribe = editor.onChange(update);
+  if (typeof unsubscribe === "function") cleanups.push(unsubscribe);
   update(editor.getResult());
   window.labelhubEditor = editor;
   root.dataset.mounted = "true";
-  document.dispatchEvent(new CustomEvent("editor:ready", { detail: { editor } }));
+  document.dispatchEvent(new CustomEvent("editor:ready", { detail: { editor, shortcuts } }));
 }
 
-if (configBlock && root) {
-  start().catch((error) => {
-    root.dataset.mounted = "failed";
+function mountSafely() {
+  mount().catch((error) => {
+    const root = document.querySelector("[data-editor-root]");
+    if (root) root.dataset.mounted = "failed";
     console.error("The editor could not start:", error);
   });
 }
+
+setUpPage();
+window.labelhubShortcuts = shortcuts;
+mountSafely();
+// htmx swapped in new content (e.g. the next task): mount its editor, or drop the old one.
+// (htmx:load fires on the new content; settle events of an outerHTML swap fire on the old,
+// detached element and never reach the document.)
+document.addEventListener("htmx:load", mountSafely);

@@ -50,7 +50,7 @@ def test_managers_and_reviewers_see_the_preview_in_the_kinds_editor(client, worl
     assert config["module"] == "/static/js/editors/bbox.js"
     assert config["initial_result"] == world["task"].predictions[0]
     assert config["data"]["width"] == 100
-    assert '<script id="editor-config" type="application/json">' in html
+    assert '<div id="editor-config" hidden data-config="{&quot;kind&quot;' in html
     assert 'type="module" src="/static/js/editor-page.js"' in html
     assert "<script>" not in html
     assert 'style="' not in html

@@ -1,0 +1,127 @@
+"""The contributor's work screen in a real Chromium: start, draw, autosave, reload, submit, skip."""
+
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from annotation.models import Annotation, Assignment, AssignmentStatus
+from annotation.services import task_create, task_create_with_media
+from labelhub.models import Role
+from tests.e2e.test_editor_bbox import drag, to_page
+from tests.factories import PASSWORD, make_project, make_user
+from tests.media import png_bytes
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BOX_SCHEMA = {
+    "labels": [{"name": "person", "colour": "#e6194b", "hotkey": 1}],
+    "min_size": 4,
+    "allow_empty": True,
+}
+
+
+def log_in(page: Page, live_server, username: str) -> None:
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("current-user")).to_have_text(username)
+
+
+def mounted(page: Page) -> None:
+    page.wait_for_selector("[data-editor-root][data-mounted=true]", state="attached")
+
+
+def image_ready(page: Page) -> None:
+    """The box editor has measured the image and fitted it (drawing works from then on)."""
+    page.wait_for_function("window.labelhubEditor?.ui && window.labelhubEditor.ui.view.scale !== 1")
+
+
+def wait_for(condition, seconds: float = 5.0) -> bool:
+    """Poll the database until ``condition()`` holds (the autosave runs in the background)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def draw_box(page: Page) -> None:
+    drag(page, to_page(page, 100, 80), to_page(page, 180, 160))
+
+
+def test_contributor_labels_with_autosave_reload_submit_and_skip(
+    live_server, page: Page, console_errors
+):
+    ana = make_user("ana")
+    project = make_project(
+        schema=BOX_SCHEMA, members={ana: Role.CONTRIBUTOR}, quality={"overlap": 1}
+    )
+    tasks = [
+        task_create_with_media(
+            project=project, media_field="image", file=png_bytes(), filename=f"img{n}.png"
+        )
+        for n in range(3)
+    ]
+
+    log_in(page, live_server, "ana")
+    page.get_by_role("link", name="Label", exact=True).click()
+    page.get_by_test_id("start").click()
+    mounted(page)
+    first = Assignment.objects.get(contributor=ana)
+    expect(page.get_by_test_id("task-panel")).to_have_attribute("data-assignment", str(first.pk))
+
+    image_ready(page)
+    draw_box(page)
+    expect(page.get_by_test_id("save-state")).to_have_text("Draft saved")
+    assert wait_for(lambda: len(Assignment.objects.get(pk=first.pk).draft["boxes"]) == 1)
+
+    page.reload()  # a closed tab or a crash loses nothing
+    mounted(page)
+    expect(page.get_by_test_id("save-state")).to_have_text("Draft restored")
+    assert len(page.evaluate("window.labelhubEditor.getResult()")["boxes"]) == 1
+
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_test_id("notice")).to_have_text("Submitted.")
+    expect(page.get_by_test_id("progress")).to_contain_text("Done today 1")
+    mounted(page)
+    second = Assignment.objects.exclude(pk=first.pk).get(contributor=ana)
+    expect(page.get_by_test_id("task-panel")).to_have_attribute("data-assignment", str(second.pk))
+    annotation = Annotation.objects.get(assignment=first)
+    assert annotation.result["boxes"][0]["label"] == "person"
+    assert annotation.result["boxes"][0]["w"] == pytest.approx(80, abs=1)
+
+    page.keyboard.press("Alt+s")
+    expect(page.get_by_test_id("notice")).to_contain_text("Skipped")
+    mounted(page)
+    second.refresh_from_db()
+    assert second.status == AssignmentStatus.SKIPPED
+
+    page.get_by_test_id("submit").click()  # an empty image is allowed here
+    expect(page.get_by_test_id("no-more-tasks")).to_be_visible()
+    assert Annotation.objects.filter(contributor=ana).count() == 2
+    assert {a.task_id for a in Assignment.objects.filter(contributor=ana)} == {t.pk for t in tasks}
+    assert console_errors == []
+
+
+def test_answer_the_editor_refuses_is_not_sent(live_server, page: Page, console_errors):
+    ben = make_user("ben")
+    schema = {"mode": "pairwise", "strength_scale": 3, "criteria": [], "rationale": "required"}
+    project = make_project(kind="ranking", schema=schema, members={ben: Role.CONTRIBUTOR})
+    task_create(
+        project=project,
+        data={
+            "prompt": "Hi?",
+            "responses": [{"id": "a", "text": "Hello"}, {"id": "b", "text": "Yo"}],
+        },
+    )
+    log_in(page, live_server, "ben")
+    page.goto(f"{live_server.url}/projects/{project.pk}/work/")
+    page.get_by_test_id("start").click()
+    mounted(page)
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_test_id("submit-errors")).to_contain_text("cannot be submitted yet")
+    assert not Annotation.objects.exists()
+    assert console_errors == []
