@@ -8,12 +8,13 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import IO
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -30,7 +31,7 @@ from annotation.importing import (
     row_clean,
 )
 from annotation.media import ImageInfo, read_audio, read_image
-from annotation.models import ImportJob, ImportStatus, Task
+from annotation.models import ImportJob, ImportStatus, Task, TaskStatus
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
 
@@ -182,6 +183,18 @@ def tasks_check(
 
 def _existing_ids(*, project: Project, external_ids: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
+    if not external_ids:
+        return found
+    if connection.vendor == "postgresql":
+        # One array parameter instead of thousands of IN placeholders to send and parse.
+        table = connection.ops.quote_name(Task._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT external_id, id FROM {table} "  # noqa: S608 - our table name
+                "WHERE project_id = %s AND external_id = ANY(%s)",
+                [project.pk, external_ids],
+            )
+            return dict(cursor.fetchall())
     for chunk in _chunks(external_ids, 5000):
         found.update(
             Task.objects.filter(project=project, external_id__in=chunk).values_list(
@@ -216,13 +229,13 @@ def tasks_write(*, project: Project, tasks: list[CleanTask]) -> ImportOutcome:
     existing = _existing_ids(
         project=project, external_ids=[task.external_id for task in tasks if task.external_id]
     )
-    new: list[Task] = []
-    new_media: list[tuple[Task, CleanTask]] = []
+    postgres = connection.vendor == "postgresql"
+    plain: list[CleanTask] = []  # new tasks without a file: the fast path
+    with_media: list[tuple[Task, CleanTask]] = []
     changed: dict[frozenset, list[Task]] = {}
-    changed_media: list[tuple[Task, CleanTask]] = []
-    for clean in tasks:
-        pk = existing.get(clean.external_id) if clean.external_id else None
-        row = Task(
+
+    def model(clean: CleanTask, pk: int | None) -> Task:
+        return Task(
             pk=pk,
             project=project,
             data=clean.data,
@@ -234,28 +247,134 @@ def tasks_write(*, project: Project, tasks: list[CleanTask]) -> ImportOutcome:
             priority=clean.priority,
             overlap=overlap,
         )
-        if pk is None:
-            new.append(row)
-            if clean.media_file is not None:
-                new_media.append((row, clean))
+
+    for clean in tasks:
+        pk = existing.get(clean.external_id) if clean.external_id else None
+        if pk is None and clean.media_file is None:
+            plain.append(clean)
             continue
-        fields = {"data"} | (clean.given & set(UPDATE_FIELDS))
-        if "gold" in fields:
-            fields.add("is_gold")
-        changed.setdefault(frozenset(fields), []).append(row)
+        row = model(clean, pk)
         if clean.media_file is not None:
-            changed_media.append((row, clean))
-    for chunk in _chunks(new):
+            with_media.append((row, clean))
+        if pk is not None:
+            fields = {"data"} | (clean.given & set(UPDATE_FIELDS))
+            if "gold" in fields:
+                fields.add("is_gold")
+            changed.setdefault(frozenset(fields), []).append(row)
+    if postgres:
+        _insert_by_copy(project_id=project.pk, overlap=overlap, tasks=plain)
+    else:
+        for chunk in _chunks(plain):
+            Task.objects.bulk_create([model(clean, None) for clean in chunk])
+    new_media = [row for row, _ in with_media if row.pk is None]
+    for chunk in _chunks(new_media):
         Task.objects.bulk_create(chunk)
     now = timezone.now()
     for fields, rows in changed.items():
+        if postgres:
+            _update_by_unnest(rows, fields=sorted(fields), now=now)
+            continue
         for row in rows:
             row.updated_at = now
         for chunk in _chunks(rows):
             Task.objects.bulk_update(chunk, [*sorted(fields), "updated_at"])
-    for row, clean in [*new_media, *changed_media]:
+    for row, clean in with_media:
         _save_media(task=row, clean=clean)
-    return ImportOutcome(created=len(new), updated=sum(len(rows) for rows in changed.values()))
+    created = len(plain) + len(new_media)
+    return ImportOutcome(created=created, updated=sum(len(rows) for rows in changed.values()))
+
+
+COPY_FIELDS = (
+    "project",
+    "data",
+    "external_id",
+    "is_gold",
+    "gold",
+    "predictions",
+    "callback_url",
+    "priority",
+    "status",
+    "overlap",
+    "answer_count",
+    "media",
+    "thumbnail",
+    "media_meta",
+    "created_at",
+    "updated_at",
+)
+JSON_FIELDS = {"data", "gold", "predictions", "media_meta"}
+SQL_TYPES = {"data": "jsonb", "gold": "jsonb", "predictions": "jsonb", "is_gold": "boolean",
+             "callback_url": "text", "priority": "integer"}  # fmt: skip
+
+
+def _json(value: object) -> str | None:
+    return None if value is None else json.dumps(value, separators=(",", ":"))
+
+
+def _insert_by_copy(*, project_id: int, overlap: int, tasks: list[CleanTask]) -> None:
+    """Insert new tasks with PostgreSQL's COPY: several times faster than a multi-row INSERT.
+
+    Fills exactly what ``Task.objects.create`` would (defaults, timestamps); ids are not needed
+    back because these tasks have no uploaded file to attach.
+    """
+    if not tasks:
+        return
+    meta = Task._meta
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(f).column) for f in COPY_FIELDS)
+    table = connection.ops.quote_name(meta.db_table)
+    now = timezone.now()
+    status = TaskStatus.OPEN.value
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor: Django's wrapper has no copy()
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            write = copy.write_row
+            for task in tasks:
+                gold = task.gold
+                write(
+                    (
+                        project_id,
+                        dumps(task.data),
+                        task.external_id,
+                        gold is not None,
+                        None if gold is None else dumps(gold),
+                        dumps(task.predictions),
+                        task.callback_url,
+                        task.priority,
+                        status,
+                        overlap,
+                        0,
+                        "",
+                        "",
+                        "{}",
+                        now,
+                        now,
+                    )
+                )
+
+
+def _update_by_unnest(rows: list[Task], *, fields: list[str], now: datetime) -> None:
+    """Update many tasks in one statement per batch: ``UPDATE … FROM unnest(arrays)``.
+
+    Django's ``bulk_update`` writes a CASE per field per row, which PostgreSQL plans slowly.
+    """
+    meta = Task._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    sets = ", ".join(f"{quote(meta.get_field(f).column)} = v.{quote(f)}" for f in fields)
+    arrays = ", ".join(["%s::bigint[]", *(f"%s::{SQL_TYPES[f]}[]" for f in fields)])
+    names = ", ".join(["id", *(quote(f) for f in fields)])
+    sql = (
+        f"UPDATE {table} AS t SET {sets}, {quote(meta.get_field('updated_at').column)} = %s "  # noqa: S608
+        f"FROM unnest({arrays}) AS v({names}) WHERE t.{quote(meta.pk.column)} = v.id"
+    )
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows):
+            params: list = [now, [row.pk for row in chunk]]
+            for f in fields:
+                values = [getattr(row, f) for row in chunk]
+                params.append([_json(v) for v in values] if f in JSON_FIELDS else values)
+            cursor.execute(sql, params)
 
 
 def tasks_import(
