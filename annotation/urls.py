@@ -12,4 +12,11 @@ urlpatterns = [
         {"thumbnail": True},
         name="task-thumbnail",
     ),
+    path("projects/<int:project_id>/tasks/", views.task_list, name="task-list"),
+    path("projects/<int:project_id>/tasks/import/", views.task_import, name="task-import"),
+    path(
+        "projects/<int:project_id>/imports/<int:import_id>/",
+        views.import_status,
+        name="import-status",
+    ),
 ]
