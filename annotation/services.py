@@ -14,7 +14,7 @@ from typing import IO
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -384,9 +384,21 @@ def tasks_import(
     progress: Callable[[int], None] | None = None,
 ) -> ImportOutcome:
     """Check all rows, then write them all in one transaction, or raise and write nothing."""
-    return tasks_write(
-        project=project, tasks=tasks_check(project=project, rows=rows, progress=progress)
-    )
+    tasks = tasks_check(project=project, rows=rows, progress=progress)
+    try:
+        return tasks_write(project=project, tasks=tasks)
+    except IntegrityError:
+        # Another import created one of these external ids between our lookup and our insert.
+        raise ImportRejected(
+            [
+                Problem(
+                    "import",
+                    "external_id",
+                    "Another import added some of these tasks at the "
+                    "same time; nothing was imported. Send it again to update them.",
+                )
+            ]
+        ) from None
 
 
 def _match_name(name: str) -> str:

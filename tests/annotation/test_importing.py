@@ -296,3 +296,26 @@ def test_tasks_import_takes_rows_directly():
     project = make_project(kind="bbox")
     rows = rows_from_items([{"image": f"https://x/{i}.jpg"} for i in range(2500)], label="item")
     assert tasks_import(project=project, rows=rows).created == 2500
+
+
+def test_a_decompression_bomb_is_refused():
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (10_000, 9_000)).save(out, format="PNG")  # 90 Mpx, a few kB on disk
+    project = make_project(kind="bbox")
+    messages = problems_of(lambda: run(project, "huge.png", out.getvalue()))
+    assert messages == [
+        "file huge.png, data.image: The image is too large to process safely "
+        "(more than 89,478,485 pixels)."
+    ]
+
+
+def test_a_zip_bomb_is_refused_before_unpacking(monkeypatch):
+    import annotation.importing as importing
+
+    monkeypatch.setattr(importing, "MAX_ZIP_BYTES", 1000)
+    project = make_project(kind="bbox")
+    content = zip_of({"big.png": b"\0" * 5000})
+    messages = problems_of(lambda: run(project, "batch.zip", content))
+    assert messages == ["zip: The zip unpacks to more than 4 GB."]
