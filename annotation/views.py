@@ -6,10 +6,10 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from annotation.forms import ImportForm
 from annotation.importing import ImportRejected
 from annotation.models import ImportJob, ImportStatus, Task, TaskStatus
 from annotation.services import import_job_create
-from labelhub.forms import ImportForm
 from labelhub.permissions import can_view, project_for
 
 TASK_LIST_TEMPLATE = "annotation/task_list.html"

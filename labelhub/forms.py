@@ -16,7 +16,7 @@ from labelhub import kinds
 from labelhub.kinds.bbox import PALETTE
 from labelhub.kinds.transcription import NORMALISATION_RULES
 from labelhub.models import Organization, Role
-from labelhub.quality_bars import BARS, REVIEW_POLICY_HELP, quality_with_defaults
+from labelhub.quality_bars import BARS, REVIEW_POLICY_HELP
 
 
 def add_service_errors(form: forms.Form, error: ValidationError, *, prefix: str = "") -> None:
@@ -87,10 +87,6 @@ class QualityForm(forms.Form):
                 widget=forms.NumberInput(attrs={"step": bar.step, "min": bar.low, "max": bar.high}),
             )
 
-    @classmethod
-    def initial_for(cls, quality: dict) -> dict:
-        return quality_with_defaults(quality)
-
 
 class MemberAddForm(forms.Form):
     username = forms.CharField(max_length=150)
@@ -99,15 +95,6 @@ class MemberAddForm(forms.Form):
 
 class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
-
-
-class ImportForm(forms.Form):
-    coco = forms.ChoiceField(
-        required=False,
-        choices=[("predictions", "as predictions"), ("gold", "as gold answers")],
-        label="A COCO file's boxes go in",
-        help_text="Only used for a COCO file: boxes are matched to tasks by image file name.",
-    )
 
 
 # --- schema builder ---------------------------------------------------------------------------
