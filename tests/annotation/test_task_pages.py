@@ -27,6 +27,7 @@ def test_task_list_shows_tasks_and_filters_by_status(client, managed):
     url = reverse("annotation:task-list", args=[managed.pk])
     html = client.get(url).content.decode()
     assert html.count('data-testid="task-row"') == 2
+    assert "{&quot;image&quot;: &quot;https://example.com/cat.jpg&quot;}" in html
     assert "gold" in html
     html = client.get(url, {"status": "accepted"}).content.decode()
     assert html.count('data-testid="task-row"') == 1
