@@ -208,3 +208,25 @@ def test_task_list_filters_and_paginates(world):
     recent = client.get(url, {"created_after": "2021-01-01T00:00:00Z"}).json()
     assert recent["count"] == 4
     assert client.get(url, {"status": "nonsense"}).status_code == 400
+
+
+def test_task_list_runs_the_same_queries_for_many_tasks(world, django_assert_num_queries):
+    project, manager, _ = world
+    client = api(manager)
+    url = f"/api/v1/projects/{project.pk}/tasks/"
+    make_task(project=project)
+    with django_assert_num_queries(4) as few:  # project, role, count, page
+        client.get(url)
+    for _ in range(30):
+        make_task(project=project)
+    with django_assert_num_queries(len(few.captured_queries)):
+        client.get(url)
+
+
+def test_small_import_runs_a_fixed_number_of_queries(world, django_assert_max_num_queries):
+    project, manager, _ = world
+    items = [{"data": {"image": f"https://x/{i}.jpg"}, "external_id": f"e{i}"} for i in range(500)]
+    # project, role, existing ids, the insert (COPY or batched INSERT), savepoints
+    with django_assert_max_num_queries(8):
+        response = api(manager).post(f"/api/v1/projects/{project.pk}/tasks/", items, format="json")
+    assert response.status_code == 201

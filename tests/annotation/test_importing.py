@@ -319,3 +319,14 @@ def test_a_zip_bomb_is_refused_before_unpacking(monkeypatch):
     content = zip_of({"big.png": b"\0" * 5000})
     messages = problems_of(lambda: run(project, "batch.zip", content))
     assert messages == ["zip: The zip unpacks to more than 4 GB."]
+
+
+def test_checking_reports_progress_every_thousand_rows():
+    from annotation.importing import rows_from_items
+    from annotation.services import tasks_check
+
+    project = make_project(kind="bbox")
+    rows = rows_from_items([{"image": f"https://x/{i}.jpg"} for i in range(2500)], label="item")
+    seen: list[int] = []
+    assert len(tasks_check(project=project, rows=rows, progress=seen.append)) == 2500
+    assert seen == [1000, 2000]
