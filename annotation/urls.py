@@ -34,4 +34,11 @@ urlpatterns = [
         views.work_skip,
         name="work-skip",
     ),
+    path("projects/<int:project_id>/tasks/", views.task_list, name="task-list"),
+    path("projects/<int:project_id>/tasks/import/", views.task_import, name="task-import"),
+    path(
+        "projects/<int:project_id>/imports/<int:import_id>/",
+        views.import_status,
+        name="import-status",
+    ),
 ]

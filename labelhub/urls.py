@@ -4,9 +4,50 @@ from django.views.generic import RedirectView
 
 from labelhub import views
 
+project_patterns = [
+    path("new/", views.project_new, name="new"),
+    path("<int:project_id>/", views.project_detail, name="detail"),
+    path("<int:project_id>/settings/", views.project_settings, name="settings"),
+    path(
+        "<int:project_id>/settings/general/",
+        views.project_settings_general,
+        name="settings-general",
+    ),
+    path(
+        "<int:project_id>/settings/schema/", views.project_settings_schema, name="settings-schema"
+    ),
+    path(
+        "<int:project_id>/settings/quality/",
+        views.project_settings_quality,
+        name="settings-quality",
+    ),
+    path(
+        "<int:project_id>/settings/instructions/",
+        views.project_settings_instructions,
+        name="settings-instructions",
+    ),
+    path(
+        "<int:project_id>/settings/instructions/preview/",
+        views.project_instructions_preview,
+        name="instructions-preview",
+    ),
+    path("<int:project_id>/settings/members/", views.project_member_create, name="member-add"),
+    path(
+        "<int:project_id>/settings/members/<int:member_id>/",
+        views.project_member_update,
+        name="member-role",
+    ),
+    path(
+        "<int:project_id>/settings/members/<int:member_id>/remove/",
+        views.project_member_delete,
+        name="member-remove",
+    ),
+]
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("account/", views.account, name="account"),
+    path("projects/", include((project_patterns, "projects"))),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("annotation.urls")),
     path("admin/", admin.site.urls),

@@ -1,6 +1,8 @@
-"""Input and output shapes of the queue API (a public contract: see DESIGN.md)."""
+"""Input and output shapes of the annotation API: tasks, imports, the queue (see DESIGN.md)."""
 
 from rest_framework import serializers
+
+from annotation.models import ImportJob, Task, TaskStatus
 
 
 class QueueTaskSerializer(serializers.Serializer):
@@ -50,3 +52,102 @@ class SubmissionSerializer(serializers.Serializer):
 class RefusalSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
+
+
+class TaskInput(serializers.Serializer):
+    """One task to create (only for the schema: the import checks each field itself)."""
+
+    data = serializers.JSONField(help_text="The kind's task data, e.g. {'image': URL}.")
+    external_id = serializers.CharField(
+        required=False, max_length=200, help_text="Your id; importing it again updates the task."
+    )
+    gold = serializers.JSONField(required=False, help_text="A known answer: makes a gold task.")
+    predictions = serializers.JSONField(required=False, help_text="A list of model results.")
+    callback_url = serializers.URLField(required=False, max_length=2000)
+    priority = serializers.IntegerField(required=False, help_text="Higher is served first.")
+
+
+class TaskUploadInput(serializers.Serializer):
+    file = serializers.ListField(
+        child=serializers.FileField(),
+        help_text="One or more files: JSON, JSONL, CSV/TSV, zip, images, audio, or a COCO JSON.",
+    )
+    coco = serializers.ChoiceField(
+        choices=["gold", "predictions"],
+        required=False,
+        help_text="For a COCO file: attach its boxes as gold answers or as predictions.",
+    )
+
+
+class ImportCreatedOutput(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField(help_text="Tasks whose external_id existed already.")
+    total = serializers.IntegerField()
+
+
+class ProblemOutput(serializers.Serializer):
+    where = serializers.CharField(help_text="'item 3', 'row 7', 'line 2' or 'file cat.jpg'.")
+    field = serializers.CharField(help_text="A path such as 'data.image' or 'gold.boxes.0.label'.")
+    message = serializers.CharField()
+
+
+class ImportRejectedOutput(serializers.Serializer):
+    detail = serializers.CharField()
+    problems = ProblemOutput(many=True)
+    problem_count = serializers.IntegerField()
+
+
+class ImportJobOutput(serializers.ModelSerializer):
+    errors = serializers.ListField(
+        child=serializers.CharField(), help_text="Why the import failed, row by row."
+    )
+
+    class Meta:
+        model = ImportJob
+        fields = [
+            "id",
+            "project",
+            "status",
+            "original_name",
+            "total",
+            "processed",
+            "created",
+            "updated",
+            "errors",
+            "created_at",
+            "finished_at",
+        ]
+
+
+class TaskOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "project",
+            "external_id",
+            "data",
+            "predictions",
+            "status",
+            "priority",
+            "overlap",
+            "answer_count",
+            "callback_url",
+            "media_meta",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class TaskManagerOutput(TaskOutput):
+    """What a manager sees: the same task with whether it is gold, and its gold answer."""
+
+    class Meta(TaskOutput.Meta):
+        fields = [*TaskOutput.Meta.fields, "is_gold", "gold"]
+
+
+class TaskFilterInput(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
+    external_id = serializers.CharField(required=False, max_length=200)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)

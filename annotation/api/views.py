@@ -1,12 +1,17 @@
-"""The queue API: next task, draft, submit, skip. Thin: each view checks access, calls one
-service and shapes the answer. Refusals (paused, disqualified, lease lost, conflicts) are JSON
+"""The annotation API: tasks, imports, and the queue (next task, draft, submit, skip).
+
+Thin: each view checks access, calls one service and shapes the answer; one class per endpoint,
+each with its own serializers. Queue refusals (paused, disqualified, lease lost, conflicts) are JSON
 ``{detail, code}`` with 403 or 409; invalid answers are 400 with one entry per field path
 (``result.boxes.0.x``)."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,14 +20,25 @@ from annotation import queue
 from annotation.api.serializers import (
     AssignmentSerializer,
     DraftInputSerializer,
+    ImportCreatedOutput,
+    ImportJobOutput,
+    ImportRejectedOutput,
     NextTaskSerializer,
     RefusalSerializer,
     SkipInputSerializer,
     SubmissionSerializer,
     SubmitInputSerializer,
+    TaskFilterInput,
+    TaskInput,
+    TaskManagerOutput,
+    TaskOutput,
+    TaskUploadInput,
 )
-from annotation.models import Assignment
+from annotation.importing import ImportRejected, rows_from_items
+from annotation.models import Assignment, ImportJob, Task
 from annotation.selectors import project_for_contributor
+from annotation.services import import_job_create, tasks_import
+from labelhub.permissions import can_manage, can_view, project_for
 
 
 def refusal_response(refusal: queue.QueueRefusal) -> Response:
@@ -125,3 +141,144 @@ def _valid(serializer_class, request: Request) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+NOT_FOUND = OpenApiResponse(description="Not found, or not in one of the caller's projects.")
+
+
+def sync_limit() -> int:
+    """JSON lists up to this many tasks are created within the request; bigger ones are queued."""
+    return getattr(settings, "LABELHUB_IMPORT_SYNC_LIMIT", 1000)
+
+
+def rejected_response(rejected: ImportRejected) -> Response:
+    return Response(
+        {
+            "detail": "Nothing was imported: fix these problems and send the tasks again.",
+            "problems": [problem.as_dict() for problem in rejected.problems],
+            "problem_count": rejected.total_problems,
+        },
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+class TaskPagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+class ProjectTaskListApi(APIView):
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="projects_tasks_list",
+        summary="A project's tasks, oldest first (gold answers only for managers)",
+        parameters=[
+            TaskFilterInput,
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int, description="Up to 1000."),
+        ],
+        responses={200: TaskManagerOutput(many=True), 400: OpenApiResponse(), 404: NOT_FOUND},
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="view")
+        filters = TaskFilterInput(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        tasks = Task.objects.filter(project=project).order_by("pk")
+        given = filters.validated_data
+        if "status" in given:
+            tasks = tasks.filter(status=given["status"])
+        if "external_id" in given:
+            tasks = tasks.filter(external_id=given["external_id"])
+        if "created_after" in given:
+            tasks = tasks.filter(created_at__gte=given["created_after"])
+        if "created_before" in given:
+            tasks = tasks.filter(created_at__lt=given["created_before"])
+        paginator = TaskPagination()
+        page = paginator.paginate_queryset(tasks, request, view=self)
+        output = TaskManagerOutput if can_manage(user=request.user, project=project) else TaskOutput
+        return paginator.get_paginated_response(output(page, many=True).data)
+
+    @extend_schema(
+        operation_id="projects_tasks_create",
+        summary="Import tasks: a JSON list, or files (managers)",
+        description=(
+            "A JSON list of up to 1000 tasks is created at once (201). Bigger lists and every file "
+            "upload are queued (202): follow the import with `GET /api/v1/imports/{id}/`. "
+            "A task whose `external_id` exists already is updated, never duplicated. "
+            "If any task is invalid, nothing is imported (400, with each problem by row and field)."
+        ),
+        request={
+            "application/json": TaskInput(many=True),
+            "multipart/form-data": TaskUploadInput,
+        },
+        responses={
+            201: ImportCreatedOutput,
+            202: ImportJobOutput,
+            400: ImportRejectedOutput,
+            404: NOT_FOUND,
+        },
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        try:
+            if request.content_type.startswith("application/json"):
+                items = request.data
+                if not isinstance(items, list):
+                    return Response(
+                        {"detail": "Send a JSON list of tasks, or files as multipart 'file'."},
+                        status=status.HTTP_400_BAD_REQUEST,
+                    )
+                if len(items) <= sync_limit():
+                    rows = rows_from_items(items, label="item")
+                    outcome = tasks_import(project=project, rows=rows)
+                    return Response(
+                        {
+                            "created": outcome.created,
+                            "updated": outcome.updated,
+                            "total": outcome.total,
+                        },
+                        status=status.HTTP_201_CREATED,
+                    )
+                job = import_job_create(project=project, user=request.user, items=items)
+            else:
+                files = [(file.name, file) for file in request.FILES.getlist("file")]
+                job = import_job_create(
+                    project=project,
+                    user=request.user,
+                    files=files,
+                    coco_use=str(request.data.get("coco", "")),
+                )
+        except ImportRejected as rejected:
+            return rejected_response(rejected)
+        job.refresh_from_db()  # an immediate backend has run it already
+        return Response(ImportJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+class TaskDetailApi(APIView):
+    @extend_schema(
+        operation_id="tasks_retrieve",
+        summary="One task (gold answer only for managers)",
+        responses={200: TaskManagerOutput, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, task_id: int) -> Response:
+        task = Task.objects.select_related("project").filter(pk=task_id).first()
+        if task is None or not can_view(user=request.user, project=task.project):
+            raise Http404("No such task.")
+        output = (
+            TaskManagerOutput if can_manage(user=request.user, project=task.project) else TaskOutput
+        )
+        return Response(output(task).data)
+
+
+class ImportDetailApi(APIView):
+    @extend_schema(
+        operation_id="imports_retrieve",
+        summary="Progress and outcome of an import (managers)",
+        responses={200: ImportJobOutput, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, import_id: int) -> Response:
+        job = ImportJob.objects.select_related("project").filter(pk=import_id).first()
+        if job is None or not can_manage(user=request.user, project=job.project):
+            raise Http404("No such import.")
+        return Response(ImportJobOutput(job).data)

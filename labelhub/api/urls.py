@@ -4,9 +4,19 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from labelhub.api import views
+
 urlpatterns = [
     path("", include("annotation.api.urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("projects/", views.ProjectListApi.as_view(), name="api-projects"),
+    path("projects/<int:project_id>/", views.ProjectDetailApi.as_view(), name="api-project"),
+    path(
+        "projects/<int:project_id>/members/",
+        views.ProjectMemberCreateApi.as_view(),
+        name="api-project-members",
+    ),
+    path("", include(("annotation.api.urls", "annotation-api"))),
 ]

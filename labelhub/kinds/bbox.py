@@ -12,6 +12,7 @@ from labelhub.kinds import Consensus, EditorSpec, Errors, TaskKind
 from labelhub.kinds.metrics import boxes as box_metrics
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+MAX_BOXES = 1000
 PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324"]
 
 
@@ -99,6 +100,16 @@ class BoundingBoxKind(TaskKind):
             )
         elif not (image.startswith(("http://", "https://", "/"))):
             errors.add("data.image", "The image must be an http(s) URL or an uploaded file.")
+        elif len(image) > 2000:
+            errors.add("data.image", "An image URL has at most 2000 characters.")
+        # The natural size is optional (known for uploads, reported by the editor for URLs).
+        sizes = {key: data[key] for key in ("width", "height") if key in data}
+        for key, value in sizes.items():
+            if not is_number(value) or value <= 0 or value != int(value):
+                errors.add(f"data.{key}", f"The image {key} is a whole number of pixels above 0.")
+        if len(sizes) == 1:
+            missing = "height" if "width" in sizes else "width"
+            errors.add(f"data.{missing}", "Give the image width and height together.")
         errors.raise_if_any()
         return data
 
@@ -111,6 +122,9 @@ class BoundingBoxKind(TaskKind):
         if not isinstance(boxes, list):
             errors.add("result.boxes", "A result holds a list of boxes.")
             errors.raise_if_any()
+        if len(boxes) > MAX_BOXES:
+            errors.add("result.boxes", f"At most {MAX_BOXES} boxes on one image.")
+            errors.raise_if_any()
         labels = {label["name"] for label in schema.get("labels", [])}
         min_size = schema.get("min_size", 0)
         width, height = data.get("width"), data.get("height")
@@ -120,8 +134,9 @@ class BoundingBoxKind(TaskKind):
             if not isinstance(box, dict):
                 errors.add(path, "A box is an object {label, x, y, w, h}.")
                 continue
-            if box.get("label") not in labels:
-                errors.add(f"{path}.label", f"Unknown label {box.get('label')!r}.")
+            label = box.get("label")
+            if not isinstance(label, str) or label not in labels:
+                errors.add(f"{path}.label", f"Unknown label {label!r}.")
             coords = {key: box.get(key) for key in ("x", "y", "w", "h")}
             bad = [key for key, value in coords.items() if not is_number(value)]
             for key in bad:
@@ -130,13 +145,15 @@ class BoundingBoxKind(TaskKind):
                 continue
             if coords["x"] < 0 or coords["y"] < 0:
                 errors.add(path, "A box starts inside the image (x and y at least 0).")
-            if coords["w"] < min_size or coords["h"] < min_size:
+            if coords["w"] <= 0 or coords["h"] <= 0:
+                errors.add(path, "A box has a width and a height above 0.")
+            elif coords["w"] < min_size or coords["h"] < min_size:
                 errors.add(path, f"A box is at least {min_size} pixels wide and high.")
             if is_number(width) and coords["x"] + coords["w"] > width + 0.5:
                 errors.add(path, "A box ends inside the image (x + w at most its width).")
             if is_number(height) and coords["y"] + coords["h"] > height + 0.5:
                 errors.add(path, "A box ends inside the image (y + h at most its height).")
-            cleaned.append({"label": box.get("label"), **coords})
+            cleaned.append({"label": label, **coords})
         if not boxes and not schema.get("allow_empty", True):
             errors.add(
                 "result.boxes", "Draw at least one box: this project does not accept empty images."

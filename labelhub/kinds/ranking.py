@@ -78,7 +78,9 @@ class RankingKind(TaskKind):
                 errors.add("data.messages", "Messages are a non-empty list of {role, content}.")
             else:
                 for i, message in enumerate(messages):
-                    if not isinstance(message, dict) or message.get("role") not in ROLES:
+                    if not isinstance(message, dict):
+                        errors.add(f"data.messages.{i}", "A message is an object {role, content}.")
+                    elif message.get("role") not in ROLES:
                         errors.add(
                             f"data.messages.{i}.role", f"A role is one of {', '.join(ROLES)}."
                         )
@@ -129,10 +131,16 @@ class RankingKind(TaskKind):
             cleaned = {"preference": preference, "strength": strength}
         else:
             order = result.get("order")
-            if not isinstance(order, list) or sorted(map(str, order)) != sorted(ids):
+            if (
+                not isinstance(order, list)
+                or not all(isinstance(item, str) for item in order)
+                or sorted(order) != sorted(ids)
+            ):
                 errors.add("result.order", "The order lists every response id exactly once.")
             cleaned = {"order": order}
-        answers = result.get("criteria", {}) or {}
+        answers = result.get("criteria")
+        if answers is None:
+            answers = {}
         if not isinstance(answers, dict):
             errors.add(
                 "result.criteria", "Criteria answers are an object {criterion: response id}."

@@ -1,3 +1,5 @@
+import json
+
 from django import template
 from django.utils.safestring import SafeString
 
@@ -10,3 +12,9 @@ register = template.Library()
 def markdown_filter(text: str) -> SafeString:
     """``{{ text|markdown }}``: user or model Markdown as safe HTML."""
     return render_markdown(text)
+
+
+@register.filter(name="as_json")
+def as_json_filter(value: object) -> str:
+    """``{{ task.data|as_json }}``: a value as compact JSON text (escaped by the template)."""
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))

@@ -1,0 +1,580 @@
+"""Reading task imports: every accepted format turned into the same rows, then checked.
+
+Formats (chosen by the file's name, checked by its content):
+
+- ``.json``: a list of tasks, or a COCO file (an object with ``images`` and ``annotations``);
+- ``.jsonl`` / ``.ndjson``: one task per line;
+- ``.csv`` / ``.tsv``: one task per row. Columns ``external_id``, ``gold``, ``predictions``,
+  ``callback_url`` and ``priority`` fill those fields (``gold``/``predictions`` as JSON text);
+  every other column is a key of ``data``, written plain (``image``) or with its prefix
+  (``data.image``). Dotted paths build nested values (``responses.0.text``), and a cell that starts
+  with ``[`` or ``{`` is read as JSON. Empty cells are left out;
+- ``.zip``: either one JSON/JSONL/CSV file (whose media columns may name files in the same zip),
+  or images / audio files, one task each;
+- image or audio files: one task each, the file name becoming the task's ``external_id``.
+
+A task in JSON is either ``{"data": {...}, "external_id"?, "gold"?, "predictions"?,
+"callback_url"?, "priority"?}`` or, Label Studio style, the bare ``data`` object.
+
+Nothing here writes to the database: :func:`row_clean` checks one row against the project's task
+kind and returns :class:`Problem` s that name the row and the field ("row 7, data.image: …").
+"""
+
+import csv
+import io
+import json
+import os
+import posixpath
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+
+from annotation.media import AudioInfo, ImageInfo, MediaError, read_audio, read_image
+from labelhub.kinds import TaskKind
+
+TASK_KEYS = {"data", "external_id", "gold", "predictions", "callback_url", "priority"}
+EXTRA_COLUMNS = TASK_KEYS - {"data"}
+DATA_EXTENSIONS = {".json", ".jsonl", ".ndjson", ".csv", ".tsv"}
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
+AUDIO_EXTENSIONS = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac"}
+MAX_ZIP_MEMBERS = 50_000
+MAX_ZIP_BYTES = 4 * 1024**3  # uncompressed: refuses zip bombs
+MAX_PROBLEMS = 100
+EXTERNAL_ID_MAX = 200
+PRIORITY_RANGE = (-1_000_000, 1_000_000)
+PENDING_MEDIA = "/pending-upload/"
+_url = URLValidator(schemes=["http", "https"])
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an import: where (row, line, item or file), which field, and why."""
+
+    where: str
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.where}, {self.field}: {self.message}"
+            if self.field
+            else (f"{self.where}: {self.message}")
+        )
+
+    def as_dict(self) -> dict:
+        return {"where": self.where, "field": self.field, "message": self.message}
+
+
+class ImportRejected(Exception):
+    """The import was refused as a whole; nothing was written."""
+
+    def __init__(self, problems: list[Problem], *, total_problems: int | None = None) -> None:
+        self.problems = problems[:MAX_PROBLEMS]
+        self.total_problems = total_problems if total_problems is not None else len(problems)
+        super().__init__("; ".join(str(problem) for problem in self.problems[:5]))
+
+    @property
+    def messages(self) -> list[str]:
+        lines = [str(problem) for problem in self.problems]
+        if self.total_problems > len(self.problems):
+            lines.append(f"… and {self.total_problems - len(self.problems)} more problems.")
+        return lines
+
+
+@dataclass
+class MediaFile:
+    """An uploaded image or audio file, opened only when it is read."""
+
+    name: str
+    open: Callable[[], IO[bytes]]
+
+
+@dataclass
+class TaskRow:
+    """One task as read from the input, not yet checked."""
+
+    where: str
+    data: Any
+    given: frozenset[str] = frozenset()  # which of EXTRA_COLUMNS the input set
+    external_id: Any = ""
+    gold: Any = None
+    predictions: Any = None
+    callback_url: Any = ""
+    priority: Any = 0
+    media: dict[str, MediaFile] = field(default_factory=dict)
+
+
+@dataclass
+class CleanTask:
+    """One checked task, ready to write. ``media`` holds what was read from an uploaded file."""
+
+    where: str
+    data: dict
+    given: frozenset[str]
+    external_id: str
+    gold: dict | None
+    predictions: list
+    callback_url: str
+    priority: int
+    media_field: str = ""
+    media_file: MediaFile | None = None
+    media_info: ImageInfo | AudioInfo | None = None
+
+
+@dataclass
+class Coco:
+    """Boxes from a COCO file, by image file name, to attach to existing tasks."""
+
+    boxes_by_file: dict[str, list[dict]]
+    where_by_file: dict[str, str]
+
+
+@dataclass
+class Parsed:
+    rows: list[TaskRow] = field(default_factory=list)
+    coco: Coco | None = None
+
+
+def media_field_for(*, kind: TaskKind, schema: dict) -> str:
+    """The key of ``data`` an uploaded file goes to for this project."""
+    if "media" in schema and schema["media"] in kind.media_fields:
+        return schema["media"]
+    if not kind.media_fields:
+        return ""
+    return next(iter(kind.media_fields))
+
+
+# --- parsing ---------------------------------------------------------------------------------
+
+
+def rows_from_items(items: list, *, label: str, first: int = 1) -> list[TaskRow]:
+    return [row_from_item(item, where=f"{label} {first + i}") for i, item in enumerate(items)]
+
+
+def row_from_item(item: Any, *, where: str) -> TaskRow:
+    """A task from a JSON value: ``{"data": …, …}`` or the bare data object."""
+    if isinstance(item, dict) and isinstance(item.get("data"), dict):
+        unknown = set(item) - TASK_KEYS
+        row = TaskRow(where=where, data=item["data"], given=frozenset(set(item) & EXTRA_COLUMNS))
+        for key in EXTRA_COLUMNS & set(item):
+            setattr(row, key, item[key])
+        if unknown:
+            row.given = row.given | {f"unknown:{key}" for key in sorted(unknown)}
+        return row
+    return TaskRow(where=where, data=item)
+
+
+def _parse_json_bytes(content: bytes, *, where: str) -> Any:
+    try:
+        return json.loads(content.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ImportRejected([Problem(where, "", "The file is not UTF-8 text.")]) from None
+    except json.JSONDecodeError as error:
+        raise ImportRejected(
+            [Problem(where, "", f"Not valid JSON (line {error.lineno}: {error.msg}).")]
+        ) from None
+
+
+def parse_json(content: bytes, *, name: str) -> Parsed:
+    value = _parse_json_bytes(content, where=f"file {name}")
+    if isinstance(value, dict) and "images" in value and "annotations" in value:
+        return Parsed(coco=parse_coco(value, name=name))
+    if isinstance(value, dict) and "data" in value:
+        value = [value]
+    if not isinstance(value, list):
+        raise ImportRejected(
+            [Problem(f"file {name}", "", "Expected a list of tasks (or a COCO file).")]
+        )
+    return Parsed(rows=rows_from_items(value, label="item"))
+
+
+def parse_jsonl(content: bytes, *, name: str) -> Parsed:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRejected([Problem(f"file {name}", "", "The file is not UTF-8 text.")]) from None
+    rows, problems = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(row_from_item(json.loads(line), where=f"line {number}"))
+        except json.JSONDecodeError as error:
+            problems.append(Problem(f"line {number}", "", f"Not valid JSON ({error.msg})."))
+    if problems:
+        raise ImportRejected(problems)
+    return Parsed(rows=rows)
+
+
+def _cell(value: str) -> Any:
+    stripped = value.strip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _put(target: dict, path: list[str], value: Any) -> None:
+    """Set ``value`` at a dotted path, creating objects and lists (for digit keys) on the way."""
+    node: Any = target
+    for i, key in enumerate(path):
+        last = i == len(path) - 1
+        following_is_index = not last and path[i + 1].isdigit()
+        if isinstance(node, list):
+            index = int(key)
+            while len(node) <= index:
+                node.append(None)
+            if last:
+                node[index] = value
+            else:
+                if node[index] is None:
+                    node[index] = [] if following_is_index else {}
+                node = node[index]
+        else:
+            if last:
+                node[key] = value
+            else:
+                node = node.setdefault(key, [] if following_is_index else {})
+
+
+def parse_csv(content: bytes, *, name: str) -> Parsed:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportRejected([Problem(f"file {name}", "", "The file is not UTF-8 text.")]) from None
+    delimiter = "\t" if name.lower().endswith(".tsv") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ImportRejected([Problem(f"file {name}", "", "The file is empty.")]) from None
+    columns = [column.strip() for column in header]
+    problems = [
+        Problem("row 1", column or f"column {i + 1}", "A column needs a name.")
+        for i, column in enumerate(columns)
+        if not column
+    ]
+    if len(set(columns)) != len(columns):
+        problems.append(Problem("row 1", "", "Two columns have the same name."))
+    if problems:
+        raise ImportRejected(problems)
+    rows = []
+    for number, cells in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in cells):
+            continue
+        where = f"row {number}"
+        if len(cells) > len(columns):
+            problems.append(Problem(where, "", f"{len(cells)} cells for {len(columns)} columns."))
+            continue
+        row = TaskRow(where=where, data={})
+        given = set()
+        try:
+            for column, cell in zip(columns, cells, strict=False):
+                if cell == "":
+                    continue
+                if column in EXTRA_COLUMNS:
+                    value = _cell(cell) if column in ("gold", "predictions") else cell.strip()
+                    setattr(row, column, value)
+                    given.add(column)
+                    continue
+                path = column.removeprefix("data.").split(".")
+                _put(row.data, path, _cell(cell))
+        except (TypeError, ValueError, AttributeError):
+            problems.append(Problem(where, "", "The columns' dotted paths do not fit together."))
+            continue
+        row.given = frozenset(given)
+        rows.append(row)
+    if problems:
+        raise ImportRejected(problems)
+    return Parsed(rows=rows)
+
+
+def parse_coco(value: dict, *, name: str) -> Coco:
+    """Boxes by image file name from a COCO object (``bbox`` is ``[x, y, w, h]`` in pixels)."""
+    problems: list[Problem] = []
+    images, annotations = value.get("images"), value.get("annotations")
+    categories = value.get("categories", [])
+    if not isinstance(images, list):
+        problems.append(Problem(f"file {name}", "images", "A list of images."))
+    if not isinstance(annotations, list):
+        problems.append(Problem(f"file {name}", "annotations", "A list of annotations."))
+    if not isinstance(categories, list):
+        problems.append(Problem(f"file {name}", "categories", "A list of categories."))
+    if problems:
+        raise ImportRejected(problems)
+    names_by_category: dict[Any, str] = {}
+    for i, category in enumerate(categories):
+        if not isinstance(category, dict) or not isinstance(category.get("name"), str):
+            problems.append(Problem(f"categories.{i}", "name", "A category has an id and a name."))
+            continue
+        names_by_category[category.get("id")] = category["name"]
+    file_by_image: dict[Any, str] = {}
+    boxes: dict[str, list[dict]] = {}
+    where: dict[str, str] = {}
+    for i, image in enumerate(images):
+        file_name = image.get("file_name") if isinstance(image, dict) else None
+        if not isinstance(file_name, str) or not file_name.strip():
+            problems.append(Problem(f"images.{i}", "file_name", "An image needs its file name."))
+            continue
+        file_by_image[image.get("id")] = file_name
+        boxes.setdefault(file_name, [])
+        where[file_name] = f"images.{i} ({file_name})"
+    for i, annotation in enumerate(annotations):
+        place = f"annotations.{i}"
+        if not isinstance(annotation, dict):
+            problems.append(Problem(place, "", "An annotation is an object."))
+            continue
+        file_name = file_by_image.get(annotation.get("image_id"))
+        if file_name is None:
+            problems.append(Problem(place, "image_id", "No image in the file has this id."))
+            continue
+        label = names_by_category.get(annotation.get("category_id"))
+        if label is None:
+            problems.append(Problem(place, "category_id", "No category in the file has this id."))
+            continue
+        bbox = annotation.get("bbox")
+        if (
+            not isinstance(bbox, list)
+            or len(bbox) != 4
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in bbox)
+        ):
+            problems.append(Problem(place, "bbox", "A box is four numbers [x, y, w, h]."))
+            continue
+        x, y, w, h = bbox
+        boxes[file_name].append({"label": label, "x": x, "y": y, "w": w, "h": h})
+    if problems:
+        raise ImportRejected(problems)
+    return Coco(boxes_by_file=boxes, where_by_file=where)
+
+
+def _extension(name: str) -> str:
+    return os.path.splitext(name)[1].lower()
+
+
+def _zip_members(archive: zipfile.ZipFile) -> list[zipfile.ZipInfo]:
+    members = [
+        info
+        for info in archive.infolist()
+        if not info.is_dir()
+        and not info.filename.startswith("__MACOSX/")
+        and not posixpath.basename(info.filename).startswith(".")
+    ]
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ImportRejected([Problem("zip", "", f"At most {MAX_ZIP_MEMBERS:,} files in one zip.")])
+    if sum(info.file_size for info in members) > MAX_ZIP_BYTES:
+        raise ImportRejected([Problem("zip", "", "The zip unpacks to more than 4 GB.")])
+    return members
+
+
+def parse_zip(file: IO[bytes], *, name: str, media_field: str) -> Parsed:
+    try:
+        archive = zipfile.ZipFile(file)
+        members = _zip_members(archive)
+    except zipfile.BadZipFile:
+        raise ImportRejected([Problem(f"file {name}", "", "Not a readable zip file.")]) from None
+
+    def opener(info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
+        return lambda: io.BytesIO(archive.read(info))
+
+    data_files = [info for info in members if _extension(info.filename) in DATA_EXTENSIONS]
+    media = [
+        info for info in members if _extension(info.filename) in IMAGE_EXTENSIONS | AUDIO_EXTENSIONS
+    ]
+    if len(data_files) > 1:
+        names = ", ".join(info.filename for info in data_files[:5])
+        raise ImportRejected(
+            [Problem(f"file {name}", "", f"The zip holds several task files ({names}): one only.")]
+        )
+    if data_files:
+        info = data_files[0]
+        parsed = parse_content(archive.read(info), name=info.filename, media_field=media_field)
+        by_name = {m.filename: m for m in media} | {
+            posixpath.basename(m.filename): m for m in media
+        }
+        for row in parsed.rows:
+            value = row.data.get(media_field) if isinstance(row.data, dict) else None
+            if isinstance(value, str) and value in by_name:
+                row.media[media_field] = MediaFile(name=value, open=opener(by_name[value]))
+                del row.data[media_field]
+        return parsed
+    if not media:
+        raise ImportRejected(
+            [Problem(f"file {name}", "", "The zip holds no task file, image or audio.")]
+        )
+    return Parsed(
+        rows=[
+            media_row(name=info.filename, open=opener(info), media_field=media_field)
+            for info in sorted(media, key=lambda info: info.filename)
+        ]
+    )
+
+
+def media_row(*, name: str, open: Callable[[], IO[bytes]], media_field: str) -> TaskRow:
+    """One task from one image or audio file; its name (without folders) is its external_id."""
+    base = posixpath.basename(name.replace("\\", "/"))
+    return TaskRow(
+        where=f"file {name}",
+        data={},
+        external_id=base,
+        given=frozenset({"external_id"}),
+        media={media_field: MediaFile(name=base, open=open)},
+    )
+
+
+def parse_content(content: bytes, *, name: str, media_field: str) -> Parsed:
+    extension = _extension(name)
+    if extension == ".json":
+        return parse_json(content, name=name)
+    if extension in (".jsonl", ".ndjson"):
+        return parse_jsonl(content, name=name)
+    if extension in (".csv", ".tsv"):
+        return parse_csv(content, name=name)
+    if extension == ".zip":
+        return parse_zip(io.BytesIO(content), name=name, media_field=media_field)
+    if extension in IMAGE_EXTENSIONS | AUDIO_EXTENSIONS:
+        return Parsed(
+            rows=[media_row(name=name, open=lambda: io.BytesIO(content), media_field=media_field)]
+        )
+    raise ImportRejected(
+        [
+            Problem(
+                f"file {name}",
+                "",
+                "LabelHub imports JSON, JSONL, CSV, TSV, zip, images (JPEG, PNG, GIF, WebP, BMP, "
+                "TIFF) and audio (WAV, MP3, OGG, FLAC).",
+            )
+        ]
+    )
+
+
+def parse_file(file: IO[bytes], *, name: str, media_field: str) -> Parsed:
+    """Read an uploaded file (zips are read member by member, not all at once)."""
+    if _extension(name) == ".zip":
+        return parse_zip(file, name=name, media_field=media_field)
+    return parse_content(file.read(), name=name, media_field=media_field)
+
+
+# --- checking --------------------------------------------------------------------------------
+
+
+def _paths(error: ValidationError, *, prefix_from: str, prefix_to: str) -> Iterator[tuple]:
+    for path, messages in error.message_dict.items():
+        if path == "__all__":
+            path = prefix_to
+        elif path == prefix_from or path.startswith(prefix_from + "."):
+            path = prefix_to + path[len(prefix_from) :]
+        for message in messages:
+            yield path, message
+
+
+def row_clean(
+    row: TaskRow, *, kind: TaskKind, schema: dict, media_field: str
+) -> tuple[CleanTask | None, list[Problem]]:
+    """Check one row against the project's kind; read and check its uploaded file, if any."""
+    problems: list[Problem] = []
+
+    def add(path: str, message: str) -> None:
+        problems.append(Problem(row.where, path, message))
+
+    for marker in sorted(key for key in row.given if key.startswith("unknown:")):
+        add(marker.removeprefix("unknown:"), "Not a field of a task.")
+    external_id = row.external_id
+    if isinstance(external_id, int) and not isinstance(external_id, bool):
+        external_id = str(external_id)
+    if not isinstance(external_id, str):
+        add("external_id", "An external id is text.")
+        external_id = ""
+    external_id = external_id.strip()
+    if len(external_id) > EXTERNAL_ID_MAX:
+        add("external_id", f"An external id has at most {EXTERNAL_ID_MAX} characters.")
+    priority = row.priority
+    if isinstance(priority, str):
+        try:
+            priority = int(priority.strip())
+        except ValueError:
+            add("priority", "The priority is a whole number.")
+            priority = 0
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        add("priority", "The priority is a whole number.")
+        priority = 0
+    elif not PRIORITY_RANGE[0] <= priority <= PRIORITY_RANGE[1]:
+        add("priority", "The priority is from -1000000 to 1000000.")
+    callback_url = row.callback_url or ""
+    if not isinstance(callback_url, str):
+        add("callback_url", "The callback URL is text.")
+        callback_url = ""
+    elif callback_url:
+        try:
+            _url(callback_url)
+        except ValidationError:
+            add("callback_url", "The callback URL must be an http(s) URL.")
+        if len(callback_url) > 2000:
+            add("callback_url", "The callback URL has at most 2000 characters.")
+
+    data = row.data
+    media_file, media_info = row.media.get(media_field), None
+    if media_file is not None:
+        try:
+            with media_file.open() as handle:
+                reader = read_audio if kind.media_fields.get(media_field) == "audio" else read_image
+                media_info = reader(handle)
+        except MediaError as error:
+            add(f"data.{media_field}", str(error))
+            return None, problems
+        if not isinstance(data, dict):
+            data = {}
+        data = {**data, media_field: PENDING_MEDIA}
+        if isinstance(media_info, ImageInfo):
+            data.setdefault("width", media_info.width)
+            data.setdefault("height", media_info.height)
+    try:
+        data = kind.clean_data(data, schema=schema)
+    except ValidationError as error:
+        for path, message in _paths(error, prefix_from="data", prefix_to="data"):
+            add(path, message)
+        return None, problems
+
+    gold = row.gold
+    if gold is not None:
+        try:
+            gold = kind.clean_result(gold, schema=schema, data=data)
+        except ValidationError as error:
+            for path, message in _paths(error, prefix_from="result", prefix_to="gold"):
+                add(path, message)
+    predictions = row.predictions if row.predictions is not None else []
+    if isinstance(predictions, dict):
+        predictions = [predictions]
+    if not isinstance(predictions, list):
+        add("predictions", "Predictions are a list of results.")
+        predictions = []
+    cleaned_predictions = []
+    for i, prediction in enumerate(predictions):
+        try:
+            cleaned_predictions.append(kind.clean_result(prediction, schema=schema, data=data))
+        except ValidationError as error:
+            for path, message in _paths(error, prefix_from="result", prefix_to=f"predictions.{i}"):
+                add(path, message)
+    if problems:
+        return None, problems
+    return (
+        CleanTask(
+            where=row.where,
+            data=data,
+            given=row.given,
+            external_id=external_id,
+            gold=gold,
+            predictions=cleaned_predictions,
+            callback_url=callback_url,
+            priority=priority,
+            media_field=media_field if media_file else "",
+            media_file=media_file,
+            media_info=media_info,
+        ),
+        [],
+    )

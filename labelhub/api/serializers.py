@@ -1,0 +1,70 @@
+"""Input and output shapes of the project endpoints."""
+
+from rest_framework import serializers
+
+from labelhub import kinds
+from labelhub.models import ProjectMember, Role
+
+
+class ProjectOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    organization = serializers.CharField(source="organization.slug")
+    name = serializers.CharField()
+    kind = serializers.CharField()
+    schema = serializers.JSONField()
+    quality = serializers.JSONField(
+        allow_null=True, help_text="The quality bars; null unless the caller manages the project."
+    )
+    instructions = serializers.CharField(help_text="Markdown.")
+    role = serializers.CharField(allow_null=True, help_text="The caller's role on the project.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if data["role"] != Role.MANAGER:
+            data["quality"] = None
+        return data
+
+
+class ProjectCreateInput(serializers.Serializer):
+    organization = serializers.SlugField(
+        required=False,
+        help_text="The organization's slug; may be left out by an admin of only one organization.",
+    )
+    name = serializers.CharField(max_length=200)
+    kind = serializers.ChoiceField(choices=[])
+    schema = serializers.JSONField(required=False, help_text="Defaults to the kind's schema.")
+    quality = serializers.JSONField(required=False, help_text="Missing bars take defaults.")
+    instructions = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds.choices()
+
+
+class ProjectUpdateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    kind = serializers.ChoiceField(
+        choices=[], required=False, help_text="Only while the project has no tasks."
+    )
+    schema = serializers.JSONField(required=False)
+    quality = serializers.JSONField(required=False, help_text="Bars left out keep their values.")
+    instructions = serializers.CharField(required=False, allow_blank=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds.choices()
+
+
+class MemberInput(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+class MemberOutput(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username")
+
+    class Meta:
+        model = ProjectMember
+        fields = ["id", "username", "role", "added_at"]

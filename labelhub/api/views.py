@@ -1,0 +1,120 @@
+"""Project endpoints: one class per endpoint, each with its own input and output serializers."""
+
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from labelhub.api.errors import as_api_error
+from labelhub.api.serializers import (
+    MemberInput,
+    MemberOutput,
+    ProjectCreateInput,
+    ProjectOutput,
+    ProjectUpdateInput,
+)
+from labelhub.permissions import project_for, role_on
+from labelhub.selectors import project_list_for_user
+from labelhub.services import (
+    organizations_where_admin,
+    project_create,
+    project_member_add,
+    project_update,
+)
+
+NOT_FOUND = OpenApiResponse(description="No such project, or not one of the caller's.")
+INVALID = OpenApiResponse(description="Errors by field path, e.g. `schema.labels.0.hotkey`.")
+
+
+def _with_role(project, user):
+    project.role = role_on(user=user, project=project)
+    return project
+
+
+class ProjectListApi(APIView):
+    @extend_schema(
+        operation_id="projects_list",
+        summary="The caller's projects",
+        responses=ProjectOutput(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        projects = project_list_for_user(user=request.user)
+        return Response(ProjectOutput(projects, many=True).data)
+
+    @extend_schema(
+        operation_id="projects_create",
+        summary="Create a project (organization admins); the caller becomes its manager",
+        request=ProjectCreateInput,
+        responses={201: ProjectOutput, 400: INVALID},
+    )
+    def post(self, request: Request) -> Response:
+        given = ProjectCreateInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        values = dict(given.validated_data)
+        slug = values.pop("organization", None)
+        admin_of = organizations_where_admin(user=request.user)
+        if slug is not None:
+            organization = next((org for org in admin_of if org.slug == slug), None)
+        else:
+            organization = admin_of[0] if len(admin_of) == 1 else None
+        if organization is None:
+            message = (
+                "Give the slug of an organization where you are an administrator."
+                if admin_of
+                else "Only administrators of an organization create projects."
+            )
+            return Response({"organization": [message]}, status=status.HTTP_400_BAD_REQUEST)
+        try:
+            project = project_create(user=request.user, organization=organization, **values)
+        except ValidationError as error:
+            raise as_api_error(error) from None
+        return Response(
+            ProjectOutput(_with_role(project, request.user)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class ProjectDetailApi(APIView):
+    @extend_schema(
+        operation_id="projects_retrieve",
+        summary="One project",
+        responses={200: ProjectOutput, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="view")
+        return Response(ProjectOutput(_with_role(project, request.user)).data)
+
+    @extend_schema(
+        operation_id="projects_partial_update",
+        summary="Change a project's name, kind, schema, quality bars or instructions (managers)",
+        request=ProjectUpdateInput,
+        responses={200: ProjectOutput, 400: INVALID, 404: NOT_FOUND},
+    )
+    def patch(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        given = ProjectUpdateInput(data=request.data, partial=True)
+        given.is_valid(raise_exception=True)
+        try:
+            project = project_update(project=project, **given.validated_data)
+        except ValidationError as error:
+            raise as_api_error(error) from None
+        return Response(ProjectOutput(_with_role(project, request.user)).data)
+
+
+class ProjectMemberCreateApi(APIView):
+    @extend_schema(
+        operation_id="projects_members_create",
+        summary="Give a member of the organization a role on the project (managers)",
+        request=MemberInput,
+        responses={201: MemberOutput, 400: INVALID, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        given = MemberInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            member = project_member_add(project=project, **given.validated_data)
+        except ValidationError as error:
+            raise as_api_error(error) from None
+        return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,265 @@
+"""Writes of the core domain: projects and their members.
+
+Every function validates first (raising :class:`django.core.exceptions.ValidationError` keyed by
+field, or by path inside ``schema`` as ``schema.labels.2.hotkey``) and then writes inside one
+transaction. Pages and the API call these same functions, so they refuse the same things with the
+same words.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from labelhub import kinds
+from labelhub.models import Organization, OrganizationMember, Project, ProjectMember, Role
+from labelhub.quality_bars import quality_clean
+
+NAME_MAX = 200
+INSTRUCTIONS_MAX = 50_000
+
+
+def _prefixed(error: ValidationError, prefix: str) -> ValidationError:
+    """The same errors with each path put under ``prefix`` (``labels.0`` → ``schema.labels.0``)."""
+    out: dict[str, list[str]] = {}
+    for key, messages in error.message_dict.items():
+        path = prefix if key in ("__all__", prefix) else f"{prefix}.{key}"
+        out.setdefault(path, []).extend(messages)
+    return ValidationError(out)
+
+
+def _clean_name(*, organization: Organization, name: object, exclude_pk: int | None) -> str:
+    if not isinstance(name, str) or not name.strip():
+        raise ValidationError({"name": ["Give the project a name."]})
+    name = " ".join(name.split())
+    if len(name) > NAME_MAX:
+        raise ValidationError({"name": [f"A project name has at most {NAME_MAX} characters."]})
+    clash = Project.objects.filter(organization=organization, name__iexact=name)
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError({"name": [f"{organization.name} already has a project named this."]})
+    return name
+
+
+def _clean_instructions(instructions: object) -> str:
+    if not isinstance(instructions, str):
+        raise ValidationError({"instructions": ["Instructions are Markdown text."]})
+    if len(instructions) > INSTRUCTIONS_MAX:
+        raise ValidationError(
+            {"instructions": [f"Instructions have at most {INSTRUCTIONS_MAX} characters."]}
+        )
+    return instructions.replace("\r\n", "\n")
+
+
+def organizations_where_admin(*, user: AbstractBaseUser) -> list[Organization]:
+    """The organizations in which ``user`` may create projects."""
+    return list(
+        Organization.objects.filter(members__user_id=user.pk, members__is_admin=True).order_by(
+            "name"
+        )
+    )
+
+
+@transaction.atomic
+def project_create(
+    *,
+    user: AbstractBaseUser,
+    organization: Organization,
+    name: str,
+    kind: str,
+    schema: dict | None = None,
+    quality: dict | None = None,
+    instructions: str = "",
+) -> Project:
+    """Create a project in ``organization``; ``user`` (an admin there) becomes its manager.
+
+    ``schema`` defaults to the kind's starting schema and ``quality`` to the default bars.
+    """
+    is_admin = OrganizationMember.objects.filter(
+        organization=organization, user_id=user.pk, is_admin=True
+    ).exists()
+    if not is_admin:
+        raise ValidationError(
+            {"organization": ["Only administrators of the organization create projects."]}
+        )
+    errors: dict[str, list[str]] = {}
+    cleaned: dict = {}
+    try:
+        cleaned["name"] = _clean_name(organization=organization, name=name, exclude_pk=None)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        cleaned["instructions"] = _clean_instructions(instructions)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    try:
+        cleaned["quality"] = quality_clean(quality or {})
+    except ValidationError as error:
+        errors.update(_prefixed(error, "quality").message_dict)
+    try:
+        task_kind = kinds.get(kind if isinstance(kind, str) else "")
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    else:
+        try:
+            cleaned["schema"] = task_kind.clean_schema(
+                task_kind.default_schema() if schema is None else schema
+            )
+        except ValidationError as error:
+            errors.update(_prefixed(error, "schema").message_dict)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            project = Project.objects.create(
+                organization=organization,
+                name=cleaned["name"],
+                kind=kind,
+                schema=cleaned["schema"],
+                quality=cleaned["quality"],
+                instructions=cleaned["instructions"],
+                created_by_id=user.pk,
+            )
+    except IntegrityError:  # a concurrent create took the name between check and insert
+        raise ValidationError(
+            {"name": [f"{organization.name} already has a project named this."]}
+        ) from None
+    ProjectMember.objects.create(project=project, user_id=user.pk, role=Role.MANAGER)
+    return project
+
+
+UPDATABLE = ("name", "kind", "schema", "quality", "instructions")
+
+
+@transaction.atomic
+def project_update(*, project: Project, **changes: object) -> Project:
+    """Change any of ``name, kind, schema, quality, instructions``; validate all, then save.
+
+    The kind can change only while the project has no tasks (their data was checked against the old
+    kind); a new kind without a schema starts from the new kind's default schema. ``quality`` may be
+    partial: missing bars keep their current values.
+    """
+    unknown = set(changes) - set(UPDATABLE)
+    if unknown:
+        raise ValidationError({key: ["Not a setting of a project."] for key in sorted(unknown)})
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    errors: dict[str, list[str]] = {}
+    updates: dict = {}
+    if "name" in changes:
+        try:
+            updates["name"] = _clean_name(
+                organization=project.organization, name=changes["name"], exclude_pk=project.pk
+            )
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    kind_name = project.kind
+    if "kind" in changes and changes["kind"] != project.kind:
+        try:
+            if not isinstance(changes["kind"], str):
+                raise ValidationError({"kind": ["Choose a task kind."]})
+            kinds.get(changes["kind"])
+            if project.tasks.exists():
+                raise ValidationError(
+                    {"kind": ["The kind cannot change once the project has tasks."]}
+                )
+            kind_name = updates["kind"] = changes["kind"]
+            if "schema" not in changes:
+                updates["schema"] = kinds.get(kind_name).default_schema()
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if "schema" in changes and "kind" not in errors:
+        try:
+            updates["schema"] = kinds.get(kind_name).clean_schema(changes["schema"])
+        except ValidationError as error:
+            errors.update(_prefixed(error, "schema").message_dict)
+    if "quality" in changes:
+        quality = changes["quality"]
+        try:
+            if not isinstance(quality, dict):
+                raise ValidationError({"__all__": ["The quality bars must be a JSON object."]})
+            updates["quality"] = quality_clean({**(project.quality or {}), **quality})
+        except ValidationError as error:
+            errors.update(_prefixed(error, "quality").message_dict)
+    if "instructions" in changes:
+        try:
+            updates["instructions"] = _clean_instructions(changes["instructions"])
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    for field, value in updates.items():
+        setattr(project, field, value)
+    if updates:
+        project.save(update_fields=[*updates, "updated_at"])
+    return project
+
+
+def _clean_role(role: object) -> str:
+    if role not in Role.values:
+        raise ValidationError({"role": ["The role is manager, reviewer or contributor."]})
+    return str(role)
+
+
+@transaction.atomic
+def project_member_add(*, project: Project, username: str, role: str) -> ProjectMember:
+    """Give a member of the project's organization a role on the project."""
+    errors: dict[str, list[str]] = {}
+    try:
+        role = _clean_role(role)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    user = None
+    if not isinstance(username, str) or not username.strip():
+        errors["username"] = ["Give a username."]
+    else:
+        user = (
+            get_user_model()
+            .objects.filter(
+                username=username.strip(),
+                organization_memberships__organization_id=project.organization_id,
+            )
+            .first()
+        )
+        if user is None:
+            errors["username"] = [
+                f"No member of {project.organization.name} has the username {username.strip()!r}."
+            ]
+        elif ProjectMember.objects.filter(project=project, user=user).exists():
+            errors["username"] = [f"{user.get_username()} already has a role on this project."]
+    if errors:
+        raise ValidationError(errors)
+    return ProjectMember.objects.create(project=project, user=user, role=role)
+
+
+def _check_keeps_a_manager(*, project: Project, leaving: ProjectMember) -> None:
+    """Refuse a change that would leave the project without any manager.
+
+    The caller holds a lock on the project's manager rows (taken here with ``select_for_update``).
+    """
+    managers = list(
+        ProjectMember.objects.select_for_update()
+        .filter(project=project, role=Role.MANAGER)
+        .values_list("pk", flat=True)
+    )
+    if managers == [leaving.pk]:
+        raise ValidationError(
+            {"role": ["A project keeps at least one manager: make someone else manager first."]}
+        )
+
+
+@transaction.atomic
+def project_member_set_role(*, member: ProjectMember, role: str) -> ProjectMember:
+    role = _clean_role(role)
+    if member.role == Role.MANAGER and role != Role.MANAGER:
+        _check_keeps_a_manager(project=member.project, leaving=member)
+    member.role = role
+    member.save(update_fields=["role"])
+    return member
+
+
+@transaction.atomic
+def project_member_remove(*, member: ProjectMember) -> None:
+    if member.role == Role.MANAGER:
+        _check_keeps_a_manager(project=member.project, leaving=member)
+    member.delete()

@@ -1,0 +1,63 @@
+"""Every quality bar: its default, its range and its message."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from labelhub.quality_bars import BARS, DEFAULT_QUALITY, quality_clean
+
+
+def errors_of(quality) -> dict[str, list[str]]:
+    with pytest.raises(ValidationError) as caught:
+        quality_clean(quality)
+    return caught.value.message_dict
+
+
+def test_empty_bars_get_every_default():
+    assert quality_clean({}) == DEFAULT_QUALITY
+
+
+def test_form_strings_become_numbers():
+    cleaned = quality_clean({"overlap": "3", "gold_rate": "0.05", "review_policy": "target"})
+    assert (cleaned["overlap"], cleaned["gold_rate"], cleaned["review_policy"]) == (
+        3,
+        0.05,
+        "target",
+    )
+
+
+@pytest.mark.parametrize(
+    ("quality", "key", "message"),
+    [
+        ([], "quality", "must be a JSON object"),
+        ({"overlap": 0}, "overlap", "from 1 to 10"),
+        ({"overlap": 11}, "overlap", "from 1 to 10"),
+        ({"overlap": 2.5}, "overlap", "whole number"),
+        ({"overlap": True}, "overlap", "not true or false"),
+        ({"overlap": "three"}, "overlap", "Give a number"),
+        ({"overlap": ""}, "overlap", "Give a number"),
+        ({"lease_minutes": 0}, "lease_minutes", "from 1 to 1440"),
+        ({"gold_rate": 0.6}, "gold_rate", "from 0.0 to 0.5"),
+        ({"gold_rate": -0.1}, "gold_rate", "from 0.0 to 0.5"),
+        ({"qualification_tasks": -1}, "qualification_tasks", "from 0 to 100"),
+        ({"qualification_min_score": 1.5}, "qualification_min_score", "from 0.0 to 1.0"),
+        ({"accuracy_floor": 2}, "accuracy_floor", "from 0.0 to 1.0"),
+        ({"agreement_threshold": -0.5}, "agreement_threshold", "from 0.0 to 1.0"),
+        ({"review_policy": "random"}, "review_policy", "'share' (a fixed share) or 'target'"),
+        ({"review_share": 1.2}, "review_share", "from 0.0 to 1.0"),
+        ({"review_target_error": 0}, "review_target_error", "from 0.001 to 0.5"),
+        ({"review_confidence": 1}, "review_confidence", "from 0.5 to 0.999"),
+        ({"iou_threshold": 0.05}, "iou_threshold", "from 0.1 to 0.95"),
+        ({"iou_threshold": 0.99}, "iou_threshold", "from 0.1 to 0.95"),
+        ({"overlapp": 3}, "overlapp", "Unknown quality setting"),
+    ],
+)
+def test_bad_bar_is_refused_with_its_message(quality, key, message):
+    errors = errors_of(quality)
+    assert key in errors, errors
+    assert any(message in text for text in errors[key]), errors
+
+
+def test_every_bar_explains_itself_in_plain_words():
+    assert {bar.name for bar in BARS} | {"review_policy"} == set(DEFAULT_QUALITY)
+    for bar in BARS:
+        assert len(bar.help) > 40, bar.name
