@@ -56,7 +56,6 @@ def home(request: HttpRequest) -> HttpResponse:
     template = "labelhub/home.html"
     if getattr(request, "htmx", False):
         template += "#project-groups"
-    return render(request, template, {"groups": groups, "search": search})
     can_create = bool(organizations_where_admin(user=request.user)) and not request.htmx
     return render(request, template, {"groups": groups, "search": search, "can_create": can_create})
 
