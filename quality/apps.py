@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class QualityConfig(AppConfig):
     name = "quality"
     verbose_name = "Quality"
+
+    def ready(self) -> None:
+        from annotation.events import on_annotation_submitted
+        from quality.services import annotation_after_submit
+
+        on_annotation_submitted(annotation_after_submit)
