@@ -14,7 +14,7 @@ ALWAYS = {"review_policy": "share", "review_share": 1.0}
 
 
 def in_review_task(capture, *, contributors=2, quality=ALWAYS):
-    project, people, reviewer, manager = make_quality_project(
+    project, people, reviewer, _manager = make_quality_project(
         contributors=contributors, quality=quality
     )
     (task,) = make_ranking_tasks(project, 1, callback_url="https://example.com/hook")
