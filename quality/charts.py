@@ -10,17 +10,31 @@ from django.utils.safestring import SafeString, mark_safe
 W, H, PAD = 360, 180, 28
 
 
+def n(value: float) -> str:
+    return f"{value:.1f}"
+
+
 def _frame(title: str, desc: str, body: SafeString, testid: str) -> SafeString:
     return format_html(
         '<svg class="chart" viewBox="0 0 {} {}" role="img" data-testid="{}">'
         "<title>{}</title><desc>{}</desc>"
         '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"/>'
         '<line class="axis" x1="{}" y1="{}" x2="{}" y2="{}"/>{}</svg>',
-        W, H, testid, title, desc,
-        PAD, H - PAD, W - 8, H - PAD,
-        PAD, 8, PAD, H - PAD,
+        W,
+        H,
+        testid,
+        title,
+        desc,
+        PAD,
+        H - PAD,
+        W - 8,
+        H - PAD,
+        PAD,
+        8,
+        PAD,
+        H - PAD,
         body,
-    )  # fmt: skip
+    )
 
 
 def bar_chart(
@@ -35,10 +49,10 @@ def bar_chart(
         css = f"bar {classes[i]}" if classes else "bar"
         bars.append(
             format_html(
-                '<g><rect class="{}" x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}">'
+                '<g><rect class="{}" x="{}" y="{}" width="{}" height="{}">'
                 "<title>{}: {}</title></rect>"
-                '<text class="tick" x="{:.1f}" y="{}" text-anchor="middle">{}</text>'
-                '<text class="value" x="{:.1f}" y="{:.1f}" text-anchor="middle">{}</text></g>',
+                '<text class="tick" x="{}" y="{}" text-anchor="middle">{}</text>'
+                '<text class="value" x="{}" y="{}" text-anchor="middle">{}</text></g>',
                 css,
                 x,
                 H - PAD - height,
@@ -52,7 +66,7 @@ def bar_chart(
                 x + width / 2,
                 H - PAD - height - 3,
                 value,
-            )  # fmt: skip
+            )
         )
     desc = ", ".join(f"{label}: {value}" for label, value in zip(labels, values, strict=True))
     return _frame(title, desc, mark_safe("".join(bars)), testid)  # noqa: S308 - parts escaped
@@ -63,15 +77,14 @@ def scatter(*, points: list[tuple[float, float, str]], title: str, testid: str) 
     top = max((x for x, _, _ in points), default=1) or 1
     dots = format_html_join(
         "",
-        '<circle class="dot" cx="{:.1f}" cy="{:.1f}" r="4"><title>{}: {} tasks, {:.0%}</title>'
-        "</circle>",
+        '<circle class="dot" cx="{}" cy="{}" r="4"><title>{}: {} tasks, {}</title></circle>',
         (
             (
-                PAD + (W - PAD - 16) * x / top,
-                H - PAD - (H - PAD - 12) * y,
+                n(PAD + (W - PAD - 16) * x / top),
+                n(H - PAD - (H - PAD - 12) * y),
                 label,
                 int(x),
-                y,
+                f"{y:.0%}",
             )
             for x, y, label in points
         ),
@@ -79,8 +92,12 @@ def scatter(*, points: list[tuple[float, float, str]], title: str, testid: str) 
     ticks = format_html(
         '<text class="tick" x="{}" y="{}">0</text><text class="tick" x="{}" y="{}" '
         'text-anchor="end">{}</text><text class="tick" x="2" y="16">100%</text>',
-        PAD, H - PAD + 14, W - 8, H - PAD + 14, int(top),
-    )  # fmt: skip
+        PAD,
+        H - PAD + 14,
+        W - 8,
+        H - PAD + 14,
+        int(top),
+    )
     desc = "; ".join(f"{label}: {int(x)} tasks, {y:.0%}" for x, y, label in points) or "no data"
     return _frame(title, desc, ticks + dots, testid)
 
@@ -97,8 +114,11 @@ def line_chart(*, points: list[tuple[str, float]], title: str, testid: str) -> S
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     dots = format_html_join(
         "",
-        '<circle class="dot" cx="{:.1f}" cy="{:.1f}" r="3"><title>{}: {:.0%}</title></circle>',
-        ((x, y, label, value) for (x, y), (label, value) in zip(coords, points, strict=True)),
+        '<circle class="dot" cx="{}" cy="{}" r="3"><title>{}: {}</title></circle>',
+        (
+            (n(x), n(y), label, f"{value:.0%}")
+            for (x, y), (label, value) in zip(coords, points, strict=True)
+        ),
     )
     body = format_html(
         '<polyline class="line" points="{}"/>{}<text class="tick" x="2" y="16">100%</text>',

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Avg, Count, F, Prefetch
+from django.db.models import Avg, Count, F, FloatField, Prefetch, Value
 from django.db.models.functions import Floor, Least, TruncDate
 
 from annotation.models import Annotation, ProjectContributor, Task, TaskStatus
@@ -156,7 +156,7 @@ def quality_dashboard(*, project: Project, sort: str = "name") -> Dashboard:
     bins = [0] * 10
     for b, n in (
         TaskOutcome.objects.filter(project=project, agreement__isnull=False)
-        .annotate(bin=Least(Floor(F("agreement") * 10), 9))
+        .annotate(bin=Least(Floor(F("agreement") * 10.0), Value(9.0), output_field=FloatField()))
         .values_list("bin")
         .annotate(n=Count("pk"))
         .values_list("bin", "n")
