@@ -43,7 +43,7 @@ def test_review_queue_page_lists_tasks_in_a_fixed_number_of_queries(
 def test_dashboard_shows_standing_and_charts_in_a_fixed_number_of_queries(
     client, worked, django_assert_max_num_queries
 ):
-    project, people, _, manager = worked
+    project, _people, _, manager = worked
     client.force_login(manager)
     with django_assert_max_num_queries(9):
         response = client.get(reverse("quality:dashboard", args=[project.pk]) + "?sort=-submitted")
