@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from annotation import queue
 from annotation.models import ContributorStatus, ProjectContributor, Task, TaskStatus
-from quality.models import AnswerJudgement, AnnotationReview
+from quality.models import AnnotationReview, AnswerJudgement
 from tests.quality.helpers import make_quality_project, make_ranking_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
