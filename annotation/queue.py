@@ -62,6 +62,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
+from annotation.events import annotation_submitted
 from annotation.models import (
     Annotation,
     Assignment,
@@ -398,6 +399,7 @@ def annotation_submit(
             assignment.save(update_fields=["status", "finished_at", "active_seconds", "updated_at"])
             if gold_score is not None:
                 _record_gold_score(project=project, contributor=contributor, score=gold_score)
+            annotation_submitted(annotation_id=annotation.pk)
     if refused:
         raise LeaseLost(
             "Your time on this task ran out and others have answered it meanwhile, so this "

@@ -50,6 +50,7 @@ urlpatterns = [
     path("projects/", include((project_patterns, "projects"))),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("annotation.urls")),
+    path("", include("quality.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("labelhub.api.urls")),
     path("favicon.ico", RedirectView.as_view(url="/static/img/favicon.svg", permanent=True)),

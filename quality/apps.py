@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class QualityConfig(AppConfig):
     name = "quality"
     verbose_name = "Quality"
+
+    def ready(self) -> None:
+        from annotation.events import on_annotation_submitted
+        from quality.tasks import enqueue_after_submit
+
+        on_annotation_submitted(enqueue_after_submit)

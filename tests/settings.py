@@ -16,7 +16,15 @@ STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+# Background work runs at once, inside the test; the queue's concurrency test turns it off in its
+# worker processes (TEST_TASKS_BACKEND), since it measures the queue alone.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get(
+            "TEST_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"
+        )
+    }
+}
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from quality.api import views
+
+urlpatterns = [
+    path(
+        "projects/<int:project_id>/reviews/next/",
+        views.ReviewNextView.as_view(),
+        name="api-review-next",
+    ),
+    path("reviews/<int:task_id>/", views.ReviewVerdictView.as_view(), name="api-review-verdict"),
+    path(
+        "projects/<int:project_id>/contributors/",
+        views.ContributorsView.as_view(),
+        name="api-contributors",
+    ),
+]

@@ -1,0 +1,130 @@
+"""The review API and contributor standing (routes in DESIGN.md). Same services as the pages;
+projects the caller may not review or manage are 404."""
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotation.models import Task
+from labelhub.permissions import can_review, project_for
+from quality import selectors, services
+
+
+class ReviewAnswerSerializer(serializers.Serializer):
+    annotation = serializers.IntegerField(source="annotation.pk")
+    contributor = serializers.CharField(source="name")
+    result = serializers.JSONField(source="annotation.result")
+
+
+class ReviewItemSerializer(serializers.Serializer):
+    task = serializers.SerializerMethodField()
+    reason = serializers.CharField(source="outcome.review_reason")
+    note = serializers.CharField(source="outcome.review_note")
+    proposal = serializers.JSONField(source="outcome.proposal")
+    agreement = serializers.FloatField(source="outcome.agreement", allow_null=True)
+    confidence = serializers.FloatField(source="outcome.confidence", allow_null=True)
+    version = serializers.IntegerField(source="outcome.version")
+    answers = ReviewAnswerSerializer(many=True)
+
+    def get_task(self, item) -> dict:
+        return {"id": item.task.pk, "external_id": item.task.external_id, "data": item.task.data}
+
+
+class VerdictInputSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(choices=["accept", "reject", "fix"])
+    result = serializers.JSONField(required=False)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    version = serializers.IntegerField(required=False)
+    annotations = serializers.ListField(child=serializers.IntegerField(), required=False)
+
+
+class VerdictSerializer(serializers.Serializer):
+    review = serializers.IntegerField(source="review.pk")
+    verdict = serializers.CharField(source="review.verdict")
+    task_status = serializers.CharField(source="task.status")
+    accepted_result = serializers.JSONField(source="outcome.accepted_result")
+
+
+class StandingSerializer(serializers.Serializer):
+    username = serializers.CharField(source="pc.user.username")
+    status = serializers.CharField()
+    pause_reason = serializers.CharField()
+    gold_answered = serializers.IntegerField(source="gold_count")
+    gold_accuracy = serializers.FloatField(allow_null=True)
+    gold_interval = serializers.SerializerMethodField()
+    peer_agreement = serializers.FloatField(allow_null=True)
+    reviewed = serializers.IntegerField()
+    review_acceptance = serializers.FloatField(allow_null=True)
+    submitted = serializers.IntegerField()
+    active_seconds = serializers.IntegerField()
+    per_hour = serializers.FloatField(allow_null=True)
+    review_share = serializers.FloatField(source="rule.share")
+    review_rule = serializers.CharField(source="rule.words")
+
+    def get_gold_interval(self, view) -> list[float] | None:
+        interval = view.gold_interval
+        return None if interval is None else [interval.low, interval.high]
+
+
+class ReviewNextView(APIView):
+    @extend_schema(
+        responses={
+            200: ReviewItemSerializer,
+            204: OpenApiResponse(description="Nothing to review."),
+        }
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="review")
+        task = selectors.review_next(project=project)
+        if task is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        item = selectors.review_item(project=project, task_id=task.pk)
+        return Response(ReviewItemSerializer(item).data)
+
+
+class ReviewVerdictView(APIView):
+    """A verdict on a task in review, by task id. Without ``version`` the current one is used
+    (last writer loses nothing: a task no longer in review is still a 409)."""
+
+    @extend_schema(request=VerdictInputSerializer, responses={200: VerdictSerializer})
+    def post(self, request: Request, task_id: int) -> Response:
+        task = Task.objects.select_related("project", "outcome").filter(pk=task_id).first()
+        if task is None or not can_review(user=request.user, project=task.project):
+            raise Http404("No such task.")
+        serializer = VerdictInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        outcome = getattr(task, "outcome", None)
+        version = data.get("version", outcome.version if outcome else 0)
+        try:
+            recorded = services.review_record(
+                task_id=task.pk,
+                project=task.project,
+                reviewer=request.user,
+                verdict=data["verdict"],
+                version=version,
+                result=data.get("result"),
+                comment=data["comment"],
+                reject_annotation_ids=data.get("annotations"),
+            )
+        except ValidationError as error:
+            return Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
+        except services.ReviewRefusal as refusal:
+            return Response(
+                {"detail": refusal.message, "code": refusal.code}, status=refusal.status
+            )
+        return Response(VerdictSerializer(recorded).data)
+
+
+class ContributorsView(APIView):
+    @extend_schema(responses={200: StandingSerializer(many=True)})
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        rows = selectors.contributor_standings(
+            project=project, sort=request.GET.get("sort", "name")
+        )
+        return Response(StandingSerializer(rows, many=True).data)

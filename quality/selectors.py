@@ -1,0 +1,186 @@
+"""Quality reads: the review queue, a review item, a contributor's own work, the dashboard.
+
+Each is a fixed number of queries whatever the size of the project (tests assert the counts).
+"""
+
+import difflib
+import json
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Avg, Count, F, FloatField, Prefetch, Value
+from django.db.models.functions import Floor, Least, TruncDate
+
+from annotation.models import Annotation, ProjectContributor, Task, TaskStatus
+from labelhub.models import Project
+from labelhub.quality_bars import quality_with_defaults
+from quality.models import AnnotationReview, AnswerJudgement, Review, TaskOutcome
+from quality.standing import StandingView, standing_view
+
+
+def review_queue(*, project: Project, limit: int = 50) -> list[Task]:
+    """Tasks waiting for review: flagged first, then low agreement, then the sample; oldest
+    first within each. One query."""
+    return list(
+        Task.objects.filter(project=project, status=TaskStatus.IN_REVIEW, is_gold=False)
+        .select_related("outcome")
+        .order_by("-outcome__review_priority", "outcome__in_review_since", "pk")[:limit]
+    )
+
+
+def review_next(*, project: Project) -> Task | None:
+    items = review_queue(project=project, limit=1)
+    return items[0] if items else None
+
+
+def counted_annotations(task: Task):
+    return (
+        task.annotations.exclude(quality_reviews__judgement=AnswerJudgement.REJECTED)
+        .select_related("contributor")
+        .order_by("pk")
+    )
+
+
+@dataclass(frozen=True)
+class WordDiff:
+    parts: list[tuple[str, str]]  # (op, text): op is "same", "del" or "ins"
+
+
+def word_diff(base: str, other: str) -> WordDiff:
+    a, b = base.split(), other.split()
+    parts: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if op == "equal":
+            parts.append(("same", " ".join(a[i1:i2])))
+        if op in ("delete", "replace"):
+            parts.append(("del", " ".join(a[i1:i2])))
+        if op in ("insert", "replace"):
+            parts.append(("ins", " ".join(b[j1:j2])))
+    return WordDiff(parts)
+
+
+@dataclass
+class ReviewAnswer:
+    annotation: Annotation
+    name: str
+    diff: WordDiff | None = None
+
+    @property
+    def pretty(self) -> str:
+        return json.dumps(self.annotation.result, indent=2, ensure_ascii=False)
+
+
+@dataclass
+class ReviewItem:
+    task: Task
+    outcome: TaskOutcome
+    answers: list[ReviewAnswer] = field(default_factory=list)
+
+
+def review_item(*, project: Project, task_id: int) -> ReviewItem:
+    """A task in review with its counted answers (transcripts: a word diff against the
+    proposal). Raises ``Task.DoesNotExist`` outside the project or when not in review."""
+    task = Task.objects.select_related("outcome").get(
+        pk=task_id, project=project, is_gold=False, status=TaskStatus.IN_REVIEW
+    )
+    task.project = project
+    answers = []
+    proposal_text = (task.outcome.proposal or {}).get("text")
+    for annotation in counted_annotations(task):
+        user = annotation.contributor
+        diff = None
+        if isinstance(proposal_text, str) and isinstance(annotation.result.get("text"), str):
+            diff = word_diff(proposal_text, annotation.result["text"])
+        answers.append(ReviewAnswer(annotation, user.get_full_name() or user.get_username(), diff))
+    return ReviewItem(task=task, outcome=task.outcome, answers=answers)
+
+
+def my_work(*, project: Project, user: AbstractBaseUser, limit: int = 200) -> list[Annotation]:
+    """The user's own answers on the project (never gold tasks' verdicts, never other people's),
+    newest first, each with its review judgements (and their reviews) prefetched. Two queries."""
+    judgements = AnnotationReview.objects.select_related("review").order_by("-review__created_at")
+    return list(
+        Annotation.objects.filter(task__project=project, contributor=user, task__is_gold=False)
+        .select_related("task")
+        .prefetch_related(Prefetch("quality_reviews", queryset=judgements, to_attr="judgements"))
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+SORT_KEYS = {
+    "name": lambda s: s.name.lower(),
+    "accuracy": lambda s: -1 if s.gold_accuracy is None else s.gold_accuracy,
+    "agreement": lambda s: -1 if s.peer_agreement is None else s.peer_agreement,
+    "acceptance": lambda s: -1 if s.review_acceptance is None else s.review_acceptance,
+    "submitted": lambda s: s.submitted,
+    "per_hour": lambda s: -1 if s.per_hour is None else s.per_hour,
+    "active": lambda s: s.active_seconds,
+    "status": lambda s: s.status,
+}
+
+
+def contributor_standings(*, project: Project, sort: str = "name") -> list[StandingView]:
+    """Every contributor's standing on the project, from stored counters. One query."""
+    quality = quality_with_defaults(project.quality)
+    rows = (
+        ProjectContributor.objects.filter(project=project)
+        .select_related("user", "standing")
+        .order_by("pk")
+    )
+    views = [standing_view(pc=pc, quality=quality) for pc in rows]
+    key = sort.removeprefix("-")
+    if key in SORT_KEYS:
+        views.sort(key=SORT_KEYS[key], reverse=sort.startswith("-"))
+    return views
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    progress: dict[str, int]
+    total: int
+    agreement_bins: list[int]
+    agreement_by_day: list[tuple]
+    review_outcomes: dict[str, int]
+    standings: list[StandingView]
+
+
+def quality_dashboard(*, project: Project, sort: str = "name") -> Dashboard:
+    """Everything the dashboard shows, in five aggregate queries."""
+    by_status = dict(
+        Task.objects.filter(project=project, is_gold=False)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    progress = {status: by_status.get(status, 0) for status in TaskStatus.values}
+    bins = [0] * 10
+    for b, n in (
+        TaskOutcome.objects.filter(project=project, agreement__isnull=False)
+        .annotate(bin=Least(Floor(F("agreement") * 10.0), Value(9.0), output_field=FloatField()))
+        .values_list("bin")
+        .annotate(n=Count("pk"))
+        .values_list("bin", "n")
+    ):
+        bins[int(b)] += n
+    by_day = list(
+        TaskOutcome.objects.filter(project=project, agreement__isnull=False)
+        .annotate(day=TruncDate("computed_at"))
+        .values("day")
+        .annotate(mean=Avg("agreement"), n=Count("pk"))
+        .order_by("day")
+        .values_list("day", "mean", "n")
+    )
+    outcomes = dict(
+        Review.objects.filter(project=project)
+        .values("verdict")
+        .annotate(n=Count("pk"))
+        .values_list("verdict", "n")
+    )
+    return Dashboard(
+        progress=progress,
+        total=sum(progress.values()),
+        agreement_bins=bins,
+        agreement_by_day=by_day,
+        review_outcomes={v: outcomes.get(v, 0) for v in ("accept", "fix", "reject")},
+        standings=contributor_standings(project=project, sort=sort),
+    )

@@ -1,0 +1,220 @@
+"""Quality pages: the review queue and screen, "my work", the dashboard and its actions. Thin:
+each view checks access with ``project_for`` (404 for anything not theirs), calls one selector
+or service, and renders."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from annotation.editors import editor_context_for_task
+from annotation.models import ProjectContributor, Task
+from labelhub.permissions import project_for
+from quality import charts, selectors, services
+
+STATUS_LABELS = {
+    "open": "Open",
+    "annotated": "Annotated",
+    "consolidated": "Consolidated",
+    "in_review": "In review",
+    "accepted": "Accepted",
+}
+
+
+@require_GET
+@login_required
+def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = project_for(user=request.user, project_id=project_id, action="review")
+    items = selectors.review_queue(project=project)
+    return render(request, "quality/review_queue.html", {"project": project, "items": items})
+
+
+@require_GET
+@login_required
+def review_next(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = project_for(user=request.user, project_id=project_id, action="review")
+    task = selectors.review_next(project=project)
+    if task is None:
+        messages.info(request, "Nothing is waiting for review.")
+        return redirect("quality:review-queue", project_id=project.pk)
+    return redirect("quality:review", project_id=project.pk, task_id=task.pk)
+
+
+def _review_page(request, project, task_id: int, *, error: str = "", status: int = 200):
+    try:
+        item = selectors.review_item(project=project, task_id=task_id)
+    except Task.DoesNotExist:
+        raise Http404("No such task in review.") from None
+    editor = editor_context_for_task(
+        task=item.task, project=project, initial_result=item.outcome.proposal
+    )
+    context = editor.as_template_context(task=item.task, project=project)
+    context.update(item=item, error=error)
+    return render(request, "quality/review.html", context, status=status)
+
+
+@require_GET
+@login_required
+def review(request: HttpRequest, project_id: int, task_id: int) -> HttpResponse:
+    """The task in its kind's editor with the proposal loaded, the answers beside it."""
+    project = project_for(user=request.user, project_id=project_id, action="review")
+    return _review_page(request, project, task_id)
+
+
+@require_POST
+@login_required
+def review_verdict(request: HttpRequest, project_id: int, task_id: int) -> HttpResponse:
+    project = project_for(user=request.user, project_id=project_id, action="review")
+    verdict = request.POST.get("verdict", "")
+    result = None
+    if verdict == "fix":
+        try:
+            result = json.loads(request.POST.get("result", ""))
+        except ValueError:
+            return _review_page(
+                request, project, task_id, error="The fix is not valid JSON.", status=422
+            )
+    try:
+        version = int(request.POST.get("version", ""))
+    except ValueError:
+        version = -1
+    reject_ids = [int(v) for v in request.POST.getlist("annotation") if v.isdigit()]
+    try:
+        services.review_record(
+            task_id=task_id,
+            project=project,
+            reviewer=request.user,
+            verdict=verdict,
+            version=version,
+            result=result,
+            comment=request.POST.get("comment", ""),
+            reject_annotation_ids=reject_ids or None,
+        )
+    except Task.DoesNotExist:
+        raise Http404("No such task.") from None
+    except ValidationError as error:
+        text = "; ".join(m for ms in error.message_dict.values() for m in ms)
+        return _review_page(request, project, task_id, error=text, status=422)
+    except services.ReviewConflict as conflict:
+        messages.error(request, conflict.message)
+        return redirect("quality:review-queue", project_id=project.pk)
+    messages.success(request, f"Task {task_id}: {verdict} recorded.")
+    return redirect("quality:review-next", project_id=project.pk)
+
+
+@require_POST
+@login_required
+def task_flag(request: HttpRequest, project_id: int, task_id: int) -> HttpResponse:
+    project = project_for(user=request.user, project_id=project_id, action="manage")
+    try:
+        services.task_flag_for_review(
+            task_id=task_id, project=project, actor=request.user, note=request.POST.get("note", "")
+        )
+    except Task.DoesNotExist:
+        raise Http404("No such task.") from None
+    except services.ReviewRefusal as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, f"Task {task_id} is flagged for review.")
+    return redirect(request.POST.get("next") or reverse("quality:dashboard", args=[project.pk]))
+
+
+@require_GET
+@login_required
+def my_work(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = project_for(user=request.user, project_id=project_id, action="label")
+    items = selectors.my_work(project=project, user=request.user)
+    return render(request, "quality/my_work.html", {"project": project, "items": items})
+
+
+@require_GET
+@login_required
+def dashboard(request: HttpRequest, project_id: int) -> HttpResponse:
+    project = project_for(user=request.user, project_id=project_id, action="manage")
+    sort = request.GET.get("sort", "name")
+    board = selectors.quality_dashboard(project=project, sort=sort)
+    labels = [STATUS_LABELS[s] for s in board.progress]
+    context = {
+        "project": project,
+        "board": board,
+        "sort": sort,
+        "progress_chart": charts.bar_chart(
+            values=list(board.progress.values()),
+            labels=labels,
+            title="Tasks by status",
+            testid="chart-progress",
+        ),
+        "agreement_chart": charts.bar_chart(
+            values=board.agreement_bins,
+            labels=[f"{i / 10:.1f}" for i in range(10)],
+            title="Agreement distribution (tasks per tenth)",
+            testid="chart-agreement",
+        ),
+        "agreement_time_chart": charts.line_chart(
+            points=[(day.isoformat(), mean) for day, mean, _ in board.agreement_by_day],
+            title="Mean agreement per day",
+            testid="chart-agreement-time",
+        ),
+        "accuracy_chart": charts.scatter(
+            points=[
+                (s.submitted, s.gold_accuracy, s.name)
+                for s in board.standings
+                if s.gold_accuracy is not None
+            ],
+            title="Gold accuracy against volume",
+            testid="chart-accuracy",
+        ),
+        "review_chart": charts.bar_chart(
+            values=list(board.review_outcomes.values()),
+            labels=["Accepted", "Fixed", "Rejected"],
+            title="Review outcomes",
+            testid="chart-reviews",
+            classes=["ok", "warn", "bad"],
+        ),
+        "columns": [
+            ("name", "Contributor"),
+            ("accuracy", "Gold accuracy"),
+            ("agreement", "Agreement"),
+            ("acceptance", "Review acceptance"),
+            ("submitted", "Submitted"),
+            ("per_hour", "Per hour"),
+            ("active", "Active time"),
+            ("status", "Status"),
+        ],
+    }
+    template = "quality/dashboard.html"
+    if getattr(request, "htmx", False):
+        template += "#contributor-table"
+    return render(request, template, context)
+
+
+@require_POST
+@login_required
+def contributor_pause(request: HttpRequest, project_id: int, user_id: int) -> HttpResponse:
+    project = project_for(user=request.user, project_id=project_id, action="manage")
+    try:
+        services.contributor_pause(
+            project=project,
+            user_id=user_id,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+        )
+    except ProjectContributor.DoesNotExist:
+        raise Http404("No such contributor.") from None
+    return redirect("quality:dashboard", project_id=project.pk)
+
+
+@require_POST
+@login_required
+def contributor_resume(request: HttpRequest, project_id: int, user_id: int) -> HttpResponse:
+    project = project_for(user=request.user, project_id=project_id, action="manage")
+    try:
+        services.contributor_resume(project=project, user_id=user_id)
+    except ProjectContributor.DoesNotExist:
+        raise Http404("No such contributor.") from None
+    return redirect("quality:dashboard", project_id=project.pk)
