@@ -330,3 +330,12 @@ def test_checking_reports_progress_every_thousand_rows():
     seen: list[int] = []
     assert len(tasks_check(project=project, rows=rows, progress=seen.append)) == 2500
     assert seen == [1000, 2000]
+
+
+def test_the_copy_fast_path_writes_every_column_of_a_task():
+    """A new Task column must join the COPY import too, or imports break on PostgreSQL."""
+    from annotation.models import Task
+    from annotation.services import COPY_FIELDS
+
+    columns = {field.name for field in Task._meta.concrete_fields if not field.primary_key}
+    assert set(COPY_FIELDS) == columns
