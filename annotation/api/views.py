@@ -7,11 +7,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation import queue
+from annotation.api.authentication import QueueTokenAuthentication
 from annotation.api.serializers import (
     AssignmentSerializer,
     DraftInputSerializer,
@@ -23,6 +25,12 @@ from annotation.api.serializers import (
 )
 from annotation.models import Assignment
 from annotation.selectors import project_for_contributor
+
+
+class QueueView(APIView):
+    """The queue's endpoints: token auth in one query, or the browser's session."""
+
+    authentication_classes = [QueueTokenAuthentication, SessionAuthentication]
 
 
 def refusal_response(refusal: queue.QueueRefusal) -> Response:
@@ -42,7 +50,7 @@ def result_errors(error: ValidationError) -> dict[str, list[str]]:
     }
 
 
-class NextTaskView(APIView):
+class NextTaskView(QueueView):
     @extend_schema(
         request=None,
         responses={
@@ -62,7 +70,7 @@ class NextTaskView(APIView):
         return Response(NextTaskSerializer(assignment).data)
 
 
-class DraftView(APIView):
+class DraftView(QueueView):
     @extend_schema(request=DraftInputSerializer, responses={200: AssignmentSerializer})
     def put(self, request: Request, assignment_id: int) -> Response:
         data = _valid(DraftInputSerializer, request)
@@ -80,7 +88,7 @@ class DraftView(APIView):
         return Response(AssignmentSerializer(assignment).data)
 
 
-class SubmitView(APIView):
+class SubmitView(QueueView):
     @extend_schema(
         request=SubmitInputSerializer,
         responses={200: SubmissionSerializer, 201: SubmissionSerializer, 409: RefusalSerializer},
@@ -106,7 +114,7 @@ class SubmitView(APIView):
         )
 
 
-class SkipView(APIView):
+class SkipView(QueueView):
     @extend_schema(request=SkipInputSerializer, responses={200: AssignmentSerializer})
     def post(self, request: Request, assignment_id: int) -> Response:
         data = _valid(SkipInputSerializer, request)
