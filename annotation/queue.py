@@ -231,6 +231,7 @@ def assignment_claim_next(*, project: Project, contributor: AbstractBaseUser) ->
     quality = quality_with_defaults(project.quality)
     now = timezone.now()
     with transaction.atomic(durable=True):
+        sql.relax_commit()
         outcome = _claim(project=project, contributor=contributor, quality=quality, now=now)
     # Refusals are raised after the commit, so that a decision taken on the way (a finished
     # qualification) is kept.
@@ -444,6 +445,7 @@ def assignment_save_draft(
     """
     now = timezone.now()
     with transaction.atomic(durable=True):
+        sql.relax_commit()
         assignment = (
             Assignment.objects.select_for_update(of=("self",))
             .select_related("project")

@@ -383,8 +383,12 @@ def test_gold_score_is_recorded_on_the_annotation():
 
 
 def statements(captured) -> list[str]:
-    """The queries that reach the table data (the test's savepoints left out)."""
-    return [q["sql"] for q in captured if "SAVEPOINT" not in q["sql"]]
+    """The queries that reach the table data (savepoints and PostgreSQL's SET LOCAL left out)."""
+    return [
+        q["sql"]
+        for q in captured
+        if "SAVEPOINT" not in q["sql"] and not q["sql"].startswith("SET LOCAL")
+    ]
 
 
 def test_claim_takes_a_handful_of_queries():
