@@ -40,6 +40,21 @@ transaction with ``BEGIN IMMEDIATE``, so claims run one at a time and are exact 
 Lock order everywhere: assignments, then tasks, then the contributor row (claims reclaim leases
 before taking their contributor row), so there is no deadlock cycle.
 
+Cost
+----
+A steady-state claim is five statements (reclaim probe, contributor lock with their live lease,
+candidate, ``lease_count + 1``, insert) and a submit four; the statements that run on every
+call are written out in :mod:`annotation.queue_sql`, because building them with the ORM costs
+more than running them. On PostgreSQL a claim and a draft save do not wait for the disk on
+commit (``synchronous_commit`` off for that transaction): a database crash may forget the last
+fraction of a second of leases, which only puts tasks back in the queue. Submissions wait.
+The candidate walk passes over tasks this contributor already holds an answer on while they are
+still open; that is a handful when several people share a project, but a person labelling a
+project with overlap > 1 alone walks past all their own open answers.
+
+Every service here opens the outermost transaction (``durable=True``): call them from a view
+without ``ATOMIC_REQUESTS``.
+
 Gold and qualification
 ----------------------
 Gold tasks (``Task.is_gold``) have no cap: every contributor may answer each gold task once, and
