@@ -425,3 +425,14 @@ def test_claim_cost_does_not_grow_with_finished_tasks():
     with CaptureQueriesContext(connection) as queries:
         assert claim(project, ana) is not None
     assert len(statements(queries)) == 5
+
+
+def test_draft_on_an_expired_lease_is_kept_but_does_not_renew_it():
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 1)
+    lease = claim(project, ana)
+    expire(lease)
+    saved = queue.assignment_save_draft(assignment_id=lease.pk, contributor=ana, result={"a": 1})
+    assert saved.lease_expires_at < timezone.now()
+    lease.refresh_from_db()
+    assert lease.draft == {"a": 1}
