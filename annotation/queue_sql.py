@@ -128,6 +128,10 @@ def next_open_task(*, project_id: int, user_id: int) -> Task | None:
             [project_id, user_id],
         )
         row = cursor.fetchone()
+    return _task_from_row(row)
+
+
+def _task_from_row(row) -> Task | None:
     if row is None:
         return None
     values = dict(zip(TASK_FIELDS, row, strict=True))
@@ -137,6 +141,24 @@ def next_open_task(*, project_id: int, user_id: int) -> Task | None:
     )
     values["is_gold"] = bool(values["is_gold"])
     return _instance(Task, values)
+
+
+def next_gold_task(*, project_id: int, user_id: int) -> Task | None:
+    """The first gold task this contributor never had. Gold has no cap, so nothing is locked;
+    the statement has the shape and cost of :func:`next_open_task`, so that a gold task is not
+    slower (or faster) to hand out than real work."""
+    gold = "t.is_gold" if _postgres() else 't."is_gold" = 1'
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id, t.project_id, t.data, t.predictions, t.is_gold, t.priority "  # noqa: S608
+            f"FROM {TASK} t WHERE t.project_id = %s AND {gold} "
+            f"AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} a "
+            "WHERE a.task_id = t.id AND a.contributor_id = %s) "
+            "ORDER BY t.priority DESC, t.id LIMIT 1",
+            [project_id, user_id],
+        )
+        row = cursor.fetchone()
+    return _task_from_row(row)
 
 
 def task_take_slot(*, task_id: int) -> None:
