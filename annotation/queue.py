@@ -52,6 +52,10 @@ The candidate walk passes over tasks this contributor already holds an answer on
 still open; that is a handful when several people share a project, but a person labelling a
 project with overlap > 1 alone walks past all their own open answers.
 
+The plan depends on fresh statistics: after a bulk import into a new project, ``ANALYZE
+annotation_task`` (autovacuum does it within a minute) so that PostgreSQL walks the partial index
+instead of sorting every task of a project it believes to be tiny.
+
 Every service here opens the outermost transaction (``durable=True``): call them from a view
 without ``ATOMIC_REQUESTS``.
 
