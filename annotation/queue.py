@@ -40,6 +40,25 @@ transaction with ``BEGIN IMMEDIATE``, so claims run one at a time and are exact 
 Lock order everywhere: assignments, then tasks, then the contributor row (claims reclaim leases
 before taking their contributor row), so there is no deadlock cycle.
 
+Cost
+----
+A steady-state claim is five statements (reclaim probe, contributor lock with their live lease,
+candidate, ``lease_count + 1``, insert) and a submit four; the statements that run on every
+call are written out in :mod:`annotation.queue_sql`, because building them with the ORM costs
+more than running them. On PostgreSQL a claim and a draft save do not wait for the disk on
+commit (``synchronous_commit`` off for that transaction): a database crash may forget the last
+fraction of a second of leases, which only puts tasks back in the queue. Submissions wait.
+The candidate walk passes over tasks this contributor already holds an answer on while they are
+still open; that is a handful when several people share a project, but a person labelling a
+project with overlap > 1 alone walks past all their own open answers.
+
+The plan depends on fresh statistics: after a bulk import into a new project, ``ANALYZE
+annotation_task`` (autovacuum does it within a minute) so that PostgreSQL walks the partial index
+instead of sorting every task of a project it believes to be tiny.
+
+Every service here opens the outermost transaction (``durable=True``): call them from a view
+without ``ATOMIC_REQUESTS``.
+
 Gold and qualification
 ----------------------
 Gold tasks (``Task.is_gold``) have no cap: every contributor may answer each gold task once, and
@@ -48,8 +67,10 @@ they never become ``annotated``. A contributor in qualification (the project ask
 score then makes them ``active`` (at or above ``qualification_min_score``) or ``disqualified``.
 If the gold runs out first, the decision is made on what they answered; a project with no gold
 at all waives qualification. Active contributors get a gold task with probability ``gold_rate``
-(when one is left for them), else real work. Gold and real tasks go through the same code and the
-same response: nothing in the payload, URL or timing tells them apart.
+(when one is left for them), else real work. Gold and real tasks go through the same code and
+the same response: nothing in the payload or URL tells them apart, and the gold lookup is the
+same shape of statement as the real one; a real claim adds one single-row UPDATE
+(``lease_count``), a fraction of a millisecond, far inside the network's jitter.
 """
 
 import random
@@ -59,9 +80,10 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from annotation import queue_sql as sql
 from annotation.events import annotation_submitted
 from annotation.models import (
     Annotation,
@@ -72,6 +94,7 @@ from annotation.models import (
     Task,
     TaskStatus,
 )
+from labelhub import kinds
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
 
@@ -133,23 +156,12 @@ def open_task_filter() -> Q:
     )
 
 
-def _never_assigned_to(contributor: AbstractBaseUser) -> Exists:
-    return Exists(Assignment.objects.filter(task=OuterRef("pk"), contributor=contributor))
-
-
 def _reclaim_expired_leases(*, project: Project, now) -> int:
     """Give back the slots of leases whose time is up; return how many were reclaimed.
 
     Caller holds nothing yet (this runs first in a claim); takes row locks on the leases.
     """
-    expired = list(
-        Assignment.objects.filter(
-            project=project, status=AssignmentStatus.ACTIVE, lease_expires_at__lte=now
-        )
-        .order_by("lease_expires_at")
-        .select_for_update(skip_locked=True)
-        .values_list("pk", "task_id")[:RECLAIM_BATCH]
-    )
+    expired = sql.expired_leases(project_id=project.pk, now=now, limit=RECLAIM_BATCH)
     if not expired:
         return 0
     Assignment.objects.filter(pk__in=[pk for pk, _ in expired]).update(
@@ -173,16 +185,7 @@ def _contributor_locked(
     ``live_lease_id`` carries the id of their live lease on the project, if any, read in the
     same query.
     """
-    live = Assignment.objects.filter(
-        project=project,
-        contributor=contributor,
-        status=AssignmentStatus.ACTIVE,
-        lease_expires_at__gt=now,
-    ).values("pk")[:1]
-    locked = ProjectContributor.objects.select_for_update(of=("self",)).annotate(
-        live_lease_id=Subquery(live)
-    )
-    pc = locked.filter(project=project, user=contributor).first()
+    pc = sql.contributor_locked(project_id=project.pk, user_id=contributor.pk, now=now)
     if pc is not None:
         return pc
     status = (
@@ -194,7 +197,7 @@ def _contributor_locked(
         with transaction.atomic():
             pc = ProjectContributor.objects.create(project=project, user=contributor, status=status)
     except IntegrityError:  # the same person's other tab created it first
-        return locked.get(project=project, user=contributor)
+        return sql.contributor_locked(project_id=project.pk, user_id=contributor.pk, now=now)
     pc.live_lease_id = None  # a new contributor holds no lease
     return pc
 
@@ -227,25 +230,6 @@ def _refusal_for(pc: ProjectContributor) -> QueueRefusal | None:
     return None
 
 
-def _next_gold(*, project: Project, contributor: AbstractBaseUser) -> Task | None:
-    return (
-        Task.objects.filter(project=project, is_gold=True)
-        .filter(~_never_assigned_to(contributor))
-        .order_by("-priority", "id")
-        .first()
-    )
-
-
-def _next_open(*, project: Project, contributor: AbstractBaseUser) -> Task | None:
-    return (
-        Task.objects.filter(open_task_filter(), project=project)
-        .filter(~_never_assigned_to(contributor))
-        .order_by("-priority", "id")
-        .select_for_update(skip_locked=True, of=("self",))
-        .first()
-    )
-
-
 def assignment_claim_next(*, project: Project, contributor: AbstractBaseUser) -> Assignment | None:
     """The contributor's lease on their next task, or None when there is no work for them.
 
@@ -256,6 +240,7 @@ def assignment_claim_next(*, project: Project, contributor: AbstractBaseUser) ->
     quality = quality_with_defaults(project.quality)
     now = timezone.now()
     with transaction.atomic(durable=True):
+        sql.relax_commit()
         outcome = _claim(project=project, contributor=contributor, quality=quality, now=now)
     # Refusals are raised after the commit, so that a decision taken on the way (a finished
     # qualification) is kept.
@@ -276,7 +261,7 @@ def _claim(
 
     task = None
     if pc.status == ContributorStatus.QUALIFYING:
-        task = _next_gold(project=project, contributor=contributor)
+        task = sql.next_gold_task(project_id=project.pk, user_id=contributor.pk)
         if task is None:
             if pc.gold_answered_count:
                 _qualification_decide(pc=pc, quality=quality)
@@ -293,20 +278,19 @@ def _claim(
     else:
         rate = float(quality["gold_rate"])
         if rate > 0 and _gold_dice.random() < rate:
-            task = _next_gold(project=project, contributor=contributor)
+            task = sql.next_gold_task(project_id=project.pk, user_id=contributor.pk)
 
     if task is None:
-        task = _next_open(project=project, contributor=contributor)
+        task = sql.next_open_task(project_id=project.pk, user_id=contributor.pk)
         if task is None:
             return None
-        Task.objects.filter(pk=task.pk).update(lease_count=F("lease_count") + 1)
-        task.lease_count += 1
+        sql.task_take_slot(task_id=task.pk)
 
-    return Assignment.objects.create(
+    return sql.assignment_insert(
         task=task,
         contributor=contributor,
-        project=project,
-        lease_expires_at=now + timedelta(minutes=float(quality["lease_minutes"])),
+        expires=now + timedelta(minutes=float(quality["lease_minutes"])),
+        now=now,
     )
 
 
@@ -346,59 +330,63 @@ def annotation_submit(
     seconds = max(0, min(int(active_seconds), MAX_ACTIVE_SECONDS))
     refused = False
     with transaction.atomic(durable=True):
-        assignment = _assignment_locked(assignment_id=assignment_id, contributor=contributor)
-        if assignment.status == AssignmentStatus.SUBMITTED:
-            return Submission(annotation=assignment.annotation, created=False)
-        if assignment.status == AssignmentStatus.SKIPPED:
-            raise AssignmentClosed("You skipped this task, so it cannot be submitted.")
-        task, project = assignment.task, assignment.project
-        kind = project.task_kind
-        cleaned = kind.clean_result(result, schema=project.schema, data=task.data)
-
-        done_now = Case(
-            When(answer_count__gte=F("overlap") - 1, then=Value(TaskStatus.ANNOTATED)),
-            default=F("status"),
-        )
-        if task.is_gold:
-            Task.objects.filter(pk=task.pk).update(answer_count=F("answer_count") + 1)
-        elif assignment.status == AssignmentStatus.ACTIVE:
-            # The slot is still ours (even if the time is up and nobody reclaimed it yet).
-            Task.objects.filter(pk=task.pk).update(
-                lease_count=F("lease_count") - 1,
-                answer_count=F("answer_count") + 1,
-                status=done_now,
+        row = sql.assignment_locked_for_submit(assignment_id=assignment_id, user_id=contributor.pk)
+        if row is None:
+            raise Assignment.DoesNotExist("No such assignment.")
+        status, task_id, project_id, _version, data, is_gold, gold, kind_name, schema, quality = row
+        if status == AssignmentStatus.SUBMITTED:
+            return Submission(
+                annotation=Annotation.objects.get(assignment_id=assignment_id), created=False
             )
+        if status == AssignmentStatus.SKIPPED:
+            raise AssignmentClosed("You skipped this task, so it cannot be submitted.")
+        schema, data = sql.json_out(schema), sql.json_out(data)
+        quality = quality_with_defaults(sql.json_out(quality))
+        kind = kinds.get(kind_name)
+        cleaned = kind.clean_result(result, schema=schema, data=data)
+
+        if is_gold:
+            Task.objects.filter(pk=task_id).update(answer_count=F("answer_count") + 1)
+        elif status == AssignmentStatus.ACTIVE:
+            # The slot is still ours (even if the time is up and nobody reclaimed it yet).
+            sql.task_answer_on_live_lease(task_id=task_id)
         else:
             # Reclaimed: take a free slot if there is one, in one conditional UPDATE.
-            refused = not Task.objects.filter(open_task_filter(), pk=task.pk).update(
-                answer_count=F("answer_count") + 1, status=done_now
+            refused = not Task.objects.filter(open_task_filter(), pk=task_id).update(
+                answer_count=F("answer_count") + 1,
+                status=Case(
+                    When(answer_count__gte=F("overlap") - 1, then=Value(TaskStatus.ANNOTATED)),
+                    default=F("status"),
+                ),
             )
 
         if refused:
-            assignment.draft, assignment.draft_saved_at = cleaned, now
-            assignment.version += 1
-            assignment.save(update_fields=["draft", "draft_saved_at", "version", "updated_at"])
+            Assignment.objects.filter(pk=assignment_id).update(
+                draft=cleaned, draft_saved_at=now, version=F("version") + 1, updated_at=now
+            )
         else:
             gold_score = None
-            if task.is_gold:
-                quality = quality_with_defaults(project.quality)
+            if is_gold:
                 gold_score = float(
-                    kind.score(cleaned, task.gold, schema=project.schema, quality=quality)
+                    kind.score(cleaned, sql.json_out(gold), schema=schema, quality=quality)
                 )
-            annotation = Annotation.objects.create(
-                task=task,
-                contributor=contributor,
-                assignment=assignment,
+            annotation = sql.annotation_insert(
+                task_id=task_id,
+                user_id=contributor.pk,
+                assignment_id=assignment_id,
                 result=cleaned,
-                active_seconds=seconds,
-                gold_score=gold_score,
+                seconds=seconds,
+                score=gold_score,
+                now=now,
             )
-            assignment.status = AssignmentStatus.SUBMITTED
-            assignment.finished_at = now
-            assignment.active_seconds = seconds
-            assignment.save(update_fields=["status", "finished_at", "active_seconds", "updated_at"])
+            sql.assignment_mark_submitted(assignment_id=assignment_id, seconds=seconds, now=now)
             if gold_score is not None:
-                _record_gold_score(project=project, contributor=contributor, score=gold_score)
+                _record_gold_score(
+                    project_id=project_id,
+                    contributor=contributor,
+                    score=gold_score,
+                    quality=quality,
+                )
             annotation_submitted(annotation_id=annotation.pk)
     if refused:
         raise LeaseLost(
@@ -408,18 +396,20 @@ def annotation_submit(
     return Submission(annotation=annotation, created=True)
 
 
-def _record_gold_score(*, project: Project, contributor: AbstractBaseUser, score: float) -> None:
+def _record_gold_score(
+    *, project_id: int, contributor: AbstractBaseUser, score: float, quality: dict
+) -> None:
     """Add one gold score to the contributor's record; decide qualification when it is complete.
 
     Caller holds the assignment and task locks (lock order: the contributor row comes last).
     """
-    ProjectContributor.objects.filter(project=project, user=contributor).update(
+    mine = ProjectContributor.objects.filter(project_id=project_id, user=contributor)
+    mine.update(
         gold_answered_count=F("gold_answered_count") + 1,
         gold_score_sum=F("gold_score_sum") + score,
         updated_at=timezone.now(),
     )
-    quality = quality_with_defaults(project.quality)
-    pc = ProjectContributor.objects.filter(project=project, user=contributor).first()
+    pc = mine.first()
     if (
         pc is not None
         and pc.status == ContributorStatus.QUALIFYING
@@ -465,6 +455,7 @@ def assignment_save_draft(
     """
     now = timezone.now()
     with transaction.atomic(durable=True):
+        sql.relax_commit()
         assignment = (
             Assignment.objects.select_for_update(of=("self",))
             .select_related("project")

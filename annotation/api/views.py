@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation import queue
+from annotation.api.authentication import QueueTokenAuthentication
 from annotation.api.serializers import (
     AssignmentSerializer,
     DraftInputSerializer,
@@ -41,6 +43,12 @@ from annotation.services import import_job_create, tasks_import
 from labelhub.permissions import can_manage, can_view, project_for
 
 
+class QueueView(APIView):
+    """The queue's endpoints: token auth in one query, or the browser's session."""
+
+    authentication_classes = [QueueTokenAuthentication, SessionAuthentication]
+
+
 def refusal_response(refusal: queue.QueueRefusal) -> Response:
     body = {"detail": refusal.message, "code": refusal.code}
     if isinstance(refusal, queue.DraftConflict):
@@ -58,7 +66,7 @@ def result_errors(error: ValidationError) -> dict[str, list[str]]:
     }
 
 
-class NextTaskView(APIView):
+class NextTaskView(QueueView):
     @extend_schema(
         request=None,
         responses={
@@ -78,7 +86,7 @@ class NextTaskView(APIView):
         return Response(NextTaskSerializer(assignment).data)
 
 
-class DraftView(APIView):
+class DraftView(QueueView):
     @extend_schema(request=DraftInputSerializer, responses={200: AssignmentSerializer})
     def put(self, request: Request, assignment_id: int) -> Response:
         data = _valid(DraftInputSerializer, request)
@@ -96,7 +104,7 @@ class DraftView(APIView):
         return Response(AssignmentSerializer(assignment).data)
 
 
-class SubmitView(APIView):
+class SubmitView(QueueView):
     @extend_schema(
         request=SubmitInputSerializer,
         responses={200: SubmissionSerializer, 201: SubmissionSerializer, 409: RefusalSerializer},
@@ -122,7 +130,7 @@ class SubmitView(APIView):
         )
 
 
-class SkipView(APIView):
+class SkipView(QueueView):
     @extend_schema(request=SkipInputSerializer, responses={200: AssignmentSerializer})
     def post(self, request: Request, assignment_id: int) -> Response:
         data = _valid(SkipInputSerializer, request)

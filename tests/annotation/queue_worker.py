@@ -85,7 +85,7 @@ def work(*, project_id: int, user_id: int, seed: int, deadline: float, out: dict
     out[user_id] = {"annotations": annotations, "counts": dict(counts), "errors": errors}
 
 
-def run_threads(*, project_id: int, user_ids: list[int], seconds: float = 50) -> dict:
+def run_threads(*, project_id: int, user_ids: list[int], seconds: float = 150) -> dict:
     deadline = time.monotonic() + seconds
     out: dict = {}
     threads = [

@@ -383,8 +383,12 @@ def test_gold_score_is_recorded_on_the_annotation():
 
 
 def statements(captured) -> list[str]:
-    """The queries that reach the table data (the test's savepoints left out)."""
-    return [q["sql"] for q in captured if "SAVEPOINT" not in q["sql"]]
+    """The queries that reach the table data (savepoints and PostgreSQL's SET LOCAL left out)."""
+    return [
+        q["sql"]
+        for q in captured
+        if "SAVEPOINT" not in q["sql"] and not q["sql"].startswith("SET LOCAL")
+    ]
 
 
 def test_claim_takes_a_handful_of_queries():
@@ -421,3 +425,14 @@ def test_claim_cost_does_not_grow_with_finished_tasks():
     with CaptureQueriesContext(connection) as queries:
         assert claim(project, ana) is not None
     assert len(statements(queries)) == 5
+
+
+def test_draft_on_an_expired_lease_is_kept_but_does_not_renew_it():
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 1)
+    lease = claim(project, ana)
+    expire(lease)
+    saved = queue.assignment_save_draft(assignment_id=lease.pk, contributor=ana, result={"a": 1})
+    assert saved.lease_expires_at < timezone.now()
+    lease.refresh_from_db()
+    assert lease.draft == {"a": 1}

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 from annotation.models import Annotation, ContributorStatus, ProjectContributor
 from labelhub.models import Role
 from tests.annotation.helpers import make_gold, make_queue_project, make_tasks
+from tests.annotation.test_queue import statements
 from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
@@ -202,9 +203,32 @@ def test_next_over_http_takes_a_handful_of_queries():
         client.post(
             f"/api/v1/assignments/{aid}/submit/", {"result": {"label": "cat"}}, format="json"
         )
-    submit_count = len([q for q in queries if "SAVEPOINT" not in q["sql"]])
+    submit_count = len(statements(queries))
     with CaptureQueriesContext(connection) as queries:
         assert client.post(next_url(project)).status_code == 200
-    next_count = len([q for q in queries if "SAVEPOINT" not in q["sql"]])
+    next_count = len(statements(queries))
     # token, project with role + the claim's five; token + the submit's four
     assert (next_count, submit_count) == (7, 5)
+
+
+def test_unknown_token_or_inactive_user_is_401():
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 1)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
+    assert client.post(next_url(project)).status_code == 401
+    ana_client = client_for(ana)
+    ana.is_active = False
+    ana.save()
+    assert ana_client.post(next_url(project)).status_code == 401
+
+
+def test_the_browser_session_works_too():
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 1)
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(ana)
+    assert client.post(next_url(project)).status_code == 403  # no CSRF token
+    client = APIClient()
+    client.force_login(ana)
+    assert client.post(next_url(project)).status_code == 200

@@ -87,7 +87,7 @@ def test_many_processes_and_threads_fill_every_task_exactly():
         stop.set()
         analyzer.join()
     for process in processes:
-        stdout, stderr = process.communicate(timeout=120)
+        stdout, stderr = process.communicate(timeout=200)
         assert process.returncode == 0, stderr
         reports.update({int(k): v for k, v in json.loads(stdout).items()})
 

@@ -90,6 +90,8 @@ class Client:
             if response.getheader("Connection", "").lower() == "close":
                 self.conn.close()
                 self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            if response.status >= 500:
+                raise CommandError(f"{path} answered {response.status}: see the server's log")
             return response.status, (json.loads(raw) if raw else None), elapsed
         raise AssertionError("unreachable")
 

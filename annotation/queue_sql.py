@@ -1,0 +1,259 @@
+"""The queue's hot statements, written out in SQL.
+
+Each call of "next task" and "submit" runs a handful of statements; on this hardware the ORM
+spends about 1.5 ms of Python building each one, several times what the database needs to run
+it. The statements that run on every call are therefore written here once, by hand, for
+PostgreSQL and SQLite, with the same meaning as the ORM code they replace (which the tests check
+through the services). Rare paths (gold, qualification, late submits, reclaiming) stay in the ORM.
+
+The task filter repeats the partial index ``task_queue_open`` word for word, because both engines
+only use a partial index when the query's WHERE clause visibly implies the index's.
+"""
+
+import json
+
+from django.db import connection
+
+from annotation.models import Annotation, Assignment, ProjectContributor, Task
+
+ASSIGNMENT = Assignment._meta.db_table
+TASK = Task._meta.db_table
+CONTRIBUTOR = ProjectContributor._meta.db_table
+ANNOTATION = Annotation._meta.db_table
+
+
+def _instance(model, values: dict):
+    """A model instance as if loaded from the database: the fields not given are deferred."""
+    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
+    return model.from_db(connection.alias, names, [values[name] for name in names])
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _when(value):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def _json_in(value) -> str:
+    return json.dumps(value)
+
+
+def json_out(value):
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _open_filter() -> str:
+    if _postgres():
+        return (
+            "NOT t.is_gold AND t.status = 'open' AND t.lease_count < (t.overlap - t.answer_count)"
+        )
+    return (
+        't."is_gold" = 0 AND t."status" = \'open\' '
+        'AND t."lease_count" < (t."overlap" - t."answer_count")'
+    )
+
+
+def relax_commit() -> None:
+    """Let PostgreSQL acknowledge this transaction's commit before it reaches the disk.
+
+    For leases and drafts only: if the database server itself crashes, the last fraction of a
+    second of claims or autosaves may be lost (the task simply stays in the queue; the editor
+    saves again), never half of one. Submissions and skips keep the full wait.
+    """
+    if _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def expired_leases(*, project_id: int, now, limit: int) -> list[tuple[int, int]]:
+    """(id, task id) of leases whose time is up, oldest first, locked (others skip them)."""
+    lock = " FOR UPDATE SKIP LOCKED" if _postgres() else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id, task_id FROM {ASSIGNMENT} "  # noqa: S608 - names from _meta
+            "WHERE project_id = %s AND status = 'active' AND lease_expires_at <= %s "
+            f"ORDER BY lease_expires_at LIMIT %s{lock}",
+            [project_id, _when(now), limit],
+        )
+        return cursor.fetchall()
+
+
+def contributor_locked(*, project_id: int, user_id: int, now) -> ProjectContributor | None:
+    """The contributor's row, locked, with ``live_lease_id``: their live lease here, if any."""
+    lock = " FOR UPDATE OF pc" if _postgres() else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pc.id, pc.status, pc.pause_reason, pc.gold_answered_count, "  # noqa: S608
+            "pc.gold_score_sum, "
+            f"(SELECT a.id FROM {ASSIGNMENT} a WHERE a.project_id = %s AND a.contributor_id = %s"
+            " AND a.status = 'active' AND a.lease_expires_at > %s LIMIT 1) "
+            f"FROM {CONTRIBUTOR} pc WHERE pc.project_id = %s AND pc.user_id = %s{lock}",
+            [project_id, user_id, _when(now), project_id, user_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    pc = _instance(
+        ProjectContributor,
+        {
+            "id": row[0],
+            "project_id": project_id,
+            "user_id": user_id,
+            "status": row[1],
+            "pause_reason": row[2],
+            "gold_answered_count": row[3],
+            "gold_score_sum": row[4],
+        },
+    )
+    pc.live_lease_id = row[5]
+    return pc
+
+
+TASK_FIELDS = ["id", "project_id", "data", "predictions", "is_gold", "priority"]
+
+
+def next_open_task(*, project_id: int, user_id: int) -> Task | None:
+    """The first task by priority then id that still needs answers and was never assigned to
+    this contributor, locked; tasks that others have locked are skipped, not waited for."""
+    lock = " FOR UPDATE OF t SKIP LOCKED" if _postgres() else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id, t.project_id, t.data, t.predictions, t.is_gold, t.priority "  # noqa: S608
+            f"FROM {TASK} t WHERE t.project_id = %s AND {_open_filter()} "
+            f"AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} a "
+            "WHERE a.task_id = t.id AND a.contributor_id = %s) "
+            f"ORDER BY t.priority DESC, t.id LIMIT 1{lock}",
+            [project_id, user_id],
+        )
+        row = cursor.fetchone()
+    return _task_from_row(row)
+
+
+def _task_from_row(row) -> Task | None:
+    if row is None:
+        return None
+    values = dict(zip(TASK_FIELDS, row, strict=True))
+    values["data"], values["predictions"] = (
+        json_out(values["data"]),
+        json_out(values["predictions"]),
+    )
+    values["is_gold"] = bool(values["is_gold"])
+    return _instance(Task, values)
+
+
+def next_gold_task(*, project_id: int, user_id: int) -> Task | None:
+    """The first gold task this contributor never had. Gold has no cap, so nothing is locked;
+    the statement has the shape and cost of :func:`next_open_task`, so that a gold task is not
+    slower (or faster) to hand out than real work."""
+    gold = "t.is_gold" if _postgres() else 't."is_gold" = 1'
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.id, t.project_id, t.data, t.predictions, t.is_gold, t.priority "  # noqa: S608
+            f"FROM {TASK} t WHERE t.project_id = %s AND {gold} "
+            f"AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} a "
+            "WHERE a.task_id = t.id AND a.contributor_id = %s) "
+            "ORDER BY t.priority DESC, t.id LIMIT 1",
+            [project_id, user_id],
+        )
+        row = cursor.fetchone()
+    return _task_from_row(row)
+
+
+def task_take_slot(*, task_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TASK} SET lease_count = lease_count + 1 WHERE id = %s",  # noqa: S608
+            [task_id],
+        )
+
+
+def assignment_insert(*, task: Task, contributor, expires, now) -> Assignment:
+    """A new active lease, as a model instance."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ASSIGNMENT} (task_id, contributor_id, project_id, status, "  # noqa: S608
+            "lease_expires_at, version, active_seconds, skip_reason, created_at, updated_at) "
+            "VALUES (%s, %s, %s, 'active', %s, 1, 0, '', %s, %s) RETURNING id",
+            [task.pk, contributor.pk, task.project_id, _when(expires), _when(now), _when(now)],
+        )
+        (pk,) = cursor.fetchone()
+    assignment = Assignment(
+        id=pk,
+        task=task,
+        contributor=contributor,
+        project_id=task.project_id,
+        status="active",
+        lease_expires_at=expires,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    assignment._state.adding = False
+    return assignment
+
+
+def assignment_locked_for_submit(*, assignment_id: int, user_id: int):
+    """The contributor's assignment with what a submit needs of its task and project, locked.
+
+    Returns (status, task, project fields) or None when it is not theirs.
+    """
+    lock = " FOR UPDATE OF a" if _postgres() else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT a.status, a.task_id, a.project_id, a.version, "  # noqa: S608
+            "t.data, t.is_gold, t.gold, p.kind, p.schema, p.quality "
+            f"FROM {ASSIGNMENT} a JOIN {TASK} t ON t.id = a.task_id "
+            "JOIN labelhub_project p ON p.id = a.project_id "
+            f"WHERE a.id = %s AND a.contributor_id = %s{lock}",
+            [assignment_id, user_id],
+        )
+        return cursor.fetchone()
+
+
+def task_answer_on_live_lease(*, task_id: int) -> None:
+    """Turn the lease's slot into an answer; ``annotated`` once the overlap is reached."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {TASK} SET lease_count = lease_count - 1, "  # noqa: S608
+            "answer_count = answer_count + 1, "
+            "status = CASE WHEN answer_count >= overlap - 1 THEN 'annotated' ELSE status END "
+            "WHERE id = %s",
+            [task_id],
+        )
+
+
+def annotation_insert(
+    *, task_id: int, user_id: int, assignment_id: int, result: dict, seconds: int, score, now
+) -> Annotation:
+    cast = "::jsonb" if _postgres() else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ANNOTATION} (task_id, contributor_id, assignment_id, "  # noqa: S608
+            "result, active_seconds, gold_score, created_at) "
+            f"VALUES (%s, %s, %s, %s{cast}, %s, %s, %s) RETURNING id",
+            [task_id, user_id, assignment_id, _json_in(result), seconds, score, _when(now)],
+        )
+        (pk,) = cursor.fetchone()
+    annotation = Annotation(
+        id=pk,
+        task_id=task_id,
+        contributor_id=user_id,
+        assignment_id=assignment_id,
+        result=result,
+        active_seconds=seconds,
+        gold_score=score,
+        created_at=now,
+    )
+    annotation._state.adding = False
+    return annotation
+
+
+def assignment_mark_submitted(*, assignment_id: int, seconds: int, now) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {ASSIGNMENT} SET status = 'submitted', finished_at = %s, "  # noqa: S608
+            "active_seconds = %s, updated_at = %s WHERE id = %s",
+            [_when(now), seconds, _when(now), assignment_id],
+        )
