@@ -31,7 +31,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
+from django.db.models import QuerySet
 from rest_framework.authtoken.models import Token
 
 from annotation.models import Annotation, Assignment, ProjectContributor, Task
@@ -259,10 +260,13 @@ class Command(BaseCommand):
     def delete_project(self, project: Project) -> None:
         """Raw deletes, children first: Django's collector would load a million rows."""
         with transaction.atomic():
-            Annotation.objects.filter(task__project=project)._raw_delete(connection.alias)
-            Assignment.objects.filter(project=project)._raw_delete(connection.alias)
-            ProjectContributor.objects.filter(project=project)._raw_delete(connection.alias)
-            Task.objects.filter(project=project)._raw_delete(connection.alias)
+            for queryset in (
+                Annotation.objects.filter(task__project=project),
+                Assignment.objects.filter(project=project),
+                ProjectContributor.objects.filter(project=project),
+                Task.objects.filter(project=project),
+            ):
+                raw_delete_cascade(queryset)
             project.delete()
 
     # The server --------------------------------------------------------------------------
@@ -434,3 +438,19 @@ class Command(BaseCommand):
     @staticmethod
     def triple(values: dict) -> str:
         return f"{values['p50']} / {values['p95']} / {values['p99']}"
+
+
+def raw_delete_cascade(queryset: QuerySet) -> None:
+    """Delete ``queryset`` with plain DELETEs, first whatever cascades from it in any app.
+
+    Follows the models' own ``on_delete=CASCADE`` relations, so rows that other apps (quality,
+    webhooks) hang on tasks go too, without annotation having to know those apps.
+    """
+    for relation in queryset.model._meta.related_objects:
+        if relation.on_delete is not models.CASCADE:
+            continue
+        children = relation.related_model._base_manager.filter(
+            **{f"{relation.field.name}__in": queryset.values("pk")}
+        )
+        raw_delete_cascade(children)
+    queryset._raw_delete(queryset.db)
