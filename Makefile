@@ -18,7 +18,7 @@ install: $(BIN)/activate
 
 run: install
 	DEBUG=true TASKS_BACKEND=django.tasks.backends.immediate.ImmediateBackend $(BIN)/python manage.py migrate --no-input
-	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true TASKS_BACKEND=django.tasks.backends.immediate.ImmediateBackend $(BIN)/python manage.py seed_demo
 	@echo ""
 	@echo "LabelHub is starting at http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
 	DEBUG=true TASKS_BACKEND=django.tasks.backends.immediate.ImmediateBackend $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

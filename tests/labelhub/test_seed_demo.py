@@ -48,3 +48,16 @@ def test_demo_media_is_served_to_members_only(client):
     response = client.get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content)[:3] == b"\xff\xd8\xff"  # a JPEG
+
+
+def test_seed_demo_plays_real_work_through_the_queue_once():
+    from annotation.models import Annotation, TaskStatus
+
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    answered = Annotation.objects.count()
+    people = set(Annotation.objects.values_list("contributor__username", flat=True))
+    assert people == {"ana", "ben"}
+    assert Task.objects.filter(status=TaskStatus.ACCEPTED).exists()  # the quality step ran
+    assert not Task.objects.filter(is_gold=True, annotations__isnull=False).exists()  # no gold rate
+    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert Annotation.objects.count() == answered

@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from annotation.models import Annotation, Task
+from annotation.queue import annotation_submit, assignment_claim_next
 from annotation.services import task_create, task_create_with_media
 from labelhub.models import Organization, OrganizationMember, Project, ProjectMember, Role
 from labelhub.quality_bars import default_quality
@@ -37,6 +39,47 @@ DRAFTS = {
     1: "please label every car in every person in the picture",
     3: "speech recognition works best with clear and study voices",
 }
+
+# What a careful contributor draws on each demo photo (image pixels of the 640 px versions).
+DEMO_BOXES = {
+    "astronaut": [("person", 40, 40, 420, 472)],
+    "coffee": [("object", 70, 30, 440, 330)],
+    "rocket": [("vehicle", 360, 40, 90, 387)],
+    "coins": [("object", 12, 12, 360, 280)],
+    "chelsea": [("animal", 140, 20, 200, 190)],
+}
+# Best-first orders for the demo prompts.
+DEMO_ORDERS = {
+    "demo-rank-1": ["a", "c", "b"],
+    "demo-rank-2": ["a", "b"],
+    "demo-rank-3": ["d", "a", "c", "b"],
+    "demo-rank-4": ["a", "b"],
+}
+
+
+def demo_answer(task: Task, *, careful: bool) -> dict:
+    """A plausible answer to a demo task; careless ones err the way people do."""
+    key = task.external_id
+    if key.startswith("demo-image-"):
+        boxes = [
+            {"label": label, "x": x, "y": y, "w": w, "h": h}
+            if careful
+            else {"label": label, "x": x + 12, "y": y + 9, "w": w - 30, "h": h - 20}
+            for label, x, y, w, h in DEMO_BOXES[key.removeprefix("demo-image-")]
+        ]
+        return {"boxes": boxes}
+    if key.startswith("demo-rank-"):
+        order = list(DEMO_ORDERS[key])
+        if not careful and len(order) > 2:
+            order[1], order[2] = order[2], order[1]
+        criteria = dict.fromkeys(SCHEMAS["ranking"]["criteria"], order[0])
+        return {"order": order, "criteria": criteria, "rationale": "The first answer is correct."}
+    number = int(key.removeprefix("demo-clip-"))
+    text = SENTENCES[number - 1]
+    if not careful and number % 2 == 0:
+        text = text.replace("every", "each", 1).replace("clear", "clean", 1)
+    return {"text": text}
+
 
 INSTRUCTIONS = {
     "bbox": "Draw a tight box around **every** person, animal and vehicle.\n\n"
@@ -85,6 +128,14 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         with transaction.atomic():
             created = self.seed()
+        # Each answer is its own transaction, as in real use (the queue's are durable).
+        User = get_user_model()
+        for project in Project.objects.filter(
+            organization__slug="acme-ai", name__in=PROJECT_NAMES.values()
+        ):
+            if not Annotation.objects.filter(task__project=project).exists():
+                for username in ("ana", "ben"):
+                    self.answer_open_tasks(project, User.objects.get(username=username))
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new tasks)."))
         self.stdout.write(f"Demo logins (password {DEMO_PASSWORD!r} for all):")
         for username, full_name, role, _admin, staff in PEOPLE:
@@ -133,6 +184,22 @@ class Command(BaseCommand):
             existing = set(project.tasks.values_list("external_id", flat=True))
             created += getattr(self, f"seed_{kind_name}")(project, existing)
         return created
+
+    def answer_open_tasks(self, project: Project, contributor) -> None:
+        """Play a contributor through the real queue, so the dashboards have something to show.
+
+        Ana answers carefully; Ben is close but sloppier (shifted boxes, a word wrong, a swapped
+        ranking), which gives the agreement and review figures something to measure.
+        """
+        careful = contributor.username == "ana"
+        while assignment := assignment_claim_next(project=project, contributor=contributor):
+            answer = demo_answer(assignment.task, careful=careful)
+            annotation_submit(
+                assignment_id=assignment.pk,
+                contributor=contributor,
+                result=answer,
+                active_seconds=25 if careful else 14,
+            )
 
     def seed_bbox(self, project: Project, existing: set[str]) -> int:
         count = 0
