@@ -50,6 +50,7 @@ def test_demo_media_is_served_to_members_only(client):
     assert b"".join(response.streaming_content)[:3] == b"\xff\xd8\xff"  # a JPEG
 
 
+@pytest.mark.django_db(transaction=True)  # the quality step runs once each answer commits
 def test_seed_demo_plays_real_work_through_the_queue_once():
     from annotation.models import Annotation, TaskStatus
 
