@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -34,3 +36,18 @@ def open_preview(live_server, page: Page):
         return page
 
     return open_
+
+
+def wait_js(page: Page, expression: str, *, timeout: float = 15.0) -> None:
+    """Wait until a JavaScript expression is true on the page.
+
+    Playwright's ``wait_for_function`` re-evaluates its predicate with ``eval`` inside the page,
+    which our Content-Security-Policy forbids; ``page.evaluate`` goes through the browser's
+    debugging protocol instead, so polling it from here works under the CSP.
+    """
+    deadline = time.monotonic() + timeout
+    probe = f"() => {{ try {{ return Boolean({expression}); }} catch {{ return false; }} }}"
+    while not page.evaluate(probe):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"Timed out waiting for: {expression}")
+        time.sleep(0.05)

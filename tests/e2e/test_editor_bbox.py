@@ -11,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from annotation.services import task_create_with_media
 from labelhub.models import Role
+from tests.e2e.conftest import wait_js
 from tests.factories import make_project, make_user
 from tests.media import png_bytes
 
@@ -82,7 +83,7 @@ def assert_box(box: dict, expected: dict) -> None:
 
 def wait_ready(page: Page) -> None:
     page.wait_for_selector("[data-editor-root] .bbox-editor")
-    page.wait_for_function("window.labelhubEditor && window.labelhubEditor.ui.view.scale !== 1")
+    wait_js(page, "window.labelhubEditor && window.labelhubEditor.ui.view.scale !== 1")
 
 
 def test_box_drawn_by_drag_is_in_image_pixels_at_fit_zoom(
@@ -120,7 +121,7 @@ def test_box_drawn_after_zooming_in_keeps_image_pixels(
     before = to_page(page, 200, 150)
     page.mouse.move(*before)
     page.mouse.wheel(0, -400)
-    page.wait_for_function(f"window.labelhubEditor.ui.view.scale > {zoomed * 1.2}")
+    wait_js(page, f"window.labelhubEditor.ui.view.scale > {zoomed * 1.2}")
     after = to_page(page, 200, 150)
     assert abs(after[0] - before[0]) < 1
     assert abs(after[1] - before[1]) < 1

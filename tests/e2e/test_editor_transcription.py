@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from annotation.services import task_create_with_media
 from labelhub.models import Role
+from tests.e2e.conftest import wait_js
 from tests.factories import make_project, make_user
 from tests.media import png_bytes, wav_bytes
 
@@ -36,7 +37,7 @@ def audio_time(page: Page) -> float:
 
 
 def wait_for_audio(page: Page) -> None:
-    page.wait_for_function("document.querySelector('.tx-audio').readyState >= 1")
+    wait_js(page, "document.querySelector('.tx-audio').readyState >= 1")
     page.wait_for_selector("[data-editor-root][data-waveform=ready]")
 
 
@@ -113,7 +114,7 @@ def test_image_transcription_shows_the_image_with_zoom(open_preview, manager, co
         project=project, media_field="image", file=png_bytes(800, 200), filename="line.png"
     )
     page = open_preview(manager, task)
-    page.wait_for_function("document.querySelector('.tx-image').naturalWidth === 800")
+    wait_js(page, "document.querySelector('.tx-image').naturalWidth === 800")
     page.wait_for_selector("[data-zoom]")
     fitted = int(page.get_attribute("[data-editor-root]", "data-zoom"))
     page.keyboard.press("Alt+Equal")

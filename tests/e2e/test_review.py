@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect
 from annotation import queue
 from annotation.models import ContributorStatus, ProjectContributor, Task, TaskStatus
 from quality.models import AnnotationReview, AnswerJudgement
+from tests.e2e.conftest import wait_js
 from tests.quality.helpers import make_quality_project, make_ranking_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -48,7 +49,7 @@ def in_review():
 
 def wait_for_editor(page: Page) -> None:
     page.wait_for_selector("[data-editor-root][data-mounted=true]")
-    page.wait_for_function("document.body.dataset.reviewMode === 'review'")
+    wait_js(page, "document.body.dataset.reviewMode === 'review'")
 
 
 def test_reviewer_accepts_rejects_and_fixes_by_keyboard(

@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect
 from annotation.models import Annotation, Assignment, AssignmentStatus
 from annotation.services import task_create, task_create_with_media
 from labelhub.models import Role
+from tests.e2e.conftest import wait_js
 from tests.e2e.test_editor_bbox import drag, to_page
 from tests.factories import PASSWORD, make_project, make_user
 from tests.media import png_bytes
@@ -35,7 +36,7 @@ def mounted(page: Page) -> None:
 
 def image_ready(page: Page) -> None:
     """The box editor has measured the image and fitted it (drawing works from then on)."""
-    page.wait_for_function("window.labelhubEditor?.ui && window.labelhubEditor.ui.view.scale !== 1")
+    wait_js(page, "window.labelhubEditor?.ui && window.labelhubEditor.ui.view.scale !== 1")
 
 
 def wait_for(condition, seconds: float = 5.0) -> bool:
