@@ -44,6 +44,7 @@ function showErrors(messages) {
   const box = document.getElementById("submit-errors");
   if (!box) return;
   box.replaceChildren();
+  box.hidden = messages.length === 0;
   if (!messages.length) return;
   const intro = document.createElement("p");
   intro.textContent = "This answer cannot be submitted yet:";

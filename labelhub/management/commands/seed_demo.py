@@ -40,6 +40,9 @@ DRAFTS = {
     3: "speech recognition works best with clear and study voices",
 }
 
+# Answers each demo contributor gives per project: enough to fill the dashboards, while leaving
+# tasks for a newcomer who logs in as Ana or Ben.
+DEMO_ANSWERS_EACH = 2
 # What a careful contributor draws on each demo photo (image pixels of the 640 px versions).
 DEMO_BOXES = {
     "astronaut": [("person", 40, 40, 420, 472)],
@@ -186,13 +189,17 @@ class Command(BaseCommand):
         return created
 
     def answer_open_tasks(self, project: Project, contributor) -> None:
-        """Play a contributor through the real queue, so the dashboards have something to show.
+        """Play a contributor through a few tasks of the real queue, so the dashboards have
+        something to show.
 
         Ana answers carefully; Ben is close but sloppier (shifted boxes, a word wrong, a swapped
         ranking), which gives the agreement and review figures something to measure.
         """
         careful = contributor.username == "ana"
-        while assignment := assignment_claim_next(project=project, contributor=contributor):
+        for _ in range(DEMO_ANSWERS_EACH):
+            assignment = assignment_claim_next(project=project, contributor=contributor)
+            if assignment is None:
+                break
             answer = demo_answer(assignment.task, careful=careful)
             annotation_submit(
                 assignment_id=assignment.pk,
