@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from exports.api import ExportApi, WebhookDeliveryListApi
 from labelhub.api import views
 
 urlpatterns = [
@@ -18,6 +19,12 @@ urlpatterns = [
         "projects/<int:project_id>/members/",
         views.ProjectMemberCreateApi.as_view(),
         name="api-project-members",
+    ),
+    path("projects/<int:project_id>/export/", ExportApi.as_view(), name="api-project-export"),
+    path(
+        "projects/<int:project_id>/webhooks/",
+        WebhookDeliveryListApi.as_view(),
+        name="api-project-webhooks",
     ),
     path("", include(("annotation.api.urls", "annotation-api"))),
 ]
