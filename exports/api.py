@@ -10,7 +10,9 @@ from drf_spectacular.utils import (
     inline_serializer,
 )
 from rest_framework import serializers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -42,7 +44,17 @@ class ExportQuery(serializers.Serializer):
         return data
 
 
+class ExportNegotiation(DefaultContentNegotiation):
+    """``?format=`` names the dataset format here, not DRF's renderer: errors are always JSON."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
+
+
 class ExportApi(APIView):
+    content_negotiation_class = ExportNegotiation
+
     @extend_schema(
         operation_id="projects_export",
         summary="Download a dataset of the project's results, streamed (managers)",
@@ -67,8 +79,10 @@ class ExportApi(APIView):
                 status_codes=["400"],
                 response_only=True,
                 value={
-                    "format": ["Unknown format 'xml' for a bbox project; choose one of: "
-                               "coco, yolo, voc, audit."],
+                    "format": [
+                        "Unknown format 'xml' for a bbox project; choose one of: "
+                        "coco, yolo, voc, audit."
+                    ],
                     "formats": ["coco", "yolo", "voc", "audit"],
                 },
             ),

@@ -103,14 +103,19 @@ def export_items(
     if options.accepted_only:
         result = F("outcome__accepted_result")
     else:
-        result = Coalesce(
-            "outcome__accepted_result", "outcome__proposal", output_field=JSONField()
-        )
+        result = Coalesce("outcome__accepted_result", "outcome__proposal", output_field=JSONField())
     rows = (
         tasks.order_by("pk")
         .annotate(result=result, confidence=F("outcome__confidence"))
         .values_list(
-            "pk", "external_id", "data", "media", "media_meta", "is_gold", "gold", "result",
+            "pk",
+            "external_id",
+            "data",
+            "media",
+            "media_meta",
+            "is_gold",
+            "gold",
+            "result",
             "confidence",
         )
     )

@@ -211,7 +211,7 @@ def export_job_run(*, export_job_id: int) -> ExportJob:
         job.status = ExportStatus.DONE
         job.filename = export.filename
         job.content_type = export.format.content_type
-    except Exception as error:  # noqa: BLE001 - any failure is shown to the manager
+    except Exception as error:
         job.status = ExportStatus.FAILED
         job.error = str(error)[:500]
     job.total = total * fmt.passes

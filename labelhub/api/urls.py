@@ -6,8 +6,11 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from exports.api import ExportApi, WebhookDeliveryListApi
 from labelhub.api import views
+from quality.api.task_detail import TaskDetailApi
 
 urlpatterns = [
+    # Before the annotation app's own task route: this one adds answers, outcome and reviews.
+    path("tasks/<int:task_id>/", TaskDetailApi.as_view(), name="task-detail-full"),
     path("", include("annotation.api.urls")),
     path("", include("quality.api.urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),

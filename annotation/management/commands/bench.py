@@ -277,6 +277,9 @@ class Command(BaseCommand):
             "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "labelhub.settings"),
             "ALLOWED_HOSTS": "127.0.0.1",
             "LOG_LEVEL": "ERROR",
+            # The bench's clients write as fast as they can: the per-token rate limit would
+            # measure itself, not the queue.
+            "API_WRITE_RATE": "off",
         }
         command = [
             sys.executable,
