@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotation.models import WebhookDelivery
-from annotation.webhooks import webhook_resend
+from annotation.webhooks import project_webhook_secret, webhook_resend
 from exports.forms import ExportForm
 from exports.models import ExportJob, ExportStatus
 from exports.services import (
@@ -108,7 +108,12 @@ def webhook_log(request: HttpRequest, project_id: int) -> HttpResponse:
     return render(
         request,
         "exports/webhooks.html",
-        {"project": project, "page": page, "status": status},
+        {
+            "project": project,
+            "page": page,
+            "status": status,
+            "secret": project_webhook_secret(project=project),
+        },
     )
 
 

@@ -106,6 +106,8 @@ def test_webhook_log_lists_deliveries_and_sends_one_again(
     login(client, manager)
     page = client.get(f"/projects/{project.pk}/webhooks/")
     assert b"HTTP 503" in page.content
+    project.refresh_from_db()
+    assert project.webhook_secret.encode() in page.content
     assert f'data-delivery="{failed.pk}"'.encode() in page.content
     with django_capture_on_commit_callbacks():  # send later, not to example.com now
         response = client.post(f"/projects/{project.pk}/webhooks/{failed.pk}/send-again/")
