@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "labelhub",
     "annotation",
     "quality",
+    "exports",
 ]
 
 MIDDLEWARE = [
@@ -216,7 +217,24 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,
+    "DEFAULT_THROTTLE_CLASSES": ["labelhub.api.throttling.TokenWriteThrottle"],
+    "EXCEPTION_HANDLER": "labelhub.api.throttling.api_exception_handler",
 }
+# Writes made with an API token, per user (see labelhub/api/throttling.py); "off" disables.
+API_WRITE_RATE = os.environ.get("API_WRITE_RATE", "600/min")
+# Rate-limit counters live in the cache: Redis when REDIS_URL is set (shared by every worker),
+# else each process's memory.
+if os.environ.get("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["REDIS_URL"],
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Exports up to this many items download at once from the screen; bigger ones run as a job.
+LABELHUB_EXPORT_SYNC_LIMIT = int(os.environ.get("LABELHUB_EXPORT_SYNC_LIMIT", "5000"))
 SPECTACULAR_SETTINGS = {
     "TITLE": "LabelHub API",
     "DESCRIPTION": "Send annotation work in, get labeled data out.",

@@ -51,6 +51,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("annotation.urls")),
     path("", include("quality.urls")),
+    path("", include("exports.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("labelhub.api.urls")),
     path("favicon.ico", RedirectView.as_view(url="/static/img/favicon.svg", permanent=True)),

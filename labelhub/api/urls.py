@@ -4,9 +4,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from exports.api import ExportApi, WebhookDeliveryListApi
 from labelhub.api import views
+from quality.api.task_detail import TaskDetailApi
 
 urlpatterns = [
+    # Before the annotation app's own task route: this one adds answers, outcome and reviews.
+    path("tasks/<int:task_id>/", TaskDetailApi.as_view(), name="task-detail-full"),
     path("", include("annotation.api.urls")),
     path("", include("quality.api.urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -18,6 +22,12 @@ urlpatterns = [
         "projects/<int:project_id>/members/",
         views.ProjectMemberCreateApi.as_view(),
         name="api-project-members",
+    ),
+    path("projects/<int:project_id>/export/", ExportApi.as_view(), name="api-project-export"),
+    path(
+        "projects/<int:project_id>/webhooks/",
+        WebhookDeliveryListApi.as_view(),
+        name="api-project-webhooks",
     ),
     path("", include(("annotation.api.urls", "annotation-api"))),
 ]

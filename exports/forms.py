@@ -1,0 +1,42 @@
+from django import forms
+
+from exports.selectors import ExportOptions
+
+
+class ExportForm(forms.Form):
+    format = forms.ChoiceField(label="Format", widget=forms.RadioSelect)
+    accepted_only = forms.BooleanField(
+        label="Accepted results only",
+        required=False,
+        initial=True,
+        help_text="Off: tasks not yet accepted give their current consensus or answer.",
+    )
+    include_gold = forms.BooleanField(
+        label="Include gold tasks", required=False, help_text="With their known answers."
+    )
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, formats, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["format"].choices = [(fmt.name, fmt.label) for fmt in formats]
+        self.fields["format"].initial = formats[0].name
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", "The end of the range is before its start.")
+        return data
+
+    def options(self) -> ExportOptions:
+        data = self.cleaned_data
+        return ExportOptions(
+            accepted_only=data["accepted_only"],
+            include_gold=data["include_gold"],
+            since=data.get("since"),
+            until=data.get("until"),
+        )

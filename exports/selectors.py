@@ -1,0 +1,250 @@
+"""What an export reads: a project's results as :class:`ExportItem` records, and the audit trail.
+
+Both read in chunks with ``values()`` and ``iterator(chunk_size=…)`` (a server-side cursor on
+PostgreSQL), so memory stays flat whatever the project's size. The result of a task is its
+accepted result (the reviewer's fix, or the proposal that was accepted); with ``accepted_only``
+off, tasks not yet accepted give their current proposal; gold tasks, when included, give their
+known answer.
+"""
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+
+from django.db.models import F, JSONField, Q, QuerySet
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from annotation.models import Annotation, Task
+from annotation.webhooks import project_webhook_secret
+from labelhub.formats import ExportItem
+from labelhub.models import Project
+from quality.models import AnnotationReview
+
+CHUNK_SIZE = 2000
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    accepted_only: bool = True
+    include_gold: bool = False
+    since: date | None = None  # results from this day on (inclusive)
+    until: date | None = None  # up to this day (inclusive)
+
+    def as_dict(self) -> dict:
+        return {
+            "accepted_only": self.accepted_only,
+            "include_gold": self.include_gold,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
+
+    @classmethod
+    def from_dict(cls, value: dict) -> "ExportOptions":
+        return cls(
+            accepted_only=bool(value.get("accepted_only", True)),
+            include_gold=bool(value.get("include_gold", False)),
+            since=date.fromisoformat(value["since"]) if value.get("since") else None,
+            until=date.fromisoformat(value["until"]) if value.get("until") else None,
+        )
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _in_range(field: str, options: ExportOptions) -> Q:
+    q = Q()
+    if options.since:
+        q &= Q(**{f"{field}__gte": _day_start(options.since)})
+    if options.until:
+        q &= Q(**{f"{field}__lt": _day_start(options.until + timedelta(days=1))})
+    return q
+
+
+def _result_tasks(*, project: Project, options: ExportOptions) -> QuerySet:
+    """The project's tasks that have a result to export under ``options``."""
+    tasks = Task.objects.filter(project=project)
+    has_result = (
+        Q(outcome__accepted_result__isnull=False)
+        if options.accepted_only
+        else Q(outcome__isnull=False)
+    )
+    if options.include_gold:
+        tasks = tasks.filter(has_result | Q(is_gold=True))
+    else:
+        tasks = tasks.filter(has_result, is_gold=False)
+    if options.since or options.until:
+        tasks = tasks.annotate(
+            result_at=Coalesce("outcome__accepted_at", "outcome__computed_at", "created_at")
+        ).filter(_in_range("result_at", options))
+    return tasks
+
+
+def export_count(*, project: Project, options: ExportOptions, audit: bool = False) -> int:
+    """How many items (or, for the audit trail, annotations) an export would write."""
+    if audit:
+        return _audit_annotations(project=project, options=options).count()
+    return _result_tasks(project=project, options=options).count()
+
+
+def _media_name(task_media: str, data: dict) -> str:
+    return task_media or data.get("image") or data.get("audio") or ""
+
+
+def export_items(
+    *, project: Project, options: ExportOptions, chunk_size: int = CHUNK_SIZE
+) -> Iterator[ExportItem]:
+    """One :class:`ExportItem` per task with a result, in task order, in constant memory."""
+    tasks = _result_tasks(project=project, options=options)
+    if options.accepted_only:
+        result = F("outcome__accepted_result")
+    else:
+        result = Coalesce("outcome__accepted_result", "outcome__proposal", output_field=JSONField())
+    rows = (
+        tasks.order_by("pk")
+        .annotate(result=result, confidence=F("outcome__confidence"))
+        .values_list(
+            "pk",
+            "external_id",
+            "data",
+            "media",
+            "media_meta",
+            "is_gold",
+            "gold",
+            "result",
+            "confidence",
+        )
+    )
+    for pk, external_id, data, media, meta, is_gold, gold, result, confidence in rows.iterator(
+        chunk_size=chunk_size
+    ):
+        if is_gold:
+            result = gold
+        result = result or {}
+        yield ExportItem(
+            task_id=pk,
+            external_id=external_id,
+            data=data,
+            result=result,
+            media_name=_media_name(media, data),
+            width=data.get("width") or meta.get("width") or result.get("width"),
+            height=data.get("height") or meta.get("height") or result.get("height"),
+            confidence=confidence,
+            extra={"gold": True} if is_gold else {},
+        )
+
+
+# --- the audit trail ---------------------------------------------------------------------------
+
+
+def contributor_pseudonym(*, secret: str, user_id: int) -> str:
+    """A stable per-project id for a person: the same person gets another id in another project."""
+    digest = hmac.new(secret.encode(), f"user:{user_id}".encode(), hashlib.sha256).hexdigest()
+    return "c_" + digest[:16]
+
+
+def _audit_annotations(*, project: Project, options: ExportOptions) -> QuerySet:
+    annotations = Annotation.objects.filter(task__project=project)
+    if options.accepted_only:
+        accepted = Q(task__outcome__accepted_result__isnull=False)
+        annotations = annotations.filter(accepted | Q(task__is_gold=True))
+    if not options.include_gold:
+        annotations = annotations.filter(task__is_gold=False)
+    return annotations.filter(_in_range("created_at", options))
+
+
+def _batches(rows: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def audit_rows(
+    *, project: Project, options: ExportOptions, chunk_size: int = CHUNK_SIZE
+) -> Iterator[dict]:
+    """Every annotation with its contributor (pseudonymous), time spent, the task's agreement and
+    consensus confidence, and every reviewer verdict on it; one dict per annotation."""
+    secret = project_webhook_secret(project=project)
+    pseudonyms: dict[int, str] = {}
+
+    def pseudonym(user_id: int) -> str:
+        if user_id not in pseudonyms:
+            pseudonyms[user_id] = contributor_pseudonym(secret=secret, user_id=user_id)
+        return pseudonyms[user_id]
+
+    rows = (
+        _audit_annotations(project=project, options=options)
+        .order_by("task_id", "pk")
+        .values_list(
+            "pk",
+            "task_id",
+            "task__external_id",
+            "task__is_gold",
+            "task__status",
+            "contributor_id",
+            "result",
+            "active_seconds",
+            "gold_score",
+            "created_at",
+            "task__outcome__agreement",
+            "task__outcome__confidence",
+        )
+        .iterator(chunk_size=chunk_size)
+    )
+    for batch in _batches(rows, chunk_size):
+        verdicts: dict[int, list[dict]] = {}
+        judgements = AnnotationReview.objects.filter(
+            annotation_id__in=[row[0] for row in batch]
+        ).values_list(
+            "annotation_id",
+            "judgement",
+            "score",
+            "review__verdict",
+            "review__reviewer_id",
+            "review__comment",
+            "review__created_at",
+        )
+        for annotation_id, judgement, score, verdict, reviewer, comment, at in judgements:
+            verdicts.setdefault(annotation_id, []).append(
+                {
+                    "verdict": verdict,
+                    "judgement": judgement,
+                    "score": score,
+                    "reviewer": pseudonym(reviewer),
+                    "comment": comment,
+                    "at": at.isoformat(),
+                }
+            )
+        for (
+            pk,
+            task_id,
+            external_id,
+            is_gold,
+            status,
+            contributor_id,
+            result,
+            seconds,
+            gold_score,
+            created_at,
+            agreement,
+            confidence,
+        ) in batch:
+            yield {
+                "annotation_id": pk,
+                "task_id": task_id,
+                "external_id": external_id,
+                "is_gold": is_gold,
+                "task_status": status,
+                "contributor": pseudonym(contributor_id),
+                "result": result,
+                "active_seconds": seconds,
+                "submitted_at": created_at.isoformat(),
+                "gold_score": gold_score,
+                "agreement": agreement,
+                "confidence": confidence,
+                "reviews": verdicts.get(pk, []),
+            }
