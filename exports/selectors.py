@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 
-from django.db.models import F, JSONField, Q, QuerySet
-from django.db.models.functions import Coalesce
+import orjson
+from django.db.models import F, JSONField, Q, QuerySet, TextField
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from annotation.models import Annotation, Task
@@ -104,26 +105,35 @@ def export_items(
         result = F("outcome__accepted_result")
     else:
         result = Coalesce("outcome__accepted_result", "outcome__proposal", output_field=JSONField())
+    # JSON columns come as text and are decoded with orjson: several times faster than the
+    # JSONField's own decoding, which dominated the export's time; gold only when it is used.
     rows = (
         tasks.order_by("pk")
-        .annotate(result=result, confidence=F("outcome__confidence"))
+        .annotate(
+            result_json=Cast(result, TextField()),
+            data_json=Cast("data", TextField()),
+            meta_json=Cast("media_meta", TextField()),
+            gold_json=Cast("gold", TextField()),
+            confidence=F("outcome__confidence"),
+        )
         .values_list(
             "pk",
             "external_id",
-            "data",
+            "data_json",
             "media",
-            "media_meta",
+            "meta_json",
             "is_gold",
-            "gold",
-            "result",
+            "gold_json",
+            "result_json",
             "confidence",
         )
     )
+    loads = orjson.loads
     for pk, external_id, data, media, meta, is_gold, gold, result, confidence in rows.iterator(
         chunk_size=chunk_size
     ):
-        if is_gold:
-            result = gold
+        data, meta = loads(data), loads(meta or "{}")
+        result = loads(gold) if is_gold else (loads(result) if result else None)
         result = result or {}
         yield ExportItem(
             task_id=pk,
@@ -179,6 +189,8 @@ def audit_rows(
     rows = (
         _audit_annotations(project=project, options=options)
         .order_by("task_id", "pk")
+        # The answer is passed through as the JSON text it is stored as (never decoded).
+        .annotate(result_json=Cast("result", TextField()))
         .values_list(
             "pk",
             "task_id",
@@ -186,7 +198,7 @@ def audit_rows(
             "task__is_gold",
             "task__status",
             "contributor_id",
-            "result",
+            "result_json",
             "active_seconds",
             "gold_score",
             "created_at",
@@ -240,7 +252,7 @@ def audit_rows(
                 "is_gold": is_gold,
                 "task_status": status,
                 "contributor": pseudonym(contributor_id),
-                "result": result,
+                "result": orjson.Fragment(result),
                 "active_seconds": seconds,
                 "submitted_at": created_at.isoformat(),
                 "gold_score": gold_score,

@@ -32,7 +32,6 @@ class Format:
     label: str
     content_type: str
     extension: str
-    passes: int = 1  # how many times the writer reads the items (COCO: images, then boxes)
 
 
 def _labels(project: Project) -> list[str]:
@@ -43,7 +42,7 @@ def _labels(project: Project) -> list[str]:
 WRITERS: dict[str, dict[str, tuple[Format, Callable]]] = {
     "bbox": {
         "coco": (
-            Format("coco", "COCO JSON", "application/json", "json", passes=2),
+            Format("coco", "COCO JSON", "application/json", "json"),
             lambda items, project: boxes.coco(items, labels=_labels(project)),
         ),
         "yolo": (
@@ -132,7 +131,7 @@ def export_stream(
     options: ExportOptions,
     tick: Callable[[int], None] | None = None,
 ) -> ExportFile:
-    """The export's chunks; ``tick(n)`` is called as items are read (``passes`` times over)."""
+    """The export's chunks; ``tick(n)`` is called as items are read."""
     fmt = export_format(project=project, name=format_name)
     if fmt is None:
         raise UnknownFormat(project, format_name)
@@ -189,11 +188,9 @@ def export_job_run(*, export_job_id: int) -> ExportJob:
     if job.status != ExportStatus.QUEUED:
         return job
     options = ExportOptions.from_dict(job.options)
-    fmt = export_format(project=job.project, name=job.format)
+    export_format(project=job.project, name=job.format)  # refuses a format the kind lacks
     total = export_size(project=job.project, format_name=job.format, options=options)
-    ExportJob.objects.filter(pk=job.pk).update(
-        status=ExportStatus.RUNNING, total=total * fmt.passes
-    )
+    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, total=total)
 
     def tick(n: int) -> None:
         job.processed += n
@@ -214,7 +211,7 @@ def export_job_run(*, export_job_id: int) -> ExportJob:
     except Exception as error:
         job.status = ExportStatus.FAILED
         job.error = str(error)[:500]
-    job.total = total * fmt.passes
+    job.total = total
     job.finished_at = timezone.now()
     job.save()
     return job

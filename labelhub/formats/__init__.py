@@ -3,8 +3,8 @@
 Each writer is a generator of ``bytes`` chunks over :class:`ExportItem` records, so an export of
 any size streams in constant memory (a ``StreamingHttpResponse`` or a file written by a
 background task). Writers know formats, not the database: the export service turns accepted
-tasks into items. Writers that need two passes (COCO lists images before annotations) take a
-callable that returns a fresh iterator.
+tasks into items. Writers take a callable that returns a fresh iterator of items and read it
+once (COCO spools its annotations to a temporary file while it writes the images).
 """
 
 from collections.abc import Callable, Iterable, Iterator

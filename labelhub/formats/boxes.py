@@ -4,14 +4,14 @@ Results hold boxes in image pixels with the origin at the top-left: ``{label, x,
 Categories are numbered in the order of the project's labels (COCO from 1, YOLO from 0).
 """
 
-import json
 import re
+import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from xml.etree import ElementTree as ET
 
 from labelhub.formats import Chunks, ExportItem, ItemSource
-from labelhub.formats.streams import zip_stream
+from labelhub.formats.streams import json_dumps, zip_stream
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -37,38 +37,43 @@ class UniqueStems:
 
 
 def coco(items: ItemSource, *, labels: list[str]) -> Chunks:
-    """One COCO JSON document; reads the items twice (images, then annotations)."""
+    """One COCO JSON document, in one pass over the items.
+
+    Images are written as they come; their annotations go to a temporary file (in memory up to
+    16 MB, then on disk) that is appended after the images, so memory stays flat.
+    """
     category_ids = {name: number for number, name in enumerate(labels, start=1)}
     categories = [{"id": number, "name": name} for name, number in category_ids.items()]
     yield b'{"info":{"description":"LabelHub export"},"categories":'
-    yield json.dumps(categories).encode()
+    yield json_dumps(categories)
     yield b',"images":['
-    first = True
-    for item in items():
-        image = {
-            "id": item.task_id,
-            "file_name": image_name(item),
-            "width": item.width,
-            "height": item.height,
-        }
-        yield (b"" if first else b",") + json.dumps(image).encode()
-        first = False
-    yield b'],"annotations":['
-    first = True
-    next_id = 1
-    for item in items():
-        for box in item.result.get("boxes", []):
-            annotation = {
-                "id": next_id,
-                "image_id": item.task_id,
-                "category_id": category_ids[box["label"]],
-                "bbox": [box["x"], box["y"], box["w"], box["h"]],
-                "area": box["w"] * box["h"],
-                "iscrowd": 0,
+    with tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024) as annotations:
+        first_image, first_annotation, next_id = True, True, 1
+        for item in items():
+            image = {
+                "id": item.task_id,
+                "file_name": image_name(item),
+                "width": item.width,
+                "height": item.height,
             }
-            next_id += 1
-            yield (b"" if first else b",") + json.dumps(annotation).encode()
-            first = False
+            yield (b"" if first_image else b",") + json_dumps(image)
+            first_image = False
+            for box in item.result.get("boxes", []):
+                annotation = {
+                    "id": next_id,
+                    "image_id": item.task_id,
+                    "category_id": category_ids[box["label"]],
+                    "bbox": [box["x"], box["y"], box["w"], box["h"]],
+                    "area": box["w"] * box["h"],
+                    "iscrowd": 0,
+                }
+                next_id += 1
+                annotations.write((b"" if first_annotation else b",") + json_dumps(annotation))
+                first_annotation = False
+        yield b'],"annotations":['
+        annotations.seek(0)
+        while chunk := annotations.read(256 * 1024):
+            yield chunk
     yield b"]}"
 
 

@@ -2,16 +2,23 @@
 
 import csv
 import io
-import json
 import zipfile
 from collections.abc import Iterable, Iterator
+
+import orjson
 
 # A cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
+def json_dumps(value: object) -> bytes:
+    """Compact UTF-8 JSON, fast (orjson; exports encode millions of rows). ``orjson.Fragment``
+    values are written as they are: already-encoded JSON from the database is not decoded."""
+    return orjson.dumps(value)
+
+
 def json_line(value: object) -> bytes:
-    return (json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return orjson.dumps(value, option=orjson.OPT_APPEND_NEWLINE)
 
 
 def csv_safe(value: object) -> str:
