@@ -83,7 +83,7 @@ def _ids(project, user, task, response) -> list[int]:
 
 
 def test_the_queue_api_answers_the_same_for_gold_and_normal_tasks(pair):
-    project, runs = pair
+    _project, runs = pair
     seen = []
     for user, task, got in runs:
         assignment = got.json()["assignment"]["id"]
