@@ -218,9 +218,14 @@ def project_settings_schema(request: HttpRequest, project_id: int) -> HttpRespon
     if action == "save-json":
         try:
             schema = json.loads(request.POST.get("schema_json", ""))
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, RecursionError) as error:
             builder = builder_rows(kind=project.kind, schema=project.schema, errors={})
-            builder["errors"] = {"json": [f"Not valid JSON (line {error.lineno}: {error.msg})."]}
+            message = (
+                f"Not valid JSON (line {error.lineno}: {error.msg})."
+                if isinstance(error, json.JSONDecodeError)
+                else "The JSON is nested too deeply."
+            )
+            builder["errors"] = {"json": [message]}
             builder["json"] = request.POST.get("schema_json", "")
             return _section(request, project, "schema", ok=False, builder=builder)
     else:
@@ -238,7 +243,9 @@ def project_settings_schema(request: HttpRequest, project_id: int) -> HttpRespon
             path.removeprefix("schema.").removeprefix("schema"): messages_
             for path, messages_ in error.message_dict.items()
         }
-        builder = builder_rows(kind=project.kind, schema=schema, errors=errors)
+        # JSON that is not an object ("text", a list) has no rows to show: show the saved ones
+        shown = schema if isinstance(schema, dict) else project.schema
+        builder = builder_rows(kind=project.kind, schema=shown, errors=errors)
         if action == "save-json":
             builder["json"] = request.POST.get("schema_json", "")
         return _section(request, project, "schema", ok=False, builder=builder)

@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -41,6 +41,7 @@ from annotation.importing import ImportRejected, rows_from_items
 from annotation.models import Assignment, ImportJob, Task
 from annotation.selectors import project_for_contributor
 from annotation.services import import_job_create, tasks_import
+from labelhub.api.parsers import SafeJSONParser
 from labelhub.permissions import can_manage, can_review, can_view, project_for
 
 
@@ -177,7 +178,7 @@ class TaskPagination(PageNumberPagination):
 
 
 class ProjectTaskListApi(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         operation_id="projects_tasks_list",
