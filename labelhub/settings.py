@@ -175,6 +175,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
 # Background work (imports, exports, webhooks): django.tasks with a database-backed worker
 # (`manage.py db_worker`). Tests and `make run` without a worker may use the immediate backend.
+# Webhooks to loopback or private addresses are refused unless this is on (tests, local receivers).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
