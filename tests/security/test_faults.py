@@ -9,6 +9,7 @@
    completes once: one recorded attempt, status delivered, the receiver saw one delivery id.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -96,10 +97,8 @@ def start_gunicorn(port: int) -> subprocess.Popen:
 
 
 def kill_group(process: subprocess.Popen) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     process.wait(timeout=10)
 
 
