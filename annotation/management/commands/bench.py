@@ -258,7 +258,16 @@ class Command(BaseCommand):
 
     def delete_project(self, project: Project) -> None:
         """Raw deletes, children first: Django's collector would load a million rows."""
+        from quality.models import AnnotationReview, ContributorStanding, Review, TaskOutcome
+
         with transaction.atomic():
+            # quality's rows first: they refer to annotations, tasks and contributors
+            AnnotationReview.objects.filter(review__project=project)._raw_delete(connection.alias)
+            Review.objects.filter(project=project)._raw_delete(connection.alias)
+            TaskOutcome.objects.filter(project=project)._raw_delete(connection.alias)
+            ContributorStanding.objects.filter(contributor__project=project)._raw_delete(
+                connection.alias
+            )
             Annotation.objects.filter(task__project=project)._raw_delete(connection.alias)
             Assignment.objects.filter(project=project)._raw_delete(connection.alias)
             ProjectContributor.objects.filter(project=project)._raw_delete(connection.alias)
