@@ -177,6 +177,8 @@ def _parse_json_bytes(content: bytes, *, where: str) -> Any:
         raise ImportRejected(
             [Problem(where, "", f"Not valid JSON (line {error.lineno}: {error.msg}).")]
         ) from None
+    except RecursionError:
+        raise ImportRejected([Problem(where, "", "The JSON is nested too deeply.")]) from None
 
 
 def parse_json(content: bytes, *, name: str) -> Parsed:
@@ -205,6 +207,8 @@ def parse_jsonl(content: bytes, *, name: str) -> Parsed:
             rows.append(row_from_item(json.loads(line), where=f"line {number}"))
         except json.JSONDecodeError as error:
             problems.append(Problem(f"line {number}", "", f"Not valid JSON ({error.msg})."))
+        except RecursionError:
+            problems.append(Problem(f"line {number}", "", "The JSON is nested too deeply."))
     if problems:
         raise ImportRejected(problems)
     return Parsed(rows=rows)
@@ -215,7 +219,7 @@ def _cell(value: str) -> Any:
     if stripped[:1] in ("[", "{"):
         try:
             return json.loads(stripped)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             return value
     return value
 

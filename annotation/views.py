@@ -108,7 +108,7 @@ def _check_result(*, task: Task, raw: str) -> tuple[dict | None, list[tuple[str,
     """Parse and validate a result the way a submission will be: (cleaned, errors by path)."""
     try:
         result = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, [("result", ["The result is not valid JSON."])]
     project = task.project
     data = task.data
@@ -263,7 +263,7 @@ def work_submit(request: HttpRequest, project_id: int, assignment_id: int) -> Ht
     try:
         result = json.loads(request.POST.get("result", ""))
         seconds = int(float(request.POST.get("active_seconds", "0") or 0))
-    except ValueError:
+    except (ValueError, RecursionError, OverflowError):
         return _submit_errors(request, [("result", ["The answer could not be read; try again."])])
     try:
         annotation_submit(

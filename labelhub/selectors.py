@@ -4,10 +4,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from annotation.models import Task
-from labelhub.models import Project, ProjectMember, Role
+from labelhub.models import AuditEvent, Project, ProjectMember, Role
 
 
 @dataclass
@@ -73,3 +73,11 @@ def home_groups_for_user(*, user: AbstractBaseUser, search: str = "") -> HomeGro
     for project in project_list_for_user(user=user, search=search):
         target[project.role].append(project)
     return groups
+
+
+def audit_events_for(*, project: Project, action: str | None = None) -> QuerySet[AuditEvent]:
+    """The project's audit events, newest first, optionally of one action."""
+    events = AuditEvent.objects.filter(project=project).select_related("actor")
+    if action:
+        events = events.filter(action=action)
+    return events.order_by("-created_at", "-id")

@@ -12,7 +12,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from labelhub import kinds
-from labelhub.models import Organization, OrganizationMember, Project, ProjectMember, Role
+from labelhub.audit import audit_record, changed_fields
+from labelhub.models import (
+    AuditAction,
+    Organization,
+    OrganizationMember,
+    Project,
+    ProjectMember,
+    Role,
+)
 from labelhub.quality_bars import quality_clean
 
 NAME_MAX = 200
@@ -126,6 +134,12 @@ def project_create(
             {"name": [f"{organization.name} already has a project named this."]}
         ) from None
     ProjectMember.objects.create(project=project, user_id=user.pk, role=Role.MANAGER)
+    audit_record(
+        actor=user,
+        action=AuditAction.PROJECT_CREATED,
+        project=project,
+        summary=f"Created {project.name} ({project.kind})",
+    )
     return project
 
 
@@ -133,12 +147,15 @@ UPDATABLE = ("name", "kind", "schema", "quality", "instructions")
 
 
 @transaction.atomic
-def project_update(*, project: Project, **changes: object) -> Project:
+def project_update(
+    *, project: Project, actor: AbstractBaseUser | None = None, **changes: object
+) -> Project:
     """Change any of ``name, kind, schema, quality, instructions``; validate all, then save.
 
     The kind can change only while the project has no tasks (their data was checked against the old
     kind); a new kind without a schema starts from the new kind's default schema. ``quality`` may be
-    partial: missing bars keep their current values.
+    partial: missing bars keep their current values. Each part that really changes is written to
+    the audit log (by ``actor``) in the same transaction.
     """
     unknown = set(changes) - set(UPDATABLE)
     if unknown:
@@ -188,11 +205,46 @@ def project_update(*, project: Project, **changes: object) -> Project:
             errors.update(error.message_dict)
     if errors:
         raise ValidationError(errors)
+    before = {field: getattr(project, field) for field in updates}
     for field, value in updates.items():
         setattr(project, field, value)
     if updates:
         project.save(update_fields=[*updates, "updated_at"])
+        _audit_project_update(actor=actor, project=project, before=before, after=updates)
     return project
+
+
+def _audit_project_update(
+    *, actor: AbstractBaseUser | None, project: Project, before: dict, after: dict
+) -> None:
+    general = {k: v for k, v in after.items() if k in ("name", "kind", "instructions")}
+    if "schema" in after and after["schema"] != before["schema"]:
+        audit_record(
+            actor=actor,
+            action=AuditAction.SCHEMA_CHANGED,
+            project=project,
+            summary="Schema changed",
+            changes=changed_fields(before["schema"] or {}, after["schema"] or {}),
+        )
+    if "quality" in after and after["quality"] != before["quality"]:
+        audit_record(
+            actor=actor,
+            action=AuditAction.QUALITY_CHANGED,
+            project=project,
+            summary="Quality bars changed",
+            changes=changed_fields(before["quality"] or {}, after["quality"] or {}),
+        )
+    changes = changed_fields({k: before[k] for k in general}, general)
+    if changes:
+        if "instructions" in changes:  # long text: record that it changed, not both copies
+            changes["instructions"] = {"from": "…", "to": "…"}
+        audit_record(
+            actor=actor,
+            action=AuditAction.PROJECT_CHANGED,
+            project=project,
+            summary="Changed " + ", ".join(sorted(changes)),
+            changes=changes,
+        )
 
 
 def _clean_role(role: object) -> str:
@@ -202,7 +254,9 @@ def _clean_role(role: object) -> str:
 
 
 @transaction.atomic
-def project_member_add(*, project: Project, username: str, role: str) -> ProjectMember:
+def project_member_add(
+    *, project: Project, username: str, role: str, actor: AbstractBaseUser | None = None
+) -> ProjectMember:
     """Give a member of the project's organization a role on the project."""
     errors: dict[str, list[str]] = {}
     try:
@@ -229,7 +283,15 @@ def project_member_add(*, project: Project, username: str, role: str) -> Project
             errors["username"] = [f"{user.get_username()} already has a role on this project."]
     if errors:
         raise ValidationError(errors)
-    return ProjectMember.objects.create(project=project, user=user, role=role)
+    member = ProjectMember.objects.create(project=project, user=user, role=role)
+    audit_record(
+        actor=actor,
+        action=AuditAction.MEMBER_ADDED,
+        project=project,
+        summary=f"{user.get_username()} added as {role}",
+        changes={"user": user.get_username(), "role": {"from": None, "to": role}},
+    )
+    return member
 
 
 def _check_keeps_a_manager(*, project: Project, leaving: ProjectMember) -> None:
@@ -249,17 +311,37 @@ def _check_keeps_a_manager(*, project: Project, leaving: ProjectMember) -> None:
 
 
 @transaction.atomic
-def project_member_set_role(*, member: ProjectMember, role: str) -> ProjectMember:
+def project_member_set_role(
+    *, member: ProjectMember, role: str, actor: AbstractBaseUser | None = None
+) -> ProjectMember:
     role = _clean_role(role)
     if member.role == Role.MANAGER and role != Role.MANAGER:
         _check_keeps_a_manager(project=member.project, leaving=member)
+    previous = member.role
+    if previous == role:
+        return member
     member.role = role
     member.save(update_fields=["role"])
+    audit_record(
+        actor=actor,
+        action=AuditAction.MEMBER_ROLE_CHANGED,
+        project=member.project,
+        summary=f"{member.user.get_username()}: {previous} → {role}",
+        changes={"user": member.user.get_username(), "role": {"from": previous, "to": role}},
+    )
     return member
 
 
 @transaction.atomic
-def project_member_remove(*, member: ProjectMember) -> None:
+def project_member_remove(*, member: ProjectMember, actor: AbstractBaseUser | None = None) -> None:
     if member.role == Role.MANAGER:
         _check_keeps_a_manager(project=member.project, leaving=member)
+    username = member.user.get_username()
+    audit_record(
+        actor=actor,
+        action=AuditAction.MEMBER_REMOVED,
+        project=member.project,
+        summary=f"{username} removed (was {member.role})",
+        changes={"user": username, "role": {"from": member.role, "to": None}},
+    )
     member.delete()

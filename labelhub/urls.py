@@ -8,6 +8,7 @@ project_patterns = [
     path("new/", views.project_new, name="new"),
     path("<int:project_id>/", views.project_detail, name="detail"),
     path("<int:project_id>/settings/", views.project_settings, name="settings"),
+    path("<int:project_id>/audit/", views.project_audit, name="audit"),
     path(
         "<int:project_id>/settings/general/",
         views.project_settings_general,

@@ -11,6 +11,7 @@ import re
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,10 +32,10 @@ from labelhub.forms import (
     schema_from_post,
 )
 from labelhub.markdown import render_markdown
-from labelhub.models import Project, ProjectMember
+from labelhub.models import AuditAction, Project, ProjectMember
 from labelhub.permissions import project_for, role_on
 from labelhub.quality_bars import quality_with_defaults
-from labelhub.selectors import home_groups_for_user
+from labelhub.selectors import audit_events_for, home_groups_for_user
 from labelhub.services import (
     organizations_where_admin,
     project_create,
@@ -195,7 +196,7 @@ def project_settings_general(request: HttpRequest, project_id: int) -> HttpRespo
         if not locked:
             changes["kind"] = form.cleaned_data["kind"]
         try:
-            project = project_update(project=project, **changes)
+            project = project_update(actor=request.user, project=project, **changes)
         except ValidationError as error:
             add_service_errors(form, error)
     ok = form.is_valid() and not form.errors
@@ -217,9 +218,14 @@ def project_settings_schema(request: HttpRequest, project_id: int) -> HttpRespon
     if action == "save-json":
         try:
             schema = json.loads(request.POST.get("schema_json", ""))
-        except json.JSONDecodeError as error:
+        except (json.JSONDecodeError, RecursionError) as error:
             builder = builder_rows(kind=project.kind, schema=project.schema, errors={})
-            builder["errors"] = {"json": [f"Not valid JSON (line {error.lineno}: {error.msg})."]}
+            message = (
+                f"Not valid JSON (line {error.lineno}: {error.msg})."
+                if isinstance(error, json.JSONDecodeError)
+                else "The JSON is nested too deeply."
+            )
+            builder["errors"] = {"json": [message]}
             builder["json"] = request.POST.get("schema_json", "")
             return _section(request, project, "schema", ok=False, builder=builder)
     else:
@@ -231,13 +237,15 @@ def project_settings_schema(request: HttpRequest, project_id: int) -> HttpRespon
         context = _settings_context(request, project, builder=builder, unsaved=True)
         return render(request, template, context)
     try:
-        project = project_update(project=project, schema=schema)
+        project = project_update(actor=request.user, project=project, schema=schema)
     except ValidationError as error:
         errors = {
             path.removeprefix("schema.").removeprefix("schema"): messages_
             for path, messages_ in error.message_dict.items()
         }
-        builder = builder_rows(kind=project.kind, schema=schema, errors=errors)
+        # JSON that is not an object ("text", a list) has no rows to show: show the saved ones
+        shown = schema if isinstance(schema, dict) else project.schema
+        builder = builder_rows(kind=project.kind, schema=shown, errors=errors)
         if action == "save-json":
             builder["json"] = request.POST.get("schema_json", "")
         return _section(request, project, "schema", ok=False, builder=builder)
@@ -251,7 +259,9 @@ def project_settings_quality(request: HttpRequest, project_id: int) -> HttpRespo
     form = QualityForm(request.POST, kind=project.kind)
     if form.is_valid():
         try:
-            project = project_update(project=project, quality=dict(form.cleaned_data))
+            project = project_update(
+                actor=request.user, project=project, quality=dict(form.cleaned_data)
+            )
         except ValidationError as error:
             add_service_errors(form, error, prefix="quality.")
     ok = form.is_valid() and not form.errors
@@ -267,7 +277,7 @@ def project_settings_instructions(request: HttpRequest, project_id: int) -> Http
     if form.is_valid():
         try:
             project = project_update(
-                project=project, instructions=form.cleaned_data["instructions"]
+                actor=request.user, project=project, instructions=form.cleaned_data["instructions"]
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -299,7 +309,7 @@ def project_member_create(request: HttpRequest, project_id: int) -> HttpResponse
     form = MemberAddForm(request.POST)
     if form.is_valid():
         try:
-            project_member_add(project=project, **form.cleaned_data)
+            project_member_add(actor=request.user, project=project, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
     ok = form.is_valid() and not form.errors
@@ -323,7 +333,9 @@ def project_member_update(request: HttpRequest, project_id: int, member_id: int)
     errors: list[str] = []
     if form.is_valid():
         try:
-            project_member_set_role(member=member, role=form.cleaned_data["role"])
+            project_member_set_role(
+                actor=request.user, member=member, role=form.cleaned_data["role"]
+            )
         except ValidationError as error:
             errors = error.messages
     else:
@@ -337,7 +349,7 @@ def project_member_update(request: HttpRequest, project_id: int, member_id: int)
 def project_member_delete(request: HttpRequest, project_id: int, member_id: int) -> HttpResponse:
     project, member = _member(request, project_id, member_id)
     try:
-        project_member_remove(member=member)
+        project_member_remove(actor=request.user, member=member)
     except ValidationError as error:
         return _section(
             request, project, "members", ok=False, member_errors={member.pk: error.messages}
@@ -351,3 +363,28 @@ def project_member_delete(request: HttpRequest, project_id: int, member_id: int)
             return response
         return redirect("home")
     return _section(request, project, "members", ok=True, saved="members")
+
+
+AUDIT_PAGE_SIZE = 50
+
+
+@require_GET
+@login_required
+def project_audit(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Who changed the project's schema, bars, people and reviews, newest first (managers)."""
+    project = project_for(user=request.user, project_id=project_id, action="manage")
+    action = request.GET.get("action", "")
+    if action not in AuditAction.values:
+        action = ""
+    events = audit_events_for(project=project, action=action or None)
+    page = Paginator(events, AUDIT_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "labelhub/project_audit.html",
+        {
+            "project": project,
+            "page": page,
+            "action": action,
+            "actions": AuditAction.choices,
+        },
+    )

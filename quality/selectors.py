@@ -96,11 +96,15 @@ def review_item(*, project: Project, task_id: int) -> ReviewItem:
 
 
 def my_work(*, project: Project, user: AbstractBaseUser, limit: int = 200) -> list[Annotation]:
-    """The user's own answers on the project (never gold tasks' verdicts, never other people's),
-    newest first, each with its review judgements (and their reviews) prefetched. Two queries."""
+    """The user's own answers on the project (never other people's), newest first, each with its
+    review judgements (and their reviews) prefetched. Two queries.
+
+    Answers to gold tasks are listed like any other (leaving them out would tell the contributor
+    which tasks were gold); gold tasks are never reviewed and stay open, so they read "Waiting".
+    """
     judgements = AnnotationReview.objects.select_related("review").order_by("-review__created_at")
     return list(
-        Annotation.objects.filter(task__project=project, contributor=user, task__is_gold=False)
+        Annotation.objects.filter(task__project=project, contributor=user)
         .select_related("task")
         .prefetch_related(Prefetch("quality_reviews", queryset=judgements, to_attr="judgements"))
         .order_by("-created_at", "-pk")[:limit]

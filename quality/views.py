@@ -75,7 +75,7 @@ def review_verdict(request: HttpRequest, project_id: int, task_id: int) -> HttpR
     if verdict == "fix":
         try:
             result = json.loads(request.POST.get("result", ""))
-        except ValueError:
+        except (ValueError, RecursionError):
             return _review_page(
                 request, project, task_id, error="The fix is not valid JSON.", status=422
             )

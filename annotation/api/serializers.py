@@ -139,6 +139,19 @@ class TaskOutput(serializers.ModelSerializer):
         ]
 
 
+class TaskContributorOutput(serializers.ModelSerializer):
+    """What a contributor sees of a task through the API: what they label, nothing else.
+
+    Status, answer count, overlap, external id and media metadata are left out: gold tasks stay
+    open and collect more answers than their overlap, and their ids or metadata may come from the
+    customer's gold file, so any of these could tell a gold task from a normal one.
+    """
+
+    class Meta:
+        model = Task
+        fields = ["id", "project", "data", "predictions"]
+
+
 class TaskManagerOutput(TaskOutput):
     """What a manager sees: the same task with whether it is gold, and its gold answer."""
 

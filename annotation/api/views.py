@@ -12,7 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +30,7 @@ from annotation.api.serializers import (
     SkipInputSerializer,
     SubmissionSerializer,
     SubmitInputSerializer,
+    TaskContributorOutput,
     TaskFilterInput,
     TaskInput,
     TaskManagerOutput,
@@ -40,7 +41,8 @@ from annotation.importing import ImportRejected, rows_from_items
 from annotation.models import Assignment, ImportJob, Task
 from annotation.selectors import project_for_contributor
 from annotation.services import import_job_create, tasks_import
-from labelhub.permissions import can_manage, can_view, project_for
+from labelhub.api.parsers import SafeJSONParser
+from labelhub.permissions import can_manage, can_review, can_view, project_for
 
 
 class QueueView(APIView):
@@ -176,7 +178,7 @@ class TaskPagination(PageNumberPagination):
 
 
 class ProjectTaskListApi(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         operation_id="projects_tasks_list",
@@ -194,6 +196,10 @@ class ProjectTaskListApi(APIView):
         filters.is_valid(raise_exception=True)
         tasks = Task.objects.filter(project=project).order_by("pk")
         given = filters.validated_data
+        if not can_review(user=request.user, project=project):
+            # Contributors list what they may label; filters on status or external id would
+            # single out gold tasks (they stay open), so they do not apply.
+            given = {k: v for k, v in given.items() if k not in ("status", "external_id")}
         if "status" in given:
             tasks = tasks.filter(status=given["status"])
         if "external_id" in given:
@@ -204,7 +210,7 @@ class ProjectTaskListApi(APIView):
             tasks = tasks.filter(created_at__lt=given["created_before"])
         paginator = TaskPagination()
         page = paginator.paginate_queryset(tasks, request, view=self)
-        output = TaskManagerOutput if can_manage(user=request.user, project=project) else TaskOutput
+        output = _task_output(request, project)
         return paginator.get_paginated_response(output(page, many=True).data)
 
     @extend_schema(
@@ -273,10 +279,16 @@ class TaskDetailApi(APIView):
         task = Task.objects.select_related("project").filter(pk=task_id).first()
         if task is None or not can_view(user=request.user, project=task.project):
             raise Http404("No such task.")
-        output = (
-            TaskManagerOutput if can_manage(user=request.user, project=task.project) else TaskOutput
-        )
-        return Response(output(task).data)
+        return Response(_task_output(request, task.project)(task).data)
+
+
+def _task_output(request: Request, project) -> type:
+    """Managers see gold; reviewers see the task's state; contributors only what they label."""
+    if can_manage(user=request.user, project=project):
+        return TaskManagerOutput
+    if can_review(user=request.user, project=project):
+        return TaskOutput
+    return TaskContributorOutput
 
 
 class ImportDetailApi(APIView):

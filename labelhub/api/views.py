@@ -96,7 +96,7 @@ class ProjectDetailApi(APIView):
         given = ProjectUpdateInput(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
         try:
-            project = project_update(project=project, **given.validated_data)
+            project = project_update(actor=request.user, project=project, **given.validated_data)
         except ValidationError as error:
             raise as_api_error(error) from None
         return Response(ProjectOutput(_with_role(project, request.user)).data)
@@ -114,7 +114,7 @@ class ProjectMemberCreateApi(APIView):
         given = MemberInput(data=request.data)
         given.is_valid(raise_exception=True)
         try:
-            member = project_member_add(project=project, **given.validated_data)
+            member = project_member_add(actor=request.user, project=project, **given.validated_data)
         except ValidationError as error:
             raise as_api_error(error) from None
         return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)

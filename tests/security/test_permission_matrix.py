@@ -1,0 +1,401 @@
+"""Every route of the URLconf against every kind of caller: no data crosses roles or organizations.
+
+The routes are walked from ``get_resolver()`` at test time, so a new view appears here by itself;
+one without a rule in ``RULES`` fails ``test_every_route_has_a_permission_rule``.
+
+Rules (who may use the route on organization A's objects):
+
+- ``public``: anyone (log-in and password-reset pages, the API token exchange, the OpenAPI
+  schema and its docs: the API is a published contract and the schema holds no data);
+- ``login``: any signed-in person, who sees only their own things (home, account, new project);
+- ``staff``: the Django admin (is_staff);
+- ``view`` / ``manage`` / ``review`` / ``label``: a role on the project (``labelhub.permissions``);
+- ``holder``: the contributor who holds the assignment.
+
+The objects in the URLs all belong to organization A; the callers are anonymous, A's contributor,
+reviewer and manager, a contributor and a manager of organization B's project, and a staff user
+with no role anywhere. Every caller outside a route's rule must get 302 to the log-in page
+(anonymous pages), 401/403 (anonymous API), 404 (signed-in: ids of others reveal nothing) or 405,
+with no trace of A's data in the body, and nothing in the database may change.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.core.files.base import ContentFile
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from annotation import queue
+from annotation.models import Annotation, Assignment, ImportJob, Task, TaskStatus
+from labelhub.models import AuditEvent, Project, ProjectMember, Role
+from tests.factories import make_organization, make_project, make_user
+from tests.media import png_bytes
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "Zephyr-Alpha-7"  # in A's project name, task data and media: must never reach outsiders
+
+VIEW, MANAGE, REVIEW, LABEL = "view", "manage", "review", "label"
+RULES: dict[str, str] = {
+    # core pages
+    "home": "login",
+    "account": "login",
+    "projects:new": "login",
+    "projects:detail": VIEW,
+    "projects:settings": MANAGE,
+    "projects:audit": MANAGE,
+    "projects:settings-general": MANAGE,
+    "projects:settings-schema": MANAGE,
+    "projects:settings-quality": MANAGE,
+    "projects:settings-instructions": MANAGE,
+    "projects:instructions-preview": MANAGE,
+    "projects:member-add": MANAGE,
+    "projects:member-role": MANAGE,
+    "projects:member-remove": MANAGE,
+    # django.contrib.auth
+    "login": "public",
+    "logout": "public",
+    "password_change": "login",
+    "password_change_done": "login",
+    "password_reset": "public",
+    "password_reset_done": "public",
+    "password_reset_confirm": "public",
+    "password_reset_complete": "public",
+    # annotation pages
+    "annotation:task-media": VIEW,
+    "annotation:task-thumbnail": VIEW,
+    "annotation:task-preview": REVIEW,
+    "annotation:task-preview-check": REVIEW,
+    "annotation:work": LABEL,
+    "annotation:work-next": LABEL,
+    "annotation:work-submit": "holder",
+    "annotation:work-skip": "holder",
+    "annotation:task-list": MANAGE,
+    "annotation:task-import": MANAGE,
+    "annotation:import-status": MANAGE,
+    # quality pages
+    "quality:review-queue": REVIEW,
+    "quality:review-next": REVIEW,
+    "quality:review": REVIEW,
+    "quality:review-verdict": REVIEW,
+    "quality:task-flag": MANAGE,
+    "quality:my-work": LABEL,
+    "quality:dashboard": MANAGE,
+    "quality:contributor-pause": MANAGE,
+    "quality:contributor-resume": MANAGE,
+    # API
+    "api-next-task": LABEL,
+    "api-assignment-draft": "holder",
+    "api-assignment-submit": "holder",
+    "api-assignment-skip": "holder",
+    "project-tasks": VIEW,  # GET: view (contributors get the label-only shape); POST: manage
+    "task-detail": VIEW,
+    "import-detail": MANAGE,
+    "api-review-next": REVIEW,
+    "api-review-verdict": REVIEW,
+    "api-contributors": MANAGE,
+    "api-token": "public",
+    "api-schema": "public",
+    "api-docs": "public",
+    "api-projects": "login",  # lists only the caller's projects; POST needs an admin org
+    "api-project": VIEW,  # GET: view; PATCH: manage
+    "api-project-members": MANAGE,
+    # the same queue/task routes under the "annotation-api" namespace
+    "annotation-api:api-next-task": LABEL,
+    "annotation-api:api-assignment-draft": "holder",
+    "annotation-api:api-assignment-submit": "holder",
+    "annotation-api:api-assignment-skip": "holder",
+    "annotation-api:project-tasks": VIEW,
+    "annotation-api:task-detail": VIEW,
+    "annotation-api:import-detail": MANAGE,
+    # unnamed
+    "favicon.ico": "public",
+}
+# Writes on routes whose reads are open wider than their writes.
+WRITE_RULES = {
+    "project-tasks": MANAGE,
+    "annotation-api:project-tasks": MANAGE,
+    "api-project": MANAGE,
+}
+
+ALLOWED = {
+    VIEW: {"contributor", "reviewer", "manager"},
+    MANAGE: {"manager"},
+    REVIEW: {"reviewer", "manager"},
+    LABEL: {"contributor"},
+    "holder": {"contributor"},
+}
+CALLERS = [
+    "anonymous",
+    "contributor",
+    "reviewer",
+    "manager",
+    "other_contributor",
+    "other_manager",
+    "staff",
+]
+METHODS = ["get", "post", "put", "patch", "delete"]
+PAGE_METHODS = ["get", "post"]  # pages take no other method (require_GET / require_POST)
+DENIED_ANONYMOUS = {302, 401, 403, 404, 405}
+DENIED_SIGNED_IN = {403, 404, 405}
+
+
+@dataclass
+class Route:
+    key: str  # the rule's key: namespaced URL name, or the pattern for unnamed routes
+    pattern: str
+    kwargs: tuple[str, ...]
+    is_api: bool
+
+
+def walk(patterns, prefix: str = "", namespace: str = ""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            ns = namespace
+            if entry.namespace:
+                ns = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from walk(entry.url_patterns, prefix + str(entry.pattern), ns)
+        elif isinstance(entry, URLPattern):
+            full = prefix + str(entry.pattern)
+            name = entry.name and (f"{namespace}:{entry.name}" if namespace else entry.name)
+            key = name or full
+            yield Route(
+                key=key,
+                pattern=full,
+                kwargs=tuple(re.findall(r"<(?:\w+:)?(\w+)>", full)),
+                is_api=full.startswith("api/"),
+            )
+
+
+def all_routes() -> list[Route]:
+    return list(walk(get_resolver().url_patterns))
+
+
+def is_admin(route: Route) -> bool:
+    return route.pattern.startswith("admin/")
+
+
+def test_every_route_has_a_permission_rule():
+    missing = [r.key for r in all_routes() if not is_admin(r) and r.key not in RULES]
+    assert missing == [], f"new view without a permission rule: {missing}"
+    stale = set(RULES) - {r.key for r in all_routes()}
+    assert stale == set(), f"rules for routes that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(django_capture_on_commit_callbacks):
+    """Organization A (the target) with every kind of object; organization B with its own people."""
+    org_a, org_b = make_organization(), make_organization()
+    contributor, reviewer, manager = make_user(), make_user(), make_user()
+    second = make_user()
+    project = make_project(
+        organization=org_a,
+        kind="ranking",
+        name=f"Project {SECRET}",
+        quality={"review_policy": "share", "review_share": 1.0},
+        members={
+            contributor: Role.CONTRIBUTOR,
+            second: Role.CONTRIBUTOR,
+            reviewer: Role.REVIEWER,
+            manager: Role.MANAGER,
+        },
+    )
+    data = {
+        "prompt": f"Which is better? {SECRET}",
+        "responses": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}],
+    }
+    in_review = Task.objects.create(project=project, data=data, external_id=f"r-{SECRET}")
+    with django_capture_on_commit_callbacks(execute=True):
+        a = queue.assignment_claim_next(project=project, contributor=second)
+        queue.annotation_submit(
+            assignment_id=a.pk,
+            contributor=second,
+            result={"preference": "a", "strength": 1},
+            active_seconds=5,
+        )
+    in_review.refresh_from_db()
+    assert in_review.status == TaskStatus.IN_REVIEW
+    in_review.media.save("secret.png", ContentFile(png_bytes(20, 20).read()))
+    in_review.thumbnail.save("secret-thumb.png", ContentFile(png_bytes(10, 10).read()))
+    Task.objects.create(project=project, data=data, external_id=f"o-{SECRET}")
+    held = queue.assignment_claim_next(project=project, contributor=contributor)
+    job = ImportJob.objects.create(
+        project=project, created_by=manager, original_name=f"{SECRET}.csv", upload="imports/x.csv"
+    )
+    other_contributor, other_manager = make_user(), make_user()
+    make_project(
+        organization=org_b,
+        kind="ranking",
+        members={other_contributor: Role.CONTRIBUTOR, other_manager: Role.MANAGER},
+    )
+    staff = make_user(is_staff=True)
+    kwargs = {
+        "project_id": project.pk,
+        "task_id": in_review.pk,
+        "assignment_id": held.pk,
+        "import_id": job.pk,
+        "member_id": ProjectMember.objects.get(project=project, user=contributor).pk,
+        "user_id": contributor.pk,
+        "uidb64": urlsafe_base64_encode(force_bytes(contributor.pk)),
+        "token": default_token_generator.make_token(contributor),
+    }
+    people = {
+        "anonymous": None,
+        "contributor": contributor,
+        "reviewer": reviewer,
+        "manager": manager,
+        "other_contributor": other_contributor,
+        "other_manager": other_manager,
+        "staff": staff,
+    }
+    return project, people, kwargs
+
+
+def url_for(route: Route, kwargs: dict) -> str:
+    path = route.pattern
+    for name in route.kwargs:
+        path = re.sub(rf"<(?:\w+:)?{name}>", str(kwargs[name]), path)
+    return "/" + path
+
+
+# A plausible body for every write: valid enough that a missing permission check would act on it.
+BODY = {
+    "result": {"preference": "b", "strength": 2},
+    "active_seconds": 3,
+    "reason": "other",
+    "verdict": "accept",
+    "comment": "ok",
+    "name": "Hijacked",
+    "instructions": "Hijacked",
+    "username": "intruder",
+    "role": "manager",
+    "data": {"prompt": "x", "responses": []},
+}
+
+
+def request(client, method: str, route: Route, url: str):
+    if method == "get":
+        return client.get(url)
+    if route.is_api:
+        return getattr(client, method)(url, json.dumps(BODY), content_type="application/json")
+    form = {k: json.dumps(v) if isinstance(v, dict) else v for k, v in BODY.items()}
+    if method == "post":
+        return client.post(url, form)
+    return getattr(client, method)(url)
+
+
+def snapshot(project: Project) -> tuple:
+    project.refresh_from_db()
+    return (
+        project.name,
+        project.instructions,
+        json.dumps(project.schema, sort_keys=True),
+        json.dumps(project.quality, sort_keys=True),
+        sorted(ProjectMember.objects.filter(project=project).values_list("user_id", "role")),
+        Annotation.objects.count(),
+        sorted(Assignment.objects.values_list("pk", "status", "version")),
+        sorted(Task.objects.values_list("pk", "status")),
+        AuditEvent.objects.count(),
+    )
+
+
+def body_of(response) -> bytes:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def _rule(route: Route, method: str) -> str:
+    if method != "get" and route.key in WRITE_RULES:
+        return WRITE_RULES[route.key]
+    return RULES[route.key]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_no_route_gives_a_caller_more_than_their_rule(client, world, caller):
+    project, people, kwargs = world
+    user = people[caller]
+    if user is not None:
+        client.force_login(user)
+    before = snapshot(project)
+    failures = []
+    for route in all_routes():
+        if is_admin(route):
+            continue
+        rule = RULES[route.key]
+        if rule in ("public", "login"):
+            continue
+        url = url_for(route, kwargs)
+        for method in METHODS if route.is_api else PAGE_METHODS:
+            if caller in ALLOWED[_rule(route, method)]:
+                continue
+            response = request(client, method, route, url)
+            allowed_statuses = DENIED_ANONYMOUS if user is None else DENIED_SIGNED_IN
+            if response.status_code not in allowed_statuses:
+                failures.append(f"{method.upper()} {url} ({route.key}): {response.status_code}")
+            elif response.status_code == 302 and "/accounts/login/" not in response["Location"]:
+                failures.append(f"{method.upper()} {url}: redirects to {response['Location']}")
+            if SECRET.encode() in body_of(response):
+                failures.append(f"{method.upper()} {url}: shows organization A's data")
+    assert failures == []
+    assert snapshot(project) == before, "a refused request changed something"
+
+
+@pytest.mark.parametrize("caller", ["contributor", "reviewer", "manager"])
+def test_each_role_reaches_the_pages_its_rule_grants(client, world, caller):
+    """The other side of the matrix: the rules are not simply 'nobody'."""
+    _project, people, kwargs = world
+    client.force_login(people[caller])
+    failures = []
+    for route in all_routes():
+        if is_admin(route) or RULES[route.key] in ("public", "login"):
+            continue
+        if caller not in ALLOWED[RULES[route.key]]:
+            continue
+        response = client.get(url_for(route, kwargs))
+        if response.status_code not in (200, 204, 302, 405):
+            failures.append(f"GET {route.key}: {response.status_code}")
+    assert failures == []
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "contributor", "manager", "other_manager"])
+def test_the_admin_is_for_staff_only(client, world, caller):
+    project, people, _kwargs = world
+    if people[caller] is not None:
+        client.force_login(people[caller])
+    for url in [
+        "/admin/",
+        "/admin/labelhub/project/",
+        f"/admin/labelhub/project/{project.pk}/change/",
+        "/admin/annotation/task/",
+        "/admin/auth/user/",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/admin/login/"), url
+
+
+def test_staff_without_a_role_sees_no_project_data_outside_the_admin(client, world):
+    project, people, _kwargs = world
+    client.force_login(people["staff"])
+    assert SECRET not in client.get("/").content.decode()
+    assert client.get(f"/projects/{project.pk}/").status_code == 404
+    listed = client.get("/api/v1/projects/").content.decode()
+    assert SECRET not in listed
+
+
+@pytest.mark.parametrize("caller", ["other_contributor", "other_manager", "staff"])
+def test_login_routes_show_outsiders_only_their_own_things(client, world, caller):
+    _project, people, kwargs = world
+    client.force_login(people[caller])
+    for route in all_routes():
+        if is_admin(route) or RULES[route.key] != "login":
+            continue
+        response = client.get(url_for(route, kwargs))
+        assert response.status_code in (200, 302, 404), route.key
+        assert SECRET.encode() not in body_of(response), route.key
