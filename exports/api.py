@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from annotation.models import DeliveryStatus, WebhookDelivery
 from exports.selectors import ExportOptions
-from exports.services import UnknownFormat, export_record, export_stream
+from exports.services import UnknownFormat, export_formats, export_record, export_stream
 from exports.views import streamed
 from labelhub.permissions import project_for
 
@@ -28,8 +28,10 @@ NOT_FOUND = OpenApiResponse(description="Not found, or not a project the caller 
 
 class ExportQuery(serializers.Serializer):
     format = serializers.CharField(
+        required=False,
         help_text="bbox: coco, yolo, voc · ranking: dpo, rankings · transcription: jsonl, csv, "
-        "vtt, srt · every kind: audit (every annotation and review, JSONL)."
+        "vtt, srt · every kind: audit (every annotation and review, JSONL). Without it, the "
+        "kind's first format (coco, dpo or jsonl).",
     )
     accepted_only = serializers.BooleanField(
         required=False, default=True, help_text="false: also tasks not yet accepted."
@@ -100,7 +102,8 @@ class ExportApi(APIView):
             until=given.get("until"),
         )
         try:
-            export = export_stream(project=project, format_name=given["format"], options=options)
+            format_name = given.get("format") or export_formats(project=project)[0].name
+            export = export_stream(project=project, format_name=format_name, options=options)
         except UnknownFormat as error:
             return Response(
                 {"format": [str(error)], "formats": error.available},

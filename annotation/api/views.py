@@ -210,7 +210,7 @@ class ProjectTaskListApi(APIView):
             tasks = tasks.filter(created_at__lt=given["created_before"])
         paginator = TaskPagination()
         page = paginator.paginate_queryset(tasks, request, view=self)
-        output = _task_output(request, project)
+        output = task_output_for(request, project)
         return paginator.get_paginated_response(output(page, many=True).data)
 
     @extend_schema(
@@ -279,10 +279,10 @@ class TaskDetailApi(APIView):
         task = Task.objects.select_related("project").filter(pk=task_id).first()
         if task is None or not can_view(user=request.user, project=task.project):
             raise Http404("No such task.")
-        return Response(_task_output(request, task.project)(task).data)
+        return Response(task_output_for(request, task.project)(task).data)
 
 
-def _task_output(request: Request, project) -> type:
+def task_output_for(request: Request, project) -> type:
     """Managers see gold; reviewers see the task's state; contributors only what they label."""
     if can_manage(user=request.user, project=project):
         return TaskManagerOutput

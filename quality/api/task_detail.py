@@ -11,9 +11,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation.api.serializers import TaskManagerOutput, TaskOutput
+from annotation.api.serializers import TaskManagerOutput
+from annotation.api.views import task_output_for
 from annotation.models import Annotation, Task
-from labelhub.permissions import can_manage, can_review, can_view
+from labelhub.permissions import can_review, can_view
 from quality.models import Review, TaskOutcome
 
 
@@ -23,6 +24,14 @@ class AnnotationOutput(serializers.ModelSerializer):
     class Meta:
         model = Annotation
         fields = ["id", "contributor", "result", "active_seconds", "created_at"]
+
+
+class OwnAnnotationOutput(serializers.ModelSerializer):
+    """A contributor's own answer: no name (it is theirs), no gold score."""
+
+    class Meta:
+        model = Annotation
+        fields = ["id", "result", "active_seconds", "created_at"]
 
 
 class AnnotationReviewerOutput(AnnotationOutput):
@@ -120,8 +129,9 @@ class TaskDetailApi(APIView):
         if task is None or not can_view(user=request.user, project=task.project):
             raise Http404("No such task.")
         project = task.project
-        output = TaskManagerOutput if can_manage(user=request.user, project=project) else TaskOutput
-        body = dict(output(task).data)
+        # The same choice as the plain task API: contributors get only what they label (status and
+        # counters would tell a gold task apart: it stays open and collects more answers).
+        body = dict(task_output_for(request, project)(task).data)
         annotations = task.annotations.select_related("contributor").order_by("pk")
         if can_review(user=request.user, project=project):
             body["annotations"] = AnnotationReviewerOutput(annotations, many=True).data
@@ -131,7 +141,7 @@ class TaskDetailApi(APIView):
             body["reviews"] = ReviewOutput(reviews, many=True).data
         else:
             mine = annotations.filter(contributor_id=request.user.pk)
-            body["annotations"] = AnnotationOutput(mine, many=True).data
+            body["annotations"] = OwnAnnotationOutput(mine, many=True).data
             body["outcome"] = None
             body["reviews"] = []
         return Response(body)

@@ -31,7 +31,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from annotation import queue
-from annotation.models import Annotation, Assignment, ImportJob, Task, TaskStatus
+from annotation.models import Annotation, Assignment, ImportJob, Task, TaskStatus, WebhookDelivery
+from exports.models import ExportJob, ExportStatus
 from labelhub.models import AuditEvent, Project, ProjectMember, Role
 from tests.factories import make_organization, make_project, make_user
 from tests.media import png_bytes
@@ -114,6 +115,14 @@ RULES: dict[str, str] = {
     "annotation-api:task-detail": VIEW,
     "annotation-api:import-detail": MANAGE,
     # unnamed
+    "exports:export": MANAGE,
+    "exports:job-status": MANAGE,
+    "exports:job-download": MANAGE,
+    "exports:webhooks": MANAGE,
+    "exports:webhook-resend": MANAGE,
+    "task-detail-full": VIEW,  # contributors: the label-only shape and their own answers
+    "api-project-export": MANAGE,
+    "api-project-webhooks": MANAGE,
     "favicon.ico": "public",
 }
 # Writes on routes whose reads are open wider than their writes.
@@ -227,6 +236,21 @@ def world(django_capture_on_commit_callbacks):
     job = ImportJob.objects.create(
         project=project, created_by=manager, original_name=f"{SECRET}.csv", upload="imports/x.csv"
     )
+    export_job = ExportJob.objects.create(
+        project=project,
+        created_by=manager,
+        format="rankings",
+        status=ExportStatus.DONE,
+        file=ContentFile(SECRET.encode(), name=f"{SECRET}.jsonl"),
+        filename=f"{SECRET}.jsonl",
+    )
+    delivery = WebhookDelivery.objects.create(
+        project=project,
+        task=in_review,
+        event="task.accepted",
+        url="https://customer.example/hook",
+        payload={"secret": SECRET},
+    )
     other_contributor, other_manager = make_user(), make_user()
     make_project(
         organization=org_b,
@@ -239,6 +263,8 @@ def world(django_capture_on_commit_callbacks):
         "task_id": in_review.pk,
         "assignment_id": held.pk,
         "import_id": job.pk,
+        "job_id": export_job.pk,
+        "delivery_id": delivery.pk,
         "member_id": ProjectMember.objects.get(project=project, user=contributor).pk,
         "user_id": contributor.pk,
         "uidb64": urlsafe_base64_encode(force_bytes(contributor.pk)),
