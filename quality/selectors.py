@@ -59,15 +59,38 @@ def word_diff(base: str, other: str) -> WordDiff:
     return WordDiff(parts)
 
 
+@dataclass(frozen=True)
+class DrawnBox:
+    """One box of an answer, ready to draw over the image (image pixels, the label's colour)."""
+
+    label: str
+    x: float
+    y: float
+    w: float
+    h: float
+    colour: str
+
+
 @dataclass
 class ReviewAnswer:
     annotation: Annotation
     name: str
     diff: WordDiff | None = None
+    boxes: list[DrawnBox] = field(default_factory=list)
 
     @property
     def pretty(self) -> str:
         return json.dumps(self.annotation.result, indent=2, ensure_ascii=False)
+
+    @property
+    def summary(self) -> str:
+        """A ranking answer in words: ``b > a > c`` or ``a (strength 2)``."""
+        result = self.annotation.result
+        if isinstance(result.get("order"), list):
+            return " > ".join(map(str, result["order"]))
+        if "preference" in result:
+            return f"{result['preference']} (strength {result.get('strength', 1)})"
+        return ""
 
 
 @dataclass
@@ -75,6 +98,29 @@ class ReviewItem:
     task: Task
     outcome: TaskOutcome
     answers: list[ReviewAnswer] = field(default_factory=list)
+    image_width: float | None = None
+    image_height: float | None = None
+
+    @property
+    def box_stroke(self) -> float:
+        """A line width that reads the same whatever the image's size."""
+        return max(self.image_width or 0, self.image_height or 0, 200) / 250
+
+
+def _drawn_boxes(*, project: Project, result: dict) -> list[DrawnBox]:
+    colours = {label["name"]: label.get("colour") for label in project.schema.get("labels", [])}
+    return [
+        DrawnBox(
+            label=str(box.get("label", "")),
+            x=box["x"],
+            y=box["y"],
+            w=box["w"],
+            h=box["h"],
+            colour=colours.get(box.get("label")) or "#e6194b",
+        )
+        for box in result.get("boxes", [])
+        if all(isinstance(box.get(key), int | float) for key in ("x", "y", "w", "h"))
+    ]
 
 
 def review_item(*, project: Project, task_id: int) -> ReviewItem:
@@ -85,14 +131,24 @@ def review_item(*, project: Project, task_id: int) -> ReviewItem:
     )
     task.project = project
     answers = []
+    is_bbox = project.kind == "bbox"
     proposal_text = (task.outcome.proposal or {}).get("text")
     for annotation in counted_annotations(task):
         user = annotation.contributor
         diff = None
         if isinstance(proposal_text, str) and isinstance(annotation.result.get("text"), str):
             diff = word_diff(proposal_text, annotation.result["text"])
-        answers.append(ReviewAnswer(annotation, user.get_full_name() or user.get_username(), diff))
-    return ReviewItem(task=task, outcome=task.outcome, answers=answers)
+        boxes = _drawn_boxes(project=project, result=annotation.result) if is_bbox else []
+        answers.append(
+            ReviewAnswer(annotation, user.get_full_name() or user.get_username(), diff, boxes)
+        )
+    item = ReviewItem(task=task, outcome=task.outcome, answers=answers)
+    if is_bbox:
+        # The image's size: from the task, the upload, or (URL images) what the editor reported.
+        sizes = [task.data, task.media_meta or {}, *(a.annotation.result for a in answers)]
+        item.image_width = next((s["width"] for s in sizes if s.get("width")), None)
+        item.image_height = next((s["height"] for s in sizes if s.get("height")), None)
+    return item
 
 
 def my_work(*, project: Project, user: AbstractBaseUser, limit: int = 200) -> list[Annotation]:
