@@ -14,6 +14,7 @@ from django.db.models.functions import Floor, Least, TruncDate
 from annotation.models import Annotation, ProjectContributor, Task, TaskStatus
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
+from quality.agreement import alpha_in_words, criteria_units, krippendorff_alpha, preference_units
 from quality.models import AnnotationReview, AnswerJudgement, Review, TaskOutcome
 from quality.standing import StandingView, standing_view
 
@@ -195,6 +196,57 @@ def contributor_standings(*, project: Project, sort: str = "name") -> list[Stand
 
 
 @dataclass(frozen=True)
+class AlphaFigure:
+    """Krippendorff's α of one question of the project, over its recent multi-answer tasks."""
+
+    name: str
+    alpha: float | None
+    words: str
+    tasks: int
+
+
+ALPHA_WINDOW = 2000  # recent tasks with two or more answers; keeps the dashboard fast at any size
+
+
+def project_alpha(*, project: Project) -> list[AlphaFigure]:
+    """Agreement beyond chance where a nominal α applies: ranking verdicts (pairwise mode: the
+    preference; rank mode: the top choice) and each criterion. Other kinds have no α here: their
+    answers are geometry or text, measured by the per-task agreement instead."""
+    if project.kind != "ranking":
+        return []
+    task_ids = list(
+        TaskOutcome.objects.filter(project=project, answers_used__gte=2)
+        .order_by("-computed_at")
+        .values_list("task_id", flat=True)[:ALPHA_WINDOW]
+    )
+    results: dict[int, list[dict]] = {}
+    ids_of: dict[int, list[str]] = {}
+    rows = (
+        Annotation.objects.filter(task_id__in=task_ids)
+        .exclude(quality_reviews__judgement=AnswerJudgement.REJECTED)
+        .values_list("task_id", "result", "task__data")
+        .order_by("task_id", "pk")
+    )
+    for task_id, result, data in rows:
+        results.setdefault(task_id, []).append(result)
+        ids_of.setdefault(task_id, [r["id"] for r in data.get("responses", [])])
+    figures = []
+    if project.schema.get("mode", "pairwise") == "pairwise":
+        units = preference_units((ids_of[t], results[t]) for t in results)
+        name = "Preferred response"
+    else:
+        units = [[(r.get("order") or [None])[0] for r in rs] for rs in results.values()]
+        name = "Top choice"
+    if units:
+        alpha = krippendorff_alpha(units)
+        figures.append(AlphaFigure(name, alpha, alpha_in_words(alpha), len(units)))
+    for criterion, criterion_units in sorted(criteria_units(results.values()).items()):
+        alpha = krippendorff_alpha(criterion_units)
+        figures.append(AlphaFigure(criterion, alpha, alpha_in_words(alpha), len(criterion_units)))
+    return figures
+
+
+@dataclass(frozen=True)
 class Dashboard:
     progress: dict[str, int]
     total: int
@@ -202,6 +254,7 @@ class Dashboard:
     agreement_by_day: list[tuple]
     review_outcomes: dict[str, int]
     standings: list[StandingView]
+    alphas: list[AlphaFigure]
 
 
 def quality_dashboard(*, project: Project, sort: str = "name") -> Dashboard:
@@ -243,4 +296,5 @@ def quality_dashboard(*, project: Project, sort: str = "name") -> Dashboard:
         agreement_by_day=by_day,
         review_outcomes={v: outcomes.get(v, 0) for v in ("accept", "fix", "reject")},
         standings=contributor_standings(project=project, sort=sort),
+        alphas=project_alpha(project=project),
     )
