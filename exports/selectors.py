@@ -207,11 +207,15 @@ def audit_rows(
         )
         .iterator(chunk_size=chunk_size)
     )
-    for batch in _batches(rows, chunk_size):
-        verdicts: dict[int, list[dict]] = {}
-        judgements = AnnotationReview.objects.filter(
-            annotation_id__in=[row[0] for row in batch]
-        ).values_list(
+    # Verdicts come from a second cursor in the same (task, annotation) order, merged as both are
+    # read: no per-batch lookups, constant memory.
+    judgements = (
+        AnnotationReview.objects.filter(
+            annotation__in=_audit_annotations(project=project, options=options)
+        )
+        .order_by("annotation__task_id", "annotation_id", "pk")
+        .values_list(
+            "annotation__task_id",
             "annotation_id",
             "judgement",
             "score",
@@ -220,7 +224,14 @@ def audit_rows(
             "review__comment",
             "review__created_at",
         )
-        for annotation_id, judgement, score, verdict, reviewer, comment, at in judgements:
+        .iterator(chunk_size=chunk_size)
+    )
+    pending = next(judgements, None)
+    for batch in _batches(rows, chunk_size):
+        verdicts: dict[int, list[dict]] = {}
+        last_key = (batch[-1][1], batch[-1][0])
+        while pending is not None and (pending[0], pending[1]) <= last_key:
+            _task, annotation_id, judgement, score, verdict, reviewer, comment, at = pending
             verdicts.setdefault(annotation_id, []).append(
                 {
                     "verdict": verdict,
@@ -231,6 +242,7 @@ def audit_rows(
                     "at": at.isoformat(),
                 }
             )
+            pending = next(judgements, None)
         for (
             pk,
             task_id,

@@ -246,3 +246,24 @@ def test_export_reads_in_chunks_without_loading_the_project(
     assert [i.task_id for i in items] == sorted(
         Task.objects.filter(project=project, status="accepted").values_list("pk", flat=True)
     )
+
+
+def test_audit_verdicts_land_on_their_own_answers_across_read_batches(boxes_world):
+    """Verdicts are merged in from a second ordered cursor: small batches must not shift them."""
+    from exports.selectors import ExportOptions, audit_rows
+
+    project, manager, tasks, *_ = boxes_world
+    judged = {}
+    for task in tasks[:3]:
+        annotation = task.annotations.order_by("pk").first()
+        review = Review.objects.create(
+            task=task, project=project, reviewer=manager, verdict="reject", reason="sampled"
+        )
+        AnnotationReview.objects.create(review=review, annotation=annotation, judgement="rejected")
+        judged[annotation.pk] = "rejected"
+    options = ExportOptions(accepted_only=False)
+    for size in (1, 2, 1000):
+        rows = list(audit_rows(project=project, options=options, chunk_size=size))
+        for row in rows:
+            expected = [judged[row["annotation_id"]]] if row["annotation_id"] in judged else []
+            assert [r["judgement"] for r in row["reviews"]] == expected, (size, row)
