@@ -161,6 +161,11 @@ class TaskManagerOutput(TaskOutput):
 
 class TaskFilterInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
+    contributor = serializers.CharField(
+        required=False,
+        max_length=150,
+        help_text="A username: only tasks this person answered (reviewers and managers).",
+    )
     external_id = serializers.CharField(required=False, max_length=200)
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)

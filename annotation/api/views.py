@@ -199,7 +199,11 @@ class ProjectTaskListApi(APIView):
         if not can_review(user=request.user, project=project):
             # Contributors list what they may label; filters on status or external id would
             # single out gold tasks (they stay open), so they do not apply.
-            given = {k: v for k, v in given.items() if k not in ("status", "external_id")}
+            given = {
+                k: v for k, v in given.items() if k not in ("status", "external_id", "contributor")
+            }
+        if "contributor" in given:
+            tasks = tasks.filter(annotations__contributor__username=given["contributor"])
         if "status" in given:
             tasks = tasks.filter(status=given["status"])
         if "external_id" in given:

@@ -210,6 +210,25 @@ def test_task_list_filters_and_paginates(world):
     assert client.get(url, {"status": "nonsense"}).status_code == 400
 
 
+def test_task_list_filters_by_who_answered_for_managers_only(world):
+    from annotation import queue
+
+    project, manager, contributor = world
+    answered, other = make_task(project=project), make_task(project=project)
+    assignment = queue.assignment_claim_next(project=project, contributor=contributor)
+    assert assignment.task_id == answered.pk
+    queue.annotation_submit(
+        assignment_id=assignment.pk, contributor=contributor, result={"boxes": []}
+    )
+    url = f"/api/v1/projects/{project.pk}/tasks/"
+    mine = api(manager).get(url, {"contributor": contributor.username}).json()["results"]
+    assert [t["id"] for t in mine] == [answered.pk]
+    assert api(manager).get(url, {"contributor": "nobody"}).json()["count"] == 0
+    # A contributor's list ignores the filter: it would single out tasks by who did them.
+    theirs = api(contributor).get(url, {"contributor": contributor.username}).json()
+    assert {t["id"] for t in theirs["results"]} == {answered.pk, other.pk}
+
+
 def test_task_list_runs_the_same_queries_for_many_tasks(world, django_assert_num_queries):
     project, manager, _ = world
     client = api(manager)
