@@ -213,7 +213,7 @@ if env_bool("BEHIND_TLS_PROXY", default=False):
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "annotation.api.authentication.QueueTokenAuthentication",  # DRF's rule, one query
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -251,6 +251,16 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One clear name per choice set in the schema (several models have a "status").
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStatusEnum": "annotation.models.TaskStatus",
+        "JobStatusEnum": "annotation.models.ImportStatus",  # imports and exports alike
+        "ContributorStatusEnum": "annotation.models.ContributorStatus",
+        "AssignmentStatusEnum": "annotation.models.AssignmentStatus",
+        "DeliveryStatusEnum": "annotation.models.DeliveryStatus",
+        "ReviewReasonEnum": "quality.models.ReviewReason",
+        "VerdictEnum": "quality.models.Verdict",
+    },
 }
 
 LOGGING = {

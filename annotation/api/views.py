@@ -41,6 +41,7 @@ from annotation.importing import ImportRejected, rows_from_items
 from annotation.models import Assignment, ImportJob, Task
 from annotation.selectors import project_for_contributor
 from annotation.services import import_job_create, tasks_import
+from labelhub.api import examples
 from labelhub.api.parsers import SafeJSONParser
 from labelhub.permissions import can_manage, can_review, can_view, project_for
 
@@ -70,6 +71,7 @@ def result_errors(error: ValidationError) -> dict[str, list[str]]:
 
 class NextTaskView(QueueView):
     @extend_schema(
+        examples=examples.NEXT_TASK,
         request=None,
         responses={
             200: NextTaskSerializer,
@@ -89,7 +91,9 @@ class NextTaskView(QueueView):
 
 
 class DraftView(QueueView):
-    @extend_schema(request=DraftInputSerializer, responses={200: AssignmentSerializer})
+    @extend_schema(
+        examples=examples.DRAFT, request=DraftInputSerializer, responses={200: AssignmentSerializer}
+    )
     def put(self, request: Request, assignment_id: int) -> Response:
         data = _valid(DraftInputSerializer, request)
         try:
@@ -108,6 +112,7 @@ class DraftView(QueueView):
 
 class SubmitView(QueueView):
     @extend_schema(
+        examples=examples.SUBMIT,
         request=SubmitInputSerializer,
         responses={200: SubmissionSerializer, 201: SubmissionSerializer, 409: RefusalSerializer},
     )
@@ -133,7 +138,9 @@ class SubmitView(QueueView):
 
 
 class SkipView(QueueView):
-    @extend_schema(request=SkipInputSerializer, responses={200: AssignmentSerializer})
+    @extend_schema(
+        examples=examples.SKIP, request=SkipInputSerializer, responses={200: AssignmentSerializer}
+    )
     def post(self, request: Request, assignment_id: int) -> Response:
         data = _valid(SkipInputSerializer, request)
         try:
@@ -218,6 +225,7 @@ class ProjectTaskListApi(APIView):
         return paginator.get_paginated_response(output(page, many=True).data)
 
     @extend_schema(
+        examples=examples.TASKS_CREATE,
         operation_id="projects_tasks_create",
         summary="Import tasks: a JSON list, or files (managers)",
         description=(

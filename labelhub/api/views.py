@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from labelhub.api import examples
 from labelhub.api.errors import as_api_error
 from labelhub.api.serializers import (
     MemberInput,
@@ -44,6 +45,7 @@ class ProjectListApi(APIView):
         return Response(ProjectOutput(projects, many=True).data)
 
     @extend_schema(
+        examples=examples.PROJECT_CREATE,
         operation_id="projects_create",
         summary="Create a project (organization admins); the caller becomes its manager",
         request=ProjectCreateInput,

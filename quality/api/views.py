@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation.models import Task
+from labelhub.api import examples
 from labelhub.permissions import can_review, project_for
 from quality import selectors, services
 
@@ -90,7 +91,11 @@ class ReviewVerdictView(APIView):
     """A verdict on a task in review, by task id. Without ``version`` the current one is used
     (last writer loses nothing: a task no longer in review is still a 409)."""
 
-    @extend_schema(request=VerdictInputSerializer, responses={200: VerdictSerializer})
+    @extend_schema(
+        examples=examples.VERDICT,
+        request=VerdictInputSerializer,
+        responses={200: VerdictSerializer},
+    )
     def post(self, request: Request, task_id: int) -> Response:
         task = Task.objects.select_related("project", "outcome").filter(pk=task_id).first()
         if task is None or not can_review(user=request.user, project=task.project):
