@@ -130,3 +130,13 @@ class Errors:
 
     def __bool__(self) -> bool:
         return bool(self.by_path)
+
+
+def object_errors(value: object, *, path: str, message: str) -> Errors:
+    """A fresh :class:`Errors` for validating ``value``; raises ``message`` at ``path`` at once
+    when ``value`` is not a JSON object (nothing else can be checked then)."""
+    errors = Errors()
+    if not isinstance(value, dict):
+        errors.add(path, message)
+        errors.raise_if_any()
+    return errors

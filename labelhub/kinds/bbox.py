@@ -8,7 +8,7 @@ Coordinates are image pixels with the origin at the top-left corner.
 import re
 from typing import Any
 
-from labelhub.kinds import Consensus, EditorSpec, Errors, TaskKind
+from labelhub.kinds import Consensus, EditorSpec, TaskKind, object_errors
 from labelhub.kinds.metrics import boxes as box_metrics
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -35,10 +35,7 @@ class BoundingBoxKind(TaskKind):
         }
 
     def clean_schema(self, schema: dict) -> dict:
-        errors = Errors()
-        if not isinstance(schema, dict):
-            errors.add("", "The schema must be a JSON object.")
-            errors.raise_if_any()
+        errors = object_errors(schema, path="", message="The schema must be a JSON object.")
         labels = schema.get("labels")
         cleaned_labels = []
         if not isinstance(labels, list) or not labels:
@@ -89,10 +86,7 @@ class BoundingBoxKind(TaskKind):
         return {"labels": cleaned_labels, "min_size": min_size, "allow_empty": allow_empty}
 
     def clean_data(self, data: dict, *, schema: dict) -> dict:
-        errors = Errors()
-        if not isinstance(data, dict):
-            errors.add("data", "A task's data must be a JSON object.")
-            errors.raise_if_any()
+        errors = object_errors(data, path="data", message="A task's data must be a JSON object.")
         image = data.get("image")
         if not isinstance(image, str) or not image.strip():
             errors.add(
@@ -114,10 +108,7 @@ class BoundingBoxKind(TaskKind):
         return data
 
     def clean_result(self, result: dict, *, schema: dict, data: dict) -> dict:
-        errors = Errors()
-        if not isinstance(result, dict):
-            errors.add("result", "A result must be a JSON object.")
-            errors.raise_if_any()
+        errors = object_errors(result, path="result", message="A result must be a JSON object.")
         boxes = result.get("boxes")
         if not isinstance(boxes, list):
             errors.add("result.boxes", "A result holds a list of boxes.")

@@ -5,7 +5,7 @@ with 2–6 responses. The schema's ``mode`` is ``pairwise`` (A / B / tie with a 
 ``rank`` (a full order).
 """
 
-from labelhub.kinds import Consensus, EditorSpec, Errors, TaskKind
+from labelhub.kinds import Consensus, EditorSpec, TaskKind, object_errors
 from labelhub.kinds.metrics import rankings as ranking_metrics
 
 RATIONALE_CHOICES = ("none", "optional", "required")
@@ -22,10 +22,7 @@ class RankingKind(TaskKind):
         return {"mode": "pairwise", "strength_scale": 3, "criteria": [], "rationale": "optional"}
 
     def clean_schema(self, schema: dict) -> dict:
-        errors = Errors()
-        if not isinstance(schema, dict):
-            errors.add("", "The schema must be a JSON object.")
-            errors.raise_if_any()
+        errors = object_errors(schema, path="", message="The schema must be a JSON object.")
         mode = schema.get("mode", "pairwise")
         if mode not in ("pairwise", "rank"):
             errors.add("mode", "The mode is 'pairwise' (A/B/tie) or 'rank' (order all responses).")
@@ -64,10 +61,7 @@ class RankingKind(TaskKind):
         }
 
     def clean_data(self, data: dict, *, schema: dict) -> dict:
-        errors = Errors()
-        if not isinstance(data, dict):
-            errors.add("data", "A task's data must be a JSON object.")
-            errors.raise_if_any()
+        errors = object_errors(data, path="data", message="A task's data must be a JSON object.")
         prompt, messages = data.get("prompt"), data.get("messages")
         if prompt is None and messages is None:
             errors.add("data.prompt", "Give a prompt (text) or messages (a chat).")
@@ -110,10 +104,7 @@ class RankingKind(TaskKind):
         return data
 
     def clean_result(self, result: dict, *, schema: dict, data: dict) -> dict:
-        errors = Errors()
-        if not isinstance(result, dict):
-            errors.add("result", "A result must be a JSON object.")
-            errors.raise_if_any()
+        errors = object_errors(result, path="result", message="A result must be a JSON object.")
         ids = [response["id"] for response in data.get("responses", [])]
         cleaned: dict = {}
         if schema.get("mode", "pairwise") == "pairwise":

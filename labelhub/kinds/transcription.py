@@ -4,7 +4,7 @@
 ``result = {"text": "…", "segments": [{"start", "end", "text"}]}`` (segments optional).
 """
 
-from labelhub.kinds import Consensus, EditorSpec, Errors, TaskKind
+from labelhub.kinds import Consensus, EditorSpec, TaskKind, object_errors
 from labelhub.kinds.bbox import is_number
 from labelhub.kinds.metrics import text as text_metrics
 
@@ -28,10 +28,7 @@ class TranscriptionKind(TaskKind):
         }
 
     def clean_schema(self, schema: dict) -> dict:
-        errors = Errors()
-        if not isinstance(schema, dict):
-            errors.add("", "The schema must be a JSON object.")
-            errors.raise_if_any()
+        errors = object_errors(schema, path="", message="The schema must be a JSON object.")
         media = schema.get("media", "audio")
         if media not in ("audio", "image"):
             errors.add("media", "The media is 'audio' or 'image'.")
@@ -50,10 +47,7 @@ class TranscriptionKind(TaskKind):
         return {"media": media, "normalisation": sorted(set(rules)), "segments": segments}
 
     def clean_data(self, data: dict, *, schema: dict) -> dict:
-        errors = Errors()
-        if not isinstance(data, dict):
-            errors.add("data", "A task's data must be a JSON object.")
-            errors.raise_if_any()
+        errors = object_errors(data, path="data", message="A task's data must be a JSON object.")
         media = schema.get("media", "audio")
         source = data.get(media)
         if not isinstance(source, str) or not source.strip():
@@ -67,10 +61,7 @@ class TranscriptionKind(TaskKind):
         return data
 
     def clean_result(self, result: dict, *, schema: dict, data: dict) -> dict:
-        errors = Errors()
-        if not isinstance(result, dict):
-            errors.add("result", "A result must be a JSON object.")
-            errors.raise_if_any()
+        errors = object_errors(result, path="result", message="A result must be a JSON object.")
         text = result.get("text")
         if not isinstance(text, str):
             errors.add("result.text", "The transcript is text.")
