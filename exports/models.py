@@ -37,6 +37,9 @@ class ExportJob(models.Model):
     content_type = models.CharField(max_length=100, blank=True, default="")
     error = models.CharField(max_length=500, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Moved on by the worker as it writes; a running job whose heartbeat stopped was abandoned
+    # (its worker died) and may be taken over, see exports.services.export_job_run.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -8,10 +8,12 @@ them to :mod:`exports.selectors`. An export is a generator of ``bytes`` chunks, 
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from exports.models import ExportJob, ExportStatus
@@ -182,19 +184,36 @@ def export_job_create(
     return job
 
 
+ABANDONED_AFTER = timedelta(minutes=2)  # a running job without a heartbeat for this long
+
+
 def export_job_run(*, export_job_id: int) -> ExportJob:
-    """Write the export to a temporary file, then to storage; progress is saved as it goes."""
+    """Write the export to a temporary file, then to storage; progress is saved as it goes.
+
+    The job is claimed in one conditional UPDATE: a queued job, or a running one whose worker
+    stopped beating (it died). A claimed job starts over from the first item; the file is stored
+    only at the end, so a job taken over after a crash still completes exactly once.
+    """
+    now = timezone.now()
+    claimed = ExportJob.objects.filter(
+        Q(status=ExportStatus.QUEUED)
+        | Q(status=ExportStatus.RUNNING, heartbeat_at__lt=now - ABANDONED_AFTER)
+        | Q(status=ExportStatus.RUNNING, heartbeat_at__isnull=True),
+        pk=export_job_id,
+    ).update(status=ExportStatus.RUNNING, processed=0, heartbeat_at=now)
     job = ExportJob.objects.select_related("project").get(pk=export_job_id)
-    if job.status != ExportStatus.QUEUED:
+    if not claimed:
         return job
     options = ExportOptions.from_dict(job.options)
     export_format(project=job.project, name=job.format)  # refuses a format the kind lacks
     total = export_size(project=job.project, format_name=job.format, options=options)
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, total=total)
+    ExportJob.objects.filter(pk=job.pk).update(total=total)
 
     def tick(n: int) -> None:
         job.processed += n
-        ExportJob.objects.filter(pk=job.pk).update(processed=job.processed)
+        ExportJob.objects.filter(pk=job.pk).update(
+            processed=job.processed, heartbeat_at=timezone.now()
+        )
 
     try:
         export = export_stream(
@@ -215,3 +234,16 @@ def export_job_run(*, export_job_id: int) -> ExportJob:
     job.finished_at = timezone.now()
     job.save()
     return job
+
+
+def export_jobs_abandoned(*, now=None) -> list[int]:
+    """Jobs whose worker died (running without a heartbeat) or whose queue entry was lost."""
+    now = now or timezone.now()
+    stale = now - ABANDONED_AFTER
+    return list(
+        ExportJob.objects.filter(
+            Q(status=ExportStatus.RUNNING, heartbeat_at__lt=stale)
+            | Q(status=ExportStatus.RUNNING, heartbeat_at__isnull=True)
+            | Q(status=ExportStatus.QUEUED, created_at__lt=stale)
+        ).values_list("pk", flat=True)
+    )
