@@ -44,7 +44,7 @@ def shot(page: Page, name: str) -> None:
 
 
 def work(page: Page, base: str, project_id: int, name: str) -> None:
-    page.goto(f"{base}/projects/{project_id}/work/")
+    page.goto(f"{base}/projects/{project_id}/label/")
     start = page.locator("[data-testid=start]")
     if start.count():
         start.click()

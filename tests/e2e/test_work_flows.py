@@ -27,7 +27,7 @@ TIMINGS = Path(tempfile.gettempdir()) / "labelhub-work-timings.json"
 
 def start(page: Page, live_server, username: str, project) -> None:
     log_in(page, live_server, username)
-    page.goto(f"{live_server.url}/projects/{project.pk}/work/")
+    page.goto(f"{live_server.url}/projects/{project.pk}/label/")
     page.get_by_test_id("start").click()
     mounted(page)
 

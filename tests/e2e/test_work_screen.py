@@ -119,7 +119,7 @@ def test_answer_the_editor_refuses_is_not_sent(live_server, page: Page, console_
         },
     )
     log_in(page, live_server, "ben")
-    page.goto(f"{live_server.url}/projects/{project.pk}/work/")
+    page.goto(f"{live_server.url}/projects/{project.pk}/label/")
     page.get_by_test_id("start").click()
     mounted(page)
     page.keyboard.press("Control+Enter")
