@@ -61,8 +61,8 @@ def summary(values: list[float]) -> dict:
     }
 
 
-class Client:
-    """One contributor's keep-alive HTTP connection to the server under test."""
+class ApiConnection:
+    """One contributor's keep-alive HTTP connection to the server under test (loopback only)."""
 
     def __init__(self, port: int, token: str) -> None:
         self.port = port
@@ -73,28 +73,43 @@ class Client:
         }
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
-    def post(self, path: str, body: dict | None = None) -> tuple[int, dict | None, float]:
+    def reconnect(self) -> None:
+        self.conn.close()
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+
+    def call(self, method: str, path: str, body: dict | None) -> tuple[int, dict | None, float]:
+        """Status, parsed JSON (or None) and milliseconds; status 0 when the connection failed."""
         payload = json.dumps(body) if body is not None else ""
-        for attempt in (1, 2):
-            started = time.perf_counter()
-            try:
-                self.conn.request("POST", path, body=payload, headers=self.headers)
-                response = self.conn.getresponse()
-                raw = response.read()
-            except (http.client.HTTPException, OSError):
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-                if attempt == 2:
-                    raise
-                continue
-            elapsed = (time.perf_counter() - started) * 1000
-            if response.getheader("Connection", "").lower() == "close":
-                self.conn.close()
-                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            if response.status >= 500:
-                raise CommandError(f"{path} answered {response.status}: see the server's log")
-            return response.status, (json.loads(raw) if raw else None), elapsed
-        raise AssertionError("unreachable")
+        started = time.perf_counter()
+        try:
+            self.conn.request(method, path, body=payload, headers=self.headers)
+            response = self.conn.getresponse()
+            raw = response.read()
+        except (http.client.HTTPException, OSError):
+            self.reconnect()
+            return 0, None, (time.perf_counter() - started) * 1000
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.getheader("Connection", "").lower() == "close":
+            self.reconnect()
+        try:
+            parsed = json.loads(raw) if raw else None
+        except ValueError:
+            parsed = None
+        return response.status, parsed, elapsed
+
+
+class Client(ApiConnection):
+    """The bench's client: a dropped connection is retried once; a server error stops the bench."""
+
+    def post(self, path: str, body: dict | None = None) -> tuple[int, dict | None, float]:
+        status, parsed, elapsed = self.call("POST", path, body)
+        if status == 0:
+            status, parsed, elapsed = self.call("POST", path, body)
+            if status == 0:
+                raise CommandError(f"{path}: the connection failed twice")
+        if status >= 500:
+            raise CommandError(f"{path} answered {status}: see the server's log")
+        return status, parsed, elapsed
 
     def cycle(self, project_id: int) -> tuple[float, float] | None:
         """One next+submit; the two latencies in ms, or None when the queue is empty."""

@@ -9,7 +9,6 @@ person labelling quickly would. Prints requests per second, p50/p95/p99 per endp
 error (any status other than the expected ones, or a failed connection), then deletes the project.
 """
 
-import http.client
 import json
 import random
 import threading
@@ -18,41 +17,12 @@ from collections import Counter, defaultdict
 
 from django.core.management.base import CommandError
 
-from annotation.management.commands.bench import RESULT, summary
+from annotation.management.commands.bench import RESULT, ApiConnection, summary
 from annotation.management.commands.bench import Command as Bench
 
 EXPECTED = {"next": {200, 204}, "draft": {200}, "submit": {200, 201}}
 MAX_SECONDS = 600
 MAX_USERS = 500
-
-
-class Contributor:
-    def __init__(self, port: int, token: str) -> None:
-        self.port = port
-        self.headers = {
-            "Authorization": f"Token {token}",
-            "Content-Type": "application/json",
-            "Host": "127.0.0.1",
-        }
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-
-    def call(self, method: str, path: str, body: dict | None) -> tuple[int, dict | None, float]:
-        payload = json.dumps(body) if body is not None else ""
-        started = time.perf_counter()
-        try:
-            self.conn.request(method, path, body=payload, headers=self.headers)
-            response = self.conn.getresponse()
-            raw = response.read()
-        except (http.client.HTTPException, OSError):
-            self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-            return 0, None, (time.perf_counter() - started) * 1000
-        elapsed = (time.perf_counter() - started) * 1000
-        try:
-            parsed = json.loads(raw) if raw else None
-        except ValueError:
-            parsed = None
-        return response.status, parsed, elapsed
 
 
 class Command(Bench):
@@ -105,7 +75,7 @@ class Command(Bench):
             times: list[float] = []
 
             def read(times=times) -> None:
-                times.append(Contributor(port, token).call("GET", path, None)[2])
+                times.append(ApiConnection(port, token).call("GET", path, None)[2])
 
             threads = [threading.Thread(target=read) for _ in range(width)]
             for thread in threads:
@@ -134,7 +104,7 @@ class Command(Bench):
             return True
 
         def contributor(token: str) -> None:
-            client = Contributor(port, token)
+            client = ApiConnection(port, token)
             time.sleep(random.uniform(0, think))  # noqa: S311 (staggered start)
             while time.monotonic() < stop_at:
                 status, body, ms = client.call("POST", f"/api/v1/projects/{project_id}/next/", None)
