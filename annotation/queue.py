@@ -42,9 +42,11 @@ before taking their contributor row), so there is no deadlock cycle.
 
 Cost
 ----
-A steady-state claim is five statements (reclaim probe, contributor lock with their live lease,
-candidate, ``lease_count + 1``, insert) and a submit four; the statements that run on every
-call are written out in :mod:`annotation.queue_sql`, because building them with the ORM costs
+On PostgreSQL a steady-state claim is three statements (reclaim probe, contributor lock with
+their live lease, then one statement that picks the task, takes its slot and inserts the lease)
+and a submit two (the locked assignment, then one statement that counts the answer, stores it and
+closes the assignment); SQLite runs the same steps as five and four. The statements that run on
+every call are written out in :mod:`annotation.queue_sql`, because building them with the ORM costs
 more than running them. On PostgreSQL a claim and a draft save do not wait for the disk on
 commit (``synchronous_commit`` off for that transaction): a database crash may forget the last
 fraction of a second of leases, which only puts tasks back in the queue. Submissions wait.
@@ -52,9 +54,10 @@ The candidate walk passes over tasks this contributor already holds an answer on
 still open; that is a handful when several people share a project, but a person labelling a
 project with overlap > 1 alone walks past all their own open answers.
 
-The plan depends on fresh statistics: after a bulk import into a new project, ``ANALYZE
-annotation_task`` (autovacuum does it within a minute) so that PostgreSQL walks the partial index
-instead of sorting every task of a project it believes to be tiny.
+The plan depends on fresh statistics: a big import runs ``ANALYZE`` on the task table once it
+has committed (``annotation.services.ANALYZE_AFTER``), so that PostgreSQL walks the partial index
+instead of sorting every task of a project it believes to be tiny; autovacuum does the same for
+smaller changes within a minute or so.
 
 Every service here opens the outermost transaction (``durable=True``): call them from a view
 without ``ATOMIC_REQUESTS``.
@@ -69,14 +72,16 @@ If the gold runs out first, the decision is made on what they answered; a projec
 at all waives qualification. Active contributors get a gold task with probability ``gold_rate``
 (when one is left for them), else real work. Gold and real tasks go through the same code and
 the same response: nothing in the payload or URL tells them apart, and the gold lookup is the
-same shape of statement as the real one; a real claim adds one single-row UPDATE
-(``lease_count``), a fraction of a millisecond, far inside the network's jitter.
+same shape of statement as the real one (one statement that finds the task and inserts the
+lease); a real claim's also updates ``lease_count`` of that one row, a fraction of a millisecond,
+far inside the network's jitter.
 """
 
 import random
 from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
@@ -259,39 +264,33 @@ def _claim(
     if pc.live_lease_id is not None:
         return Assignment.objects.select_related("task").get(pk=pc.live_lease_id)
 
-    task = None
-    if pc.status == ContributorStatus.QUALIFYING:
-        task = sql.next_gold_task(project_id=project.pk, user_id=contributor.pk)
-        if task is None:
-            if pc.gold_answered_count:
-                _qualification_decide(pc=pc, quality=quality)
-                if refusal := _refusal_for(pc):
-                    return refusal
-            elif not Task.objects.filter(project=project, is_gold=True).exists():
-                pc.status = ContributorStatus.ACTIVE  # no gold at all: nothing to qualify on
-                pc.save(update_fields=["status", "updated_at"])
-            else:
-                return QualificationUnavailable(
-                    "There are no qualification tasks left for you on this project. "
-                    "Ask a manager to add more."
-                )
-    else:
-        rate = float(quality["gold_rate"])
-        if rate > 0 and _gold_dice.random() < rate:
-            task = sql.next_gold_task(project_id=project.pk, user_id=contributor.pk)
-
-    if task is None:
-        task = sql.next_open_task(project_id=project.pk, user_id=contributor.pk)
-        if task is None:
-            return None
-        sql.task_take_slot(task_id=task.pk)
-
-    return sql.assignment_insert(
-        task=task,
+    lease = partial(
+        sql.lease_next_task,
+        project_id=project.pk,
         contributor=contributor,
         expires=now + timedelta(minutes=float(quality["lease_minutes"])),
         now=now,
     )
+    if pc.status == ContributorStatus.QUALIFYING:
+        if assignment := lease(gold=True):
+            return assignment
+        if pc.gold_answered_count:
+            _qualification_decide(pc=pc, quality=quality)
+            if refusal := _refusal_for(pc):
+                return refusal
+        elif not Task.objects.filter(project=project, is_gold=True).exists():
+            pc.status = ContributorStatus.ACTIVE  # no gold at all: nothing to qualify on
+            pc.save(update_fields=["status", "updated_at"])
+        else:
+            return QualificationUnavailable(
+                "There are no qualification tasks left for you on this project. "
+                "Ask a manager to add more."
+            )
+    else:
+        rate = float(quality["gold_rate"])
+        if rate > 0 and _gold_dice.random() < rate and (assignment := lease(gold=True)):
+            return assignment
+    return lease(gold=False)
 
 
 def _assignment_locked(*, assignment_id: int, contributor: AbstractBaseUser) -> Assignment:
@@ -347,10 +346,7 @@ def annotation_submit(
 
         if is_gold:
             Task.objects.filter(pk=task_id).update(answer_count=F("answer_count") + 1)
-        elif status == AssignmentStatus.ACTIVE:
-            # The slot is still ours (even if the time is up and nobody reclaimed it yet).
-            sql.task_answer_on_live_lease(task_id=task_id)
-        else:
+        elif status != AssignmentStatus.ACTIVE:
             # Reclaimed: take a free slot if there is one, in one conditional UPDATE.
             refused = not Task.objects.filter(open_task_filter(), pk=task_id).update(
                 answer_count=F("answer_count") + 1,
@@ -370,7 +366,7 @@ def annotation_submit(
                 gold_score = float(
                     kind.score(cleaned, sql.json_out(gold), schema=schema, quality=quality)
                 )
-            annotation = sql.annotation_insert(
+            annotation = sql.annotation_record(
                 task_id=task_id,
                 user_id=contributor.pk,
                 assignment_id=assignment_id,
@@ -378,8 +374,10 @@ def annotation_submit(
                 seconds=seconds,
                 score=gold_score,
                 now=now,
+                # A live lease's slot (even if its time is up and nobody reclaimed it yet) is
+                # still ours: it turns into the answer.
+                live_slot=not is_gold and status == AssignmentStatus.ACTIVE,
             )
-            sql.assignment_mark_submitted(assignment_id=assignment_id, seconds=seconds, now=now)
             if gold_score is not None:
                 _record_gold_score(
                     project_id=project_id,

@@ -8,6 +8,13 @@ through the services). Rare paths (gold, qualification, late submits, reclaiming
 
 The task filter repeats the partial index ``task_queue_open`` word for word, because both engines
 only use a partial index when the query's WHERE clause visibly implies the index's.
+
+The "never had this task" test ends in ``LIMIT 1 OFFSET 0`` (:data:`NEVER_HAD`), which keeps
+PostgreSQL from turning the NOT EXISTS into an anti-join, whose plan depends on the assignment
+table's statistics. Planned from the statistics of a young or freshly imported project, the
+anti-join reads every assignment of the person on each claim, so claims slow down as work piles
+up. Kept a sub-plan, it is one probe of ``assignment_once_per_contributor`` per candidate: the walk
+down the queue costs the same at ten thousand tasks and at a million.
 """
 
 import json
@@ -42,6 +49,13 @@ def _json_in(value) -> str:
 
 def json_out(value):
     return json.loads(value) if isinstance(value, str | bytes) else value
+
+
+# One index probe per candidate; the OFFSET 0 is the point (see the module docstring).
+NEVER_HAD = (
+    f"NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} a "  # noqa: S608 - names from _meta
+    "WHERE a.task_id = t.id AND a.contributor_id = %s LIMIT 1 OFFSET 0)"
+)
 
 
 def _open_filter() -> str:
@@ -112,23 +126,73 @@ def contributor_locked(*, project_id: int, user_id: int, now) -> ProjectContribu
 
 
 TASK_FIELDS = ["id", "project_id", "data", "predictions", "is_gold", "priority"]
+TASK_COLUMNS = ", ".join(TASK_FIELDS)
 
 
-def next_open_task(*, project_id: int, user_id: int) -> Task | None:
-    """The first task by priority then id that still needs answers and was never assigned to
-    this contributor, locked; tasks that others have locked are skipped, not waited for."""
-    lock = " FOR UPDATE OF t SKIP LOCKED" if _postgres() else ""
+def _candidate(*, gold: bool) -> str:
+    """The first task by priority then id this contributor never had (params: project, user).
+
+    Real work must still need answers and is locked, skipping tasks others hold locked; gold has
+    no cap, so nothing is locked. Both walk an index in the same order and test the same way,
+    so that a gold task is not slower (or faster) to hand out than real work.
+    """
+    if gold:
+        kind = "t.is_gold" if _postgres() else 't."is_gold" = 1'
+        lock = ""
+    else:
+        kind = _open_filter()
+        lock = " FOR UPDATE OF t SKIP LOCKED" if _postgres() else ""
+    return (
+        f"SELECT t.id FROM {TASK} t WHERE t.project_id = %s AND {kind} "  # noqa: S608
+        f"AND {NEVER_HAD} ORDER BY t.priority DESC, t.id LIMIT 1{lock}"
+    )
+
+
+def lease_next_task(*, project_id: int, contributor, gold: bool, expires, now):
+    """Claim the contributor's next task (gold or real work): the task found, its slot taken
+    (real work only), the lease inserted; returns the lease with its task, or None.
+
+    One statement on PostgreSQL: the candidate is chosen and locked inside the UPDATE, the
+    classic ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)`` queue, and the lease is
+    inserted from its RETURNING. SQLite runs the same steps one by one (it claims one at a time).
+    """
+    if not _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {TASK_COLUMNS} FROM {TASK} WHERE id = ({_candidate(gold=gold)})",  # noqa: S608
+                [project_id, contributor.pk],
+            )
+            task = _task_from_row(cursor.fetchone())
+            if task is None:
+                return None
+            if not gold:
+                cursor.execute(
+                    f"UPDATE {TASK} SET lease_count = lease_count + 1 WHERE id = %s",  # noqa: S608
+                    [task.pk],
+                )
+        return assignment_insert(task=task, contributor=contributor, expires=expires, now=now)
+
+    if gold:
+        found = f"SELECT {TASK_COLUMNS} FROM {TASK} WHERE id = ({_candidate(gold=True)})"  # noqa: S608
+    else:
+        found = (
+            f"UPDATE {TASK} SET lease_count = lease_count + 1 "  # noqa: S608
+            f"WHERE id = ({_candidate(gold=False)}) RETURNING {TASK_COLUMNS}"
+        )
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT t.id, t.project_id, t.data, t.predictions, t.is_gold, t.priority "  # noqa: S608
-            f"FROM {TASK} t WHERE t.project_id = %s AND {_open_filter()} "
-            f"AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} a "
-            "WHERE a.task_id = t.id AND a.contributor_id = %s) "
-            f"ORDER BY t.priority DESC, t.id LIMIT 1{lock}",
-            [project_id, user_id],
+            f"WITH found AS ({found}), lease AS (INSERT INTO {ASSIGNMENT} "  # noqa: S608
+            "(task_id, contributor_id, project_id, status, lease_expires_at, version, "
+            "active_seconds, skip_reason, created_at, updated_at) "
+            "SELECT id, %s, project_id, 'active', %s, 1, 0, '', %s, %s FROM found RETURNING id) "
+            f"SELECT lease.id, {', '.join('found.' + f for f in TASK_FIELDS)} FROM found, lease",
+            [project_id, contributor.pk, contributor.pk, expires, now, now],
         )
         row = cursor.fetchone()
-    return _task_from_row(row)
+    if row is None:
+        return None
+    task = _task_from_row(row[1:])
+    return _lease(pk=row[0], task=task, contributor=contributor, expires=expires, now=now)
 
 
 def _task_from_row(row) -> Task | None:
@@ -143,32 +207,6 @@ def _task_from_row(row) -> Task | None:
     return _instance(Task, values)
 
 
-def next_gold_task(*, project_id: int, user_id: int) -> Task | None:
-    """The first gold task this contributor never had. Gold has no cap, so nothing is locked;
-    the statement has the shape and cost of :func:`next_open_task`, so that a gold task is not
-    slower (or faster) to hand out than real work."""
-    gold = "t.is_gold" if _postgres() else 't."is_gold" = 1'
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT t.id, t.project_id, t.data, t.predictions, t.is_gold, t.priority "  # noqa: S608
-            f"FROM {TASK} t WHERE t.project_id = %s AND {gold} "
-            f"AND NOT EXISTS (SELECT 1 FROM {ASSIGNMENT} a "
-            "WHERE a.task_id = t.id AND a.contributor_id = %s) "
-            "ORDER BY t.priority DESC, t.id LIMIT 1",
-            [project_id, user_id],
-        )
-        row = cursor.fetchone()
-    return _task_from_row(row)
-
-
-def task_take_slot(*, task_id: int) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {TASK} SET lease_count = lease_count + 1 WHERE id = %s",  # noqa: S608
-            [task_id],
-        )
-
-
 def assignment_insert(*, task: Task, contributor, expires, now) -> Assignment:
     """A new active lease, as a model instance."""
     with connection.cursor() as cursor:
@@ -179,6 +217,10 @@ def assignment_insert(*, task: Task, contributor, expires, now) -> Assignment:
             [task.pk, contributor.pk, task.project_id, _when(expires), _when(now), _when(now)],
         )
         (pk,) = cursor.fetchone()
+    return _lease(pk=pk, task=task, contributor=contributor, expires=expires, now=now)
+
+
+def _lease(*, pk: int, task: Task, contributor, expires, now) -> Assignment:
     assignment = Assignment(
         id=pk,
         task=task,
@@ -212,29 +254,53 @@ def assignment_locked_for_submit(*, assignment_id: int, user_id: int):
         return cursor.fetchone()
 
 
-def task_answer_on_live_lease(*, task_id: int) -> None:
-    """Turn the lease's slot into an answer; ``annotated`` once the overlap is reached."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {TASK} SET lease_count = lease_count - 1, "  # noqa: S608
-            "answer_count = answer_count + 1, "
-            "status = CASE WHEN answer_count >= overlap - 1 THEN 'annotated' ELSE status END "
-            "WHERE id = %s",
-            [task_id],
-        )
-
-
-def annotation_insert(
-    *, task_id: int, user_id: int, assignment_id: int, result: dict, seconds: int, score, now
+def annotation_record(
+    *,
+    task_id: int,
+    user_id: int,
+    assignment_id: int,
+    result: dict,
+    seconds: int,
+    score,
+    now,
+    live_slot: bool,
 ) -> Annotation:
+    """Store the answer and mark the assignment submitted. With ``live_slot`` (a real task
+    answered on its own lease) the lease's slot also turns into an answer, and the task becomes
+    ``annotated`` once the overlap is reached. One statement on PostgreSQL; up to three on
+    SQLite. The caller holds the assignment's lock."""
+    count = (
+        f"UPDATE {TASK} SET lease_count = lease_count - 1, "  # noqa: S608
+        "answer_count = answer_count + 1, "
+        "status = CASE WHEN answer_count >= overlap - 1 THEN 'annotated' ELSE status END "
+        "WHERE id = %s"
+    )
+    close = (
+        f"UPDATE {ASSIGNMENT} SET status = 'submitted', finished_at = %s, "  # noqa: S608
+        "active_seconds = %s, updated_at = %s WHERE id = %s"
+    )
     cast = "::jsonb" if _postgres() else ""
+    insert = (
+        f"INSERT INTO {ANNOTATION} (task_id, contributor_id, assignment_id, "  # noqa: S608
+        "result, active_seconds, gold_score, created_at) "
+        f"VALUES (%s, %s, %s, %s{cast}, %s, %s, %s) RETURNING id"
+    )
+    count_params = [task_id]
+    close_params = [_when(now), seconds, _when(now), assignment_id]
+    insert_params = [task_id, user_id, assignment_id, _json_in(result), seconds, score, _when(now)]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {ANNOTATION} (task_id, contributor_id, assignment_id, "  # noqa: S608
-            "result, active_seconds, gold_score, created_at) "
-            f"VALUES (%s, %s, %s, %s{cast}, %s, %s, %s) RETURNING id",
-            [task_id, user_id, assignment_id, _json_in(result), seconds, score, _when(now)],
-        )
+        if _postgres():
+            steps = [f"closed AS ({close})"]
+            params = close_params
+            if live_slot:
+                steps.append(f"counted AS ({count})")
+                params = params + count_params
+            cursor.execute(f"WITH {', '.join(steps)} {insert}", params + insert_params)
+        else:
+            if live_slot:
+                cursor.execute(count, count_params)
+            cursor.execute(close, close_params)
+            cursor.execute(insert, insert_params)
         (pk,) = cursor.fetchone()
     annotation = Annotation(
         id=pk,
@@ -248,12 +314,3 @@ def annotation_insert(
     )
     annotation._state.adding = False
     return annotation
-
-
-def assignment_mark_submitted(*, assignment_id: int, seconds: int, now) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {ASSIGNMENT} SET status = 'submitted', finished_at = %s, "  # noqa: S608
-            "active_seconds = %s, updated_at = %s WHERE id = %s",
-            [_when(now), seconds, _when(now), assignment_id],
-        )

@@ -339,3 +339,28 @@ def test_the_copy_fast_path_writes_every_column_of_a_task():
 
     columns = {field.name for field in Task._meta.concrete_fields if not field.primary_key}
     assert set(COPY_FIELDS) == columns
+
+
+@pytest.mark.postgres
+def test_a_big_import_refreshes_the_planner_statistics_once_committed(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """So that the queue walks its index at once, not after autovacuum's next round."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotation import services
+
+    monkeypatch.setattr(services, "ANALYZE_AFTER", 3)
+    project = make_project(kind="bbox")
+    small = [{"image": f"https://example.com/{i}.jpg"} for i in range(2)]
+    big = [{"image": f"https://example.com/{i}.jpg"} for i in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        with django_capture_on_commit_callbacks(execute=True):
+            run(project, "small.json", json.dumps(small).encode())
+        assert not [q for q in queries if q["sql"].startswith("ANALYZE")]
+        with django_capture_on_commit_callbacks(execute=True):
+            run(project, "big.json", json.dumps(big).encode())
+    assert [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")] == [
+        'ANALYZE "annotation_task"'
+    ]
