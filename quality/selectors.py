@@ -157,12 +157,13 @@ def my_work(*, project: Project, user: AbstractBaseUser, limit: int = 200) -> li
     review judgements (and their reviews) prefetched. Two queries.
 
     Answers to gold tasks are listed like any other (leaving them out would tell the contributor
-    which tasks were gold); gold tasks are never reviewed and stay open, so they read "Waiting".
+    which tasks were gold). The page shows a reviewer's verdict or "Not reviewed", never the
+    task's status: gold tasks stay open for ever while real ones end accepted, so over weeks the
+    status would single out the gold.
     """
     judgements = AnnotationReview.objects.select_related("review").order_by("-review__created_at")
     return list(
         Annotation.objects.filter(task__project=project, contributor=user)
-        .select_related("task")
         .prefetch_related(Prefetch("quality_reviews", queryset=judgements, to_attr="judgements"))
         .order_by("-created_at", "-pk")[:limit]
     )

@@ -154,3 +154,31 @@ def test_the_work_page_partials_and_my_work_look_the_same(client, pair):
     ):
         assert status_gold == status_normal
         assert html_gold == html_normal
+
+
+def test_my_work_reads_the_same_once_the_real_task_is_accepted(
+    client, pair, django_capture_on_commit_callbacks
+):
+    """A real task ends accepted while a gold task stays open for ever: My work must not show
+    the task's status, or over weeks the answers that never turn "Accepted" are the gold."""
+    project, runs = pair
+    rows = []
+    for user, task, got in runs:
+        assignment = got.json()["assignment"]["id"]
+        with django_capture_on_commit_callbacks(execute=True):  # the quality step runs
+            submitted = api(user).post(
+                f"/api/v1/assignments/{assignment}/submit/",
+                {"result": ANSWER, "active_seconds": 7},
+                format="json",
+            )
+        assert submitted.status_code == 201
+        client.force_login(user)
+        html = client.get(reverse("quality:my-work", args=[project.pk])).content.decode()
+        row = re.search(r'<tr data-testid="my-work-row">.*?</tr>', html, re.S).group(0)
+        rows.append(blank(row, _ids(project, user, task, got), user.get_username()))
+    gold, normal = (task for _, task, _ in runs)
+    normal.refresh_from_db()
+    gold.refresh_from_db()
+    assert (normal.status, gold.status) == ("accepted", "open")  # the difference is real
+    assert rows[0] == rows[1]
+    assert "Not reviewed" in rows[0]
