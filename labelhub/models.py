@@ -120,6 +120,8 @@ class AuditAction(models.TextChoices):
     EXPORT_REQUESTED = "export.requested", "Export requested"
     TOKEN_CREATED = "token.created", "API token created"
     TOKEN_REVOKED = "token.revoked", "API token revoked"
+    CONTRIBUTOR_PAUSED = "contributor.paused", "Contributor paused"
+    CONTRIBUTOR_RESUMED = "contributor.resumed", "Contributor resumed"
 
 
 class AuditEvent(models.Model):

@@ -23,7 +23,7 @@ from annotation.models import (
     TaskStatus,
 )
 from annotation.webhooks import webhook_enqueue
-from labelhub.audit import audit_record
+from labelhub.audit import audit_record, changed_fields
 from labelhub.models import AuditAction, Project
 from labelhub.quality_bars import quality_with_defaults
 from quality.models import (
@@ -114,7 +114,11 @@ def _standing_for(*, project: Project, user: AbstractBaseUser) -> ContributorSta
 def _pause_if_credibly_below_floor(*, pc_id: int, quality: dict) -> bool:
     """Pause an active contributor whose gold accuracy is credibly under the accuracy floor."""
     floor = float(quality["accuracy_floor"])
-    pc = ProjectContributor.objects.select_for_update().get(pk=pc_id)
+    pc = (
+        ProjectContributor.objects.select_for_update(of=("self",))
+        .select_related("project", "user")
+        .get(pk=pc_id)
+    )
     n = pc.gold_answered_count
     successes = min(float(pc.gold_score_sum), float(n))
     if floor <= 0 or pc.status != ContributorStatus.ACTIVE:
@@ -130,6 +134,13 @@ def _pause_if_credibly_below_floor(*, pc_id: int, quality: dict) -> bool:
     )
     pc.save(update_fields=["status", "pause_reason", "updated_at"])
     ContributorStanding.objects.filter(contributor_id=pc_id).update(paused_automatically=True)
+    audit_record(
+        actor=None,
+        action=AuditAction.CONTRIBUTOR_PAUSED,
+        project=pc.project,
+        summary=f"{pc.user.get_username()}: {pc.pause_reason}",
+        changes={"status": {"from": ContributorStatus.ACTIVE, "to": ContributorStatus.PAUSED}},
+    )
     return True
 
 
@@ -457,24 +468,55 @@ def task_flag_for_review(
 def contributor_pause(
     *, project: Project, user_id: int, actor: AbstractBaseUser, reason: str = ""
 ) -> ProjectContributor:
-    """Pause a contributor on the project; the queue refuses them work with the reason."""
+    """Pause a contributor on the project; the queue refuses them work with the reason.
+
+    A disqualified contributor stays disqualified (pausing would let a resume readmit them).
+    """
     with transaction.atomic(durable=True):
-        pc = ProjectContributor.objects.select_for_update().get(project=project, user_id=user_id)
+        pc = (
+            ProjectContributor.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(project=project, user__pk=user_id)  # out-of-range ids match nothing
+        )
+        if pc.status == ContributorStatus.DISQUALIFIED:
+            return pc
         name = actor.get_full_name() or actor.get_username()
+        before = {"status": pc.status, "pause_reason": pc.pause_reason}
         pc.status = ContributorStatus.PAUSED
         pc.pause_reason = reason.strip()[:500] or f"Paused by {name}."
         pc.save(update_fields=["status", "pause_reason", "updated_at"])
         ContributorStanding.objects.filter(contributor=pc).update(paused_automatically=False)
+        audit_record(
+            actor=actor,
+            action=AuditAction.CONTRIBUTOR_PAUSED,
+            project=project,
+            summary=f"{pc.user.get_username()}: {pc.pause_reason}",
+            changes=changed_fields(before, {"status": pc.status, "pause_reason": pc.pause_reason}),
+        )
     return pc
 
 
-def contributor_resume(*, project: Project, user_id: int) -> ProjectContributor:
+def contributor_resume(
+    *, project: Project, user_id: int, actor: AbstractBaseUser
+) -> ProjectContributor:
     """Let a paused contributor work again (a disqualified one stays out)."""
     with transaction.atomic(durable=True):
-        pc = ProjectContributor.objects.select_for_update().get(project=project, user_id=user_id)
+        pc = (
+            ProjectContributor.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .get(project=project, user__pk=user_id)  # out-of-range ids match nothing
+        )
         if pc.status == ContributorStatus.PAUSED:
+            before = {"status": pc.status, "pause_reason": pc.pause_reason}
             pc.status = ContributorStatus.ACTIVE
             pc.pause_reason = ""
             pc.save(update_fields=["status", "pause_reason", "updated_at"])
             ContributorStanding.objects.filter(contributor=pc).update(paused_automatically=False)
+            audit_record(
+                actor=actor,
+                action=AuditAction.CONTRIBUTOR_RESUMED,
+                project=project,
+                summary=f"{pc.user.get_username()} may work again.",
+                changes=changed_fields(before, {"status": pc.status, "pause_reason": ""}),
+            )
     return pc

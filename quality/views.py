@@ -214,7 +214,7 @@ def contributor_pause(request: HttpRequest, project_id: int, user_id: int) -> Ht
 def contributor_resume(request: HttpRequest, project_id: int, user_id: int) -> HttpResponse:
     project = project_for(user=request.user, project_id=project_id, action="manage")
     try:
-        services.contributor_resume(project=project, user_id=user_id)
+        services.contributor_resume(project=project, user_id=user_id, actor=request.user)
     except ProjectContributor.DoesNotExist:
         raise Http404("No such contributor.") from None
     return redirect("quality:dashboard", project_id=project.pk)

@@ -33,3 +33,12 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: rate-limit counters are keyed by user id, and ids
+    come round again once a test's transaction is rolled back."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -14,4 +14,14 @@ urlpatterns = [
         views.ContributorsView.as_view(),
         name="api-contributors",
     ),
+    path(
+        "projects/<int:project_id>/contributors/<int:user_id>/pause/",
+        views.ContributorPauseView.as_view(),
+        name="api-contributor-pause",
+    ),
+    path(
+        "projects/<int:project_id>/contributors/<int:user_id>/resume/",
+        views.ContributorResumeView.as_view(),
+        name="api-contributor-resume",
+    ),
 ]

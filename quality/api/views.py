@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotation.models import Task
+from annotation.models import ProjectContributor, Task
 from labelhub.api import examples
 from labelhub.permissions import can_review, project_for
 from quality import selectors, services
@@ -133,3 +133,65 @@ class ContributorsView(APIView):
             project=project, sort=request.GET.get("sort", "name")
         )
         return Response(StandingSerializer(rows, many=True).data)
+
+
+class PauseInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=500,
+        help_text="Shown to the contributor when the queue refuses them work.",
+    )
+
+
+class ContributorStateSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    status = serializers.CharField()
+    pause_reason = serializers.CharField()
+
+
+def _contributor_or_404(call):
+    try:
+        return call()
+    except ProjectContributor.DoesNotExist:
+        raise Http404("No such contributor on this project.") from None
+
+
+class ContributorPauseView(APIView):
+    """Stop a contributor getting work on the project (the reason is what the queue tells them).
+    Recorded in the audit log. A disqualified contributor stays disqualified."""
+
+    @extend_schema(
+        request=PauseInputSerializer,
+        responses={200: ContributorStateSerializer, 404: OpenApiResponse()},
+    )
+    def post(self, request: Request, project_id: int, user_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        data = PauseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        pc = _contributor_or_404(
+            lambda: services.contributor_pause(
+                project=project,
+                user_id=user_id,
+                actor=request.user,
+                reason=data.validated_data["reason"],
+            )
+        )
+        return Response(ContributorStateSerializer(pc).data)
+
+
+class ContributorResumeView(APIView):
+    """Let a paused contributor work again. Recorded in the audit log."""
+
+    @extend_schema(
+        request=None, responses={200: ContributorStateSerializer, 404: OpenApiResponse()}
+    )
+    def post(self, request: Request, project_id: int, user_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        pc = _contributor_or_404(
+            lambda: services.contributor_resume(
+                project=project, user_id=user_id, actor=request.user
+            )
+        )
+        return Response(ContributorStateSerializer(pc).data)

@@ -7,6 +7,7 @@ from annotation.models import (
     TaskStatus,
     WebhookDelivery,
 )
+from labelhub.models import AuditEvent
 from quality.models import ContributorStanding, ReviewReason, TaskOutcome
 from tests.quality.helpers import answer_next, make_quality_project, make_ranking_tasks
 
@@ -154,6 +155,9 @@ def test_spammer_is_paused_when_gold_accuracy_is_credibly_under_the_floor(
     pc = ProjectContributor.objects.get(user=spammer)
     assert "under the project's floor of 70%" in pc.pause_reason
     assert pc.standing.paused_automatically
+    (event,) = AuditEvent.objects.filter(project=project, action="contributor.paused")
+    assert event.actor is None
+    assert "under the project's floor of 70%" in event.summary
     assert ProjectContributor.objects.get(user=good).status == ContributorStatus.ACTIVE
     assert (
         ContributorStanding.objects.get(contributor__user=spammer).gold_error_count == paused_after

@@ -3,6 +3,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotation.models import ContributorStatus, ProjectContributor, TaskStatus
+from labelhub.models import AuditEvent
 from tests.quality.helpers import answer_next, make_quality_project, make_ranking_tasks
 
 pytestmark = pytest.mark.django_db
@@ -139,6 +140,49 @@ def test_manager_pauses_and_resumes_a_contributor(client, worked):
     client.post(reverse("quality:contributor-resume", args=[project.pk, people[1].pk]))
     pc.refresh_from_db()
     assert (pc.status, pc.pause_reason) == (ContributorStatus.ACTIVE, "")
+
+
+def test_api_pauses_and_resumes_a_contributor_and_the_audit_log_says_who(worked):
+    project, people, reviewer, manager = worked
+    base = f"/api/v1/projects/{project.pk}/contributors/{people[1].pk}"
+    paused = api_as(manager).post(f"{base}/pause/", {"reason": "Check the guide."}, format="json")
+    assert paused.status_code == 200
+    assert paused.json() == {
+        "username": people[1].username,
+        "status": "paused",
+        "pause_reason": "Check the guide.",
+    }
+    refused = api_as(people[1]).post(f"/api/v1/projects/{project.pk}/next/")
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "paused"
+    assert "Check the guide." in refused.json()["detail"]
+    resumed = api_as(manager).post(f"{base}/resume/")
+    assert resumed.json()["status"] == "active"
+    assert api_as(people[1]).post(f"/api/v1/projects/{project.pk}/next/").status_code != 403
+    events = AuditEvent.objects.filter(project=project, action__startswith="contributor.")
+    assert [(e.action, e.actor) for e in events.order_by("pk")] == [
+        ("contributor.paused", manager),
+        ("contributor.resumed", manager),
+    ]
+    assert events.order_by("pk").first().changes["status"] == {"from": "active", "to": "paused"}
+    # Only managers; a person who is not a contributor here is a 404, as is too long a reason.
+    assert api_as(reviewer).post(f"{base}/pause/").status_code == 404
+    assert api_as(people[0]).post(f"{base}/pause/").status_code == 404
+    stranger = f"/api/v1/projects/{project.pk}/contributors/{reviewer.pk}/pause/"
+    assert api_as(manager).post(stranger).status_code == 404
+    too_long = api_as(manager).post(f"{base}/pause/", {"reason": "x" * 501}, format="json")
+    assert too_long.status_code == 400
+    assert "reason" in too_long.json()
+
+
+def test_a_disqualified_contributor_cannot_be_paused_and_resumed_back_in(worked):
+    project, people, _, manager = worked
+    ProjectContributor.objects.filter(project=project, user=people[2]).update(
+        status=ContributorStatus.DISQUALIFIED
+    )
+    base = f"/api/v1/projects/{project.pk}/contributors/{people[2].pk}"
+    api_as(manager).post(f"{base}/pause/")
+    assert api_as(manager).post(f"{base}/resume/").json()["status"] == "disqualified"
 
 
 def test_manager_flags_an_accepted_task_for_review(client, django_capture_on_commit_callbacks):

@@ -100,6 +100,8 @@ RULES: dict[str, str] = {
     "api-review-next": REVIEW,
     "api-review-verdict": REVIEW,
     "api-contributors": MANAGE,
+    "api-contributor-pause": MANAGE,
+    "api-contributor-resume": MANAGE,
     "api-token": "public",
     "api-schema": "public",
     "api-docs": "public",
