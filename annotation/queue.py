@@ -38,7 +38,9 @@ project, and the "never assigned to this contributor" test (a NOT EXISTS probe o
 ``assignment_once_per_contributor``) sees their latest claim. On SQLite the settings open every
 transaction with ``BEGIN IMMEDIATE``, so claims run one at a time and are exact too.
 Lock order everywhere: assignments, then tasks, then the contributor row (claims reclaim leases
-before taking their contributor row), so there is no deadlock cycle.
+before taking their contributor row), so there is no deadlock cycle. The one exception is the
+claim's candidate task, locked after the contributor row: it is taken with ``SKIP LOCKED``, which
+never waits, so it cannot close a cycle either.
 
 Cost
 ----
