@@ -127,6 +127,10 @@ def contributor_locked(*, project_id: int, user_id: int, now) -> ProjectContribu
 
 TASK_FIELDS = ["id", "project_id", "data", "predictions", "is_gold", "priority"]
 TASK_COLUMNS = ", ".join(TASK_FIELDS)
+LEASE_INSERT = (
+    f"INSERT INTO {ASSIGNMENT} (task_id, contributor_id, project_id, status, "
+    "lease_expires_at, version, active_seconds, skip_reason, created_at, updated_at)"
+)
 
 
 def _candidate(*, gold: bool) -> str:
@@ -181,12 +185,10 @@ def lease_next_task(*, project_id: int, contributor, gold: bool, expires, now):
         )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH found AS ({found}), lease AS (INSERT INTO {ASSIGNMENT} "  # noqa: S608
-            "(task_id, contributor_id, project_id, status, lease_expires_at, version, "
-            "active_seconds, skip_reason, created_at, updated_at) "
+            f"WITH found AS ({found}), lease AS ({LEASE_INSERT} "  # noqa: S608
             "SELECT id, %s, project_id, 'active', %s, 1, 0, '', %s, %s FROM found RETURNING id) "
             f"SELECT lease.id, {', '.join('found.' + f for f in TASK_FIELDS)} FROM found, lease",
-            [project_id, contributor.pk, contributor.pk, expires, now, now],
+            [project_id, contributor.pk, contributor.pk, _when(expires), _when(now), _when(now)],
         )
         row = cursor.fetchone()
     if row is None:
@@ -211,9 +213,7 @@ def assignment_insert(*, task: Task, contributor, expires, now) -> Assignment:
     """A new active lease, as a model instance."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {ASSIGNMENT} (task_id, contributor_id, project_id, status, "  # noqa: S608
-            "lease_expires_at, version, active_seconds, skip_reason, created_at, updated_at) "
-            "VALUES (%s, %s, %s, 'active', %s, 1, 0, '', %s, %s) RETURNING id",
+            f"{LEASE_INSERT} VALUES (%s, %s, %s, 'active', %s, 1, 0, '', %s, %s) RETURNING id",
             [task.pk, contributor.pk, task.project_id, _when(expires), _when(now), _when(now)],
         )
         (pk,) = cursor.fetchone()

@@ -465,6 +465,15 @@ def task_flag_for_review(
 # --- manager actions on contributors -------------------------------------------------------
 
 
+def _contributor_for_update(*, project: Project, user_id: int) -> ProjectContributor:
+    """The person's contributor row on the project, locked; out-of-range ids match nothing."""
+    return (
+        ProjectContributor.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .get(project=project, user__pk=user_id)
+    )
+
+
 def contributor_pause(
     *, project: Project, user_id: int, actor: AbstractBaseUser, reason: str = ""
 ) -> ProjectContributor:
@@ -473,11 +482,7 @@ def contributor_pause(
     A disqualified contributor stays disqualified (pausing would let a resume readmit them).
     """
     with transaction.atomic(durable=True):
-        pc = (
-            ProjectContributor.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .get(project=project, user__pk=user_id)  # out-of-range ids match nothing
-        )
+        pc = _contributor_for_update(project=project, user_id=user_id)
         if pc.status == ContributorStatus.DISQUALIFIED:
             return pc
         name = actor.get_full_name() or actor.get_username()
@@ -501,11 +506,7 @@ def contributor_resume(
 ) -> ProjectContributor:
     """Let a paused contributor work again (a disqualified one stays out)."""
     with transaction.atomic(durable=True):
-        pc = (
-            ProjectContributor.objects.select_for_update(of=("self",))
-            .select_related("user")
-            .get(project=project, user__pk=user_id)  # out-of-range ids match nothing
-        )
+        pc = _contributor_for_update(project=project, user_id=user_id)
         if pc.status == ContributorStatus.PAUSED:
             before = {"status": pc.status, "pause_reason": pc.pause_reason}
             pc.status = ContributorStatus.ACTIVE
