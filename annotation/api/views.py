@@ -43,7 +43,7 @@ from annotation.selectors import project_for_contributor
 from annotation.services import import_job_create, tasks_import
 from labelhub.api import examples
 from labelhub.api.parsers import SafeJSONParser
-from labelhub.permissions import can_manage, can_review, can_view, project_for
+from labelhub.permissions import can_manage, can_review, project_for
 
 
 class QueueView(APIView):
@@ -279,19 +279,6 @@ class ProjectTaskListApi(APIView):
             return rejected_response(rejected)
         job.refresh_from_db()  # an immediate backend has run it already
         return Response(ImportJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
-
-
-class TaskDetailApi(APIView):
-    @extend_schema(
-        operation_id="tasks_retrieve",
-        summary="One task (gold answer only for managers)",
-        responses={200: TaskManagerOutput, 404: NOT_FOUND},
-    )
-    def get(self, request: Request, task_id: int) -> Response:
-        task = Task.objects.select_related("project").filter(pk=task_id).first()
-        if task is None or not can_view(user=request.user, project=task.project):
-            raise Http404("No such task.")
-        return Response(task_output_for(request, task.project)(task).data)
 
 
 def task_output_for(request: Request, project) -> type:

@@ -1,4 +1,8 @@
-"""The public REST API under /api/v1/ (routes are a contract: see DESIGN.md)."""
+"""The public REST API under /api/v1/.
+
+The routes are a public contract (customers' scripts depend on them; the README's API sections list them):
+change a path or a JSON shape only by adding to it. Each route is registered once.
+"""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -6,11 +10,8 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from exports.api import ExportApi, WebhookDeliveryListApi
 from labelhub.api import views
-from quality.api.task_detail import TaskDetailApi
 
 urlpatterns = [
-    # Before the annotation app's own task route: this one adds answers, outcome and reviews.
-    path("tasks/<int:task_id>/", TaskDetailApi.as_view(), name="task-detail-full"),
     path("", include("annotation.api.urls")),
     path("", include("quality.api.urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
@@ -29,5 +30,4 @@ urlpatterns = [
         WebhookDeliveryListApi.as_view(),
         name="api-project-webhooks",
     ),
-    path("", include(("annotation.api.urls", "annotation-api"))),
 ]

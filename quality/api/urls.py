@@ -1,8 +1,11 @@
 from django.urls import path
 
 from quality.api import views
+from quality.api.task_detail import TaskDetailApi
 
 urlpatterns = [
+    # One task with its answers, outcome and reviews: quality owns it, since it shows all three.
+    path("tasks/<int:task_id>/", TaskDetailApi.as_view(), name="task-detail"),
     path(
         "projects/<int:project_id>/reviews/next/",
         views.ReviewNextView.as_view(),

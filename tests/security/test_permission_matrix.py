@@ -95,7 +95,7 @@ RULES: dict[str, str] = {
     "api-assignment-submit": "holder",
     "api-assignment-skip": "holder",
     "project-tasks": VIEW,  # GET: view (contributors get the label-only shape); POST: manage
-    "task-detail": VIEW,
+    "task-detail": VIEW,  # contributors: the label-only shape and their own answers
     "import-detail": MANAGE,
     "api-review-next": REVIEW,
     "api-review-verdict": REVIEW,
@@ -108,21 +108,12 @@ RULES: dict[str, str] = {
     "api-projects": "login",  # lists only the caller's projects; POST needs an admin org
     "api-project": VIEW,  # GET: view; PATCH: manage
     "api-project-members": MANAGE,
-    # the same queue/task routes under the "annotation-api" namespace
-    "annotation-api:api-next-task": LABEL,
-    "annotation-api:api-assignment-draft": "holder",
-    "annotation-api:api-assignment-submit": "holder",
-    "annotation-api:api-assignment-skip": "holder",
-    "annotation-api:project-tasks": VIEW,
-    "annotation-api:task-detail": VIEW,
-    "annotation-api:import-detail": MANAGE,
     # unnamed
     "exports:export": MANAGE,
     "exports:job-status": MANAGE,
     "exports:job-download": MANAGE,
     "exports:webhooks": MANAGE,
     "exports:webhook-resend": MANAGE,
-    "task-detail-full": VIEW,  # contributors: the label-only shape and their own answers
     "api-project-export": MANAGE,
     "api-project-webhooks": MANAGE,
     "favicon.ico": "public",
@@ -130,7 +121,6 @@ RULES: dict[str, str] = {
 # Writes on routes whose reads are open wider than their writes.
 WRITE_RULES = {
     "project-tasks": MANAGE,
-    "annotation-api:project-tasks": MANAGE,
     "api-project": MANAGE,
 }
 
