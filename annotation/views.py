@@ -262,7 +262,7 @@ def work_submit(request: HttpRequest, project_id: int, assignment_id: int) -> Ht
     project = _work_project(request, project_id)
     try:
         result = json.loads(request.POST.get("result", ""))
-        seconds = int(float(request.POST.get("active_seconds", "0") or 0))
+        seconds = round(float(request.POST.get("active_seconds", "0") or 0))
     except (ValueError, RecursionError, OverflowError):
         return _submit_errors(request, [("result", ["The answer could not be read; try again."])])
     try:

@@ -35,7 +35,21 @@ class DraftInputSerializer(serializers.Serializer):
 
 class SubmitInputSerializer(serializers.Serializer):
     result = serializers.DictField()
-    active_seconds = serializers.IntegerField(required=False, default=0, min_value=0)
+    active_seconds = serializers.FloatField(
+        required=False,
+        default=0,
+        min_value=0,
+        help_text=(
+            "Seconds the person actively worked on the task (tab visible, someone working). Any "
+            "non-negative number; fractions are welcome (timers give them) and the time is stored "
+            "rounded to the nearest whole second."
+        ),
+    )
+
+    def validate_active_seconds(self, value: float) -> int:
+        if value != value or value in (float("inf"), float("-inf")):
+            raise serializers.ValidationError("A number of seconds is required.")
+        return round(value)
 
 
 class SkipInputSerializer(serializers.Serializer):

@@ -60,10 +60,17 @@ class BoundingBoxKind(TaskKind):
             if name.lower() in names:
                 errors.add(f"{path}.name", f"The label {name!r} is given twice.")
             names.add(name.lower())
-            colour = item.get("colour") or PALETTE[i % len(PALETTE)]
+            # "color" is the spelling of CSS and of the other tools' JSON; "colour" is ours.
+            # Both are read, and both are stored, so scripts reading either find it.
+            colour_key = "color" if item.get("color") and not item.get("colour") else "colour"
+            if item.get("color") and item.get("colour") and item["color"] != item["colour"]:
+                errors.add(f"{path}.color", "Give the colour once (color and colour differ).")
+            colour = item.get(colour_key) or PALETTE[i % len(PALETTE)]
             if not isinstance(colour, str) or not COLOUR.match(colour):
-                errors.add(f"{path}.colour", "A colour is written #rrggbb, e.g. #e6194b.")
+                errors.add(f"{path}.{colour_key}", "A colour is written #rrggbb, e.g. #e6194b.")
             hotkey = item.get("hotkey")
+            if isinstance(hotkey, str) and hotkey.strip().isdecimal():
+                hotkey = int(hotkey.strip())  # "1" as other tools write it
             if hotkey in ("", None):
                 hotkey = None
             elif not isinstance(hotkey, int) or isinstance(hotkey, bool) or not 1 <= hotkey <= 9:
@@ -72,7 +79,9 @@ class BoundingBoxKind(TaskKind):
                 errors.add(f"{path}.hotkey", f"The hotkey {hotkey} is used by another label.")
             else:
                 hotkeys.add(hotkey)
-            cleaned_labels.append({"name": name, "colour": colour, "hotkey": hotkey})
+            cleaned_labels.append(
+                {"name": name, "colour": colour, "color": colour, "hotkey": hotkey}
+            )
         min_size = schema.get("min_size", 2)
         if not is_number(min_size) or not 0 <= min_size <= 10_000:
             errors.add("min_size", "The minimum box size is a number of pixels from 0 to 10000.")

@@ -133,6 +133,32 @@ def test_draft_then_reload_then_submit_twice():
     assert Annotation.objects.get().active_seconds == 12
 
 
+@pytest.mark.parametrize(("given", "stored"), [(4.53, 5), (0.4, 0), ("7.5", 8), (0, 0)])
+def test_active_time_may_be_a_decimal_number_of_seconds(given, stored):
+    """Every timer gives fractions of a second (Label Studio's lead_time is a float)."""
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 1)
+    client = client_for(ana)
+    aid = client.post(next_url(project)).json()["assignment"]["id"]
+    body = {"result": {"label": "dog"}, "active_seconds": given}
+    response = client.post(f"/api/v1/assignments/{aid}/submit/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert Annotation.objects.get().active_seconds == stored
+
+
+@pytest.mark.parametrize("given", [-1, -0.5, "soon", None, [], "NaN", "Infinity"])
+def test_active_time_that_is_not_a_non_negative_number_is_refused(given):
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 1)
+    client = client_for(ana)
+    aid = client.post(next_url(project)).json()["assignment"]["id"]
+    body = {"result": {"label": "dog"}, "active_seconds": given}
+    response = client.post(f"/api/v1/assignments/{aid}/submit/", body, format="json")
+    assert response.status_code == 400
+    assert "active_seconds" in response.json()
+    assert Annotation.objects.count() == 0
+
+
 def test_invalid_answer_is_400_with_field_paths():
     project, (ana,) = make_queue_project(contributors=1)
     make_tasks(project, 1)

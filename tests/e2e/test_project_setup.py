@@ -123,7 +123,12 @@ def test_manager_sets_up_each_kind_and_imports_tasks(live_server, page: Page, tm
         Project.objects.get(name=name) for name in ("Street boxes", "Chat ranking", "Voice clips")
     )
     assert [label["name"] for label in boxes.schema["labels"]] == ["car", "person"]
-    assert boxes.schema["labels"][1] == {"name": "person", "colour": "#00aa00", "hotkey": 2}
+    assert boxes.schema["labels"][1] == {
+        "name": "person",
+        "colour": "#00aa00",
+        "color": "#00aa00",
+        "hotkey": 2,
+    }
     assert boxes.quality["overlap"] == 3
     assert chats.schema == {
         "mode": "rank",

@@ -31,13 +31,25 @@ def test_schema_is_normalised_with_defaults():
     cleaned = KIND.clean_schema({"labels": [{"name": " cat "}, {"name": "dog", "hotkey": ""}]})
     assert cleaned == {
         "labels": [
-            {"name": "cat", "colour": "#e6194b", "hotkey": None},
-            {"name": "dog", "colour": "#3cb44b", "hotkey": None},
+            {"name": "cat", "colour": "#e6194b", "color": "#e6194b", "hotkey": None},
+            {"name": "dog", "colour": "#3cb44b", "color": "#3cb44b", "hotkey": None},
         ],
         "min_size": 2,
         "allow_empty": True,
     }
-    assert KIND.clean_schema(KIND.default_schema()) == KIND.default_schema()
+    assert KIND.clean_schema(KIND.clean_schema(KIND.default_schema())) == KIND.clean_schema(
+        KIND.default_schema()
+    )
+
+
+def test_schema_takes_color_and_a_hotkey_written_as_other_tools_write_them():
+    """Label Studio, CVAT and CSS write ``color`` and JSON exports often carry ``"1"``."""
+    cleaned = KIND.clean_schema(
+        {"labels": [{"name": "cat", "color": "#ff0000", "hotkey": "1"}, {"name": "dog"}]}
+    )
+    cat, dog = cleaned["labels"]
+    assert cat == {"name": "cat", "colour": "#ff0000", "color": "#ff0000", "hotkey": 1}
+    assert dog["hotkey"] is None
 
 
 @pytest.mark.parametrize(
@@ -53,6 +65,11 @@ def test_schema_is_normalised_with_defaults():
         ({"labels": [{"name": "x" * 101}]}, "labels.0.name", "at most 100 characters"),
         ({"labels": [{"name": "Cat"}, {"name": "cat"}]}, "labels.1.name", "given twice"),
         ({"labels": [label(colour="red")]}, "labels.0.colour", "#rrggbb"),
+        ({"labels": [{"name": "cat", "color": "red"}]}, "labels.0.color", "#rrggbb"),
+        ({"labels": [label(color="#000000")]}, "labels.0.color", "colour once"),
+        ({"labels": [label(hotkey="0")]}, "labels.0.hotkey", "digit from 1 to 9"),
+        ({"labels": [label(hotkey="12")]}, "labels.0.hotkey", "digit from 1 to 9"),
+        ({"labels": [label(hotkey="a")]}, "labels.0.hotkey", "digit from 1 to 9"),
         ({"labels": [label(hotkey=0)]}, "labels.0.hotkey", "digit from 1 to 9"),
         ({"labels": [label(hotkey=True)]}, "labels.0.hotkey", "digit from 1 to 9"),
         (
