@@ -16,7 +16,7 @@ from labelhub import kinds
 from labelhub.kinds.bbox import PALETTE
 from labelhub.kinds.transcription import NORMALISATION_RULES
 from labelhub.models import Organization, Role
-from labelhub.quality_bars import BARS, REVIEW_POLICY_HELP
+from labelhub.quality_bars import REVIEW_POLICY_HELP, bars_for
 
 
 def add_service_errors(form: forms.Form, error: ValidationError, *, prefix: str = "") -> None:
@@ -77,9 +77,7 @@ class QualityForm(forms.Form):
 
     def __init__(self, *args, kind: str, **kwargs):
         super().__init__(*args, **kwargs)
-        for bar in BARS:
-            if bar.only_for and bar.only_for != kind:
-                continue
+        for bar in bars_for(kind):
             field_class = forms.IntegerField if bar.kind is int else forms.FloatField
             self.fields[bar.name] = field_class(
                 label=bar.label,

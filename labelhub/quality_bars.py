@@ -6,41 +6,16 @@ it fills in defaults, checks each bar's type and range, and raises a
 so that a typo (``"overlapp": 3``) does not silently leave the default in force.
 """
 
-from dataclasses import dataclass
-
 from django.core.exceptions import ValidationError
 
-DEFAULT_QUALITY = {
-    "overlap": 1,
-    "lease_minutes": 30,
-    "gold_rate": 0.0,
-    "qualification_tasks": 0,
-    "qualification_min_score": 0.8,
-    "accuracy_floor": 0.0,
-    "agreement_threshold": 0.0,
-    "review_policy": "share",
-    "review_share": 0.1,
-    "review_target_error": 0.05,
-    "review_confidence": 0.95,
-    "iou_threshold": 0.5,
-}
+from labelhub import kinds
+from labelhub.kinds import QualityBar
 
-REVIEW_POLICIES = ("share", "target")
+REVIEW_POLICIES = ("share", "adaptive", "none")
+# Earlier versions called the adaptive policy "target" on the form and in the API; it is still read.
+REVIEW_POLICY_ALIASES = {"target": "adaptive"}
 
-
-@dataclass(frozen=True)
-class Bar:
-    """One setting: its type, its allowed range, a short label and the explanation on the form."""
-
-    name: str
-    label: str
-    kind: type  # int or float
-    low: float
-    high: float
-    help: str
-    step: str = "any"
-    only_for: str = ""  # a task kind, when the bar only applies to that kind
-
+Bar = QualityBar
 
 BARS = [
     Bar(
@@ -49,6 +24,7 @@ BARS = [
         int,
         1,
         10,
+        1,
         "How many different contributors label each task. 1 is a single pass; 3 lets LabelHub "
         "compare answers and build a consensus, at three times the labeling cost.",
         step="1",
@@ -59,6 +35,7 @@ BARS = [
         int,
         1,
         24 * 60,
+        30,
         "A task handed to a contributor is reserved for them this long. If they do not submit in "
         "time, it goes back to the queue for someone else.",
         step="1",
@@ -69,6 +46,7 @@ BARS = [
         float,
         0.0,
         0.5,
+        0.0,
         "How often a contributor is given a task whose answer you already know (0.05 = 1 in 20). "
         "They cannot tell it apart; their answers measure their accuracy. From 0 to 0.5.",
     ),
@@ -78,6 +56,7 @@ BARS = [
         int,
         0,
         100,
+        0,
         "A new contributor first answers this many gold tasks. 0 means no qualification: "
         "everyone starts on real work at once.",
         step="1",
@@ -88,6 +67,7 @@ BARS = [
         float,
         0.0,
         1.0,
+        0.8,
         "The average score (0 to 1) on the qualification tasks a contributor needs to reach real "
         "work. 0.8 means 80 % right on average.",
     ),
@@ -97,6 +77,7 @@ BARS = [
         float,
         0.0,
         1.0,
+        0.0,
         "A contributor whose gold accuracy is clearly below this (not after one unlucky task, but "
         "when even the optimistic end of the estimate is below) is paused on this project and you "
         "see why. 0 turns the floor off.",
@@ -107,6 +88,7 @@ BARS = [
         float,
         0.0,
         1.0,
+        0.0,
         "When several people answer a task, how much they must agree (0 to 1) for the consensus to "
         "be accepted without a reviewer. Tasks below it go to review. 0 never sends a task to "
         "review for disagreement.",
@@ -117,6 +99,7 @@ BARS = [
         float,
         0.0,
         1.0,
+        0.1,
         "With the 'fixed share' policy: the part of each contributor's submissions a reviewer "
         "checks, picked at random (0.1 = 1 in 10).",
     ),
@@ -126,6 +109,7 @@ BARS = [
         float,
         0.001,
         0.5,
+        0.05,
         "With the 'error target' policy: the highest error rate you accept in the finished data. "
         "New contributors are reviewed heavily until their record shows they stay under it, then "
         "lightly.",
@@ -136,31 +120,61 @@ BARS = [
         float,
         0.5,
         0.999,
+        0.95,
         "With the 'error target' policy: how sure LabelHub must be that a contributor's error rate "
         "is under the target before it reviews them less (0.95 = 95 % sure).",
     ),
     Bar(
-        "iou_threshold",
-        "Box overlap to match (IoU)",
+        "review_first_tasks",
+        "Tasks reviewed at first",
+        int,
+        0,
+        1000,
+        10,
+        "With the 'adaptive' policy: every task of a new contributor is reviewed until this many "
+        "have been checked.",
+        step="1",
+    ),
+    Bar(
+        "review_probation_share",
+        "Share reviewed on probation",
         float,
-        0.1,
-        0.95,
-        "Two boxes count as the same object when their overlap (intersection over union) is at "
-        "least this. 0.5 is the usual choice; raise it when boxes must be tight.",
-        only_for="bbox",
+        0.0,
+        1.0,
+        0.5,
+        "With the 'adaptive' policy: after the first tasks, the share reviewed until the record "
+        "shows the contributor stays under the target error rate.",
+    ),
+    Bar(
+        "gold_pass_score",
+        "Score that counts as right",
+        float,
+        0.05,
+        1.0,
+        0.8,
+        "A gold answer scoring under this, or a reviewed answer scoring under it against the "
+        "accepted result, counts as an error in the contributor's record (it drives review "
+        "sampling and the accuracy floor's error counts).",
     ),
 ]
-BARS_BY_NAME = {bar.name: bar for bar in BARS}
+DEFAULT_QUALITY = {**{bar.name: bar.default for bar in BARS}, "review_policy": "share"}
 
 REVIEW_POLICY_HELP = {
     "share": "Fixed share: review the same share of every contributor's work.",
-    "target": "Error target: review new contributors heavily and proven ones lightly, so that the "
-    "project's error rate stays under a target with a stated confidence.",
+    "adaptive": "Adaptive (error target): review new contributors heavily and proven ones "
+    "lightly, so that the project's error rate stays under a target with a stated confidence.",
+    "none": "No sampling: nothing is reviewed at random (tasks under the agreement threshold "
+    "and tasks a manager flags still go to review).",
 }
 
 
-def default_quality() -> dict:
-    return dict(DEFAULT_QUALITY)
+def bars_for(kind: str | None) -> list[Bar]:
+    """Every project's bars, then the bars of its kind (none when ``kind`` is not given)."""
+    return [*BARS, *(kinds.get(kind).quality_bars if kind else ())]
+
+
+def default_quality(kind: str | None = None) -> dict:
+    return {**DEFAULT_QUALITY, **{bar.name: bar.default for bar in bars_for(kind)}}
 
 
 def quality_with_defaults(quality: dict | None) -> dict:
@@ -193,29 +207,35 @@ def _number(value: object, bar: Bar) -> tuple[float | int | None, str | None]:
     return value, None
 
 
-def quality_clean(quality: dict) -> dict:
+def quality_clean(quality: dict, *, kind: str | None = None) -> dict:
     """Validate a project's quality bars; return them complete (defaults filled in).
 
+    ``kind`` adds that kind's own bars (without it, only the bars every project has are known).
     Numbers may come as JSON numbers or as form strings. Raises ``ValidationError`` with one entry
     per faulty setting, keyed by its name.
     """
     if not isinstance(quality, dict):
         raise ValidationError({"quality": ["The quality bars must be a JSON object."]})
     errors: dict[str, list[str]] = {}
-    merged = quality_with_defaults(quality)
+    defaults = default_quality(kind)
+    merged = {**defaults, **quality}
     cleaned: dict = {}
-    for key in sorted(set(quality) - set(DEFAULT_QUALITY)):
+    for key in sorted(set(quality) - set(defaults)):
         errors[key] = ["Unknown quality setting."]
-    for bar in BARS:
+    for bar in bars_for(kind):
         value, message = _number(merged[bar.name], bar)
         if message:
             errors[bar.name] = [message]
         else:
             cleaned[bar.name] = value
     policy = merged["review_policy"]
+    policy = REVIEW_POLICY_ALIASES.get(policy, policy) if isinstance(policy, str) else policy
     if policy not in REVIEW_POLICIES:
-        errors["review_policy"] = ["The review policy is 'share' (a fixed share) or 'target'."]
+        errors["review_policy"] = [
+            "The review policy is 'share' (a fixed share), 'adaptive' (heavier for new "
+            "contributors, to an error target) or 'none'."
+        ]
     cleaned["review_policy"] = policy
     if errors:
         raise ValidationError(errors)
-    return {key: cleaned[key] for key in DEFAULT_QUALITY}
+    return {key: cleaned[key] for key in defaults}

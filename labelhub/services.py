@@ -21,7 +21,7 @@ from labelhub.models import (
     ProjectMember,
     Role,
 )
-from labelhub.quality_bars import quality_clean
+from labelhub.quality_bars import default_quality, quality_clean
 
 NAME_MAX = 200
 INSTRUCTIONS_MAX = 50_000
@@ -102,14 +102,17 @@ def project_create(
     except ValidationError as error:
         errors.update(error.message_dict)
     try:
-        cleaned["quality"] = quality_clean(quality or {})
-    except ValidationError as error:
-        errors.update(_prefixed(error, "quality").message_dict)
-    try:
         task_kind = kinds.get(kind if isinstance(kind, str) else "")
     except ValidationError as error:
         errors.update(error.message_dict)
-    else:
+        task_kind = None
+    try:
+        cleaned["quality"] = quality_clean(
+            quality or {}, kind=task_kind.name if task_kind else None
+        )
+    except ValidationError as error:
+        errors.update(_prefixed(error, "quality").message_dict)
+    if task_kind is not None:
         try:
             cleaned["schema"] = task_kind.clean_schema(
                 task_kind.default_schema() if schema is None else schema
@@ -190,12 +193,16 @@ def project_update(
             updates["schema"] = kinds.get(kind_name).clean_schema(changes["schema"])
         except ValidationError as error:
             errors.update(_prefixed(error, "schema").message_dict)
-    if "quality" in changes:
-        quality = changes["quality"]
+    if ("quality" in changes or "kind" in updates) and "kind" not in errors:
+        quality = changes.get("quality", {})
+        # Stored bars the (new) kind does not read are dropped, not refused: another kind's bars
+        # after a change of kind, or a bar an older version stored for every kind.
+        known = default_quality(kind_name)
+        stored = {key: value for key, value in (project.quality or {}).items() if key in known}
         try:
             if not isinstance(quality, dict):
                 raise ValidationError({"__all__": ["The quality bars must be a JSON object."]})
-            updates["quality"] = quality_clean({**(project.quality or {}), **quality})
+            updates["quality"] = quality_clean({**stored, **quality}, kind=kind_name)
         except ValidationError as error:
             errors.update(_prefixed(error, "quality").message_dict)
     if "instructions" in changes:

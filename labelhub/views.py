@@ -34,7 +34,7 @@ from labelhub.forms import (
 from labelhub.markdown import render_markdown
 from labelhub.models import AuditAction, Project, ProjectMember
 from labelhub.permissions import project_for, role_on
-from labelhub.quality_bars import quality_with_defaults
+from labelhub.quality_bars import default_quality
 from labelhub.selectors import audit_events_for, home_groups_for_user
 from labelhub.services import (
     organizations_where_admin,
@@ -146,7 +146,8 @@ def _settings_context(request: HttpRequest, project: Project, **override) -> dic
         ),
         "builder": builder_rows(kind=project.kind, schema=project.schema, errors={}),
         "quality_form": QualityForm(
-            initial=quality_with_defaults(project.quality), kind=project.kind
+            initial={**default_quality(project.kind), **(project.quality or {})},
+            kind=project.kind,
         ),
         "instructions_form": InstructionsForm(initial={"instructions": project.instructions}),
         "preview": render_markdown(project.instructions),

@@ -29,6 +29,9 @@ input (``"labels.2.hotkey"``, ``"responses.0.text"``) so that screens and the AP
     What the annotator screen needs: a template name and an ES module path.
 ``media_fields``
     Keys of ``data`` that may hold media (an uploaded file or a URL), and what media each takes.
+``quality_bars``
+    The quality settings only this kind reads (the IoU to match boxes, the weight of a ranking's
+    criteria), as :class:`QualityBar`: the settings form, the API and validation pick them up.
 """
 
 from dataclasses import dataclass
@@ -58,6 +61,23 @@ class EditorSpec:
     module: str
 
 
+@dataclass(frozen=True)
+class QualityBar:
+    """One quality setting: its type, its allowed range, a short label and the words on the form.
+
+    The bars every project has are in ``labelhub.quality_bars``; a kind adds its own.
+    """
+
+    name: str
+    label: str
+    kind: type  # int or float
+    low: float
+    high: float
+    default: float
+    help: str
+    step: str = "any"
+
+
 class TaskKind:
     """Base class of a task kind; see the module docstring for the contract."""
 
@@ -66,6 +86,7 @@ class TaskKind:
     description: ClassVar[str] = ""
     editor: ClassVar[EditorSpec]
     media_fields: ClassVar[dict[str, str]] = {}
+    quality_bars: ClassVar[tuple[QualityBar, ...]] = ()
 
     def default_schema(self) -> dict:
         raise NotImplementedError

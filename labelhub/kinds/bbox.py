@@ -8,7 +8,7 @@ Coordinates are image pixels with the origin at the top-left corner.
 import re
 from typing import Any
 
-from labelhub.kinds import Consensus, EditorSpec, TaskKind, object_errors
+from labelhub.kinds import Consensus, EditorSpec, QualityBar, TaskKind, object_errors
 from labelhub.kinds.metrics import boxes as box_metrics
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -26,10 +26,33 @@ class BoundingBoxKind(TaskKind):
     description = "Draw labeled boxes around objects in images."
     editor = EditorSpec(template="annotation/editors/bbox.html", module="js/editors/bbox.js")
     media_fields = {"image": "image"}
+    quality_bars = (
+        QualityBar(
+            "iou_threshold",
+            "Box overlap to match (IoU)",
+            float,
+            0.1,
+            0.95,
+            0.5,
+            "Two boxes count as the same object when their overlap (intersection over union) is "
+            "at least this. 0.5 is the usual choice; raise it when boxes must be tight.",
+        ),
+        QualityBar(
+            "box_quorum",
+            "Share of answers a box needs",
+            float,
+            0.01,
+            1.0,
+            0.5,
+            "When several people label an image, a box enters the consensus only if at least this "
+            "share of them drew it (0.5 = a majority). The others are kept aside as minority boxes "
+            "for the reviewer.",
+        ),
+    )
 
     def default_schema(self) -> dict:
         return {
-            "labels": [{"name": "object", "colour": PALETTE[0], "hotkey": 1}],
+            "labels": [{"name": "object", "colour": PALETTE[0], "color": PALETTE[0], "hotkey": 1}],
             "min_size": 2,
             "allow_empty": True,
         }
@@ -190,8 +213,8 @@ class BoundingBoxKind(TaskKind):
     ) -> Consensus:
         """Majority-backed box clusters with median corners; dropped ones under ``minority``.
 
-        Each consensus box carries ``votes`` (how many annotators drew it); the optional quality
-        setting ``box_quorum`` (default 0.5) is the share of annotators a box needs to pass.
+        Each consensus box carries ``votes`` (how many annotators drew it); the quality bar
+        ``box_quorum`` (default 0.5) is the share of annotators a box needs to pass.
         """
         fused = box_metrics.consolidate(
             [r.get("boxes", []) for r in results],

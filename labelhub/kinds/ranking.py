@@ -5,7 +5,7 @@ with 2–6 responses. The schema's ``mode`` is ``pairwise`` (A / B / tie with a 
 ``rank`` (a full order).
 """
 
-from labelhub.kinds import Consensus, EditorSpec, TaskKind, object_errors
+from labelhub.kinds import Consensus, EditorSpec, QualityBar, TaskKind, object_errors
 from labelhub.kinds.metrics import rankings as ranking_metrics
 
 RATIONALE_CHOICES = ("none", "optional", "required")
@@ -17,6 +17,30 @@ class RankingKind(TaskKind):
     label = "Preference ranking"
     description = "Compare model responses to a prompt: pick the better one, or order them."
     editor = EditorSpec(template="annotation/editors/ranking.html", module="js/editors/ranking.js")
+    quality_bars = (
+        QualityBar(
+            "strength_weight",
+            "Weight of the preference strength",
+            float,
+            0.0,
+            1.0,
+            0.0,
+            "How much a different strength counts against two answers that prefer the same "
+            'response ("much better" against "slightly better"). 0 ignores strength, as the '
+            "DPO export does; 1 makes the widest gap cost a whole task.",
+        ),
+        QualityBar(
+            "criteria_weight",
+            "Weight of the criteria",
+            float,
+            0.0,
+            1.0,
+            0.5,
+            "When the project asks per-criterion verdicts (helpfulness, honesty, …), the share "
+            "of a score that comes from them; the rest comes from the overall verdict. 0 scores "
+            "the overall verdict only.",
+        ),
+    )
 
     def default_schema(self) -> dict:
         return {"mode": "pairwise", "strength_scale": 3, "criteria": [], "rationale": "optional"}
@@ -159,8 +183,8 @@ class RankingKind(TaskKind):
     # Quality math: labelhub/kinds/metrics/rankings.py explains the choices.
 
     def metric_settings(self, *, schema: dict, quality: dict) -> ranking_metrics.RankingSettings:
-        """The schema's mode and scale, and the optional quality settings ``strength_weight``
-        (default 0: strength is ignored) and ``criteria_weight`` (default 0.5)."""
+        """The schema's mode and scale, and the quality bars ``strength_weight`` (default 0:
+        strength is ignored) and ``criteria_weight`` (default 0.5)."""
         return ranking_metrics.RankingSettings(
             mode=schema.get("mode", "pairwise"),
             strength_scale=schema.get("strength_scale", 3),

@@ -36,7 +36,7 @@ def test_admin_creates_a_project_and_becomes_its_manager(acme):
     assert body["organization"] == org.slug
     assert body["role"] == "manager"
     assert body["schema"] == {
-        "labels": [{"name": "object", "colour": "#e6194b", "hotkey": 1}],
+        "labels": [{"name": "object", "colour": "#e6194b", "color": "#e6194b", "hotkey": 1}],
         "min_size": 2,
         "allow_empty": True,
     }
@@ -121,6 +121,46 @@ def test_manager_patches_name_schema_quality_and_instructions(acme):
     assert project.quality["agreement_threshold"] == 0.7
     assert project.quality["overlap"] == 1
     assert project.instructions == "# Rank"
+
+
+@pytest.mark.parametrize(
+    ("kind", "bars"),
+    [
+        ("bbox", {"box_quorum": 0.75, "iou_threshold": 0.6}),
+        ("ranking", {"strength_weight": 0.5, "criteria_weight": 0.25}),
+        ("ranking", {"review_policy": "adaptive", "review_first_tasks": 20}),
+        ("transcription", {"review_policy": "none", "gold_pass_score": 0.9}),
+    ],
+)
+def test_every_documented_quality_setting_can_be_set(acme, kind, bars):
+    org, admin = acme
+    project = make_project(organization=org, kind=kind, members={admin: Role.MANAGER})
+    url = f"/api/v1/projects/{project.pk}/"
+    response = client_for(admin).patch(url, {"quality": bars}, format="json")
+    assert response.status_code == 200, response.json()
+    assert {key: response.json()["quality"][key] for key in bars} == bars
+
+
+def test_a_bar_of_another_kind_is_refused_by_name(acme):
+    org, admin = acme
+    project = make_project(organization=org, kind="ranking", members={admin: Role.MANAGER})
+    response = client_for(admin).patch(
+        f"/api/v1/projects/{project.pk}/", {"quality": {"box_quorum": 0.5}}, format="json"
+    )
+    assert response.status_code == 400
+    assert "quality.box_quorum" in response.json()
+
+
+def test_changing_the_kind_drops_the_old_kinds_bars(acme):
+    org, admin = acme
+    project = make_project(organization=org, kind="bbox", members={admin: Role.MANAGER})
+    response = client_for(admin).patch(
+        f"/api/v1/projects/{project.pk}/", {"kind": "ranking"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    quality = response.json()["quality"]
+    assert "iou_threshold" not in quality
+    assert quality["criteria_weight"] == 0.5
 
 
 def test_kind_cannot_change_once_there_are_tasks(acme):

@@ -37,9 +37,7 @@ def test_schema_is_normalised_with_defaults():
         "min_size": 2,
         "allow_empty": True,
     }
-    assert KIND.clean_schema(KIND.clean_schema(KIND.default_schema())) == KIND.clean_schema(
-        KIND.default_schema()
-    )
+    assert KIND.clean_schema(KIND.default_schema()) == KIND.default_schema()
 
 
 def test_schema_takes_color_and_a_hotkey_written_as_other_tools_write_them():

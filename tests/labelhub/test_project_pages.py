@@ -112,8 +112,8 @@ def test_bbox_labels_are_saved_from_the_builder_rows(client, managed):
     managed.refresh_from_db()
     assert managed.schema == {
         "labels": [
-            {"name": "car", "colour": "#ff0000", "hotkey": 1},
-            {"name": "bus", "colour": "#00ff00", "hotkey": None},
+            {"name": "car", "colour": "#ff0000", "color": "#ff0000", "hotkey": 1},
+            {"name": "bus", "colour": "#00ff00", "color": "#00ff00", "hotkey": None},
         ],
         "min_size": 4,
         "allow_empty": False,
@@ -216,17 +216,40 @@ def test_ranking_and_transcription_builders_save(client, acme):
 
 
 def test_quality_form_saves_and_explains_refusals(client, managed):
-    from labelhub.quality_bars import DEFAULT_QUALITY
+    from labelhub.quality_bars import default_quality
 
-    values = {**DEFAULT_QUALITY, "overlap": 3, "gold_rate": 0.05, "review_policy": "target"}
+    values = {
+        **default_quality(managed.kind),
+        "overlap": 3,
+        "gold_rate": 0.05,
+        "review_policy": "adaptive",
+    }
     response = client.post(url("settings-quality", managed), values, **HTMX)
     assert response.status_code == 200
     managed.refresh_from_db()
     assert managed.quality["overlap"] == 3
-    assert managed.quality["review_policy"] == "target"
+    assert managed.quality["review_policy"] == "adaptive"
     response = client.post(url("settings-quality", managed), {**values, "gold_rate": 0.7}, **HTMX)
     assert response.status_code == 422
     assert "Give a value from 0.0 to 0.5." in response.content.decode()
+
+
+def test_the_quality_form_shows_the_bars_of_the_projects_kind(client, acme):
+    org, boss = acme
+    client.force_login(boss)
+    boxes = make_project(organization=org, name="Boxes", members={boss: Role.MANAGER})
+    chats = make_project(
+        organization=org, name="Chats", kind="ranking", members={boss: Role.MANAGER}
+    )
+    boxes_page = client.get(url("settings", boxes)).content.decode()
+    chats_page = client.get(url("settings", chats)).content.decode()
+    assert 'name="box_quorum"' in boxes_page
+    assert 'name="strength_weight"' not in boxes_page
+    assert 'name="strength_weight"' in chats_page
+    assert 'name="criteria_weight"' in chats_page
+    assert 'name="iou_threshold"' not in chats_page
+    for policy in ("share", "adaptive", "none"):
+        assert f'value="{policy}"' in chats_page
 
 
 def test_instructions_preview_renders_safe_markdown(client, managed):

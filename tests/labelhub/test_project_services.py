@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from labelhub.models import OrganizationMember, Project, ProjectMember, Role
-from labelhub.quality_bars import DEFAULT_QUALITY
+from labelhub.quality_bars import default_quality
 from labelhub.services import (
     project_create,
     project_member_add,
@@ -36,7 +36,7 @@ def test_create_fills_defaults_and_makes_the_creator_manager(admin):
     project = project_create(user=user, organization=org, name="  Street   cars ", kind="ranking")
     assert project.name == "Street cars"
     assert project.schema == project.task_kind.default_schema()
-    assert project.quality == DEFAULT_QUALITY
+    assert project.quality == default_quality("ranking")
     assert project.created_by == user
     assert ProjectMember.objects.get(project=project).role == Role.MANAGER
 
