@@ -1,6 +1,6 @@
 """Project-level agreement: Krippendorff's alpha over many tasks and annotators. Pure, no Django.
 
-Choices (see shared/reference/quality.md §1.2, §1.4):
+Choices:
 
 * α = 1 − D_o / D_e from the coincidence matrix, for ``nominal``, ``ordinal`` and ``interval``
   data. It takes any number of annotators per task and missing answers; a unit (task, or task ×

@@ -1,6 +1,6 @@
 """Statistics behind contributor standing and review sampling. Pure functions, no Django.
 
-Choices (see shared/reference/quality.md §3–§4):
+Choices:
 
 * A **check** is a reviewed submission or a gold task; each is right or wrong. Proportions get
   intervals, never the Wald interval (zero width at 0 errors).

@@ -1,4 +1,4 @@
-"""Input and output shapes of the annotation API: tasks, imports, the queue (see DESIGN.md)."""
+"""Input and output shapes of the annotation API: tasks, imports, the queue (docs/api.md)."""
 
 from rest_framework import serializers
 

@@ -1,7 +1,7 @@
 """The public REST API under /api/v1/.
 
-The routes are a public contract (customers' scripts depend on them; the README's API sections
-list them): change a path or a JSON shape only by adding to it. Each route is registered once.
+The routes are a public contract (customers' scripts depend on them; docs/api.md lists them):
+change a path or a JSON shape only by adding to it. Each route is registered once.
 """
 
 from django.urls import include, path

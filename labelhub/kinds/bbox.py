@@ -41,12 +41,12 @@ class BoundingBoxKind(TaskKind):
             "box_quorum",
             "Share of answers a box needs",
             float,
-            0.01,
-            1.0,
+            0.0,
+            0.99,
             0.5,
-            "When several people label an image, a box enters the consensus only if at least this "
-            "share of them drew it (0.5 = a majority). The others are kept aside as minority boxes "
-            "for the reviewer.",
+            "When several people label an image, a box enters the consensus only if more than this "
+            "share of them drew it (0.5 = a strict majority). The others are kept aside as "
+            "minority boxes for the reviewer.",
         ),
     )
 

@@ -1,4 +1,4 @@
-"""The review API and contributor standing (routes in DESIGN.md). Same services as the pages;
+"""The review API and contributor standing (routes in docs/api.md). Same services as the pages;
 projects the caller may not review or manage are 404."""
 
 from django.core.exceptions import ValidationError

@@ -89,7 +89,7 @@ def test_bad_bar_is_refused_with_its_message(quality, key, message):
     [
         ("bbox", {"iou_threshold": 0.05}, "iou_threshold", "from 0.1 to 0.95"),
         ("bbox", {"iou_threshold": 0.99}, "iou_threshold", "from 0.1 to 0.95"),
-        ("bbox", {"box_quorum": 0}, "box_quorum", "from 0.01 to 1.0"),
+        ("bbox", {"box_quorum": 1}, "box_quorum", "from 0.0 to 0.99"),
         ("ranking", {"strength_weight": 1.5}, "strength_weight", "from 0.0 to 1.0"),
         ("ranking", {"criteria_weight": "half"}, "criteria_weight", "Give a number"),
     ],

@@ -1,5 +1,5 @@
 """Interval bounds, the accuracy-floor pause and review sampling, against published figures
-(shared/reference/quality.md §3–§4) and scipy's own binomial intervals."""
+(see quality/stats.py) and scipy's own binomial intervals."""
 
 import pytest
 from scipy.stats import binomtest

@@ -1,6 +1,6 @@
 """Bounding-box metrics: IoU, one-to-one matching, F1, and consensus boxes.
 
-Choices (see shared/reference/quality.md §1.1, §2):
+Choices:
 
 * Boxes are ``{"label", "x", "y", "w", "h"}`` in image pixels. IoU of two boxes with no area is 0.
 * **Matching is one-to-one and optimal** (Hungarian, ``scipy.optimize.linear_sum_assignment``), not

@@ -1,6 +1,6 @@
 """Preference-ranking metrics: verdict agreement, Kendall τ-b, Bradley–Terry consensus.
 
-Choices (see shared/reference/quality.md §1.2, §2):
+Choices:
 
 * **Pairwise verdicts** (a response id or ``"tie"``): the same verdict scores 1, a tie against a
   side scores ½ (half right either way), two different sides score 0. The *strength* counts only

@@ -1,6 +1,6 @@
 """Transcription metrics: normalisation, WER/CER/MER, and the medoid transcript.
 
-Choices (see shared/reference/quality.md §1.3, §2):
+Choices:
 
 * **Normalisation** follows the project's rules, applied to both sides and never to stored text.
   Unicode NFKC always; ``lowercase`` casefolds; ``strip_punctuation`` deletes an apostrophe between
