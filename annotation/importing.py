@@ -18,6 +18,9 @@ A task in JSON is either ``{"data": {...}, "external_id"?, "gold"?, "predictions
 
 Nothing here writes to the database: :func:`row_clean` checks one row against the project's task
 kind and returns :class:`Problem` s that name the row and the field ("row 7, data.image: …").
+A ``callback_url`` is held to the webhooks' own rule (:func:`annotation.webhooks.destination_check`)
+here, so a URL that could never be delivered to is refused now rather than failing later; the rows
+of one parse share one DNS cache.
 """
 
 import csv
@@ -34,6 +37,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
 from annotation.media import AudioInfo, ImageInfo, MediaError, read_audio, read_image
+from annotation.webhooks import DeliveryRefused, HostLookups, destination_check
 from labelhub.kinds import TaskKind
 
 TASK_KEYS = {"data", "external_id", "gold", "predictions", "callback_url", "priority"}
@@ -106,6 +110,8 @@ class TaskRow:
     callback_url: Any = ""
     priority: Any = 0
     media: dict[str, MediaFile] = field(default_factory=dict)
+    # Shared by the rows of one parse: each callback host is resolved once per import.
+    callback_hosts: HostLookups = field(default_factory=dict, repr=False, compare=False)
 
 
 @dataclass
@@ -152,20 +158,30 @@ def media_field_for(*, kind: TaskKind, schema: dict) -> str:
 
 
 def rows_from_items(items: list, *, label: str, first: int = 1) -> list[TaskRow]:
-    return [row_from_item(item, where=f"{label} {first + i}") for i, item in enumerate(items)]
+    hosts: HostLookups = {}
+    return [
+        row_from_item(item, where=f"{label} {first + i}", callback_hosts=hosts)
+        for i, item in enumerate(items)
+    ]
 
 
-def row_from_item(item: Any, *, where: str) -> TaskRow:
+def row_from_item(item: Any, *, where: str, callback_hosts: HostLookups | None = None) -> TaskRow:
     """A task from a JSON value: ``{"data": …, …}`` or the bare data object."""
+    hosts = callback_hosts if callback_hosts is not None else {}
     if isinstance(item, dict) and isinstance(item.get("data"), dict):
         unknown = set(item) - TASK_KEYS
-        row = TaskRow(where=where, data=item["data"], given=frozenset(set(item) & EXTRA_COLUMNS))
+        row = TaskRow(
+            where=where,
+            data=item["data"],
+            given=frozenset(set(item) & EXTRA_COLUMNS),
+            callback_hosts=hosts,
+        )
         for key in EXTRA_COLUMNS & set(item):
             setattr(row, key, item[key])
         if unknown:
             row.given = row.given | {f"unknown:{key}" for key in sorted(unknown)}
         return row
-    return TaskRow(where=where, data=item)
+    return TaskRow(where=where, data=item, callback_hosts=hosts)
 
 
 def _parse_json_bytes(content: bytes, *, where: str) -> Any:
@@ -200,11 +216,14 @@ def parse_jsonl(content: bytes, *, name: str) -> Parsed:
     except UnicodeDecodeError:
         raise ImportRejected([Problem(f"file {name}", "", "The file is not UTF-8 text.")]) from None
     rows, problems = [], []
+    hosts: HostLookups = {}
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
-            rows.append(row_from_item(json.loads(line), where=f"line {number}"))
+            rows.append(
+                row_from_item(json.loads(line), where=f"line {number}", callback_hosts=hosts)
+            )
         except json.JSONDecodeError as error:
             problems.append(Problem(f"line {number}", "", f"Not valid JSON ({error.msg})."))
         except RecursionError:
@@ -269,6 +288,7 @@ def parse_csv(content: bytes, *, name: str) -> Parsed:
     if problems:
         raise ImportRejected(problems)
     rows = []
+    hosts: HostLookups = {}
     for number, cells in enumerate(reader, start=2):
         if not any(cell.strip() for cell in cells):
             continue
@@ -276,7 +296,7 @@ def parse_csv(content: bytes, *, name: str) -> Parsed:
         if len(cells) > len(columns):
             problems.append(Problem(where, "", f"{len(cells)} cells for {len(columns)} columns."))
             continue
-        row = TaskRow(where=where, data={})
+        row = TaskRow(where=where, data={}, callback_hosts=hosts)
         given = set()
         try:
             for column, cell in zip(columns, cells, strict=False):
@@ -513,13 +533,16 @@ def row_clean(
     if not isinstance(callback_url, str):
         add("callback_url", "The callback URL is text.")
         callback_url = ""
+    elif len(callback_url) > 2000:
+        add("callback_url", "The callback URL has at most 2000 characters.")
     elif callback_url:
         try:
             _url(callback_url)
+            destination_check(callback_url, lookups=row.callback_hosts)
         except ValidationError:
             add("callback_url", "The callback URL must be an http(s) URL.")
-        if len(callback_url) > 2000:
-            add("callback_url", "The callback URL has at most 2000 characters.")
+        except DeliveryRefused as refused:
+            add("callback_url", str(refused))
 
     data = row.data
     media_file, media_info = row.media.get(media_field), None

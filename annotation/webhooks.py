@@ -12,22 +12,27 @@ A failed attempt (network error, timeout, any non-2xx) is retried with exponenti
 1 min, 2 min … capped at 2 h — until 24 hours after the delivery was made; then it is marked failed.
 Managers read the log per project and can send a delivery again.
 
-Addresses inside private networks (loopback, RFC 1918, link-local such as cloud metadata) are
-refused unless ``WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` is on, so a callback URL cannot reach into our
-own network.
+A callback URL may not reach into our own network: unless ``WEBHOOK_ALLOW_PRIVATE_ADDRESSES`` is
+on, a host that does not resolve, or that resolves to any address that is not public (loopback,
+RFC 1918, link-local such as cloud metadata, multicast, reserved, IPv4-mapped forms of these), is
+refused by :func:`destination_check`, at import and again at each attempt. An attempt resolves the
+name once, checks every address, and connects to a checked one (the request still names the host,
+and https verifies its certificate), so a DNS answer that changes after the check is never used.
+Redirects are not followed: a 3xx is a failed attempt.
 """
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import secrets
 import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.db import transaction
@@ -42,10 +47,32 @@ FIRST_DELAY = timedelta(seconds=30)
 LONGEST_DELAY = timedelta(hours=2)
 TIMEOUT_SECONDS = 10
 USER_AGENT = "LabelHub-Webhooks/1"
+DEFAULT_PORTS = {"http": 80, "https": 443}
+URL_SAFE = "!#$%&'()*+,/:;=?@[]~"  # kept as they are in the request target; the rest is %-encoded
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# What each host resolved to during one import (its public addresses, or why it is refused), so
+# an import with 10,000 rows and one callback host asks DNS once.
+HostLookups = dict[str, tuple[Address, ...] | str]
 
 
 class DeliveryRefused(Exception):
-    """The URL may not be called (a private address, a bad scheme)."""
+    """The URL may not be called (a private address, a bad scheme, a host that does not resolve)."""
+
+
+@dataclass(frozen=True)
+class Destination:
+    """A callback URL that passed the check, and the addresses it passed at.
+
+    ``addresses`` is empty only when private addresses are allowed (nothing was checked): then the
+    connection resolves the name itself.
+    """
+
+    scheme: str
+    host: str
+    port: int
+    target: str
+    addresses: tuple[Address, ...]
 
 
 def project_webhook_secret(*, project: Project) -> str:
@@ -70,22 +97,147 @@ def retry_delay(attempts: int) -> timedelta:
     return min(FIRST_DELAY * (2 ** max(attempts - 1, 0)), LONGEST_DELAY)
 
 
-def check_destination(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise DeliveryRefused("Only http and https URLs can receive webhooks.")
-    if getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False):
-        return
+def address_refusal(address: Address) -> str:
+    """What kind of non-public address this is ("a loopback address", …), or "" if it is public."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped  # ::ffff:127.0.0.1 reaches 127.0.0.1
+    if address.is_loopback:
+        return "a loopback address"
+    if address.is_link_local:
+        return "a link-local address (cloud metadata lives there)"
+    if address.is_unspecified:
+        return "an unspecified address"
+    if address.is_multicast:  # some multicast ranges count as global
+        return "a multicast address"
+    if address.is_private:
+        return "a private address"
+    if address.is_reserved:
+        return "a reserved address"
+    if not address.is_global:
+        return "an address that is not publicly routable"
+    return ""
+
+
+def _host_addresses(host: str, *, shown: str) -> tuple[Address, ...] | str:
+    """The host's addresses if every one is public, else why not (one DNS lookup).
+
+    ``host`` is the name to ask DNS for (IDNA-encoded), ``shown`` the one the URL spelt.
+    """
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as error:
-        raise DeliveryRefused(f"Cannot resolve {parts.hostname}.") from error
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise DeliveryRefused(
-                f"{parts.hostname} is a private address; webhooks go to public ones."
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        refusal = address_refusal(literal)
+        if refusal:
+            return f"{shown} is {refusal}; webhooks only go to public addresses."
+        return (literal,)
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, ValueError):  # ValueError: a name getaddrinfo cannot even ask about
+        return f"{shown} does not resolve to any address."
+    addresses = tuple(
+        dict.fromkeys(
+            ipaddress.ip_address(info[4][0])
+            for info in infos
+            if info[0] in (socket.AF_INET, socket.AF_INET6)
+        )
+    )
+    if not addresses:
+        return f"{shown} does not resolve to any address."
+    for address in addresses:
+        refusal = address_refusal(address)
+        if refusal:
+            return (
+                f"{shown} resolves to {address}, {refusal}; webhooks only go to public addresses."
             )
+    return addresses
+
+
+def destination_check(url: str, *, lookups: HostLookups | None = None) -> Destination:
+    """Refuse a URL webhooks may not call; otherwise say where to connect.
+
+    The import and every delivery attempt use this one rule. The addresses returned are the ones
+    checked, so the connection needs no second DNS answer. ``lookups`` lets an import resolve each
+    host once.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed [ in the host
+        raise DeliveryRefused("Only http and https URLs can receive webhooks.") from None
+    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
+        raise DeliveryRefused("Only http and https URLs can receive webhooks.")
+    try:
+        port = parts.port or DEFAULT_PORTS[parts.scheme]
+        host = parts.hostname.encode("idna").decode("ascii")
+    except ValueError:  # a port over 65535, a label too long for IDNA
+        raise DeliveryRefused("The URL's host or port is not valid.") from None
+    target = quote(parts.path or "/", safe=URL_SAFE)
+    if parts.query:
+        target += "?" + quote(parts.query, safe=URL_SAFE)
+    if getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False):
+        return Destination(parts.scheme, host, port, target, addresses=())
+    if lookups is not None and host in lookups:
+        outcome = lookups[host]
+    else:
+        outcome = _host_addresses(host, shown=parts.hostname)
+        if lookups is not None:
+            lookups[host] = outcome
+    if isinstance(outcome, str):
+        raise DeliveryRefused(outcome)
+    return Destination(parts.scheme, host, port, target, addresses=outcome)
+
+
+def _open_socket(destination: Destination, timeout: float) -> socket.socket:
+    """A TCP connection to one of the checked addresses (by name only if none was checked)."""
+    if not destination.addresses:
+        return socket.create_connection((destination.host, destination.port), timeout)
+    failures: list[OSError] = []
+    for address in destination.addresses:  # in the resolver's order, as create_connection does
+        try:
+            return socket.create_connection((str(address), destination.port), timeout)
+        except OSError as error:
+            failures.append(error)
+    raise failures[-1]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Plain HTTP to the checked address; the Host header still names the URL's host."""
+
+    def __init__(self, destination: Destination, *, timeout: float) -> None:
+        super().__init__(destination.host, destination.port, timeout=timeout)
+        self.destination = destination
+
+    def connect(self) -> None:
+        self.sock = _open_socket(self.destination, self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """HTTPS to the checked address, with SNI and the certificate checked against the host name."""
+
+    def __init__(self, destination: Destination, *, timeout: float) -> None:
+        self.tls = ssl.create_default_context()
+        super().__init__(destination.host, destination.port, timeout=timeout, context=self.tls)
+        self.destination = destination
+
+    def connect(self) -> None:
+        raw = _open_socket(self.destination, self.timeout)
+        try:
+            self.sock = self.tls.wrap_socket(raw, server_hostname=self.destination.host)
+        except BaseException:
+            raw.close()
+            raise
+
+
+def _post(destination: Destination, *, body: bytes, headers: dict[str, str]) -> int:
+    """POST once and return the status code; never follows a redirect."""
+    kind = _PinnedHTTPSConnection if destination.scheme == "https" else _PinnedHTTPConnection
+    connection = kind(destination, timeout=TIMEOUT_SECONDS)
+    try:
+        connection.request("POST", destination.target, body=body, headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
 
 
 @transaction.atomic
@@ -148,11 +300,10 @@ def webhook_attempt(*, delivery_id: int, now: datetime | None = None) -> Webhook
         timestamp = int(time.time())
         code, error = None, ""
         try:
-            check_destination(delivery.url)
-            request = urllib.request.Request(  # noqa: S310 - scheme checked above
-                delivery.url,
-                data=body,
-                method="POST",
+            destination = destination_check(delivery.url)
+            code = _post(
+                destination,
+                body=body,
                 headers={
                     "Content-Type": "application/json",
                     "User-Agent": USER_AGENT,
@@ -166,12 +317,12 @@ def webhook_attempt(*, delivery_id: int, now: datetime | None = None) -> Webhook
                     ),
                 },
             )
-            with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
-                code = response.status
-        except urllib.error.HTTPError as failure:
-            code, error = failure.code, f"HTTP {failure.code}"
-        except (urllib.error.URLError, OSError, DeliveryRefused) as failure:
-            error = str(getattr(failure, "reason", failure))[:500]
+            if 300 <= code < 400:
+                error = f"HTTP {code}: redirects are not followed."
+            elif not 200 <= code < 300:
+                error = f"HTTP {code}"
+        except (OSError, http.client.HTTPException, DeliveryRefused) as failure:
+            error = (str(failure) or type(failure).__name__)[:500]
         delivery.attempts += 1
         delivery.last_status_code = code
         delivery.last_error = error

@@ -183,7 +183,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
 # Background work (imports, exports, webhooks): django.tasks with a database-backed worker
 # (`manage.py db_worker`). Tests and `make run` without a worker may use the immediate backend.
-# Webhooks to loopback or private addresses are refused unless this is on (tests, local receivers).
+# Callback URLs on loopback, private or link-local addresses, or whose host does not resolve, are
+# refused at import and at delivery unless this is on (tests, on-premise receivers).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 TASKS = {
@@ -276,4 +277,3 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
-WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)

@@ -5,12 +5,17 @@ import json
 import zipfile
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from rest_framework.test import APIClient
 
 from annotation.importing import ImportRejected, parse_content
-from annotation.models import Task
+from annotation.models import ImportJob, Task
 from annotation.services import parsed_import, tasks_import
-from tests.factories import make_project, make_task
+from labelhub.models import Role
+from tests.factories import make_project, make_task, make_user
 from tests.media_files import image_bytes, wav_bytes
+from tests.network import FakeNetwork
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +37,15 @@ def problems_of(call) -> list[str]:
     return caught.value.messages
 
 
-def test_json_list_creates_tasks_with_every_field_and_the_project_overlap():
+@pytest.fixture
+def network(monkeypatch) -> FakeNetwork:
+    """Callback hosts resolve here, not through real DNS: hooks.example.com is public."""
+    fake = FakeNetwork(monkeypatch)
+    fake.name("hooks.example.com", ["93.184.215.14"])
+    return fake
+
+
+def test_json_list_creates_tasks_with_every_field_and_the_project_overlap(network):
     project = make_project(kind="bbox", quality={"overlap": 3})
     items = [
         {
@@ -364,3 +377,125 @@ def test_a_big_import_refreshes_the_planner_statistics_once_committed(
     assert [q["sql"] for q in queries if q["sql"].startswith("ANALYZE")] == [
         'ANALYZE "annotation_task"'
     ]
+
+
+PUBLIC_AND_PRIVATE_CALLBACKS = [
+    "https://hooks.example.com/done",
+    "http://10.0.0.1/hook",
+    "http://127.0.0.1:8000/x",
+    "http://169.254.169.254/latest/meta-data",
+    "http://[::1]/x",
+    "http://hooks.invalid/x",
+    "http://intranet.example.com/x",
+]
+PRIVATE_CALLBACK_PROBLEMS = [  # for the URLs above after the first (public) one
+    "10.0.0.1 is a private address; webhooks only go to public addresses.",
+    "127.0.0.1 is a loopback address; webhooks only go to public addresses.",
+    "169.254.169.254 is a link-local address (cloud metadata lives there); "
+    "webhooks only go to public addresses.",
+    "::1 is a loopback address; webhooks only go to public addresses.",
+    "hooks.invalid does not resolve to any address.",
+    "intranet.example.com resolves to 192.168.1.5, a private address; "
+    "webhooks only go to public addresses.",
+]
+
+
+@pytest.mark.parametrize(
+    ("file_name", "first_private"), [("tasks.csv", "row 3"), ("tasks.json", "item 2")]
+)
+def test_private_and_unresolvable_callback_urls_are_refused_by_row_and_field(
+    network, settings, file_name, first_private
+):
+    """CSV rows count the header (row 1), JSON items count from 1, as for every other field."""
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    network.name("intranet.example.com", ["192.168.1.5"])
+    project = make_project(kind="bbox")
+    urls = PUBLIC_AND_PRIVATE_CALLBACKS
+    if file_name.endswith(".csv"):
+        lines = ["image,callback_url"] + [f"https://x/{i}.jpg,{url}" for i, url in enumerate(urls)]
+        content = "\n".join(lines).encode()
+    else:
+        items = [{"data": {"image": "https://x/a.jpg"}, "callback_url": url} for url in urls]
+        content = json.dumps(items).encode()
+    messages = problems_of(lambda: run(project, file_name, content))
+    label, number = first_private.split()
+    assert messages == [
+        f"{label} {int(number) + i}, callback_url: {message}"
+        for i, message in enumerate(PRIVATE_CALLBACK_PROBLEMS)
+    ]
+    assert not Task.objects.exists()
+
+
+def test_with_private_addresses_allowed_any_callback_host_is_imported_unresolved(network, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    project = make_project(kind="bbox")
+    items = [{"data": {"image": "https://x/a.jpg"}, "callback_url": url} for url in
+             PUBLIC_AND_PRIVATE_CALLBACKS]  # fmt: skip
+    assert run(project, "t.json", json.dumps(items).encode()).created == 7
+    assert network.lookups == []
+
+
+def test_an_import_resolves_each_callback_host_once(network, settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    network.name("other.example.com", ["93.184.215.15"])
+    project = make_project(kind="bbox")
+    lines = ["image,callback_url"] + [
+        f"https://x/{i}.jpg,https://hooks.example.com/done?task={i}" for i in range(10_000)
+    ]
+    lines.append("https://x/last.jpg,https://other.example.com/done")
+    assert run(project, "tasks.csv", "\n".join(lines).encode()).created == 10_001
+    assert network.lookups == ["hooks.example.com", "other.example.com"]
+    items = [{"data": {"image": "https://x/a.jpg"}, "callback_url": "http://hooks.invalid/"}] * 3
+    problems_of(lambda: run(project, "t.json", json.dumps(items).encode()))
+    assert network.lookups[2:] == ["hooks.invalid"]  # a name that does not resolve: asked once
+
+
+@pytest.fixture
+def manager_of_project(client):
+    boss = make_user()
+    project = make_project(kind="bbox", members={boss: Role.MANAGER})
+    client.force_login(boss)
+    return boss, project
+
+
+def test_the_api_refuses_a_private_callback_url_with_row_and_field(
+    network, settings, manager_of_project
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    boss, project = manager_of_project
+    api = APIClient()
+    api.force_authenticate(boss)
+    items = [
+        {"data": {"image": "https://x/a.jpg"}, "callback_url": "https://hooks.example.com/done"},
+        {"data": {"image": "https://x/b.jpg"}, "callback_url": "http://10.0.0.1/hook"},
+    ]
+    response = api.post(f"/api/v1/projects/{project.pk}/tasks/", items, format="json")
+    assert response.status_code == 400
+    assert response.json()["problems"] == [
+        {
+            "where": "item 2",
+            "field": "callback_url",
+            "message": "10.0.0.1 is a private address; webhooks only go to public addresses.",
+        }
+    ]
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    response = api.post(f"/api/v1/projects/{project.pk}/tasks/", items, format="json")
+    assert response.status_code == 201
+    assert Task.objects.filter(callback_url="http://10.0.0.1/hook").exists()
+
+
+def test_the_upload_page_refuses_a_private_callback_url_with_row_and_field(
+    network, settings, client, manager_of_project, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+    _, project = manager_of_project
+    content = b"image,callback_url\nhttps://x/a.jpg,https://hooks.example.com/done\n"
+    content += b"https://x/b.jpg,http://10.0.0.1/hook\n"
+    upload = SimpleUploadedFile("tasks.csv", content)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("annotation:task-import", args=[project.pk]), {"files": [upload]})
+    job = ImportJob.objects.get()
+    status_url = reverse("annotation:import-status", args=[project.pk, job.pk])
+    html = client.get(status_url).content.decode()
+    assert "row 3, callback_url: 10.0.0.1 is a private address" in html
+    assert not Task.objects.exists()

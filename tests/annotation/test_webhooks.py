@@ -3,6 +3,9 @@
 import hashlib
 import hmac
 import json
+import shutil
+import ssl
+import subprocess
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,7 +17,7 @@ from django.utils import timezone
 from annotation.models import DeliveryStatus, WebhookDelivery
 from annotation.webhooks import (
     DeliveryRefused,
-    check_destination,
+    destination_check,
     project_webhook_secret,
     retry_delay,
     webhook_attempt,
@@ -23,32 +26,52 @@ from annotation.webhooks import (
     webhook_resend,
 )
 from tests.factories import make_project, make_task
+from tests.network import FakeNetwork
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 class Receiver:
-    """A loopback HTTP server that answers with the status codes it is given, in turn."""
+    """A loopback HTTP(S) server that answers with the status codes it is given, in turn.
 
-    def __init__(self, codes: list[int]) -> None:
+    It records every request, whatever its method (a followed redirect may arrive as a GET), and
+    answers a 3xx with ``Location: location``.
+    """
+
+    def __init__(
+        self, codes: list[int], *, location: str = "", tls: ssl.SSLContext | None = None
+    ) -> None:
         self.codes = list(codes)
         self.requests: list[dict] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                receiver.requests.append({"headers": self.headers, "body": body})
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                request = {"method": self.command, "path": self.path, "headers": self.headers}
+                receiver.requests.append({**request, "body": body})
                 code = receiver.codes.pop(0) if receiver.codes else 200
                 self.send_response(code)
+                if 300 <= code < 400:
+                    self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            do_GET = do_PUT = do_POST
 
             def log_message(self, *args):
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.port = self.server.server_port
+        scheme = "https" if tls is not None else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}/hook"
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def __enter__(self):
         self.thread.start()
@@ -132,24 +155,150 @@ def test_tasks_without_callback_get_no_delivery():
     assert not WebhookDelivery.objects.exists()
 
 
-def test_private_and_odd_destinations_are_refused_by_default():
-    for url in [
-        "http://127.0.0.1:8000/x",
-        "http://localhost/x",
-        "http://169.254.169.254/latest/meta-data",
-        "http://10.0.0.8/hook",
-        "ftp://example.com/x",
-    ]:
-        with pytest.raises(DeliveryRefused):
-            check_destination(url)
+@override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=False)
+def test_private_and_odd_destinations_are_refused_by_default(monkeypatch):
+    network = FakeNetwork(monkeypatch)
+    network.name("intranet.example.com", ["192.168.1.5"])
+    network.name("half.example.com", ["93.184.215.14", "10.1.2.3"])
+    network.name("hooks.example.com", ["93.184.215.14", "2606:2800:21f:cb07:6820:80da:af6b:8b2c"])
+    refused = {
+        "http://127.0.0.1:8000/x": "127.0.0.1 is a loopback address",
+        "http://localhost/x": "localhost resolves to ",
+        "http://[::1]/x": "::1 is a loopback address",
+        "http://[::ffff:127.0.0.1]/x": "::ffff:127.0.0.1 is a loopback address",
+        "http://[::ffff:a00:1]/x": "::ffff:a00:1 is a private address",
+        "http://169.254.169.254/latest/meta-data": "169.254.169.254 is a link-local address",
+        "http://[fe80::1]/x": "fe80::1 is a link-local address",
+        "http://10.0.0.8/hook": "10.0.0.8 is a private address",
+        "http://172.16.0.1/hook": "172.16.0.1 is a private address",
+        "http://0.0.0.0/hook": "0.0.0.0 is an unspecified address",
+        "http://224.0.0.1/hook": "224.0.0.1 is a multicast address",
+        "http://100.64.0.1/hook": "100.64.0.1 is an address that is not publicly routable",
+        "http://intranet.example.com/x": "intranet.example.com resolves to 192.168.1.5, a private",
+        "http://half.example.com/x": "half.example.com resolves to 10.1.2.3, a private address",
+        "http://hooks.invalid/x": "hooks.invalid does not resolve to any address.",
+        "ftp://example.com/x": "Only http and https URLs can receive webhooks.",
+        "http://hooks.example.com:99999/x": "The URL's host or port is not valid.",
+    }
+    for url, message in refused.items():
+        with pytest.raises(DeliveryRefused) as caught:
+            destination_check(url)
+        assert str(caught.value).startswith(message), url
+    destination = destination_check("https://hooks.example.com/in?x=1#part")
+    assert (destination.host, destination.port, destination.target) == (
+        "hooks.example.com",
+        443,
+        "/in?x=1",
+    )
+    assert [str(address) for address in destination.addresses] == [
+        "93.184.215.14",
+        "2606:2800:21f:cb07:6820:80da:af6b:8b2c",
+    ]
 
 
+@override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=False)
 def test_refused_destination_is_logged_as_a_failed_attempt():
     task = make_task(project=make_project(), callback_url="http://127.0.0.1:9/hook")
     delivery = webhook_enqueue(task_obj=task, event="task.accepted", result={})
     delivery.refresh_from_db()
     assert delivery.attempts == 1
-    assert "private address" in delivery.last_error
+    assert "127.0.0.1 is a loopback address" in delivery.last_error
+
+
+@pytest.mark.parametrize("code", [302, 307])
+@override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True)
+def test_a_redirect_is_a_failed_attempt_and_is_not_followed(code):
+    with Receiver([200]) as inside, Receiver([code], location=inside.url) as outside:
+        task = make_task(project=make_project(), callback_url=outside.url)
+        delivery = webhook_enqueue(task_obj=task, event="task.accepted", result={})
+        delivery.refresh_from_db()
+    assert inside.requests == []
+    assert [request["method"] for request in outside.requests] == ["POST"]
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    assert delivery.last_status_code == code
+    assert delivery.last_error == f"HTTP {code}: redirects are not followed."
+
+
+@override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=False)
+def test_a_public_url_redirecting_to_an_internal_address_reaches_nothing_inside(monkeypatch):
+    network = FakeNetwork(monkeypatch)
+    network.name("hooks.example.com", ["93.184.215.14"])
+    with Receiver([200]) as inside, Receiver([302], location=inside.url) as outside:
+        network.route("93.184.215.14", 80, to=("127.0.0.1", outside.port))
+        task = make_task(project=make_project(), callback_url="http://hooks.example.com/hook")
+        delivery = webhook_enqueue(task_obj=task, event="task.accepted", result={})
+        delivery.refresh_from_db()
+    assert inside.requests == []  # urllib used to follow, and log what the inside answered
+    assert outside.requests[0]["headers"]["Host"] == "hooks.example.com"
+    assert (delivery.last_status_code, delivery.status) == (302, DeliveryStatus.PENDING)
+    assert "redirects are not followed" in delivery.last_error
+
+
+@override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=False)
+def test_the_name_is_resolved_once_and_the_checked_address_is_called(monkeypatch):
+    """A DNS answer that turns internal after the check (rebinding) is never connected to."""
+    network = FakeNetwork(monkeypatch)
+    with Receiver([200]) as inside, Receiver([200]) as outside:
+        network.name("hooks.example.com", ["93.184.215.14"], ["127.0.0.1"])
+        network.route("93.184.215.14", inside.port, to=("127.0.0.1", outside.port))
+        url = f"http://hooks.example.com:{inside.port}/hook?t=1"
+        task = make_task(project=make_project(), callback_url=url)
+        delivery = webhook_enqueue(task_obj=task, event="task.accepted", result={})
+        delivery.refresh_from_db()
+    assert network.lookups == ["hooks.example.com"]
+    assert inside.requests == []
+    (request,) = outside.requests
+    assert (request["method"], request["path"]) == ("POST", "/hook?t=1")
+    assert request["headers"]["Host"] == f"hooks.example.com:{inside.port}"
+    assert verify(project_webhook_secret(project=task.project), request)
+    assert delivery.status == DeliveryStatus.DELIVERED
+
+
+def certificate(tmp_path, name: str) -> tuple[str, str]:
+    """A self-signed certificate for ``name`` (made by the openssl command) and its key."""
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-nodes", "-days", "2"),
+            *("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"),
+            *("-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return str(cert), str(key)
+
+
+@pytest.mark.parametrize("served_name", ["hooks.example.com", "other.example.com"])
+@override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=False)
+def test_https_to_the_checked_address_sends_sni_and_verifies_the_host_name(
+    monkeypatch, tmp_path, served_name
+):
+    cert, key = certificate(tmp_path, served_name)
+    server_tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_tls.load_cert_chain(cert, key)
+    names_asked: list[str | None] = []
+    server_tls.sni_callback = lambda sock, name, context: names_asked.append(name)
+    trusting = ssl.create_default_context
+    monkeypatch.setattr(ssl, "create_default_context", lambda: trusting(cafile=cert))
+    network = FakeNetwork(monkeypatch)
+    network.name("hooks.example.com", ["93.184.215.14"])
+    with Receiver([200], tls=server_tls) as receiver:
+        network.route("93.184.215.14", 443, to=("127.0.0.1", receiver.port))
+        task = make_task(project=make_project(), callback_url="https://hooks.example.com/hook")
+        delivery = webhook_enqueue(task_obj=task, event="task.accepted", result={})
+        delivery.refresh_from_db()
+    assert names_asked == ["hooks.example.com"]
+    if served_name == "hooks.example.com":
+        assert delivery.status == DeliveryStatus.DELIVERED
+        assert receiver.requests[0]["headers"]["Host"] == "hooks.example.com"
+    else:
+        assert receiver.requests == []
+        assert delivery.last_status_code is None
+        assert "certificate verify failed" in delivery.last_error
 
 
 def test_backoff_doubles_from_30_seconds_up_to_two_hours():
