@@ -6,6 +6,7 @@ from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     inline_serializer,
 )
@@ -19,7 +20,14 @@ from rest_framework.views import APIView
 
 from annotation.models import DeliveryStatus, WebhookDelivery
 from exports.selectors import ExportOptions
-from exports.services import UnknownFormat, export_formats, export_record, export_stream
+from exports.services import (
+    DPO_STYLES,
+    StyleRefused,
+    UnknownFormat,
+    export_formats,
+    export_record,
+    export_stream,
+)
 from exports.views import streamed
 from labelhub.permissions import project_for
 
@@ -39,6 +47,15 @@ class ExportQuery(serializers.Serializer):
     include_gold = serializers.BooleanField(required=False, default=False)
     since = serializers.DateField(required=False, help_text="Results from this day on.")
     until = serializers.DateField(required=False, help_text="Results up to this day.")
+    style = serializers.ChoiceField(
+        choices=DPO_STYLES,
+        required=False,
+        default="auto",
+        help_text="dpo only, one for the whole file: conversational (prompt a list of messages, "
+        "a text prompt as one user turn; chosen and rejected one assistant message each) or "
+        "standard (all text; refused with 400 when a task's chat prompt is more than one user "
+        "turn). auto: conversational as soon as any exported task has messages, else standard.",
+    )
 
     def validate(self, data):
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
@@ -66,12 +83,32 @@ class ExportApi(APIView):
             (200, "application/x-ndjson"): OpenApiTypes.BINARY,
             (200, "application/zip"): OpenApiTypes.BINARY,
             (200, "text/csv"): OpenApiTypes.BINARY,
-            400: inline_serializer(
-                "ExportFormatError",
-                {
-                    "format": serializers.ListField(child=serializers.CharField()),
-                    "formats": serializers.ListField(child=serializers.CharField()),
-                },
+            400: PolymorphicProxySerializer(
+                component_name="ExportError",
+                serializers=[
+                    inline_serializer(
+                        "ExportFormatError",
+                        {
+                            "format": serializers.ListField(child=serializers.CharField()),
+                            "formats": serializers.ListField(child=serializers.CharField()),
+                        },
+                    ),
+                    inline_serializer(
+                        "ExportStyleError",
+                        {
+                            "detail": serializers.CharField(),
+                            "code": serializers.CharField(),
+                            "task": inline_serializer(
+                                "ExportStyleErrorTask",
+                                {
+                                    "id": serializers.IntegerField(),
+                                    "external_id": serializers.CharField(),
+                                },
+                            ),
+                        },
+                    ),
+                ],
+                resource_type_field_name=None,
             ),
             404: NOT_FOUND,
         },
@@ -88,6 +125,16 @@ class ExportApi(APIView):
                     "formats": ["coco", "yolo", "voc", "audit"],
                 },
             ),
+            OpenApiExample(
+                "Standard DPO style refused",
+                status_codes=["400"],
+                response_only=True,
+                value={
+                    "detail": str(StyleRefused(task_id=42, external_id="chat-42")),
+                    "code": StyleRefused.code,
+                    "task": {"id": 42, "external_id": "chat-42"},
+                },
+            ),
         ],
     )
     def get(self, request: Request, project_id: int) -> StreamingHttpResponse | Response:
@@ -100,6 +147,7 @@ class ExportApi(APIView):
             include_gold=given["include_gold"],
             since=given.get("since"),
             until=given.get("until"),
+            style=given["style"],
         )
         try:
             format_name = given.get("format") or export_formats(project=project)[0].name
@@ -107,6 +155,15 @@ class ExportApi(APIView):
         except UnknownFormat as error:
             return Response(
                 {"format": [str(error)], "formats": error.available},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        except StyleRefused as error:
+            return Response(
+                {
+                    "detail": str(error),
+                    "code": error.code,
+                    "task": {"id": error.task_id, "external_id": error.external_id},
+                },
                 status=status.HTTP_400_BAD_REQUEST,
             )
         export_record(

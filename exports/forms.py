@@ -20,11 +20,24 @@ class ExportForm(forms.Form):
     until = forms.DateField(
         label="Until", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    style = forms.ChoiceField(
+        label="DPO style",
+        required=False,
+        initial="auto",
+        choices=[
+            ("auto", "Automatic: chat messages as soon as one task has them"),
+            ("conversational", "Conversational: every prompt a list of messages"),
+            ("standard", "Standard: every prompt text (refused for multi-turn chats)"),
+        ],
+        help_text="One format for the whole file, as TRL's DPOTrainer needs. DPO pairs only.",
+    )
 
     def __init__(self, *args, formats, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["format"].choices = [(fmt.name, fmt.label) for fmt in formats]
         self.fields["format"].initial = formats[0].name
+        if not any(fmt.name == "dpo" for fmt in formats):
+            del self.fields["style"]  # only ranking projects write DPO pairs
 
     def clean(self):
         data = super().clean()
@@ -39,4 +52,5 @@ class ExportForm(forms.Form):
             include_gold=data["include_gold"],
             since=data.get("since"),
             until=data.get("until"),
+            style=data.get("style") or "auto",
         )

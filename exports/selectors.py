@@ -34,6 +34,9 @@ class ExportOptions:
     include_gold: bool = False
     since: date | None = None  # results from this day on (inclusive)
     until: date | None = None  # up to this day (inclusive)
+    # How the DPO writer shapes prompts: auto, standard or conversational (other formats ignore
+    # it). Kept here so that a background job and the audit log carry it with the rest.
+    style: str = "auto"
 
     def as_dict(self) -> dict:
         return {
@@ -41,6 +44,7 @@ class ExportOptions:
             "include_gold": self.include_gold,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
+            "style": self.style,
         }
 
     @classmethod
@@ -50,6 +54,7 @@ class ExportOptions:
             include_gold=bool(value.get("include_gold", False)),
             since=date.fromisoformat(value["since"]) if value.get("since") else None,
             until=date.fromisoformat(value["until"]) if value.get("until") else None,
+            style=value.get("style") or "auto",
         )
 
 
@@ -90,6 +95,25 @@ def export_count(*, project: Project, options: ExportOptions, audit: bool = Fals
     if audit:
         return _audit_annotations(project=project, options=options).count()
     return _result_tasks(project=project, options=options).count()
+
+
+def export_has_chat(*, project: Project, options: ExportOptions) -> bool:
+    """Whether any task the export writes has a chat prompt (a non-empty ``data.messages``)."""
+    tasks = _result_tasks(project=project, options=options)
+    return tasks.filter(data__messages__0__isnull=False).exists()
+
+
+def export_first_long_chat(*, project: Project, options: ExportOptions) -> tuple[int, str] | None:
+    """(id, external_id) of the first exported task whose chat prompt is not a single user turn:
+    plain text cannot hold it. One query, answered before an export starts to stream."""
+    return (
+        _result_tasks(project=project, options=options)
+        .filter(data__messages__0__isnull=False)
+        .filter(Q(data__messages__1__isnull=False) | ~Q(data__messages__0__role="user"))
+        .order_by("pk")
+        .values_list("pk", "external_id")
+        .first()
+    )
 
 
 def _media_name(task_media: str, data: dict) -> str:

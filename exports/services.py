@@ -17,9 +17,17 @@ from django.db.models import Q
 from django.utils import timezone
 
 from exports.models import ExportJob, ExportStatus
-from exports.selectors import ExportOptions, audit_rows, export_count, export_items
+from exports.selectors import (
+    ExportOptions,
+    audit_rows,
+    export_count,
+    export_first_long_chat,
+    export_has_chat,
+    export_items,
+)
 from labelhub.audit import audit_record
 from labelhub.formats import Chunks, boxes, preferences, transcripts
+from labelhub.formats.preferences import DpoStyle, StyleRefused
 from labelhub.formats.streams import json_line
 from labelhub.models import AuditAction, Project
 
@@ -40,48 +48,74 @@ def _labels(project: Project) -> list[str]:
     return [label["name"] for label in project.schema.get("labels", [])]
 
 
-# name -> (format, writer(items source, project) -> chunks)
+DPO_STYLES = ("auto", "standard", "conversational")
+
+
+def dpo_style(*, project: Project, options: ExportOptions) -> DpoStyle:
+    """The one style of a DPO file, decided before any row is written (a stream cannot go back).
+
+    ``auto`` is conversational as soon as any exported task has a chat prompt, else standard;
+    ``standard`` is refused (:class:`StyleRefused`) when a chat prompt has no plain-text form.
+    """
+    if options.style not in DPO_STYLES:
+        raise ValueError(f"Unknown DPO style {options.style!r}; choose one of: {DPO_STYLES}.")
+    if options.style == "conversational":
+        return "conversational"
+    if options.style == "auto":
+        chat = export_has_chat(project=project, options=options)
+        return "conversational" if chat else "standard"
+    refused = export_first_long_chat(project=project, options=options)
+    if refused is not None:
+        task_id, external_id = refused
+        raise StyleRefused(task_id=task_id, external_id=external_id)
+    return "standard"
+
+
+# name -> (format, writer(items source, project, options) -> chunks); a writer's arguments are
+# computed when it is called, before the first chunk is asked for.
 WRITERS: dict[str, dict[str, tuple[Format, Callable]]] = {
     "bbox": {
         "coco": (
             Format("coco", "COCO JSON", "application/json", "json"),
-            lambda items, project: boxes.coco(items, labels=_labels(project)),
+            lambda items, project, options: boxes.coco(items, labels=_labels(project)),
         ),
         "yolo": (
             Format("yolo", "YOLO (zip)", ZIP, "zip"),
-            lambda items, project: boxes.yolo(items, labels=_labels(project)),
+            lambda items, project, options: boxes.yolo(items, labels=_labels(project)),
         ),
         "voc": (
             Format("voc", "Pascal VOC XML (zip)", ZIP, "zip"),
-            lambda items, project: boxes.voc(items, labels=_labels(project)),
+            lambda items, project, options: boxes.voc(items, labels=_labels(project)),
         ),
     },
     "ranking": {
         "dpo": (
             Format("dpo", "DPO pairs (JSONL)", JSONL, "jsonl"),
-            lambda items, project: preferences.dpo(items),
+            lambda items, project, options: preferences.dpo(
+                items, style=dpo_style(project=project, options=options)
+            ),
         ),
         "rankings": (
             Format("rankings", "Full rankings (JSONL)", JSONL, "jsonl"),
-            lambda items, project: preferences.rankings(items),
+            lambda items, project, options: preferences.rankings(items),
         ),
     },
     "transcription": {
         "jsonl": (
             Format("jsonl", "JSON lines", JSONL, "jsonl"),
-            lambda items, project: transcripts.jsonl(items),
+            lambda items, project, options: transcripts.jsonl(items),
         ),
         "csv": (
             Format("csv", "CSV", "text/csv; charset=utf-8", "csv"),
-            lambda items, project: transcripts.csv(items),
+            lambda items, project, options: transcripts.csv(items),
         ),
         "vtt": (
             Format("vtt", "WebVTT subtitles (zip)", ZIP, "zip"),
-            lambda items, project: transcripts.vtt(items),
+            lambda items, project, options: transcripts.vtt(items),
         ),
         "srt": (
             Format("srt", "SRT subtitles (zip)", ZIP, "zip"),
-            lambda items, project: transcripts.srt(items),
+            lambda items, project, options: transcripts.srt(items),
         ),
     },
 }
@@ -143,7 +177,9 @@ def export_stream(
     else:
         _fmt, writer = WRITERS[project.kind][fmt.name]
         chunks = writer(
-            lambda: _counted(export_items(project=project, options=options), tick), project
+            lambda: _counted(export_items(project=project, options=options), tick),
+            project,
+            options,
         )
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     filename = f"project-{project.pk}-{fmt.name}-{stamp}.{fmt.extension}"
@@ -176,6 +212,8 @@ def export_job_create(
 
     if export_format(project=project, name=format_name) is None:
         raise UnknownFormat(project, format_name)
+    if format_name == "dpo":
+        dpo_style(project=project, options=options)  # refused now, not as a failed job
     job = ExportJob.objects.create(
         project=project, created_by=user, format=format_name, options=options.as_dict()
     )

@@ -17,6 +17,7 @@ from exports.forms import ExportForm
 from exports.models import ExportJob, ExportStatus
 from exports.services import (
     ExportFile,
+    StyleRefused,
     export_formats,
     export_job_create,
     export_record,
@@ -49,16 +50,25 @@ def export_page(request: HttpRequest, project_id: int) -> HttpResponse:
     form = ExportForm(request.POST or None, formats=formats)
     if request.method == "POST" and form.is_valid():
         options, name = form.options(), form.cleaned_data["format"]
-        if export_size(project=project, format_name=name, options=options) <= sync_limit():
-            export_record(
-                project=project, user=request.user, format_name=name, options=options, via="page"
+        try:
+            if export_size(project=project, format_name=name, options=options) <= sync_limit():
+                export = export_stream(project=project, format_name=name, options=options)
+                export_record(
+                    project=project,
+                    user=request.user,
+                    format_name=name,
+                    options=options,
+                    via="page",
+                )
+                return streamed(export)
+            job = export_job_create(
+                project=project, user=request.user, format_name=name, options=options
             )
-            return streamed(export_stream(project=project, format_name=name, options=options))
-        job = export_job_create(
-            project=project, user=request.user, format_name=name, options=options
-        )
-        messages.info(request, "The export is big: it runs in the background. Follow it below.")
-        return redirect(f"{request.path}?job={job.pk}")
+        except StyleRefused as error:
+            form.add_error("style", str(error))
+        else:
+            messages.info(request, "The export is big: it runs in the background. Follow it below.")
+            return redirect(f"{request.path}?job={job.pk}")
     context = {
         "project": project,
         "form": form,

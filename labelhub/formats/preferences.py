@@ -1,16 +1,38 @@
 """Preference datasets: DPO-style pairs and full rankings, as JSON lines.
 
 A pairwise answer ``{"preference": "a"}`` implies one pair; a ranking ``{"order": ["b", "a",
-"c"]}`` implies every ordered pair (b>a, b>c, a>c). Ties imply no pair. A chat prompt
-(``messages``) is written in the conversational shape (``prompt`` a list of messages,
-``chosen``/``rejected`` one assistant message each); a text prompt stays text.
+"c"]}`` implies every ordered pair (b>a, b>c, a>c). Ties imply no pair.
+
+A DPO file is in one of TRL's two preference formats, the same for every row: ``datasets`` types
+each column once, and a column of strings in some rows and message lists in others is mixed JSON
+that ``DPOTrainer`` cannot use. ``conversational``: ``prompt`` is a list of ``{role, content}``
+messages (a text prompt becomes one user turn), ``chosen``/``rejected`` one assistant message
+each. ``standard``: all three are text; a chat prompt of one user turn becomes its text, any
+other chat prompt cannot be written and is refused (:class:`StyleRefused`).
 """
 
 from collections.abc import Iterator
 from itertools import combinations
+from typing import Literal
 
 from labelhub.formats import Chunks, ExportItem, ItemSource
 from labelhub.formats.streams import json_line
+
+DpoStyle = Literal["standard", "conversational"]
+
+
+class StyleRefused(ValueError):
+    """A task's chat prompt has no plain-text form, so the standard style cannot write it."""
+
+    code = "dpo_style_refused"
+
+    def __init__(self, *, task_id: int, external_id: str) -> None:
+        self.task_id, self.external_id = task_id, external_id
+        name = f"task {task_id}" + (f" ({external_id})" if external_id else "")
+        super().__init__(
+            f"The standard DPO style writes every prompt as text, but {name} has a chat prompt "
+            "that is not a single user turn; export with style=conversational (or auto)."
+        )
 
 
 def implied_pairs(result: dict, response_ids: list[str]) -> Iterator[tuple[str, str]]:
@@ -25,23 +47,41 @@ def implied_pairs(result: dict, response_ids: list[str]) -> Iterator[tuple[str, 
                 yield preference, other
 
 
-def _prompt_and_reply(item: ExportItem, text: str) -> tuple[object, object]:
-    if "messages" in item.data:
-        return item.data["messages"], [{"role": "assistant", "content": text}]
-    return item.data.get("prompt", ""), text
+def _messages(item: ExportItem) -> list[dict]:
+    """The task's chat as ``{role, content}`` only: extra keys in some messages would make the
+    prompt column mixed JSON."""
+    return [
+        {"role": message["role"], "content": message["content"]}
+        for message in item.data.get("messages") or []
+    ]
 
 
-def dpo(items: ItemSource) -> Chunks:
+def _prompt(item: ExportItem, style: DpoStyle) -> str | list[dict]:
+    messages = _messages(item)
+    if style == "conversational":
+        return messages or [{"role": "user", "content": item.data.get("prompt", "")}]
+    if not messages:
+        return item.data.get("prompt", "")
+    if len(messages) == 1 and messages[0]["role"] == "user":
+        return messages[0]["content"]
+    raise StyleRefused(task_id=item.task_id, external_id=item.external_id)
+
+
+def _reply(text: str, style: DpoStyle) -> str | list[dict]:
+    return [{"role": "assistant", "content": text}] if style == "conversational" else text
+
+
+def dpo(items: ItemSource, *, style: DpoStyle) -> Chunks:
+    """One line per implied pair, every line in ``style`` (resolved by the caller beforehand)."""
     for item in items():
         texts = {response["id"]: response["text"] for response in item.data["responses"]}
+        prompt = _prompt(item, style)  # checked for every task, as the service checks up front
         for chosen, rejected in implied_pairs(item.result, list(texts)):
-            prompt, chosen_text = _prompt_and_reply(item, texts[chosen])
-            _prompt, rejected_text = _prompt_and_reply(item, texts[rejected])
             yield json_line(
                 {
                     "prompt": prompt,
-                    "chosen": chosen_text,
-                    "rejected": rejected_text,
+                    "chosen": _reply(texts[chosen], style),
+                    "rejected": _reply(texts[rejected], style),
                     "confidence": item.confidence,
                     "task_id": item.task_id,
                     "external_id": item.external_id,

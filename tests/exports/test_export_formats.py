@@ -10,11 +10,17 @@ import pytest
 from pycocotools.coco import COCO
 
 from annotation.models import Task
-from exports.selectors import ExportOptions, export_items
+from exports.selectors import (
+    ExportOptions,
+    export_first_long_chat,
+    export_has_chat,
+    export_items,
+)
 from labelhub.models import AuditAction, AuditEvent
 from quality.models import AnnotationReview, Review, TaskOutcome
 from tests.exports.helpers import answer, api, body, make_world, settle
 from tests.factories import make_task, make_user
+from tests.formats.hf_datasets import CONVERSATIONAL, STANDARD, load_jsonl
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +149,114 @@ def test_ranking_exports_give_dpo_pairs_and_full_orders():
     (row,) = [json.loads(line) for line in content.decode().splitlines()]
     assert row["order"] == ["b", "a", "c"]
     assert row["rationale"] == "b is right"
+
+
+@pytest.fixture
+def chat_world():
+    """A ranking project mixing a text prompt, a one-turn chat and (not accepted) a long chat."""
+    project, manager, _reviewer, contributor, _ = make_world(kind="ranking")
+    responses = [{"id": x, "text": f"{x.upper()}!"} for x in "abc"]
+    text = make_task(project=project, data={"prompt": "Best?", "responses": responses},
+                     external_id="text-1")  # fmt: skip
+    one_turn = make_task(
+        project=project,
+        data={"messages": [{"role": "user", "content": "Pick"}], "responses": responses[:2]},
+        external_id="chat-2",
+    )
+    long_chat = make_task(
+        project=project,
+        data={
+            "messages": [
+                {"role": "system", "content": "Be brief.", "name": "rules"},
+                {"role": "user", "content": "Which?"},
+            ],
+            "responses": responses[:2],
+        },
+        external_id="chat-3",
+    )
+    for task, result, confidence in [
+        (text, {"order": ["b", "a", "c"]}, 0.8),
+        (one_turn, {"preference": "b", "strength": 2}, None),
+    ]:
+        answer(task, contributor, result)
+        settle(task, result, confidence=confidence)
+    answer(long_chat, contributor, {"preference": "a", "strength": 1})
+    settle(long_chat, {"preference": "a", "strength": 1}, accepted=False)
+    return project, manager, long_chat
+
+
+def test_dpo_export_mixing_prompts_and_messages_loads_as_one_format(chat_world, tmp_path):
+    project, manager, _long_chat = chat_world
+    _, content = export(project, manager, "dpo", accepted_only="false")
+    ds = load_jsonl(tmp_path, content)
+    assert ds.features == CONVERSATIONAL  # every column of one type, in every row
+    rows = {(row["external_id"], row["chosen_id"], row["rejected_id"]): row for row in ds}
+    text = rows[("text-1", "b", "a")]
+    assert text["prompt"] == [{"role": "user", "content": "Best?"}]
+    assert text["chosen"] == [{"role": "assistant", "content": "B!"}]
+    assert text["rejected"] == [{"role": "assistant", "content": "A!"}]
+    assert rows[("chat-3", "a", "b")]["prompt"] == [
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Which?"},
+    ]
+    assert len(ds) == 3 + 1 + 1
+
+
+def test_dpo_standard_style_is_text_and_refused_for_a_multi_turn_chat(chat_world, tmp_path):
+    project, manager, long_chat = chat_world
+    _, content = export(project, manager, "dpo", style="standard")  # the long chat is not in it
+    ds = load_jsonl(tmp_path, content)
+    assert ds.features == STANDARD
+    assert sorted(row["prompt"] for row in ds) == ["Best?", "Best?", "Best?", "Pick"]
+    exports = AuditEvent.objects.filter(action=AuditAction.EXPORT_REQUESTED)
+    assert exports.get().changes["style"] == "standard"
+    response = api(manager).get(
+        f"/api/v1/projects/{project.pk}/export/",
+        {"format": "dpo", "style": "standard", "accepted_only": "false"},
+    )
+    assert response.status_code == 400
+    error = response.json()
+    assert error["code"] == "dpo_style_refused"
+    assert error["task"] == {"id": long_chat.pk, "external_id": "chat-3"}
+    assert f"task {long_chat.pk} (chat-3)" in error["detail"]
+    assert exports.count() == 1  # nothing was taken out
+
+
+def test_the_up_front_style_queries_read_chats_as_the_writer_does():
+    project, *_ = make_world(kind="ranking")
+    responses = [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]
+
+    def accepted(data: dict, external_id: str) -> Task:
+        task = make_task(project=project, data={**data, "responses": responses},
+                         external_id=external_id)  # fmt: skip
+        settle(task, {"preference": "a", "strength": 1})
+        return task
+
+    accepted({"prompt": "Hi?", "messages": None}, "null-messages")
+    options = ExportOptions()
+    assert not export_has_chat(project=project, options=options)
+    accepted({"messages": [{"role": "user", "content": "Hi?"}]}, "one-turn")
+    assert export_has_chat(project=project, options=options)
+    assert export_first_long_chat(project=project, options=options) is None
+    system = accepted({"messages": [{"role": "system", "content": "Rules"}]}, "system")
+    accepted({"messages": [{"role": "user", "content": "1"}] * 3}, "three")
+    assert export_first_long_chat(project=project, options=options) == (system.pk, "system")
+
+
+def test_dpo_styles_of_a_project_of_text_prompts(tmp_path):
+    project, manager, _reviewer, contributor, _ = make_world(kind="ranking")
+    task = make_task(project=project, external_id="t")
+    answer(task, contributor, {"preference": "a", "strength": 1})
+    settle(task, {"preference": "a", "strength": 1}, confidence=0.5)
+    _, content = export(project, manager, "dpo")
+    assert load_jsonl(tmp_path / "auto", content).features == STANDARD
+    _, content = export(project, manager, "dpo", style="conversational")
+    assert load_jsonl(tmp_path / "conversational", content).features == CONVERSATIONAL
+    response = api(manager).get(
+        f"/api/v1/projects/{project.pk}/export/", {"format": "dpo", "style": "chat"}
+    )
+    assert response.status_code == 400
+    assert "style" in response.json()
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from exports.models import ExportJob, ExportStatus
 from quality.models import Review
 from tests.exports.helpers import answer, api, make_world, settle
 from tests.factories import PASSWORD, make_task, make_user
+from tests.formats.hf_datasets import CONVERSATIONAL, load_jsonl
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +78,59 @@ def test_big_export_runs_as_a_job_and_only_managers_download_it(
     login(client, reviewer)
     assert client.get(f"/projects/{project.pk}/export/{job.pk}/download/").status_code == 404
     assert client.get(f"/projects/{project.pk}/export/").status_code == 404
+
+
+@pytest.fixture
+def chat_world():
+    """A ranking project with a text prompt and a multi-turn chat, both accepted."""
+    project, manager, _reviewer, contributor, _ = make_world(kind="ranking")
+    responses = [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]
+    chat = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
+    for data, external_id in [({"prompt": "Hi?"}, "text"), ({"messages": chat}, "chat")]:
+        task = make_task(project=project, data={**data, "responses": responses},
+                         external_id=external_id)  # fmt: skip
+        answer(task, contributor, {"preference": "a", "strength": 1})
+        settle(task, {"preference": "a", "strength": 1}, confidence=0.5)
+    return project, manager
+
+
+def test_the_screen_offers_the_dpo_style_only_to_ranking_projects(client, world, chat_world):
+    project, manager = chat_world
+    login(client, manager)
+    assert b'name="style"' in client.get(f"/projects/{project.pk}/export/").content
+    response = client.post(
+        f"/projects/{project.pk}/export/",
+        {"format": "dpo", "style": "standard", "accepted_only": "on"},
+    )
+    assert response.status_code == 422
+    assert b"not a single user turn" in response.content
+    client.logout()
+    bbox_project, bbox_manager, *_ = world
+    login(client, bbox_manager)
+    assert b'name="style"' not in client.get(f"/projects/{bbox_project.pk}/export/").content
+
+
+@override_settings(LABELHUB_EXPORT_SYNC_LIMIT=0)
+def test_a_background_dpo_export_keeps_its_style(
+    client, chat_world, tmp_path, django_capture_on_commit_callbacks
+):
+    project, manager = chat_world
+    login(client, manager)
+    refused = client.post(
+        f"/projects/{project.pk}/export/",
+        {"format": "dpo", "style": "standard", "accepted_only": "on"},
+    )
+    assert refused.status_code == 422
+    assert not ExportJob.objects.filter(project=project).exists()  # refused before it is queued
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/projects/{project.pk}/export/", {"format": "dpo", "accepted_only": "on"})
+    job = ExportJob.objects.get(project=project)
+    assert job.status == ExportStatus.DONE
+    assert job.options["style"] == "auto"
+    download = client.get(f"/projects/{project.pk}/export/{job.pk}/download/")
+    ds = load_jsonl(tmp_path, b"".join(download.streaming_content))
+    assert ds.features == CONVERSATIONAL
+    assert [row["prompt"][-1]["content"] for row in ds] == ["Hi?", "Hi"]
 
 
 def test_the_export_screen_is_only_for_managers(client, world):
@@ -194,5 +248,8 @@ def test_openapi_schema_has_the_export_and_examples(client):
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     assert "/api/v1/projects/{project_id}/export/" in schema["paths"]
     assert "/api/v1/projects/{project_id}/webhooks/" in schema["paths"]
+    export = schema["paths"]["/api/v1/projects/{project_id}/export/"]["get"]
+    style = next(p for p in export["parameters"] if p["name"] == "style")
+    assert style["schema"]["enum"] == ["auto", "standard", "conversational"]
     detail = schema["paths"]["/api/v1/tasks/{task_id}/"]["get"]["responses"]["200"]
     assert "examples" in detail["content"]["application/json"]

@@ -10,6 +10,7 @@ import pytest
 from pycocotools.coco import COCO
 
 from labelhub.formats import ExportItem, boxes, preferences, transcripts
+from tests.formats.hf_datasets import CONVERSATIONAL, STANDARD, load_jsonl
 
 LABELS = ["cat", "dog"]
 
@@ -137,11 +138,17 @@ def ranking_items():
     ]
 
 
+def dpo_lines(items, style) -> list[dict]:
+    return [json.loads(line) for line in collect(preferences.dpo(items, style=style)).splitlines()]
+
+
 def test_dpo_export_writes_one_line_per_implied_pair():
-    lines = [json.loads(line) for line in collect(preferences.dpo(ranking_items)).splitlines()]
+    lines = dpo_lines(ranking_items, "conversational")
     assert lines[0] == {
-        "prompt": "Hi?", "chosen": "B.", "rejected": "A!", "confidence": 0.9,
-        "task_id": 7, "external_id": "p-7", "chosen_id": "b", "rejected_id": "a",
+        "prompt": [{"role": "user", "content": "Hi?"}],
+        "chosen": [{"role": "assistant", "content": "B."}],
+        "rejected": [{"role": "assistant", "content": "A!"}],
+        "confidence": 0.9, "task_id": 7, "external_id": "p-7", "chosen_id": "b", "rejected_id": "a",
     }  # fmt: skip
     chat = [line for line in lines if line["task_id"] == 8]
     assert [(line["chosen_id"], line["rejected_id"]) for line in chat] == [
@@ -150,6 +157,42 @@ def test_dpo_export_writes_one_line_per_implied_pair():
     assert chat[0]["prompt"] == [{"role": "user", "content": "Pick"}]
     assert chat[0]["chosen"] == [{"role": "assistant", "content": "Z"}]
     assert not [line for line in lines if line["task_id"] == 9]  # a tie implies no pair
+
+
+def test_dpo_export_of_text_and_chat_prompts_loads_as_one_format(tmp_path):
+    """Text and chat prompts in one file: every column has one type in ``datasets``."""
+    ds = load_jsonl(tmp_path, collect(preferences.dpo(ranking_items, style="conversational")))
+    assert ds.features == CONVERSATIONAL
+    assert ds[0]["prompt"] == [{"role": "user", "content": "Hi?"}]
+
+
+def test_dpo_standard_style_writes_text_and_refuses_a_multi_turn_chat(tmp_path):
+    lines = dpo_lines(ranking_items, "standard")  # task 8's chat is one user turn
+    assert [line["prompt"] for line in lines] == ["Hi?", "Pick", "Pick", "Pick"]
+    assert lines[1]["chosen"] == "Z"
+    assert (
+        load_jsonl(tmp_path, collect(preferences.dpo(ranking_items, style="standard"))).features
+        == STANDARD
+    )
+    chat = ExportItem(
+        task_id=5,
+        external_id="chat-5",
+        data={
+            "messages": [
+                {"role": "system", "content": "Be brief.", "name": "rules"},
+                {"role": "user", "content": "Pick"},
+            ],
+            "responses": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}],
+        },
+        result={"preference": "a"},
+    )
+    with pytest.raises(preferences.StyleRefused, match=r"task 5 \(chat-5\)"):
+        dpo_lines(lambda: [chat], "standard")
+    (line,) = dpo_lines(lambda: [chat], "conversational")
+    assert line["prompt"] == [  # only role and content: one message type for the column
+        {"role": "system", "content": "Be brief."},
+        {"role": "user", "content": "Pick"},
+    ]
 
 
 def test_rankings_export_keeps_criteria_and_rationale():
