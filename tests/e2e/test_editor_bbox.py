@@ -185,6 +185,41 @@ def test_move_resize_undo_redo_delete_and_label_hotkeys(
     assert console_errors == []
 
 
+def test_a_label_key_after_drawing_chooses_the_next_label_and_relabels_only_a_picked_box(
+    open_preview, manager, make_image_task, console_errors
+):
+    """Draw, press the next label's key, draw: the first box keeps its label."""
+    page = open_preview(manager, make_image_task())
+    wait_ready(page)
+    mode = page.get_by_test_id("bbox-key-mode")
+    drag(page, to_page(page, 20, 20), to_page(page, 120, 100))  # person, selected as drawn
+    expect(mode).to_contain_text("next box's label: person")
+    page.keyboard.press("2")
+    expect(mode).to_contain_text("next box's label: car")
+    drag(page, to_page(page, 200, 150), to_page(page, 300, 250))
+    assert [box["label"] for box in shown_result(page)["boxes"]] == ["person", "car"]
+
+    # Picking a box on purpose (a click on it) makes the keys relabel it, and the screen says so.
+    page.mouse.click(*to_page(page, 70, 60))
+    expect(mode).to_contain_text("relabel box 1")
+    expect(page.locator("[data-editor-root] .bbox-editor").locator("..")).to_have_attribute(
+        "data-key-mode", "relabel"
+    )
+    page.keyboard.press("2")
+    assert [box["label"] for box in shown_result(page)["boxes"]] == ["car", "car"]
+    page.keyboard.press("Escape")
+    expect(mode).to_contain_text("next box's label")
+    page.keyboard.press("1")
+    assert [box["label"] for box in shown_result(page)["boxes"]] == ["car", "car"]
+
+    # [ and ] pick too.
+    page.keyboard.press("]")
+    expect(mode).to_contain_text("relabel box 1")
+    page.keyboard.press("1")
+    assert [box["label"] for box in shown_result(page)["boxes"]] == ["person", "car"]
+    assert console_errors == []
+
+
 def test_boxes_are_clamped_to_the_image(open_preview, manager, make_image_task, console_errors):
     page = open_preview(manager, make_image_task())
     wait_ready(page)

@@ -35,11 +35,15 @@ export function mount(root, config) {
     pointerImage: null,
     draft: null,
     currentLabel: labels[0] ? labels[0].name : "",
+    // A box selected on purpose (clicked, or reached with [ ]): label keys relabel it. The box
+    // just drawn is selected too (handles, Delete, arrows) but keys then choose the next label.
+    picked: false,
   };
   const stage = root.querySelector(".bbox-stage");
   const svg = root.querySelector(".bbox-svg");
   const image = root.querySelector(".bbox-image");
   const hintBox = root.querySelector(".bbox-hint");
+  const keyMode = root.querySelector(".bbox-key-mode");
   const renderer = new BoxRenderer({ root, state, ui });
   const listeners = new Set();
   const shortcuts = config.shortcuts || new Shortcuts();
@@ -130,15 +134,29 @@ export function mount(root, config) {
     swatch.style.background = swatch.dataset.colour;
   }
 
+  function pickedBox() {
+    return ui.picked ? state.selected : null;
+  }
+
   function syncChips() {
     for (const chip of chips) {
       chip.setAttribute("aria-checked", String(chip.dataset.label === ui.currentLabel));
+    }
+    // Say what a label key will do now: choose the next box's label, or relabel the picked box.
+    const picked = pickedBox();
+    root.dataset.keyMode = picked ? "relabel" : "next";
+    if (keyMode) {
+      const index = state.boxes.indexOf(picked) + 1;
+      keyMode.textContent = picked
+        ? `Label keys relabel box ${index} (${picked.label}) · Esc to stop`
+        : `Label keys choose the next box's label: ${ui.currentLabel}`;
     }
   }
 
   function chooseLabel(name) {
     ui.currentLabel = name;
-    if (state.selected) state.relabel(state.selectedId, name);
+    const picked = pickedBox();
+    if (picked) state.relabel(picked.id, name);
     editor.changed();
   }
 
@@ -148,7 +166,11 @@ export function mount(root, config) {
     undo: () => state.undo() && editor.changed(),
     redo: () => state.redo() && editor.changed(),
     delete: () => state.remove() && editor.changed(),
-    duplicate: () => state.duplicate() && editor.changed(),
+    duplicate: () => {
+      if (!state.duplicate()) return;
+      ui.picked = true; // the copy is the box being worked on
+      editor.changed();
+    },
     "zoom-in": () => zoomBy(ZOOM_STEP),
     "zoom-out": () => zoomBy(1 / ZOOM_STEP),
     fit,
@@ -172,6 +194,7 @@ export function mount(root, config) {
     const item = button.closest(".bbox-item");
     if (button.dataset.action === "select-box" && item) {
       state.select(Number(item.dataset.boxId));
+      ui.picked = true;
       editor.changed();
     } else if (button.dataset.action === "delete-box" && item) {
       state.remove(Number(item.dataset.boxId));
@@ -203,7 +226,7 @@ export function mount(root, config) {
   const add = (keys, description, run) => cleanups.push(shortcuts.add({ keys, description, group: GROUP, run }));
   labels.forEach((label) => {
     if (label.hotkey) {
-      add([String(label.hotkey)], `Label “${label.name}” (new boxes and the selected one)`, () =>
+      add([String(label.hotkey)], `Label “${label.name}”: for the next box, or for the box you picked`, () =>
         chooseLabel(label.name));
     }
   });
@@ -211,11 +234,17 @@ export function mount(root, config) {
   add(["ctrl+shift+z", "ctrl+y", "meta+shift+z"], "Redo", actions.redo);
   add(["delete", "backspace"], "Delete the selected box", actions.delete);
   add(["ctrl+d", "meta+d"], "Duplicate the selected box", actions.duplicate);
-  add(["]"], "Select the next box", () => { state.cycle(1); editor.changed(); });
-  add(["["], "Select the previous box", () => { state.cycle(-1); editor.changed(); });
+  const cycle = (step) => {
+    state.cycle(step);
+    ui.picked = Boolean(state.selected);
+    editor.changed();
+  };
+  add(["]"], "Pick the next box (label keys then relabel it)", () => cycle(1));
+  add(["["], "Pick the previous box", () => cycle(-1));
   add(["escape"], "Deselect", () => {
     if (!state.selected) return false;
     state.select(null);
+    ui.picked = false;
     editor.changed();
   });
   add(["arrowleft"], "Move the selected box 1 px left", () => nudge(-1, 0));

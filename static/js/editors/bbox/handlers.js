@@ -52,6 +52,7 @@ export function attachPointerHandlers(editor) {
           selectedId: state.selectedId,
           tolerance: HANDLE_SIZE / ui.view.scale,
         });
+    if (hit) ui.picked = true; // a box clicked is a box chosen: label keys now relabel it
     if (hit && hit.part !== "body") {
       const box = state.find(hit.id);
       state.begin();
@@ -63,6 +64,7 @@ export function attachPointerHandlers(editor) {
       gesture = { kind: "move", id: hit.id, origin: { ...box }, start: point };
     } else {
       state.select(null);
+      ui.picked = false;
       gesture = { kind: "draw", start: point };
     }
     editor.changed(true);

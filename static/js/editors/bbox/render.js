@@ -75,7 +75,8 @@ export class BoxRenderer {
       for (const box of this.state.boxes) {
         const r = screenRect(view, box);
         const selected = box.id === this.state.selectedId;
-        const group = el("g", { "data-box-id": box.id }, `bbox-box${selected ? " selected" : ""}`);
+        const picked = selected && this.ui.picked ? " picked" : "";
+        const group = el("g", { "data-box-id": box.id }, `bbox-box${selected ? " selected" : ""}${picked}`);
         group.dataset.testid = "box";
         const rect = el("rect", { x: r.x, y: r.y, width: Math.max(r.w, 0), height: Math.max(r.h, 0) });
         rect.style.stroke = this.colour(box.label);
@@ -119,7 +120,8 @@ export class BoxRenderer {
   renderList() {
     const items = this.state.boxes.map((box, i) => {
       const li = document.createElement("li");
-      li.className = `bbox-item${box.id === this.state.selectedId ? " selected" : ""}`;
+      const selected = box.id === this.state.selectedId;
+      li.className = `bbox-item${selected ? " selected" : ""}${selected && this.ui.picked ? " picked" : ""}`;
       li.dataset.boxId = box.id;
       li.dataset.testid = "box-item";
       const swatch = document.createElement("span");
