@@ -3,8 +3,8 @@
 Dependencies point ``labelhub ← annotation ← quality``: annotation must not import quality, so
 quality registers a callback here (in ``QualityConfig.ready()``) and the queue calls
 :func:`annotation_submitted` inside its transaction. Each callback runs with the new
-annotation's id once that transaction commits (``robust``: a failing callback is logged and
-never undoes or fails the submission). No model signals: the call is visible in the service.
+annotation's id and its project's once that transaction commits (``robust``: a failing callback
+is logged and never undoes or fails the submission). No model signals: the call is visible in the service.
 """
 
 from collections.abc import Callable
@@ -12,18 +12,20 @@ from functools import partial
 
 from django.db import transaction
 
-SubmitCallback = Callable[[int], None]
+SubmitCallback = Callable[..., None]  # callback(*, annotation_id: int, project_id: int)
 _submit_callbacks: list[SubmitCallback] = []
 
 
 def on_annotation_submitted(callback: SubmitCallback) -> SubmitCallback:
-    """Register ``callback(annotation_id)``; registering the same callback twice is harmless."""
+    """Register ``callback(annotation_id=…, project_id=…)``; registering it twice is harmless."""
     if callback not in _submit_callbacks:
         _submit_callbacks.append(callback)
     return callback
 
 
-def annotation_submitted(*, annotation_id: int) -> None:
+def annotation_submitted(*, annotation_id: int, project_id: int) -> None:
     """Schedule the registered callbacks for after the current transaction commits."""
     for callback in _submit_callbacks:
-        transaction.on_commit(partial(callback, annotation_id), robust=True)
+        transaction.on_commit(
+            partial(callback, annotation_id=annotation_id, project_id=project_id), robust=True
+        )

@@ -251,11 +251,22 @@ class Annotation(models.Model):
     # Score against the gold answer (0..1) when the task is gold; never shown to the contributor.
     gold_score = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the quality step counted this answer (standing, gold, consolidation of its task).
+    # Empty means waiting: the rows with no date are the pipeline's backlog, read through the
+    # partial index below, so the line behind the queue is one indexed query away.
+    judged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["task", "contributor"], name="annotation_once_per_contributor"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["id"],
+                name="annotation_awaiting_judgement",
+                condition=models.Q(judged_at__isnull=True),
             ),
         ]
 

@@ -344,7 +344,9 @@ def annotation_submit(
         schema, data = sql.json_out(schema), sql.json_out(data)
         quality = quality_with_defaults(sql.json_out(quality))
         kind = kinds.get(kind_name)
-        cleaned = kind.clean_result(result, schema=schema, data=data)
+        cleaned = kind.clean_result(
+            result, schema=schema, data=kind.answer_data(data=data, result=result)
+        )
 
         if is_gold:
             Task.objects.filter(pk=task_id).update(answer_count=F("answer_count") + 1)
@@ -387,7 +389,7 @@ def annotation_submit(
                     score=gold_score,
                     quality=quality,
                 )
-            annotation_submitted(annotation_id=annotation.pk)
+            annotation_submitted(annotation_id=annotation.pk, project_id=project_id)
     if refused:
         raise LeaseLost(
             "Your time on this task ran out and others have answered it meanwhile, so this "

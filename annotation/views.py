@@ -111,11 +111,7 @@ def _check_result(*, task: Task, raw: str) -> tuple[dict | None, list[tuple[str,
     except (ValueError, RecursionError):
         return None, [("result", ["The result is not valid JSON."])]
     project = task.project
-    data = task.data
-    if isinstance(result, dict) and project.kind == "bbox":
-        # For an image given by URL the editor reports the natural size with the answer.
-        sizes = {k: result[k] for k in ("width", "height") if k in result and k not in data}
-        data = {**data, **sizes}
+    data = project.task_kind.answer_data(data=task.data, result=result)
     try:
         cleaned = project.task_kind.clean_result(result, schema=project.schema, data=data)
     except ValidationError as error:

@@ -7,6 +7,6 @@ class QualityConfig(AppConfig):
 
     def ready(self) -> None:
         from annotation.events import on_annotation_submitted
-        from quality.tasks import enqueue_after_submit
+        from quality.tasks import after_submit
 
-        on_annotation_submitted(enqueue_after_submit)
+        on_annotation_submitted(after_submit)

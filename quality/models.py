@@ -172,3 +172,21 @@ class ContributorStanding(models.Model):
         if not self.reviewed_count:
             return None
         return self.review_accepted_count / self.reviewed_count
+
+
+class JudgingRequest(models.Model):
+    """A project has answers waiting for the quality step, and a background run is queued.
+
+    At most one row per project: a submit inserts it (``ON CONFLICT DO NOTHING``) and queues a
+    run only when the insert made a row, so a thousand submits queue one run, not a thousand. The
+    run deletes the row before it reads the backlog, so an answer committed after that read makes
+    a new row and a new run: nothing waits without a run coming.
+    """
+
+    project = models.OneToOneField(
+        Project, on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    requested_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"Judging requested for project {self.project_id}"

@@ -1,17 +1,26 @@
 """Background entry points of the quality app: each takes ids and calls one service."""
 
+from functools import partial
+
 from django.tasks import task
 
-from quality.services import annotation_after_submit
+from quality.judging import judging_request, judging_run
 
 
 @task
-def after_submit(annotation_id: int) -> None:
-    """Standing, gold judgement and (once the task has all its answers) consolidation."""
-    annotation_after_submit(annotation_id)
+def judge_project(project_id: int) -> None:
+    """Judge the project's waiting answers: standing, gold, consolidation, routing, webhooks."""
+    judging_run(project_id=project_id, on_full_batch=partial(request_judging, project_id))
 
 
-def enqueue_after_submit(annotation_id: int) -> None:
-    """The hook annotation calls once a submission has committed: queue the quality work, so the
-    submit request never waits for consensus, review sampling or a webhook."""
-    after_submit.enqueue(annotation_id)
+def request_judging(project_id: int) -> None:
+    """Queue a run for the project unless one is queued already."""
+    if judging_request(project_id=project_id):
+        judge_project.enqueue(project_id)
+
+
+def after_submit(*, annotation_id: int, project_id: int) -> None:
+    """The hook annotation calls once a submission has committed: ask for the quality step, so
+    the submit request never waits for consensus, review sampling or a webhook. A thousand
+    submits while a run is queued add one statement each, and no background-task row."""
+    request_judging(project_id)

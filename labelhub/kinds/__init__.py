@@ -16,12 +16,16 @@ input (``"labels.2.hotkey"``, ``"responses.0.text"``) so that screens and the AP
     Validate one task's ``data``; return it normalised.
 ``clean_result(result, *, schema, data)``
     Validate an answer (also a gold answer or a model prediction) against the schema and the task.
+``answer_data(data, result)``
+    The task data an answer is checked against: the stored data plus what the editor learnt and
+    sent with the answer (bbox: the natural size of an image given by URL). Used alike on submit,
+    on the preview's check and on a reviewer's fix.
 ``score(result, gold, *, schema, quality)``
     How well an answer matches a gold answer, from 0 to 1 (``quality`` holds e.g. the IoU
     threshold).
 ``agreement(results, *, schema, quality)``
     How much several answers to one task agree, from 0 to 1 (mean pairwise score).
-``consolidate(results, *, schema, quality, weights=None)``
+``consolidate(results, *, schema, quality, weights=None, data=None)``
     One answer made from several, with a confidence from 0 to 1: a :class:`Consensus`.
     ``weights`` (one positive number per answer, e.g. trust from gold accuracy) weigh the
     annotators; none means equal weights. The math lives in ``labelhub/kinds/metrics/``.
@@ -100,6 +104,9 @@ class TaskKind:
     def clean_result(self, result: dict, *, schema: dict, data: dict) -> dict:
         raise NotImplementedError
 
+    def answer_data(self, *, data: dict, result: object) -> dict:
+        return data
+
     def score(self, result: dict, gold: dict, *, schema: dict, quality: dict) -> float:
         raise NotImplementedError
 
@@ -113,6 +120,7 @@ class TaskKind:
         schema: dict,
         quality: dict,
         weights: list[float] | None = None,
+        data: dict | None = None,
     ) -> Consensus:
         raise NotImplementedError
 

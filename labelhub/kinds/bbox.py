@@ -139,6 +139,14 @@ class BoundingBoxKind(TaskKind):
         errors.raise_if_any()
         return data
 
+    def answer_data(self, *, data: dict, result: object) -> dict:
+        """For an image given by URL the editor reports its natural size with the answer; a size
+        already known (an upload, or given at import) is never overridden by it."""
+        if not isinstance(result, dict):
+            return data
+        sizes = {k: result[k] for k in ("width", "height") if k in result and k not in data}
+        return {**data, **sizes} if sizes else data
+
     def clean_result(self, result: dict, *, schema: dict, data: dict) -> dict:
         errors = object_errors(result, path="result", message="A result must be a JSON object.")
         boxes = result.get("boxes")
@@ -210,6 +218,7 @@ class BoundingBoxKind(TaskKind):
         schema: dict,
         quality: dict,
         weights: list[float] | None = None,
+        data: dict | None = None,
     ) -> Consensus:
         """Majority-backed box clusters with median corners; dropped ones under ``minority``.
 

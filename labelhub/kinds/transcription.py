@@ -119,6 +119,7 @@ class TranscriptionKind(TaskKind):
         schema: dict,
         quality: dict,
         weights: list[float] | None = None,
+        data: dict | None = None,
     ) -> Consensus:
         """The medoid answer (a real transcript, segments and all); confidence: mean similarity."""
         rules = schema.get("normalisation", NORMALISATION_RULES)

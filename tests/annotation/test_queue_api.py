@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from annotation.models import Annotation, ContributorStatus, ProjectContributor
+from annotation.models import Annotation, ContributorStatus, ProjectContributor, Task
 from labelhub.models import Role
 from tests.annotation.helpers import make_gold, make_queue_project, make_tasks
 from tests.annotation.test_queue import statements
@@ -157,6 +157,27 @@ def test_active_time_that_is_not_a_non_negative_number_is_refused(given):
     assert response.status_code == 400
     assert "active_seconds" in response.json()
     assert Annotation.objects.count() == 0
+
+
+def test_a_submitted_box_is_checked_against_the_size_the_editor_reports():
+    """For an image given by URL the editor sends its natural size; submit checks boxes against
+    it as the preview and a reviewer's fix do."""
+    from labelhub.models import Role
+    from tests.factories import make_project
+
+    ana = make_user()
+    project = make_project(kind="bbox", members={ana: Role.CONTRIBUTOR})
+    Task.objects.create(project=project, data={"image": "https://example.com/cat.jpg"})
+    client = client_for(ana)
+    aid = client.post(next_url(project)).json()["assignment"]["id"]
+    box = {"label": "object", "x": 90, "y": 10, "w": 30, "h": 20}
+    body = {"result": {"boxes": [box], "width": 100, "height": 80}}
+    response = client.post(f"/api/v1/assignments/{aid}/submit/", body, format="json")
+    assert response.status_code == 400
+    assert "x + w at most its width" in str(response.json()), response.json()
+    body["result"]["boxes"][0]["x"] = 60
+    response = client.post(f"/api/v1/assignments/{aid}/submit/", body, format="json")
+    assert response.status_code == 201, response.json()
 
 
 def test_invalid_answer_is_400_with_field_paths():
