@@ -99,6 +99,11 @@ async function mount() {
     checkForm.addEventListener("htmx:configRequest", fill);
     cleanups.push(() => checkForm.removeEventListener("htmx:configRequest", fill));
   }
+  const onBroken = (event) => {
+    if (event.detail.root === root && messages) show(messages, editor.validate());
+  };
+  document.addEventListener("editor:media-error", onBroken);
+  cleanups.push(() => document.removeEventListener("editor:media-error", onBroken));
   const unsubscribe = editor.onChange(update);
   if (typeof unsubscribe === "function") cleanups.push(unsubscribe);
   update(editor.getResult());

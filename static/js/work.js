@@ -154,7 +154,27 @@ function end() {
   task = null;
 }
 
-document.addEventListener("editor:ready", (event) => begin(event.detail.editor, event.detail.shortcuts));
+// Media that never loaded: no answer can be given, so offer the skip right where the work is.
+function offerBrokenSkip() {
+  const box = document.querySelector("#task-panel [data-testid=media-broken]");
+  if (!box || !box.hidden) return;
+  box.hidden = false;
+  const submit = document.querySelector("#submit-form button[type=submit]");
+  if (submit) submit.disabled = true;
+  box.querySelector("[data-action=skip-broken]")?.focus();
+}
+
+document.addEventListener("editor:media-error", offerBrokenSkip);
+document.addEventListener("click", (event) => {
+  if (!event.target.closest("[data-action=skip-broken]")) return;
+  const reason = document.getElementById("skip-reason");
+  if (reason) reason.value = "broken";
+  document.getElementById("skip-form")?.requestSubmit();
+});
+document.addEventListener("editor:ready", (event) => {
+  begin(event.detail.editor, event.detail.shortcuts);
+  if (document.querySelector("[data-editor-root][data-media=broken]")) offerBrokenSkip();
+});
 document.addEventListener("editor:change", (event) => {
   if (!task || event.detail.editor !== task.editor) return;
   task.dirty = true;

@@ -126,3 +126,48 @@ def test_answer_the_editor_refuses_is_not_sent(live_server, page: Page, console_
     expect(page.get_by_test_id("submit-errors")).to_contain_text("cannot be submitted yet")
     assert not Annotation.objects.exists()
     assert console_errors == []
+
+
+def _only_the_broken_file(errors: list[str]) -> list[str]:
+    """Console errors other than the expected 404 of the missing file."""
+    return [e for e in errors if "404" not in e]
+
+
+@pytest.mark.parametrize(
+    ("kind", "schema", "data"),
+    [
+        ("bbox", BOX_SCHEMA, {"image": "/static/img/missing-photo.png"}),
+        ("transcription", {"media": "audio"}, {"audio": "/static/missing-clip.flac"}),
+    ],
+)
+def test_media_that_never_loads_takes_no_answer_and_offers_a_broken_media_skip(
+    live_server, page: Page, console_errors, kind, schema, data
+):
+    ana = make_user("ana")
+    project = make_project(kind=kind, schema=schema, members={ana: Role.CONTRIBUTOR})
+    task_create(project=project, data=data)
+    log_in(page, live_server, "ana")
+    page.goto(f"{live_server.url}/projects/{project.pk}/label/")
+    page.get_by_test_id("start").click()
+    mounted(page)
+
+    offer = page.get_by_test_id("media-broken")
+    expect(offer).to_be_visible()
+    expect(page.get_by_test_id("submit")).to_be_disabled()
+    if kind == "bbox":
+        expect(page.get_by_test_id("bbox-hint")).to_contain_text("did not load")
+        stage = page.get_by_test_id("bbox-stage").bounding_box()
+        x, y = stage["x"] + stage["width"] / 2, stage["y"] + stage["height"] / 2
+        drag(page, (x - 60, y - 60), (x + 60, y + 60))
+        assert page.evaluate("window.labelhubEditor.getResult()")["boxes"] == []
+    else:
+        page.get_by_test_id("tx-text").fill("words heard nowhere")
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_test_id("submit-errors")).to_contain_text("did not load")
+    assert not Annotation.objects.exists()
+
+    page.get_by_test_id("skip-broken").click()
+    expect(page.get_by_test_id("no-more-tasks")).to_be_visible()
+    skipped = Assignment.objects.get(contributor=ana)
+    assert (skipped.status, skipped.skip_reason) == (AssignmentStatus.SKIPPED, "broken")
+    assert _only_the_broken_file(console_errors) == []

@@ -7,12 +7,14 @@
  */
 
 import { Shortcuts } from "../lib/keyboard.js";
+import { mediaBroken, reportBrokenMedia } from "../lib/media.js";
 import { BoxRenderer } from "./bbox/render.js";
 import { attachPointerHandlers } from "./bbox/handlers.js";
 import { BoxState, fitView, zoomAt } from "./bbox/state.js";
 
 const ZOOM_STEP = 1.25;
 const GROUP = "Boxes";
+const BROKEN = "The image did not load, so no box can be drawn on it: skip this task as broken media.";
 
 export function mount(root, config) {
   const schema = config.schema || {};
@@ -38,6 +40,7 @@ export function mount(root, config) {
     // A box selected on purpose (clicked, or reached with [ ]): label keys relabel it. The box
     // just drawn is selected too (handles, Delete, arrows) but keys then choose the next label.
     picked: false,
+    broken: false, // the image never loaded: nothing can be drawn
   };
   const stage = root.querySelector(".bbox-stage");
   const svg = root.querySelector(".bbox-svg");
@@ -112,7 +115,13 @@ export function mount(root, config) {
     if (!state.width || !state.height) sizeKnown(probe.naturalWidth, probe.naturalHeight);
     root.dataset.ready = "true";
   });
-  probe.addEventListener("error", () => editor.hint("The image could not be loaded."));
+  probe.addEventListener("error", () => {
+    ui.broken = true;
+    clearTimeout(hintTimer);
+    hintBox.textContent = BROKEN;
+    hintBox.hidden = false;
+    reportBrokenMedia(root, BROKEN);
+  });
   probe.src = data.image;
   if (state.width && state.height) {
     image.setAttribute("width", String(state.width));
@@ -290,7 +299,8 @@ export function mount(root, config) {
       state.replace((result && result.boxes) || []);
       editor.changed();
     },
-    validate: () => state.validate({ allowEmpty: schema.allow_empty !== false }),
+    validate: () =>
+      mediaBroken(root) ? [BROKEN] : state.validate({ allowEmpty: schema.allow_empty !== false }),
     onChange(callback) {
       listeners.add(callback);
       return () => listeners.delete(callback);

@@ -9,10 +9,13 @@
  */
 
 import { Shortcuts } from "../lib/keyboard.js";
+import { mediaBroken, reportBrokenMedia } from "../lib/media.js";
 
 const GROUP = "Transcription";
 const SPEEDS = [0.5, 0.75, 1, 1.25, 1.5, 1.75, 2];
 const SKIP_SECONDS = 2;
+const BROKEN_AUDIO = "The clip did not load, so it cannot be transcribed: skip this task as broken media.";
+const BROKEN_IMAGE = "The image did not load, so it cannot be transcribed: skip this task as broken media.";
 
 function clock(seconds) {
   const safe = Number.isFinite(seconds) ? Math.max(0, seconds) : 0;
@@ -149,6 +152,11 @@ export function mount(root, config) {
       draw();
     }
 
+    // A clip that fails to load (missing, or not audio the browser can play) is broken media.
+    const broken = () => reportBrokenMedia(root, BROKEN_AUDIO);
+    if (audio.error) broken();
+    listen(audio, "error", broken);
+
     listen(canvas, "click", (event) => {
       const bounds = canvas.getBoundingClientRect();
       if (Number.isFinite(audio.duration)) seek(((event.clientX - bounds.left) / bounds.width) * audio.duration);
@@ -278,7 +286,9 @@ export function mount(root, config) {
       apply();
     };
     if (image.complete && image.naturalWidth) fit();
+    else if (image.complete) reportBrokenMedia(root, BROKEN_IMAGE);
     else listen(image, "load", fit);
+    listen(image, "error", () => reportBrokenMedia(root, BROKEN_IMAGE));
     listen(imageStage, "wheel", (event) => {
       event.preventDefault();
       const bounds = imageStage.getBoundingClientRect();
@@ -318,6 +328,7 @@ export function mount(root, config) {
   }
 
   function validate() {
+    if (mediaBroken(root)) return [audio ? BROKEN_AUDIO : BROKEN_IMAGE];
     const messages = [];
     if (!text.value.trim() && !segments.some((segment) => segment.text.trim())) {
       messages.push("Write the transcript (or mark the clip as silent in the text).");

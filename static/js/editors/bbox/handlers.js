@@ -36,6 +36,7 @@ export function attachPointerHandlers(editor) {
 
   function onPointerDown(event) {
     if (event.button !== 0 && event.button !== 1) return;
+    if (ui.broken) return;
     event.preventDefault();
     editor.stage.focus({ preventScroll: true });
     svg.setPointerCapture(event.pointerId);
