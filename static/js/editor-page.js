@@ -39,11 +39,19 @@ function toggleInstructions() {
   return true;
 }
 
+function closeInstructions() {
+  const drawer = document.getElementById("instructions-drawer");
+  if (!drawer || drawer.hidden) return false; // Esc then goes on to the editor (deselect, …)
+  drawer.hidden = true;
+  return true;
+}
+
 function setUpPage() {
   shortcuts.add({ keys: ["?"], description: "Show or hide this help", run: () => help.toggle(), inDialogs: true });
   if (document.getElementById("instructions-drawer")) {
     shortcuts.add({ keys: ["i"], description: "Show or hide the instructions", run: toggleInstructions });
     shortcuts.add({ keys: ["alt+i"], description: "Instructions, also while typing", run: toggleInstructions, inInputs: true });
+    shortcuts.add({ keys: ["escape"], description: "Close the instructions", run: closeInstructions, inInputs: true });
   }
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-action]");

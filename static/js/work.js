@@ -145,6 +145,16 @@ function begin(editor, shortcuts) {
   );
   setSaveState(panel.dataset.version > 1 ? "Draft restored" : "");
   prefetch(panel.dataset.prefetch);
+  showInstructionsOnFirstTask(panel);
+}
+
+// A contributor's first task on a project opens with the instructions (Esc or I closes them).
+const instructionsShown = new Set();
+function showInstructionsOnFirstTask(panel) {
+  const drawer = document.getElementById("instructions-drawer");
+  if (!drawer || panel.dataset.firstTask !== "true" || instructionsShown.has(panel.dataset.assignment)) return;
+  instructionsShown.add(panel.dataset.assignment);
+  drawer.hidden = false;
 }
 
 function end() {

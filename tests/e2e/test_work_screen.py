@@ -171,3 +171,73 @@ def test_media_that_never_loads_takes_no_answer_and_offers_a_broken_media_skip(
     skipped = Assignment.objects.get(contributor=ana)
     assert (skipped.status, skipped.skip_reason) == (AssignmentStatus.SKIPPED, "broken")
     assert _only_the_broken_file(console_errors) == []
+
+
+LAYOUT = """() => {
+    const box = (selector) => {
+        const r = document.querySelector(selector).getBoundingClientRect();
+        return {top: r.top, bottom: r.bottom, height: r.height};
+    };
+    const tops = [...document.querySelectorAll('.editor-toolbar button')]
+        .map((b) => Math.round(b.getBoundingClientRect().top));
+    return {image: box('.bbox-image'), stage: box('.bbox-stage'), actions: box('.work-actions'),
+            toolbar: box('.editor-toolbar'), toolbarRows: new Set(tops).size,
+            viewport: innerHeight};
+}"""
+
+
+def test_the_fitted_image_clears_the_submit_bar_and_the_first_task_shows_the_instructions(
+    live_server, page: Page, console_errors
+):
+    ana = make_user("ana")
+    schema = {
+        "labels": [
+            {"name": name, "colour": "#e6194b", "hotkey": n}
+            for n, name in enumerate(["person", "car", "bicycle", "dog"], start=1)
+        ],
+        "min_size": 4,
+        "allow_empty": True,
+    }
+    project = make_project(schema=schema, members={ana: Role.CONTRIBUTOR})
+    project.instructions = "# Boxes\n\nDraw a tight box around every *person*."
+    project.save()
+    for n in range(3):
+        task_create_with_media(
+            project=project, media_field="image", file=png_bytes(800, 600), filename=f"p{n}.png"
+        )
+    page.set_viewport_size({"width": 1280, "height": 900})
+    log_in(page, live_server, "ana")
+    page.goto(f"{live_server.url}/projects/{project.pk}/label/")
+    page.get_by_test_id("start").click()
+    mounted(page)
+    image_ready(page)
+
+    drawer = page.get_by_test_id("instructions")
+    expect(drawer).to_be_visible()  # the first task opens with the instructions
+    expect(drawer).to_contain_text("tight box around every person")
+    page.keyboard.press("Escape")
+    expect(drawer).to_be_hidden()
+    draw_box(page)
+    page.keyboard.press("Escape")  # with the drawer closed, Esc reaches the editor: deselect
+    assert page.evaluate("window.labelhubEditor.state.selectedId") is None
+
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_test_id("notice")).to_have_text("Submitted.")
+    mounted(page)
+    image_ready(page)
+    expect(drawer).to_be_hidden()  # only the first task opens them
+    layout = page.evaluate(LAYOUT)
+    assert layout["toolbarRows"] == 1, layout
+    assert layout["image"]["bottom"] <= layout["actions"]["top"], layout
+    assert layout["stage"]["bottom"] <= layout["actions"]["top"], layout
+    assert layout["actions"]["bottom"] <= layout["viewport"] + 1, layout
+    assert layout["stage"]["height"] >= 560, layout  # the space left, not a fixed guess
+
+    page.set_viewport_size({"width": 800, "height": 600})
+    wait_js(page, "document.querySelector('.bbox-stage').getBoundingClientRect().bottom < 600")
+    layout = page.evaluate(LAYOUT)
+    assert layout["stage"]["top"] <= 260, layout  # head, status and toolbars together
+    assert layout["toolbarRows"] <= 2, layout
+    assert layout["image"]["bottom"] <= layout["actions"]["top"], layout
+    assert layout["stage"]["height"] >= 240, layout
+    assert console_errors == []

@@ -13,6 +13,7 @@ import { attachPointerHandlers } from "./bbox/handlers.js";
 import { BoxState, fitView, zoomAt } from "./bbox/state.js";
 
 const ZOOM_STEP = 1.25;
+const MIN_STAGE_HEIGHT = 240;
 const GROUP = "Boxes";
 const BROKEN = "The image did not load, so no box can be drawn on it: skip this task as broken media.";
 
@@ -128,12 +129,32 @@ export function mount(root, config) {
     image.setAttribute("height", String(state.height));
   }
 
+  // The stage takes the height left in the window: below it only the page's sticky footer
+  // (`[data-editor-footer]`, e.g. the work screen's Submit bar), so the fitted image is never
+  // under it, whatever the toolbars and banners above take.
+  const side = root.querySelector(".bbox-side");
+  function fitStageToWindow() {
+    const footer = document.querySelector("[data-editor-footer]");
+    const reserve = footer ? footer.getBoundingClientRect().height : 0;
+    const top = stage.getBoundingClientRect().top + window.scrollY;
+    const height = Math.max(MIN_STAGE_HEIGHT, Math.floor(window.innerHeight - top - reserve - 8));
+    if (stage.style.height === `${height}px`) return;
+    stage.style.height = `${height}px`;
+    if (side) side.style.maxHeight = `${height}px`;
+  }
+  fitStageToWindow();
+  window.addEventListener("resize", fitStageToWindow);
+  cleanups.push(() => window.removeEventListener("resize", fitStageToWindow));
+
   const resize = new ResizeObserver(() => {
     if (ui.fitted) fit();
     else renderer.schedule();
   });
   resize.observe(svg);
-  cleanups.push(() => resize.disconnect());
+  // Toolbars that wrap (or stop wrapping) move the stage: fit it again.
+  const above = new ResizeObserver(() => fitStageToWindow());
+  above.observe(root.querySelector(".editor-toolbar"));
+  cleanups.push(() => resize.disconnect(), () => above.disconnect());
   cleanups.push(attachPointerHandlers(editor));
 
   // --- labels -------------------------------------------------------------------------------

@@ -94,7 +94,8 @@ export class Shortcuts {
 
   /**
    * Register a shortcut; returns a function that removes it.
-   * `run(event)` may return false to let the key through (and not prevent its default).
+   * `run(event)` may return false to let the key through: to the next entry with the same key,
+   * else to the browser (its default is not prevented).
    * `inDialogs` lets it fire while a modal dialog (such as this help) is open.
    * Without `run` the entry is only listed in the help (for held keys such as Space+drag).
    */
@@ -115,7 +116,8 @@ export class Shortcuts {
     for (const entry of this.entries) {
       if (!entry.run || (typing && !entry.inInputs) || (dialogOpen && !entry.inDialogs)) continue;
       if (!entry.keys.some((key) => names.includes(key))) continue;
-      if (entry.run(event) !== false) event.preventDefault();
+      if (entry.run(event) === false) continue; // not for this one: the next entry may take it
+      event.preventDefault();
       return;
     }
   }
