@@ -4,7 +4,8 @@ Dependencies point ``labelhub ← annotation ← quality``: annotation must not 
 quality registers a callback here (in ``QualityConfig.ready()``) and the queue calls
 :func:`annotation_submitted` inside its transaction. Each callback runs with the new
 annotation's id and its project's once that transaction commits (``robust``: a failing callback
-is logged and never undoes or fails the submission). No model signals: the call is visible in the service.
+is logged and never undoes or fails the submission). No model signals: the call is visible in
+the service.
 """
 
 from collections.abc import Callable

@@ -12,15 +12,23 @@ default and the only one today. It:
    (p50/p95/p99 over ``--samples`` cycles, after a warm-up);
 4. with 8 and 32 concurrent clients (one contributor each, keep-alive connections), counts
    next+submit cycles per second over ``--seconds`` each;
-5. prints a table and one JSON line, then deletes the project (unless ``--keep``).
+5. measures the line behind the queue: ``--judge-workers`` ``db_worker`` processes (default 1)
+   run the quality step while the clients work, every task has a callback URL to a receiver on
+   loopback, and for each run the bench reports submit → judged, submit → accepted and submit →
+   webhook delivered (p50/p95, from the rows' own timestamps), the backlog of answers waiting to
+   be judged (its peak, what is left when the clients stop, and how long it takes to drain);
+6. reads the CPU time of gunicorn, of the workers and of PostgreSQL over each run (Linux
+   ``/proc``), and reports cycles per second per web core, judged answers per second per worker
+   core, and PostgreSQL CPU per cycle;
+7. prints a table and one JSON line, then deletes the project (unless ``--keep``).
 """
 
 import http.client
+import http.server
 import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import threading
@@ -33,32 +41,24 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from annotation.models import Annotation, Assignment, ProjectContributor, Task
+from annotation.models import (
+    Annotation,
+    Assignment,
+    DeliveryStatus,
+    ProjectContributor,
+    Task,
+    TaskStatus,
+    WebhookDelivery,
+)
 from labelhub import kinds
+from labelhub.measure import cpu_seconds_named, cpu_seconds_of_tree, summary
 from labelhub.models import Organization, OrganizationMember, Project, ProjectMember, Role
 
 BENCH_ORG = "labelhub-bench"
 RESULT = {"preference": "a", "strength": 2}
-
-
-def percentile(values: list[float], pct: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    rank = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
-    return ordered[rank]
-
-
-def summary(values: list[float]) -> dict:
-    return {
-        "p50": round(percentile(values, 50), 2),
-        "p95": round(percentile(values, 95), 2),
-        "p99": round(percentile(values, 99), 2),
-        "mean": round(statistics.fmean(values), 2) if values else None,
-        "n": len(values),
-    }
 
 
 class ApiConnection:
@@ -157,6 +157,18 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=4, help="gunicorn threads/worker")
         parser.add_argument("--max-seconds", type=int, default=900, help="hard stop for the run")
         parser.add_argument("--keep", action="store_true", help="keep the bench project")
+        parser.add_argument(
+            "--judge-workers",
+            type=int,
+            default=1,
+            help="db_worker processes running the quality step during the run (0: none)",
+        )
+        parser.add_argument(
+            "--drain-seconds",
+            type=float,
+            default=60.0,
+            help="how long to wait for the backlog to drain after each run",
+        )
 
     def handle(self, *args, **options):
         section = options.get("section") or "queue"
@@ -173,22 +185,31 @@ class Command(BaseCommand):
         kinds.get("ranking")  # the bench answers preference-ranking tasks
 
         started = time.perf_counter()
-        project, tokens = self.build_project(n=n, overlap=options["overlap"], people=clients_needed)
-        figures = QueueFigures(tasks=n, build_seconds=round(time.perf_counter() - started, 1))
-        self.stdout.write(f"built {n:,} tasks in {figures.build_seconds} s")
-        try:
-            with self.server(options) as port:
-                self.measure_single(figures, port, project, tokens[0], options["samples"])
-                for c in concurrency:
-                    figures.throughput[str(c)] = self.measure_throughput(
-                        port, project, tokens[1 : c + 1], options["seconds"]
-                    )
-        finally:
-            if not options["keep"]:
-                self.delete_project(project)
+        with Receiver() as receiver:
+            project, tokens = self.build_project(
+                n=n, overlap=options["overlap"], people=clients_needed, callback_url=receiver.url
+            )
+            figures = QueueFigures(tasks=n, build_seconds=round(time.perf_counter() - started, 1))
+            self.stdout.write(f"built {n:,} tasks in {figures.build_seconds} s")
+            try:
+                with self.server(options) as port, self.workers(options) as workers:
+                    self.measure_single(figures, port, project, tokens[0], options["samples"])
+                    self.drain(project, options["drain_seconds"])
+                    for c in concurrency:
+                        run = self.measure_throughput(
+                            port, project, tokens[1 : c + 1], options["seconds"], workers
+                        )
+                        if workers:
+                            run["pipeline"] = self.measure_pipeline(project, workers, run, options)
+                        run.pop("window", None)
+                        run.pop("worker_cpu_before", None)
+                        figures.throughput[str(c)] = run
+            finally:
+                if not options["keep"]:
+                    self.delete_project(project)
         self.report(figures, options)
 
-    def build_project(self, *, n: int, overlap: int, people: int):
+    def build_project(self, *, n: int, overlap: int, people: int, callback_url: str = ""):
         organization, _ = Organization.objects.get_or_create(
             slug=BENCH_ORG, defaults={"name": "LabelHub bench"}
         )
@@ -208,9 +229,9 @@ class Command(BaseCommand):
             ProjectMember.objects.create(project=project, user=user, role=Role.CONTRIBUTOR)
             tokens.append(Token.objects.get_or_create(user=user)[0].key)
         if connection.vendor == "postgresql":
-            self.copy_tasks(project=project, n=n, overlap=overlap)
+            self.copy_tasks(project=project, n=n, overlap=overlap, callback_url=callback_url)
         else:
-            self.bulk_create_tasks(project=project, n=n, overlap=overlap)
+            self.bulk_create_tasks(project=project, n=n, overlap=overlap, callback_url=callback_url)
         return project, tokens
 
     @staticmethod
@@ -223,7 +244,7 @@ class Command(BaseCommand):
             ],
         }
 
-    def copy_tasks(self, *, project: Project, n: int, overlap: int) -> None:
+    def copy_tasks(self, *, project: Project, n: int, overlap: int, callback_url: str) -> None:
         """PostgreSQL COPY: a million rows in seconds, then fresh planner statistics."""
         columns = (
             "project_id, data, external_id, is_gold, predictions, callback_url, priority, "
@@ -241,7 +262,7 @@ class Command(BaseCommand):
                             "",
                             False,
                             "[]",
-                            "",
+                            callback_url,
                             i % 5,
                             "open",
                             overlap,
@@ -258,7 +279,9 @@ class Command(BaseCommand):
             cursor.execute("ANALYZE annotation_task")
             cursor.execute("ANALYZE annotation_assignment")
 
-    def bulk_create_tasks(self, *, project: Project, n: int, overlap: int) -> None:
+    def bulk_create_tasks(
+        self, *, project: Project, n: int, overlap: int, callback_url: str
+    ) -> None:
         batch = 5000
         with transaction.atomic():
             for start in range(0, n, batch):
@@ -268,6 +291,7 @@ class Command(BaseCommand):
                         data=self.task_data(i),
                         priority=i % 5,
                         overlap=overlap,
+                        callback_url=callback_url,
                     )
                     for i in range(start, min(n, start + batch))
                 )
@@ -280,6 +304,7 @@ class Command(BaseCommand):
         """
         with transaction.atomic():
             for queryset in (
+                WebhookDelivery.objects.filter(project=project),
                 Annotation.objects.filter(task__project=project),
                 Assignment.objects.filter(project=project),
                 ProjectContributor.objects.filter(project=project),
@@ -309,6 +334,8 @@ class Command(BaseCommand):
             # The bench's clients write as fast as they can: the per-token rate limit would
             # measure itself, not the queue.
             "API_WRITE_RATE": "off",
+            # The tasks' callback URLs point at the bench's own receiver on loopback.
+            "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
         }
         command = [
             sys.executable,
@@ -341,11 +368,55 @@ class Command(BaseCommand):
         deadline.start()
         try:
             self.wait_until_listening(port, process)
+            self.gunicorn_pid = process.pid
             yield port
         finally:
             deadline.cancel()
             if process.poll() is None:
                 process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+    @contextmanager
+    def workers(self, options):
+        """``--judge-workers`` ``db_worker`` processes, polling every 0.1 s, stopped at the end."""
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "labelhub.settings"),
+            "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
+            "LOG_LEVEL": "ERROR",
+        }
+        command = [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--interval",
+            "0.1",
+            "--no-startup-delay",
+            "--no-reload",
+            "--verbosity",
+            "0",
+        ]
+        processes = [
+            subprocess.Popen(command, cwd=settings.BASE_DIR, env=env)  # noqa: S603
+            for _ in range(options["judge_workers"])
+        ]
+        deadline = threading.Timer(
+            options["max_seconds"], lambda: [p.terminate() for p in processes]
+        )
+        deadline.daemon = True
+        deadline.start()
+        try:
+            yield processes
+        finally:
+            deadline.cancel()
+            for process in processes:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in processes:
                 try:
                     process.wait(timeout=15)
                 except subprocess.TimeoutExpired:
@@ -379,9 +450,44 @@ class Command(BaseCommand):
             submits.append(timing[1])
         figures.next_ms, figures.submit_ms = summary(nexts), summary(submits)
 
-    def measure_throughput(self, port, project, tokens, seconds) -> dict:
+    @staticmethod
+    def backlog(project) -> int:
+        return Annotation.objects.filter(judged_at__isnull=True, task__project=project).count()
+
+    def drain(self, project, seconds: float) -> float | None:
+        """Seconds until no answer waits to be judged and no webhook is pending (None: not in
+        ``seconds``)."""
+        started = time.perf_counter()
+        pending_hooks = WebhookDelivery.objects.filter(
+            project=project, status=DeliveryStatus.PENDING
+        )
+        while time.perf_counter() - started < seconds:
+            if self.backlog(project) == 0 and not pending_hooks.exists():
+                return round(time.perf_counter() - started, 2)
+            time.sleep(0.1)
+        return None
+
+    def cpu_now(self, workers) -> dict:
+        return {
+            "web": cpu_seconds_of_tree(getattr(self, "gunicorn_pid", 0)),
+            "workers": sum(cpu_seconds_of_tree(p.pid) or 0.0 for p in workers or []),
+            "postgres": cpu_seconds_named("postgres")
+            if connection.vendor == "postgresql"
+            else None,
+        }
+
+    def measure_throughput(self, port, project, tokens, seconds, workers=None) -> dict:
         barrier = threading.Barrier(len(tokens) + 1)
         stop = threading.Event()
+        peak = [0]
+
+        def watch_backlog() -> None:
+            try:
+                while not stop.wait(0.5):
+                    peak[0] = max(peak[0], self.backlog(project))
+            finally:
+                connection.close()
+
         results: list[tuple[int, list[float], list[str]]] = []
         lock = threading.Lock()
 
@@ -391,6 +497,7 @@ class Command(BaseCommand):
                 client.cycle(project.pk)  # connect and warm up before the clock starts
             except Exception as error:
                 errors.append(repr(error))
+            barrier.wait()  # everyone warmed up: the clock and the CPU counters start
             barrier.wait()
             while not stop.is_set():
                 try:
@@ -408,15 +515,30 @@ class Command(BaseCommand):
         threads = [threading.Thread(target=run, args=(token,)) for token in tokens]
         for thread in threads:
             thread.start()
+        watcher = threading.Thread(target=watch_backlog)
         barrier.wait()
+        cpu_before, since = self.cpu_now(workers), timezone.now()
+        barrier.wait()
+        watcher.start()
         started = time.perf_counter()
         time.sleep(seconds)
         stop.set()
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - started
+        cpu_after, until = self.cpu_now(workers), timezone.now()
+        watcher.join()
+        left = self.backlog(project)
         cycles = sum(r[0] for r in results)
         errors = [e for r in results for e in r[2]]
+        cpu = {
+            key: (
+                round(cpu_after[key] - cpu_before[key], 2)
+                if cpu_after[key] is not None and cpu_before[key] is not None
+                else None
+            )
+            for key in cpu_after
+        }
         return {
             "clients": len(tokens),
             "cycles": cycles,
@@ -424,6 +546,59 @@ class Command(BaseCommand):
             "next_ms_under_load": summary([ms for r in results for ms in r[1]]),
             "errors": len(errors),
             "first_error": errors[0] if errors else None,
+            "cpu_seconds": cpu,
+            "cycles_per_s_per_web_core": round(cycles / cpu["web"], 1) if cpu["web"] else None,
+            "postgres_cpu_ms_per_cycle": (
+                round(cpu["postgres"] * 1000 / cycles, 2) if cpu["postgres"] and cycles else None
+            ),
+            "backlog_peak": max(peak[0], left),
+            "backlog_at_stop": left,
+            "window": (since, until),
+            "worker_cpu_before": cpu_before["workers"],
+        }
+
+    def measure_pipeline(self, project, workers, run: dict, options) -> dict:
+        """After a run: how long its answers took to be judged, accepted and delivered, how long
+        the backlog took to drain, and what the quality step cost per answer (worker CPU over
+        the run and the drain, divided by the answers judged)."""
+        since, until = run.pop("window")
+        worker_cpu_before = run.pop("worker_cpu_before")
+        drained = self.drain(project, options["drain_seconds"])
+        answers = Annotation.objects.filter(
+            task__project=project, created_at__gte=since, created_at__lt=until
+        )
+        judged = [
+            (a.judged_at - a.created_at).total_seconds() * 1000
+            for a in answers.exclude(judged_at=None).only("created_at", "judged_at")
+        ]
+        accepted = [
+            (updated - created).total_seconds() * 1000
+            for created, updated in answers.filter(task__status=TaskStatus.ACCEPTED).values_list(
+                "created_at", "task__updated_at"
+            )
+        ]
+        created_at = dict(answers.values_list("task_id", "created_at"))
+        delivered = [
+            (delivered_at - created_at[task_id]).total_seconds() * 1000
+            for task_id, delivered_at in WebhookDelivery.objects.filter(
+                task_id__in=list(created_at), status=DeliveryStatus.DELIVERED
+            ).values_list("task_id", "delivered_at")
+        ]
+        worker_cpu = (self.cpu_now(workers)["workers"] or 0.0) - (worker_cpu_before or 0.0)
+        return {
+            "judged": len(judged),
+            "submit_to_judged_ms": summary(judged),
+            "submit_to_accepted_ms": summary(accepted),
+            "submit_to_webhook_delivered_ms": summary(delivered),
+            "backlog_peak": run["backlog_peak"],
+            "backlog_at_stop": run["backlog_at_stop"],
+            "drain_seconds": drained,
+            "worker_cpu_ms_per_answer": (
+                round(worker_cpu * 1000 / len(judged), 2) if judged and worker_cpu else None
+            ),
+            "answers_per_s_per_worker_core": (
+                round(len(judged) / worker_cpu, 1) if judged and worker_cpu else None
+            ),
         }
 
     def report(self, figures: QueueFigures, options) -> None:
@@ -442,6 +617,35 @@ class Command(BaseCommand):
             )
             if run["errors"]:
                 rows.append((f"  errors, {clients} clients", run["errors"]))
+            rows.append((f"  cycles/s per web core, {clients}", run["cycles_per_s_per_web_core"]))
+            rows.append(
+                (f"  PostgreSQL CPU per cycle (ms), {clients}", run["postgres_cpu_ms_per_cycle"])
+            )
+            line = run.get("pipeline")
+            if line:
+                for label, key in (
+                    ("submit → judged", "submit_to_judged_ms"),
+                    ("submit → accepted", "submit_to_accepted_ms"),
+                    ("submit → webhook delivered", "submit_to_webhook_delivered_ms"),
+                ):
+                    ms = line[key]
+                    rows.append(
+                        (f"  {label} p50/p95 (ms), {clients}", f"{ms['p50']} / {ms['p95']}")
+                    )
+                rows.append(
+                    (
+                        f"  backlog peak / at stop / drained in (s), {clients}",
+                        f"{line['backlog_peak']} / {line['backlog_at_stop']} / "
+                        f"{line['drain_seconds']}",
+                    )
+                )
+                rows.append(
+                    (
+                        f"  quality step CPU per answer (ms) / answers/s per core, {clients}",
+                        f"{line['worker_cpu_ms_per_answer']} / "
+                        f"{line['answers_per_s_per_worker_core']}",
+                    )
+                )
         width = max(len(label) for label, _ in rows)
         self.stdout.write("")
         for label, value in rows:
@@ -454,6 +658,7 @@ class Command(BaseCommand):
                     "tasks": figures.tasks,
                     "overlap": options["overlap"],
                     "gunicorn": {"workers": options["workers"], "threads": options["threads"]},
+                    "judge_workers": options["judge_workers"],
                     "cpus": os.cpu_count(),
                     "build_seconds": figures.build_seconds,
                     "next_ms": figures.next_ms,
@@ -482,3 +687,27 @@ def raw_delete_cascade(queryset: QuerySet) -> None:
         )
         raw_delete_cascade(children)
     queryset._raw_delete(queryset.db)
+
+
+class Receiver:
+    """A webhook receiver on loopback that answers 200 at once (the customer's end of the line)."""
+
+    def __enter__(self) -> "Receiver":
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -114,9 +114,9 @@ class Command(BaseCommand):
             )
             cursor.execute(
                 f"""INSERT INTO {tables["annotation"]} (task_id, contributor_id, assignment_id,
-                    result, active_seconds, created_at)
+                    result, active_seconds, created_at, judged_at)
                 SELECT a.task_id, a.contributor_id, a.id, {box.replace("i %%", "a.task_id %%")},
-                    a.active_seconds, now()
+                    a.active_seconds, now(), now()
                 FROM {tables["assignment"]} a WHERE a.project_id = %s""",  # noqa: S608
                 [project.pk],
             )
