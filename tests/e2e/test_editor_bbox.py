@@ -255,6 +255,12 @@ def test_help_overlay_lists_the_shortcuts_and_instructions_open_with_a_key(
     expect(help_dialog).to_be_visible()
     expect(help_dialog).to_contain_text("Duplicate the selected box")
     expect(help_dialog).to_contain_text("Ctrl+Shift+Z")
+    # Long key lists wrap between their alternatives: no description is squeezed to a word.
+    shares = page.evaluate(
+        """() => [...document.querySelectorAll('.shortcut-groups tr')].map((row) =>
+            row.cells[1].getBoundingClientRect().width / row.getBoundingClientRect().width)"""
+    )
+    assert min(shares) >= 0.45, shares
     page.keyboard.press("1")  # a key behind the dialog does nothing
     page.keyboard.press("Escape")
     expect(help_dialog).to_be_hidden()

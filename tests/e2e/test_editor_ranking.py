@@ -116,3 +116,42 @@ def test_required_rationale_and_criteria_block_until_given(open_preview, manager
     expect(messages).not_to_contain_text("rationale")
     expect(page.get_by_test_id("check-result")).to_contain_text("The server accepts")
     assert console_errors == []
+
+
+def test_criteria_help_says_what_the_keys_do_and_the_help_dialog_gives_descriptions_room(
+    open_preview, manager, console_errors
+):
+    schema = {
+        "mode": "pairwise",
+        "strength_scale": 1,
+        "criteria": ["honesty", "clarity"],
+        "rationale": "none",
+    }
+    task = ranking_task(manager, schema=schema, responses=[("a", "yes"), ("b", "no")])
+    page = open_preview(manager, task)
+    help_line = page.get_by_test_id("criteria-help")
+    expect(help_line).to_contain_text("change the answer")
+    expect(help_line).to_contain_text("Tab goes to the next criterion")
+
+    # What the words promise: ↓ changes this criterion's answer, Tab moves on to the next one.
+    page.keyboard.press("c")
+    page.keyboard.press("ArrowDown")
+    assert shown_result(page)["criteria"] == {"honesty": "b"}
+    page.keyboard.press("ArrowDown")
+    assert shown_result(page)["criteria"] == {"honesty": "tie"}
+    page.keyboard.press("Tab")
+    page.keyboard.press("ArrowRight")
+    assert shown_result(page)["criteria"] == {"honesty": "tie", "clarity": "b"}
+
+    page.keyboard.press("?")
+    dialog = page.get_by_test_id("shortcut-help")
+    expect(dialog).to_contain_text("Tab goes to the next")
+    widths = page.evaluate(
+        """() => [...document.querySelectorAll('.shortcut-groups tr')].map((row) => ({
+            text: row.cells[1].textContent,
+            share: row.cells[1].getBoundingClientRect().width / row.getBoundingClientRect().width,
+        }))"""
+    )
+    squeezed = [row["text"] for row in widths if row["share"] < 0.45]
+    assert squeezed == []
+    assert console_errors == []

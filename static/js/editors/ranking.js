@@ -4,8 +4,9 @@
  * The template renders the prompt and the responses (Markdown, escaped on the server); this module
  * only handles the choice. Pairwise: A / B / tie by mouse or keys (A, B, T; ← → too) and a
  * strength (digits). Rank: press a response's number to put it next in the order, ↑ ↓ to select,
- * Shift+↑ ↓ to move, Backspace to unrank, or drag. Criteria are radio rows (C to start); the
- * rationale is a text box (R to write, Esc to leave).
+ * Shift+↑ ↓ to move, Backspace to unrank, or drag. Criteria are radio rows (C to start; in a row
+ * the arrows change its answer, Tab goes to the next row); the rationale is a text box (R to
+ * write, Esc to leave).
  */
 
 import { Shortcuts } from "../lib/keyboard.js";
@@ -234,7 +235,7 @@ export function mount(root, config) {
     add(["x"], "Clear the order", () => { answer.order = []; emit(); });
   }
   if (rows.length) {
-    add(["c"], "Answer the criteria (then arrows, Tab to the next)", () => rows[0].querySelector("input").focus());
+    add(["c"], "Answer the criteria: ← → or ↑ ↓ change this criterion's answer, Tab goes to the next", () => rows[0].querySelector("input").focus());
   }
   if (rationale) {
     add(["r"], "Write the rationale", () => rationale.focus());
