@@ -168,6 +168,15 @@ def rows_from_items(items: list, *, label: str, first: int = 1) -> list[TaskRow]
 def row_from_item(item: Any, *, where: str, callback_hosts: HostLookups | None = None) -> TaskRow:
     """A task from a JSON value: ``{"data": …, …}`` or the bare data object."""
     hosts = callback_hosts if callback_hosts is not None else {}
+    fields_only = isinstance(item, dict) and "data" not in item and set(item) <= TASK_KEYS
+    if fields_only and "external_id" in item:
+        # Task fields without data ({"external_id", "gold"}): an update of an existing task that
+        # keeps its data (row_clean refuses it for an external id the project does not have).
+        given = frozenset(set(item) & EXTRA_COLUMNS)
+        row = TaskRow(where=where, data=None, given=given, callback_hosts=hosts)
+        for key in EXTRA_COLUMNS & set(item):
+            setattr(row, key, item[key])
+        return row
     if isinstance(item, dict) and isinstance(item.get("data"), dict):
         unknown = set(item) - TASK_KEYS
         row = TaskRow(
@@ -497,10 +506,36 @@ def _paths(error: ValidationError, *, prefix_from: str, prefix_to: str) -> Itera
             yield path, message
 
 
+KNOWN_FROM_MEDIA = ("width", "height")  # measured from the image: kept while it stays the same
+
+
+def _with_what_the_task_knew(data: Any, *, known: dict, media_field: str) -> Any:
+    """The row's data for an existing task: its own data when the row gives none, else the row's
+    plus the image size the task already knew when the row points at the same image without one.
+
+    Re-importing an external id to add gold or predictions must not lose what the task measured.
+    """
+    if data is None or data == {}:
+        return dict(known)
+    if not isinstance(data, dict) or data.get(media_field) != known.get(media_field):
+        return data
+    if any(key in data for key in KNOWN_FROM_MEDIA):
+        return data
+    return {**data, **{key: known[key] for key in KNOWN_FROM_MEDIA if key in known}}
+
+
 def row_clean(
-    row: TaskRow, *, kind: TaskKind, schema: dict, media_field: str
+    row: TaskRow,
+    *,
+    kind: TaskKind,
+    schema: dict,
+    media_field: str,
+    known_data: dict | None = None,
 ) -> tuple[CleanTask | None, list[Problem]]:
-    """Check one row against the project's kind; read and check its uploaded file, if any."""
+    """Check one row against the project's kind; read and check its uploaded file, if any.
+
+    ``known_data`` is the data of the task the row's external id updates, if it exists.
+    """
     problems: list[Problem] = []
 
     def add(path: str, message: str) -> None:
@@ -545,6 +580,11 @@ def row_clean(
             add("callback_url", str(refused))
 
     data = row.data
+    if known_data is not None and not row.media.get(media_field):
+        data = _with_what_the_task_knew(data, known=known_data, media_field=media_field)
+    elif data is None:
+        add("data", "No task has this external id, so the row needs its data.")
+        return None, problems
     media_file, media_info = row.media.get(media_field), None
     if media_file is not None:
         try:

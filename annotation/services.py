@@ -155,12 +155,19 @@ def tasks_check(
     kind = project.task_kind
     schema = project.schema
     media_field = media_field_for(kind=kind, schema=schema)
+    known = _known_data(project=project, rows=rows, media_field=media_field)
     cleaned: list[CleanTask] = []
     problems: list[Problem] = []
     total_problems = 0
     first_seen: dict[str, str] = {}
     for n, row in enumerate(rows, start=1):
-        task, row_problems = row_clean(row, kind=kind, schema=schema, media_field=media_field)
+        task, row_problems = row_clean(
+            row,
+            kind=kind,
+            schema=schema,
+            media_field=media_field,
+            known_data=known.get(_external_id_of(row)),
+        )
         if task is not None and task.external_id:
             earlier = first_seen.setdefault(task.external_id, row.where)
             if earlier != row.where:
@@ -179,6 +186,36 @@ def tasks_check(
     if total_problems:
         raise ImportRejected(problems, total_problems=total_problems)
     return cleaned
+
+
+def _external_id_of(row: TaskRow) -> str:
+    value = row.external_id
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _needs_what_it_knew(row: TaskRow, media_field: str) -> bool:
+    """Whether a row may lean on its task's stored data: no data, or an image without a size."""
+    data = row.data
+    if data is None or data == {}:
+        return True
+    return isinstance(data, dict) and media_field in data and "width" not in data
+
+
+def _known_data(*, project: Project, rows: list[TaskRow], media_field: str) -> dict[str, dict]:
+    """The stored data of the existing tasks that rows update and may need (see row_clean)."""
+    wanted = sorted(
+        {_external_id_of(row) for row in rows if _needs_what_it_knew(row, media_field)} - {""}
+    )
+    known: dict[str, dict] = {}
+    for chunk in _chunks(wanted, 5000):
+        known.update(
+            Task.objects.filter(project=project, external_id__in=chunk).values_list(
+                "external_id", "data"
+            )
+        )
+    return known
 
 
 def _existing_ids(*, project: Project, external_ids: list[str]) -> dict[str, int]:

@@ -499,3 +499,73 @@ def test_the_upload_page_refuses_a_private_callback_url_with_row_and_field(
     html = client.get(status_url).content.decode()
     assert "row 3, callback_url: 10.0.0.1 is a private address" in html
     assert not Task.objects.exists()
+
+
+GOLD_BOX = {"boxes": [{"label": "object", "x": 2, "y": 3, "w": 20, "h": 10}]}
+
+
+def test_reimporting_an_uploaded_image_to_add_gold_keeps_its_size_and_file():
+    project = make_project(kind="bbox")
+    run(project, "cat.png", image_bytes(64, 48))
+    task = Task.objects.get()
+    uploaded = dict(task.data)
+
+    # Only the task fields: the data stays as it was.
+    outcome = run(
+        project, "gold.json", json.dumps([{"external_id": "cat.png", "gold": GOLD_BOX}]).encode()
+    )
+    assert (outcome.created, outcome.updated) == (0, 1)
+    task.refresh_from_db()
+    assert task.is_gold
+    assert task.gold["boxes"][0]["w"] == 20
+    assert task.data == uploaded
+    assert task.media
+    assert task.media_meta["format"] == "png"
+
+    # The same image named again without its size keeps the size too; the gold is checked on it.
+    again = [{"external_id": "cat.png", "data": {"image": uploaded["image"]}, "gold": GOLD_BOX}]
+    run(project, "gold.json", json.dumps(again).encode())
+    task.refresh_from_db()
+    assert (task.data["width"], task.data["height"]) == (64, 48)
+    too_wide = {"boxes": [{"label": "object", "x": 60, "y": 3, "w": 20, "h": 10}]}
+    problems = problems_of(
+        lambda: run(
+            project,
+            "gold.json",
+            json.dumps([{"external_id": "cat.png", "gold": too_wide}]).encode(),
+        )
+    )
+    assert any(p.startswith("item 1, gold.boxes.0") for p in problems), problems
+
+
+def test_reimport_by_csv_with_only_external_id_and_gold_keeps_the_data():
+    project = make_project(kind="bbox")
+    first = [
+        {"data": {"image": "https://x/a.jpg", "width": 640, "height": 480}, "external_id": "a"}
+    ]
+    run(project, "tasks.json", json.dumps(first).encode())
+    csv = 'external_id,gold\na,"' + json.dumps(GOLD_BOX).replace('"', '""') + '"\n'
+    assert run(project, "gold.csv", csv.encode()).updated == 1
+    task = Task.objects.get(external_id="a")
+    assert task.data == {"image": "https://x/a.jpg", "width": 640, "height": 480}
+    assert task.is_gold
+
+
+def test_a_new_image_url_drops_the_old_size_and_a_row_without_data_needs_a_known_task():
+    project = make_project(kind="bbox")
+    first = [
+        {"data": {"image": "https://x/a.jpg", "width": 640, "height": 480}, "external_id": "a"}
+    ]
+    run(project, "tasks.json", json.dumps(first).encode())
+    run(
+        project,
+        "t.json",
+        json.dumps([{"data": {"image": "https://x/b.jpg"}, "external_id": "a"}]).encode(),
+    )
+    assert Task.objects.get(external_id="a").data == {"image": "https://x/b.jpg"}
+    problems = problems_of(
+        lambda: run(
+            project, "t.json", json.dumps([{"external_id": "nope", "gold": GOLD_BOX}]).encode()
+        )
+    )
+    assert problems == ["item 1, data: No task has this external id, so the row needs its data."]
