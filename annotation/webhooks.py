@@ -347,6 +347,44 @@ def deliver_webhook(delivery_id: int) -> str:
     return webhook_attempt(delivery_id=delivery_id).status
 
 
+@task
+def deliver_webhooks(delivery_ids: list[int]) -> int:
+    """Background entry point: one attempt at each delivery of a batch (see
+    :func:`webhooks_enqueue`); returns how many were delivered."""
+    return sum(
+        webhook_attempt(delivery_id=pk).status == DeliveryStatus.DELIVERED for pk in delivery_ids
+    )
+
+
+def webhooks_enqueue(*, event: str, results: list[tuple[Task, dict]]) -> list[WebhookDelivery]:
+    """Record the deliveries of many tasks at once (the quality step accepts tasks in batches):
+    one INSERT and one background run for the batch, sent once the transaction commits. Tasks
+    without a callback URL are left out."""
+    now = timezone.now()
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            project_id=task_obj.project_id,
+            task=task_obj,
+            event=event,
+            url=task_obj.callback_url,
+            payload={
+                "event": event,
+                "project": task_obj.project_id,
+                "task": {"id": task_obj.pk, "external_id": task_obj.external_id},
+                "result": result,
+                "created_at": now.isoformat(),
+            },
+            next_attempt_at=now,
+        )
+        for task_obj, result in results
+        if task_obj.callback_url
+    )
+    if deliveries:
+        ids = [delivery.pk for delivery in deliveries]
+        transaction.on_commit(lambda: deliver_webhooks.enqueue(ids))
+    return deliveries
+
+
 def webhook_deliver_due(*, now: datetime | None = None, limit: int = 500) -> int:
     """Attempt every pending delivery that is due (housekeeping after a worker was down)."""
     now = now or timezone.now()

@@ -32,7 +32,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from annotation.models import Annotation, ContributorStatus, ProjectContributor, Task, TaskStatus
-from annotation.webhooks import webhook_enqueue
+from annotation.webhooks import webhook_enqueue, webhooks_enqueue
 from labelhub.audit import audit_record
 from labelhub.models import AuditAction, Project
 from labelhub.quality_bars import quality_with_defaults
@@ -250,8 +250,9 @@ def tasks_consolidate(
         if ids:
             Task.objects.filter(pk__in=ids).update(status=status, updated_at=now)
     by_task = {o.task_id: o for o in outcomes}
-    for task in accepted:
-        webhook_enqueue(task_obj=task, event="task.accepted", result=by_task[task.pk].proposal)
+    webhooks_enqueue(
+        event="task.accepted", results=[(task, by_task[task.pk].proposal) for task in accepted]
+    )
     _standings_apply(project=project, contributors=contributors, changes=changes, now=now)
     for user_id, change in sorted(changes.items()):
         if change.gold_answered and user_id in contributors:

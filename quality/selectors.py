@@ -15,6 +15,7 @@ from annotation.models import Annotation, ProjectContributor, Task, TaskStatus
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
 from quality.agreement import alpha_in_words, criteria_units, krippendorff_alpha, preference_units
+from quality.judging import Backlog, backlog_for
 from quality.models import AnnotationReview, AnswerJudgement, Review, TaskOutcome
 from quality.standing import StandingView, standing_view
 
@@ -256,6 +257,7 @@ class Dashboard:
     review_outcomes: dict[str, int]
     standings: list[StandingView]
     alphas: list[AlphaFigure]
+    backlog: Backlog
 
 
 def quality_dashboard(*, project: Project, sort: str = "name") -> Dashboard:
@@ -298,4 +300,5 @@ def quality_dashboard(*, project: Project, sort: str = "name") -> Dashboard:
         review_outcomes={v: outcomes.get(v, 0) for v in ("accept", "fix", "reject")},
         standings=contributor_standings(project=project, sort=sort),
         alphas=project_alpha(project=project),
+        backlog=backlog_for(project=project),
     )

@@ -27,6 +27,23 @@ class ProjectOutput(serializers.Serializer):
         return data
 
 
+class BacklogOutput(serializers.Serializer):
+    waiting = serializers.IntegerField(help_text="Submitted answers not yet judged.")
+    oldest_seconds = serializers.FloatField(
+        allow_null=True, help_text="How long the oldest of them has waited; null when none."
+    )
+
+
+class ProjectDetailOutput(ProjectOutput):
+    judging = BacklogOutput(
+        required=False,
+        help_text=(
+            "Managers only: the answers waiting for the quality step (standing, gold, consensus, "
+            "routing, webhooks). A task is accepted, exported and delivered only once judged."
+        ),
+    )
+
+
 class ProjectCreateInput(serializers.Serializer):
     organization = serializers.SlugField(
         required=False,

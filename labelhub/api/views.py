@@ -1,5 +1,7 @@
 """Project endpoints: one class per endpoint, each with its own input and output serializers."""
 
+from collections.abc import Callable
+
 from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -13,9 +15,11 @@ from labelhub.api.serializers import (
     MemberInput,
     MemberOutput,
     ProjectCreateInput,
+    ProjectDetailOutput,
     ProjectOutput,
     ProjectUpdateInput,
 )
+from labelhub.models import Project, Role
 from labelhub.permissions import project_for, role_on
 from labelhub.selectors import project_list_for_user
 from labelhub.services import (
@@ -27,6 +31,15 @@ from labelhub.services import (
 
 NOT_FOUND = OpenApiResponse(description="No such project, or not one of the caller's.")
 INVALID = OpenApiResponse(description="Errors by field path, e.g. `schema.labels.0.hotkey`.")
+
+
+# Figures other apps add to one project's body for its managers, registered by name in their
+# AppConfig.ready() (quality adds "judging": the backlog), so that labelhub imports no app above it.
+PROJECT_FIGURES: dict[str, Callable[[Project], dict]] = {}
+
+
+def project_figure_register(name: str, figure: Callable[[Project], dict]) -> None:
+    PROJECT_FIGURES[name] = figure
 
 
 def _with_role(project, user):
@@ -81,11 +94,15 @@ class ProjectDetailApi(APIView):
     @extend_schema(
         operation_id="projects_retrieve",
         summary="One project",
-        responses={200: ProjectOutput, 404: NOT_FOUND},
+        responses={200: ProjectDetailOutput, 404: NOT_FOUND},
     )
     def get(self, request: Request, project_id: int) -> Response:
         project = project_for(user=request.user, project_id=project_id, action="view")
-        return Response(ProjectOutput(_with_role(project, request.user)).data)
+        body = dict(ProjectOutput(_with_role(project, request.user)).data)
+        if body["role"] == Role.MANAGER:
+            for name, figure in PROJECT_FIGURES.items():
+                body[name] = figure(project)
+        return Response(body)
 
     @extend_schema(
         operation_id="projects_partial_update",
