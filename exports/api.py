@@ -1,6 +1,7 @@
 """The export and webhook-log endpoints of the public API (managers only; 404 for anyone else)."""
 
 from django.http import StreamingHttpResponse
+from django.utils.functional import lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -29,17 +30,29 @@ from exports.services import (
     export_stream,
 )
 from exports.views import streamed
+from labelhub import kinds
 from labelhub.permissions import project_for
 
 NOT_FOUND = OpenApiResponse(description="Not found, or not a project the caller manages.")
 
 
+def format_help() -> str:
+    """The formats of every installed kind, in words (read when the schema is made)."""
+    offered = " · ".join(
+        f"{kind.name}: {', '.join(fmt.name for fmt in kind.export_formats())}"
+        for kind in kinds.registry().values()
+        if kind.export_formats()
+    )
+    return (
+        f"{offered} · every kind: audit (every annotation and review, JSONL). Without it, the "
+        "kind's first format."
+    )
+
+
 class ExportQuery(serializers.Serializer):
     format = serializers.CharField(
         required=False,
-        help_text="bbox: coco, yolo, voc · ranking: dpo, rankings · transcription: jsonl, csv, "
-        "vtt, srt · every kind: audit (every annotation and review, JSONL). Without it, the "
-        "kind's first format (coco, dpo or jsonl).",
+        help_text=lazy(format_help, str)(),
     )
     accepted_only = serializers.BooleanField(
         required=False, default=True, help_text="false: also tasks not yet accepted."

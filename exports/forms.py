@@ -36,8 +36,8 @@ class ExportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["format"].choices = [(fmt.name, fmt.label) for fmt in formats]
         self.fields["format"].initial = formats[0].name
-        if not any(fmt.name == "dpo" for fmt in formats):
-            del self.fields["style"]  # only ranking projects write DPO pairs
+        if not any("style" in fmt.options for fmt in formats):
+            del self.fields["style"]  # only a format that reads it (ranking's DPO pairs)
 
     def clean(self):
         data = super().clean()

@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from annotation.models import Annotation, Task
 from annotation.webhooks import project_webhook_secret
-from labelhub.formats import ExportItem
+from labelhub.formats import ExportAnswer, ExportItem
 from labelhub.models import Project
-from quality.models import AnnotationReview
+from quality.models import AnnotationReview, AnswerJudgement
 
 CHUNK_SIZE = 2000
 
@@ -120,11 +120,41 @@ def _media_name(task_media: str, data: dict) -> str:
     return task_media or data.get("image") or data.get("audio") or ""
 
 
+def _answers_by_task(
+    *, project: Project, tasks: QuerySet, chunk_size: int
+) -> Iterator[tuple[int, ExportAnswer]]:
+    """(task id, answer) of every counted answer (rejected ones left out) of ``tasks``, in task
+    order: a second cursor, read alongside the tasks'."""
+    secret = project_webhook_secret(project=project)
+    pseudonyms: dict[int, str] = {}
+    rows = (
+        Annotation.objects.filter(task__in=tasks.values("pk"))
+        .exclude(quality_reviews__judgement=AnswerJudgement.REJECTED)
+        .order_by("task_id", "pk")
+        .annotate(result_json=Cast("result", TextField()))
+        .values_list("task_id", "contributor_id", "result_json")
+    )
+    for task_id, user_id, result in rows.iterator(chunk_size=chunk_size):
+        if user_id not in pseudonyms:
+            pseudonyms[user_id] = contributor_pseudonym(secret=secret, user_id=user_id)
+        yield task_id, ExportAnswer(contributor=pseudonyms[user_id], result=orjson.loads(result))
+
+
 def export_items(
-    *, project: Project, options: ExportOptions, chunk_size: int = CHUNK_SIZE
+    *,
+    project: Project,
+    options: ExportOptions,
+    chunk_size: int = CHUNK_SIZE,
+    answers: bool = False,
 ) -> Iterator[ExportItem]:
-    """One :class:`ExportItem` per task with a result, in task order, in constant memory."""
+    """One :class:`ExportItem` per task with a result, in task order, in constant memory.
+
+    ``answers`` also gives each item its counted answers, by contributor pseudonym."""
     tasks = _result_tasks(project=project, options=options)
+    answer_rows = (
+        _answers_by_task(project=project, tasks=tasks, chunk_size=chunk_size) if answers else None
+    )
+    pending = next(answer_rows, None) if answer_rows is not None else None
     if options.accepted_only:
         result = F("outcome__accepted_result")
     else:
@@ -159,6 +189,11 @@ def export_items(
         data, meta = loads(data), loads(meta or "{}")
         result = loads(gold) if is_gold else (loads(result) if result else None)
         result = result or {}
+        given: list[ExportAnswer] = []
+        while pending is not None and pending[0] <= pk:
+            if pending[0] == pk:
+                given.append(pending[1])
+            pending = next(answer_rows, None)
         yield ExportItem(
             task_id=pk,
             external_id=external_id,
@@ -169,6 +204,7 @@ def export_items(
             height=data.get("height") or meta.get("height") or result.get("height"),
             confidence=confidence,
             extra={"gold": True} if is_gold else {},
+            answers=tuple(given),
         )
 
 

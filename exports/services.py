@@ -1,7 +1,8 @@
-"""Exports: which formats each task kind offers, the streamed file, and background export jobs.
+"""Exports: the formats a project's task kind offers, the streamed file, and background jobs.
 
-The writers live in :mod:`labelhub.formats` and know nothing of the database; this module joins
-them to :mod:`exports.selectors`. An export is a generator of ``bytes`` chunks, served as a
+Each kind lists its formats (``TaskKind.export_formats()``); the writers live in
+:mod:`labelhub.formats` and know nothing of the database; this module joins them to
+:mod:`exports.selectors`. An export is a generator of ``bytes`` chunks, served as a
 ``StreamingHttpResponse`` or written to storage by :func:`export_job_run`.
 """
 
@@ -25,109 +26,47 @@ from exports.selectors import (
     export_has_chat,
     export_items,
 )
+from labelhub import kinds
 from labelhub.audit import audit_record
-from labelhub.formats import Chunks, boxes, preferences, transcripts
-from labelhub.formats.preferences import DpoStyle, StyleRefused
+from labelhub.formats import Chunks, ExportContext, ExportFormat, preferences
+from labelhub.formats.preferences import DPO_STYLES, DpoStyle, StyleRefused  # noqa: F401
 from labelhub.formats.streams import json_line
 from labelhub.models import AuditAction, Project
 
 JSONL = "application/x-ndjson"
-ZIP = "application/zip"
 PROGRESS_EVERY = 1000
 
-
-@dataclass(frozen=True)
-class Format:
-    name: str
-    label: str
-    content_type: str
-    extension: str
+# The formats are the kinds' (``TaskKind.export_formats()``); the name is kept for callers.
+Format = ExportFormat
+AUDIT = ExportFormat("audit", "Audit trail: every annotation and review (JSONL)", JSONL, "jsonl")
 
 
-def _labels(project: Project) -> list[str]:
-    return [label["name"] for label in project.schema.get("labels", [])]
-
-
-DPO_STYLES = ("auto", "standard", "conversational")
+def export_context(*, project: Project, options: ExportOptions) -> ExportContext:
+    """What the writers may know: the schema, the options, and questions about the export."""
+    return ExportContext(
+        schema=project.schema,
+        style=options.style,
+        has_chat=lambda: export_has_chat(project=project, options=options),
+        first_long_chat=lambda: export_first_long_chat(project=project, options=options),
+    )
 
 
 def dpo_style(*, project: Project, options: ExportOptions) -> DpoStyle:
-    """The one style of a DPO file, decided before any row is written (a stream cannot go back).
-
-    ``auto`` is conversational as soon as any exported task has a chat prompt, else standard;
-    ``standard`` is refused (:class:`StyleRefused`) when a chat prompt has no plain-text form.
-    """
-    if options.style not in DPO_STYLES:
-        raise ValueError(f"Unknown DPO style {options.style!r}; choose one of: {DPO_STYLES}.")
-    if options.style == "conversational":
-        return "conversational"
-    if options.style == "auto":
-        chat = export_has_chat(project=project, options=options)
-        return "conversational" if chat else "standard"
-    refused = export_first_long_chat(project=project, options=options)
-    if refused is not None:
-        task_id, external_id = refused
-        raise StyleRefused(task_id=task_id, external_id=external_id)
-    return "standard"
+    """The one style of a ranking project's DPO file (see :func:`preferences.dpo_style`)."""
+    return preferences.dpo_style(export_context(project=project, options=options))
 
 
-# name -> (format, writer(items source, project, options) -> chunks); a writer's arguments are
-# computed when it is called, before the first chunk is asked for.
-WRITERS: dict[str, dict[str, tuple[Format, Callable]]] = {
-    "bbox": {
-        "coco": (
-            Format("coco", "COCO JSON", "application/json", "json"),
-            lambda items, project, options: boxes.coco(items, labels=_labels(project)),
-        ),
-        "yolo": (
-            Format("yolo", "YOLO (zip)", ZIP, "zip"),
-            lambda items, project, options: boxes.yolo(items, labels=_labels(project)),
-        ),
-        "voc": (
-            Format("voc", "Pascal VOC XML (zip)", ZIP, "zip"),
-            lambda items, project, options: boxes.voc(items, labels=_labels(project)),
-        ),
-    },
-    "ranking": {
-        "dpo": (
-            Format("dpo", "DPO pairs (JSONL)", JSONL, "jsonl"),
-            lambda items, project, options: preferences.dpo(
-                items, style=dpo_style(project=project, options=options)
-            ),
-        ),
-        "rankings": (
-            Format("rankings", "Full rankings (JSONL)", JSONL, "jsonl"),
-            lambda items, project, options: preferences.rankings(items),
-        ),
-    },
-    "transcription": {
-        "jsonl": (
-            Format("jsonl", "JSON lines", JSONL, "jsonl"),
-            lambda items, project, options: transcripts.jsonl(items),
-        ),
-        "csv": (
-            Format("csv", "CSV", "text/csv; charset=utf-8", "csv"),
-            lambda items, project, options: transcripts.csv(items),
-        ),
-        "vtt": (
-            Format("vtt", "WebVTT subtitles (zip)", ZIP, "zip"),
-            lambda items, project, options: transcripts.vtt(items),
-        ),
-        "srt": (
-            Format("srt", "SRT subtitles (zip)", ZIP, "zip"),
-            lambda items, project, options: transcripts.srt(items),
-        ),
-    },
-}
-AUDIT = Format("audit", "Audit trail: every annotation and review (JSONL)", JSONL, "jsonl")
+def _kind_formats(project: Project) -> tuple[ExportFormat, ...]:
+    kind = kinds.find(project.kind)
+    return kind.export_formats() if kind else ()
 
 
-def export_formats(*, project: Project) -> list[Format]:
+def export_formats(*, project: Project) -> list[ExportFormat]:
     """The formats a project's kind offers, the audit trail last (every kind has it)."""
-    return [fmt for fmt, _writer in WRITERS.get(project.kind, {}).values()] + [AUDIT]
+    return [*_kind_formats(project), AUDIT]
 
 
-def export_format(*, project: Project, name: str) -> Format | None:
+def export_format(*, project: Project, name: str) -> ExportFormat | None:
     return next((fmt for fmt in export_formats(project=project) if fmt.name == name), None)
 
 
@@ -143,7 +82,7 @@ class UnknownFormat(ValueError):
 @dataclass(frozen=True)
 class ExportFile:
     chunks: Chunks
-    format: Format
+    format: ExportFormat
     filename: str
 
 
@@ -175,11 +114,11 @@ def export_stream(
         rows = _counted(audit_rows(project=project, options=options), tick)
         chunks = (json_line(row) for row in rows)
     else:
-        _fmt, writer = WRITERS[project.kind][fmt.name]
-        chunks = writer(
-            lambda: _counted(export_items(project=project, options=options), tick),
-            project,
-            options,
+        chunks = fmt.write(
+            lambda: _counted(
+                export_items(project=project, options=options, answers=fmt.answers), tick
+            ),
+            export_context(project=project, options=options),
         )
     stamp = timezone.now().strftime("%Y%m%d-%H%M")
     filename = f"project-{project.pk}-{fmt.name}-{stamp}.{fmt.extension}"
@@ -210,10 +149,11 @@ def export_job_create(
     """Queue an export to run in the background (after this transaction commits)."""
     from exports.tasks import export_job_process
 
-    if export_format(project=project, name=format_name) is None:
+    fmt = export_format(project=project, name=format_name)
+    if fmt is None:
         raise UnknownFormat(project, format_name)
-    if format_name == "dpo":
-        dpo_style(project=project, options=options)  # refused now, not as a failed job
+    if fmt.check is not None:  # refused now, not as a failed job
+        fmt.check(export_context(project=project, options=options))
     job = ExportJob.objects.create(
         project=project, created_by=user, format=format_name, options=options.as_dict()
     )

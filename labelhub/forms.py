@@ -1,20 +1,17 @@
 """Forms of the manager's screens. They only shape input: the services decide what is valid.
 
-The schema builder is not a Django form: its rows come and go, so :func:`schema_from_post` reads
-the posted rows into a schema (for the kind to check) and :func:`builder_rows` turns a schema and
-its errors back into rows for the template.
+The schema builder is not a Django form: its rows come and go, so :func:`schema_from_post` asks
+the project's kind to read the posted rows into a schema (for the kind to check) and
+:func:`builder_rows` has it turn a schema and its errors back into rows for its template.
 """
 
 import json
-from dataclasses import dataclass, field
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
 from labelhub import kinds
-from labelhub.kinds.bbox import PALETTE
-from labelhub.kinds.transcription import NORMALISATION_RULES
 from labelhub.models import Organization, Role
 from labelhub.quality_bars import REVIEW_POLICY_HELP, bars_for
 
@@ -98,105 +95,32 @@ class MemberRoleForm(forms.Form):
 # --- schema builder ---------------------------------------------------------------------------
 
 
-@dataclass
-class Row:
-    """One repeated row of the builder (a label, a criterion) with its own errors."""
-
-    values: dict
-    errors: list[str] = field(default_factory=list)
-
-
-def _int_or_text(value: str) -> int | str | None:
-    value = value.strip()
-    if value == "":
+def schema_from_post(*, kind: str, post: QueryDict) -> dict | None:
+    """The schema the builder's fields describe (unchecked: the kind checks it); ``None`` when
+    the kind has no builder (its schema is edited as JSON only)."""
+    task_kind = kinds.find(kind)
+    if task_kind is None or task_kind.schema_builder is None:
         return None
-    try:
-        return int(value)
-    except ValueError:
-        return value
-
-
-def _number_or_text(value: str | None) -> float | int | str:
-    if value is None:
-        return ""
-    try:
-        number = float(value)
-    except ValueError:
-        return value
-    return int(number) if number == int(number) else number
-
-
-def schema_from_post(*, kind: str, post: QueryDict) -> dict:
-    """The schema the builder's fields describe (unchecked: the kind checks it)."""
-    if kind == "bbox":
-        names = post.getlist("label_name")
-        colours = post.getlist("label_colour")
-        hotkeys = post.getlist("label_hotkey")
-        labels = [
-            {
-                "name": name,
-                "colour": colours[i] if i < len(colours) else "",
-                "hotkey": _int_or_text(hotkeys[i]) if i < len(hotkeys) else None,
-            }
-            for i, name in enumerate(names)
-        ]
-        return {
-            "labels": labels,
-            "min_size": _number_or_text(post.get("min_size", "0")),
-            "allow_empty": post.get("allow_empty") == "on",
-        }
-    if kind == "ranking":
-        return {
-            "mode": post.get("mode", ""),
-            "strength_scale": _int_or_text(post.get("strength_scale", "")),
-            "criteria": post.getlist("criterion"),
-            "rationale": post.get("rationale", ""),
-        }
-    if kind == "transcription":
-        return {
-            "media": post.get("media", ""),
-            "normalisation": post.getlist("normalisation"),
-            "segments": post.get("segments") == "on",
-        }
-    raise ValueError(f"No builder for {kind!r}")
+    return task_kind.schema_from_form(post)
 
 
 def builder_rows(*, kind: str, schema: dict, errors: dict[str, list[str]]) -> dict:
-    """What the builder template shows: rows with their errors, other errors by setting."""
-    used: set[str] = set()
-    context: dict = {"kind": kind, "schema": schema}
-    if kind == "bbox":
-        rows = []
-        for i, label in enumerate(schema.get("labels", [])):
-            label = label if isinstance(label, dict) else {"name": str(label)}
-            row_errors = []
-            for path in (f"labels.{i}", f"labels.{i}.name", f"labels.{i}.colour",
-                         f"labels.{i}.hotkey"):  # fmt: skip
-                row_errors += errors.get(path, [])
-                used.add(path)
-            rows.append(
-                Row(
-                    values={
-                        "name": label.get("name") or "",
-                        "colour": label.get("colour") or PALETTE[i % len(PALETTE)],
-                        "hotkey": "" if label.get("hotkey") is None else label.get("hotkey"),
-                    },
-                    errors=row_errors,
-                )
-            )
-        context["labels"] = rows
-        context["hotkeys"] = list(range(1, 10))
-    elif kind == "ranking":
-        rows = []
-        for i, criterion in enumerate(schema.get("criteria", [])):
-            used.add(f"criteria.{i}")
-            rows.append(Row(values={"name": criterion}, errors=errors.get(f"criteria.{i}", [])))
-        context["criteria"] = rows
-    elif kind == "transcription":
-        context["rules"] = [
-            (rule, rule.replace("_", " ").capitalize(), rule in schema.get("normalisation", []))
-            for rule in NORMALISATION_RULES
-        ]
+    """What the schema section shows: the kind's builder (template, rows with their errors), the
+    other errors by setting, and the JSON view."""
+    task_kind = kinds.find(kind)
+    builder = task_kind.schema_builder if task_kind else None
+    form = task_kind.schema_form(schema=schema, errors=errors) if builder else None
+    used = form.used if form else frozenset()
+    context: dict = {
+        **(form.context if form else {}),
+        "kind": kind,
+        "schema": schema,
+        "template": builder.template if builder else None,
+        "heading": builder.heading if builder else "Schema",
+        "save_label": builder.save_label if builder else "Save JSON",
+    }
+    if task_kind is None:
+        errors = {**errors, "kind": [f"The task kind {kind!r} is not installed here."]}
     context["errors"] = {path: messages for path, messages in errors.items() if path not in used}
     context["json"] = json.dumps(schema, indent=2)
     return context
@@ -204,23 +128,7 @@ def builder_rows(*, kind: str, schema: dict, errors: dict[str, list[str]]) -> di
 
 def builder_edit(*, kind: str, schema: dict, action: str) -> dict:
     """Add or remove a row without saving (the builder's "Add label" and "Remove" buttons)."""
-    schema = dict(schema)
-    if kind == "bbox":
-        labels = list(schema.get("labels", []))
-        if action == "add-label":
-            labels.append({"name": "", "colour": PALETTE[len(labels) % len(PALETTE)]})
-        elif action.startswith("remove-label-"):
-            index = int(action.rsplit("-", 1)[1])
-            if 0 <= index < len(labels):
-                labels.pop(index)
-        schema["labels"] = labels
-    elif kind == "ranking":
-        criteria = list(schema.get("criteria", []))
-        if action == "add-criterion":
-            criteria.append("")
-        elif action.startswith("remove-criterion-"):
-            index = int(action.rsplit("-", 1)[1])
-            if 0 <= index < len(criteria):
-                criteria.pop(index)
-        schema["criteria"] = criteria
-    return schema
+    task_kind = kinds.find(kind)
+    if task_kind is None or task_kind.schema_builder is None:
+        return schema
+    return task_kind.schema_form_edit(schema=dict(schema), action=action)

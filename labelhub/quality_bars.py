@@ -169,8 +169,10 @@ REVIEW_POLICY_HELP = {
 
 
 def bars_for(kind: str | None) -> list[Bar]:
-    """Every project's bars, then the bars of its kind (none when ``kind`` is not given)."""
-    return [*BARS, *(kinds.get(kind).quality_bars if kind else ())]
+    """Every project's bars, then the bars of its kind (none when ``kind`` is not given, or is
+    no longer installed)."""
+    task_kind = kinds.find(kind) if kind else None
+    return [*BARS, *(task_kind.quality_bars if task_kind else ())]
 
 
 def default_quality(kind: str | None = None) -> dict:

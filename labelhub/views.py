@@ -46,7 +46,8 @@ from labelhub.services import (
 )
 
 SETTINGS_TEMPLATE = "labelhub/project_settings.html"
-BUILDER_ACTION = re.compile(r"^(add-label|add-criterion|remove-(label|criterion)-\d{1,3})$")
+# A builder's add and remove buttons ("add-label", "remove-criterion-2"); the kind reads them.
+BUILDER_ACTION = re.compile(r"^(add-[a-z][a-z-]{0,40}|remove-[a-z][a-z-]{0,40}-\d{1,3})$")
 
 
 @require_GET
@@ -216,7 +217,11 @@ def project_settings_schema(request: HttpRequest, project_id: int) -> HttpRespon
     """Save the schema from the builder, or from the JSON view; or add/remove a builder row."""
     project = project_for(user=request.user, project_id=project_id, action="manage")
     action = request.POST.get("action", "save")
-    if action == "save-json":
+    schema = (
+        None if action == "save-json" else schema_from_post(kind=project.kind, post=request.POST)
+    )
+    if schema is None:  # the JSON view, and the only form of a kind without a builder
+        action = "save-json"
         try:
             schema = json.loads(request.POST.get("schema_json", ""))
         except (json.JSONDecodeError, RecursionError) as error:
@@ -229,8 +234,6 @@ def project_settings_schema(request: HttpRequest, project_id: int) -> HttpRespon
             builder["errors"] = {"json": [message]}
             builder["json"] = request.POST.get("schema_json", "")
             return _section(request, project, "schema", ok=False, builder=builder)
-    else:
-        schema = schema_from_post(kind=project.kind, post=request.POST)
     if BUILDER_ACTION.match(action):
         schema = builder_edit(kind=project.kind, schema=schema, action=action)
         builder = builder_rows(kind=project.kind, schema=schema, errors={})

@@ -9,17 +9,23 @@ Choices:
   (a list of values per unit, any hashable values), not a rater × unit matrix padded with NaN,
   and "no variation at all" must read as ``None`` ("n/a") rather than raise ``ValueError``. The
   package is the test oracle (it reproduces Krippendorff's published 0.743 / 0.815 / 0.849).
-* Preference verdicts are turned into values with a canonical orientation: for a two-response
-  task, the first id in sorted order is −1, the second +1 and a tie 0, optionally times the
-  strength (then α-ordinal reads "how strongly" too). Criteria are nominal units of their own.
+* The units come from each task kind (``TaskKind.alpha_questions``): ranking verdicts and
+  criteria are built in ``labelhub.kinds.metrics.rankings`` (re-exported here), a conversation's
+  criterion scores are ordinal units.
 * Read with Krippendorff's bars: α ≥ 0.800 reliable, ≥ 0.667 tentative, below that not reliable.
 """
 
 from collections import Counter
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from itertools import permutations
 
 import numpy as np
+
+from labelhub.kinds.metrics.rankings import (  # noqa: F401 - the units' historic home
+    criteria_units,
+    preference_units,
+    preference_value,
+)
 
 LEVELS = ("nominal", "ordinal", "interval")
 
@@ -74,38 +80,6 @@ def distances(values: list, totals: np.ndarray, level: str) -> np.ndarray:
             between = cumulative[g] - (cumulative[c - 1] if c else 0.0)
             delta[c, g] = delta[g, c] = (between - (totals[c] + totals[g]) / 2) ** 2
     return delta
-
-
-def preference_value(result: dict, response_ids: Sequence[Hashable], *, with_strength=False):
-    """A two-response verdict as −1 (first id in sorted order), 0 (tie) or +1, or ``None``."""
-    preference = result.get("preference")
-    first, second = sorted(response_ids)[:2] if len(response_ids) == 2 else (None, None)
-    sign = {first: -1, "tie": 0, second: 1}.get(preference) if first is not None else None
-    if sign is None:
-        return None
-    return sign * result.get("strength", 1) if with_strength else sign
-
-
-def preference_units(
-    tasks: Iterable[tuple[Sequence[Hashable], Sequence[dict]]], *, with_strength: bool = False
-) -> list[list]:
-    """Units for α from ``(response_ids, results)`` per two-response pairwise task."""
-    return [
-        [preference_value(r, ids, with_strength=with_strength) for r in results]
-        for ids, results in tasks
-    ]
-
-
-def criteria_units(results_per_task: Iterable[Sequence[dict]]) -> dict[str, list[list]]:
-    """Nominal units per criterion: ``{criterion: [[answers to task 1], …]}``."""
-    units: dict[str, list[list]] = {}
-    for results in results_per_task:
-        names = dict.fromkeys(c for r in results for c in (r.get("criteria") or {}))
-        for name in names:
-            units.setdefault(name, []).append(
-                [(r.get("criteria") or {}).get(name) for r in results]
-            )
-    return units
 
 
 def alpha_in_words(alpha: float | None) -> str:

@@ -3,7 +3,6 @@
 Each is a fixed number of queries whatever the size of the project (tests assert the counts).
 """
 
-import difflib
 import json
 from dataclasses import dataclass, field
 
@@ -12,9 +11,11 @@ from django.db.models import Avg, Count, F, FloatField, Prefetch, Value
 from django.db.models.functions import Floor, Least, TruncDate
 
 from annotation.models import Annotation, ProjectContributor, Task, TaskStatus
+from labelhub import kinds
+from labelhub.kinds import ReviewViews
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
-from quality.agreement import alpha_in_words, criteria_units, krippendorff_alpha, preference_units
+from quality.agreement import alpha_in_words, krippendorff_alpha
 from quality.judging import Backlog, backlog_for
 from quality.models import AnnotationReview, AnswerJudgement, Review, TaskOutcome
 from quality.standing import StandingView, standing_view
@@ -43,56 +44,19 @@ def counted_annotations(task: Task):
     )
 
 
-@dataclass(frozen=True)
-class WordDiff:
-    parts: list[tuple[str, str]]  # (op, text): op is "same", "del" or "ins"
-
-
-def word_diff(base: str, other: str) -> WordDiff:
-    a, b = base.split(), other.split()
-    parts: list[tuple[str, str]] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
-        if op == "equal":
-            parts.append(("same", " ".join(a[i1:i2])))
-        if op in ("delete", "replace"):
-            parts.append(("del", " ".join(a[i1:i2])))
-        if op in ("insert", "replace"):
-            parts.append(("ins", " ".join(b[j1:j2])))
-    return WordDiff(parts)
-
-
-@dataclass(frozen=True)
-class DrawnBox:
-    """One box of an answer, ready to draw over the image (image pixels, the label's colour)."""
-
-    label: str
-    x: float
-    y: float
-    w: float
-    h: float
-    colour: str
-
-
 @dataclass
 class ReviewAnswer:
+    """One counted answer as the review screen shows it: ``view`` is what the kind's review
+    partial needs for it, ``summary`` the kind's words for it."""
+
     annotation: Annotation
     name: str
-    diff: WordDiff | None = None
-    boxes: list[DrawnBox] = field(default_factory=list)
+    view: dict = field(default_factory=dict)
+    summary: str = ""
 
     @property
     def pretty(self) -> str:
         return json.dumps(self.annotation.result, indent=2, ensure_ascii=False)
-
-    @property
-    def summary(self) -> str:
-        """A ranking answer in words: ``b > a > c`` or ``a (strength 2)``."""
-        result = self.annotation.result
-        if isinstance(result.get("order"), list):
-            return " > ".join(map(str, result["order"]))
-        if "preference" in result:
-            return f"{result['preference']} (strength {result.get('strength', 1)})"
-        return ""
 
 
 @dataclass
@@ -100,57 +64,48 @@ class ReviewItem:
     task: Task
     outcome: TaskOutcome
     answers: list[ReviewAnswer] = field(default_factory=list)
-    image_width: float | None = None
-    image_height: float | None = None
-
-    @property
-    def box_stroke(self) -> float:
-        """A line width that reads the same whatever the image's size."""
-        return max(self.image_width or 0, self.image_height or 0, 200) / 250
-
-
-def _drawn_boxes(*, project: Project, result: dict) -> list[DrawnBox]:
-    colours = {label["name"]: label.get("colour") for label in project.schema.get("labels", [])}
-    return [
-        DrawnBox(
-            label=str(box.get("label", "")),
-            x=box["x"],
-            y=box["y"],
-            w=box["w"],
-            h=box["h"],
-            colour=colours.get(box.get("label")) or "#e6194b",
-        )
-        for box in result.get("boxes", [])
-        if all(isinstance(box.get(key), int | float) for key in ("x", "y", "w", "h"))
-    ]
+    view: dict = field(default_factory=dict)  # what the kind's partial shares across answers
+    answer_template: str | None = None  # the kind's partial for one answer
 
 
 def review_item(*, project: Project, task_id: int) -> ReviewItem:
-    """A task in review with its counted answers (transcripts: a word diff against the
-    proposal). Raises ``Task.DoesNotExist`` outside the project or when not in review."""
+    """A task in review with its counted answers, each as its kind shows it (a transcript as a
+    word diff against the proposal, boxes over the image). Raises ``Task.DoesNotExist`` outside
+    the project or when not in review."""
     task = Task.objects.select_related("outcome").get(
         pk=task_id, project=project, is_gold=False, status=TaskStatus.IN_REVIEW
     )
     task.project = project
-    answers = []
-    is_bbox = project.kind == "bbox"
-    proposal_text = (task.outcome.proposal or {}).get("text")
-    for annotation in counted_annotations(task):
-        user = annotation.contributor
-        diff = None
-        if isinstance(proposal_text, str) and isinstance(annotation.result.get("text"), str):
-            diff = word_diff(proposal_text, annotation.result["text"])
-        boxes = _drawn_boxes(project=project, result=annotation.result) if is_bbox else []
-        answers.append(
-            ReviewAnswer(annotation, user.get_full_name() or user.get_username(), diff, boxes)
+    annotations = list(counted_annotations(task))
+    kind = kinds.find(project.kind)
+    results = [annotation.result for annotation in annotations]
+    views = (
+        kind.review_views(
+            results=results,
+            proposal=task.outcome.proposal,
+            data=task.data,
+            media_meta=task.media_meta or {},
+            schema=project.schema,
         )
-    item = ReviewItem(task=task, outcome=task.outcome, answers=answers)
-    if is_bbox:
-        # The image's size: from the task, the upload, or (URL images) what the editor reported.
-        sizes = [task.data, task.media_meta or {}, *(a.annotation.result for a in answers)]
-        item.image_width = next((s["width"] for s in sizes if s.get("width")), None)
-        item.image_height = next((s["height"] for s in sizes if s.get("height")), None)
-    return item
+        if kind
+        else ReviewViews(shared={}, answers=[{} for _ in results])
+    )
+    answers = [
+        ReviewAnswer(
+            annotation,
+            annotation.contributor.get_full_name() or annotation.contributor.get_username(),
+            view=view,
+            summary=kind.review_summary(annotation.result, schema=project.schema) if kind else "",
+        )
+        for annotation, view in zip(annotations, views.answers, strict=True)
+    ]
+    return ReviewItem(
+        task=task,
+        outcome=task.outcome,
+        answers=answers,
+        view=views.shared,
+        answer_template=kind.review_template if kind else None,
+    )
 
 
 def my_work(*, project: Project, user: AbstractBaseUser, limit: int = 200) -> list[Annotation]:
@@ -211,10 +166,11 @@ ALPHA_WINDOW = 2000  # recent tasks with two or more answers; keeps the dashboar
 
 
 def project_alpha(*, project: Project) -> list[AlphaFigure]:
-    """Agreement beyond chance where a nominal α applies: ranking verdicts (pairwise mode: the
-    preference; rank mode: the top choice) and each criterion. Other kinds have no α here: their
-    answers are geometry or text, measured by the per-task agreement instead."""
-    if project.kind != "ranking":
+    """Agreement beyond chance on the questions the project's kind asks of many tasks (ranking:
+    the verdict and each criterion; conversations: each criterion, ordinal). Kinds whose answers
+    are geometry or text have no alpha here: the per-task agreement measures them."""
+    kind = kinds.find(project.kind)
+    if kind is None or not kind.has_alpha:
         return []
     task_ids = list(
         TaskOutcome.objects.filter(project=project, answers_used__gte=2)
@@ -222,7 +178,7 @@ def project_alpha(*, project: Project) -> list[AlphaFigure]:
         .values_list("task_id", flat=True)[:ALPHA_WINDOW]
     )
     results: dict[int, list[dict]] = {}
-    ids_of: dict[int, list[str]] = {}
+    data_of: dict[int, dict] = {}
     rows = (
         Annotation.objects.filter(task_id__in=task_ids)
         .exclude(quality_reviews__judgement=AnswerJudgement.REJECTED)
@@ -231,20 +187,16 @@ def project_alpha(*, project: Project) -> list[AlphaFigure]:
     )
     for task_id, result, data in rows:
         results.setdefault(task_id, []).append(result)
-        ids_of.setdefault(task_id, [r["id"] for r in data.get("responses", [])])
+        data_of.setdefault(task_id, data)
+    tasks = [(data_of[t], results[t]) for t in results]
     figures = []
-    if project.schema.get("mode", "pairwise") == "pairwise":
-        units = preference_units((ids_of[t], results[t]) for t in results)
-        name = "Preferred response"
-    else:
-        units = [[(r.get("order") or [None])[0] for r in rs] for rs in results.values()]
-        name = "Top choice"
-    if units:
-        alpha = krippendorff_alpha(units)
-        figures.append(AlphaFigure(name, alpha, alpha_in_words(alpha), len(units)))
-    for criterion, criterion_units in sorted(criteria_units(results.values()).items()):
-        alpha = krippendorff_alpha(criterion_units)
-        figures.append(AlphaFigure(criterion, alpha, alpha_in_words(alpha), len(criterion_units)))
+    for question in kind.alpha_questions(tasks, schema=project.schema):
+        if not question.units:
+            continue
+        alpha = krippendorff_alpha(question.units, level=question.level)
+        figures.append(
+            AlphaFigure(question.name, alpha, alpha_in_words(alpha), len(question.units))
+        )
     return figures
 
 

@@ -5,10 +5,22 @@ any size streams in constant memory (a ``StreamingHttpResponse`` or a file writt
 background task). Writers know formats, not the database: the export service turns accepted
 tasks into items. Writers take a callable that returns a fresh iterator of items and read it
 once (COCO spools its annotations to a temporary file while it writes the images).
+
+A task kind lists the files it writes as :class:`ExportFormat` records (``kind.export_formats()``);
+the export service gives each writer the items and an :class:`ExportContext`.
 """
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ExportAnswer:
+    """One counted answer to a task (rejected answers are left out), by a per-project pseudonym
+    of its contributor."""
+
+    contributor: str
+    result: dict
 
 
 @dataclass(frozen=True)
@@ -22,7 +34,41 @@ class ExportItem:
     height: int | None = None
     confidence: float | None = None
     extra: dict = field(default_factory=dict)
+    # Every counted answer, in the order given; filled only for formats that ask (``answers``).
+    answers: tuple[ExportAnswer, ...] = ()
 
 
 ItemSource = Callable[[], Iterable[ExportItem]]
 Chunks = Iterator[bytes]
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What a writer may know besides the items: the project's schema, the export's options, and
+    questions about the whole export answered before its first row (one query each)."""
+
+    schema: dict
+    style: str = "auto"
+    has_chat: Callable[[], bool] = lambda: False
+    first_long_chat: Callable[[], tuple[int, str] | None] = lambda: None
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One file format a kind writes.
+
+    ``write(items, context)`` returns the chunks (its arguments are computed when it is called,
+    before the first chunk is asked for); ``check(context)`` refuses an export before it starts
+    (before a background job is queued, too); ``options`` names the export options it reads
+    (``"style"``), so that forms offer them only where they apply; ``answers`` asks for every
+    counted answer on each item, not only the accepted result.
+    """
+
+    name: str
+    label: str
+    content_type: str
+    extension: str
+    write: Callable[[ItemSource, ExportContext], Chunks] | None = None
+    check: Callable[[ExportContext], None] | None = None
+    options: tuple[str, ...] = ()
+    answers: bool = False

@@ -15,10 +15,11 @@ from collections.abc import Iterator
 from itertools import combinations
 from typing import Literal
 
-from labelhub.formats import Chunks, ExportItem, ItemSource
+from labelhub.formats import Chunks, ExportContext, ExportItem, ItemSource
 from labelhub.formats.streams import json_line
 
 DpoStyle = Literal["standard", "conversational"]
+DPO_STYLES = ("auto", "standard", "conversational")
 
 
 class StyleRefused(ValueError):
@@ -33,6 +34,25 @@ class StyleRefused(ValueError):
             f"The standard DPO style writes every prompt as text, but {name} has a chat prompt "
             "that is not a single user turn; export with style=conversational (or auto)."
         )
+
+
+def dpo_style(context: ExportContext) -> DpoStyle:
+    """The one style of a DPO file, decided before any row is written (a stream cannot go back).
+
+    ``auto`` is conversational as soon as any exported task has a chat prompt, else standard;
+    ``standard`` is refused (:class:`StyleRefused`) when a chat prompt has no plain-text form.
+    """
+    if context.style not in DPO_STYLES:
+        raise ValueError(f"Unknown DPO style {context.style!r}; choose one of: {DPO_STYLES}.")
+    if context.style == "conversational":
+        return "conversational"
+    if context.style == "auto":
+        return "conversational" if context.has_chat() else "standard"
+    refused = context.first_long_chat()
+    if refused is not None:
+        task_id, external_id = refused
+        raise StyleRefused(task_id=task_id, external_id=external_id)
+    return "standard"
 
 
 def implied_pairs(result: dict, response_ids: list[str]) -> Iterator[tuple[str, str]]:

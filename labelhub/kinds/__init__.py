@@ -36,15 +36,38 @@ input (``"labels.2.hotkey"``, ``"responses.0.text"``) so that screens and the AP
 ``quality_bars``
     The quality settings only this kind reads (the IoU to match boxes, the weight of a ranking's
     criteria), as :class:`QualityBar`: the settings form, the API and validation pick them up.
+
+What the screens around the kind ask of it (each optional; the default is a plain fallback):
+
+``schema_builder`` with ``schema_from_form(post)``, ``schema_form(schema=, errors=)`` and
+``schema_form_edit(schema=, action=)``
+    The settings page's form for the schema: a template partial, the schema the posted fields
+    describe (unchecked: ``clean_schema`` checks it), the rows to show, and the rows added or
+    removed by the form's buttons. Without a builder the page offers the JSON view alone.
+``export_formats()``
+    The dataset files the kind writes, as :class:`labelhub.formats.ExportFormat` (name, label,
+    content type and writer). Every kind also gets the audit trail.
+``review_template``, ``review_summary(result, schema=)``, ``review_views(...)``
+    How the review screen shows each answer beside the editor: a template partial, a line in
+    words, and what the partial needs (boxes to draw, a word diff against the proposal).
+``has_alpha`` and ``alpha_questions(tasks, schema=)``
+    Krippendorff's alpha on the dashboard: the questions answered on many tasks (a verdict, a
+    criterion), each as units of values with a level of measurement.
 """
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import cache
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from django.http import QueryDict
+
+    from labelhub.formats import ExportFormat
 
 DEFAULT_KINDS = [
     "labelhub.kinds.bbox.BoundingBoxKind",
@@ -82,6 +105,102 @@ class QualityBar:
     step: str = "any"
 
 
+@dataclass(frozen=True)
+class SchemaBuilder:
+    """The settings page's form for a kind's schema: a template partial included inside the
+    schema form (its context holds ``builder``, the dict of :meth:`TaskKind.schema_form`, and
+    ``schema``), the section's heading and the words on its save button."""
+
+    template: str
+    heading: str
+    save_label: str
+
+
+@dataclass
+class BuilderRow:
+    """One repeated row of a builder (a label, a criterion) with its own errors."""
+
+    values: dict
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BuilderForm:
+    """What a builder template shows: ``context`` (rows and choices) and the error paths that
+    are shown beside a row (``used``); the page lists the other errors above the form."""
+
+    context: dict
+    used: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ReviewViews:
+    """What the review partial needs: ``shared`` (e.g. the image size) and one dict per answer,
+    in the order of the answers."""
+
+    shared: dict
+    answers: list[dict]
+
+
+@dataclass(frozen=True)
+class AlphaQuestion:
+    """A question answered on many tasks, for Krippendorff's alpha: one unit per task (or task
+    and turn), the values its annotators gave (``None``: no answer)."""
+
+    name: str
+    units: list[list]
+    level: str = "nominal"
+
+
+def rows_with_errors(
+    items: list[dict], *, prefix: str, fields: Iterable[str], errors: dict[str, list[str]]
+) -> tuple[list[BuilderRow], set[str]]:
+    """Builder rows from schema items, each with the errors of ``prefix.i`` and of its fields;
+    also the paths so shown."""
+    rows, used = [], set()
+    for i, values in enumerate(items):
+        row_errors = []
+        for path in (f"{prefix}.{i}", *(f"{prefix}.{i}.{name}" for name in fields)):
+            row_errors += errors.get(path, [])
+            used.add(path)
+        rows.append(BuilderRow(values=values, errors=row_errors))
+    return rows, used
+
+
+def int_or_text(value: str | None) -> int | str | None:
+    """A posted whole number as an int; anything else as it was typed (the kind refuses it)."""
+    value = (value or "").strip()
+    if value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def number_or_text(value: str | None) -> float | int | str:
+    if value is None:
+        return ""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number == int(number) else number
+
+
+def edit_rows(items: list, *, action: str, noun: str, new: object) -> list:
+    """The list after a builder button: ``add-<noun>`` appends ``new``, ``remove-<noun>-<i>``
+    drops row ``i``; other actions leave it as it is."""
+    items = list(items)
+    if action == f"add-{noun}":
+        items.append(new)
+    elif action.startswith(f"remove-{noun}-"):
+        index = action.removeprefix(f"remove-{noun}-")
+        if index.isdecimal() and 0 <= int(index) < len(items):
+            items.pop(int(index))
+    return items
+
+
 class TaskKind:
     """Base class of a task kind; see the module docstring for the contract."""
 
@@ -91,6 +210,9 @@ class TaskKind:
     editor: ClassVar[EditorSpec]
     media_fields: ClassVar[dict[str, str]] = {}
     quality_bars: ClassVar[tuple[QualityBar, ...]] = ()
+    schema_builder: ClassVar[SchemaBuilder | None] = None
+    review_template: ClassVar[str | None] = None
+    has_alpha: ClassVar[bool] = False
 
     def default_schema(self) -> dict:
         raise NotImplementedError
@@ -124,6 +246,43 @@ class TaskKind:
     ) -> Consensus:
         raise NotImplementedError
 
+    # --- the screens around the kind ----------------------------------------------------------
+
+    def schema_from_form(self, post: "QueryDict") -> dict:
+        """The schema the builder's posted fields describe (only called with a builder)."""
+        raise NotImplementedError
+
+    def schema_form(self, *, schema: dict, errors: dict[str, list[str]]) -> BuilderForm:
+        return BuilderForm(context={})
+
+    def schema_form_edit(self, *, schema: dict, action: str) -> dict:
+        """The schema after an add/remove button of the builder (nothing is saved)."""
+        return schema
+
+    def export_formats(self) -> "tuple[ExportFormat, ...]":
+        return ()
+
+    def review_summary(self, result: dict, *, schema: dict) -> str:
+        """An answer in a few words for the review screen ("b > a > c"); "" shows the JSON."""
+        return ""
+
+    def review_views(
+        self,
+        *,
+        results: list[dict],
+        proposal: dict | None,
+        data: dict,
+        media_meta: dict,
+        schema: dict,
+    ) -> ReviewViews:
+        return ReviewViews(shared={}, answers=[{} for _ in results])
+
+    def alpha_questions(
+        self, tasks: list[tuple[dict, list[dict]]], *, schema: dict
+    ) -> list[AlphaQuestion]:
+        """Units for alpha from ``(task data, answers)`` of recent multi-answer tasks."""
+        return []
+
 
 @cache
 def registry() -> dict[str, TaskKind]:
@@ -137,6 +296,11 @@ def get(name: str) -> TaskKind:
         return registry()[name]
     except KeyError:
         raise ValidationError({"kind": [f"Unknown task kind {name!r}."]}) from None
+
+
+def find(name: str) -> TaskKind | None:
+    """The kind of that name, or ``None`` (a project whose kind is no longer installed)."""
+    return registry().get(name)
 
 
 def choices() -> list[tuple[str, str]]:

@@ -8,10 +8,25 @@ Coordinates are image pixels with the origin at the top-left corner.
 import re
 from typing import Any
 
-from labelhub.kinds import Consensus, EditorSpec, QualityBar, TaskKind, object_errors
+from labelhub.formats import ExportFormat, boxes
+from labelhub.kinds import (
+    BuilderForm,
+    Consensus,
+    EditorSpec,
+    QualityBar,
+    ReviewViews,
+    SchemaBuilder,
+    TaskKind,
+    edit_rows,
+    int_or_text,
+    number_or_text,
+    object_errors,
+    rows_with_errors,
+)
 from labelhub.kinds.metrics import boxes as box_metrics
 
 COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+ZIP = "application/zip"
 MAX_BOXES = 1000
 PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324"]
 
@@ -26,6 +41,10 @@ class BoundingBoxKind(TaskKind):
     description = "Draw labeled boxes around objects in images."
     editor = EditorSpec(template="annotation/editors/bbox.html", module="js/editors/bbox.js")
     media_fields = {"image": "image"}
+    schema_builder = SchemaBuilder(
+        template="labelhub/builders/bbox.html", heading="Labels", save_label="Save labels"
+    )
+    review_template = "quality/review/bbox.html"
     quality_bars = (
         QualityBar(
             "iou_threshold",
@@ -238,3 +257,111 @@ class BoundingBoxKind(TaskKind):
             },
             confidence=fused.confidence,
         )
+
+    # The screens around the kind: settings builder, export formats, review.
+
+    def schema_from_form(self, post) -> dict:
+        names = post.getlist("label_name")
+        colours = post.getlist("label_colour")
+        hotkeys = post.getlist("label_hotkey")
+        labels = [
+            {
+                "name": name,
+                "colour": colours[i] if i < len(colours) else "",
+                "hotkey": int_or_text(hotkeys[i]) if i < len(hotkeys) else None,
+            }
+            for i, name in enumerate(names)
+        ]
+        return {
+            "labels": labels,
+            "min_size": number_or_text(post.get("min_size", "0")),
+            "allow_empty": post.get("allow_empty") == "on",
+        }
+
+    def schema_form(self, *, schema: dict, errors: dict[str, list[str]]) -> BuilderForm:
+        labels = [
+            label if isinstance(label, dict) else {"name": str(label)}
+            for label in schema.get("labels", [])
+        ]
+        values = [
+            {
+                "name": label.get("name") or "",
+                "colour": label.get("colour") or PALETTE[i % len(PALETTE)],
+                "hotkey": "" if label.get("hotkey") is None else label.get("hotkey"),
+            }
+            for i, label in enumerate(labels)
+        ]
+        rows, used = rows_with_errors(
+            values, prefix="labels", fields=("name", "colour", "hotkey"), errors=errors
+        )
+        return BuilderForm(
+            context={"labels": rows, "hotkeys": list(range(1, 10))}, used=frozenset(used)
+        )
+
+    def schema_form_edit(self, *, schema: dict, action: str) -> dict:
+        labels = list(schema.get("labels", []))
+        new = {"name": "", "colour": PALETTE[len(labels) % len(PALETTE)]}
+        return {**schema, "labels": edit_rows(labels, action=action, noun="label", new=new)}
+
+    def export_formats(self) -> tuple[ExportFormat, ...]:
+        def names(context) -> list[str]:
+            return [label["name"] for label in context.schema.get("labels", [])]
+
+        return (
+            ExportFormat(
+                "coco",
+                "COCO JSON",
+                "application/json",
+                "json",
+                write=lambda items, context: boxes.coco(items, labels=names(context)),
+            ),
+            ExportFormat(
+                "yolo",
+                "YOLO (zip)",
+                ZIP,
+                "zip",
+                write=lambda items, context: boxes.yolo(items, labels=names(context)),
+            ),
+            ExportFormat(
+                "voc",
+                "Pascal VOC XML (zip)",
+                ZIP,
+                "zip",
+                write=lambda items, context: boxes.voc(items, labels=names(context)),
+            ),
+        )
+
+    def review_views(
+        self,
+        *,
+        results: list[dict],
+        proposal: dict | None,
+        data: dict,
+        media_meta: dict,
+        schema: dict,
+    ) -> ReviewViews:
+        """Each answer's boxes drawn over the image, at the image's size: from the task, the
+        upload, or (URL images) what the editor reported with an answer."""
+        sizes = [data, media_meta or {}, *results]
+        width = next((s["width"] for s in sizes if s.get("width")), None)
+        height = next((s["height"] for s in sizes if s.get("height")), None)
+        shared = {"image_width": width, "image_height": height}
+        if width and height:
+            shared["box_stroke"] = max(width, height, 200) / 250  # reads alike at any size
+        colours = {label["name"]: label.get("colour") for label in schema.get("labels", [])}
+        answers = [
+            {
+                "boxes": [
+                    {
+                        "label": str(box.get("label", "")),
+                        **{key: box[key] for key in ("x", "y", "w", "h")},
+                        "colour": colours.get(box.get("label")) or PALETTE[0],
+                    }
+                    for box in result.get("boxes", [])
+                    if isinstance(box, dict)
+                    and all(is_number(box.get(key)) for key in ("x", "y", "w", "h"))
+                ]
+            }
+            for result in results
+        ]
+        return ReviewViews(shared=shared, answers=answers)

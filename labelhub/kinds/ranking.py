@@ -5,10 +5,24 @@ with 2–6 responses. The schema's ``mode`` is ``pairwise`` (A / B / tie with a 
 ``rank`` (a full order).
 """
 
-from labelhub.kinds import Consensus, EditorSpec, QualityBar, TaskKind, object_errors
+from labelhub.formats import ExportFormat, preferences
+from labelhub.kinds import (
+    AlphaQuestion,
+    BuilderForm,
+    BuilderRow,
+    Consensus,
+    EditorSpec,
+    QualityBar,
+    SchemaBuilder,
+    TaskKind,
+    edit_rows,
+    int_or_text,
+    object_errors,
+)
 from labelhub.kinds.metrics import rankings as ranking_metrics
 
 RATIONALE_CHOICES = ("none", "optional", "required")
+JSONL = "application/x-ndjson"
 ROLES = ("system", "user", "assistant", "tool")
 
 
@@ -17,6 +31,12 @@ class RankingKind(TaskKind):
     label = "Preference ranking"
     description = "Compare model responses to a prompt: pick the better one, or order them."
     editor = EditorSpec(template="annotation/editors/ranking.html", module="js/editors/ranking.js")
+    schema_builder = SchemaBuilder(
+        template="labelhub/builders/ranking.html",
+        heading="Ranking and criteria",
+        save_label="Save ranking setup",
+    )
+    has_alpha = True
     quality_bars = (
         QualityBar(
             "strength_weight",
@@ -222,3 +242,74 @@ class RankingKind(TaskKind):
             results, settings, response_ids=ids, weights=weights
         )
         return Consensus(result=consensus.result, confidence=consensus.confidence)
+
+    # The screens around the kind: settings builder, export formats, review, dashboard.
+
+    def schema_from_form(self, post) -> dict:
+        return {
+            "mode": post.get("mode", ""),
+            "strength_scale": int_or_text(post.get("strength_scale", "")),
+            "criteria": post.getlist("criterion"),
+            "rationale": post.get("rationale", ""),
+        }
+
+    def schema_form(self, *, schema: dict, errors: dict[str, list[str]]) -> BuilderForm:
+        criteria = schema.get("criteria", [])
+        rows = [
+            BuilderRow(values={"name": name}, errors=errors.get(f"criteria.{i}", []))
+            for i, name in enumerate(criteria)
+        ]
+        used = frozenset(f"criteria.{i}" for i in range(len(criteria)))
+        return BuilderForm(context={"criteria": rows}, used=used)
+
+    def schema_form_edit(self, *, schema: dict, action: str) -> dict:
+        criteria = list(schema.get("criteria", []))
+        return {**schema, "criteria": edit_rows(criteria, action=action, noun="criterion", new="")}
+
+    def export_formats(self) -> tuple[ExportFormat, ...]:
+        return (
+            ExportFormat(
+                "dpo",
+                "DPO pairs (JSONL)",
+                JSONL,
+                "jsonl",
+                write=lambda items, context: preferences.dpo(
+                    items, style=preferences.dpo_style(context)
+                ),
+                check=preferences.dpo_style,
+                options=("style",),
+            ),
+            ExportFormat(
+                "rankings",
+                "Full rankings (JSONL)",
+                JSONL,
+                "jsonl",
+                write=lambda items, context: preferences.rankings(items),
+            ),
+        )
+
+    def review_summary(self, result: dict, *, schema: dict) -> str:
+        """``b > a > c``, or ``a (strength 2)``."""
+        if isinstance(result.get("order"), list):
+            return " > ".join(map(str, result["order"]))
+        if "preference" in result:
+            return f"{result['preference']} (strength {result.get('strength', 1)})"
+        return ""
+
+    def alpha_questions(
+        self, tasks: list[tuple[dict, list[dict]]], *, schema: dict
+    ) -> list[AlphaQuestion]:
+        """Nominal alpha of the verdicts (pairwise: the preference; rank: the top choice) and of
+        each criterion."""
+        results_per_task = [results for _data, results in tasks]
+        if schema.get("mode", "pairwise") == "pairwise":
+            ids = [[r["id"] for r in data.get("responses", [])] for data, _results in tasks]
+            units = ranking_metrics.preference_units(zip(ids, results_per_task, strict=True))
+            name = "Preferred response"
+        else:
+            units = [[(r.get("order") or [None])[0] for r in rs] for rs in results_per_task]
+            name = "Top choice"
+        questions = [AlphaQuestion(name, units)] if units else []
+        criteria = ranking_metrics.criteria_units(results_per_task)
+        questions += [AlphaQuestion(name, units) for name, units in sorted(criteria.items())]
+        return questions

@@ -4,8 +4,18 @@
 ``result = {"text": "…", "segments": [{"start", "end", "text"}]}`` (segments optional).
 """
 
-from labelhub.kinds import Consensus, EditorSpec, TaskKind, object_errors
-from labelhub.kinds.bbox import is_number
+from labelhub.diffs import word_diff
+from labelhub.formats import ExportFormat, transcripts
+from labelhub.kinds import (
+    BuilderForm,
+    Consensus,
+    EditorSpec,
+    ReviewViews,
+    SchemaBuilder,
+    TaskKind,
+    object_errors,
+)
+from labelhub.kinds.bbox import ZIP, is_number
 from labelhub.kinds.metrics import text as text_metrics
 
 NORMALISATION_RULES = ("lowercase", "strip_punctuation", "collapse_whitespace")
@@ -19,6 +29,12 @@ class TranscriptionKind(TaskKind):
         template="annotation/editors/transcription.html", module="js/editors/transcription.js"
     )
     media_fields = {"audio": "audio", "image": "image"}
+    schema_builder = SchemaBuilder(
+        template="labelhub/builders/transcription.html",
+        heading="Transcription rules",
+        save_label="Save rules",
+    )
+    review_template = "quality/review/transcription.html"
 
     def default_schema(self) -> dict:
         return {
@@ -127,3 +143,70 @@ class TranscriptionKind(TaskKind):
             [r.get("text", "") for r in results], rules=rules, weights=weights
         )
         return Consensus(result=dict(results[chosen.index]), confidence=chosen.confidence)
+
+    # The screens around the kind: settings builder, export formats, review.
+
+    def schema_from_form(self, post) -> dict:
+        return {
+            "media": post.get("media", ""),
+            "normalisation": post.getlist("normalisation"),
+            "segments": post.get("segments") == "on",
+        }
+
+    def schema_form(self, *, schema: dict, errors: dict[str, list[str]]) -> BuilderForm:
+        rules = [
+            (rule, rule.replace("_", " ").capitalize(), rule in schema.get("normalisation", []))
+            for rule in NORMALISATION_RULES
+        ]
+        return BuilderForm(context={"rules": rules})
+
+    def export_formats(self) -> tuple[ExportFormat, ...]:
+        return (
+            ExportFormat(
+                "jsonl",
+                "JSON lines",
+                "application/x-ndjson",
+                "jsonl",
+                write=lambda items, context: transcripts.jsonl(items),
+            ),
+            ExportFormat(
+                "csv",
+                "CSV",
+                "text/csv; charset=utf-8",
+                "csv",
+                write=lambda items, context: transcripts.csv(items),
+            ),
+            ExportFormat(
+                "vtt",
+                "WebVTT subtitles (zip)",
+                ZIP,
+                "zip",
+                write=lambda items, context: transcripts.vtt(items),
+            ),
+            ExportFormat(
+                "srt",
+                "SRT subtitles (zip)",
+                ZIP,
+                "zip",
+                write=lambda items, context: transcripts.srt(items),
+            ),
+        )
+
+    def review_views(
+        self,
+        *,
+        results: list[dict],
+        proposal: dict | None,
+        data: dict,
+        media_meta: dict,
+        schema: dict,
+    ) -> ReviewViews:
+        """Each transcript as a word diff against the proposal."""
+        base = (proposal or {}).get("text")
+        answers = [
+            {"diff": word_diff(base, result["text"])}
+            if isinstance(base, str) and isinstance(result.get("text"), str)
+            else {}
+            for result in results
+        ]
+        return ReviewViews(shared={}, answers=answers)

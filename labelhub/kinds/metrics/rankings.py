@@ -18,6 +18,9 @@ Choices:
 * **Consensus of verdicts**: the verdict with the highest weighted mean score against the answers
   (a plurality where "tie" earns half from each side, so A, A, tie → A; tie, tie, A → tie; A, B →
   tie). Confidence is that mean score.
+* **Units for Krippendorff's α** (the dashboard): a two-response verdict gets a canonical
+  orientation, the first id in sorted order −1, the second +1 and a tie 0, optionally times the
+  strength (then α-ordinal reads "how strongly" too); criteria are nominal units of their own.
 * **Consensus of orders**: Bradley–Terry (Newton on log-strengths) on the pairs the orders imply,
   a tie worth half a win to each, weights multiplying counts, and a weak prior (one virtual win and
   loss against a dummy of strength 1) that keeps strengths finite; the order sorts by strength.
@@ -25,7 +28,7 @@ Choices:
   ``BradleyTerry``: it takes no ties, fits one global scale, and pulls in pandas and transformers.
 """
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -275,3 +278,35 @@ def consolidate(
     result["rationale"] = ""
     scores = np.array([score(a, result, settings) for a in answers])
     return RankingConsensus(result=result, confidence=float(np.dot(scores, w) / w.sum()))
+
+
+def preference_value(result: dict, response_ids: Sequence[Hashable], *, with_strength=False):
+    """A two-response verdict as −1 (first id in sorted order), 0 (tie) or +1, or ``None``."""
+    preference = result.get("preference")
+    first, second = sorted(response_ids)[:2] if len(response_ids) == 2 else (None, None)
+    sign = {first: -1, "tie": 0, second: 1}.get(preference) if first is not None else None
+    if sign is None:
+        return None
+    return sign * result.get("strength", 1) if with_strength else sign
+
+
+def preference_units(
+    tasks: Iterable[tuple[Sequence[Hashable], Sequence[dict]]], *, with_strength: bool = False
+) -> list[list]:
+    """Units for α from ``(response_ids, results)`` per two-response pairwise task."""
+    return [
+        [preference_value(r, ids, with_strength=with_strength) for r in results]
+        for ids, results in tasks
+    ]
+
+
+def criteria_units(results_per_task: Iterable[Sequence[dict]]) -> dict[str, list[list]]:
+    """Nominal units per criterion: ``{criterion: [[answers to task 1], …]}``."""
+    units: dict[str, list[list]] = {}
+    for results in results_per_task:
+        names = dict.fromkeys(c for r in results for c in (r.get("criteria") or {}))
+        for name in names:
+            units.setdefault(name, []).append(
+                [(r.get("criteria") or {}).get(name) for r in results]
+            )
+    return units
