@@ -1,19 +1,44 @@
 """Reads of the annotation app, each with the joins it needs."""
 
 from dataclasses import dataclass
+from datetime import UTC
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from annotation.models import Annotation, Assignment, AssignmentStatus, Task
-from annotation.queue import open_task_filter
+from annotation.queue import QueueRefusal, open_task_filter
 from labelhub.models import Project, ProjectMember, Role
 
 # What the queue needs of a project; the other fields load on first use.
-QUEUE_PROJECT_FIELDS = ("id", "organization_id", "name", "kind", "schema", "quality")
+QUEUE_PROJECT_FIELDS = ("id", "organization_id", "name", "kind", "schema", "quality", "archived_at")
+
+
+class ProjectArchived(QueueRefusal):
+    """The project is archived: it hands out no work until a manager unarchives it."""
+
+    code = "project_archived"
+    status = 409
+
+
+def archived_refusal(project: Project) -> ProjectArchived | None:
+    if project.archived_at is None:
+        return None
+    return ProjectArchived(
+        "This project is archived: it has no work for anyone until a manager unarchives it."
+    )
+
+
+def _datetime_from_db(value):
+    """A datetime read through a raw cursor as the ORM gives it (SQLite returns text)."""
+    if not isinstance(value, str):
+        return value
+    parsed = parse_datetime(value)
+    return timezone.make_aware(parsed, UTC) if timezone.is_naive(parsed) else parsed
 
 
 def project_for_contributor(*, user: AbstractBaseUser, project_id: int) -> Project:
@@ -38,6 +63,7 @@ def project_for_contributor(*, user: AbstractBaseUser, project_id: int) -> Proje
     values = dict(zip(QUEUE_PROJECT_FIELDS, row, strict=True))
     for name in ("schema", "quality"):
         values[name] = Project._meta.get_field(name).from_db_value(values[name], None, connection)
+    values["archived_at"] = _datetime_from_db(values["archived_at"])
     names = [f.attname for f in Project._meta.concrete_fields if f.attname in values]
     project = Project.from_db(connection.alias, names, [values[n] for n in names])
     project._role_cache = (user.pk, Role.CONTRIBUTOR)  # type: ignore[attr-defined]

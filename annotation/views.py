@@ -26,6 +26,7 @@ from annotation.queue import (
     assignment_skip,
 )
 from annotation.selectors import (
+    archived_refusal,
     live_assignment_for,
     media_to_prefetch,
     project_for_contributor,
@@ -221,6 +222,8 @@ def _render_panel(request: HttpRequest, context: dict, *, status: int = 200) -> 
 
 
 def _claim_next(request: HttpRequest, project: Project) -> tuple[Assignment | None, str]:
+    if refusal := archived_refusal(project):
+        return None, refusal.message
     try:
         return assignment_claim_next(project=project, contributor=request.user), ""
     except QueueRefusal as refusal:
@@ -232,8 +235,13 @@ def _claim_next(request: HttpRequest, project: Project) -> tuple[Assignment | No
 def work(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _work_project(request, project_id)
     assignment = live_assignment_for(project=project, contributor=request.user)
+    refusal = archived_refusal(project)
     context = _panel_context(
-        request, project=project, assignment=assignment, started=assignment is not None
+        request,
+        project=project,
+        assignment=assignment,
+        started=assignment is not None or refusal is not None,
+        refusal=refusal.message if refusal and assignment is None else "",
     )
     return render(request, "annotation/work.html", context)
 

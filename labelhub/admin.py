@@ -33,9 +33,9 @@ class ProjectAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "action", "actor", "project", "summary"]
+    list_display = ["created_at", "action", "actor", "project_name", "summary"]
     list_filter = ["action"]
-    search_fields = ["summary"]
+    search_fields = ["summary", "project_name"]
     raw_id_fields = ["organization", "project", "actor"]
 
     def has_change_permission(self, request, obj=None) -> bool:

@@ -29,6 +29,7 @@ def audit_record(
     return AuditEvent.objects.create(
         organization=organization,
         project=project,
+        project_name=project.name if project is not None else "",
         actor=actor if actor is not None and actor.is_authenticated else None,
         action=action,
         summary=summary[:500],

@@ -58,6 +58,8 @@ class Project(models.Model):
     instructions = models.TextField(blank=True)
     # Signs webhook deliveries (HMAC-SHA256); made on first use, see annotation.webhooks.
     webhook_secret = models.CharField(max_length=64, blank=True, default="")
+    # Archived: off contributors' home, the queue hands out nothing; managers can bring it back.
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -78,6 +80,10 @@ class Project(models.Model):
     @property
     def task_kind(self) -> "kinds.TaskKind":
         return kinds.get(self.kind)
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Role(models.TextChoices):
@@ -122,17 +128,31 @@ class AuditAction(models.TextChoices):
     TOKEN_REVOKED = "token.revoked", "API token revoked"
     CONTRIBUTOR_PAUSED = "contributor.paused", "Contributor paused"
     CONTRIBUTOR_RESUMED = "contributor.resumed", "Contributor resumed"
+    PROJECT_ARCHIVED = "project.archived", "Project archived"
+    PROJECT_UNARCHIVED = "project.unarchived", "Project unarchived"
+    PROJECT_DUPLICATED = "project.duplicated", "Project duplicated"
+    PROJECT_DELETED = "project.deleted", "Project deleted"
+    TASKS_GOLD_MARKED = "tasks.gold_marked", "Tasks marked gold"
+    TASKS_GOLD_UNMARKED = "tasks.gold_unmarked", "Tasks no longer gold"
+    TASKS_REQUEUED = "tasks.requeued", "Tasks re-queued"
+    TASKS_PRIORITY_RAISED = "tasks.priority_raised", "Tasks' priority raised"
+    TASKS_DELETED = "tasks.deleted", "Tasks deleted"
 
 
 class AuditEvent(models.Model):
-    """Who changed what and when: append-only, written in the same transaction as the change."""
+    """Who changed what and when: append-only, written in the same transaction as the change.
+
+    Rows outlive their project: deleting one sets ``project`` to null, and ``project_name`` still
+    says which project the row was about.
+    """
 
     organization = models.ForeignKey(
         Organization, null=True, on_delete=models.CASCADE, related_name="audit_events"
     )
     project = models.ForeignKey(
-        Project, null=True, blank=True, on_delete=models.CASCADE, related_name="audit_events"
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
     )
+    project_name = models.CharField(max_length=200, blank=True, default="")
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

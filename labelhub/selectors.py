@@ -71,6 +71,8 @@ def home_groups_for_user(*, user: AbstractBaseUser, search: str = "") -> HomeGro
         Role.MANAGER: groups.manage,
     }
     for project in project_list_for_user(user=user, search=search):
+        if project.archived_at is not None and project.role == Role.CONTRIBUTOR:
+            continue  # archived: no work here for contributors, so not on their home
         target[project.role].append(project)
     return groups
 

@@ -6,10 +6,14 @@ transaction. Pages and the API call these same functions, so they refuse the sam
 same words.
 """
 
+import logging
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from labelhub import kinds
 from labelhub.audit import audit_record, changed_fields
@@ -24,6 +28,7 @@ from labelhub.models import (
 from labelhub.quality_bars import default_quality, quality_clean
 
 NAME_MAX = 200
+logger = logging.getLogger(__name__)
 INSTRUCTIONS_MAX = 50_000
 
 
@@ -352,3 +357,130 @@ def project_member_remove(*, member: ProjectMember, actor: AbstractBaseUser | No
         changes={"user": username, "role": {"from": member.role, "to": None}},
     )
     member.delete()
+
+
+# --- archive, duplicate, delete ----------------------------------------------------------------
+
+
+@transaction.atomic
+def project_archive(*, project: Project, actor: AbstractBaseUser | None) -> Project:
+    """Archive a project: it leaves contributors' home and the queue hands out no more of it.
+
+    Nothing is lost: answers, leases in progress and exports stay; ``project_unarchive`` undoes it.
+    """
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if project.archived_at is None:
+        project.archived_at = timezone.now()
+        project.save(update_fields=["archived_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.PROJECT_ARCHIVED,
+            project=project,
+            summary=f"Archived {project.name}",
+        )
+    return project
+
+
+@transaction.atomic
+def project_unarchive(*, project: Project, actor: AbstractBaseUser | None) -> Project:
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    if project.archived_at is not None:
+        project.archived_at = None
+        project.save(update_fields=["archived_at", "updated_at"])
+        audit_record(
+            actor=actor,
+            action=AuditAction.PROJECT_UNARCHIVED,
+            project=project,
+            summary=f"Unarchived {project.name}",
+        )
+    return project
+
+
+def _copy_name(project: Project) -> str:
+    taken = set(
+        Project.objects.filter(
+            organization_id=project.organization_id, name__istartswith=project.name[:150]
+        ).values_list("name", flat=True)
+    )
+    taken = {name.lower() for name in taken}
+    base = f"{project.name[: NAME_MAX - 12]} (copy"
+    for n in range(1, 1000):
+        name = f"{base})" if n == 1 else f"{base} {n})"
+        if name.lower() not in taken:
+            return name
+    return f"{base} {timezone.now():%Y%m%d%H%M%S})"
+
+
+@transaction.atomic
+def project_duplicate(
+    *, project: Project, actor: AbstractBaseUser, name: str | None = None
+) -> Project:
+    """A new project with this one's settings (kind, schema, quality bars, instructions) and its
+    people in their roles, but no tasks. Creating a project is for organization admins, so is this.
+
+    ``name`` defaults to "<name> (copy)". The actor becomes a manager of the copy.
+    """
+    copy = project_create(
+        user=actor,
+        organization=project.organization,
+        name=name if name is not None else _copy_name(project),
+        kind=project.kind,
+        schema=project.schema,
+        quality=project.quality,
+        instructions=project.instructions,
+    )
+    members = ProjectMember.objects.filter(project=project).exclude(user_id=actor.pk)
+    ProjectMember.objects.bulk_create(
+        ProjectMember(project=copy, user_id=user_id, role=role)
+        for user_id, role in members.values_list("user_id", "role")
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.PROJECT_DUPLICATED,
+        project=copy,
+        summary=f"Copied the settings and people of {project.name} (no tasks)",
+        changes={"from_project": project.pk},
+    )
+    return copy
+
+
+def _delete_stored_files(prefix: str) -> None:
+    """Remove every stored file under ``prefix`` (media, thumbnails, imports, exports)."""
+    storage = default_storage
+    try:
+        folders, files = storage.listdir(prefix)
+    except (FileNotFoundError, NotImplementedError, OSError):
+        return
+    for name in files:
+        try:
+            storage.delete(f"{prefix}/{name}")
+        except OSError:
+            logger.warning("Could not delete %s/%s", prefix, name)
+    for folder in folders:
+        _delete_stored_files(f"{prefix}/{folder}")
+
+
+def project_delete(*, project: Project, actor: AbstractBaseUser | None, confirmation: str) -> None:
+    """Delete a project and all its data (tasks, answers, reviews, exports, files) at once.
+
+    ``confirmation`` must be the project's name, typed out. The audit trail stays: its rows lose
+    the link to the project (``project`` becomes null) but keep its name, and one more row says
+    who deleted it. Stored files go once the deletion has committed.
+    """
+    if not isinstance(confirmation, str) or confirmation.strip() != project.name:
+        raise ValidationError(
+            {"confirmation": [f"Type the project's name, {project.name}, to delete it."]}
+        )
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project.pk)
+        task_count = project.tasks.count()
+        audit_record(
+            actor=actor,
+            action=AuditAction.PROJECT_DELETED,
+            project=project,
+            summary=f"Deleted {project.name} with its {task_count} tasks",
+            changes={"tasks": task_count, "kind": project.kind},
+        )
+        prefix = f"projects/{project.pk}"
+        project.delete()
+        transaction.on_commit(lambda: _delete_stored_files(prefix))

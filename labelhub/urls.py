@@ -2,13 +2,17 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from labelhub import views
+from labelhub import lifecycle, views
 
 project_patterns = [
     path("new/", views.project_new, name="new"),
     path("<int:project_id>/", views.project_detail, name="detail"),
     path("<int:project_id>/settings/", views.project_settings, name="settings"),
     path("<int:project_id>/audit/", views.project_audit, name="audit"),
+    path("<int:project_id>/archive/", lifecycle.project_archive_view, name="archive"),
+    path("<int:project_id>/unarchive/", lifecycle.project_unarchive_view, name="unarchive"),
+    path("<int:project_id>/duplicate/", lifecycle.project_duplicate_view, name="duplicate"),
+    path("<int:project_id>/delete/", lifecycle.project_delete_view, name="delete"),
     path(
         "<int:project_id>/settings/general/",
         views.project_settings_general,

@@ -39,7 +39,7 @@ from annotation.api.serializers import (
 )
 from annotation.importing import ImportRejected, rows_from_items
 from annotation.models import Assignment, ImportJob, Task
-from annotation.selectors import project_for_contributor
+from annotation.selectors import archived_refusal, project_for_contributor
 from annotation.services import import_job_create, tasks_import
 from labelhub.api import examples
 from labelhub.api.parsers import SafeJSONParser
@@ -77,10 +77,15 @@ class NextTaskView(QueueView):
             200: NextTaskSerializer,
             204: OpenApiResponse(description="No task for you right now."),
             403: RefusalSerializer,
+            409: OpenApiResponse(
+                RefusalSerializer, description="`project_archived`: the project is archived."
+            ),
         },
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = project_for_contributor(user=request.user, project_id=project_id)
+        if refusal := archived_refusal(project):
+            return refusal_response(refusal)
         try:
             assignment = queue.assignment_claim_next(project=project, contributor=request.user)
         except queue.QueueRefusal as refusal:

@@ -17,6 +17,10 @@ class ProjectOutput(serializers.Serializer):
     )
     instructions = serializers.CharField(help_text="Markdown.")
     role = serializers.CharField(allow_null=True, help_text="The caller's role on the project.")
+    archived_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When a manager archived it (no work is handed out); null while it is live.",
+    )
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
@@ -85,3 +89,15 @@ class MemberOutput(serializers.ModelSerializer):
     class Meta:
         model = ProjectMember
         fields = ["id", "username", "role", "added_at"]
+
+
+class ProjectDeleteInput(serializers.Serializer):
+    confirmation = serializers.CharField(
+        help_text="The project's name, typed out: deleting removes its tasks, answers and exports."
+    )
+
+
+class ProjectDuplicateInput(serializers.Serializer):
+    name = serializers.CharField(
+        max_length=200, required=False, help_text='Defaults to "<name> (copy)".'
+    )

@@ -20,6 +20,21 @@ urlpatterns = [
     path("projects/", views.ProjectListApi.as_view(), name="api-projects"),
     path("projects/<int:project_id>/", views.ProjectDetailApi.as_view(), name="api-project"),
     path(
+        "projects/<int:project_id>/archive/",
+        views.ProjectArchiveApi.as_view(),
+        name="api-project-archive",
+    ),
+    path(
+        "projects/<int:project_id>/unarchive/",
+        views.ProjectUnarchiveApi.as_view(),
+        name="api-project-unarchive",
+    ),
+    path(
+        "projects/<int:project_id>/duplicate/",
+        views.ProjectDuplicateApi.as_view(),
+        name="api-project-duplicate",
+    ),
+    path(
         "projects/<int:project_id>/members/",
         views.ProjectMemberCreateApi.as_view(),
         name="api-project-members",

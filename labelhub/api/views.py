@@ -15,7 +15,9 @@ from labelhub.api.serializers import (
     MemberInput,
     MemberOutput,
     ProjectCreateInput,
+    ProjectDeleteInput,
     ProjectDetailOutput,
+    ProjectDuplicateInput,
     ProjectOutput,
     ProjectUpdateInput,
 )
@@ -24,8 +26,12 @@ from labelhub.permissions import project_for, role_on
 from labelhub.selectors import project_list_for_user
 from labelhub.services import (
     organizations_where_admin,
+    project_archive,
     project_create,
+    project_delete,
+    project_duplicate,
     project_member_add,
+    project_unarchive,
     project_update,
 )
 
@@ -119,6 +125,85 @@ class ProjectDetailApi(APIView):
         except ValidationError as error:
             raise as_api_error(error) from None
         return Response(ProjectOutput(_with_role(project, request.user)).data)
+
+    @extend_schema(
+        operation_id="projects_destroy",
+        summary="Delete a project with all its data (managers); its audit trail is kept",
+        description=(
+            "Send `confirmation` equal to the project's name (in the body, or as a query "
+            "parameter). Tasks, answers, reviews, exports "
+            "and files are gone at once, from the API and from exports; the audit log keeps its "
+            "rows (with the project's name) and one more saying who deleted it."
+        ),
+        request=ProjectDeleteInput,
+        responses={204: None, 400: INVALID, 404: NOT_FOUND},
+    )
+    def delete(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        # A DELETE body is not sent by every client: the query string may carry it instead.
+        given = ProjectDeleteInput(data=request.data or request.query_params)
+        given.is_valid(raise_exception=True)
+        try:
+            project_delete(
+                project=project,
+                actor=request.user,
+                confirmation=given.validated_data["confirmation"],
+            )
+        except ValidationError as error:
+            raise as_api_error(error) from None
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProjectArchiveApi(APIView):
+    @extend_schema(
+        operation_id="projects_archive",
+        summary="Archive a project (managers): off contributors' home, the queue refuses work",
+        request=None,
+        responses={200: ProjectOutput, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        project = project_archive(project=project, actor=request.user)
+        return Response(ProjectOutput(_with_role(project, request.user)).data)
+
+
+class ProjectUnarchiveApi(APIView):
+    @extend_schema(
+        operation_id="projects_unarchive",
+        summary="Bring an archived project back (managers)",
+        request=None,
+        responses={200: ProjectOutput, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        project = project_unarchive(project=project, actor=request.user)
+        return Response(ProjectOutput(_with_role(project, request.user)).data)
+
+
+class ProjectDuplicateApi(APIView):
+    @extend_schema(
+        operation_id="projects_duplicate",
+        summary="A new project with this one's settings and people, without tasks",
+        description=(
+            "For managers of the project who are administrators of its organization (creating a "
+            "project is theirs). The caller becomes a manager of the copy."
+        ),
+        request=ProjectDuplicateInput,
+        responses={201: ProjectOutput, 400: INVALID, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        given = ProjectDuplicateInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            copy = project_duplicate(
+                project=project, actor=request.user, name=given.validated_data.get("name")
+            )
+        except ValidationError as error:
+            raise as_api_error(error) from None
+        return Response(
+            ProjectOutput(_with_role(copy, request.user)).data, status=status.HTTP_201_CREATED
+        )
 
 
 class ProjectMemberCreateApi(APIView):

@@ -58,6 +58,10 @@ RULES: dict[str, str] = {
     "projects:member-add": MANAGE,
     "projects:member-role": MANAGE,
     "projects:member-remove": MANAGE,
+    "projects:archive": MANAGE,
+    "projects:unarchive": MANAGE,
+    "projects:duplicate": MANAGE,
+    "projects:delete": MANAGE,
     # django.contrib.auth
     "login": "public",
     "logout": "public",
@@ -106,8 +110,11 @@ RULES: dict[str, str] = {
     "api-schema": "public",
     "api-docs": "public",
     "api-projects": "login",  # lists only the caller's projects; POST needs an admin org
-    "api-project": VIEW,  # GET: view; PATCH: manage
+    "api-project": VIEW,  # GET: view; PATCH, DELETE: manage
     "api-project-members": MANAGE,
+    "api-project-archive": MANAGE,
+    "api-project-unarchive": MANAGE,
+    "api-project-duplicate": MANAGE,
     # unnamed
     "exports:export": MANAGE,
     "exports:job-status": MANAGE,
@@ -293,6 +300,7 @@ BODY = {
     "username": "intruder",
     "role": "manager",
     "data": {"prompt": "x", "responses": []},
+    "confirmation": f"Project {SECRET}",  # the project's name: a delete would go through
 }
 
 
@@ -311,6 +319,8 @@ def snapshot(project: Project) -> tuple:
     project.refresh_from_db()
     return (
         project.name,
+        project.archived_at,
+        Project.objects.count(),
         project.instructions,
         json.dumps(project.schema, sort_keys=True),
         json.dumps(project.quality, sort_keys=True),
