@@ -1,0 +1,169 @@
+"""The demo's simulated contributors: how far each one's answers stray from the true answer.
+
+A profile is a handful of error rates, applied the same way to gold and to real tasks (nobody can
+tell them apart). The numbers are chosen so that the real quality rules sort the people out: the
+careful one is almost always right, the average one now and then wrong, the sloppy one often
+wrong but above the demo's accuracy floor, and the careless one so far below it that the
+accuracy-floor rule pauses them after a handful of gold tasks.
+"""
+
+import random
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How one person works: their error rates, speed and share of the work."""
+
+    name: str
+    box_jitter: float  # box edges move by this share of the box's size (standard deviation)
+    box_miss: float  # chance to leave a box out
+    box_mislabel: float  # chance to give a box the wrong label
+    box_extra: float  # chance to draw a box where there is nothing
+    rank_swap: float  # chance to swap each pair of neighbours in a ranking
+    rank_criteria: float  # chance to answer a criterion at random
+    rank_by_length: float  # chance to skim: shortest response first, criteria to match
+    word_error: float  # chance to get each word of a transcript wrong or leave it out
+    keep_draft: float  # chance to submit the machine draft of a transcript unchanged
+    speed: float  # seconds of work per unit (a box, a response, a second of audio)
+    daily: float  # this person's share of the day's work
+    first_day: int = 0  # the day they join the project
+    min_daily: int = 0  # tasks a day they take on at least, however small the project
+
+
+CAREFUL = Profile("careful", 0.02, 0.01, 0.0, 0.0, 0.03, 0.03, 0.0, 0.005, 0.0, 9.0, 0.34)
+AVERAGE = Profile("average", 0.05, 0.05, 0.02, 0.03, 0.1, 0.08, 0.02, 0.03, 0.05, 6.0, 0.32)
+SLOPPY = Profile("sloppy", 0.12, 0.18, 0.07, 0.12, 0.3, 0.25, 0.1, 0.14, 0.4, 3.5, 0.26)
+CARELESS = Profile("careless", 0.3, 0.5, 0.3, 0.5, 0.4, 0.4, 0.9, 0.65, 0.0, 2.0, 0.4, 3, 8)
+
+LABELS = ["person", "animal", "vehicle", "object"]
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return max(low, min(high, value))
+
+
+def bbox_answer(truth: dict, data: dict, profile: Profile, rng: random.Random) -> dict:
+    width, height = data["width"], data["height"]
+    boxes = []
+    for box in truth["boxes"]:
+        if rng.random() < profile.box_miss:
+            continue
+        jitter = profile.box_jitter
+        x0 = box["x"] + rng.gauss(0, jitter) * box["w"]
+        y0 = box["y"] + rng.gauss(0, jitter) * box["h"]
+        x1 = box["x"] + box["w"] + rng.gauss(0, jitter) * box["w"]
+        y1 = box["y"] + box["h"] + rng.gauss(0, jitter) * box["h"]
+        x0, x1 = sorted((_clamp(x0, 0, width), _clamp(x1, 0, width)))
+        y0, y1 = sorted((_clamp(y0, 0, height), _clamp(y1, 0, height)))
+        if x1 - x0 < 4 or y1 - y0 < 4:
+            continue
+        label = box["label"]
+        if rng.random() < profile.box_mislabel:
+            label = rng.choice([name for name in LABELS if name != label])
+        boxes.append(
+            {
+                "label": label,
+                "x": round(x0),
+                "y": round(y0),
+                "w": round(x1 - x0),
+                "h": round(y1 - y0),
+            }
+        )
+    if rng.random() < profile.box_extra:
+        w, h = rng.randint(20, max(21, width // 3)), rng.randint(20, max(21, height // 3))
+        x, y = rng.randint(0, width - w), rng.randint(0, height - h)
+        boxes.append({"label": rng.choice(LABELS), "x": x, "y": y, "w": w, "h": h})
+    for box in boxes:  # rounding may push a box one pixel past the edge
+        box["w"] = min(box["w"], width - box["x"])
+        box["h"] = min(box["h"], height - box["y"])
+    return {"boxes": boxes}
+
+
+RATIONALES = [
+    "{best} answers the question correctly and says why; {worst} is wrong.",
+    "{best} is accurate and complete. {worst} would mislead the user.",
+    "{best} is the most helpful; {worst} gets the facts wrong.",
+]
+
+
+def ranking_answer(truth: dict, data: dict, profile: Profile, rng: random.Random) -> dict:
+    ids = [response["id"] for response in data["responses"]]
+    if rng.random() < profile.rank_by_length:
+        # Skimming: the shortest response looks best, on every criterion.
+        texts = {response["id"]: response["text"] for response in data["responses"]}
+        order = sorted(ids, key=lambda rid: len(texts[rid]))
+        criteria = dict.fromkeys(truth["criteria"], order[0])
+        return {"order": order, "criteria": criteria, "rationale": ""}
+    order = list(truth["order"])
+    for i in range(len(order) - 1):
+        if rng.random() < profile.rank_swap:
+            order[i], order[i + 1] = order[i + 1], order[i]
+    criteria = {
+        criterion: rng.choice([*ids, "tie"]) if rng.random() < profile.rank_criteria else verdict
+        for criterion, verdict in truth["criteria"].items()
+    }
+    template = rng.choice(RATIONALES)
+    rationale = template.format(best=order[0].upper(), worst=order[-1].upper())
+    return {"order": order, "criteria": criteria, "rationale": rationale}
+
+
+# Mistakes people make when they type what they hear.
+MISHEARD = {
+    "quick": "quick little",
+    "jumps": "jumped",
+    "the": "a",
+    "every": "each",
+    "and": "an",
+    "in": "on",
+    "picture": "pictures",
+    "our": "the",
+    "starts": "will start",
+    "nine": "9",
+    "thirty": "30",
+    "tomorrow": "today",
+    "works": "work",
+    "best": "better",
+    "clear": "clean",
+    "steady": "ready",
+    "voices": "voice",
+}
+
+
+def transcription_answer(truth: dict, data: dict, profile: Profile, rng: random.Random) -> dict:
+    draft = data.get("draft")
+    if draft and rng.random() < profile.keep_draft:
+        return {"text": draft}
+    words = truth["text"].split()
+    out = []
+    for word in words:
+        if rng.random() >= profile.word_error:
+            out.append(word)
+            continue
+        bare = word.lower().strip(".,")
+        if rng.random() < 0.3:
+            continue  # a word left out
+        out.append(MISHEARD.get(bare, bare[:-1] or bare))
+    text = " ".join(out) or words[0]  # something is always typed
+    if profile.name != "careful" and rng.random() < 0.5:
+        text = text.lower().rstrip(".")  # the normalisation rules ignore this
+    return {"text": text}
+
+
+ANSWERERS = {"bbox": bbox_answer, "ranking": ranking_answer, "transcription": transcription_answer}
+
+
+def answer(kind: str, truth: dict, data: dict, profile: Profile, rng: random.Random) -> dict:
+    """What this person submits for a task whose true answer is ``truth``."""
+    return ANSWERERS[kind](truth, data, profile, rng)
+
+
+def active_seconds(kind: str, truth: dict, data: dict, profile: Profile, rng: random.Random) -> int:
+    """How long the answer took: per box, per response or per second of audio, with some spread."""
+    if kind == "bbox":
+        units = 2 + len(truth["boxes"])
+    elif kind == "ranking":
+        units = 3 * len(data["responses"])
+    else:
+        units = 3 + float(data.get("duration", 4.0))
+    return max(3, round(profile.speed * units * rng.uniform(0.7, 1.4)))
