@@ -9,7 +9,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def clip(client):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", tasks=40, stdout=open("/dev/null", "w"))  # noqa: SIM115
     client.login(username="ana", password="labelhub-demo")
     task = Task.objects.filter(project__kind="transcription").first()
     return reverse("annotation:task-media", kwargs={"task_id": task.pk}), task.media.read()
