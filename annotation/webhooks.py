@@ -282,11 +282,13 @@ def webhook_attempt(*, delivery_id: int, now: datetime | None = None) -> Webhook
     """Make one attempt if the delivery is still pending and due; record what happened.
 
     The row is locked for the attempt, so two workers never send the same delivery at once, and a
-    delivered one is never sent again.
+    delivered one is never sent again. Only the delivery's row: the project row it joins is share-
+    locked by every claim and submit on the project (their foreign keys), and skipping a delivery
+    because of those would leave it pending with no attempt coming.
     """
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("project")
             .filter(pk=delivery_id, status=DeliveryStatus.PENDING)
             .first()

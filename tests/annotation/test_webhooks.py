@@ -119,6 +119,39 @@ def test_delivery_is_signed_retried_after_a_failure_and_delivered_once():
     assert not verify("another-secret", receiver.requests[-1])
 
 
+@pytest.mark.postgres
+@override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True)
+def test_a_delivery_is_sent_while_others_work_on_its_project():
+    """Every claim and submit on the project share-locks its row (their foreign keys): the
+    attempt must still lock and send the delivery, not skip it as if another worker had it."""
+    from django.db import connections
+
+    project = make_project()
+    with Receiver([200]) as receiver:
+        task = make_task(project=project, callback_url=receiver.url)
+        delivery = WebhookDelivery.objects.create(
+            project=project,
+            task=task,
+            event="task.accepted",
+            url=receiver.url,
+            payload={"event": "task.accepted"},
+            next_attempt_at=timezone.now(),
+        )
+        other = connections.create_connection("default")
+        try:
+            other.set_autocommit(False)
+            with other.cursor() as cursor:  # what an INSERT of an assignment holds
+                cursor.execute(
+                    "SELECT id FROM labelhub_project WHERE id = %s FOR KEY SHARE", [project.pk]
+                )
+            attempted = webhook_attempt(delivery_id=delivery.pk)
+        finally:
+            other.rollback()
+            other.close()
+    assert attempted.status == DeliveryStatus.DELIVERED
+    assert len(receiver.requests) == 1
+
+
 @override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True)
 def test_delivery_gives_up_after_24_hours():
     project = make_project()
