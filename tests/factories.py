@@ -61,5 +61,11 @@ def make_task(*, project: Project, data: dict | None = None, **fields) -> Task:
             "responses": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}],
         },
         "transcription": {"audio": "https://example.com/clip.flac"},
+        "conversation": {
+            "messages": [
+                {"role": "user", "content": "Hi?"},
+                {"role": "assistant", "content": "Hello!"},
+            ]
+        },
     }[project.kind]
     return Task.objects.create(project=project, data=data or default_data, **fields)

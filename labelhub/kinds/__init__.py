@@ -73,6 +73,7 @@ DEFAULT_KINDS = [
     "labelhub.kinds.bbox.BoundingBoxKind",
     "labelhub.kinds.ranking.RankingKind",
     "labelhub.kinds.transcription.TranscriptionKind",
+    "labelhub.kinds.conversation.ConversationKind",
 ]
 
 
