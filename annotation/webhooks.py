@@ -118,10 +118,13 @@ def address_refusal(address: Address) -> str:
     return ""
 
 
-def _host_addresses(host: str, *, shown: str) -> tuple[Address, ...] | str:
+def _host_addresses(
+    host: str, *, shown: str, called: str = "webhooks"
+) -> tuple[Address, ...] | str:
     """The host's addresses if every one is public, else why not (one DNS lookup).
 
-    ``host`` is the name to ask DNS for (IDNA-encoded), ``shown`` the one the URL spelt.
+    ``host`` is the name to ask DNS for (IDNA-encoded), ``shown`` the one the URL spelt,
+    ``called`` what is sent there, for the message.
     """
     try:
         literal = ipaddress.ip_address(host)
@@ -130,7 +133,7 @@ def _host_addresses(host: str, *, shown: str) -> tuple[Address, ...] | str:
     if literal is not None:
         refusal = address_refusal(literal)
         if refusal:
-            return f"{shown} is {refusal}; webhooks only go to public addresses."
+            return f"{shown} is {refusal}; {called} only go to public addresses."
         return (literal,)
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
@@ -149,24 +152,33 @@ def _host_addresses(host: str, *, shown: str) -> tuple[Address, ...] | str:
         refusal = address_refusal(address)
         if refusal:
             return (
-                f"{shown} resolves to {address}, {refusal}; webhooks only go to public addresses."
+                f"{shown} resolves to {address}, {refusal}; {called} only go to public addresses."
             )
     return addresses
 
 
-def destination_check(url: str, *, lookups: HostLookups | None = None) -> Destination:
+def destination_check(
+    url: str,
+    *,
+    lookups: HostLookups | None = None,
+    allow_private: bool | None = None,
+    called: str = "webhooks",
+) -> Destination:
     """Refuse a URL webhooks may not call; otherwise say where to connect.
 
-    The import and every delivery attempt use this one rule. The addresses returned are the ones
-    checked, so the connection needs no second DNS answer. ``lookups`` lets an import resolve each
-    host once.
+    The import and every delivery attempt use this one rule, and so do other calls out of
+    LabelHub (a live project's model: ``allow_private`` is then its own setting, ``called`` names
+    what is sent in the messages). The addresses returned are the ones checked, so the connection
+    needs no second DNS answer. ``lookups`` lets an import resolve each host once.
     """
+    if allow_private is None:
+        allow_private = getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
     try:
         parts = urlsplit(url)
     except ValueError:  # e.g. an unclosed [ in the host
-        raise DeliveryRefused("Only http and https URLs can receive webhooks.") from None
+        raise DeliveryRefused(f"Only http and https URLs can receive {called}.") from None
     if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
-        raise DeliveryRefused("Only http and https URLs can receive webhooks.")
+        raise DeliveryRefused(f"Only http and https URLs can receive {called}.")
     try:
         port = parts.port or DEFAULT_PORTS[parts.scheme]
         host = parts.hostname.encode("idna").decode("ascii")
@@ -175,12 +187,12 @@ def destination_check(url: str, *, lookups: HostLookups | None = None) -> Destin
     target = quote(parts.path or "/", safe=URL_SAFE)
     if parts.query:
         target += "?" + quote(parts.query, safe=URL_SAFE)
-    if getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False):
+    if allow_private:
         return Destination(parts.scheme, host, port, target, addresses=())
     if lookups is not None and host in lookups:
         outcome = lookups[host]
     else:
-        outcome = _host_addresses(host, shown=parts.hostname)
+        outcome = _host_addresses(host, shown=parts.hostname, called=called)
         if lookups is not None:
             lookups[host] = outcome
     if isinstance(outcome, str):
@@ -229,10 +241,16 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
             raise
 
 
+def pinned_connection(destination: Destination, *, timeout: float) -> http.client.HTTPConnection:
+    """An HTTP(S) connection to the address :func:`destination_check` passed, never another one
+    (http.client follows no redirect by itself)."""
+    kind = _PinnedHTTPSConnection if destination.scheme == "https" else _PinnedHTTPConnection
+    return kind(destination, timeout=timeout)
+
+
 def _post(destination: Destination, *, body: bytes, headers: dict[str, str]) -> int:
     """POST once and return the status code; never follows a redirect."""
-    kind = _PinnedHTTPSConnection if destination.scheme == "https" else _PinnedHTTPConnection
-    connection = kind(destination, timeout=TIMEOUT_SECONDS)
+    connection = pinned_connection(destination, timeout=TIMEOUT_SECONDS)
     try:
         connection.request("POST", destination.target, body=body, headers=headers)
         return connection.getresponse().status
@@ -298,49 +316,100 @@ def webhook_attempt(*, delivery_id: int, now: datetime | None = None) -> Webhook
         now = now or timezone.now()
         if delivery.next_attempt_at and delivery.next_attempt_at > now:
             return delivery
-        body = json.dumps({**delivery.payload, "delivery_id": delivery.pk}).encode()
-        timestamp = int(time.time())
-        code, error = None, ""
-        try:
-            destination = destination_check(delivery.url)
-            code = _post(
-                destination,
-                body=body,
-                headers={
-                    "Content-Type": "application/json",
-                    "User-Agent": USER_AGENT,
-                    "X-LabelHub-Delivery": str(delivery.pk),
-                    "X-LabelHub-Event": delivery.event,
-                    "X-LabelHub-Timestamp": str(timestamp),
-                    "X-LabelHub-Signature": sign(
-                        secret=project_webhook_secret(project=delivery.project),
-                        timestamp=timestamp,
-                        body=body,
-                    ),
-                },
-            )
-            if 300 <= code < 400:
-                error = f"HTTP {code}: redirects are not followed."
-            elif not 200 <= code < 300:
-                error = f"HTTP {code}"
-        except (OSError, http.client.HTTPException, DeliveryRefused) as failure:
-            error = (str(failure) or type(failure).__name__)[:500]
-        delivery.attempts += 1
-        delivery.last_status_code = code
-        delivery.last_error = error
-        if code is not None and 200 <= code < 300:
-            delivery.status = DeliveryStatus.DELIVERED
-            delivery.delivered_at = now
-            delivery.next_attempt_at = None
-        elif now + retry_delay(delivery.attempts) > delivery.created_at + GIVE_UP_AFTER:
-            delivery.status = DeliveryStatus.FAILED
-            delivery.next_attempt_at = None
-        else:
-            delivery.next_attempt_at = now + retry_delay(delivery.attempts)
-        delivery.save()
-    if delivery.status == DeliveryStatus.PENDING and default_task_backend.supports_defer:
-        deliver_webhook.using(run_after=delivery.next_attempt_at).enqueue(delivery.pk)
+        _attempt_and_note(delivery, now=now)
+        delivery.save(update_fields=ATTEMPT_FIELDS)
+    _retry_later([delivery])
     return delivery
+
+
+ATTEMPT_FIELDS = [
+    "attempts",
+    "last_status_code",
+    "last_error",
+    "status",
+    "delivered_at",
+    "next_attempt_at",
+]
+BATCH_ATTEMPTS = 50
+
+
+def webhooks_attempt(*, delivery_ids: list[int], now: datetime | None = None) -> int:
+    """One attempt at each delivery of a batch that is pending and due; how many were delivered.
+
+    The same rules as :func:`webhook_attempt`, with the database work of up to 50 deliveries done
+    together: one locking read and one write for the lot (the POSTs still go one by one).
+    """
+    delivered = 0
+    for start in range(0, len(delivery_ids), BATCH_ATTEMPTS):
+        chunk = delivery_ids[start : start + BATCH_ATTEMPTS]
+        with transaction.atomic():
+            at = now or timezone.now()
+            deliveries = list(
+                WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("project")
+                .filter(pk__in=chunk, status=DeliveryStatus.PENDING)
+                .exclude(next_attempt_at__gt=at)
+                .order_by("pk")
+            )
+            for delivery in deliveries:
+                _attempt_and_note(delivery, now=at)
+            WebhookDelivery.objects.bulk_update(deliveries, ATTEMPT_FIELDS)
+        delivered += sum(d.status == DeliveryStatus.DELIVERED for d in deliveries)
+        _retry_later(deliveries)
+    return delivered
+
+
+def _attempt_and_note(delivery: WebhookDelivery, *, now: datetime) -> None:
+    """POST the delivery once (the caller holds its row lock) and note the outcome on it."""
+    body = json.dumps({**delivery.payload, "delivery_id": delivery.pk}).encode()
+    timestamp = int(time.time())
+    code, error = None, ""
+    try:
+        destination = destination_check(delivery.url)
+        code = _post(
+            destination,
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                "X-LabelHub-Delivery": str(delivery.pk),
+                "X-LabelHub-Event": delivery.event,
+                "X-LabelHub-Timestamp": str(timestamp),
+                "X-LabelHub-Signature": sign(
+                    secret=project_webhook_secret(project=delivery.project),
+                    timestamp=timestamp,
+                    body=body,
+                ),
+            },
+        )
+        if 300 <= code < 400:
+            error = f"HTTP {code}: redirects are not followed."
+        elif not 200 <= code < 300:
+            error = f"HTTP {code}"
+    except (OSError, http.client.HTTPException, DeliveryRefused) as failure:
+        error = (str(failure) or type(failure).__name__)[:500]
+    delivery.attempts += 1
+    delivery.last_status_code = code
+    delivery.last_error = error
+    if code is not None and 200 <= code < 300:
+        delivery.status = DeliveryStatus.DELIVERED
+        delivery.delivered_at = now
+        delivery.next_attempt_at = None
+    elif now + retry_delay(delivery.attempts) > delivery.created_at + GIVE_UP_AFTER:
+        delivery.status = DeliveryStatus.FAILED
+        delivery.next_attempt_at = None
+    else:
+        delivery.next_attempt_at = now + retry_delay(delivery.attempts)
+
+
+def _retry_later(deliveries: list[WebhookDelivery]) -> None:
+    """Queue the next attempt of each delivery still pending, at its time (where the backend
+    can defer; elsewhere ``manage.py deliver_webhooks`` picks them up)."""
+    if not default_task_backend.supports_defer:
+        return
+    for delivery in deliveries:
+        if delivery.status == DeliveryStatus.PENDING and delivery.next_attempt_at:
+            deliver_webhook.using(run_after=delivery.next_attempt_at).enqueue(delivery.pk)
 
 
 @task
@@ -353,9 +422,7 @@ def deliver_webhook(delivery_id: int) -> str:
 def deliver_webhooks(delivery_ids: list[int]) -> int:
     """Background entry point: one attempt at each delivery of a batch (see
     :func:`webhooks_enqueue`); returns how many were delivered."""
-    return sum(
-        webhook_attempt(delivery_id=pk).status == DeliveryStatus.DELIVERED for pk in delivery_ids
-    )
+    return webhooks_attempt(delivery_ids=delivery_ids)
 
 
 def webhooks_enqueue(*, event: str, results: list[tuple[Task, dict]]) -> list[WebhookDelivery]:

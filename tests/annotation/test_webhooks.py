@@ -153,6 +153,39 @@ def test_a_delivery_is_sent_while_others_work_on_its_project():
 
 
 @override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True)
+def test_a_batch_of_deliveries_is_attempted_once_each_with_its_own_outcome():
+    from annotation.webhooks import webhooks_attempt
+
+    project = make_project()
+    with Receiver([200, 500, 200]) as receiver:
+        tasks = [make_task(project=project, callback_url=receiver.url) for _ in range(3)]
+        later = timezone.now() + timedelta(hours=1)
+        deliveries = [
+            WebhookDelivery.objects.create(
+                project=project,
+                task=task,
+                event="task.accepted",
+                url=receiver.url,
+                payload={"event": "task.accepted", "task": {"id": task.pk}},
+                next_attempt_at=when,
+            )
+            for task, when in zip(tasks, [timezone.now(), timezone.now(), later], strict=True)
+        ]
+        ids = [d.pk for d in deliveries]
+        assert webhooks_attempt(delivery_ids=ids) == 1  # the third is not due yet
+        assert webhooks_attempt(delivery_ids=ids[:1]) == 0  # delivered ones are never resent
+    first, second, third = (WebhookDelivery.objects.get(pk=pk) for pk in ids)
+    assert (first.status, first.attempts, first.last_status_code) == ("delivered", 1, 200)
+    assert (second.status, second.attempts, second.last_error) == ("pending", 1, "HTTP 500")
+    assert second.next_attempt_at > timezone.now()
+    assert (third.status, third.attempts) == ("pending", 0)
+    assert [r["headers"]["X-LabelHub-Delivery"] for r in receiver.requests] == [
+        str(ids[0]),
+        str(ids[1]),
+    ]
+
+
+@override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True)
 def test_delivery_gives_up_after_24_hours():
     project = make_project()
     with Receiver([503] * 50) as receiver:

@@ -21,8 +21,17 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Sum
 
-from annotation.management.commands.bench import raw_delete_cascade
-from annotation.models import Annotation, Assignment, ContributorStatus, ProjectContributor, Task
+from annotation.management.commands.bench import Receiver, raw_delete_cascade
+from annotation.models import (
+    Annotation,
+    Assignment,
+    ContributorStatus,
+    DeliveryStatus,
+    ProjectContributor,
+    Task,
+    TaskStatus,
+    WebhookDelivery,
+)
 from labelhub import kinds
 from labelhub.measure import cpu_seconds_named
 from labelhub.models import Organization, OrganizationMember, Project, ProjectMember, Role
@@ -42,6 +51,11 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=1, help="db_worker processes")
         parser.add_argument("--review-share", type=float, default=0.1)
         parser.add_argument("--keep", action="store_true", help="keep the bench project")
+        parser.add_argument(
+            "--callbacks",
+            action="store_true",
+            help="give every task a callback URL to a receiver on loopback (webhooks measured too)",
+        )
 
     def handle(self, *args, **options):
         if connection.vendor != "postgresql":
@@ -49,19 +63,21 @@ class Command(BaseCommand):
         if "django_tasks_db" not in settings.TASKS["default"]["BACKEND"]:
             raise CommandError("The workers need the database task backend (TASKS_BACKEND).")
         started = time.perf_counter()
-        project = self.build(options)
-        self.stdout.write(
-            f"built {options['answers']:,} waiting answers in {time.perf_counter() - started:.1f} s"
-        )
-        try:
-            figures = self.measure(project, options)
-            self.verify(project, options)
-        finally:
-            if not options["keep"]:
-                self.delete(project)
+        with Receiver() as receiver:
+            project = self.build(options, callback_url=receiver.url if options["callbacks"] else "")
+            self.stdout.write(
+                f"built {options['answers']:,} waiting answers in "
+                f"{time.perf_counter() - started:.1f} s"
+            )
+            try:
+                figures = self.measure(project, options)
+                self.verify(project, options)
+            finally:
+                if not options["keep"]:
+                    self.delete(project)
         self.report(figures, options)
 
-    def build(self, options) -> Project:
+    def build(self, options, *, callback_url: str) -> Project:
         overlap, n = options["overlap"], options["answers"]
         organization, _ = Organization.objects.get_or_create(
             slug=BENCH_ORG, defaults={"name": "LabelHub bench"}
@@ -96,10 +112,10 @@ class Command(BaseCommand):
                 SELECT %s, jsonb_build_object('prompt', 'Question ' || i, 'responses',
                     jsonb_build_array(jsonb_build_object('id', 'a', 'text', 'First ' || i),
                                       jsonb_build_object('id', 'b', 'text', 'Second ' || i))),
-                    '', false, '[]'::jsonb, '', 0, 'annotated', %s, %s, 0, '', '', '{{}}'::jsonb,
+                    '', false, '[]'::jsonb, %s, 0, 'annotated', %s, %s, 0, '', '', '{{}}'::jsonb,
                     now(), now()
                 FROM generate_series(1, %s) AS i""",  # noqa: S608 - table names from _meta
-                [project.pk, overlap, overlap, tasks],
+                [project.pk, callback_url, overlap, overlap, tasks],
             )
             # Answer k of a task comes from contributor (task + k) mod people: every task has
             # ``overlap`` different people, and they disagree now and then.
@@ -134,7 +150,7 @@ class Command(BaseCommand):
     def measure(self, project, options) -> dict:
         n = options["answers"]
         request_judging(project.pk)
-        env = {**os.environ, "LOG_LEVEL": "ERROR"}
+        env = {**os.environ, "LOG_LEVEL": "ERROR", "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true"}
         command = [
             sys.executable,
             "manage.py",
@@ -191,10 +207,16 @@ class Command(BaseCommand):
                 f"the step was not exact: {waiting} waiting, {counted} counted, "
                 f"{outcomes} outcomes for {tasks} tasks"
             )
+        hooks = WebhookDelivery.objects.filter(project=project)
+        accepted = Task.objects.filter(project=project, status=TaskStatus.ACCEPTED).count()
+        undelivered = hooks.exclude(status=DeliveryStatus.DELIVERED).count()
+        if undelivered or (options["callbacks"] and hooks.count() != accepted):
+            raise CommandError(f"webhooks: {undelivered} of {hooks.count()} not delivered")
 
     def delete(self, project) -> None:
         with transaction.atomic():
             for queryset in (
+                WebhookDelivery.objects.filter(project=project),
                 Annotation.objects.filter(task__project=project),
                 Assignment.objects.filter(project=project),
                 ProjectContributor.objects.filter(project=project),
