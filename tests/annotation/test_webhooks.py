@@ -39,17 +39,29 @@ class Receiver:
     """
 
     def __init__(
-        self, codes: list[int], *, location: str = "", tls: ssl.SSLContext | None = None
+        self,
+        codes: list[int],
+        *,
+        location: str = "",
+        tls: ssl.SSLContext | None = None,
+        keep_alive: bool = False,
     ) -> None:
         self.codes = list(codes)
         self.requests: list[dict] = []
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
-                request = {"method": self.command, "path": self.path, "headers": self.headers}
+                request = {
+                    "method": self.command,
+                    "path": self.path,
+                    "headers": self.headers,
+                    "client": self.client_address,
+                }
                 receiver.requests.append({**request, "body": body})
                 code = receiver.codes.pop(0) if receiver.codes else 200
                 self.send_response(code)
@@ -157,7 +169,7 @@ def test_a_batch_of_deliveries_is_attempted_once_each_with_its_own_outcome():
     from annotation.webhooks import webhooks_attempt
 
     project = make_project()
-    with Receiver([200, 500, 200]) as receiver:
+    with Receiver([200, 500, 200], keep_alive=True) as receiver:
         tasks = [make_task(project=project, callback_url=receiver.url) for _ in range(3)]
         later = timezone.now() + timedelta(hours=1)
         deliveries = [
@@ -183,6 +195,8 @@ def test_a_batch_of_deliveries_is_attempted_once_each_with_its_own_outcome():
         str(ids[0]),
         str(ids[1]),
     ]
+    # one connection for the batch; the next batch opens its own
+    assert receiver.requests[0]["client"] == receiver.requests[1]["client"]
 
 
 @override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True)

@@ -694,6 +694,8 @@ class Receiver:
 
     def __enter__(self) -> "Receiver":
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as receivers behind a web server do
+
             def do_POST(self) -> None:
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 self.send_response(200)
