@@ -392,3 +392,18 @@ def test_secret_is_made_once_and_kept():
     project.refresh_from_db()
     assert len(first) == 64
     assert project_webhook_secret(project=project) == first
+
+
+@override_settings(WEBHOOK_ALLOW_PRIVATE_ADDRESSES=True)
+def test_connections_send_without_waiting_for_acks():
+    """A kept-open connection without TCP_NODELAY waits 40 ms a delivery for a delayed ACK."""
+    import socket
+
+    from annotation.webhooks import _open_socket, destination_check
+
+    with Receiver([200]) as receiver:
+        sock = _open_socket(destination_check(receiver.url), 5)
+        try:
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        finally:
+            sock.close()
