@@ -1,16 +1,37 @@
 """Reads of the annotation app, each with the joins it needs."""
 
+import json
 from dataclasses import dataclass
 from datetime import UTC
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from annotation.models import Annotation, Assignment, AssignmentStatus, Task
+from annotation.models import (
+    Annotation,
+    Assignment,
+    AssignmentStatus,
+    ContributorStatus,
+    ProjectContributor,
+    Task,
+    TaskStatus,
+)
 from annotation.queue import QueueRefusal, open_task_filter
 from labelhub.models import Project, ProjectMember, Role
 
@@ -122,3 +143,263 @@ def media_to_prefetch(*, project: Project, contributor: AbstractBaseUser, curren
     if not candidate:
         return ""
     return next((candidate[key] for key in media_fields if isinstance(candidate.get(key), str)), "")
+
+
+# --- the data manager ------------------------------------------------------------------------
+
+SKIP_REASONS = [
+    ("", "No reason given"),
+    ("unclear", "Unclear or unreadable"),
+    ("unsure", "Not sure how to answer"),
+    ("distressing", "Distressing content"),
+    ("broken", "Broken media or data"),
+]
+BROKEN = "broken"
+
+
+def skip_reason_label(reason: str) -> str:
+    """A skip reason in words: the fixed choices by name, free text as given."""
+    return dict(SKIP_REASONS).get(reason, reason)
+
+
+SORTS = {
+    "-id": "Newest",
+    "id": "Oldest",
+    "-priority": "Priority, highest first",
+    "priority": "Priority, lowest first",
+    "-answers": "Most answers",
+    "answers": "Fewest answers",
+    "-agreement": "Agreement, highest first",
+    "agreement": "Agreement, lowest first",
+    "-skips": "Most skips",
+    "-updated": "Changed most recently",
+}
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    """What the data manager lists: every field optional, read from a query string."""
+
+    q: str = ""
+    status: str = ""  # a TaskStatus value, or "attention"
+    gold: bool | None = None
+    skipped: bool | None = None
+    contributor: str = ""
+    label: str = ""
+    agreement_min: float | None = None
+    agreement_max: float | None = None
+    prediction: bool | None = None
+    sort: str = "-id"
+
+    @classmethod
+    def from_query(cls, query) -> "TaskFilters":
+        def flag(name: str) -> bool | None:
+            return {"yes": True, "no": False}.get(query.get(name, ""))
+
+        def share(name: str) -> float | None:
+            try:
+                value = float(query.get(name, ""))
+            except ValueError:
+                return None
+            return min(max(value, 0.0), 1.0) if value == value else None
+
+        status = query.get("status", "")
+        sort = query.get("sort", "-id")
+        return cls(
+            q=query.get("q", "").strip()[:200],
+            status=status if status in [*TaskStatus.values, "attention"] else "",
+            gold=flag("gold"),
+            skipped=flag("skipped"),
+            contributor=query.get("contributor", "").strip()[:150],
+            label=query.get("label", "").strip()[:100],
+            agreement_min=share("agreement_min"),
+            agreement_max=share("agreement_max"),
+            prediction=flag("prediction"),
+            sort=sort if sort in SORTS else "-id",
+        )
+
+    @property
+    def is_filtered(self) -> bool:
+        return any(
+            value not in ("", None) for name, value in self.__dict__.items() if name != "sort"
+        )
+
+
+def _eligible(*, project: Project) -> QuerySet[ProjectMember]:
+    """Who may still be given the project's tasks: contributors not paused or disqualified (a
+    subquery: the task list runs it inside its own statement)."""
+    barred = ProjectContributor.objects.filter(
+        project=project, status__in=[ContributorStatus.PAUSED, ContributorStatus.DISQUALIFIED]
+    ).values("user_id")
+    return ProjectMember.objects.filter(project=project, role=Role.CONTRIBUTOR).exclude(
+        user_id__in=barred
+    )
+
+
+def _count(queryset) -> Coalesce:
+    return Coalesce(
+        Subquery(queryset.order_by().values("task").annotate(n=Count("pk")).values("n")[:1]),
+        Value(0),
+    )
+
+
+def tasks_with_figures(*, project: Project) -> QuerySet[Task]:
+    """The project's tasks, each with ``skip_count``, ``broken_count``, ``agreement`` and
+    ``needs_attention``: open work that nobody eligible can still be given (everyone skipped it
+    or let it expire, and at least one skipped), or that someone skipped as broken media.
+    """
+    skips = Assignment.objects.filter(task=OuterRef("pk"), status=AssignmentStatus.SKIPPED)
+    eligible = _eligible(project=project)
+    had = Assignment.objects.filter(
+        task=OuterRef("pk"), contributor_id__in=eligible.values("user_id")
+    )
+    eligible_count = Coalesce(
+        Subquery(eligible.order_by().values("project").annotate(n=Count("pk")).values("n")[:1]),
+        Value(0),
+    )
+    stuck = Q(is_gold=False, status=TaskStatus.OPEN) & (
+        Q(broken_count__gt=0) | (Q(skip_count__gt=0) & Q(had_count__gte=F("eligible_count")))
+    )
+    return (
+        Task.objects.filter(project=project)
+        .annotate(
+            skip_count=_count(skips),
+            broken_count=_count(skips.filter(skip_reason=BROKEN)),
+            had_count=_count(had),
+            eligible_count=eligible_count,
+            agreement=F("outcome__agreement"),
+        )
+        .annotate(needs_attention=Case(When(stuck, then=Value(True)), default=Value(False)))
+    )
+
+
+def _label_match(label: str) -> str:
+    """How a box label looks inside a stored result's JSON text on this database."""
+    pair = json.dumps({"label": label}, ensure_ascii=connection.vendor != "postgresql")
+    return pair[1:-1]
+
+
+def tasks_for_manager(*, project: Project, filters: TaskFilters) -> QuerySet[Task]:
+    """The data manager's list: search, filters and order (see :class:`TaskFilters`)."""
+    tasks = tasks_with_figures(project=project)
+    f = filters
+    if f.q:
+        match = Q(external_id__icontains=f.q) | Q(data__icontains=f.q)
+        if f.q.isdigit():
+            match |= Q(pk=int(f.q))
+        tasks = tasks.filter(match)
+    if f.status == "attention":
+        tasks = tasks.filter(needs_attention=True)
+    elif f.status:
+        tasks = tasks.filter(status=f.status)
+    if f.gold is not None:
+        tasks = tasks.filter(is_gold=f.gold)
+    if f.skipped is not None:
+        tasks = tasks.filter(skip_count__gt=0) if f.skipped else tasks.filter(skip_count=0)
+    if f.contributor:
+        answered = Annotation.objects.filter(
+            task=OuterRef("pk"), contributor__username=f.contributor
+        )
+        tasks = tasks.filter(Exists(answered))
+    if f.label:
+        drawn = Annotation.objects.filter(
+            task=OuterRef("pk"), result__icontains=_label_match(f.label)
+        )
+        tasks = tasks.filter(Exists(drawn))
+    if f.agreement_min is not None:
+        tasks = tasks.filter(agreement__gte=f.agreement_min)
+    if f.agreement_max is not None:
+        tasks = tasks.filter(agreement__lte=f.agreement_max)
+    if f.prediction is not None:
+        tasks = tasks.exclude(predictions=[]) if f.prediction else tasks.filter(predictions=[])
+    key = f.sort.removeprefix("-")
+    column = {
+        "id": F("pk"),
+        "priority": F("priority"),
+        "answers": F("answer_count"),
+        "agreement": F("agreement"),
+        "skips": F("skip_count"),
+        "updated": F("updated_at"),
+    }[key]
+    order = column.desc(nulls_last=True) if f.sort.startswith("-") else column.asc(nulls_last=True)
+    return tasks.order_by(order, "-pk")
+
+
+def skip_reasons_for(*, task_ids: list[int]) -> dict[int, list[str]]:
+    """Each task's skip reasons in words (one query)."""
+    reasons: dict[int, list[str]] = {}
+    rows = (
+        Assignment.objects.filter(task_id__in=task_ids, status=AssignmentStatus.SKIPPED)
+        .order_by("task_id", "finished_at")
+        .values_list("task_id", "skip_reason")
+    )
+    for task_id, reason in rows:
+        reasons.setdefault(task_id, []).append(skip_reason_label(reason))
+    return reasons
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """A project's tasks, counted the same way on every screen: gold apart from real work."""
+
+    total: int  # real tasks (not gold)
+    gold: int
+    by_status: dict[str, int]  # real tasks only
+    skips: int  # skipped assignments, gold included
+    skips_by_reason: list[tuple[str, int]]  # (reason in words, count), most first
+    needs_attention: int
+
+    @property
+    def waiting_for_answers(self) -> int:
+        return self.by_status.get(TaskStatus.OPEN, 0)
+
+    def as_dict(self) -> dict:
+        return {
+            "total": self.total,
+            "gold": self.gold,
+            "by_status": {value: self.by_status.get(value, 0) for value in TaskStatus.values},
+            "skips": self.skips,
+            "skips_by_reason": dict(self.skips_by_reason),
+            "needs_attention": self.needs_attention,
+        }
+
+    @property
+    def statuses(self) -> list[tuple[str, str, int]]:
+        """(value, word, count) for every status, in the workflow's order."""
+        return [(value, label, self.by_status.get(value, 0)) for value, label in TaskStatus.choices]
+
+
+def task_counts_for(*, project: Project) -> TaskCounts:
+    """The figures of a project's task list header, its page and the dashboard's skip block."""
+    rows = (
+        Task.objects.filter(project=project)
+        .order_by()
+        .values_list("is_gold", "status")
+        .annotate(n=Count("pk"))
+    )
+    by_status: dict[str, int] = {}
+    gold = 0
+    for is_gold, status, n in rows:
+        if is_gold:
+            gold += n
+        else:
+            by_status[status] = by_status.get(status, 0) + n
+    reasons = (
+        Assignment.objects.filter(project=project, status=AssignmentStatus.SKIPPED)
+        .order_by()
+        .values_list("skip_reason")
+        .annotate(n=Count("pk"))
+    )
+    grouped: dict[str, int] = {}
+    for reason, n in reasons:
+        label = skip_reason_label(reason)
+        grouped[label] = grouped.get(label, 0) + n
+    attention = tasks_with_figures(project=project).filter(needs_attention=True).count()
+    return TaskCounts(
+        total=sum(by_status.values()),
+        gold=gold,
+        by_status=by_status,
+        skips=sum(grouped.values()),
+        skips_by_reason=sorted(grouped.items(), key=lambda item: (-item[1], item[0])),
+        needs_attention=attention,
+    )

@@ -36,6 +36,7 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/tasks/", views.task_list, name="task-list"),
     path("projects/<int:project_id>/tasks/import/", views.task_import, name="task-import"),
+    path("projects/<int:project_id>/tasks/bulk/", views.task_bulk, name="task-bulk"),
     path(
         "projects/<int:project_id>/imports/<int:import_id>/",
         views.import_status,

@@ -3,6 +3,7 @@
 import json
 import mimetypes
 import re
+from collections import Counter
 from collections.abc import Iterator
 from typing import IO
 
@@ -11,8 +12,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from annotation.editors import editor_context_for_task
@@ -26,15 +35,21 @@ from annotation.queue import (
     assignment_skip,
 )
 from annotation.selectors import (
+    SKIP_REASONS,
+    SORTS,
+    TaskFilters,
     archived_refusal,
     live_assignment_for,
     media_to_prefetch,
     project_for_contributor,
+    skip_reasons_for,
+    task_counts_for,
+    tasks_for_manager,
     work_progress_for,
 )
-from annotation.services import import_job_create
+from annotation.services import BULK_LIMIT, TASK_ACTIONS, import_job_create
 from labelhub.models import Project
-from labelhub.permissions import can_view, project_for
+from labelhub.permissions import can_manage, can_view, project_for
 
 BYTE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -128,9 +143,13 @@ def _check_result(*, task: Task, raw: str) -> tuple[dict | None, list[tuple[str,
 def _preview_page(
     request: HttpRequest, task: Task, *, initial_result: dict | None = None, check=None
 ) -> HttpResponse:
+    if initial_result is None and request.GET.get("gold") and task.gold:
+        initial_result = task.gold  # changing the gold answer starts from the one it has
     editor = editor_context_for_task(task=task, project=task.project, initial_result=initial_result)
     context = editor.as_template_context(task=task, project=task.project)
     context["check"] = check
+    # Managers may save what they drew as the task's gold answer (the data manager's action).
+    context["can_save_gold"] = can_manage(user=request.user, project=task.project)
     return render(request, "annotation/task_preview.html", context)
 
 
@@ -167,14 +186,6 @@ def task_preview_check(request: HttpRequest, project_id: int, task_id: int) -> H
 # One page per project. GET shows the contributor's live lease (or a start panel) and never
 # claims; claiming, submitting and skipping are POSTs that answer with the next task's panel
 # (htmx swaps ``#task-panel``) or, without JavaScript, redirect back to the page.
-
-SKIP_REASONS = [
-    ("", "No reason given"),
-    ("unclear", "Unclear or unreadable"),
-    ("unsure", "Not sure how to answer"),
-    ("distressing", "Distressing content"),
-    ("broken", "Broken media or data"),
-]
 
 
 def _work_project(request: HttpRequest, project_id: int) -> Project:
@@ -337,22 +348,98 @@ def _submit_errors(request: HttpRequest, errors: list[tuple[str, list[str]]]) ->
 
 
 def _task_page(request: HttpRequest, project) -> dict:
-    status = request.GET.get("status", "")
-    tasks = Task.objects.filter(project=project).order_by("-pk")
-    if status in TaskStatus.values:
-        tasks = tasks.filter(status=status)
-    tasks = tasks.only(
+    """The data manager's table: the filtered, sorted page of tasks with their figures."""
+    filters = TaskFilters.from_query(request.GET)
+    tasks = tasks_for_manager(project=project, filters=filters).only(
         "pk", "external_id", "data", "status", "priority", "is_gold", "overlap", "answer_count",
-        "created_at", "thumbnail",
+        "lease_count", "created_at", "thumbnail", "predictions",
     )  # fmt: skip
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
-    return {"page": page, "status": status, "statuses": TaskStatus.choices}
+    reasons = skip_reasons_for(task_ids=[task.pk for task in page.object_list])
+    for task in page.object_list:
+        task.skip_reasons = reasons.get(task.pk, [])
+        counted = Counter(task.skip_reasons)
+        task.skip_summary = ", ".join(
+            f"{reason} ×{n}" if n > 1 else reason for reason, n in counted.most_common()
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "page": page,
+        "filters": filters,
+        "query": query.urlencode(),
+        "statuses": TaskStatus.choices,
+        "sorts": SORTS,
+        "labels": [label["name"] for label in (project.schema or {}).get("labels", [])],
+        "counts": task_counts_for(project=project),
+        "bulk_actions": BULK_ACTIONS,
+    }
+
+
+# The data manager's bulk actions, in the order the menu offers them.
+BULK_ACTIONS = [
+    ("mark_gold", "Mark gold"),
+    ("unmark_gold", "Unmark gold"),
+    ("requeue", "Re-queue"),
+    ("raise_priority", "Raise priority by 10"),
+    ("delete", "Delete"),
+]
+
+
+@require_POST
+@login_required
+def task_bulk(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Run one of the data manager's actions on the chosen tasks (or on every task the filter
+    matches), through the same services as the API; back to the list with what happened."""
+    project = project_for(user=request.user, project_id=project_id, action="manage")
+    action = request.POST.get("action", "")
+    back = request.POST.get("next", "")
+    if not back.startswith(f"/projects/{project.pk}/"):
+        back = reverse("annotation:task-list", args=[project.pk])
+    if action not in TASK_ACTIONS:
+        messages.error(request, "Choose what to do with the tasks.")
+        return redirect(back)
+    if request.POST.get("scope") == "matching":
+        filters = TaskFilters.from_query(QueryDict(request.POST.get("filter", "")))
+        ids = list(
+            tasks_for_manager(project=project, filters=filters).values_list("pk", flat=True)[
+                :BULK_LIMIT
+            ]
+        )
+    else:
+        ids = [int(pk) for pk in request.POST.getlist("task") if pk.isdigit()]
+    if action == "delete" and request.POST.get("confirm") != "delete":
+        messages.error(request, "To delete tasks, tick the box that confirms it.")
+        return redirect(back)
+    extra: dict = {}
+    if action == "mark_gold":
+        if request.POST.get("result"):
+            try:
+                extra["result"] = json.loads(request.POST["result"])
+            except (ValueError, RecursionError):
+                messages.error(request, "The gold answer is not valid JSON.")
+                return redirect(back)
+        if request.POST.get("annotation", "").isdigit():
+            extra["annotation_id"] = int(request.POST["annotation"])
+    try:
+        outcome = TASK_ACTIONS[action](project=project, task_ids=ids, actor=request.user, **extra)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(back)
+    (messages.success if outcome.changed else messages.warning)(request, outcome.message)
+    if (
+        action == "delete"
+        and back.startswith(f"/projects/{project.pk}/tasks/")
+        and any(back.startswith(f"/projects/{project.pk}/tasks/{pk}/") for pk in outcome.changed)
+    ):
+        back = reverse("annotation:task-list", args=[project.pk])
+    return redirect(back)
 
 
 @require_GET
 @login_required
 def task_list(request: HttpRequest, project_id: int) -> HttpResponse:
-    """A project's tasks for its managers, with the import form and the latest imports."""
+    """A project's tasks for its managers (the data manager), with the import form."""
     project = project_for(user=request.user, project_id=project_id, action="manage")
     context = {
         "project": project,

@@ -32,10 +32,10 @@ from labelhub.forms import (
     schema_from_post,
 )
 from labelhub.markdown import render_markdown
-from labelhub.models import AuditAction, Project, ProjectMember
+from labelhub.models import AuditAction, Project, ProjectMember, Role
 from labelhub.permissions import project_for, role_on
 from labelhub.quality_bars import default_quality
-from labelhub.selectors import audit_events_for, home_groups_for_user
+from labelhub.selectors import audit_events_for, home_groups_for_user, tasks_waiting_for
 from labelhub.services import (
     organizations_where_admin,
     project_create,
@@ -115,23 +115,26 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     """A project's page: its instructions for everyone on it, and the way in for managers."""
     project = project_for(user=request.user, project_id=project_id, action="view")
     role = role_on(user=request.user, project=project)
+    # Real work and gold counted apart, as on the home page, the task list and the dashboard.
     counts = dict(
-        project.tasks.order_by()
+        project.tasks.filter(is_gold=False)
+        .order_by()
         .values_list("status")
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
-    return render(
-        request,
-        "labelhub/project_detail.html",
-        {
-            "project": project,
-            "role": role,
-            "is_manager": role == "manager",
-            "task_total": sum(counts.values()),
-            "task_open": counts.get("open", 0),
-        },
-    )
+    context = {
+        "project": project,
+        "role": role,
+        "is_manager": role == "manager",
+        "task_total": sum(counts.values()),
+        "task_open": counts.get("open", 0),
+    }
+    if role == Role.CONTRIBUTOR:
+        context["waiting"] = tasks_waiting_for(user=request.user, project=project)
+    else:
+        context["task_gold"] = project.tasks.filter(is_gold=True).count()
+    return render(request, "labelhub/project_detail.html", context)
 
 
 # --- settings --------------------------------------------------------------------------------

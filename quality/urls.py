@@ -1,6 +1,6 @@
 from django.urls import path
 
-from quality import views
+from quality import task_page, views
 
 app_name = "quality"
 
@@ -12,6 +12,11 @@ urlpatterns = [
         "projects/<int:project_id>/reviews/<int:task_id>/verdict/",
         views.review_verdict,
         name="review-verdict",
+    ),
+    path(
+        "projects/<int:project_id>/tasks/<int:task_id>/",
+        task_page.task_page_view,
+        name="task-page",
     ),
     path("projects/<int:project_id>/tasks/<int:task_id>/flag/", views.task_flag, name="task-flag"),
     path("projects/<int:project_id>/my-work/", views.my_work, name="my-work"),

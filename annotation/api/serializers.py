@@ -173,6 +173,24 @@ class TaskManagerOutput(TaskOutput):
         fields = [*TaskOutput.Meta.fields, "is_gold", "gold"]
 
 
+class TaskReviewerListOutput(TaskOutput):
+    skip_count = serializers.IntegerField(read_only=True)
+    needs_attention = serializers.BooleanField(read_only=True)
+    agreement = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta(TaskOutput.Meta):
+        fields = [*TaskOutput.Meta.fields, "skip_count", "needs_attention", "agreement"]
+
+
+class TaskManagerListOutput(TaskManagerOutput):
+    skip_count = serializers.IntegerField(read_only=True)
+    needs_attention = serializers.BooleanField(read_only=True)
+    agreement = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta(TaskManagerOutput.Meta):
+        fields = [*TaskManagerOutput.Meta.fields, "skip_count", "needs_attention", "agreement"]
+
+
 class TaskFilterInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=TaskStatus.choices, required=False)
     contributor = serializers.CharField(
@@ -183,3 +201,56 @@ class TaskFilterInput(serializers.Serializer):
     external_id = serializers.CharField(required=False, max_length=200)
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
+    # The data manager's search and filters (reviewers and managers; contributors get all).
+    q = serializers.CharField(
+        required=False, max_length=200, help_text="Text in the external id or the data, or an id."
+    )
+    gold = serializers.BooleanField(required=False, allow_null=True, default=None)
+    skipped = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Skipped by someone, or not."
+    )
+    label = serializers.CharField(
+        required=False, max_length=100, help_text="Boxes: a label some answer drew."
+    )
+    agreement_min = serializers.FloatField(required=False, min_value=0, max_value=1)
+    agreement_max = serializers.FloatField(required=False, min_value=0, max_value=1)
+    has_prediction = serializers.BooleanField(required=False, allow_null=True, default=None)
+    needs_attention = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Only open tasks that everyone eligible skipped, or skipped as broken media.",
+    )
+    sort = serializers.ChoiceField(
+        choices=["id", "-id", "priority", "-priority", "answers", "-answers", "agreement",
+                 "-agreement", "-skips", "-updated"],
+        required=False,
+        help_text="Oldest first by default.",
+    )  # fmt: skip
+
+
+class TaskBulkInput(serializers.Serializer):
+    action = serializers.ChoiceField(
+        choices=["mark_gold", "unmark_gold", "requeue", "raise_priority", "delete"]
+    )
+    tasks = serializers.ListField(
+        child=serializers.IntegerField(min_value=1), min_length=1, max_length=10_000
+    )
+    by = serializers.IntegerField(
+        required=False, min_value=1, max_value=1_000_000, help_text="raise_priority: how much."
+    )
+    result = serializers.JSONField(
+        required=False, help_text="mark_gold, one task: the gold answer, in the kind's shape."
+    )
+    annotation = serializers.IntegerField(
+        required=False, help_text="mark_gold, one task: make this answer of it the gold one."
+    )
+
+
+class TaskBulkOutput(serializers.Serializer):
+    action = serializers.CharField()
+    changed = serializers.ListField(child=serializers.IntegerField())
+    skipped = serializers.DictField(
+        child=serializers.CharField(), help_text="Task id → why it was left as it was."
+    )
+    message = serializers.CharField()

@@ -22,5 +22,10 @@ urlpatterns = [
     path(
         "projects/<int:project_id>/tasks/", views.ProjectTaskListApi.as_view(), name="project-tasks"
     ),
+    path(
+        "projects/<int:project_id>/tasks/bulk/",
+        views.ProjectTaskBulkApi.as_view(),
+        name="project-tasks-bulk",
+    ),
     path("imports/<int:import_id>/", views.ImportDetailApi.as_view(), name="import-detail"),
 ]

@@ -30,18 +30,28 @@ from annotation.api.serializers import (
     SkipInputSerializer,
     SubmissionSerializer,
     SubmitInputSerializer,
+    TaskBulkInput,
+    TaskBulkOutput,
     TaskContributorOutput,
     TaskFilterInput,
     TaskInput,
+    TaskManagerListOutput,
     TaskManagerOutput,
     TaskOutput,
+    TaskReviewerListOutput,
     TaskUploadInput,
 )
 from annotation.importing import ImportRejected, rows_from_items
 from annotation.models import Assignment, ImportJob, Task
-from annotation.selectors import archived_refusal, project_for_contributor
-from annotation.services import import_job_create, tasks_import
+from annotation.selectors import (
+    TaskFilters,
+    archived_refusal,
+    project_for_contributor,
+    tasks_for_manager,
+)
+from annotation.services import TASK_ACTIONS, import_job_create, tasks_import
 from labelhub.api import examples
+from labelhub.api.errors import as_api_error
 from labelhub.api.parsers import SafeJSONParser
 from labelhub.permissions import can_manage, can_review, project_for
 
@@ -200,20 +210,25 @@ class ProjectTaskListApi(APIView):
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="Up to 1000."),
         ],
-        responses={200: TaskManagerOutput(many=True), 400: OpenApiResponse(), 404: NOT_FOUND},
+        responses={
+            200: TaskManagerListOutput(many=True),
+            400: OpenApiResponse(),
+            404: NOT_FOUND,
+        },
     )
     def get(self, request: Request, project_id: int) -> Response:
         project = project_for(user=request.user, project_id=project_id, action="view")
         filters = TaskFilterInput(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        tasks = Task.objects.filter(project=project).order_by("pk")
         given = filters.validated_data
-        if not can_review(user=request.user, project=project):
+        if can_review(user=request.user, project=project):
+            tasks = tasks_for_manager(project=project, filters=_manager_filters(given))
+        else:
             # Contributors list what they may label; filters on status or external id would
-            # single out gold tasks (they stay open), so they do not apply.
-            given = {
-                k: v for k, v in given.items() if k not in ("status", "external_id", "contributor")
-            }
+            # single out gold tasks (they stay open), so they do not apply, nor do the data
+            # manager's (gold, skips, agreement…).
+            tasks = Task.objects.filter(project=project).order_by("pk")
+            given = {k: v for k, v in given.items() if k in ("created_after", "created_before")}
         if "contributor" in given:
             tasks = tasks.filter(annotations__contributor__username=given["contributor"])
         if "status" in given:
@@ -226,7 +241,7 @@ class ProjectTaskListApi(APIView):
             tasks = tasks.filter(created_at__lt=given["created_before"])
         paginator = TaskPagination()
         page = paginator.paginate_queryset(tasks, request, view=self)
-        output = task_output_for(request, project)
+        output = task_list_output_for(request, project)
         return paginator.get_paginated_response(output(page, many=True).data)
 
     @extend_schema(
@@ -293,6 +308,74 @@ def task_output_for(request: Request, project) -> type:
     if can_review(user=request.user, project=project):
         return TaskOutput
     return TaskContributorOutput
+
+
+def task_list_output_for(request: Request, project) -> type:
+    """The same choice for the list, which adds the data manager's figures for reviewers up."""
+    if can_manage(user=request.user, project=project):
+        return TaskManagerListOutput
+    if can_review(user=request.user, project=project):
+        return TaskReviewerListOutput
+    return TaskContributorOutput
+
+
+def _manager_filters(given: dict) -> TaskFilters:
+    """The API's filter parameters as the data manager's filters (status and the rest of the
+    original filters are applied as they always were, gold tasks included)."""
+    status = "attention" if given.get("needs_attention") else ""
+    return TaskFilters(
+        q=given.get("q", ""),
+        status=status,
+        gold=given.get("gold"),
+        skipped=given.get("skipped"),
+        label=given.get("label", ""),
+        agreement_min=given.get("agreement_min"),
+        agreement_max=given.get("agreement_max"),
+        prediction=given.get("has_prediction"),
+        sort=given.get("sort", "id"),
+    )
+
+
+class ProjectTaskBulkApi(APIView):
+    @extend_schema(
+        operation_id="projects_tasks_bulk",
+        summary="One action on many tasks (managers): gold, re-queue, priority, delete",
+        description=(
+            "`mark_gold` takes each task's accepted answer, else its consensus, else its only "
+            "answer, or, for one task, `result` (typed) or `annotation` (one of its answers); "
+            "`unmark_gold` makes them normal work again (keeping their answers); `requeue` opens "
+            "a task for one more answer and to the people who skipped it or let it expire; "
+            "`raise_priority` adds `by` (10); `delete` removes the tasks and their answers. "
+            "All in one transaction, audit-logged; tasks left alone are listed with the reason."
+        ),
+        request=TaskBulkInput,
+        responses={200: TaskBulkOutput, 400: OpenApiResponse(), 404: NOT_FOUND},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        given = _valid(TaskBulkInput, request)
+        extra: dict = {}
+        if given["action"] == "raise_priority" and "by" in given:
+            extra["by"] = given["by"]
+        if given["action"] == "mark_gold":
+            if "result" in given:
+                extra["result"] = given["result"]
+            if "annotation" in given:
+                extra["annotation_id"] = given["annotation"]
+        try:
+            outcome = TASK_ACTIONS[given["action"]](
+                project=project, task_ids=given["tasks"], actor=request.user, **extra
+            )
+        except ValidationError as error:
+            raise as_api_error(error) from None
+        return Response(
+            {
+                "action": outcome.action,
+                "changed": outcome.changed,
+                "skipped": {str(pk): why for pk, why in sorted(outcome.skipped.items())},
+                "message": outcome.message,
+            }
+        )
 
 
 class ImportDetailApi(APIView):

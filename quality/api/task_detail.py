@@ -14,8 +14,10 @@ from rest_framework.views import APIView
 from annotation.api.serializers import TaskManagerOutput
 from annotation.api.views import task_output_for
 from annotation.models import Annotation, Task
+from annotation.selectors import tasks_with_figures
 from labelhub.permissions import can_review, can_view
 from quality.models import Review, TaskOutcome
+from quality.task_page import task_history, task_skips
 
 
 class AnnotationOutput(serializers.ModelSerializer):
@@ -63,13 +65,40 @@ class ReviewOutput(serializers.ModelSerializer):
         fields = ["id", "verdict", "reason", "reviewer", "result", "comment", "created_at"]
 
 
+class SkipOutput(serializers.Serializer):
+    contributor = serializers.CharField()
+    reason = serializers.CharField(help_text="In words: the chosen reason, or the text given.")
+    at = serializers.DateTimeField(allow_null=True)
+
+
+class EventOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    what = serializers.CharField()
+    who = serializers.CharField()
+
+
 class TaskDetailOutput(TaskManagerOutput):
     annotations = serializers.ListField(child=serializers.DictField())
     outcome = OutcomeOutput(allow_null=True)
     reviews = ReviewOutput(many=True)
+    skip_count = serializers.IntegerField(required=False, help_text="Reviewers and managers.")
+    needs_attention = serializers.BooleanField(
+        required=False, help_text="Open work nobody eligible can still get, or broken media."
+    )
+    skips = SkipOutput(many=True, required=False, help_text="Who skipped it and why.")
+    history = EventOutput(many=True, required=False, help_text="What happened to it, in order.")
 
     class Meta(TaskManagerOutput.Meta):
-        fields = [*TaskManagerOutput.Meta.fields, "annotations", "outcome", "reviews"]
+        fields = [
+            *TaskManagerOutput.Meta.fields,
+            "annotations",
+            "outcome",
+            "reviews",
+            "skip_count",
+            "needs_attention",
+            "skips",
+            "history",
+        ]
 
 
 EXAMPLE = {
@@ -139,6 +168,14 @@ class TaskDetailApi(APIView):
             body["outcome"] = OutcomeOutput(outcome).data if outcome else None
             reviews = Review.objects.filter(task=task).select_related("reviewer").order_by("pk")
             body["reviews"] = ReviewOutput(reviews, many=True).data
+            figures = (
+                tasks_with_figures(project=project)
+                .values("skip_count", "needs_attention")
+                .get(pk=task.pk)
+            )
+            body.update(figures)
+            body["skips"] = SkipOutput(task_skips(task=task), many=True).data
+            body["history"] = EventOutput(task_history(task=task, project=project), many=True).data
         else:
             mine = annotations.filter(contributor_id=request.user.pk)
             body["annotations"] = OwnAnnotationOutput(mine, many=True).data

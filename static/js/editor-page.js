@@ -53,6 +53,12 @@ function setUpPage() {
     shortcuts.add({ keys: ["alt+i"], description: "Instructions, also while typing", run: toggleInstructions, inInputs: true });
     shortcuts.add({ keys: ["escape"], description: "Close the instructions", run: closeInstructions, inInputs: true });
   }
+  // A form marked `data-editor-result` posts the editor's current result (e.g. "save as gold").
+  document.addEventListener("submit", (event) => {
+    const form = event.target.closest("form[data-editor-result]");
+    if (!form || !current) return;
+    form.querySelector('input[name="result"]').value = JSON.stringify(current.editor.getResult());
+  }, true);
   document.addEventListener("click", (event) => {
     const button = event.target.closest("[data-action]");
     if (!button || (current && current.root.contains(button))) return;

@@ -53,7 +53,7 @@ def test_home_groups_projects_by_role_with_counts(client, world):
     managed = groups.manage[0]
     assert (managed.task_total, managed.task_accepted, managed.member_total) == (2, 1, 2)
     html = response.content.decode()
-    assert "3</strong> tasks waiting for answers" in html
+    assert "3</strong> tasks waiting for you" in html
     assert "1</strong> task in review" in html
 
 
@@ -93,8 +93,10 @@ def test_home_runs_a_fixed_number_of_queries(client, world, django_assert_max_nu
             organization=world["a1"].organization, members={world["ana"]: Role.CONTRIBUTOR}
         )
     client.force_login(world["ana"])
-    # session + user, projects with roles, task counts, and "may this person create projects?"
-    with django_assert_max_num_queries(5):
+    # session + user, projects with roles, task counts, what waits for the contributor (whether
+    # they are paused, and the tasks they could still get: two for all projects), and "may this
+    # person create projects?"
+    with django_assert_max_num_queries(7):
         client.get(reverse("home"))
 
 
@@ -108,3 +110,39 @@ def test_pages_carry_a_strict_content_security_policy(client, world):
     html = response.content.decode()
     assert "<script>" not in html
     assert "hx-on" not in html
+
+
+def test_counts_agree_and_waiting_for_you_is_what_the_queue_would_give(client, world):
+    """Gold is counted apart everywhere; a contributor's figure is their own queue, gold
+    included (so that it drops by one whatever they are given), none when they are paused."""
+    from annotation import queue
+    from annotation.models import ContributorStatus, ProjectContributor, Task
+
+    a1, ana = world["a1"], world["ana"]
+    Task.objects.create(
+        project=a1, data={"image": "https://x/g.jpg"}, is_gold=True, gold={"boxes": []}
+    )
+    client.force_login(ana)
+    assert "4</strong> tasks waiting for you" in client.get(reverse("home")).content.decode()
+    lease = queue.assignment_claim_next(project=a1, contributor=ana)
+    queue.annotation_submit(
+        assignment_id=lease.pk, contributor=ana, result={"boxes": []}, active_seconds=1
+    )
+    home = client.get(reverse("home")).content.decode()
+    assert "3</strong> tasks waiting for you" in home
+    detail = client.get(reverse("projects:detail", args=[a1.pk])).content.decode()
+    assert "3</strong> tasks waiting for you" in detail
+    ProjectContributor.objects.filter(project=a1, user=ana).update(status=ContributorStatus.PAUSED)
+    assert "Your work here is paused" in client.get(reverse("home")).content.decode()
+
+    # The manager's figures leave gold out of the task count and show it apart.
+    manager = make_user("maria")
+    a1.members.create(user=manager, role=Role.MANAGER)
+    client.force_login(manager)
+    home = client.get(reverse("home")).content.decode()
+    assert "4</strong> tasks · 1 accepted · 0 in review · 1 gold (apart)" in home
+    detail = client.get(reverse("projects:detail", args=[a1.pk])).content.decode()
+    assert "4</strong> tasks, 2 waiting for answers · 1 gold (counted apart)" in detail
+    tasks = client.get(reverse("annotation:task-list", args=[a1.pk])).content.decode()
+    assert "<strong>4</strong> tasks" in tasks
+    assert "<strong>1</strong> gold (counted apart)" in tasks

@@ -51,7 +51,7 @@ def test_dashboard_shows_standing_and_charts_in_a_fixed_number_of_queries(
     html = response.content.decode()
     assert html.count('data-testid="contributor-row"') == 3
     assert 'data-testid="chart-agreement"' in html
-    assert "in_review 4" in html
+    assert "In review 4" in html  # statuses in words, not codes
 
 
 def test_contributor_cannot_open_the_dashboard_or_the_review_queue(client, worked):

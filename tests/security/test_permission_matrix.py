@@ -83,12 +83,14 @@ RULES: dict[str, str] = {
     "annotation:task-list": MANAGE,
     "annotation:task-import": MANAGE,
     "annotation:import-status": MANAGE,
+    "annotation:task-bulk": MANAGE,
     # quality pages
     "quality:review-queue": REVIEW,
     "quality:review-next": REVIEW,
     "quality:review": REVIEW,
     "quality:review-verdict": REVIEW,
     "quality:task-flag": MANAGE,
+    "quality:task-page": MANAGE,
     "quality:my-work": LABEL,
     "quality:dashboard": MANAGE,
     "quality:contributor-pause": MANAGE,
@@ -101,6 +103,7 @@ RULES: dict[str, str] = {
     "project-tasks": VIEW,  # GET: view (contributors get the label-only shape); POST: manage
     "task-detail": VIEW,  # contributors: the label-only shape and their own answers
     "import-detail": MANAGE,
+    "project-tasks-bulk": MANAGE,
     "api-review-next": REVIEW,
     "api-review-verdict": REVIEW,
     "api-contributors": MANAGE,
@@ -301,6 +304,10 @@ BODY = {
     "role": "manager",
     "data": {"prompt": "x", "responses": []},
     "confirmation": f"Project {SECRET}",  # the project's name: a delete would go through
+    "action": "delete",  # the data manager's bulk route: would delete …
+    "tasks": [1, 2, 3, 4, 5],  # … these (the API's ids) …
+    "task": "1",  # … or this one (the page's)
+    "confirm": "delete",
 }
 
 
