@@ -159,3 +159,72 @@ def test_a_gold_answer_typed_in_the_editor(live_server, page: Page, console_erro
     assert fresh.status == TaskStatus.OPEN
     assert json.dumps(fresh.gold)
     assert console_errors == []
+
+
+def test_reimporting_to_add_gold_keeps_the_image_and_its_size(
+    live_server, page: Page, console_errors, tmp_path
+):
+    maria = make_user("maria")
+    project = make_project(name="Crops", schema=SCHEMA, members={maria: Role.MANAGER})
+    image = tmp_path / "crop-7.png"
+    image.write_bytes(png_bytes(200, 150).read())
+    gold = tmp_path / "gold.json"
+    gold.write_text(json.dumps([{"external_id": "crop-7.png", "gold": box("car", 100)}]))
+
+    log_in(page, live_server, "maria")
+    page.goto(f"{live_server.url}/projects/{project.pk}/tasks/")
+    for upload in (image, gold):
+        page.get_by_label("Files").set_input_files(str(upload))
+        page.get_by_role("button", name="Import").click()
+        expect(page.get_by_test_id("import-status").first).to_contain_text("Done")
+    expect(page.get_by_test_id("task-row")).to_have_count(1)
+    task = Task.objects.get(project=project)
+    assert task.is_gold
+    assert (task.data["width"], task.data["height"]) == (200, 150)
+    assert task.data["image"] == f"/tasks/{task.pk}/media/"
+
+    page.get_by_test_id("task-link").click()
+    expect(page.get_by_test_id("task-state")).to_contain_text("Gold check")
+    drawn = page.get_by_test_id("task-gold").get_by_test_id("answer-boxes")
+    expect(drawn).to_have_attribute("viewBox", "0 0 200 150")  # the size it knew
+    expect(drawn.locator("rect")).to_have_count(1)
+    assert console_errors == []
+
+
+def test_counts_agree_from_home_to_the_task_list(live_server, page: Page, console_errors, shop):
+    project, _tasks = shop
+    Task.objects.create(
+        project=project,
+        data={"image": "https://img.example/g.jpg", "width": 200, "height": 150},
+        is_gold=True,
+        gold=box("car"),
+    )
+    cleo = make_user("cleo")
+    project.members.create(user=cleo, role=Role.CONTRIBUTOR)
+
+    # What the queue could give: the two real tasks with a free slot, and the gold check.
+    log_in(page, live_server, "cleo")
+    expect(page.get_by_test_id("waiting-for-you")).to_have_text("3 tasks waiting for you")
+    page.goto(f"{live_server.url}/projects/{project.pk}/")
+    expect(page.get_by_test_id("waiting-for-you")).to_contain_text("3 tasks waiting for you")
+    page.context.clear_cookies()
+    log_in(page, live_server, "ana")  # ana skipped one of those two: one real and the gold
+    expect(page.get_by_test_id("waiting-for-you")).to_have_text("2 tasks waiting for you")
+
+    page.context.clear_cookies()
+    log_in(page, live_server, "maria")
+    card = page.get_by_test_id("manage-figures")
+    expect(card).to_contain_text("4 tasks · 2 accepted · 0 in review · 1 gold (apart)")
+    page.goto(f"{live_server.url}/projects/{project.pk}/")
+    expect(page.get_by_test_id("task-figures")).to_have_text(
+        "4 tasks, 2 waiting for answers · 1 gold (counted apart)."
+    )
+    page.goto(f"{live_server.url}/projects/{project.pk}/tasks/")
+    figures = page.get_by_test_id("task-figures")
+    expect(figures).to_contain_text("4 tasks · Open 2 · Accepted 2 · 1 gold (counted apart)")
+    page.goto(f"{live_server.url}/projects/{project.pk}/quality/")
+    progress = page.get_by_test_id("progress")
+    expect(progress).to_contain_text("4 tasks")
+    expect(progress).to_contain_text("In review 0")  # words, not codes
+    expect(progress).not_to_contain_text("in_review")
+    assert console_errors == []
