@@ -27,8 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Min, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Min
 from django.utils import timezone
 
 from annotation.models import Annotation, ContributorStatus, ProjectContributor, Task, TaskStatus
@@ -344,39 +343,67 @@ def _outcomes_store(*, outcomes: list[TaskOutcome], existing: dict[int, TaskOutc
 def _standings_apply(
     *, project: Project, contributors: dict, changes: dict[int, StandingChange], now
 ) -> None:
-    """One UPDATE per contributor whose standing moved, in id order (the lock order)."""
-    missing = [pc for uid, pc in contributors.items() if uid in changes and not _has_standing(pc)]
+    """All of a batch's standing changes in two statements, whatever the number of people: the
+    rows are locked in id order (the order reviews lock them in too, so the two never deadlock),
+    then moved by one ``UPDATE … FROM`` a list of values. Under a busy web tier every round trip
+    to the database costs the worker a wait for a core, so their number is what the step's
+    latency follows."""
+    wanted = {uid: pc for uid, pc in contributors.items() if uid in changes}
+    standing_ids = {pc.pk: pc.standing.pk for pc in wanted.values() if _has_standing(pc)}
+    missing = [pc for pc in wanted.values() if pc.pk not in standing_ids]
     if missing:
         ContributorStanding.objects.bulk_create(
             [ContributorStanding(contributor=pc) for pc in missing], ignore_conflicts=True
         )
-    rows = dict(
-        ContributorStanding.objects.filter(
-            contributor__in=[pc for uid, pc in contributors.items() if uid in changes]
-        ).values_list("contributor_id", "pk")
+        standing_ids.update(
+            ContributorStanding.objects.filter(contributor__in=missing).values_list(
+                "contributor_id", "pk"
+            )
+        )
+    rows = sorted(
+        (
+            standing_ids[pc.pk],
+            change.submitted,
+            change.active_seconds,
+            change.gold_errors,
+            change.peer_sum,
+            change.peer_count,
+        )
+        for uid, change in changes.items()
+        if (pc := wanted.get(uid)) is not None  # imported answers have no contributor row
+        and (change.submitted or change.peer_count)
     )
-    updates = []
-    for user_id, change in changes.items():
-        pc = contributors.get(user_id)
-        if pc is None or pc.pk not in rows:
-            continue  # answered without ever claiming (imported answers): nothing to count
-        values: dict = {}
-        if change.submitted:
-            values = {
-                "submitted_count": F("submitted_count") + change.submitted,
-                "active_seconds": F("active_seconds") + change.active_seconds,
-                "last_submitted_at": now,
-                "first_submitted_at": Coalesce(F("first_submitted_at"), Value(now)),
-            }
-        if change.gold_errors:
-            values["gold_error_count"] = F("gold_error_count") + change.gold_errors
-        if change.peer_count:
-            values["peer_agreement_sum"] = F("peer_agreement_sum") + change.peer_sum
-            values["peer_agreement_count"] = F("peer_agreement_count") + change.peer_count
-        if values:
-            updates.append((rows[pc.pk], values))
-    for pk, values in sorted(updates, key=lambda item: item[0]):
-        ContributorStanding.objects.filter(pk=pk).update(**values)
+    if not rows:
+        return
+    list(
+        ContributorStanding.objects.select_for_update()
+        .filter(pk__in=[row[0] for row in rows])
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    table = connection.ops.quote_name(ContributorStanding._meta.db_table)
+    one = (
+        "(CAST(%s AS integer), CAST(%s AS integer), CAST(%s AS bigint), CAST(%s AS integer), "
+        "CAST(%s AS double precision), CAST(%s AS integer))"
+    )
+    when = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH v (id, submitted, active, gold_errors, peer_sum, peer_count) AS "  # noqa: S608
+            f"(VALUES {', '.join([one] * len(rows))}) "
+            f"UPDATE {table} SET "
+            f"submitted_count = {table}.submitted_count + v.submitted, "
+            f"active_seconds = {table}.active_seconds + v.active, "
+            f"gold_error_count = {table}.gold_error_count + v.gold_errors, "
+            f"peer_agreement_sum = {table}.peer_agreement_sum + v.peer_sum, "
+            f"peer_agreement_count = {table}.peer_agreement_count + v.peer_count, "
+            f"last_submitted_at = CASE WHEN v.submitted > 0 THEN %s "
+            f"ELSE {table}.last_submitted_at END, "
+            f"first_submitted_at = CASE WHEN v.submitted > 0 "
+            f"THEN COALESCE({table}.first_submitted_at, %s) ELSE {table}.first_submitted_at END "
+            f"FROM v WHERE {table}.id = v.id",
+            [value for row in rows for value in row] + [when, when],
+        )
 
 
 def _has_standing(pc: ProjectContributor) -> bool:
