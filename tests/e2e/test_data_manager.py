@@ -173,10 +173,10 @@ def test_reimporting_to_add_gold_keeps_the_image_and_its_size(
 
     log_in(page, live_server, "maria")
     page.goto(f"{live_server.url}/projects/{project.pk}/tasks/")
-    for upload in (image, gold):
+    for upload, outcome in ((image, "1 created, 0 updated"), (gold, "0 created, 1 updated")):
         page.get_by_label("Files").set_input_files(str(upload))
         page.get_by_role("button", name="Import").click()
-        expect(page.get_by_test_id("import-status").first).to_contain_text("Done")
+        expect(page.locator("#import").get_by_test_id("import-status")).to_contain_text(outcome)
     expect(page.get_by_test_id("task-row")).to_have_count(1)
     task = Task.objects.get(project=project)
     assert task.is_gold

@@ -102,7 +102,7 @@ def test_manager_sees_the_dashboard_and_pauses_a_contributor(
     project, people, _, manager, _ = in_review
     log_in(page, live_server, manager)
     page.goto(live_server.url + reverse("quality:dashboard", args=[project.pk]))
-    expect(page.get_by_test_id("progress")).to_contain_text("in_review 3")
+    expect(page.get_by_test_id("progress")).to_contain_text("In review 3")  # statuses in words
     expect(page.get_by_test_id("chart-progress")).to_be_visible()
     row = page.get_by_test_id("contributor-row").filter(has_text="C0")
     expect(row.get_by_test_id("review-rule")).to_contain_text("Reviewing every one of C0's tasks")
