@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "annotation",
     "quality",
     "exports",
+    "genai",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +187,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 # Callback URLs on loopback, private or link-local addresses, or whose host does not resolve, are
 # refused at import and at delivery unless this is on (tests, on-premise receivers).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default=False)
+# The same guard for a live project's model (genai): its own setting, because a model on the
+# company network is common where a webhook receiver there is not.
+LIVE_MODEL_ALLOW_PRIVATE_ADDRESSES = env_bool("LIVE_MODEL_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 TASKS = {
     "default": {

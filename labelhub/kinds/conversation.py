@@ -1,8 +1,10 @@
 """Conversations judged turn by turn against a rubric, rewritten, written, or compared.
 
 ``data = {"messages": [{"role": "system"|"user"|"assistant", "content", "model"?, "judge"?}],
-"candidates"?: [{"id", "content", "model"?}]}``. The turns to judge are the assistant turns
-(those marked ``"judge": true``, else all); candidates are possible next assistant replies.
+"candidates"?: [{"id", "content", "model"?}], "context"?, "title"?, "live"?}``. The turns to
+judge are the assistant turns (those marked ``"judge": true``, else all); candidates are possible
+next assistant replies; ``context`` and ``title`` are notes for people. A ``live`` task is a seed
+that the contributor turns into a conversation with the project's own model (``genai``).
 
 The schema is the manager's rubric: ``criteria`` (each a name, a ``scale`` of 2 to 9 points with
 words for each point, judged per ``turn`` or per ``conversation``), ``error_types`` for marking
@@ -292,10 +294,19 @@ class ConversationKind(TaskKind):
         candidates = data.get("candidates")
         if candidates is not None:
             self._clean_candidates(candidates, errors, schema=schema)
-        for key in sorted(set(data) - {"messages", "candidates"}):
-            if key not in ("title", "context", "live"):  # free notes for people, kept as given
+        for key in sorted(set(data) - {"messages", "candidates", "live"}):
+            if key not in ("title", "context"):  # free notes for people, kept as given
                 errors.add(f"data.{key}", "Not part of a conversation task.")
-        if not errors:
+        for key in ("title", "context"):
+            if key in data and not (isinstance(data[key], str) and len(data[key]) <= 10_000):
+                errors.add(f"data.{key}", "A note for people: text of at most 10000 characters.")
+        live = data.get("live", False)
+        if not isinstance(live, bool):
+            errors.add("data.live", "Say true or false.")
+        elif live and candidates is not None:
+            errors.add("data.candidates", "A live conversation has no candidates.")
+        # A live task is a seed: the contributor makes the conversation with the project's model.
+        if not errors and not live:
             applies = self.applies(schema=schema, data=data)
             if not any(applies.values()):
                 errors.add("data.messages", self._nothing_to_do(schema))
@@ -351,6 +362,8 @@ class ConversationKind(TaskKind):
         types = {t["name"] for t in schema.get("error_types", []) if isinstance(t, dict)}
         judged = judged_turns(messages)
         cleaned: dict = {}
+        if data.get("live") and not judged:
+            errors.add("result.turns", "Talk to the model first: there is no reply to judge yet.")
         for key in sorted(set(result) - RESULT_KEYS):
             errors.add(f"result.{key}", "Not part of a conversation answer.")
 

@@ -95,6 +95,9 @@ RULES: dict[str, str] = {
     "quality:dashboard": MANAGE,
     "quality:contributor-pause": MANAGE,
     "quality:contributor-resume": MANAGE,
+    # live mode (genai)
+    "genai:model-settings": MANAGE,
+    "genai:live-turn": "holder",
     # API
     "api-next-task": LABEL,
     "api-assignment-draft": "holder",

@@ -55,10 +55,11 @@ export function mount(root, config) {
   const listeners = new Set();
   const cleanups = [];
   const judged = judgedTurns(messages);
+  const live = data.live === true; // a seed: the turns come from the project's model, here
   const nextRole = messages.length && messages[messages.length - 1].role === "user" ? "assistant" : "user";
   const applies = {
-    rate: modes.includes("rate") && judged.length > 0,
-    rewrite: modes.includes("rewrite") && judged.length > 0,
+    rate: modes.includes("rate") && (judged.length > 0 || live),
+    rewrite: modes.includes("rewrite") && (judged.length > 0 || live),
     compare: modes.includes("compare") && candidatesData.length > 0,
     write: modes.includes("write") && (writeStyle === "conversation" || nextRole === "assistant"),
   };
@@ -157,16 +158,16 @@ export function mount(root, config) {
     return list;
   }
 
-  function addUnit(unit) {
-    unit.position = units.length;
-    units.push(unit);
+  function addUnit(unit, at = units.length) {
+    units.splice(at, 0, unit);
     unit.el.classList.add("conv-unit");
-    unit.el.dataset.unit = String(unit.position);
+    units.forEach((u, i) => {
+      u.position = i;
+      u.el.dataset.unit = String(i);
+    });
   }
 
-  for (const index of judged) {
-    const li = turnItems.get(index);
-    if (!li) continue;
+  function addTurnUnit(index, li, at = units.length) {
     const unit = { kind: "turn", index, el: li, content: messages[index].content, contentEl: li.querySelector("[data-content]") };
     li.dataset.judged = "true";
     const panel = el("div", { className: "turn-panel", "data-testid": "turn-panel" });
@@ -182,7 +183,13 @@ export function mount(root, config) {
       panel.append(unit.rewriteButton, unit.rewriteBox);
     }
     li.append(panel);
-    addUnit(unit);
+    addUnit(unit, at);
+    return unit;
+  }
+
+  for (const index of judged) {
+    const li = turnItems.get(index);
+    if (li) addTurnUnit(index, li);
   }
   if (applies.compare) {
     for (const candidate of candidatesData) {
@@ -466,6 +473,131 @@ export function mount(root, config) {
     return true;
   }
 
+  // --- live mode: the contributor's turns go to the project's model, its replies stream in ------
+
+  const liveBox = root.querySelector(".live-box");
+  const liveInput = liveBox && liveBox.querySelector(".live-input");
+  const liveStatus = liveBox && liveBox.querySelector(".live-status");
+  const chat = root.querySelector(".chat");
+  let sending = null; // the AbortController of the turn on its way
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+    } catch {
+      return "";
+    }
+  }
+
+  function chatTurn(role, text, model) {
+    const li = el("li", { className: `chat-turn role-${role} streaming`, "data-testid": "chat-turn" },
+      el("header", { className: "turn-head" }, el("span", { className: "turn-role" }, role),
+        model ? el("span", { className: "badge turn-model" }, model) : "",
+        el("span", { className: "turn-number" }, "")),
+      el("div", { className: "turn-content markdown", dataset: { content: "" } }, text));
+    chat.querySelector(".chat-empty")?.remove();
+    chat.append(li);
+    return li;
+  }
+
+  function settle(li, index, html) {
+    li.classList.remove("streaming");
+    li.dataset.index = String(index);
+    li.querySelector(".turn-number").textContent = `turn ${index}`;
+    // HTML rendered and cleaned by the server (labelhub.markdown), never the model's raw text.
+    li.querySelector("[data-content]").innerHTML = html;
+  }
+
+  function showStatus(text, failed = false) {
+    liveStatus.textContent = text;
+    liveStatus.classList.toggle("failed", failed);
+    liveStatus.setAttribute("role", failed ? "alert" : "status");
+  }
+
+  async function readEvents(response, onEvent) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let cut = buffer.indexOf("\n\n");
+      while (cut >= 0) {
+        for (const line of buffer.slice(0, cut).split("\n")) {
+          if (line.startsWith("data:")) onEvent(JSON.parse(line.slice(5)));
+        }
+        buffer = buffer.slice(cut + 2);
+        cut = buffer.indexOf("\n\n");
+      }
+    }
+  }
+
+  async function sendLive() {
+    const text = liveInput.value;
+    if (sending || !text.trim()) return;
+    sending = new AbortController();
+    liveInput.value = "";
+    liveInput.blur(); // the keys go back to the rubric, for the reply on its way
+    const userTurn = chatTurn("user", text);
+    const reply = chatTurn("assistant", "", liveBox.dataset.model);
+    const replyText = reply.querySelector("[data-content]");
+    reply.scrollIntoView({ block: "nearest" });
+    showStatus(`Waiting for ${liveBox.dataset.model}…`);
+    let finished = null;
+    try {
+      const response = await fetch(liveBox.dataset.liveUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ content: text }),
+        signal: sending.signal,
+      });
+      if (!response.ok) {
+        const body = await response.json().catch(() => ({}));
+        throw new Error(body.detail || `The server answered HTTP ${response.status}.`);
+      }
+      await readEvents(response, (event) => {
+        if (event.error) throw new Error(event.error);
+        if (event.delta) {
+          replyText.textContent += event.delta;
+          showStatus(`${liveBox.dataset.model} is answering…`);
+        }
+        if (event.done) finished = event;
+      });
+      if (!finished) throw new Error("The reply stopped before it was complete; nothing was kept.");
+    } catch (error) {
+      userTurn.remove();
+      reply.remove();
+      if (!liveInput.value) liveInput.value = text;
+      if (error.name !== "AbortError") showStatus(error.message, true);
+      return;
+    } finally {
+      sending = null;
+    }
+    messages.push(finished.user, finished.message); // the stored conversation, as the server has it
+    settle(userTurn, finished.index - 1, finished.html.user);
+    settle(reply, finished.index, finished.html.assistant);
+    judged.push(finished.index);
+    answer.turns.set(finished.index, { scores: {}, spans: [], rewrite: null });
+    const at = units.filter((u) => u.kind === "turn").length;
+    const unit = addTurnUnit(finished.index, reply, at);
+    renderUnit(unit);
+    focusUnit(at);
+    showStatus(`Reply stored as turn ${finished.index}. Rate it, rewrite it, or write your next message.`);
+    emit();
+  }
+
+  if (liveBox) {
+    const onLiveClick = (event) => {
+      if (event.target.closest("[data-action=live-send]")) sendLive();
+    };
+    liveBox.addEventListener("click", onLiveClick);
+    cleanups.push(() => {
+      liveBox.removeEventListener("click", onLiveClick);
+      if (sending) sending.abort();
+    });
+  }
+
   // --- mouse and typing ------------------------------------------------------------------------
 
   function onClick(event) {
@@ -566,6 +698,14 @@ export function mount(root, config) {
   }
   if (applies.write && writeStyle === "conversation") add(["alt+n"], "Add a user turn and a reply", addExchange, { inInputs: true });
   if (rationale) add(["r"], "Write the rationale", () => rationale.focus());
+  if (liveBox) {
+    add(["n"], "Write your next message to the model", () => liveInput.focus());
+    add(["alt+enter"], "Send the message to the model", () => {
+      if (document.activeElement !== liveInput) return false;
+      sendLive();
+      return true;
+    }, { inInputs: true });
+  }
   add(["escape"], "Leave a text box, or close the span picker", () => {
     if (pending) {
       closePicker();
@@ -631,6 +771,7 @@ export function mount(root, config) {
 
   function validate() {
     const problems = [];
+    if (live && !judged.length) problems.push("Talk to the model first: write a message and send it (Alt+Enter).");
     const missing = (part, list) => list.filter((c) => part.scores[c.name] === undefined).map((c) => c.name);
     if (applies.rate) {
       for (const index of judged) {
