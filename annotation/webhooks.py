@@ -303,24 +303,8 @@ def _post(
 @transaction.atomic
 def webhook_enqueue(*, task_obj: Task, event: str, result: dict) -> WebhookDelivery | None:
     """Record a delivery for a task with a callback URL; it is sent once the transaction commits."""
-    if not task_obj.callback_url:
-        return None
-    delivery = WebhookDelivery.objects.create(
-        project_id=task_obj.project_id,
-        task=task_obj,
-        event=event,
-        url=task_obj.callback_url,
-        payload={
-            "event": event,
-            "project": task_obj.project_id,
-            "task": {"id": task_obj.pk, "external_id": task_obj.external_id},
-            "result": result,
-            "created_at": timezone.now().isoformat(),
-        },
-        next_attempt_at=timezone.now(),
-    )
-    transaction.on_commit(lambda: deliver_webhook.enqueue(delivery.pk))
-    return delivery
+    deliveries = webhooks_enqueue(event=event, results=[(task_obj, result)])
+    return deliveries[0] if deliveries else None
 
 
 @transaction.atomic
