@@ -82,4 +82,3 @@ def project_delete_view(request: HttpRequest, project_id: int) -> HttpResponse:
         {"project": project, "counts": counts, "errors": errors},
         status=422 if errors else 200,
     )
-
