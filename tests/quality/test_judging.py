@@ -275,3 +275,26 @@ def test_a_worker_killed_in_a_batch_leaves_it_whole_for_the_next(
     )
     assert totals["n"] == 1200
     assert ProjectContributor.objects.filter(project=project).count() == 3
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_bench_judging_times_real_workers_and_checks_exactness(monkeypatch):
+    import json
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from labelhub.models import Project
+
+    monkeypatch.setenv("DATABASE_URL", database_url())
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.settings")
+    monkeypatch.setenv("TEST_TASKS_BACKEND", "django_tasks_db.DatabaseBackend")
+    out = StringIO()
+    with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+        call_command("bench_judging", answers=300, overlap=2, callbacks=True, stdout=out)
+    figures = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert figures["answers"] == 300
+    assert figures["worker_cpu_ms_per_answer"] > 0
+    assert figures["answers_per_s"] > 0
+    assert not Project.objects.exists()
