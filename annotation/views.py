@@ -407,7 +407,7 @@ def task_bulk(request: HttpRequest, project_id: int) -> HttpResponse:
             ]
         )
     else:
-        ids = [int(pk) for pk in request.POST.getlist("task") if pk.isdigit()]
+        ids = [int(pk) for pk in request.POST.getlist("task") if pk.isdigit() and len(pk) < 19]
     if action == "delete" and request.POST.get("confirm") != "delete":
         messages.error(request, "To delete tasks, tick the box that confirms it.")
         return redirect(back)
@@ -419,7 +419,7 @@ def task_bulk(request: HttpRequest, project_id: int) -> HttpResponse:
             except (ValueError, RecursionError):
                 messages.error(request, "The gold answer is not valid JSON.")
                 return redirect(back)
-        if request.POST.get("annotation", "").isdigit():
+        if request.POST.get("annotation", "").isdigit() and len(request.POST["annotation"]) < 19:
             extra["annotation_id"] = int(request.POST["annotation"])
     try:
         outcome = TASK_ACTIONS[action](project=project, task_ids=ids, actor=request.user, **extra)

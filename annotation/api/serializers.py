@@ -4,6 +4,8 @@ from rest_framework import serializers
 
 from annotation.models import ImportJob, Task, TaskStatus
 
+MAX_ID = 2**63 - 1  # ids are 64-bit: a bigger number names no row (and no database takes it)
+
 
 class QueueTaskSerializer(serializers.Serializer):
     """What a contributor sees of a task: never whether it is gold, never the gold answer."""
@@ -234,7 +236,9 @@ class TaskBulkInput(serializers.Serializer):
         choices=["mark_gold", "unmark_gold", "requeue", "raise_priority", "delete"]
     )
     tasks = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), min_length=1, max_length=10_000
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
+        min_length=1,
+        max_length=10_000,
     )
     by = serializers.IntegerField(
         required=False, min_value=1, max_value=1_000_000, help_text="raise_priority: how much."
@@ -243,7 +247,10 @@ class TaskBulkInput(serializers.Serializer):
         required=False, help_text="mark_gold, one task: the gold answer, in the kind's shape."
     )
     annotation = serializers.IntegerField(
-        required=False, help_text="mark_gold, one task: make this answer of it the gold one."
+        required=False,
+        min_value=1,
+        max_value=MAX_ID,
+        help_text="mark_gold, one task: make this answer of it the gold one.",
     )
 
 
