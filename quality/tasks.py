@@ -6,8 +6,12 @@ from django.tasks import task
 
 from quality.judging import judging_request, judging_run
 
+# Ahead of everything else a worker does (webhook deliveries, imports, exports): a submission is
+# done for the customer only when it is judged, and a run is cheap and at most one per project.
+JUDGING_PRIORITY = 10
 
-@task
+
+@task(priority=JUDGING_PRIORITY)
 def judge_project(project_id: int) -> None:
     """Judge the project's waiting answers: standing, gold, consolidation, routing, webhooks."""
     judging_run(project_id=project_id, on_full_batch=partial(request_judging, project_id))

@@ -298,3 +298,10 @@ def test_bench_judging_times_real_workers_and_checks_exactness(monkeypatch):
     assert figures["worker_cpu_ms_per_answer"] > 0
     assert figures["answers_per_s"] > 0
     assert not Project.objects.exists()
+
+
+def test_a_worker_takes_judging_before_deliveries_imports_and_exports():
+    """A submission is done only when judged: its run goes ahead of other background work."""
+    from annotation.webhooks import deliver_webhooks
+
+    assert judge_project.priority > deliver_webhooks.priority
