@@ -28,6 +28,8 @@ import io
 import json
 import os
 import posixpath
+import shutil
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -413,7 +415,7 @@ def parse_zip(file: IO[bytes], *, name: str, media_field: str) -> Parsed:
         raise ImportRejected([Problem(f"file {name}", "", "Not a readable zip file.")]) from None
 
     def opener(info: zipfile.ZipInfo) -> Callable[[], IO[bytes]]:
-        return lambda: io.BytesIO(archive.read(info))
+        return lambda: _spooled(archive.open(info))
 
     data_files = [info for info in members if _extension(info.filename) in DATA_EXTENSIONS]
     media = [
@@ -486,10 +488,47 @@ def parse_content(content: bytes, *, name: str, media_field: str) -> Parsed:
     )
 
 
+SPOOL_IN_MEMORY = 5 * 1024 * 1024  # a media file bigger than this is read from a temporary file
+
+
+def _spooled(source: IO[bytes]) -> IO[bytes]:
+    """A seekable copy of a stream (Pillow and mutagen seek), on disk past a few megabytes."""
+    copy = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+    with source:
+        shutil.copyfileobj(source, copy, 1024 * 1024)
+    copy.seek(0)
+    return copy
+
+
+class _Borrowed:
+    """The upload itself, read again from its start; leaving a ``with`` block leaves it open."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file = file
+        file.seek(0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+    def __enter__(self) -> "_Borrowed":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
 def parse_file(file: IO[bytes], *, name: str, media_field: str) -> Parsed:
-    """Read an uploaded file (zips are read member by member, not all at once)."""
-    if _extension(name) == ".zip":
+    """Read an uploaded file: zips member by member, an image or audio file from the upload
+    itself (so neither is ever whole in memory); task files (JSON, CSV) are parsed whole."""
+    extension = _extension(name)
+    if extension == ".zip":
         return parse_zip(file, name=name, media_field=media_field)
+    if extension in IMAGE_EXTENSIONS | AUDIO_EXTENSIONS:
+        rows = [media_row(name=name, open=lambda: _Borrowed(file), media_field=media_field)]
+        return Parsed(rows=rows)
     return parse_content(file.read(), name=name, media_field=media_field)
 
 

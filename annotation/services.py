@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import IO
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
@@ -45,6 +46,7 @@ from annotation.models import (
 from labelhub.audit import audit_record
 from labelhub.models import AuditAction, Project
 from labelhub.quality_bars import quality_with_defaults
+from labelhub.storage import stored_file_delete
 
 
 def task_media_url(*, task: Task) -> str:
@@ -543,7 +545,8 @@ def _bundle(files: list[tuple[str, IO[bytes]]]) -> tuple[str, File]:
     if len(files) == 1:
         name, handle = files[0]
         return os.path.basename(name), File(handle)
-    buffer = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)  # noqa: SIM115
+    # On disk past the upload memory limit: the bundle streams to storage from there.
+    buffer = tempfile.SpooledTemporaryFile(max_size=settings.FILE_UPLOAD_MAX_MEMORY_SIZE)  # noqa: SIM115
     used: set[str] = set()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as archive:
         for name, handle in files:
@@ -604,7 +607,9 @@ def import_job_run(*, import_job_id: int) -> ImportJob:
     media_field = media_field_for(kind=project.task_kind, schema=project.schema)
     try:
         with job.upload.open("rb") as handle:
-            parsed = parse_file(handle, name=job.upload.name, media_field=media_field)
+            # The name it was sent with: a stored name may carry a suffix the store added.
+            name = job.original_name or job.upload.name
+            parsed = parse_file(handle, name=name, media_field=media_field)
             total = len(parsed.coco.boxes_by_file) if parsed.coco else len(parsed.rows)
             ImportJob.objects.filter(pk=job.pk).update(total=total)
 
@@ -629,8 +634,18 @@ def import_job_run(*, import_job_id: int) -> ImportJob:
             updated=outcome.updated,
             finished_at=timezone.now(),
         )
+    _upload_remove(job)
     job.refresh_from_db()
     return job
+
+
+def _upload_remove(job: ImportJob) -> None:
+    """Remove a finished import's uploaded file from storage: the tasks hold what they need
+    (their own copy of each image or clip), and uploads would otherwise pile up."""
+    name = job.upload.name
+    if name:
+        ImportJob.objects.filter(pk=job.pk).update(upload="")
+        stored_file_delete(name)
 
 
 # --- the data manager's actions on many tasks ------------------------------------------------

@@ -17,6 +17,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseRedirect,
     QueryDict,
     StreamingHttpResponse,
 )
@@ -50,6 +51,7 @@ from annotation.selectors import (
 from annotation.services import BULK_LIMIT, TASK_ACTIONS, import_job_create
 from labelhub.models import Project
 from labelhub.permissions import can_manage, can_view, project_for
+from labelhub.storage import link_seconds, stored_file_link
 
 BYTE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -109,6 +111,14 @@ def task_media(request: HttpRequest, task_id: int, thumbnail: bool = False) -> H
     field = task.thumbnail if thumbnail else task.media
     if not field:
         raise Http404("No such file.")
+    # In an object store the bytes come from the store by a short-lived link, issued only now
+    # that the role is checked; the redirect is kept for less than the link lasts.
+    content_type = mimetypes.guess_type(field.name)[0] or "application/octet-stream"
+    link = stored_file_link(field, content_type=content_type, cache_seconds=3600)
+    if link is not None:
+        response = HttpResponseRedirect(link)
+        response["Cache-Control"] = f"private, max-age={link_seconds() // 2}"
+        return response
     return media_response(request, field)
 
 

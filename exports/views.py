@@ -7,7 +7,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -25,6 +32,7 @@ from exports.services import (
     export_stream,
 )
 from labelhub.permissions import project_for
+from labelhub.storage import stored_file_link
 
 EXPORT_TEMPLATE = "exports/export.html"
 
@@ -89,12 +97,17 @@ def export_job_status(request: HttpRequest, project_id: int, job_id: int) -> Htt
 
 @require_GET
 @login_required
-def export_job_download(request: HttpRequest, project_id: int, job_id: int) -> FileResponse:
+def export_job_download(request: HttpRequest, project_id: int, job_id: int) -> HttpResponse:
     """The file of a finished export, for the project's managers only."""
     project = project_for(user=request.user, project_id=project_id, action="manage")
     job = get_object_or_404(ExportJob, pk=job_id, project=project)
     if job.status != ExportStatus.DONE or not job.file:
         raise Http404("This export has no file.")
+    link = stored_file_link(job.file, content_type=job.content_type, download_as=job.filename)
+    if link is not None:  # from the object store, by a short-lived link (see labelhub.storage)
+        response = HttpResponseRedirect(link)
+        response["Cache-Control"] = "private, no-store"
+        return response
     response = FileResponse(
         job.file.open("rb"),
         as_attachment=True,

@@ -2,8 +2,8 @@
 
 Everything that differs between a laptop, CI and production comes from environment
 variables: ``DATABASE_URL`` (SQLite file by default), ``SECRET_KEY``, ``DEBUG``,
-``ALLOWED_HOSTS``, ``MEDIA_ROOT``, ``MEDIA_STORAGE`` (a storage backend path, e.g.
-``storages.backends.s3.S3Storage``) and ``TASKS_BACKEND``.
+``ALLOWED_HOSTS``, ``MEDIA_ROOT``, ``MEDIA_STORAGE`` (``s3`` with ``S3_*``, or a storage
+backend path) and ``TASKS_BACKEND``.
 Outside debug the safe choices are on: secure cookies, HSTS, and a strict Content-Security-Policy
 (which is on in debug too, so that an inline script breaks in development, not in production).
 """
@@ -11,6 +11,7 @@ Outside debug the safe choices are on: secure cookies, HSTS, and a strict Conten
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -168,19 +169,58 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Uploads bigger than this go to a temporary file instead of memory (and so do files read back
+# from an object store).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
+# How long a link to a stored file stays good: the browser gets one after LabelHub's own check
+# of the person's role (see labelhub.storage), so it is short.
+MEDIA_URL_SECONDS = int(os.environ.get("MEDIA_URL_SECONDS", "300"))
+
+
+def media_storage(name: str) -> dict:
+    """The storage of media, import uploads and export files: the local disk by default,
+    ``s3`` for any S3-compatible object store (AWS, MinIO, Ceph…) configured from ``S3_*``,
+    or the dotted path of another Django storage class."""
+    if name.lower() in ("", "local", "filesystem"):
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if name.lower() != "s3":
+        return {"BACKEND": name}
+    bucket = os.environ.get("S3_BUCKET", "")
+    if not bucket:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs S3_BUCKET.")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "location": os.environ.get("S3_PREFIX", ""),
+            # Unset values fall back to boto3's own chain (AWS_* variables, an instance role).
+            "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("S3_REGION") or None,
+            "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+            "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,
+            "signature_version": "s3v4",
+            # Two uploads named cat.jpg must not overwrite each other (the disk adds a suffix).
+            "file_overwrite": False,
+            "default_acl": None,  # objects stay private: browsers get presigned links
+            "querystring_auth": True,
+            "querystring_expire": MEDIA_URL_SECONDS,
+            # Files read back (imports, the audio check) spill to disk instead of memory.
+            "max_memory_size": FILE_UPLOAD_MAX_MEMORY_SIZE,
+        },
+    }
+
+
+MEDIA_STORAGE = os.environ.get("MEDIA_STORAGE", "").strip()
 STORAGES = {
-    "default": {
-        "BACKEND": os.environ.get("MEDIA_STORAGE", "django.core.files.storage.FileSystemStorage")
-    },
+    "default": media_storage(MEDIA_STORAGE),
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
-# Uploads bigger than this go to a temporary file instead of memory.
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 1024 * 1024
 
 # Background work (imports, exports, webhooks): django.tasks with a database-backed worker
 # (`manage.py db_worker`). Tests and `make run` without a worker may use the immediate backend.
@@ -211,6 +251,24 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
     "frame-ancestors": [CSP.NONE],
 }
+
+
+def object_store_origins() -> list[str]:
+    """Where the browser fetches media from when they are in an object store (presigned links):
+    the endpoint's origin (also its bucket subdomains for virtual-host addressing), or AWS S3."""
+    if STORAGES["default"]["BACKEND"] != "storages.backends.s3.S3Storage":
+        return []
+    endpoint = urlsplit(os.environ.get("S3_ENDPOINT_URL") or "https://amazonaws.com")
+    origins = [f"{endpoint.scheme}://{endpoint.netloc}"]
+    if not os.environ.get("S3_ENDPOINT_URL") or os.environ.get("S3_ADDRESSING_STYLE") != "path":
+        origins.append(f"{endpoint.scheme}://*.{endpoint.netloc}")
+    return origins
+
+
+# Images, audio and the waveform's fetch of it may come from there (MEDIA_ORIGINS overrides).
+for _origin in env_list("MEDIA_ORIGINS", object_store_origins()):
+    for _directive in ("img-src", "media-src", "connect-src"):
+        SECURE_CSP[_directive].append(_origin)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -27,6 +27,11 @@ def pytest_collection_modifyitems(config, items):
     """Tests marked ``postgres`` need row locks and real concurrency: skip them on SQLite."""
     from django.conf import settings
 
+    from tests.objectstore import MEDIA_TEST_FILES
+
+    for item in items:
+        if item.nodeid.split("::")[0] in MEDIA_TEST_FILES:
+            item.add_marker(pytest.mark.media)
     if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         return
     skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
@@ -42,3 +47,11 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _configured_bucket():
+    """With MEDIA_STORAGE=s3 (CI's run against a real S3 server) the configured bucket exists."""
+    from tests.objectstore import ensure_configured_bucket
+
+    ensure_configured_bucket()

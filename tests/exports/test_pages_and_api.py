@@ -14,6 +14,7 @@ from quality.models import Review
 from tests.exports.helpers import answer, api, make_world, settle
 from tests.factories import PASSWORD, make_task, make_user
 from tests.formats.hf_datasets import CONVERSATIONAL, load_jsonl
+from tests.objectstore import downloaded
 
 pytestmark = pytest.mark.django_db
 
@@ -72,7 +73,7 @@ def test_big_export_runs_as_a_job_and_only_managers_download_it(
     status = client.get(f"/projects/{project.pk}/export/{job.pk}/")
     assert b"export-download" in status.content
     download = client.get(f"/projects/{project.pk}/export/{job.pk}/download/")
-    document = json.loads(b"".join(download.streaming_content))
+    document = json.loads(downloaded(download))
     assert [a["bbox"] for a in document["annotations"]] == [[1, 2, 30, 40]]
     client.logout()
     login(client, reviewer)
@@ -128,7 +129,7 @@ def test_a_background_dpo_export_keeps_its_style(
     assert job.status == ExportStatus.DONE
     assert job.options["style"] == "auto"
     download = client.get(f"/projects/{project.pk}/export/{job.pk}/download/")
-    ds = load_jsonl(tmp_path, b"".join(download.streaming_content))
+    ds = load_jsonl(tmp_path, downloaded(download))
     assert ds.features == CONVERSATIONAL
     assert [row["prompt"][-1]["content"] for row in ds] == ["Hi?", "Hi"]
 
