@@ -8,6 +8,7 @@ review another.
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from labelhub import kinds
 
@@ -137,6 +138,13 @@ class AuditAction(models.TextChoices):
     TASKS_REQUEUED = "tasks.requeued", "Tasks re-queued"
     TASKS_PRIORITY_RAISED = "tasks.priority_raised", "Tasks' priority raised"
     TASKS_DELETED = "tasks.deleted", "Tasks deleted"
+    ORGANIZATION_CREATED = "organization.created", "Organization created"
+    PERSON_JOINED = "person.joined", "Person joined the organization"
+    PERSON_ADMIN_CHANGED = "person.admin_changed", "Organization admin changed"
+    PERSON_REMOVED = "person.removed", "Person removed from the organization"
+    INVITATION_CREATED = "invitation.created", "Invitation made"
+    INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+    INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
 
 
 class AuditEvent(models.Model):
@@ -167,3 +175,66 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class InvitationState(models.TextChoices):
+    SENT = "sent", "Sent"
+    ACTIVE = "active", "Active link"
+    ACCEPTED = "accepted", "Accepted"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"
+
+
+class Invitation(models.Model):
+    """A way into an organization (and, optionally, a role on one of its projects).
+
+    Sent to an ``email`` it is single-use; made as a link (no email) it may be used ``max_uses``
+    times (no limit when empty). Only a SHA-256 of its secret is stored: the secret itself is in
+    the URL, shown once (link) or mailed (email), and compared in constant time.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(blank=True, default="")
+    is_admin = models.BooleanField(default=False)
+    project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, blank=True, default="")
+    secret_hash = models.CharField(max_length=64)
+    max_uses = models.PositiveIntegerField(null=True, blank=True)
+    use_count = models.PositiveIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Invitation to {self.organization} for {self.email or 'a link'}"
+
+    @property
+    def is_link(self) -> bool:
+        return not self.email
+
+    def state_at(self, now) -> str:
+        if self.revoked_at is not None:
+            return InvitationState.REVOKED
+        if self.max_uses is not None and self.use_count >= self.max_uses:
+            return InvitationState.ACCEPTED
+        if self.expires_at <= now:
+            return InvitationState.EXPIRED
+        return InvitationState.ACTIVE if self.is_link else InvitationState.SENT
+
+    @property
+    def state(self) -> str:
+        return self.state_at(timezone.now())

@@ -8,7 +8,7 @@ never "forbidden", so that ids from other organizations reveal nothing.
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.http import Http404
 
-from labelhub.models import Project, ProjectMember, Role
+from labelhub.models import Organization, OrganizationMember, Project, ProjectMember, Role
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -58,3 +58,21 @@ def project_for(*, user: User, project_id: int, action: str) -> Project:
     if project is None or not CHECKS[action](user=user, project=project):
         raise Http404("No such project.")
     return project
+
+
+def organization_for(*, user: User, slug: str, admin: bool = True) -> Organization:
+    """The organization if ``user`` is a member (an admin, with ``admin``); otherwise 404.
+
+    Only an organization's admins manage its people: a member who is not an admin, a person of
+    another organization and staff without a membership all get "not found".
+    """
+    if not user.is_authenticated:
+        raise Http404("No such organization.")
+    member = (
+        OrganizationMember.objects.select_related("organization")
+        .filter(organization__slug=slug, user_id=user.pk)
+        .first()
+    )
+    if member is None or (admin and not member.is_admin):
+        raise Http404("No such organization.")
+    return member.organization

@@ -58,8 +58,10 @@ def home(request: HttpRequest) -> HttpResponse:
     template = "labelhub/home.html"
     if getattr(request, "htmx", False):
         template += "#project-groups"
-    can_create = bool(organizations_where_admin(user=request.user)) and not request.htmx
-    return render(request, template, {"groups": groups, "search": search, "can_create": can_create})
+    admin_of = [] if request.htmx else organizations_where_admin(user=request.user)
+    context = {"groups": groups, "search": search, "can_create": bool(admin_of)}
+    context["admin_of"] = admin_of  # the People page of each
+    return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])

@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.authtoken.views import obtain_auth_token
 
 from exports.api import ExportApi, WebhookDeliveryListApi
-from labelhub.api import views
+from labelhub.api import people, views
 
 urlpatterns = [
     path("", include("annotation.api.urls")),
@@ -38,6 +38,26 @@ urlpatterns = [
         "projects/<int:project_id>/members/",
         views.ProjectMemberCreateApi.as_view(),
         name="api-project-members",
+    ),
+    path(
+        "organizations/<slug:slug>/members/",
+        people.OrganizationMemberListApi.as_view(),
+        name="api-org-members",
+    ),
+    path(
+        "organizations/<slug:slug>/members/<int:user_id>/",
+        people.OrganizationMemberDetailApi.as_view(),
+        name="api-org-member",
+    ),
+    path(
+        "organizations/<slug:slug>/invitations/",
+        people.InvitationListApi.as_view(),
+        name="api-org-invitations",
+    ),
+    path(
+        "organizations/<slug:slug>/invitations/<int:invitation_id>/revoke/",
+        people.InvitationRevokeApi.as_view(),
+        name="api-org-invitation-revoke",
     ),
     path("projects/<int:project_id>/export/", ExportApi.as_view(), name="api-project-export"),
     path(

@@ -10,7 +10,8 @@ Rules (who may use the route on organization A's objects):
 - ``login``: any signed-in person, who sees only their own things (home, account, new project);
 - ``staff``: the Django admin (is_staff);
 - ``view`` / ``manage`` / ``review`` / ``label``: a role on the project (``labelhub.permissions``);
-- ``holder``: the contributor who holds the assignment.
+- ``holder``: the contributor who holds the assignment;
+- ``org_admin``: an admin of the organization (its People pages and API; A's manager is one).
 
 The objects in the URLs all belong to organization A; the callers are anonymous, A's contributor,
 reviewer and manager, a contributor and a manager of organization B's project, and a staff user
@@ -29,11 +30,20 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from rest_framework.authtoken.models import Token
 
 from annotation import queue
 from annotation.models import Annotation, Assignment, ImportJob, Task, TaskStatus, WebhookDelivery
 from exports.models import ExportJob, ExportStatus
-from labelhub.models import AuditEvent, Project, ProjectMember, Role
+from labelhub.invitations import InviteRow, invitation_create_many
+from labelhub.models import (
+    AuditEvent,
+    Invitation,
+    OrganizationMember,
+    Project,
+    ProjectMember,
+    Role,
+)
 from tests.factories import make_organization, make_project, make_user
 from tests.media import png_bytes
 
@@ -42,6 +52,7 @@ pytestmark = pytest.mark.django_db
 SECRET = "Zephyr-Alpha-7"  # in A's project name, task data and media: must never reach outsiders
 
 VIEW, MANAGE, REVIEW, LABEL = "view", "manage", "review", "label"
+ORG_ADMIN = "org_admin"
 RULES: dict[str, str] = {
     # core pages
     "home": "login",
@@ -62,6 +73,15 @@ RULES: dict[str, str] = {
     "projects:unarchive": MANAGE,
     "projects:duplicate": MANAGE,
     "projects:delete": MANAGE,
+    # an organization's people
+    "people:organization-new": "staff",
+    "people:list": ORG_ADMIN,
+    "people:admin": ORG_ADMIN,
+    "people:remove": ORG_ADMIN,
+    "people:invite": ORG_ADMIN,
+    "people:invite-link": ORG_ADMIN,
+    "people:invitation-revoke": ORG_ADMIN,
+    "people:accept": "public",  # the token in the URL is the key
     # django.contrib.auth
     "login": "public",
     "logout": "public",
@@ -121,6 +141,10 @@ RULES: dict[str, str] = {
     "api-project-archive": MANAGE,
     "api-project-unarchive": MANAGE,
     "api-project-duplicate": MANAGE,
+    "api-org-members": ORG_ADMIN,
+    "api-org-member": ORG_ADMIN,
+    "api-org-invitations": ORG_ADMIN,
+    "api-org-invitation-revoke": ORG_ADMIN,
     # unnamed
     "exports:export": MANAGE,
     "exports:job-status": MANAGE,
@@ -143,6 +167,8 @@ ALLOWED = {
     REVIEW: {"reviewer", "manager"},
     LABEL: {"contributor"},
     "holder": {"contributor"},
+    ORG_ADMIN: {"manager"},
+    "staff": {"staff"},
 }
 CALLERS = [
     "anonymous",
@@ -263,6 +289,17 @@ def world(django_capture_on_commit_callbacks):
         members={other_contributor: Role.CONTRIBUTOR, other_manager: Role.MANAGER},
     )
     staff = make_user(is_staff=True)
+    # A's manager is an admin of A, B's manager of B: an admin elsewhere gets nothing here.
+    OrganizationMember.objects.filter(organization=org_a, user=manager).update(is_admin=True)
+    OrganizationMember.objects.filter(organization=org_b, user=other_manager).update(is_admin=True)
+    invitation = invitation_create_many(
+        organization=org_a,
+        actor=manager,
+        rows=[
+            InviteRow(email=f"{SECRET.lower()}@example.com", role="contributor", project=project)
+        ],
+        base_url="http://testserver/",
+    )[0].invitation
     kwargs = {
         "project_id": project.pk,
         "task_id": in_review.pk,
@@ -272,6 +309,8 @@ def world(django_capture_on_commit_callbacks):
         "delivery_id": delivery.pk,
         "member_id": ProjectMember.objects.get(project=project, user=contributor).pk,
         "user_id": contributor.pk,
+        "slug": org_a.slug,
+        "invitation_id": invitation.pk,
         "uidb64": urlsafe_base64_encode(force_bytes(contributor.pk)),
         "token": default_token_generator.make_token(contributor),
     }
@@ -311,6 +350,9 @@ BODY = {
     "tasks": [1, 2, 3, 4, 5],  # … these (the API's ids) …
     "task": "1",  # … or this one (the page's)
     "confirm": "delete",
+    "is_admin": "true",  # the People routes: would make the contributor an admin …
+    "emails": ["intruder@example.com"],  # … or invite someone
+    "expires_in_days": 7,
 }
 
 
@@ -339,6 +381,9 @@ def snapshot(project: Project) -> tuple:
         sorted(Assignment.objects.values_list("pk", "status", "version")),
         sorted(Task.objects.values_list("pk", "status")),
         AuditEvent.objects.count(),
+        sorted(OrganizationMember.objects.values_list("organization_id", "user_id", "is_admin")),
+        sorted(Invitation.objects.values_list("pk", "revoked_at", "use_count")),
+        Token.objects.count(),
     )
 
 
