@@ -136,6 +136,16 @@ DATABASES = {
         os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
     )
 }
+# A PostgreSQL read replica for the heavy read-only screens (dashboard, exports, task lists); see
+# labelhub.db_router for what goes there and how nobody reads stale data after their own write.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **database_from_url(os.environ["DATABASE_REPLICA_URL"]),
+        "TEST": {"MIRROR": "default"},  # tests read the primary's test database through it
+    }
+    DATABASE_ROUTERS = ["labelhub.db_router.ReplicaRouter"]
+    MIDDLEWARE.append("labelhub.db_router.ReplicaReadsMiddleware")
+DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
