@@ -61,6 +61,12 @@ class Project(models.Model):
     webhook_secret = models.CharField(max_length=64, blank=True, default="")
     # Archived: off contributors' home, the queue hands out nothing; managers can bring it back.
     archived_at = models.DateTimeField(null=True, blank=True)
+    # Open: every member of the organization who meets the requirements (``requirements``,
+    # ``languages``) sees it on their home page and may join it as a contributor.
+    is_open = models.BooleanField(default=False)
+    languages = models.JSONField(
+        default=list, blank=True, help_text="Language codes a contributor must speak, all of them."
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -145,6 +151,12 @@ class AuditAction(models.TextChoices):
     INVITATION_CREATED = "invitation.created", "Invitation made"
     INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
     INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
+    SKILL_CREATED = "skill.created", "Skill added to the organization's list"
+    PERSON_SKILL_CHANGED = "person.skill_changed", "A person's skill changed"
+    PERSON_SKILL_VERIFIED = "person.skill_verified", "A person's skill verified"
+    PROFILE_CHANGED = "profile.changed", "Profile changed"
+    REQUIREMENTS_CHANGED = "project.requirements_changed", "Project requirements changed"
+    PROJECT_JOINED = "project.joined", "Joined an open project"
 
 
 class AuditEvent(models.Model):
@@ -238,3 +250,99 @@ class Invitation(models.Model):
     @property
     def state(self) -> str:
         return self.state_at(timezone.now())
+
+
+class SkillLevel(models.IntegerChoices):
+    WORKING = 1, "Working"
+    PROFESSIONAL = 2, "Professional"
+    EXPERT = 3, "Expert"
+
+
+class Skill(models.Model):
+    """An entry of an organization's own list of skills (``medicine``, ``python``, ``legal-de``)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="skills")
+    name = models.CharField(max_length=60)
+    description = models.CharField(max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="skill_name_unique_in_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Profile(models.Model):
+    """What a person tells the organizations they belong to about themselves."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    display_name = models.CharField(max_length=150, blank=True, default="")
+    languages = models.JSONField(default=list, blank=True)
+    time_zone = models.CharField(max_length=64, blank=True, default="")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
+class Verification(models.TextChoices):
+    SELF = "self", "Self-declared"
+    ADMIN = "admin", "Verified by an admin"
+    QUALIFICATION = "qualification", "Passed a qualification"
+
+
+class PersonSkill(models.Model):
+    """A person's level in one skill of an organization, and who vouches for it."""
+
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="holders")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="skills"
+    )
+    level = models.PositiveSmallIntegerField(choices=SkillLevel.choices)
+    verification = models.CharField(
+        max_length=20, choices=Verification.choices, default=Verification.SELF
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verified_project = models.ForeignKey(
+        Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["skill", "user"], name="person_skill_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.skill} ({self.get_level_display()})"
+
+
+class ProjectRequirement(models.Model):
+    """A skill a project asks of its contributors, at least at ``min_level``."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="requirements")
+    skill = models.ForeignKey(Skill, on_delete=models.CASCADE, related_name="+")
+    min_level = models.PositiveSmallIntegerField(
+        choices=SkillLevel.choices, default=SkillLevel.WORKING
+    )
+    verified_only = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["skill__name"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "skill"], name="project_requirement_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project} needs {self.skill} ≥ {self.get_min_level_display()}"

@@ -105,3 +105,82 @@ class NewPersonForm(forms.Form):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
+
+
+# --- profiles, skills and requirements --------------------------------------------------------
+
+LEVEL_CHOICES = [("", "—"), ("1", "Working"), ("2", "Professional"), ("3", "Expert")]
+
+
+class ProfileForm(forms.Form):
+    display_name = forms.CharField(max_length=150, required=False, label="Display name")
+    languages = forms.CharField(
+        max_length=200,
+        required=False,
+        help_text="Language codes, separated by commas: en, de, pt-BR.",
+    )
+    time_zone = forms.CharField(
+        max_length=64, required=False, label="Time zone", help_text="e.g. Europe/Lisbon"
+    )
+
+
+class SkillCreateForm(forms.Form):
+    name = forms.CharField(max_length=60, help_text="Short, e.g. medicine, python, legal-de.")
+    description = forms.CharField(max_length=200, required=False)
+
+
+def level_fields(skills, *, initial: dict[int, int] | None = None, label_suffix: str = "") -> dict:
+    """One level choice per skill of the organization (``skill_<id>``)."""
+    return {
+        f"skill_{skill.pk}": forms.ChoiceField(
+            choices=LEVEL_CHOICES,
+            required=False,
+            label=f"{skill.name}{label_suffix}",
+            help_text=skill.description,
+            initial=str((initial or {}).get(skill.pk, "")),
+        )
+        for skill in skills
+    }
+
+
+class SkillLevelsForm(forms.Form):
+    def __init__(self, *args, skills, initial_levels: dict[int, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.skills = list(skills)
+        self.fields.update(level_fields(self.skills, initial=initial_levels))
+
+    def levels(self) -> dict:
+        """{skill: level or None} from the cleaned data."""
+        return {
+            skill: int(self.cleaned_data[f"skill_{skill.pk}"] or 0) or None for skill in self.skills
+        }
+
+
+class RequirementsForm(forms.Form):
+    languages = forms.CharField(
+        max_length=200, required=False, help_text="Codes a contributor must speak: en, de."
+    )
+    is_open = forms.BooleanField(
+        required=False,
+        label="Open to join",
+        help_text="Every member who meets these requirements sees the project on their home page "
+        "and may join it as a contributor (qualification tasks still apply).",
+    )
+
+    def __init__(self, *args, skills, requirements, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.skills = list(skills)
+        current = {r.skill_id: r for r in requirements}
+        self.fields.update(
+            level_fields(
+                self.skills,
+                initial={pk: r.min_level for pk, r in current.items()},
+                label_suffix=" at least",
+            )
+        )
+        for skill in self.skills:
+            self.fields[f"verified_{skill.pk}"] = forms.BooleanField(
+                required=False,
+                label=f"{skill.name} verified only",
+                initial=bool(current.get(skill.pk) and current[skill.pk].verified_only),
+            )

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from labelhub import people_views as views
+from labelhub import skill_views
 
 app_name = "people"
 urlpatterns = [
@@ -26,4 +27,20 @@ urlpatterns = [
         name="invitation-revoke",
     ),
     path("invitations/<str:token>/", views.accept, name="accept"),
+    # profiles, skills, requirements, open projects
+    path("organizations/<slug:slug>/profile/", skill_views.profile, name="profile"),
+    path("organizations/<slug:slug>/skills/", skill_views.skills_page, name="skills"),
+    path("organizations/<slug:slug>/people/<int:user_id>/", skill_views.person, name="person"),
+    path("projects/<int:project_id>/people/", skill_views.project_people, name="project-people"),
+    path(
+        "projects/<int:project_id>/people/requirements/",
+        skill_views.project_requirements,
+        name="project-requirements",
+    ),
+    path(
+        "projects/<int:project_id>/people/add/",
+        skill_views.project_people_add,
+        name="project-people-add",
+    ),
+    path("projects/<int:project_id>/join/", skill_views.project_join, name="project-join"),
 ]

@@ -44,6 +44,7 @@ from labelhub.services import (
     project_member_set_role,
     project_update,
 )
+from labelhub.skills import open_projects_for
 
 SETTINGS_TEMPLATE = "labelhub/project_settings.html"
 # A builder's add and remove buttons ("add-label", "remove-criterion-2"); the kind reads them.
@@ -61,6 +62,7 @@ def home(request: HttpRequest) -> HttpResponse:
     admin_of = [] if request.htmx else organizations_where_admin(user=request.user)
     context = {"groups": groups, "search": search, "can_create": bool(admin_of)}
     context["admin_of"] = admin_of  # the People page of each
+    context["open_projects"] = [] if request.htmx else open_projects_for(user=request.user)
     return render(request, template, context)
 
 

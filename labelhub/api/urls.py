@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.authtoken.views import obtain_auth_token
 
 from exports.api import ExportApi, WebhookDeliveryListApi
-from labelhub.api import people, views
+from labelhub.api import people, skills, views
 
 urlpatterns = [
     path("", include("annotation.api.urls")),
@@ -58,6 +58,27 @@ urlpatterns = [
         "organizations/<slug:slug>/invitations/<int:invitation_id>/revoke/",
         people.InvitationRevokeApi.as_view(),
         name="api-org-invitation-revoke",
+    ),
+    path("organizations/<slug:slug>/skills/", skills.SkillListApi.as_view(), name="api-org-skills"),
+    path(
+        "organizations/<slug:slug>/profiles/",
+        skills.ProfileListApi.as_view(),
+        name="api-org-profiles",
+    ),
+    path(
+        "organizations/<slug:slug>/profiles/<int:user_id>/",
+        skills.ProfileDetailApi.as_view(),
+        name="api-org-profile",
+    ),
+    path(
+        "projects/<int:project_id>/requirements/",
+        skills.ProjectRequirementsApi.as_view(),
+        name="api-project-requirements",
+    ),
+    path(
+        "projects/<int:project_id>/join/",
+        skills.ProjectJoinApi.as_view(),
+        name="api-project-join",
     ),
     path("projects/<int:project_id>/export/", ExportApi.as_view(), name="api-project-export"),
     path(

@@ -95,8 +95,8 @@ def test_home_runs_a_fixed_number_of_queries(client, world, django_assert_max_nu
     client.force_login(world["ana"])
     # session + user, projects with roles, task counts, what waits for the contributor (whether
     # they are paused, and the tasks they could still get: two for all projects), and "may this
-    # person create projects?"
-    with django_assert_max_num_queries(7):
+    # person create projects?", and the open projects they might join
+    with django_assert_max_num_queries(8):
         client.get(reverse("home"))
 
 

@@ -11,7 +11,10 @@ Rules (who may use the route on organization A's objects):
 - ``staff``: the Django admin (is_staff);
 - ``view`` / ``manage`` / ``review`` / ``label``: a role on the project (``labelhub.permissions``);
 - ``holder``: the contributor who holds the assignment;
-- ``org_admin``: an admin of the organization (its People pages and API; A's manager is one).
+- ``org_admin``: an admin of the organization (its People pages and API; A's manager is one);
+- ``org_member``: any member of the organization (their own profile, the skill list);
+- ``self_or_org_admin``: the person themselves (A's contributor is the ``user_id``) or an admin;
+- ``joinable``: a member an open project is offered to (A's project is not open: nobody).
 
 The objects in the URLs all belong to organization A; the callers are anonymous, A's contributor,
 reviewer and manager, a contributor and a manager of organization B's project, and a staff user
@@ -40,9 +43,14 @@ from labelhub.models import (
     AuditEvent,
     Invitation,
     OrganizationMember,
+    PersonSkill,
+    Profile,
     Project,
     ProjectMember,
+    ProjectRequirement,
     Role,
+    Skill,
+    SkillLevel,
 )
 from tests.factories import make_organization, make_project, make_user
 from tests.media import png_bytes
@@ -53,6 +61,7 @@ SECRET = "Zephyr-Alpha-7"  # in A's project name, task data and media: must neve
 
 VIEW, MANAGE, REVIEW, LABEL = "view", "manage", "review", "label"
 ORG_ADMIN = "org_admin"
+ORG_MEMBER = "org_member"
 RULES: dict[str, str] = {
     # core pages
     "home": "login",
@@ -82,6 +91,13 @@ RULES: dict[str, str] = {
     "people:invite-link": ORG_ADMIN,
     "people:invitation-revoke": ORG_ADMIN,
     "people:accept": "public",  # the token in the URL is the key
+    "people:profile": ORG_MEMBER,
+    "people:skills": ORG_ADMIN,
+    "people:person": ORG_ADMIN,
+    "people:project-people": MANAGE,
+    "people:project-requirements": MANAGE,
+    "people:project-people-add": MANAGE,
+    "people:project-join": "joinable",
     # django.contrib.auth
     "login": "public",
     "logout": "public",
@@ -145,6 +161,11 @@ RULES: dict[str, str] = {
     "api-org-member": ORG_ADMIN,
     "api-org-invitations": ORG_ADMIN,
     "api-org-invitation-revoke": ORG_ADMIN,
+    "api-org-skills": ORG_MEMBER,  # GET: members; POST: admins
+    "api-org-profiles": ORG_ADMIN,
+    "api-org-profile": "self_or_org_admin",
+    "api-project-requirements": MANAGE,
+    "api-project-join": "joinable",
     # unnamed
     "exports:export": MANAGE,
     "exports:job-status": MANAGE,
@@ -159,6 +180,7 @@ RULES: dict[str, str] = {
 WRITE_RULES = {
     "project-tasks": MANAGE,
     "api-project": MANAGE,
+    "api-org-skills": ORG_ADMIN,
 }
 
 ALLOWED = {
@@ -168,6 +190,9 @@ ALLOWED = {
     LABEL: {"contributor"},
     "holder": {"contributor"},
     ORG_ADMIN: {"manager"},
+    ORG_MEMBER: {"contributor", "reviewer", "manager"},
+    "self_or_org_admin": {"contributor", "manager"},
+    "joinable": set(),
     "staff": {"staff"},
 }
 CALLERS = [
@@ -292,6 +317,8 @@ def world(django_capture_on_commit_callbacks):
     # A's manager is an admin of A, B's manager of B: an admin elsewhere gets nothing here.
     OrganizationMember.objects.filter(organization=org_a, user=manager).update(is_admin=True)
     OrganizationMember.objects.filter(organization=org_b, user=other_manager).update(is_admin=True)
+    python = Skill.objects.create(organization=org_a, name="python")
+    PersonSkill.objects.create(skill=python, user=contributor, level=SkillLevel.WORKING)
     invitation = invitation_create_many(
         organization=org_a,
         actor=manager,
@@ -353,6 +380,13 @@ BODY = {
     "is_admin": "true",  # the People routes: would make the contributor an admin …
     "emails": ["intruder@example.com"],  # … or invite someone
     "expires_in_days": 7,
+    "skills": [{"skill": "python", "level": "expert"}],  # skills, profiles, requirements …
+    "skill_1": "3",
+    "verify": ["python"],
+    "languages": ["de"],
+    "display_name": "Hijacked",
+    "is_open": "true",  # … or open the project to anyone
+    "people": ["1", "2", "3"],
 }
 
 
@@ -384,6 +418,10 @@ def snapshot(project: Project) -> tuple:
         sorted(OrganizationMember.objects.values_list("organization_id", "user_id", "is_admin")),
         sorted(Invitation.objects.values_list("pk", "revoked_at", "use_count")),
         Token.objects.count(),
+        sorted(PersonSkill.objects.values_list("user_id", "skill_id", "level", "verification")),
+        sorted(Skill.objects.values_list("organization_id", "name")),
+        sorted(Profile.objects.values_list("user_id", "display_name")),
+        (project.is_open, project.languages, ProjectRequirement.objects.count()),
     )
 
 
