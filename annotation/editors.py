@@ -28,6 +28,7 @@ class EditorContext:
     template: str
     config: dict
     initial_result: dict | None
+    source: str = ""  # where the starting prediction came from, in words
 
     def as_template_context(self, *, task: Task, project: Project) -> dict:
         return {
@@ -35,6 +36,7 @@ class EditorContext:
             "project": project,
             "schema": project.schema,
             "initial_result": self.initial_result,
+            "prediction_source": self.source,
             "editor_template": self.template,
             "editor_config": self.config,
             "editor_config_json": json.dumps(self.config, cls=DjangoJSONEncoder),
@@ -42,7 +44,7 @@ class EditorContext:
 
 
 def task_initial_result(*, task: Task) -> dict | None:
-    """The result the editor starts from: the task's first model prediction, if any.
+    """The result the editor starts from: the task's first model prediction (the newest), if any.
 
     A prediction is a result (``{"boxes": …}``); a prediction wrapped as ``{"result": {…}, "model":
     …}`` (the Label Studio habit) is unwrapped.
@@ -52,6 +54,27 @@ def task_initial_result(*, task: Task) -> dict | None:
             inner = prediction.get("result")
             return inner if isinstance(inner, dict) else prediction
     return None
+
+
+def prediction_source(*, task: Task) -> str:
+    """Where the first prediction came from, in words ("" when it names no model).
+
+    Backends put their predictions first, so the editor starts from the newest one and says so.
+    """
+    for prediction in task.predictions or []:
+        if isinstance(prediction, dict):
+            model = prediction.get("model")
+            if not isinstance(model, str) or not model:
+                return ""
+            version = prediction.get("model_version")
+            score = prediction.get("score")
+            words = f"Starts from the prediction of {model}"
+            if isinstance(version, str) and version:
+                words += f" {version}"
+            if isinstance(score, int | float) and not isinstance(score, bool):
+                words += f" (score {score:.2f})"
+            return words + "."
+    return ""
 
 
 def editor_context_for_task(
@@ -71,4 +94,7 @@ def editor_context_for_task(
         "media": task.media_meta or {},
         "initial_result": start,
     }
-    return EditorContext(template=kind.editor.template, config=config, initial_result=start)
+    source = prediction_source(task=task) if initial_result is None and start else ""
+    return EditorContext(
+        template=kind.editor.template, config=config, initial_result=start, source=source
+    )

@@ -30,3 +30,20 @@ def annotation_submitted(*, annotation_id: int, project_id: int) -> None:
         transaction.on_commit(
             partial(callback, annotation_id=annotation_id, project_id=project_id), robust=True
         )
+
+
+ImportCallback = Callable[..., None]  # callback(*, project_id: int)
+_import_callbacks: list[ImportCallback] = []
+
+
+def on_tasks_imported(callback: ImportCallback) -> ImportCallback:
+    """Register ``callback(project_id=…)``, run after an import that created tasks commits (the
+    backends app pre-labels them)."""
+    if callback not in _import_callbacks:
+        _import_callbacks.append(callback)
+    return callback
+
+
+def tasks_imported(*, project_id: int) -> None:
+    for callback in _import_callbacks:
+        transaction.on_commit(partial(callback, project_id=project_id), robust=True)

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "quality",
     "exports",
     "genai",
+    "backends",
 ]
 
 MIDDLEWARE = [
@@ -263,6 +264,10 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", de
 # The same guard for a live project's model (genai): its own setting, because a model on the
 # company network is common where a webhook receiver there is not.
 LIVE_MODEL_ALLOW_PRIVATE_ADDRESSES = env_bool("LIVE_MODEL_ALLOW_PRIVATE_ADDRESSES", default=False)
+# The same guard for model backends (pre-labels), for the same reason: a setting of its own.
+MODEL_BACKENDS_ALLOW_PRIVATE_ADDRESSES = env_bool(
+    "MODEL_BACKENDS_ALLOW_PRIVATE_ADDRESSES", default=False
+)
 
 TASKS = {
     "default": {

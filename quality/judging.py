@@ -35,6 +35,7 @@ from annotation.webhooks import webhook_enqueue, webhooks_enqueue
 from labelhub.audit import audit_record
 from labelhub.models import AuditAction, Project
 from labelhub.quality_bars import quality_with_defaults
+from quality.answer_weights import answer_weights
 from quality.models import (
     REVIEW_PRIORITY,
     AnswerJudgement,
@@ -215,7 +216,13 @@ def tasks_consolidate(
         if not mine:
             continue
         outcome = _outcome_for(
-            task=task, answers=mine, kind=kind, project=project, quality=quality, now=now
+            task=task,
+            answers=mine,
+            kind=kind,
+            project=project,
+            quality=quality,
+            now=now,
+            weights=answer_weights(answers=mine, contributors=contributors),
         )
         outcome.version = existing[task.pk].version + 2 if task.pk in existing else 3
         if outcome.agreement is not None:
@@ -263,10 +270,15 @@ def _kind_args(project: Project, quality: dict) -> dict:
     return {"schema": project.schema, "quality": quality}
 
 
-def _outcome_for(*, task: Task, answers: list, kind, project: Project, quality: dict, now):
+def _outcome_for(
+    *, task: Task, answers: list, kind, project: Project, quality: dict, now, weights=None
+):
+    """``weights``: one per answer from a registered weigher (a model's standing), else equal."""
     results = [a.result for a in answers]
     if len(results) >= 2:
-        consensus = kind.consolidate(results, data=task.data, **_kind_args(project, quality))
+        consensus = kind.consolidate(
+            results, data=task.data, weights=weights, **_kind_args(project, quality)
+        )
         proposal, confidence, is_consensus = consensus.result, consensus.confidence, True
         agreement = float(kind.agreement(results, **_kind_args(project, quality)))
     else:

@@ -14,6 +14,7 @@ from labelhub.api import people, skills, views
 urlpatterns = [
     path("", include("annotation.api.urls")),
     path("", include("quality.api.urls")),
+    path("", include("backends.api_urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

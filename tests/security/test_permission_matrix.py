@@ -37,6 +37,7 @@ from rest_framework.authtoken.models import Token
 
 from annotation import queue
 from annotation.models import Annotation, Assignment, ImportJob, Task, TaskStatus, WebhookDelivery
+from backends.models import ModelBackend
 from exports.models import ExportJob, ExportStatus
 from labelhub.invitations import InviteRow, invitation_create_many
 from labelhub.models import (
@@ -134,6 +135,10 @@ RULES: dict[str, str] = {
     # live mode (genai)
     "genai:model-settings": MANAGE,
     "genai:live-turn": "holder",
+    # model backends
+    "backends:list": MANAGE,
+    "backends:action": MANAGE,
+    "backends:task-predict": MANAGE,
     # API
     "api-next-task": LABEL,
     "api-assignment-draft": "holder",
@@ -174,6 +179,9 @@ RULES: dict[str, str] = {
     "exports:webhook-resend": MANAGE,
     "api-project-export": MANAGE,
     "api-project-webhooks": MANAGE,
+    "api-backends": MANAGE,
+    "api-backend": MANAGE,
+    "api-backend-predict": MANAGE,
     "favicon.ico": "public",
 }
 # Writes on routes whose reads are open wider than their writes.
@@ -307,6 +315,9 @@ def world(django_capture_on_commit_callbacks):
         url="https://customer.example/hook",
         payload={"secret": SECRET},
     )
+    backend = ModelBackend.objects.create(
+        project=project, name=f"Model {SECRET}", url="https://models.example/", auth_header=SECRET
+    )
     other_contributor, other_manager = make_user(), make_user()
     make_project(
         organization=org_b,
@@ -334,6 +345,7 @@ def world(django_capture_on_commit_callbacks):
         "import_id": job.pk,
         "job_id": export_job.pk,
         "delivery_id": delivery.pk,
+        "backend_id": backend.pk,
         "member_id": ProjectMember.objects.get(project=project, user=contributor).pk,
         "user_id": contributor.pk,
         "slug": org_a.slug,
