@@ -131,6 +131,7 @@ class CleanTask:
     media_field: str = ""
     media_file: MediaFile | None = None
     media_info: ImageInfo | AudioInfo | None = None
+    prediction_score: float | None = None
 
 
 @dataclass
@@ -676,6 +677,7 @@ def row_clean(
             external_id=external_id,
             gold=gold,
             predictions=cleaned_predictions,
+            prediction_score=lowest_score(predictions),
             callback_url=callback_url,
             priority=priority,
             media_field=media_field if media_file else "",
@@ -684,3 +686,17 @@ def row_clean(
         ),
         [],
     )
+
+
+def lowest_score(predictions: list) -> float | None:
+    """The lowest ``score`` (0..1) the task's predictions carry, as Label Studio's and the model
+    backends' predictions do (``{"result": …, "score": 0.42, "model_version": …}``), if any."""
+    scores = [
+        float(p["score"])
+        for p in predictions
+        if isinstance(p, dict)
+        and isinstance(p.get("score"), int | float)
+        and not isinstance(p.get("score"), bool)
+        and 0 <= p["score"] <= 1
+    ]
+    return min(scores) if scores else None

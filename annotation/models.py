@@ -35,6 +35,13 @@ class Task(models.Model):
     predictions = models.JSONField(default=list, blank=True)
     callback_url = models.URLField(max_length=2000, blank=True, default="")
     priority = models.IntegerField(default=0)
+    # The lowest confidence (0..1) a model gave for this task's predictions, if any gave one.
+    prediction_score = models.FloatField(null=True, blank=True)
+    # Within one priority, the order the queue hands tasks out in (lowest first), kept by
+    # ``annotation.services.tasks_rank`` from the project's ``queue_order``: 0 everywhere in
+    # priority order, the prediction score for lowest-score-first, a random number for random.
+    # One column, so one index serves every order and the claim stays one index walk.
+    queue_rank = models.FloatField(default=0.0, db_default=0.0)
     status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     overlap = models.PositiveSmallIntegerField(default=1)
     answer_count = models.PositiveIntegerField(default=0)
@@ -67,17 +74,19 @@ class Task(models.Model):
             models.Index(
                 F("project"),
                 F("priority").desc(),
+                F("queue_rank"),
                 F("id"),
                 condition=Q(status=TaskStatus.OPEN, is_gold=False)
                 & Q(lease_count__lt=F("overlap") - F("answer_count")),
-                name="task_queue_open",
+                name="task_queue_ranked",
             ),
             models.Index(
                 F("project"),
                 F("priority").desc(),
+                F("queue_rank"),
                 F("id"),
                 condition=Q(is_gold=True),
-                name="task_queue_gold",
+                name="task_queue_gold_ranked",
             ),
         ]
 

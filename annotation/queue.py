@@ -5,8 +5,10 @@ How the counters work
 Each task carries three numbers: ``overlap`` (answers wanted), ``answer_count`` (answers in) and
 ``lease_count`` (answers promised: leases handed out and not yet submitted, skipped or reclaimed).
 A task still needs work while ``answer_count + lease_count < overlap``; the partial index
-``task_queue_open`` holds exactly those open, non-gold tasks, ordered by priority then id, so the
-claim never counts annotations and never walks past finished tasks. The check constraint
+``task_queue_ranked`` holds exactly those open, non-gold tasks, ordered by priority, then
+``queue_rank`` (the project's ``queue_order``: 0 for all in priority order, the model's score for
+lowest-score-first, a random number for random), then id, so the claim never counts annotations,
+never sorts and never walks past finished tasks, whatever the order. The check constraint
 ``task_never_over_assigned`` makes over-assignment impossible in the database itself.
 
 Every counter moves with ``F()`` in the transaction that changes what it counts:
@@ -24,7 +26,7 @@ project reclaims it: every claim first takes up to ``RECLAIM_BATCH`` expired lea
 (``FOR UPDATE SKIP LOCKED`` on the partial index ``assignment_live_by_expiry``, so two claims never
 reclaim the same lease and never wait for each other), marks them ``expired`` and gives their slots
 back. When nothing has expired this is one index probe that finds no rows. The task then re-enters
-``task_queue_open`` and is handed out in its priority order. A late submit on an ``expired``
+``task_queue_ranked`` and is handed out in the project's order. A late submit on an ``expired``
 lease is kept only if the task still has a free slot (checked and taken in one conditional
 UPDATE); otherwise it is refused and the answer is kept as the assignment's draft.
 

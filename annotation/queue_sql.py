@@ -6,7 +6,7 @@ it. The statements that run on every call are therefore written here once, by ha
 PostgreSQL and SQLite, with the same meaning as the ORM code they replace (which the tests check
 through the services). Rare paths (gold, qualification, late submits, reclaiming) stay in the ORM.
 
-The task filter repeats the partial index ``task_queue_open`` word for word, because both engines
+The task filter repeats the partial index ``task_queue_ranked`` word for word, because both engines
 only use a partial index when the query's WHERE clause visibly implies the index's.
 
 The "never had this task" test ends in ``LIMIT 1 OFFSET 0`` (:data:`NEVER_HAD`), which keeps
@@ -134,7 +134,8 @@ LEASE_INSERT = (
 
 
 def _candidate(*, gold: bool) -> str:
-    """The first task by priority then id this contributor never had (params: project, user).
+    """The first task by priority, rank and id this contributor never had (params: project,
+    user): the order of ``task_queue_ranked`` / ``task_queue_gold_ranked``, walked, never sorted.
 
     Real work must still need answers and is locked, skipping tasks others hold locked; gold has
     no cap, so nothing is locked. Both walk an index in the same order and test the same way,
@@ -148,7 +149,7 @@ def _candidate(*, gold: bool) -> str:
         lock = " FOR UPDATE OF t SKIP LOCKED" if _postgres() else ""
     return (
         f"SELECT t.id FROM {TASK} t WHERE t.project_id = %s AND {kind} "  # noqa: S608
-        f"AND {NEVER_HAD} ORDER BY t.priority DESC, t.id LIMIT 1{lock}"
+        f"AND {NEVER_HAD} ORDER BY t.priority DESC, t.queue_rank, t.id LIMIT 1{lock}"
     )
 
 

@@ -8,6 +8,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime
 from typing import IO
 
@@ -18,7 +19,8 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q, Value
-from django.db.models.functions import Least
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, Least, Random
 from django.urls import reverse
 from django.utils import timezone
 
@@ -294,6 +296,7 @@ def tasks_write(*, project: Project, tasks: list[CleanTask]) -> ImportOutcome:
             is_gold=clean.gold is not None,
             gold=clean.gold,
             predictions=clean.predictions,
+            prediction_score=clean.prediction_score,
             callback_url=clean.callback_url,
             priority=clean.priority,
             overlap=overlap,
@@ -311,6 +314,8 @@ def tasks_write(*, project: Project, tasks: list[CleanTask]) -> ImportOutcome:
             fields = {"data"} | (clean.given & set(UPDATE_FIELDS))
             if "gold" in fields:
                 fields.add("is_gold")
+            if "predictions" in fields:  # a new score: ranked again after the import
+                fields |= {"prediction_score", "queue_rank"}
             changed.setdefault(frozenset(fields), []).append(row)
     if postgres:
         _insert_by_copy(project_id=project.pk, overlap=overlap, tasks=plain)
@@ -334,6 +339,8 @@ def tasks_write(*, project: Project, tasks: list[CleanTask]) -> ImportOutcome:
     for row, clean in with_media:
         _save_media(task=row, clean=clean)
     created = len(plain) + len(new_media)
+    if quality_with_defaults(project.quality)["queue_order"] != "priority":
+        transaction.on_commit(partial(_rank_new_tasks, project_id=project.pk), robust=True)
     if created:
         tasks_imported(project_id=project.pk)  # e.g. pre-labels from the project's backends
     return ImportOutcome(created=created, updated=sum(len(rows) for rows in changed.values()))
@@ -346,6 +353,8 @@ COPY_FIELDS = (
     "is_gold",
     "gold",
     "predictions",
+    "prediction_score",
+    "queue_rank",
     "callback_url",
     "priority",
     "status",
@@ -360,7 +369,8 @@ COPY_FIELDS = (
 )
 JSON_FIELDS = {"data", "gold", "predictions", "media_meta"}
 SQL_TYPES = {"data": "jsonb", "gold": "jsonb", "predictions": "jsonb", "is_gold": "boolean",
-             "callback_url": "text", "priority": "integer"}  # fmt: skip
+             "callback_url": "text", "priority": "integer", "prediction_score": "double precision",
+             "queue_rank": "double precision"}  # fmt: skip
 
 
 # Bulk imports of at least this many new tasks refresh PostgreSQL's statistics of the task table.
@@ -410,6 +420,8 @@ def _insert_by_copy(*, project_id: int, overlap: int, tasks: list[CleanTask]) ->
                         gold is not None,
                         None if gold is None else dumps(gold),
                         dumps(task.predictions),
+                        task.prediction_score,
+                        0.0,
                         task.callback_url,
                         task.priority,
                         status,
@@ -697,12 +709,16 @@ def _lock_tasks(*, project: Project, ids: list[int], assignments: Q | None = Non
     """Lock the tasks (after the assignments given by ``assignments``, the queue's lock order)."""
     if assignments is not None:
         list(
-            Assignment.objects.select_for_update()
+            Assignment.objects.select_for_update(of=("self",))
             .filter(assignments, project=project, task_id__in=ids)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
-    return list(Task.objects.select_for_update().filter(project=project, pk__in=ids).order_by("pk"))
+    return list(
+        Task.objects.select_for_update(of=("self",))
+        .filter(project=project, pk__in=ids)
+        .order_by("pk")
+    )
 
 
 def _audit_bulk(
@@ -982,3 +998,41 @@ TASK_ACTIONS: dict[str, Callable[..., TaskBulkOutcome]] = {
     "raise_priority": task_raise_priority,
     "delete": task_delete,
 }
+
+def _rank_new_tasks(*, project_id: int) -> None:
+    from annotation.tasks import tasks_rank_project  # the background entry point of this service
+
+    tasks_rank_project.enqueue(project_id, only_new=True)
+
+
+def tasks_rank(*, project_id: int, only_new: bool = False) -> int:
+    """Give the project's tasks their ``queue_rank`` for its ``queue_order``; how many changed.
+
+    One UPDATE: 0 in priority order, the prediction score in lowest-score-first (-1 for tasks no
+    model scored, so they come first), a random number in random order. ``only_new`` ranks only
+    the tasks still at 0 (just imported), so an import does not redraw a random order or rewrite
+    a million rows; a change of order ranks them all. Runs in the background (see
+    ``annotation.tasks``): until it has, new tasks are handed out as in priority order.
+    """
+    project = Project.objects.filter(pk=project_id).only("quality").first()
+    if project is None:
+        return 0
+    order = quality_with_defaults(project.quality)["queue_order"]
+    if order == "low_score":
+        rank = Coalesce(F("prediction_score"), Value(-1.0))
+    elif order == "random":
+        # Floats in [0, 1) on both engines (SQLite's random() is a 64-bit signed integer).
+        rank = (
+            Random()
+            if connection.vendor == "postgresql"
+            else RawSQL("(random() / 18446744073709551616.0 + 0.5)", [])
+        )
+    else:
+        if only_new:
+            return 0
+        rank = Value(0.0)
+    tasks = Task.objects.filter(project_id=project_id)
+    if only_new:
+        tasks = tasks.filter(queue_rank=0.0)
+    with transaction.atomic():
+        return tasks.update(queue_rank=rank)

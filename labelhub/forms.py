@@ -13,7 +13,7 @@ from django.http import QueryDict
 
 from labelhub import kinds
 from labelhub.models import Organization, Role
-from labelhub.quality_bars import REVIEW_POLICY_HELP, bars_for
+from labelhub.quality_bars import QUEUE_ORDER_HELP, REVIEW_POLICY_HELP, bars_for
 
 
 def add_service_errors(form: forms.Form, error: ValidationError, *, prefix: str = "") -> None:
@@ -70,6 +70,11 @@ class QualityForm(forms.Form):
         choices=[(key, text) for key, text in REVIEW_POLICY_HELP.items()],
         widget=forms.RadioSelect,
         help_text="How much of each contributor's work a reviewer checks.",
+    )
+    queue_order = forms.ChoiceField(
+        choices=list(QUEUE_ORDER_HELP.items()),
+        widget=forms.RadioSelect,
+        help_text="The order contributors get tasks in.",
     )
 
     def __init__(self, *args, kind: str, **kwargs):

@@ -157,7 +157,19 @@ BARS = [
         "sampling and the accuracy floor's error counts).",
     ),
 ]
-DEFAULT_QUALITY = {**{bar.name: bar.default for bar in BARS}, "review_policy": "share"}
+DEFAULT_QUALITY = {
+    **{bar.name: bar.default for bar in BARS},
+    "review_policy": "share",
+    "queue_order": "priority",
+}
+
+QUEUE_ORDER_HELP = {
+    "priority": "By priority, then in the order the tasks came in.",
+    "low_score": "By priority, then the tasks a model was least sure of first (active learning; "
+    "tasks without a model's score come first of all).",
+    "random": "By priority, then in a random order (drawn once per task, so it does not change "
+    "between claims).",
+}
 
 REVIEW_POLICY_HELP = {
     "share": "Fixed share: review the same share of every contributor's work.",
@@ -238,6 +250,12 @@ def quality_clean(quality: dict, *, kind: str | None = None) -> dict:
             "contributors, to an error target) or 'none'."
         ]
     cleaned["review_policy"] = policy
+    order = merged["queue_order"]
+    if order not in QUEUE_ORDER_HELP:
+        errors["queue_order"] = [
+            "The queue order is 'priority', 'low_score' (a model's lowest score first) or 'random'."
+        ]
+    cleaned["queue_order"] = order
     if errors:
         raise ValidationError(errors)
     return {key: cleaned[key] for key in defaults}

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from labelhub import kinds
 from labelhub.audit import audit_record, changed_fields
+from labelhub.events import queue_order_changed
 from labelhub.models import (
     AuditAction,
     Organization,
@@ -223,6 +224,9 @@ def project_update(
     if updates:
         project.save(update_fields=[*updates, "updated_at"])
         _audit_project_update(actor=actor, project=project, before=before, after=updates)
+        old_order = (before.get("quality") or {}).get("queue_order", "priority")
+        if "quality" in updates and updates["quality"]["queue_order"] != old_order:
+            queue_order_changed(project_id=project.pk)
     return project
 
 
