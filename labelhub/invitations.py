@@ -158,8 +158,11 @@ def invitation_create_many(
     rows: list[InviteRow],
     base_url: str,
     expires_in_days: int = DEFAULT_DAYS,
+    send: bool = True,
 ) -> list[Issued]:
     """Email invitations, one per row; every row is checked before any is made.
+
+    ``send=False`` makes them without mailing them (the demo's pending invitation).
 
     Errors name the row (``row 3, email: …``, counted from 1). A person already in the
     organization, or with an invitation still open, is refused by address.
@@ -232,7 +235,8 @@ def invitation_create_many(
             changes={"email": email, "admin": is_admin, "project": _name(project), "role": role},
         )
         url = invitation_url(base_url=base_url, token=made.token)
-        transaction.on_commit(lambda made=made, url=url: _send(made.invitation, url, actor))
+        if send:
+            transaction.on_commit(lambda made=made, url=url: _send(made.invitation, url, actor))
     return issued
 
 

@@ -184,6 +184,22 @@ def test_seed_demo_makes_two_weeks_of_history_through_the_real_services(client):
         == 404
     )
 
+    # The organization's people: skills, profiles, one invitation pending, an open project.
+    client.login(username="maria", password="labelhub-demo")
+    people_page = client.get(reverse("people:list", args=["acme-ai"])).content.decode()
+    assert people_page.count('data-testid="person-row"') == 9
+    assert 'data-state="sent"' in people_page
+    assert 'data-state="accepted"' in people_page
+    skills_page = client.get(reverse("people:skills", args=["acme-ai"])).content.decode()
+    assert skills_page.count('data-testid="skill-row"') == 4
+    assert "Verified by an admin" in skills_page
+    requirements = client.get(reverse("people:project-people", args=[projects["ranking"].pk]))
+    assert b"python" in requirements.content
+    client.logout()
+    client.login(username="lea", password="labelhub-demo")
+    assert projects["ranking"].name.encode() in client.get(reverse("home")).content
+    assert b"Lea Park" in client.get(reverse("people:profile", args=["acme-ai"])).content
+
     # Running it again changes nothing.
     before = (Task.objects.count(), Annotation.objects.count(), Review.objects.count())
     call_command("seed_demo", tasks=SMALL, stdout=quiet())

@@ -71,8 +71,30 @@ from annotation.queue import (
 from annotation.services import task_create, task_create_with_media
 from labelhub import kinds
 from labelhub.demo import content, people
-from labelhub.models import Organization, OrganizationMember, Project, ProjectMember, Role
+from labelhub.invitations import (
+    InviteRow,
+    invitation_accept,
+    invitation_create_link,
+    invitation_create_many,
+)
+from labelhub.models import (
+    Organization,
+    OrganizationMember,
+    Project,
+    ProjectMember,
+    Role,
+    Skill,
+    SkillLevel,
+)
 from labelhub.services import project_create, project_member_add
+from labelhub.skills import (
+    Need,
+    person_skill_set,
+    person_skill_verify,
+    profile_update,
+    project_requirements_set,
+    skill_create,
+)
 from quality import selectors
 from quality.models import Review, TaskOutcome, Verdict
 from quality.services import review_record, task_flag_for_review
@@ -106,6 +128,27 @@ SKIP_REASONS = ["Not sure what counts here.", "The media would not load.", "Need
 REVIEWED_EACH_EVENING = 0.7  # share of the review queue Rui clears each day (not on the last)
 CALLBACK_URL = "https://203.0.113.10/hooks/labelhub"  # TEST-NET-3, RFC 5737: never answers
 CALLBACK_EVERY = 7  # one ranking prompt in seven came with a callback URL
+
+# The organization's directory: its skill list, each person's profile (display name, languages,
+# time zone) and skills (name, level, verified by Maria?); Lea is in the organization only.
+DIRECTORY_SKILLS = [
+    ("python", "Reads and writes Python: judges code in model answers"),
+    ("medicine", "Clinical training: judges medical answers"),
+    ("legal-de", "German law"),
+    ("transcription-en", "Careful English transcription"),
+]
+DIRECTORY = {
+    "maria": ("Maria", ["en", "pt"], "Europe/Lisbon", []),
+    "rui": ("Rui", ["pt", "en"], "Europe/Lisbon", [("python", 2, True)]),
+    "ana": ("Ana", ["en", "es"], "Europe/Madrid", [("medicine", 3, False)]),
+    "ben": ("Ben", ["en", "de"], "Europe/Berlin", [("legal-de", 1, False)]),
+    "carla": ("Carla", ["en", "it"], "Europe/Rome", [("python", 3, True)]),
+    "dev": ("Dev", ["en", "hi"], "Asia/Kolkata", [("python", 2, False)]),
+    "sam": ("Sam", ["en"], "America/New_York", [("transcription-en", 2, True)]),
+    "pia": ("Pia", ["en", "sv"], "Europe/Stockholm", [("transcription-en", 1, False)]),
+    "lea": ("Lea Park", ["en", "ko"], "Asia/Seoul", [("python", 3, False), ("medicine", 1, False)]),
+}
+PENDING_INVITATION = "noor@acme.example"
 
 PROJECTS = {
     "bbox": "Street scenes: people, animals, vehicles",
@@ -253,6 +296,7 @@ class Command(BaseCommand):
             in_transaction = transaction.get_connection().in_atomic_block
             if built and not in_transaction:
                 self.simulate(built, users)
+        self.seed_directory(users)  # on the real clock: the invitations expire from now
         self.report(built, kept)
         if built and in_transaction:
             self.stdout.write("Inside an open transaction: tasks made, no history simulated.")
@@ -285,6 +329,63 @@ class Command(BaseCommand):
             users[username] = user
         self.organization = org
         return users
+
+    def seed_directory(self, users: dict[str, AbstractBaseUser]) -> None:
+        """The organization's people beyond the projects: emails, profiles, the skill list with
+        levels (some verified by Maria), Lea who joined by an invitation and is offered the open
+        ranking project, and one invitation still pending. Made once."""
+        org, maria = self.organization, users["maria"]
+        if Skill.objects.filter(organization=org).exists():
+            return
+        with transaction.atomic():
+            for username, user in users.items():
+                if not user.email:
+                    user.email = f"{username}@acme.example"
+                    user.save(update_fields=["email"])
+            for name, description in DIRECTORY_SKILLS:
+                skill_create(organization=org, name=name, description=description, actor=maria)
+            lea = get_user_model().objects.filter(username="lea").first()
+            if lea is None:
+                lea = get_user_model().objects.create(
+                    username="lea",
+                    first_name="Lea",
+                    last_name="Park",
+                    email="lea@acme.example",
+                    password=maria.password,  # the demo password, already hashed
+                )
+            lea_invite = invitation_create_link(
+                organization=org, actor=maria, max_uses=1, expires_in_days=14
+            )
+            invitation_accept(token=lea_invite.token, user=lea)
+            everyone = {**users, "lea": lea}
+            for username, (display, languages, zone, skills) in DIRECTORY.items():
+                person = everyone[username]
+                profile_update(
+                    user=person, display_name=display, languages=languages, time_zone=zone
+                )
+                for skill, level, verified in skills:
+                    person_skill_set(
+                        organization=org, user=person, skill=skill, level=level, actor=person
+                    )
+                    if verified:
+                        person_skill_verify(organization=org, user=person, skill=skill, actor=maria)
+            ranking = Project.objects.filter(organization=org, name=PROJECTS["ranking"]).first()
+            if ranking is not None:
+                project_requirements_set(
+                    project=ranking,
+                    needs=[Need(skill="python", level=SkillLevel.PROFESSIONAL)],
+                    languages=["en"],
+                    is_open=True,
+                    actor=maria,
+                )
+            clips = Project.objects.filter(organization=org, name=PROJECTS["transcription"]).first()
+            invitation_create_many(
+                organization=org,
+                actor=maria,
+                rows=[InviteRow(email=PENDING_INVITATION, role="contributor", project=clips or "")],
+                base_url="http://127.0.0.1:8000/",
+                send=False,
+            )
 
     def seed_projects(
         self, users: dict[str, AbstractBaseUser], count: int
@@ -545,3 +646,8 @@ class Command(BaseCommand):
             extra = ", staff (admin site)" if staff else ""
             how = f", {profile.name}" if profile is not None else ""
             self.stdout.write(f"  {username:<6} {full_name} — {role.label.lower()}{how}{extra}")
+        self.stdout.write(
+            "  lea    Lea Park — in the organization only: the open ranking project waits on her "
+            f"home page; Maria's People page (/organizations/{ORGANIZATION[0]}/people/) has an "
+            f"invitation to {PENDING_INVITATION} pending"
+        )
