@@ -87,6 +87,7 @@ def _save(request: Request, project, backend: ModelBackend | None, *, partial: b
 
 class BackendListApi(APIView):
     @extend_schema(
+        operation_id="projects_backends_list",
         tags=["backends"],
         summary="A project's model backends, with each version's standing and what it saved",
         responses={200: OpenApiResponse(description="A list of backends."), 404: NOT_FOUND},
