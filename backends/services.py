@@ -27,6 +27,7 @@ from annotation.models import (
     TaskStatus,
 )
 from annotation.queue import annotation_submit
+from annotation.services import tasks_rank
 from annotation.webhooks import DeliveryRefused, destination_check
 from backends import protocol
 from backends.models import ModelBackend, ModelVersion, Prediction, PredictionRun, RunStatus
@@ -265,7 +266,11 @@ def predictions_store(*, backend: ModelBackend, replies: list[protocol.Reply]) -
             ]
             mine = [p for p in task.predictions or [] if isinstance(p, dict) and "backend" in p]
             task.predictions = [_entry(prediction), *mine[: KEPT_MODEL_PREDICTIONS - 1], *others]
-            task.save(update_fields=["predictions", "updated_at"])
+            # The newest model's confidence orders a lowest-score-first queue (ranked below).
+            task.prediction_score, task.queue_rank = reply.score, 0.0
+            task.save(update_fields=["predictions", "prediction_score", "queue_rank", "updated_at"])
+    if stored:
+        tasks_rank(project_id=backend.project_id, only_new=True)
     # Gold first, judged at once: a version credibly under the accuracy floor is paused by the
     # quality step before any of its other answers count.
     gold = [p for p in stored if p.task.is_gold and not paused[p.version.version]]

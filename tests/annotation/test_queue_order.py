@@ -103,3 +103,25 @@ def test_every_order_is_one_walk_of_the_queue_index(people):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "task_queue_ranked" in plan, plan
     assert "Sort" not in plan, plan
+
+
+def test_a_backends_predictions_order_a_lowest_score_first_queue(people):
+    """Scores that arrive from a model backend rank the tasks as imported ones do."""
+    from backends import protocol
+    from backends.models import ModelBackend
+    from backends.services import predictions_store
+
+    project, _, ana, client = people
+    client.patch(
+        f"/api/v1/projects/{project.pk}/", {"quality": {"queue_order": "low_score"}}, format="json"
+    )
+    tasks = {n: Task.objects.create(project=project, data={"n": n}) for n in ("a", "b", "c")}
+    backend = ModelBackend.objects.create(project=project, name="m", url="https://models.test/")
+    predictions_store(
+        backend=backend,
+        replies=[
+            protocol.Reply(task_id=tasks[n].pk, result=RESULT, score=score, model_version="v1")
+            for n, score in (("a", 0.9), ("b", 0.1), ("c", 0.5))
+        ],
+    )
+    assert handed_out(project, ana) == ["b", "c", "a"]
