@@ -171,16 +171,15 @@ class RequirementsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.skills = list(skills)
         current = {r.skill_id: r for r in requirements}
-        self.fields.update(
-            level_fields(
-                self.skills,
-                initial={pk: r.min_level for pk, r in current.items()},
-                label_suffix=" at least",
-            )
+        levels = level_fields(
+            self.skills,
+            initial={pk: r.min_level for pk, r in current.items()},
+            label_suffix=" at least",
         )
-        for skill in self.skills:
+        for skill in self.skills:  # each skill's level, then whether it must be verified
+            self.fields[f"skill_{skill.pk}"] = levels[f"skill_{skill.pk}"]
             self.fields[f"verified_{skill.pk}"] = forms.BooleanField(
                 required=False,
-                label=f"{skill.name} verified only",
+                label=f"{skill.name}: verified only",
                 initial=bool(current.get(skill.pk) and current[skill.pk].verified_only),
             )
