@@ -27,6 +27,7 @@ import http.client
 import http.server
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -148,6 +149,12 @@ class Command(BaseCommand):
     def add_queue_arguments(self, parser):
         parser.add_argument("--tasks", type=int, default=None, help="tasks in the project")
         parser.add_argument("--overlap", type=int, default=1, help="answers wanted per task")
+        parser.add_argument(
+            "--order",
+            choices=["priority", "low_score", "random"],
+            default="priority",
+            help="the project's queue order (low_score: every task has a model's score)",
+        )
         parser.add_argument("--samples", type=int, default=500, help="single-client cycles")
         parser.add_argument("--seconds", type=float, default=10.0, help="per throughput run")
         parser.add_argument(
@@ -187,7 +194,11 @@ class Command(BaseCommand):
         started = time.perf_counter()
         with Receiver() as receiver:
             project, tokens = self.build_project(
-                n=n, overlap=options["overlap"], people=clients_needed, callback_url=receiver.url
+                n=n,
+                overlap=options["overlap"],
+                people=clients_needed,
+                callback_url=receiver.url,
+                order=options["order"],
             )
             figures = QueueFigures(tasks=n, build_seconds=round(time.perf_counter() - started, 1))
             self.stdout.write(f"built {n:,} tasks in {figures.build_seconds} s")
@@ -209,7 +220,9 @@ class Command(BaseCommand):
                     self.delete_project(project)
         self.report(figures, options)
 
-    def build_project(self, *, n: int, overlap: int, people: int, callback_url: str = ""):
+    def build_project(
+        self, *, n: int, overlap: int, people: int, callback_url: str = "", order: str = "priority"
+    ):
         organization, _ = Organization.objects.get_or_create(
             slug=BENCH_ORG, defaults={"name": "LabelHub bench"}
         )
@@ -219,7 +232,7 @@ class Command(BaseCommand):
             name=f"bench {n} tasks {time.time_ns()}",
             kind="ranking",
             schema=kind.default_schema(),
-            quality={"overlap": overlap},
+            quality={"overlap": overlap, "queue_order": order},
         )
         User = get_user_model()
         tokens = []
@@ -229,10 +242,20 @@ class Command(BaseCommand):
             ProjectMember.objects.create(project=project, user=user, role=Role.CONTRIBUTOR)
             tokens.append(Token.objects.get_or_create(user=user)[0].key)
         if connection.vendor == "postgresql":
-            self.copy_tasks(project=project, n=n, overlap=overlap, callback_url=callback_url)
+            self.copy_tasks(
+                project=project, n=n, overlap=overlap, callback_url=callback_url, order=order
+            )
         else:
             self.bulk_create_tasks(project=project, n=n, overlap=overlap, callback_url=callback_url)
         return project, tokens
+
+    @staticmethod
+    def ranked(i: int, order: str) -> tuple[float | None, float]:
+        """(prediction score, queue rank) of task ``i``, as ``tasks_rank`` would set them."""
+        draw = random.Random(i).random()  # noqa: S311 - a bench's spread, not a secret
+        if order == "low_score":
+            return draw, draw
+        return None, draw if order == "random" else 0.0
 
     @staticmethod
     def task_data(i: int) -> dict:
@@ -244,12 +267,14 @@ class Command(BaseCommand):
             ],
         }
 
-    def copy_tasks(self, *, project: Project, n: int, overlap: int, callback_url: str) -> None:
+    def copy_tasks(
+        self, *, project: Project, n: int, overlap: int, callback_url: str, order: str = "priority"
+    ) -> None:
         """PostgreSQL COPY: a million rows in seconds, then fresh planner statistics."""
         columns = (
             "project_id, data, external_id, is_gold, predictions, callback_url, priority, "
             "status, overlap, answer_count, lease_count, media, thumbnail, media_meta, "
-            "created_at, updated_at"
+            "created_at, updated_at, prediction_score, queue_rank"
         )
         with transaction.atomic(), connection.cursor() as cursor:
             raw = cursor.cursor
@@ -273,6 +298,7 @@ class Command(BaseCommand):
                             "{}",
                             project.created_at,
                             project.created_at,
+                            *self.ranked(i, order),
                         )
                     )
         with connection.cursor() as cursor:
@@ -657,6 +683,7 @@ class Command(BaseCommand):
                     "database": engine,
                     "tasks": figures.tasks,
                     "overlap": options["overlap"],
+                    "order": options["order"],
                     "gunicorn": {"workers": options["workers"], "threads": options["threads"]},
                     "judge_workers": options["judge_workers"],
                     "cpus": os.cpu_count(),
