@@ -382,7 +382,8 @@ def _use(invitation: Invitation, user: AbstractBaseUser) -> Project | None:
     already = OrganizationMember.objects.filter(
         organization=invitation.organization, user=user
     ).exists() and (
-        project is None or ProjectMember.objects.filter(project=project, user=user).exists()
+        project is None
+        or ProjectMember.objects.filter(project=project, user=user, role=invitation.role).exists()
     )
     if already and invitation.is_link:
         return project  # nothing to grant: a link's use is not spent on it

@@ -2,7 +2,7 @@
 
 Nothing crosses organizations: a project belongs to one organization, and only members of that
 organization can hold a role on it. Roles are per project, so one person can label one project and
-review another.
+review another, and a person may hold several on one project (manage it and label it).
 """
 
 from django.conf import settings
@@ -100,7 +100,7 @@ class Role(models.TextChoices):
 
 
 class ProjectMember(models.Model):
-    """A person's one role on a project."""
+    """One of a person's roles on a project (one row per role: a manager who labels has two)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="members")
     user = models.ForeignKey(
@@ -111,7 +111,9 @@ class ProjectMember(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["project", "user"], name="project_member_unique"),
+            models.UniqueConstraint(
+                fields=["project", "user", "role"], name="project_member_role_unique"
+            ),
             models.CheckConstraint(
                 condition=Q(role__in=Role.values), name="project_member_role_valid"
             ),

@@ -108,7 +108,7 @@ def member_add(
         )
     if (
         project is not None
-        and not ProjectMember.objects.filter(project=project, user=user).exists()
+        and not ProjectMember.objects.filter(project=project, user=user, role=role).exists()
     ):
         ProjectMember.objects.create(project=project, user=user, role=role)
         audit_record(

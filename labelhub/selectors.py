@@ -4,11 +4,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, StringAgg, Subquery, Value
 
 from annotation.models import ContributorStatus, ProjectContributor, Task
 from annotation.queue import open_task_filter
 from labelhub.models import AuditEvent, Project, ProjectMember, Role
+from labelhub.permissions import roles_in_order
 
 
 @dataclass
@@ -25,22 +26,28 @@ class HomeGroups:
 
 
 def project_list_for_user(*, user: AbstractBaseUser, search: str = "") -> list[Project]:
-    """Projects where ``user`` holds a role, each with ``role``, member and task counts.
+    """Projects where ``user`` holds a role, each with ``roles`` (in order: manager, reviewer,
+    contributor), ``role`` (the first of them), member and task counts.
 
-    Two queries whatever the number of projects: the projects with their role and member count,
+    Two queries whatever the number of projects: the projects with their roles and member count,
     then the task counts by status from the (project, status) index.
     """
-    my_roles = ProjectMember.objects.filter(project=OuterRef("pk"), user=user)
+    my_roles = (
+        ProjectMember.objects.filter(project=OuterRef("pk"), user=user)
+        .values("project")
+        .annotate(names=StringAgg("role", delimiter=Value(",")))
+        .values("names")
+    )
     member_counts = (
         ProjectMember.objects.filter(project=OuterRef("pk"))
         .values("project")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("user", distinct=True))
         .values("n")
     )
     projects = (
-        Project.objects.filter(members__user=user)
+        Project.objects.filter(pk__in=ProjectMember.objects.filter(user=user).values("project"))
         .select_related("organization")
-        .annotate(role=Subquery(my_roles.values("role")[:1]), member_total=Subquery(member_counts))
+        .annotate(role_names=Subquery(my_roles), member_total=Subquery(member_counts))
         .order_by("organization__name", "name")
     )
     if search:
@@ -60,6 +67,8 @@ def project_list_for_user(*, user: AbstractBaseUser, search: str = "") -> list[P
         else:
             counts[project_id][status] = counts[project_id].get(status, 0) + n
     for project in projects:
+        project.roles = roles_in_order((project.role_names or "").split(","))
+        project.role = project.roles[0] if project.roles else None
         by_status = counts[project.pk]
         project.task_total = sum(by_status.values())
         project.task_gold = gold[project.pk]
@@ -126,9 +135,10 @@ def home_groups_for_user(*, user: AbstractBaseUser, search: str = "") -> HomeGro
         Role.MANAGER: groups.manage,
     }
     for project in project_list_for_user(user=user, search=search):
-        if project.archived_at is not None and project.role == Role.CONTRIBUTOR:
-            continue  # archived: no work here for contributors, so not on their home
-        target[project.role].append(project)
+        for role in project.roles:  # a manager who also labels finds it under both
+            if project.archived_at is not None and role == Role.CONTRIBUTOR:
+                continue  # archived: no work here for contributors, so not under Label
+            target[role].append(project)
     if groups.label:
         waiting = tasks_waiting_for_each(user=user, projects=groups.label)
         for project in groups.label:

@@ -295,8 +295,9 @@ def project_member_add(
             errors["username"] = [
                 f"No member of {project.organization.name} has the username {username.strip()!r}."
             ]
-        elif ProjectMember.objects.filter(project=project, user=user).exists():
-            errors["username"] = [f"{user.get_username()} already has a role on this project."]
+        elif ProjectMember.objects.filter(project=project, user=user, role=role).exists():
+            # Another role is fine (a manager who also labels); the same one twice is not.
+            errors["username"] = [f"{user.get_username()} is already a {role} on this project."]
     if errors:
         raise ValidationError(errors)
     member = ProjectMember.objects.create(project=project, user=user, role=role)
@@ -336,6 +337,10 @@ def project_member_set_role(
     previous = member.role
     if previous == role:
         return member
+    if ProjectMember.objects.filter(project=member.project, user=member.user, role=role).exists():
+        raise ValidationError(
+            {"role": [f"{member.user.get_username()} is already a {role} on this project."]}
+        )
     member.role = role
     member.save(update_fields=["role"])
     audit_record(

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from labelhub.forms import add_service_errors
-from labelhub.models import PersonSkill, Project, ProjectMember, Skill
+from labelhub.models import PersonSkill, Project, ProjectMember, Role, Skill
 from labelhub.people_forms import (
     ProfileForm,
     RequirementsForm,
@@ -205,8 +205,10 @@ def project_people(request: HttpRequest, project_id: int) -> HttpResponse:
     )
     if filter_data is None:
         filter_form.initial["languages"] = ", ".join(languages)
-    on_project = set(
-        ProjectMember.objects.filter(project=project).values_list("user_id", flat=True)
+    on_project = set(  # contributors already; a manager or reviewer may be added to label
+        ProjectMember.objects.filter(project=project, role=Role.CONTRIBUTOR).values_list(
+            "user_id", flat=True
+        )
     )
     matching = [
         user

@@ -414,7 +414,11 @@ def open_projects_for(*, user: AbstractBaseUser) -> list[Project]:
             archived_at__isnull=True,
             organization__members__user_id=user.pk,
         )
-        .exclude(members__user_id=user.pk)
+        .exclude(
+            pk__in=ProjectMember.objects.filter(user_id=user.pk, role=Role.CONTRIBUTOR).values(
+                "project"
+            )
+        )
         .select_related("organization")
         .prefetch_related("requirements__skill")
         .order_by("organization__name", "name")
@@ -471,7 +475,11 @@ def project_contributors_add(
     )
     if len(users) != len(set(user_ids)):
         raise ValidationError({"people": ["Choose members of the organization only."]})
-    taken = set(ProjectMember.objects.filter(project=project).values_list("user_id", flat=True))
+    taken = set(
+        ProjectMember.objects.filter(project=project, role=Role.CONTRIBUTOR).values_list(
+            "user_id", flat=True
+        )
+    )
     added = []
     for user in users:
         if user.pk in taken:

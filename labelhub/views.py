@@ -33,7 +33,7 @@ from labelhub.forms import (
 )
 from labelhub.markdown import render_markdown
 from labelhub.models import AuditAction, Project, ProjectMember, Role
-from labelhub.permissions import project_for, role_on
+from labelhub.permissions import project_for, roles_in_order, roles_on
 from labelhub.quality_bars import default_quality
 from labelhub.selectors import audit_events_for, home_groups_for_user, tasks_waiting_for
 from labelhub.services import (
@@ -118,7 +118,7 @@ def project_new(request: HttpRequest) -> HttpResponse:
 def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     """A project's page: its instructions for everyone on it, and the way in for managers."""
     project = project_for(user=request.user, project_id=project_id, action="view")
-    role = role_on(user=request.user, project=project)
+    roles = roles_in_order(roles_on(user=request.user, project=project))
     # Real work and gold counted apart, as on the home page, the task list and the dashboard.
     counts = dict(
         project.tasks.filter(is_gold=False)
@@ -129,14 +129,15 @@ def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
     )
     context = {
         "project": project,
-        "role": role,
-        "is_manager": role == "manager",
+        "role": " and ".join(roles),
+        "is_manager": Role.MANAGER in roles,
         "task_total": sum(counts.values()),
         "task_open": counts.get("open", 0),
     }
-    if role == Role.CONTRIBUTOR:
+    if Role.CONTRIBUTOR in roles:
         context["waiting"] = tasks_waiting_for(user=request.user, project=project)
-    else:
+    if roles != [Role.CONTRIBUTOR]:  # gold is counted for managers and reviewers only
+        context["show_figures"] = True
         context["task_gold"] = project.tasks.filter(is_gold=True).count()
     return render(request, "labelhub/project_detail.html", context)
 

@@ -21,18 +21,24 @@ from quality.models import AnnotationReview, AnswerJudgement, Review, TaskOutcom
 from quality.standing import StandingView, standing_view
 
 
-def review_queue(*, project: Project, limit: int = 50) -> list[Task]:
+def review_queue(
+    *, project: Project, limit: int = 50, reviewer: AbstractBaseUser | None = None
+) -> list[Task]:
     """Tasks waiting for review: flagged first, then low agreement, then the sample; oldest
-    first within each. One query."""
+    first within each. One query. Without the tasks ``reviewer`` answered: nobody reviews their
+    own answers (someone who manages a project and labels it has some)."""
+    tasks = Task.objects.filter(project=project, status=TaskStatus.IN_REVIEW, is_gold=False)
+    if reviewer is not None:
+        tasks = tasks.exclude(annotations__contributor_id=reviewer.pk)
     return list(
-        Task.objects.filter(project=project, status=TaskStatus.IN_REVIEW, is_gold=False)
-        .select_related("outcome")
-        .order_by("-outcome__review_priority", "outcome__in_review_since", "pk")[:limit]
+        tasks.select_related("outcome").order_by(
+            "-outcome__review_priority", "outcome__in_review_since", "pk"
+        )[:limit]
     )
 
 
-def review_next(*, project: Project) -> Task | None:
-    items = review_queue(project=project, limit=1)
+def review_next(*, project: Project, reviewer: AbstractBaseUser | None = None) -> Task | None:
+    items = review_queue(project=project, limit=1, reviewer=reviewer)
     return items[0] if items else None
 
 

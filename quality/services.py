@@ -51,6 +51,13 @@ class ReviewConflict(ReviewRefusal):
     code = "conflict"
 
 
+class OwnAnswer(ReviewRefusal):
+    """The reviewer answered the task: someone else reviews it (a manager who labels may)."""
+
+    code = "own_answer"
+    status = 403
+
+
 # --- reviews ---------------------------------------------------------------------------------
 
 
@@ -108,6 +115,8 @@ def review_record(
             raise ReviewConflict(
                 "This task is no longer waiting for review: someone else has reviewed it."
             )
+        if task.annotations.filter(contributor_id=reviewer.pk).exists():
+            raise OwnAnswer("You answered this task yourself: someone else reviews it.")
         if outcome.version != version:
             raise ReviewConflict(
                 "This task changed since you opened it (another review or new answers). "

@@ -30,7 +30,7 @@ STATUS_LABELS = {
 @login_required
 def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_for(user=request.user, project_id=project_id, action="review")
-    items = selectors.review_queue(project=project)
+    items = selectors.review_queue(project=project, reviewer=request.user)
     return render(request, "quality/review_queue.html", {"project": project, "items": items})
 
 
@@ -38,7 +38,7 @@ def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
 @login_required
 def review_next(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_for(user=request.user, project_id=project_id, action="review")
-    task = selectors.review_next(project=project)
+    task = selectors.review_next(project=project, reviewer=request.user)
     if task is None:
         messages.info(request, "Nothing is waiting for review.")
         return redirect("quality:review-queue", project_id=project.pk)

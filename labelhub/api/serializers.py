@@ -16,7 +16,14 @@ class ProjectOutput(serializers.Serializer):
         allow_null=True, help_text="The quality bars; null unless the caller manages the project."
     )
     instructions = serializers.CharField(help_text="Markdown.")
-    role = serializers.CharField(allow_null=True, help_text="The caller's role on the project.")
+    role = serializers.CharField(
+        allow_null=True,
+        help_text="The caller's role on the project (the first of `roles`).",
+    )
+    roles = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Every role the caller holds there: manager, reviewer, contributor, in order.",
+    )
     archived_at = serializers.DateTimeField(
         allow_null=True,
         help_text="When a manager archived it (no work is handed out); null while it is live.",

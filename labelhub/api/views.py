@@ -22,7 +22,7 @@ from labelhub.api.serializers import (
     ProjectUpdateInput,
 )
 from labelhub.models import Project, Role
-from labelhub.permissions import project_for, role_on
+from labelhub.permissions import project_for, roles_in_order, roles_on
 from labelhub.selectors import project_list_for_user
 from labelhub.services import (
     organizations_where_admin,
@@ -49,7 +49,8 @@ def project_figure_register(name: str, figure: Callable[[Project], dict]) -> Non
 
 
 def _with_role(project, user):
-    project.role = role_on(user=user, project=project)
+    project.roles = roles_in_order(roles_on(user=user, project=project))
+    project.role = project.roles[0] if project.roles else None
     return project
 
 

@@ -80,7 +80,7 @@ class ReviewNextView(APIView):
     )
     def get(self, request: Request, project_id: int) -> Response:
         project = project_for(user=request.user, project_id=project_id, action="review")
-        task = selectors.review_next(project=project)
+        task = selectors.review_next(project=project, reviewer=request.user)
         if task is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         item = selectors.review_item(project=project, task_id=task.pk)

@@ -130,7 +130,10 @@ def test_member_add_only_from_the_organization_and_once():
     assert (member.user, member.role) == (ana, Role.REVIEWER)
     assert errors_of(lambda: project_member_add(project=project, username="ana", role="reviewer"))[
         "username"
-    ] == ["ana already has a role on this project."]
+    ] == ["ana is already a reviewer on this project."]
+    # another role is fine: a reviewer may also label
+    also = project_member_add(project=project, username="ana", role=Role.CONTRIBUTOR)
+    assert also.role == Role.CONTRIBUTOR
     assert errors_of(lambda: project_member_add(project=project, username="bob", role="reviewer"))[
         "username"
     ] == ["No member of Acme has the username 'bob'."]
