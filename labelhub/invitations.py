@@ -426,6 +426,16 @@ def invitation_accept_new_person(
     User = get_user_model()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": ["That username is taken: choose another."]})
+    address = invitation.email or email
+    if address and User.objects.filter(email__iexact=address, is_active=True).exists():
+        raise ValidationError(
+            {
+                "email": [
+                    f"{address} has an account already: log in with it, then open this "
+                    "invitation again to join."
+                ]
+            }
+        )
     first, _, last = (full_name or "").strip().partition(" ")
     user = User.objects.create_user(
         username=username,

@@ -291,6 +291,18 @@ def test_revoked_expired_and_forged_invitations_say_why(client):
     assert AuditEvent.objects.filter(action=AuditAction.INVITATION_REVOKED).count() == 1
 
 
+def test_an_address_with_an_account_is_asked_to_log_in_rather_than_make_another(client):
+    organization, admin, project = _org_with_admin()
+    make_user("kai", email="kai@x.example")
+    path = _invite(organization, admin, project, email="kai@x.example")
+    response = client.post(
+        path, {"username": "kai2", "password1": "tidal-basin-77", "password2": "tidal-basin-77"}
+    )
+    assert response.status_code == 422
+    assert "has an account already: log in" in response.content.decode()
+    assert not User.objects.filter(username="kai2").exists()
+
+
 def test_a_signed_in_person_joins_with_their_account(client):
     organization, admin, project = _org_with_admin()
     elsewhere = make_user("sol", email="sol@x.example", organization=make_organization())
