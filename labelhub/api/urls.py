@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("annotation.api.urls")),
     path("", include("quality.api.urls")),
     path("", include("backends.api_urls")),
+    path("", include("genai.api_urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

@@ -135,6 +135,7 @@ RULES: dict[str, str] = {
     # live mode (genai)
     "genai:model-settings": MANAGE,
     "genai:live-turn": "holder",
+    "api-live-model": MANAGE,
     # model backends
     "backends:list": MANAGE,
     "backends:action": MANAGE,
