@@ -999,6 +999,7 @@ TASK_ACTIONS: dict[str, Callable[..., TaskBulkOutcome]] = {
     "delete": task_delete,
 }
 
+
 def _rank_new_tasks(*, project_id: int) -> None:
     from annotation.tasks import tasks_rank_project  # the background entry point of this service
 

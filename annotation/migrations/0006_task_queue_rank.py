@@ -5,37 +5,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('annotation', '0005_annotation_judged_at'),
-        ('labelhub', '0007_people_invitations'),
+        ("annotation", "0005_annotation_judged_at"),
+        ("labelhub", "0007_people_invitations"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='task',
-            name='task_queue_open',
+            model_name="task",
+            name="task_queue_open",
         ),
         migrations.RemoveIndex(
-            model_name='task',
-            name='task_queue_gold',
+            model_name="task",
+            name="task_queue_gold",
         ),
         migrations.AddField(
-            model_name='task',
-            name='prediction_score',
+            model_name="task",
+            name="prediction_score",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='task',
-            name='queue_rank',
+            model_name="task",
+            name="queue_rank",
             field=models.FloatField(db_default=0.0, default=0.0),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(models.F('project'), models.OrderBy(models.F('priority'), descending=True), models.F('queue_rank'), models.F('id'), condition=models.Q(('is_gold', False), ('status', 'open'), ('lease_count__lt', django.db.models.expressions.CombinedExpression(models.F('overlap'), '-', models.F('answer_count')))), name='task_queue_ranked'),
+            model_name="task",
+            index=models.Index(
+                models.F("project"),
+                models.OrderBy(models.F("priority"), descending=True),
+                models.F("queue_rank"),
+                models.F("id"),
+                condition=models.Q(
+                    ("is_gold", False),
+                    ("status", "open"),
+                    (
+                        "lease_count__lt",
+                        django.db.models.expressions.CombinedExpression(
+                            models.F("overlap"), "-", models.F("answer_count")
+                        ),
+                    ),
+                ),
+                name="task_queue_ranked",
+            ),
         ),
         migrations.AddIndex(
-            model_name='task',
-            index=models.Index(models.F('project'), models.OrderBy(models.F('priority'), descending=True), models.F('queue_rank'), models.F('id'), condition=models.Q(('is_gold', True)), name='task_queue_gold_ranked'),
+            model_name="task",
+            index=models.Index(
+                models.F("project"),
+                models.OrderBy(models.F("priority"), descending=True),
+                models.F("queue_rank"),
+                models.F("id"),
+                condition=models.Q(("is_gold", True)),
+                name="task_queue_gold_ranked",
+            ),
         ),
     ]

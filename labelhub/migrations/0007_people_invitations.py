@@ -6,39 +6,121 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('labelhub', '0006_project_archive_and_kept_audit'),
+        ("labelhub", "0006_project_archive_and_kept_audit"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('project.created', 'Project created'), ('project.changed', 'Project settings changed'), ('schema.changed', 'Schema changed'), ('quality.changed', 'Quality bars changed'), ('member.added', 'Member added'), ('member.role_changed', "Member's role changed"), ('member.removed', 'Member removed'), ('review.recorded', 'Review recorded'), ('export.requested', 'Export requested'), ('token.created', 'API token created'), ('token.revoked', 'API token revoked'), ('contributor.paused', 'Contributor paused'), ('contributor.resumed', 'Contributor resumed'), ('project.archived', 'Project archived'), ('project.unarchived', 'Project unarchived'), ('project.duplicated', 'Project duplicated'), ('project.deleted', 'Project deleted'), ('tasks.gold_marked', 'Tasks marked gold'), ('tasks.gold_unmarked', 'Tasks no longer gold'), ('tasks.requeued', 'Tasks re-queued'), ('tasks.priority_raised', "Tasks' priority raised"), ('tasks.deleted', 'Tasks deleted'), ('organization.created', 'Organization created'), ('person.joined', 'Person joined the organization'), ('person.admin_changed', 'Organization admin changed'), ('person.removed', 'Person removed from the organization'), ('invitation.created', 'Invitation made'), ('invitation.revoked', 'Invitation revoked'), ('invitation.accepted', 'Invitation accepted')], max_length=40),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("project.created", "Project created"),
+                    ("project.changed", "Project settings changed"),
+                    ("schema.changed", "Schema changed"),
+                    ("quality.changed", "Quality bars changed"),
+                    ("member.added", "Member added"),
+                    ("member.role_changed", "Member's role changed"),
+                    ("member.removed", "Member removed"),
+                    ("review.recorded", "Review recorded"),
+                    ("export.requested", "Export requested"),
+                    ("token.created", "API token created"),
+                    ("token.revoked", "API token revoked"),
+                    ("contributor.paused", "Contributor paused"),
+                    ("contributor.resumed", "Contributor resumed"),
+                    ("project.archived", "Project archived"),
+                    ("project.unarchived", "Project unarchived"),
+                    ("project.duplicated", "Project duplicated"),
+                    ("project.deleted", "Project deleted"),
+                    ("tasks.gold_marked", "Tasks marked gold"),
+                    ("tasks.gold_unmarked", "Tasks no longer gold"),
+                    ("tasks.requeued", "Tasks re-queued"),
+                    ("tasks.priority_raised", "Tasks' priority raised"),
+                    ("tasks.deleted", "Tasks deleted"),
+                    ("organization.created", "Organization created"),
+                    ("person.joined", "Person joined the organization"),
+                    ("person.admin_changed", "Organization admin changed"),
+                    ("person.removed", "Person removed from the organization"),
+                    ("invitation.created", "Invitation made"),
+                    ("invitation.revoked", "Invitation revoked"),
+                    ("invitation.accepted", "Invitation accepted"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.CreateModel(
-            name='Invitation',
+            name="Invitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(blank=True, default='', max_length=254)),
-                ('is_admin', models.BooleanField(default=False)),
-                ('role', models.CharField(blank=True, choices=[('manager', 'Manager'), ('reviewer', 'Reviewer'), ('contributor', 'Contributor')], default='', max_length=20)),
-                ('secret_hash', models.CharField(max_length=64)),
-                ('max_uses', models.PositiveIntegerField(blank=True, null=True)),
-                ('use_count', models.PositiveIntegerField(default=0)),
-                ('expires_at', models.DateTimeField()),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('accepted_at', models.DateTimeField(blank=True, null=True)),
-                ('accepted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='invitations', to='labelhub.organization')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='invitations', to='labelhub.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(blank=True, default="", max_length=254)),
+                ("is_admin", models.BooleanField(default=False)),
+                (
+                    "role",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("manager", "Manager"),
+                            ("reviewer", "Reviewer"),
+                            ("contributor", "Contributor"),
+                        ],
+                        default="",
+                        max_length=20,
+                    ),
+                ),
+                ("secret_hash", models.CharField(max_length=64)),
+                ("max_uses", models.PositiveIntegerField(blank=True, null=True)),
+                ("use_count", models.PositiveIntegerField(default=0)),
+                ("expires_at", models.DateTimeField()),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("accepted_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="invitations",
+                        to="labelhub.organization",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="invitations",
+                        to="labelhub.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
     ]

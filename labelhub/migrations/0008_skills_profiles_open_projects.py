@@ -6,89 +6,238 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('labelhub', '0007_people_invitations'),
+        ("labelhub", "0007_people_invitations"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='project',
-            name='is_open',
+            model_name="project",
+            name="is_open",
             field=models.BooleanField(default=False),
         ),
         migrations.AddField(
-            model_name='project',
-            name='languages',
-            field=models.JSONField(blank=True, default=list, help_text='Language codes a contributor must speak, all of them.'),
+            model_name="project",
+            name="languages",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Language codes a contributor must speak, all of them.",
+            ),
         ),
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('project.created', 'Project created'), ('project.changed', 'Project settings changed'), ('schema.changed', 'Schema changed'), ('quality.changed', 'Quality bars changed'), ('member.added', 'Member added'), ('member.role_changed', "Member's role changed"), ('member.removed', 'Member removed'), ('review.recorded', 'Review recorded'), ('export.requested', 'Export requested'), ('token.created', 'API token created'), ('token.revoked', 'API token revoked'), ('contributor.paused', 'Contributor paused'), ('contributor.resumed', 'Contributor resumed'), ('project.archived', 'Project archived'), ('project.unarchived', 'Project unarchived'), ('project.duplicated', 'Project duplicated'), ('project.deleted', 'Project deleted'), ('tasks.gold_marked', 'Tasks marked gold'), ('tasks.gold_unmarked', 'Tasks no longer gold'), ('tasks.requeued', 'Tasks re-queued'), ('tasks.priority_raised', "Tasks' priority raised"), ('tasks.deleted', 'Tasks deleted'), ('organization.created', 'Organization created'), ('person.joined', 'Person joined the organization'), ('person.admin_changed', 'Organization admin changed'), ('person.removed', 'Person removed from the organization'), ('invitation.created', 'Invitation made'), ('invitation.revoked', 'Invitation revoked'), ('invitation.accepted', 'Invitation accepted'), ('skill.created', "Skill added to the organization's list"), ('person.skill_changed', "A person's skill changed"), ('person.skill_verified', "A person's skill verified"), ('profile.changed', 'Profile changed'), ('project.requirements_changed', 'Project requirements changed'), ('project.joined', 'Joined an open project')], max_length=40),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("project.created", "Project created"),
+                    ("project.changed", "Project settings changed"),
+                    ("schema.changed", "Schema changed"),
+                    ("quality.changed", "Quality bars changed"),
+                    ("member.added", "Member added"),
+                    ("member.role_changed", "Member's role changed"),
+                    ("member.removed", "Member removed"),
+                    ("review.recorded", "Review recorded"),
+                    ("export.requested", "Export requested"),
+                    ("token.created", "API token created"),
+                    ("token.revoked", "API token revoked"),
+                    ("contributor.paused", "Contributor paused"),
+                    ("contributor.resumed", "Contributor resumed"),
+                    ("project.archived", "Project archived"),
+                    ("project.unarchived", "Project unarchived"),
+                    ("project.duplicated", "Project duplicated"),
+                    ("project.deleted", "Project deleted"),
+                    ("tasks.gold_marked", "Tasks marked gold"),
+                    ("tasks.gold_unmarked", "Tasks no longer gold"),
+                    ("tasks.requeued", "Tasks re-queued"),
+                    ("tasks.priority_raised", "Tasks' priority raised"),
+                    ("tasks.deleted", "Tasks deleted"),
+                    ("organization.created", "Organization created"),
+                    ("person.joined", "Person joined the organization"),
+                    ("person.admin_changed", "Organization admin changed"),
+                    ("person.removed", "Person removed from the organization"),
+                    ("invitation.created", "Invitation made"),
+                    ("invitation.revoked", "Invitation revoked"),
+                    ("invitation.accepted", "Invitation accepted"),
+                    ("skill.created", "Skill added to the organization's list"),
+                    ("person.skill_changed", "A person's skill changed"),
+                    ("person.skill_verified", "A person's skill verified"),
+                    ("profile.changed", "Profile changed"),
+                    ("project.requirements_changed", "Project requirements changed"),
+                    ("project.joined", "Joined an open project"),
+                ],
+                max_length=40,
+            ),
         ),
         migrations.CreateModel(
-            name='Profile',
+            name="Profile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('display_name', models.CharField(blank=True, default='', max_length=150)),
-                ('languages', models.JSONField(blank=True, default=list)),
-                ('time_zone', models.CharField(blank=True, default='', max_length=64)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='profile', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("display_name", models.CharField(blank=True, default="", max_length=150)),
+                ("languages", models.JSONField(blank=True, default=list)),
+                ("time_zone", models.CharField(blank=True, default="", max_length=64)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="profile",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Skill',
+            name="Skill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=60)),
-                ('description', models.CharField(blank=True, default='', max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='skills', to='labelhub.organization')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=60)),
+                ("description", models.CharField(blank=True, default="", max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="skills",
+                        to="labelhub.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ProjectRequirement',
+            name="ProjectRequirement",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('min_level', models.PositiveSmallIntegerField(choices=[(1, 'Working'), (2, 'Professional'), (3, 'Expert')], default=1)),
-                ('verified_only', models.BooleanField(default=False)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='requirements', to='labelhub.project')),
-                ('skill', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='labelhub.skill')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "min_level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Working"), (2, "Professional"), (3, "Expert")], default=1
+                    ),
+                ),
+                ("verified_only", models.BooleanField(default=False)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="requirements",
+                        to="labelhub.project",
+                    ),
+                ),
+                (
+                    "skill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="labelhub.skill",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['skill__name'],
+                "ordering": ["skill__name"],
             },
         ),
         migrations.CreateModel(
-            name='PersonSkill',
+            name="PersonSkill",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('level', models.PositiveSmallIntegerField(choices=[(1, 'Working'), (2, 'Professional'), (3, 'Expert')])),
-                ('verification', models.CharField(choices=[('self', 'Self-declared'), ('admin', 'Verified by an admin'), ('qualification', 'Passed a qualification')], default='self', max_length=20)),
-                ('verified_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='skills', to=settings.AUTH_USER_MODEL)),
-                ('verified_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('verified_project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='labelhub.project')),
-                ('skill', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='holders', to='labelhub.skill')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "level",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Working"), (2, "Professional"), (3, "Expert")]
+                    ),
+                ),
+                (
+                    "verification",
+                    models.CharField(
+                        choices=[
+                            ("self", "Self-declared"),
+                            ("admin", "Verified by an admin"),
+                            ("qualification", "Passed a qualification"),
+                        ],
+                        default="self",
+                        max_length=20,
+                    ),
+                ),
+                ("verified_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="skills",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "verified_project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="labelhub.project",
+                    ),
+                ),
+                (
+                    "skill",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="holders",
+                        to="labelhub.skill",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='skill',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='skill_name_unique_in_org'),
+            model_name="skill",
+            constraint=models.UniqueConstraint(
+                fields=("organization", "name"), name="skill_name_unique_in_org"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='projectrequirement',
-            constraint=models.UniqueConstraint(fields=('project', 'skill'), name='project_requirement_unique'),
+            model_name="projectrequirement",
+            constraint=models.UniqueConstraint(
+                fields=("project", "skill"), name="project_requirement_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='personskill',
-            constraint=models.UniqueConstraint(fields=('skill', 'user'), name='person_skill_unique'),
+            model_name="personskill",
+            constraint=models.UniqueConstraint(
+                fields=("skill", "user"), name="person_skill_unique"
+            ),
         ),
     ]

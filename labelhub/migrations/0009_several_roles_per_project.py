@@ -5,19 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('labelhub', '0008_skills_profiles_open_projects'),
+        ("labelhub", "0008_skills_profiles_open_projects"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='projectmember',
-            name='project_member_unique',
+            model_name="projectmember",
+            name="project_member_unique",
         ),
         migrations.AddConstraint(
-            model_name='projectmember',
-            constraint=models.UniqueConstraint(fields=('project', 'user', 'role'), name='project_member_role_unique'),
+            model_name="projectmember",
+            constraint=models.UniqueConstraint(
+                fields=("project", "user", "role"), name="project_member_role_unique"
+            ),
         ),
     ]
