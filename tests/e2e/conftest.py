@@ -1,19 +1,58 @@
+import re
 import time
 
 import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from playwright.sync_api import Page
+from playwright.sync_api import BrowserContext, Page
+
+
+class ConsoleErrors(list):
+    """The console errors and uncaught page errors of every page a test opens in its browser
+    context (CSP violations are console errors), less those the test said it expects."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.expected: list[re.Pattern] = []
+
+    def expect(self, pattern: str) -> None:
+        """An error the test causes on purpose (a 404 of a missing file, a refused POST's 422):
+        errors matching ``pattern`` (a regular expression) are not collected."""
+        self.expected.append(re.compile(pattern))
+
+    def add(self, text: str) -> None:
+        if not any(pattern.search(text) for pattern in self.expected):
+            self.append(text)
+
+    def watch(self, target: Page | BrowserContext) -> None:
+        """Collect from another page or context too (a second person's browser)."""
+        target.on("console", lambda message: message.type == "error" and self.add(message.text))
+        if isinstance(target, BrowserContext):
+            target.on("weberror", lambda error: self.add(str(error.error)))
+        else:
+            target.on("pageerror", lambda error: self.add(str(error)))
 
 
 @pytest.fixture
-def console_errors(page: Page) -> list[str]:
-    """Every console error and page error of the test (CSP violations are console errors)."""
-    errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on("pageerror", lambda error: errors.append(str(error)))
+def console_errors(page: Page) -> ConsoleErrors:
+    """Every console error and page error of the test, on every page of its context."""
+    errors = ConsoleErrors()
+    errors.watch(page.context)
     return errors
+
+
+@pytest.fixture(autouse=True)
+def _no_console_errors(request: pytest.FixtureRequest):
+    """A browser test fails when any page it visited logged an error it did not expect: a CSP
+    violation, a script error, a failed request. Tests that cause one say so with
+    ``console_errors.expect(pattern)``."""
+    if "page" not in request.fixturenames:
+        yield
+        return
+    errors = request.getfixturevalue("console_errors")
+    yield
+    assert list(errors) == [], f"console errors on the pages this test visited: {list(errors)}"
 
 
 @pytest.fixture

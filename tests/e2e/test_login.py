@@ -9,13 +9,13 @@ from tests.factories import PASSWORD, make_project, make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_contributor_logs_in_and_sees_projects_grouped_by_role(live_server, page: Page):
+def test_contributor_logs_in_and_sees_projects_grouped_by_role(
+    live_server, page: Page, console_errors
+):
     ana = make_user("ana")
     make_project(name="Street boxes", members={ana: Role.CONTRIBUTOR})
     make_project(name="Chat rankings", kind="ranking", members={ana: Role.REVIEWER})
     make_project(name="Someone else's", members={make_user(): Role.MANAGER})
-    errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
 
     page.goto(f"{live_server.url}/")
     expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/")
@@ -33,7 +33,7 @@ def test_contributor_logs_in_and_sees_projects_grouped_by_role(live_server, page
     page.get_by_label("Filter projects").fill("chat")
     expect(page.get_by_role("heading", name="Street boxes")).to_have_count(0)
     expect(page.get_by_role("heading", name="Chat rankings")).to_be_visible()
-    assert errors == [], errors  # no CSP violation, no script error
+    assert console_errors == []  # no CSP violation, no script error
 
 
 def test_wrong_password_shows_a_clear_message(live_server, page: Page):

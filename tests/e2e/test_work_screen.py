@@ -143,6 +143,7 @@ def _only_the_broken_file(errors: list[str]) -> list[str]:
 def test_media_that_never_loads_takes_no_answer_and_offers_a_broken_media_skip(
     live_server, page: Page, console_errors, kind, schema, data
 ):
+    console_errors.expect("404")  # the missing file, and nothing else
     ana = make_user("ana")
     project = make_project(kind=kind, schema=schema, members={ana: Role.CONTRIBUTOR})
     task_create(project=project, data=data)
