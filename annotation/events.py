@@ -32,6 +32,43 @@ def annotation_submitted(*, annotation_id: int, project_id: int) -> None:
         )
 
 
+# An answer quality sent back to its author (a reviewer rejected it) comes back corrected. These
+# callbacks run at once, inside the submit's transaction: the answer must count again exactly
+# when its new result is stored.
+_revise_callbacks: list[Callable[..., None]] = []
+
+
+def on_annotation_revised(callback: Callable[..., None]) -> Callable[..., None]:
+    """Register ``callback(annotation_id=…)``; registering it twice is harmless."""
+    if callback not in _revise_callbacks:
+        _revise_callbacks.append(callback)
+    return callback
+
+
+def annotation_revised(*, annotation_id: int) -> None:
+    for callback in _revise_callbacks:
+        callback(annotation_id=annotation_id)
+
+
+# What the work screen says above a task handed out again (an answer sent back to its author,
+# with the reviewer's reason): ``provider(assignment=…)`` returns words, or "".
+_note_providers: list[Callable[..., str]] = []
+
+
+def on_assignment_note(provider: Callable[..., str]) -> Callable[..., str]:
+    if provider not in _note_providers:
+        _note_providers.append(provider)
+    return provider
+
+
+def assignment_notes(*, assignment) -> list[str]:
+    """The notes of an assignment given back after it was finished (one query per provider);
+    none for a fresh lease, without a query."""
+    if assignment is None or assignment.finished_at is None:
+        return []
+    return [note for provider in _note_providers if (note := provider(assignment=assignment))]
+
+
 ImportCallback = Callable[..., None]  # callback(*, project_id: int)
 _import_callbacks: list[ImportCallback] = []
 

@@ -93,7 +93,7 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from annotation import queue_sql as sql
-from annotation.events import annotation_submitted
+from annotation.events import annotation_revised, annotation_submitted
 from annotation.models import (
     Annotation,
     Assignment,
@@ -327,7 +327,9 @@ def annotation_submit(
     Validates with the project's task kind (raises ``ValidationError`` with path keys). A second
     submit of the same assignment returns the first annotation unchanged. A late submit on a
     reclaimed lease is kept while the task still has a free slot, else refused with
-    :class:`LeaseLost` (the answer is kept as the draft).
+    :class:`LeaseLost` (the answer is kept as the draft). On an assignment given back after it
+    was submitted (a reviewer sent the answer back to its author) the submit is the correction:
+    it replaces that answer (:func:`_annotation_revise`).
     """
     now = timezone.now()
     seconds = max(0, min(int(active_seconds), MAX_ACTIVE_SECONDS))
@@ -336,7 +338,9 @@ def annotation_submit(
         row = sql.assignment_locked_for_submit(assignment_id=assignment_id, user_id=contributor.pk)
         if row is None:
             raise Assignment.DoesNotExist("No such assignment.")
-        status, task_id, project_id, _version, data, is_gold, gold, kind_name, schema, quality = row
+        status, task_id, project_id, _version, data, is_gold, gold, kind_name, schema = row[:9]
+        quality, finished_at = row[9:]
+        revising = finished_at is not None and not is_gold  # finished once, then given back
         if status == AssignmentStatus.SUBMITTED:
             return Submission(
                 annotation=Annotation.objects.get(assignment_id=assignment_id), created=False
@@ -366,6 +370,16 @@ def annotation_submit(
             Assignment.objects.filter(pk=assignment_id).update(
                 draft=cleaned, draft_saved_at=now, version=F("version") + 1, updated_at=now
             )
+        elif revising:
+            annotation = _annotation_revise(
+                assignment_id=assignment_id,
+                task_id=task_id,
+                result=cleaned,
+                seconds=seconds,
+                now=now,
+                live_slot=status == AssignmentStatus.ACTIVE,
+            )
+            annotation_submitted(annotation_id=annotation.pk, project_id=project_id)
         else:
             gold_score = None
             if is_gold:
@@ -398,6 +412,34 @@ def annotation_submit(
             "answer was not counted. It is kept as your draft."
         )
     return Submission(annotation=annotation, created=True)
+
+
+def _annotation_revise(
+    *, assignment_id: int, task_id: int, result: dict, seconds: int, now, live_slot: bool
+) -> Annotation:
+    """A corrected answer in place of the one sent back: one answer per person and task, so the
+    same row takes the new result and waits to be judged again (quality keeps the rejected
+    result with its review). A rare path, in the ORM. The caller holds the assignment's lock."""
+    if live_slot:
+        Task.objects.filter(pk=task_id).update(
+            lease_count=F("lease_count") - 1,
+            answer_count=F("answer_count") + 1,
+            status=Case(
+                When(answer_count__gte=F("overlap") - 1, then=Value(TaskStatus.ANNOTATED)),
+                default=F("status"),
+            ),
+        )
+    Assignment.objects.filter(pk=assignment_id).update(
+        status=AssignmentStatus.SUBMITTED,
+        finished_at=now,
+        active_seconds=seconds,
+        updated_at=now,
+    )
+    annotation = Annotation.objects.get(assignment_id=assignment_id)
+    annotation.result, annotation.active_seconds, annotation.judged_at = result, seconds, None
+    annotation.save(update_fields=["result", "active_seconds", "judged_at"])
+    annotation_revised(annotation_id=annotation.pk)
+    return annotation
 
 
 def _record_gold_score(
@@ -470,7 +512,8 @@ def assignment_save_draft(
         quality = quality_with_defaults(assignment.project.quality)
         expires = assignment.lease_expires_at
         if assignment.status == AssignmentStatus.ACTIVE and expires > now:
-            expires = now + timedelta(minutes=float(quality["lease_minutes"]))
+            # Renewed, never shortened (an answer sent back to its author waits days for them).
+            expires = max(expires, now + timedelta(minutes=float(quality["lease_minutes"])))
         if version is not None and version != assignment.version:
             raise DraftConflict(
                 "This draft was changed elsewhere since you loaded it. Reload to see the latest.",

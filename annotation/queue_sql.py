@@ -240,13 +240,14 @@ def _lease(*, pk: int, task: Task, contributor, expires, now) -> Assignment:
 def assignment_locked_for_submit(*, assignment_id: int, user_id: int):
     """The contributor's assignment with what a submit needs of its task and project, locked.
 
-    Returns (status, task, project fields) or None when it is not theirs.
+    Returns (status, task, project fields, the assignment's ``finished_at``: set on one
+    given back after it was submitted) or None when it is not theirs.
     """
     lock = " FOR UPDATE OF a" if _postgres() else ""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT a.status, a.task_id, a.project_id, a.version, "  # noqa: S608
-            "t.data, t.is_gold, t.gold, p.kind, p.schema, p.quality "
+            "t.data, t.is_gold, t.gold, p.kind, p.schema, p.quality, a.finished_at "
             f"FROM {ASSIGNMENT} a JOIN {TASK} t ON t.id = a.task_id "
             "JOIN labelhub_project p ON p.id = a.project_id "
             f"WHERE a.id = %s AND a.contributor_id = %s{lock}",

@@ -889,7 +889,10 @@ def task_requeue(
     no answer; who skipped and why is kept in the audit record).
     """
     ids = _bulk_ids(task_ids)
-    done = Q(status__in=[AssignmentStatus.SKIPPED, AssignmentStatus.EXPIRED])
+    # (an expired lease on an answer sent back to its author still holds that answer: kept)
+    done = Q(
+        status__in=[AssignmentStatus.SKIPPED, AssignmentStatus.EXPIRED], annotation__isnull=True
+    )
     changed: list[int] = []
     skipped: dict[int, str] = {}
     with transaction.atomic():

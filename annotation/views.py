@@ -26,6 +26,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from annotation.editors import editor_context_for_task
+from annotation.events import assignment_notes
 from annotation.forms import ImportForm
 from annotation.importing import ImportRejected
 from annotation.models import Assignment, ImportJob, ImportStatus, Task, TaskStatus
@@ -234,6 +235,7 @@ def _panel_context(
             task=task, project=project, initial_result=assignment.draft
         )
         context.update(editor.as_template_context(task=task, project=project))
+        context["notes"] = assignment_notes(assignment=assignment)  # e.g. why it came back
         context["prefetch"] = media_to_prefetch(
             project=project, contributor=request.user, current=task
         )

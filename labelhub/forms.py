@@ -13,7 +13,7 @@ from django.http import QueryDict
 
 from labelhub import kinds
 from labelhub.models import Organization, Role
-from labelhub.quality_bars import QUEUE_ORDER_HELP, REVIEW_POLICY_HELP, bars_for
+from labelhub.quality_bars import QUEUE_ORDER_HELP, REJECTED_TO_HELP, REVIEW_POLICY_HELP, bars_for
 
 
 def add_service_errors(form: forms.Form, error: ValidationError, *, prefix: str = "") -> None:
@@ -75,6 +75,13 @@ class QualityForm(forms.Form):
         choices=list(QUEUE_ORDER_HELP.items()),
         widget=forms.RadioSelect,
         help_text="The order contributors get tasks in.",
+    )
+
+    rejected_to = forms.ChoiceField(
+        label="A rejected answer goes to",
+        choices=list(REJECTED_TO_HELP.items()),
+        widget=forms.RadioSelect,
+        help_text="Who answers a task again after a reviewer rejects an answer.",
     )
 
     def __init__(self, *args, kind: str, **kwargs):

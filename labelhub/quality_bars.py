@@ -179,6 +179,17 @@ REVIEW_POLICY_HELP = {
     "and tasks a manager flags still go to review).",
 }
 
+# Where the task of a rejected answer goes. "author" is for small teams, where nobody else may
+# be there to take the slot: the answer waits for its author with the reviewer's reason.
+REJECTED_TO_HELP = {
+    "others": "Someone else: other contributors answer the task in place of the rejected "
+    "answers (their authors never get it again).",
+    "author": "Back to its author: each rejected answer goes back to the person who gave it, "
+    "with the reviewer's reason, to correct it (it waits for them up to a week, then goes to "
+    "someone else).",
+}
+DEFAULT_QUALITY["rejected_to"] = "others"
+
 
 def bars_for(kind: str | None) -> list[Bar]:
     """Every project's bars, then the bars of its kind (none when ``kind`` is not given, or is
@@ -250,6 +261,11 @@ def quality_clean(quality: dict, *, kind: str | None = None) -> dict:
             "contributors, to an error target) or 'none'."
         ]
     cleaned["review_policy"] = policy
+    if merged["rejected_to"] not in REJECTED_TO_HELP:
+        errors["rejected_to"] = [
+            "A rejected answer goes to 'others' (other contributors) or back to its 'author'."
+        ]
+    cleaned["rejected_to"] = merged["rejected_to"]
     order = merged["queue_order"]
     if order not in QUEUE_ORDER_HELP:
         errors["queue_order"] = [

@@ -107,6 +107,8 @@ class AnswerJudgement(models.TextChoices):
     ACCEPTED = "accepted", "Accepted"
     CORRECTED = "corrected", "Corrected by the reviewer"
     REJECTED = "rejected", "Rejected"
+    # A rejected answer sent back to its author, who corrected it: it counts again.
+    REVISED = "revised", "Rejected, then corrected by its author"
 
 
 class AnnotationReview(models.Model):
@@ -121,6 +123,11 @@ class AnnotationReview(models.Model):
     )
     judgement = models.CharField(max_length=10, choices=AnswerJudgement.choices)
     score = models.FloatField(null=True, blank=True)  # against the accepted result
+    # Rejected and sent back to its author to correct (the project's ``rejected_to`` is
+    # ``author``); ``result`` keeps the answer as it was rejected, since the correction is stored
+    # in the annotation itself (one answer per person and task).
+    sent_back = models.BooleanField(default=False)
+    result = models.JSONField(null=True, blank=True)
 
     class Meta:
         indexes = [

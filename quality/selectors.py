@@ -9,8 +9,16 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Avg, Count, F, FloatField, Prefetch, Value
 from django.db.models.functions import Floor, Least, TruncDate
+from django.utils import timezone
 
-from annotation.models import Annotation, ProjectContributor, Task, TaskStatus
+from annotation.models import (
+    Annotation,
+    Assignment,
+    AssignmentStatus,
+    ProjectContributor,
+    Task,
+    TaskStatus,
+)
 from labelhub import kinds
 from labelhub.kinds import ReviewViews
 from labelhub.models import Project
@@ -64,6 +72,22 @@ class ReviewAnswer:
     def pretty(self) -> str:
         return json.dumps(self.annotation.result, indent=2, ensure_ascii=False)
 
+    @property
+    def result_json(self) -> str:
+        """The answer as the editor loads it ("start the fix from this answer")."""
+        return json.dumps(self.annotation.result, ensure_ascii=False)
+
+
+# Keys of a result that are no part of the answer: an image's size, and the boxes a box
+# consensus lists as drawn by too few answers to be in it.
+NOT_THE_ANSWER = ("width", "height", "minority")
+
+
+def is_empty_result(result: dict | None) -> bool:
+    """An answer that says nothing: no boxes, no text, no choice. A consensus of answers that
+    share nothing comes out like this."""
+    return not any(value for key, value in (result or {}).items() if key not in NOT_THE_ANSWER)
+
 
 @dataclass
 class ReviewItem:
@@ -72,6 +96,20 @@ class ReviewItem:
     answers: list[ReviewAnswer] = field(default_factory=list)
     view: dict = field(default_factory=dict)  # what the kind's partial shares across answers
     answer_template: str | None = None  # the kind's partial for one answer
+
+    @property
+    def disagree(self) -> bool:
+        """Two or more answers, not all the same: the reviewer compares them side by side and
+        may start the fix from one, rather than accept a consensus they have not read."""
+        results = {
+            json.dumps(a.annotation.result, sort_keys=True, ensure_ascii=False)
+            for a in self.answers
+        }
+        return len(results) > 1
+
+    @property
+    def proposal_empty(self) -> bool:
+        return is_empty_result(self.outcome.proposal)
 
 
 def review_item(*, project: Project, task_id: int) -> ReviewItem:
@@ -126,8 +164,131 @@ def my_work(*, project: Project, user: AbstractBaseUser, limit: int = 200) -> li
     judgements = AnnotationReview.objects.select_related("review").order_by("-review__created_at")
     return list(
         Annotation.objects.filter(task__project=project, contributor=user)
+        .select_related("assignment")
         .prefetch_related(Prefetch("quality_reviews", queryset=judgements, to_attr="judgements"))
         .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def waiting_for_correction(annotation: Annotation, judgement: AnnotationReview | None) -> bool:
+    """Rejected, sent back to its author, and still theirs to correct (the week not out)."""
+    assignment = annotation.assignment
+    return (
+        judgement is not None
+        and judgement.sent_back
+        and judgement.judgement == AnswerJudgement.REJECTED
+        and assignment.status == AssignmentStatus.ACTIVE
+        and assignment.lease_expires_at > timezone.now()
+    )
+
+
+@dataclass
+class MyAnswer:
+    """One of the person's answers on its own page: their answer, the accepted one and what the
+    reviewers said, side by side (the cards, drawn as the review screen draws answers)."""
+
+    annotation: Annotation
+    task: Task
+    judgements: list[AnnotationReview]
+    cards: list = field(default_factory=list)
+    view: dict = field(default_factory=dict)
+    answer_template: str | None = None
+
+    @property
+    def judgement(self) -> AnnotationReview | None:
+        return self.judgements[0] if self.judgements else None
+
+    @property
+    def correct_now(self) -> bool:
+        return waiting_for_correction(self.annotation, self.judgement)
+
+
+def my_answer(*, project: Project, user: AbstractBaseUser, annotation_id: int) -> MyAnswer:
+    """The user's own answer ``annotation_id`` (``Annotation.DoesNotExist`` for anyone else's).
+
+    The accepted answer is shown only when a reviewer accepted or fixed the task with this
+    answer in it (their fix, or the consensus they accepted). It is never shown otherwise: a
+    gold task is never accepted, so an answer with an accepted result beside it while others
+    have none would single out the gold; and after a rejection the task is answered by others,
+    whose work is not the contributor's to see. A gold answer's page reads like any answer not
+    reviewed yet.
+    """
+    from quality.task_page import Card  # the task page's cards, drawn by the same partials
+
+    annotation = (
+        Annotation.objects.select_related("task", "assignment")
+        .filter(task__project=project, contributor=user)
+        .get(pk=annotation_id)
+    )
+    task = annotation.task
+    task.project = project
+    judgements = list(
+        AnnotationReview.objects.filter(annotation=annotation)
+        .select_related("review")
+        .order_by("-review__created_at", "-pk")
+    )
+    cards = [Card("Your answer", annotation.result)]
+    for judgement in judgements:
+        if judgement.judgement == AnswerJudgement.REVISED and judgement.result is not None:
+            cards[0].name = "Your corrected answer"
+            cards.append(Card("Your answer as it was rejected", judgement.result, rejected=True))
+    latest = judgements[0] if judgements else None
+    accepted = None
+    if latest is not None and latest.judgement in (
+        AnswerJudgement.ACCEPTED,
+        AnswerJudgement.CORRECTED,
+    ):
+        review = latest.review
+        if review.verdict == "fix":
+            accepted = review.result
+        else:
+            accepted = (
+                TaskOutcome.objects.filter(task=task).values_list("accepted_result", flat=True)
+            ).first()
+    if accepted:
+        cards.insert(1, Card("The accepted answer", accepted, role="outcome"))
+    kind = kinds.find(project.kind)
+    shared: dict = {}
+    if kind is not None:
+        views = kind.review_views(
+            results=[card.result for card in cards],
+            proposal=accepted or annotation.result,
+            data=task.data,
+            media_meta=task.media_meta or {},
+            schema=project.schema,
+        )
+        shared = views.shared
+        for card, view in zip(cards, views.answers, strict=True):
+            card.view = view
+            card.summary = kind.review_summary(card.result, schema=project.schema)
+    return MyAnswer(
+        annotation=annotation,
+        task=task,
+        judgements=judgements,
+        cards=cards,
+        view=shared,
+        answer_template=kind.review_template if kind else None,
+    )
+
+
+def sent_back_note(*, assignment: Assignment) -> str:
+    """What the work screen says above an answer a reviewer sent back to its author (the hook
+    of ``annotation.events.assignment_notes``)."""
+    judgement = (
+        AnnotationReview.objects.filter(
+            annotation__assignment_id=assignment.pk,
+            judgement=AnswerJudgement.REJECTED,
+            sent_back=True,
+        )
+        .select_related("review")
+        .order_by("-pk")
+        .first()
+    )
+    if judgement is None:
+        return ""
+    return (
+        f"A reviewer sent this answer back to you to correct: “{judgement.review.comment}” "
+        "Your answer is loaded: change what is wrong and submit it again."
     )
 
 

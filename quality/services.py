@@ -6,6 +6,7 @@ Webhooks and audit records are written in the same transaction (the webhook is s
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -14,6 +15,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from annotation.models import (
+    Annotation,
+    Assignment,
+    AssignmentStatus,
     ContributorStatus,
     ProjectContributor,
     Task,
@@ -21,6 +25,7 @@ from annotation.models import (
 )
 from labelhub.audit import audit_record, changed_fields
 from labelhub.models import AuditAction, Project
+from labelhub.permissions import can_label
 from labelhub.quality_bars import quality_with_defaults
 from quality.judging import accept, send_to_review
 from quality.models import (
@@ -66,6 +71,10 @@ class ReviewRecorded:
     review: Review
     task: Task
     outcome: TaskOutcome
+    sent_back: tuple[int, ...] = ()  # rejected answers given back to their authors to correct
+
+
+COMMENT_LIMIT = 5000  # a reviewer's comment; the form says so
 
 
 def _clean_fix(*, task: Task, project: Project, result: dict) -> dict:
@@ -90,9 +99,11 @@ def review_record(
 
     ``accept`` accepts the proposal; ``fix`` accepts ``result`` (validated by the kind; raises
     ``ValidationError``); ``reject`` needs a ``comment`` and sends the task back to the queue:
-    the rejected answers (all by default, or ``reject_annotation_ids``) stop counting toward the
-    overlap and leave the consensus, so new contributors fill their slots (the same people never
-    get the task again). Raises :class:`ReviewConflict` when ``version`` is not the outcome's
+    the rejected answers (``reject_annotation_ids``; ``None`` means all of them, an empty list
+    is refused) stop counting toward the overlap and leave the consensus. With the project's
+    ``rejected_to`` at ``others`` new contributors fill their slots (the same people never get
+    the task again); at ``author`` each answer goes back to its author to correct
+    (:func:`_send_back`). Raises :class:`ReviewConflict` when ``version`` is not the outcome's
     current version (someone else reviewed it, or new answers changed it) and ``Task.DoesNotExist``
     for a task outside ``project``.
     """
@@ -101,9 +112,14 @@ def review_record(
     comment = (comment or "").strip()
     if verdict == Verdict.REJECT and not comment:
         raise ValidationError({"comment": ["Say why you reject it: the contributor sees this."]})
+    if len(comment) > COMMENT_LIMIT:
+        raise ValidationError(
+            {"comment": [f"Up to {COMMENT_LIMIT:,} characters; this one has {len(comment):,}."]}
+        )
     if verdict == Verdict.FIX and result is None:
         raise ValidationError({"result": ["A fix needs the corrected result."]})
     now = timezone.now()
+    returned: set[int] = set()
     with transaction.atomic(durable=True):
         task = (
             Task.objects.select_for_update(of=("self",))
@@ -142,19 +158,35 @@ def review_record(
             verdict=verdict,
             reason=outcome.review_reason or ReviewReason.FLAGGED,
             result=cleaned,
-            comment=comment[:5000],
+            comment=comment,
         )
         if verdict == Verdict.REJECT:
-            wanted = set(reject_annotation_ids or [a.pk for a in annotations])
+            if reject_annotation_ids is None:
+                wanted = {a.pk for a in annotations}
+            else:
+                wanted = set(reject_annotation_ids)
             rejected = [a for a in annotations if a.pk in wanted]
             if not rejected:
-                raise ValidationError({"annotations": ["Choose the answers you reject."]})
+                raise ValidationError(
+                    {"annotations": ["Mark the answers that are wrong: only those are rejected."]}
+                )
+            for a in rejected:
+                _standing_reviewed(project=project, user=a.contributor, ok=False, quality=quality)
+            if quality.get("rejected_to") == "author":
+                returned = _send_back(project=project, rejected=rejected, now=now)
             AnnotationReview.objects.bulk_create(
-                AnnotationReview(review=review, annotation=a, judgement=AnswerJudgement.REJECTED)
+                AnnotationReview(
+                    review=review,
+                    annotation=a,
+                    judgement=AnswerJudgement.REJECTED,
+                    sent_back=a.pk in returned,
+                    result=a.result if a.pk in returned else None,
+                )
                 for a in rejected
             )
             Task.objects.filter(pk=task.pk).update(
                 answer_count=F("answer_count") - len(rejected),
+                lease_count=F("lease_count") + len(returned),
                 status=TaskStatus.OPEN,
                 updated_at=now,
             )
@@ -164,8 +196,6 @@ def review_record(
                 in_review_since=None,
                 version=F("version") + 1,
             )
-            for a in rejected:
-                _standing_reviewed(project=project, user=a.contributor, ok=False, quality=quality)
         else:
             accepted = cleaned if verdict == Verdict.FIX else outcome.proposal
             bar = gold_pass_score(quality)
@@ -196,7 +226,56 @@ def review_record(
         )
         task.refresh_from_db()
         outcome.refresh_from_db()
-    return ReviewRecorded(review=review, task=task, outcome=outcome)
+    return ReviewRecorded(
+        review=review, task=task, outcome=outcome, sent_back=tuple(sorted(returned))
+    )
+
+
+SEND_BACK_WAIT = timedelta(days=7)  # how long a sent-back answer waits for its author
+
+
+def _send_back(*, project: Project, rejected: list[Annotation], now) -> set[int]:
+    """Give each rejected answer back to its author, who may still label here, to correct it;
+    return the ids of the answers sent back.
+
+    The author's own assignment becomes their live lease again, with the rejected answer as its
+    draft: their next task is this one (the queue hands a live lease out first), its slot is
+    held for them (the caller counts it in ``lease_count``), and when the wait runs out the
+    queue reclaims it for someone else like any lease. Their correction replaces the answer
+    (``annotation.queue.annotation_submit``). A paused author, or one no longer a contributor
+    of the project, leaves the task to others as usual. The assignment is locked after the task
+    (the reverse of the queue's order): the queue never locks a submitted assignment and then a
+    task, so the two cannot wait on each other.
+    """
+    active = set(
+        ProjectContributor.objects.filter(
+            project=project,
+            user_id__in=[a.contributor_id for a in rejected],
+            status=ContributorStatus.ACTIVE,
+        ).values_list("user_id", flat=True)
+    )
+    returned = set()
+    for a in rejected:
+        if a.contributor_id not in active or not can_label(user=a.contributor, project=project):
+            continue
+        Assignment.objects.filter(pk=a.assignment_id).update(
+            status=AssignmentStatus.ACTIVE,
+            lease_expires_at=now + SEND_BACK_WAIT,
+            draft=a.result,
+            draft_saved_at=now,
+            version=F("version") + 1,
+            updated_at=now,
+        )
+        returned.add(a.pk)
+    return returned
+
+
+def answer_revised(*, annotation_id: int) -> None:
+    """The hook the queue calls when a sent-back answer comes back corrected (in the submit's
+    transaction): it counts again in consensus and exports, and "my work" says so."""
+    AnnotationReview.objects.filter(
+        annotation_id=annotation_id, judgement=AnswerJudgement.REJECTED, sent_back=True
+    ).update(judgement=AnswerJudgement.REVISED)
 
 
 def _standing_for(*, project: Project, user: AbstractBaseUser) -> ContributorStanding | None:

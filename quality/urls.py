@@ -20,6 +20,11 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/tasks/<int:task_id>/flag/", views.task_flag, name="task-flag"),
     path("projects/<int:project_id>/my-work/", views.my_work, name="my-work"),
+    path(
+        "projects/<int:project_id>/my-work/<int:annotation_id>/",
+        views.my_answer,
+        name="my-work-answer",
+    ),
     path("projects/<int:project_id>/quality/", views.dashboard, name="dashboard"),
     path(
         "projects/<int:project_id>/contributors/<int:user_id>/pause/",

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from annotation.editors import editor_context_for_task
-from annotation.models import ProjectContributor, Task
+from annotation.models import Annotation, ProjectContributor, Task
 from labelhub.permissions import project_for
 from quality import charts, selectors, services
 
@@ -45,7 +45,12 @@ def review_next(request: HttpRequest, project_id: int) -> HttpResponse:
     return redirect("quality:review", project_id=project.pk, task_id=task.pk)
 
 
-def _review_page(request, project, task_id: int, *, error: str = "", status: int = 200):
+FIELD_ERRORS = ("comment", "annotations")  # shown next to their field; others above the form
+
+
+def _review_page(request, project, task_id: int, *, errors: dict | None = None, status: int = 200):
+    """The review screen; after a refused verdict, with each error next to its field and what
+    the reviewer had typed and marked kept."""
     try:
         item = selectors.review_item(project=project, task_id=task_id)
     except Task.DoesNotExist:
@@ -53,9 +58,31 @@ def _review_page(request, project, task_id: int, *, error: str = "", status: int
     editor = editor_context_for_task(
         task=item.task, project=project, initial_result=item.outcome.proposal
     )
+    errors = errors or {}
     context = editor.as_template_context(task=item.task, project=project)
-    context.update(item=item, error=error)
+    context.update(
+        item=item,
+        field_errors={key: errors[key] for key in FIELD_ERRORS if key in errors},
+        error="; ".join(m for key, ms in errors.items() if key not in FIELD_ERRORS for m in ms),
+        comment=request.POST.get("comment", ""),
+        marked={int(v) for v in request.POST.getlist("annotation") if v.isdigit()},
+        comment_limit=services.COMMENT_LIMIT,
+    )
     return render(request, "quality/review.html", context, status=status)
+
+
+def _verdict_done(*, task_id: int, verdict: str, recorded: services.ReviewRecorded) -> str:
+    """What happened, in words, once (the page after the redirect shows it)."""
+    if verdict == "accept":
+        return f"Task {task_id}: the answer is accepted."
+    if verdict == "fix":
+        return f"Task {task_id}: your fix is the accepted answer."
+    n = recorded.review.judgements.count()
+    what = f"{n} answer{'s' if n != 1 else ''} rejected"
+    if recorded.sent_back:
+        goes = "it goes" if len(recorded.sent_back) == 1 else "they go"
+        return f"Task {task_id}: {what}; {goes} back to the author to correct."
+    return f"Task {task_id}: {what}; other contributors will answer it."
 
 
 @require_GET
@@ -76,16 +103,15 @@ def review_verdict(request: HttpRequest, project_id: int, task_id: int) -> HttpR
         try:
             result = json.loads(request.POST.get("result", ""))
         except (ValueError, RecursionError):
-            return _review_page(
-                request, project, task_id, error="The fix is not valid JSON.", status=422
-            )
+            errors = {"result": ["The fix is not valid JSON."]}
+            return _review_page(request, project, task_id, errors=errors, status=422)
     try:
         version = int(request.POST.get("version", ""))
     except ValueError:
         version = -1
     reject_ids = [int(v) for v in request.POST.getlist("annotation") if v.isdigit()]
     try:
-        services.review_record(
+        recorded = services.review_record(
             task_id=task_id,
             project=project,
             reviewer=request.user,
@@ -93,17 +119,17 @@ def review_verdict(request: HttpRequest, project_id: int, task_id: int) -> HttpR
             version=version,
             result=result,
             comment=request.POST.get("comment", ""),
-            reject_annotation_ids=reject_ids or None,
+            # With several answers the page asks which are wrong: none marked is refused.
+            reject_annotation_ids=reject_ids if request.POST.get("marks") else None,
         )
     except Task.DoesNotExist:
         raise Http404("No such task.") from None
     except ValidationError as error:
-        text = "; ".join(m for ms in error.message_dict.values() for m in ms)
-        return _review_page(request, project, task_id, error=text, status=422)
+        return _review_page(request, project, task_id, errors=error.message_dict, status=422)
     except services.ReviewConflict as conflict:
         messages.error(request, conflict.message)
         return redirect("quality:review-queue", project_id=project.pk)
-    messages.success(request, f"Task {task_id}: {verdict} recorded.")
+    messages.success(request, _verdict_done(task_id=task_id, verdict=verdict, recorded=recorded))
     return redirect("quality:review-next", project_id=project.pk)
 
 
@@ -129,7 +155,24 @@ def task_flag(request: HttpRequest, project_id: int, task_id: int) -> HttpRespon
 def my_work(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_for(user=request.user, project_id=project_id, action="label")
     items = selectors.my_work(project=project, user=request.user)
+    for annotation in items:
+        annotation.latest = annotation.judgements[0] if annotation.judgements else None
+        annotation.correct_now = selectors.waiting_for_correction(annotation, annotation.latest)
     return render(request, "quality/my_work.html", {"project": project, "items": items})
+
+
+@require_GET
+@login_required
+def my_answer(request: HttpRequest, project_id: int, annotation_id: int) -> HttpResponse:
+    """One of the person's own answers beside the accepted one and the reviewer's comment."""
+    project = project_for(user=request.user, project_id=project_id, action="label")
+    try:
+        item = selectors.my_answer(project=project, user=request.user, annotation_id=annotation_id)
+    except Annotation.DoesNotExist:
+        raise Http404("No such answer of yours.") from None
+    return render(
+        request, "quality/my_answer.html", {"project": project, "item": item, "task": item.task}
+    )
 
 
 @require_GET

@@ -48,6 +48,11 @@ class VerdictSerializer(serializers.Serializer):
     verdict = serializers.CharField(source="review.verdict")
     task_status = serializers.CharField(source="task.status")
     accepted_result = serializers.JSONField(source="outcome.accepted_result")
+    sent_back = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="The rejected answers given back to their authors to correct (the project's "
+        "quality.rejected_to is author); empty otherwise.",
+    )
 
 
 class StandingSerializer(serializers.Serializer):
@@ -114,7 +119,7 @@ class ReviewVerdictView(APIView):
                 version=version,
                 result=data.get("result"),
                 comment=data["comment"],
-                reject_annotation_ids=data.get("annotations"),
+                reject_annotation_ids=data.get("annotations") or None,  # none given: all
             )
         except ValidationError as error:
             return Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)

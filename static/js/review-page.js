@@ -4,7 +4,9 @@
  * Until the reviewer starts a fix, A accepts, R goes to the reject reason and F starts a fix
  * (these keys are caught before the editor's own, which also use letters). In fix mode (F, the
  * button, or any change made in the editor) the editor's keys are live and Alt+Enter saves the
- * fix with the editor's current result. No inline script: the CSP forbids it.
+ * fix with the editor's current result. "Start the fix from this answer" on any contributor's
+ * answer loads that answer into the editor and starts a fix from it (one click). No inline
+ * script: the CSP forbids it.
  */
 
 const form = document.getElementById("review-form");
@@ -24,6 +26,18 @@ function startFix() {
   saveFix.hidden = false;
   fixHint.hidden = false;
   document.body.dataset.reviewMode = "fix";
+}
+
+function fixFrom(button) {
+  const editor = window.labelhubEditor;
+  if (!editor) return;
+  editor.setResult(JSON.parse(button.dataset.result));
+  startFix();
+  document.querySelector('[data-testid="fix-source"]').textContent = ` from ${button.dataset.name}'s answer`;
+  for (const other of document.querySelectorAll('[data-action="fix-from"]')) {
+    other.setAttribute("aria-pressed", String(other === button));
+  }
+  document.querySelector("[data-editor-root]")?.scrollIntoView({ block: "nearest" });
 }
 
 function submitWith(verdict) {
@@ -46,6 +60,9 @@ if (form) {
     }
   });
   form.querySelector('[data-action="fix-mode"]').addEventListener("click", startFix);
+  for (const button of document.querySelectorAll('[data-action="fix-from"]')) {
+    button.addEventListener("click", () => fixFrom(button));
+  }
 
   // Capture phase: runs before the editor's shortcut registry on document.
   window.addEventListener(

@@ -181,10 +181,14 @@ document.addEventListener("click", (event) => {
   if (reason) reason.value = "broken";
   document.getElementById("skip-form")?.requestSubmit();
 });
-document.addEventListener("editor:ready", (event) => {
-  begin(event.detail.editor, event.detail.shortcuts);
+function ready(editor, shortcuts) {
+  begin(editor, shortcuts);
   if (document.querySelector("[data-editor-root][data-media=broken]")) offerBrokenSkip();
-});
+}
+document.addEventListener("editor:ready", (event) => ready(event.detail.editor, event.detail.shortcuts));
+// On a page load with a task in progress (a reload, a link to the task), editor-page.js may have
+// mounted the editor before this module ran: its editor:ready came too early to be heard.
+if (window.labelhubEditor && !task) ready(window.labelhubEditor, window.labelhubShortcuts);
 document.addEventListener("editor:change", (event) => {
   if (!task || event.detail.editor !== task.editor) return;
   task.dirty = true;

@@ -1,6 +1,8 @@
 """The review app and the dashboard in a real Chromium: a reviewer accepts, rejects and fixes by
 keyboard; a manager sees the dashboard and pauses a contributor."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.test import Client
@@ -8,9 +10,13 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from annotation import queue
-from annotation.models import ContributorStatus, ProjectContributor, Task, TaskStatus
+from annotation.models import Annotation, ContributorStatus, ProjectContributor, Task, TaskStatus
+from annotation.services import task_create_with_media
+from labelhub.models import Role
 from quality.models import AnnotationReview, AnswerJudgement
 from tests.e2e.conftest import wait_js
+from tests.factories import make_project, make_user
+from tests.media import png_bytes
 from tests.quality.helpers import make_quality_project, make_ranking_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -115,4 +121,211 @@ def test_manager_sees_the_dashboard_and_pauses_a_contributor(
     assert ProjectContributor.objects.get(user=people[0]).status == ContributorStatus.PAUSED
     row.get_by_test_id("resume").click()
     expect(page.get_by_test_id("contributor-row").filter(has_text="C0")).to_contain_text("Active")
+    assert console_errors == []
+
+
+BOX_SCHEMA = {
+    "labels": [
+        {"name": "car", "colour": "#e6194b", "hotkey": 1},
+        {"name": "person", "colour": "#4363d8", "hotkey": 2},
+    ],
+    "min_size": 2,
+    "allow_empty": True,
+}
+
+
+def answer_with(project, user, result: dict) -> None:
+    lease = queue.assignment_claim_next(project=project, contributor=user)
+    queue.annotation_submit(
+        assignment_id=lease.pk, contributor=user, result=result, active_seconds=20
+    )
+
+
+def messages_saying(page: Page, text: str):
+    return page.locator(".message").filter(has_text=text)
+
+
+def test_disagreeing_answers_side_by_side_and_the_fix_started_from_one_of_them(
+    page: Page, live_server, console_errors
+):
+    ana, ben, rui = make_user("ana"), make_user("ben"), make_user("rui")
+    project = make_project(
+        schema=BOX_SCHEMA,
+        quality={"overlap": 2, "review_policy": "none", "agreement_threshold": 0.9},
+        members={ana: Role.CONTRIBUTOR, ben: Role.CONTRIBUTOR, rui: Role.REVIEWER},
+    )
+    task = task_create_with_media(
+        project=project, media_field="image", file=png_bytes(200, 150), filename="street.png"
+    )
+    anas = {"label": "car", "x": 20, "y": 20, "w": 60, "h": 40}
+    answer_with(project, ana, {"boxes": [anas]})
+    answer_with(project, ben, {"boxes": [{"label": "person", "x": 120, "y": 80, "w": 50, "h": 50}]})
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_REVIEW
+    assert task.outcome.proposal["boxes"] == []  # nothing both drew: the consensus is empty
+
+    log_in(page, live_server, rui)
+    page.goto(live_server.url + reverse("quality:review-next", args=[project.pk]))
+    wait_for_editor(page)
+    expect(page.get_by_test_id("disagreement")).to_contain_text("The 2 answers disagree")
+    expect(page.get_by_test_id("disagreement")).to_contain_text("their consensus is empty")
+    accept = page.get_by_test_id("accept")
+    expect(accept).to_contain_text("Accept the empty consensus")
+    expect(accept).not_to_have_class(re.compile(r"\bprimary\b"))  # not the highlighted action
+    # The two answers side by side, each drawn over the image.
+    cards = page.get_by_test_id("review-answer")
+    expect(cards).to_have_count(2)
+    first, second = cards.nth(0).bounding_box(), cards.nth(1).bounding_box()
+    assert abs(first["y"] - second["y"]) < 2
+    assert second["x"] > first["x"] + first["width"] - 2
+    expect(cards.nth(0).get_by_test_id("answer-boxes")).to_be_visible()
+
+    # One click loads ana's answer into the editor and starts the fix from it.
+    cards.filter(has_text="ana").get_by_test_id("fix-from").click()
+    expect(page.get_by_test_id("fix-hint")).to_contain_text("Fixing from ana's answer")
+    boxes = page.evaluate("window.labelhubEditor.getResult().boxes")
+    assert [(b["label"], b["x"], b["y"], b["w"], b["h"]) for b in boxes] == [
+        ("car", 20, 20, 60, 40)
+    ]
+    page.keyboard.press("Alt+Enter")
+    page.wait_for_url("**/reviews/")
+    expect(messages_saying(page, "your fix is the accepted answer")).to_have_count(1)
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ACCEPTED
+    assert [b["label"] for b in task.outcome.accepted_result["boxes"]] == ["car"]
+    assert console_errors == []
+
+
+def test_reject_takes_only_the_answers_marked_wrong_and_errors_sit_by_their_field(
+    page: Page, live_server, console_errors
+):
+    console_errors.expect("status of 422")  # the two refused verdicts, on purpose
+    project, people, reviewer, _ = make_quality_project(
+        contributors=2, quality={"overlap": 2, "review_policy": "none", "agreement_threshold": 0.9}
+    )
+    (task,) = make_ranking_tasks(project, 1, overlap=2)
+    answer(project, people[0], "a")
+    answer(project, people[1], "b")
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_REVIEW
+    log_in(page, live_server, reviewer)
+    page.goto(live_server.url + reverse("quality:review", args=[project.pk, task.pk]))
+    wait_for_editor(page)
+    marks = page.get_by_test_id("mark-wrong")
+    expect(marks).to_have_count(2)
+    for i in range(2):
+        expect(marks.nth(i)).not_to_be_checked()  # nothing is rejected unless marked
+
+    # No reason: the error is under the reason field, once, and nowhere else.
+    page.get_by_test_id("reject").click()
+    reject_box = page.locator("fieldset.reject")
+    expect(reject_box.get_by_test_id("comment-error")).to_contain_text("Say why you reject it")
+    expect(page.get_by_text("Say why you reject it")).to_have_count(1)
+    expect(page.get_by_test_id("review-error")).to_have_count(0)
+    expect(page.get_by_test_id("comment")).to_have_attribute("aria-invalid", "true")
+
+    # A reason but no answer marked wrong: that error, and the reason is kept.
+    page.get_by_test_id("comment").fill("Response A does not answer the question.")
+    page.get_by_test_id("reject").click()
+    expect(reject_box.get_by_test_id("annotations-error")).to_contain_text(
+        "Mark the answers that are wrong"
+    )
+    expect(page.get_by_test_id("comment")).to_have_value("Response A does not answer the question.")
+
+    wrong = Annotation.objects.get(task=task, contributor=people[0])
+    page.locator(f'[data-testid="review-answer"][data-annotation="{wrong.pk}"]').get_by_test_id(
+        "mark-wrong"
+    ).check()
+    page.get_by_test_id("reject").click()
+    page.wait_for_url("**/reviews/")
+    expect(messages_saying(page, "1 answer rejected")).to_have_count(1)
+    expect(page.get_by_text("other contributors will answer it")).to_have_count(1)
+    judged = dict(
+        AnnotationReview.objects.filter(annotation__task=task).values_list(
+            "annotation__contributor_id", "judgement"
+        )
+    )
+    assert judged == {people[0].pk: AnswerJudgement.REJECTED}  # C1's answer still counts
+    task.refresh_from_db()
+    assert (task.status, task.answer_count) == (TaskStatus.OPEN, 1)
+    assert console_errors == []
+
+
+def test_a_rejected_answer_goes_back_to_its_author_and_comes_back_corrected(
+    page: Page, live_server, console_errors
+):
+    ana, rui, maria = make_user("ana"), make_user("rui"), make_user("maria")
+    project = make_project(
+        kind="ranking",
+        quality={"review_policy": "share", "review_share": 1.0},
+        members={ana: Role.CONTRIBUTOR, rui: Role.REVIEWER, maria: Role.MANAGER},
+    )
+    (task,) = make_ranking_tasks(project, 1)
+
+    # The manager chooses, on the settings form, that rejected answers go back to their author.
+    log_in(page, live_server, maria)
+    page.goto(live_server.url + reverse("projects:settings", args=[project.pk]))
+    quality = page.locator("#quality")
+    quality.get_by_label("Back to its author").check()
+    quality.get_by_role("button", name="Save quality bars").click()
+    expect(quality.get_by_role("status")).to_have_text("Saved.")
+    project.refresh_from_db()
+    assert project.quality["rejected_to"] == "author"
+
+    answer(project, ana, "a")
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_REVIEW
+
+    # The reviewer rejects it, and it goes back to ana (there is nobody else to answer it).
+    log_in(page, live_server, rui)
+    page.goto(live_server.url + reverse("quality:review-next", args=[project.pk]))
+    wait_for_editor(page)
+    expect(page.get_by_test_id("reject")).to_have_text("Reject and send back to the author")
+    page.keyboard.press("r")
+    page.keyboard.type("B answers the question; A does not.")
+    page.get_by_test_id("reject").click()
+    page.wait_for_url("**/reviews/")
+    expect(messages_saying(page, "it goes back to the author to correct")).to_have_count(1)
+
+    # Ana finds it in My work, opens it from there and corrects it on the work screen.
+    log_in(page, live_server, ana)
+    page.goto(live_server.url + reverse("quality:my-work", args=[project.pk]))
+    row = page.get_by_test_id("my-work-row")
+    expect(row.get_by_test_id("sent-back")).to_have_text("Sent back to you")
+    expect(row).to_contain_text("B answers the question; A does not.")
+    row.get_by_test_id("correct-it").click()
+    page.wait_for_selector("[data-editor-root][data-mounted=true]")
+    expect(page.get_by_test_id("work-note")).to_contain_text("B answers the question; A does not.")
+    assert page.evaluate("window.labelhubEditor.getResult().preference") == "a"
+    page.keyboard.press("b")
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_test_id("no-more-tasks")).to_be_visible()
+    assert Annotation.objects.get(task=task).result["preference"] == "b"
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_REVIEW  # judged again: this project reviews everything
+
+    # The reviewer sees the corrected answer and accepts it.
+    log_in(page, live_server, rui)
+    page.goto(live_server.url + reverse("quality:review-next", args=[project.pk]))
+    wait_for_editor(page)
+    expect(page.get_by_test_id("answer-summary")).to_have_text("b (strength 1)")
+    page.keyboard.press("a")
+    page.wait_for_url("**/reviews/")
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ACCEPTED
+    assert task.outcome.accepted_result["preference"] == "b"
+
+    # Ana's page for the answer: both versions, the accepted one and what the reviewer said.
+    log_in(page, live_server, ana)
+    page.goto(live_server.url + reverse("quality:my-work", args=[project.pk]))
+    page.get_by_test_id("my-answer-link").click()
+    cards = page.get_by_test_id("my-answer-cards")
+    expect(cards).to_contain_text("Your corrected answer")
+    expect(cards).to_contain_text("Your answer as it was rejected")
+    expect(cards).to_contain_text("The accepted answer")
+    expect(page.get_by_test_id("reviewer-comment")).to_have_text(
+        "B answers the question; A does not."
+    )
+    page.get_by_test_id("back-to-labeling").click()
+    expect(page.get_by_test_id("task-panel")).to_be_visible()
     assert console_errors == []

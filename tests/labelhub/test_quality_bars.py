@@ -101,7 +101,9 @@ def test_bad_bar_of_a_kind_is_refused_with_its_message(kind, quality, key, messa
 
 
 def test_every_bar_explains_itself_in_plain_words():
-    assert {bar.name for bar in BARS} | {"review_policy", "queue_order"} == set(DEFAULT_QUALITY)
+    assert {bar.name for bar in BARS} | {"review_policy", "queue_order", "rejected_to"} == set(
+        DEFAULT_QUALITY
+    )
     for kind in kinds.registry():
         for bar in bars_for(kind):
             assert len(bar.help) > 40, bar.name

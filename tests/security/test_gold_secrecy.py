@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from annotation.models import Task
+from annotation.models import Annotation, Task
 from labelhub.models import Project, Role
 from tests.factories import make_project, make_user
 
@@ -186,3 +186,34 @@ def test_my_work_reads_the_same_once_the_real_task_is_accepted(
     assert (normal.status, gold.status) == ("accepted", "open")  # the difference is real
     assert rows[0] == rows[1]
     assert "Not reviewed" in rows[0]
+
+
+def test_the_page_of_each_answer_in_my_work_looks_the_same(client, pair):
+    """My work links to each answer's page (the answer, the accepted one, the reviewer's words):
+    an answer to gold reads like any answer not reviewed yet."""
+    project, runs = pair
+    seen = []
+    for user, task, got in runs:
+        assignment = got.json()["assignment"]["id"]
+        submitted = api(user).post(
+            f"/api/v1/assignments/{assignment}/submit/",
+            {"result": ANSWER, "active_seconds": 7},
+            format="json",
+        )
+        assert submitted.status_code == 201
+        answer = Annotation.objects.get(assignment_id=assignment)
+        client.force_login(user)
+        listing = client.get(reverse("quality:my-work", args=[project.pk])).content.decode()
+        link = reverse("quality:my-work-answer", args=[project.pk, answer.pk])
+        assert link in listing
+        page = client.get(link)
+        assert page.status_code == 200
+        assert "gold" not in page.content.decode().lower()
+        ids = [*_ids(project, user, task, got), answer.pk]
+        html = re.sub(rf"\btask {task.pk}\b", "task <id>", page.content.decode())
+        seen.append(blank(html, ids, user.get_username()))
+        # Someone else's answer is not theirs to see.
+        other = runs[1][0] if user == runs[0][0] else runs[0][0]
+        client.force_login(other)
+        assert client.get(link).status_code == 404
+    assert seen[0] == seen[1]

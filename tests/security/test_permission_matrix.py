@@ -129,6 +129,7 @@ RULES: dict[str, str] = {
     "quality:task-flag": MANAGE,
     "quality:task-page": MANAGE,
     "quality:my-work": LABEL,
+    "quality:my-work-answer": LABEL,  # the caller's own answer only (annotation_id is theirs)
     "quality:dashboard": MANAGE,
     "quality:contributor-pause": MANAGE,
     "quality:contributor-resume": MANAGE,
@@ -296,6 +297,16 @@ def world(django_capture_on_commit_callbacks):
     assert in_review.status == TaskStatus.IN_REVIEW
     in_review.media.save("secret.png", ContentFile(png_bytes(20, 20).read()))
     in_review.thumbnail.save("secret-thumb.png", ContentFile(png_bytes(10, 10).read()))
+    # An answer of A's contributor (its page in "my work"), then the lease they hold.
+    Task.objects.create(project=project, data=data, external_id=f"m-{SECRET}")
+    with django_capture_on_commit_callbacks(execute=True):
+        lease = queue.assignment_claim_next(project=project, contributor=contributor)
+        answered = queue.annotation_submit(
+            assignment_id=lease.pk,
+            contributor=contributor,
+            result={"preference": "b", "strength": 1},
+            active_seconds=5,
+        ).annotation
     Task.objects.create(project=project, data=data, external_id=f"o-{SECRET}")
     held = queue.assignment_claim_next(project=project, contributor=contributor)
     job = ImportJob.objects.create(
@@ -343,6 +354,7 @@ def world(django_capture_on_commit_callbacks):
         "project_id": project.pk,
         "task_id": in_review.pk,
         "assignment_id": held.pk,
+        "annotation_id": answered.pk,
         "import_id": job.pk,
         "job_id": export_job.pk,
         "delivery_id": delivery.pk,
