@@ -5,6 +5,7 @@ Each is a fixed number of queries whatever the size of the project (tests assert
 
 import json
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Avg, Count, F, FloatField, Prefetch, Value
@@ -25,28 +26,109 @@ from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
 from quality.agreement import alpha_in_words, krippendorff_alpha
 from quality.judging import Backlog, backlog_for
-from quality.models import AnnotationReview, AnswerJudgement, Review, TaskOutcome
+from quality.models import AnnotationReview, AnswerJudgement, Review, ReviewReason, TaskOutcome
 from quality.standing import StandingView, standing_view
 
+REVIEW_SORTS = {
+    "priority": "Flagged first, then low agreement, then the sample (oldest first in each)",
+    "oldest": "Waiting longest first",
+    "newest": "Newest first",
+    "agreement": "Lowest agreement first",
+    "-agreement": "Highest agreement first",
+}
+REVIEW_ORDER = {
+    "priority": ("-outcome__review_priority", "outcome__in_review_since", "pk"),
+    "oldest": ("outcome__in_review_since", "pk"),
+    "newest": ("-outcome__in_review_since", "-pk"),
+    "agreement": (F("outcome__agreement").asc(nulls_last=True), "pk"),
+    "-agreement": (F("outcome__agreement").desc(nulls_last=True), "pk"),
+}
 
-def review_queue(
-    *, project: Project, limit: int = 50, reviewer: AbstractBaseUser | None = None
-) -> list[Task]:
-    """Tasks waiting for review: flagged first, then low agreement, then the sample; oldest
-    first within each. One query. Without the tasks ``reviewer`` answered: nobody reviews their
-    own answers (someone who manages a project and labels it has some)."""
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    """What the review queue shows and in which order (the page's filters, the API's query):
+    why the task is in review, whose answer it holds, and the sort. Unknown values are dropped,
+    never an error: a stale link still opens the queue."""
+
+    reason: str = ""
+    contributor: str = ""  # a username
+    sort: str = "priority"
+
+    @classmethod
+    def from_query(cls, query) -> "ReviewFilters":
+        reason = query.get("reason", "")
+        sort = query.get("sort", "priority")
+        return cls(
+            reason=reason if reason in ReviewReason.values else "",
+            contributor=(query.get("contributor") or "").strip()[:150],
+            sort=sort if sort in REVIEW_SORTS else "priority",
+        )
+
+    def as_query(self) -> str:
+        """The filters as a query string (empty for the defaults), for links that keep them."""
+        given = {"reason": self.reason, "contributor": self.contributor}
+        if self.sort != "priority":
+            given["sort"] = self.sort
+        return urlencode({key: value for key, value in given.items() if value})
+
+    @property
+    def active(self) -> bool:
+        return bool(self.reason or self.contributor)
+
+
+def _review_tasks(*, project: Project, reviewer, filters: ReviewFilters):
     tasks = Task.objects.filter(project=project, status=TaskStatus.IN_REVIEW, is_gold=False)
     if reviewer is not None:
         tasks = tasks.exclude(annotations__contributor_id=reviewer.pk)
+    if filters.reason:
+        tasks = tasks.filter(outcome__review_reason=filters.reason)
+    if filters.contributor:
+        tasks = tasks.filter(annotations__contributor__username=filters.contributor)
+    return tasks
+
+
+def review_queue(
+    *,
+    project: Project,
+    limit: int = 50,
+    reviewer: AbstractBaseUser | None = None,
+    filters: ReviewFilters = ReviewFilters(),  # frozen: one shared default is safe
+) -> list[Task]:
+    """Tasks waiting for review: by default flagged first, then low agreement, then the sample;
+    oldest first within each (``filters`` narrow and sort it). One query. Without the tasks
+    ``reviewer`` answered: nobody reviews their own answers (someone who manages a project and
+    labels it has some)."""
+    tasks = _review_tasks(project=project, reviewer=reviewer, filters=filters)
+    return list(tasks.select_related("outcome").order_by(*REVIEW_ORDER[filters.sort])[:limit])
+
+
+def review_queue_count(
+    *, project: Project, reviewer: AbstractBaseUser | None, filters: ReviewFilters
+) -> int:
+    return _review_tasks(project=project, reviewer=reviewer, filters=filters).count()
+
+
+def review_queue_people(*, project: Project) -> list[str]:
+    """Usernames of the people with an answer in a task waiting for review (the filter's
+    choices). One query."""
     return list(
-        tasks.select_related("outcome").order_by(
-            "-outcome__review_priority", "outcome__in_review_since", "pk"
-        )[:limit]
+        Annotation.objects.filter(
+            task__project=project, task__status=TaskStatus.IN_REVIEW, task__is_gold=False
+        )
+        .values_list("contributor__username", flat=True)
+        .distinct()
+        .order_by("contributor__username")
     )
 
 
-def review_next(*, project: Project, reviewer: AbstractBaseUser | None = None) -> Task | None:
-    items = review_queue(project=project, limit=1, reviewer=reviewer)
+def review_next(
+    *,
+    project: Project,
+    reviewer: AbstractBaseUser | None = None,
+    filters: ReviewFilters = ReviewFilters(),
+) -> Task | None:
+    items = review_queue(project=project, limit=1, reviewer=reviewer, filters=filters)
     return items[0] if items else None
 
 

@@ -7,7 +7,7 @@ import json
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -16,6 +16,7 @@ from annotation.editors import editor_context_for_task
 from annotation.models import Annotation, ProjectContributor, Task
 from labelhub.permissions import project_for
 from quality import charts, selectors, services
+from quality.models import ReviewReason
 
 STATUS_LABELS = {
     "open": "Open",
@@ -26,23 +27,61 @@ STATUS_LABELS = {
 }
 
 
+QUEUE_PAGE = 50
+
+
 @require_GET
 @login_required
 def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The tasks waiting for review, filtered (why, whose answer) and sorted; the filters go
+    along to "Review the next task" and stay on through the verdicts that follow."""
     project = project_for(user=request.user, project_id=project_id, action="review")
-    items = selectors.review_queue(project=project, reviewer=request.user)
-    return render(request, "quality/review_queue.html", {"project": project, "items": items})
+    filters = selectors.ReviewFilters.from_query(request.GET)
+    items = selectors.review_queue(
+        project=project, reviewer=request.user, filters=filters, limit=QUEUE_PAGE
+    )
+    context = {
+        "project": project,
+        "items": items,
+        "filters": filters,
+        "query": filters.as_query(),
+        "matching": len(items)
+        if len(items) < QUEUE_PAGE
+        else selectors.review_queue_count(project=project, reviewer=request.user, filters=filters),
+        "people": selectors.review_queue_people(project=project),
+        "reasons": ReviewReason.choices,
+        "sorts": list(selectors.REVIEW_SORTS.items()),
+    }
+    return render(request, "quality/review_queue.html", context)
+
+
+def _with_query(url: str, query: str) -> str:
+    return f"{url}?{query}" if query else url
+
+
+def _queue_query(request: HttpRequest) -> str:
+    """The review queue's filters a review page was opened with (its URL's query; the verdict
+    form carries them in ``queue``), checked again, as a query string."""
+    given = QueryDict(request.POST.get("queue", "")) if request.method == "POST" else request.GET
+    return selectors.ReviewFilters.from_query(given).as_query()
 
 
 @require_GET
 @login_required
 def review_next(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_for(user=request.user, project_id=project_id, action="review")
-    task = selectors.review_next(project=project, reviewer=request.user)
+    filters = selectors.ReviewFilters.from_query(request.GET)
+    task = selectors.review_next(project=project, reviewer=request.user, filters=filters)
+    query = filters.as_query()
     if task is None:
-        messages.info(request, "Nothing is waiting for review.")
-        return redirect("quality:review-queue", project_id=project.pk)
-    return redirect("quality:review", project_id=project.pk, task_id=task.pk)
+        messages.info(
+            request,
+            "Nothing that matches the filters is waiting for review."
+            if filters.active
+            else "Nothing is waiting for review.",
+        )
+        return redirect(_with_query(reverse("quality:review-queue", args=[project.pk]), query))
+    return redirect(_with_query(reverse("quality:review", args=[project.pk, task.pk]), query))
 
 
 FIELD_ERRORS = ("comment", "annotations")  # shown next to their field; others above the form
@@ -62,6 +101,7 @@ def _review_page(request, project, task_id: int, *, errors: dict | None = None, 
     context = editor.as_template_context(task=item.task, project=project)
     context.update(
         item=item,
+        query=_queue_query(request),
         field_errors={key: errors[key] for key in FIELD_ERRORS if key in errors},
         error="; ".join(m for key, ms in errors.items() if key not in FIELD_ERRORS for m in ms),
         comment=request.POST.get("comment", ""),
@@ -110,6 +150,7 @@ def review_verdict(request: HttpRequest, project_id: int, task_id: int) -> HttpR
     except ValueError:
         version = -1
     reject_ids = [int(v) for v in request.POST.getlist("annotation") if v.isdigit()]
+    query = _queue_query(request)
     try:
         recorded = services.review_record(
             task_id=task_id,
@@ -128,9 +169,9 @@ def review_verdict(request: HttpRequest, project_id: int, task_id: int) -> HttpR
         return _review_page(request, project, task_id, errors=error.message_dict, status=422)
     except services.ReviewConflict as conflict:
         messages.error(request, conflict.message)
-        return redirect("quality:review-queue", project_id=project.pk)
+        return redirect(_with_query(reverse("quality:review-queue", args=[project.pk]), query))
     messages.success(request, _verdict_done(task_id=task_id, verdict=verdict, recorded=recorded))
-    return redirect("quality:review-next", project_id=project.pk)
+    return redirect(_with_query(reverse("quality:review-next", args=[project.pk]), query))
 
 
 @require_POST

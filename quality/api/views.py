@@ -3,7 +3,7 @@ projects the caller may not review or manage are 404."""
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,6 +13,7 @@ from annotation.models import ProjectContributor, Task
 from labelhub.api import examples
 from labelhub.permissions import can_review, project_for
 from quality import selectors, services
+from quality.models import ReviewReason
 
 
 class ReviewAnswerSerializer(serializers.Serializer):
@@ -78,14 +79,30 @@ class StandingSerializer(serializers.Serializer):
 
 class ReviewNextView(APIView):
     @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "reason", str, enum=ReviewReason.values, description="Only tasks in review for it."
+            ),
+            OpenApiParameter(
+                "contributor", str, description="Only tasks with an answer by this username."
+            ),
+            OpenApiParameter(
+                "sort",
+                str,
+                enum=list(selectors.REVIEW_SORTS),
+                description="priority (default: flagged, low agreement, sampled; oldest first), "
+                "oldest, newest, agreement (lowest first), -agreement.",
+            ),
+        ],
         responses={
             200: ReviewItemSerializer,
             204: OpenApiResponse(description="Nothing to review."),
-        }
+        },
     )
     def get(self, request: Request, project_id: int) -> Response:
         project = project_for(user=request.user, project_id=project_id, action="review")
-        task = selectors.review_next(project=project, reviewer=request.user)
+        filters = selectors.ReviewFilters.from_query(request.query_params)
+        task = selectors.review_next(project=project, reviewer=request.user, filters=filters)
         if task is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         item = selectors.review_item(project=project, task_id=task.pk)

@@ -329,3 +329,55 @@ def test_a_rejected_answer_goes_back_to_its_author_and_comes_back_corrected(
     page.get_by_test_id("back-to-labeling").click()
     expect(page.get_by_test_id("task-panel")).to_be_visible()
     assert console_errors == []
+
+
+def test_the_review_queue_is_filtered_and_sorted_and_the_filters_stay_on_while_reviewing(
+    page: Page, live_server, console_errors
+):
+    project, people, reviewer, _ = make_quality_project(
+        contributors=2,
+        quality={"review_policy": "share", "review_share": 1.0, "agreement_threshold": 0.5},
+    )
+    c0, c1 = people
+    t1, t2 = make_ranking_tasks(project, 2)
+    (t3,) = make_ranking_tasks(project, 1, overlap=2)
+    answer(project, c0, "a")  # t1: sampled
+    answer(project, c1, "a")  # t2: sampled
+    answer(project, c0, "a")  # t3, with …
+    answer(project, c1, "b")  # … a disagreement: low agreement
+    assert set(Task.objects.values_list("status", flat=True)) == {TaskStatus.IN_REVIEW}
+    log_in(page, live_server, reviewer)
+    queue_url = live_server.url + reverse("quality:review-queue", args=[project.pk])
+    page.goto(queue_url)
+
+    def rows() -> list[int]:
+        return [int(r.get_attribute("data-task")) for r in page.get_by_test_id("review-row").all()]
+
+    assert rows() == [t3.pk, t1.pk, t2.pk]  # low agreement before the sample, oldest first
+    filters = page.get_by_test_id("review-filters")
+    filters.get_by_test_id("filter-reason").select_option("sampled")
+    filters.get_by_test_id("filter-contributor").select_option(c1.username)
+    filters.get_by_role("button", name="Show").click()
+    expect(page.get_by_test_id("review-count")).to_have_text("1 task matches.")
+    assert rows() == [t2.pk]
+
+    page.goto(queue_url + "?sort=newest")
+    assert rows() == [t3.pk, t2.pk, t1.pk]
+    page.get_by_test_id("review-filters").get_by_test_id("sort").select_option("agreement")
+    page.get_by_role("button", name="Show").click()
+    assert rows()[0] == t3.pk  # the only task with an agreement (0), then those without
+
+    # Review only C0's tasks: each verdict leads to the next that matches, then says so.
+    page.goto(f"{queue_url}?contributor={c0.username}")
+    page.get_by_test_id("start-review").click()
+    page.wait_for_url(f"**/reviews/{t3.pk}/?contributor={c0.username}")
+    wait_for_editor(page)
+    page.keyboard.press("a")
+    page.wait_for_url(f"**/reviews/{t1.pk}/?contributor={c0.username}")
+    wait_for_editor(page)
+    page.keyboard.press("a")
+    page.wait_for_url(f"**/reviews/?contributor={c0.username}")
+    expect(messages_saying(page, "Nothing that matches the filters")).to_have_count(1)
+    expect(page.get_by_test_id("review-empty")).to_contain_text("Nothing that matches")
+    assert Task.objects.get(pk=t2.pk).status == TaskStatus.IN_REVIEW  # C1's, not touched
+    assert console_errors == []
