@@ -25,9 +25,23 @@ def add_service_errors(form: forms.Form, error: ValidationError, *, prefix: str 
             form.add_error(target, message if target else f"{path}: {message}")
 
 
+class SaidLimitCharField(forms.CharField):
+    """A text field whose length limit is said beside it and checked on save, never enforced by
+    the browser's ``maxlength`` (which cuts a pasted name short without a word)."""
+
+    def __init__(self, *, max_length: int, help_text: str = "", **kwargs) -> None:
+        said = f"Up to {max_length} characters."
+        super().__init__(max_length=max_length, help_text=f"{help_text} {said}".strip(), **kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.pop("maxlength", None)
+        return attrs
+
+
 class ProjectCreateForm(forms.Form):
     organization = forms.ModelChoiceField(queryset=Organization.objects.none(), empty_label=None)
-    name = forms.CharField(max_length=200)
+    name = SaidLimitCharField(max_length=200)
     kind = forms.ChoiceField(choices=[], widget=forms.RadioSelect)
 
     def __init__(self, *args, organizations: list[Organization], **kwargs):
@@ -44,7 +58,7 @@ class ProjectCreateForm(forms.Form):
 
 
 class ProjectGeneralForm(forms.Form):
-    name = forms.CharField(max_length=200)
+    name = SaidLimitCharField(max_length=200)
     kind = forms.ChoiceField(
         choices=[], help_text="The kind can change only while the project has no tasks."
     )

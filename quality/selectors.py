@@ -450,6 +450,52 @@ def project_alpha(*, project: Project) -> list[AlphaFigure]:
 
 
 @dataclass(frozen=True)
+class PartAgreement:
+    """How much the answers agree on one part of the work (a box label), over recent tasks."""
+
+    name: str
+    agreement: float
+    tasks: int  # tasks with two or more answers where some answer has the part
+
+
+PARTS_WINDOW = 300  # recent multi-answer tasks; every pair of answers is compared per part
+
+
+def agreement_by_part(*, project: Project) -> list[PartAgreement]:
+    """Mean agreement per part (boxes: per label) over the recent tasks answered by two or more
+    people, in the schema's order of labels: which label the contributors read differently.
+    Two queries, none for kinds without parts."""
+    kind = kinds.find(project.kind)
+    if kind is None or not kind.has_parts:
+        return []
+    quality = quality_with_defaults(project.quality)
+    task_ids = list(
+        TaskOutcome.objects.filter(project=project, answers_used__gte=2)
+        .order_by("-computed_at")
+        .values_list("task_id", flat=True)[:PARTS_WINDOW]
+    )
+    results: dict[int, list[dict]] = {}
+    rows = (
+        Annotation.objects.filter(task_id__in=task_ids)
+        .exclude(quality_reviews__judgement=AnswerJudgement.REJECTED)
+        .values_list("task_id", "result")
+        .order_by("task_id", "pk")
+    )
+    for task_id, result in rows:
+        results.setdefault(task_id, []).append(result)
+    values: dict[str, list[float]] = {}
+    for answers in results.values():
+        if len(answers) < 2:
+            continue
+        for name, parts in kind.agreement_parts(answers, schema=project.schema).items():
+            score = kind.agreement(parts, schema=project.schema, quality=quality)
+            values.setdefault(name, []).append(float(score))
+    order = [label.get("name") for label in project.schema.get("labels", [])]
+    names = sorted(values, key=lambda n: (order.index(n) if n in order else len(order), n))
+    return [PartAgreement(n, sum(values[n]) / len(values[n]), len(values[n])) for n in names]
+
+
+@dataclass(frozen=True)
 class Dashboard:
     progress: dict[str, int]
     total: int
@@ -459,6 +505,7 @@ class Dashboard:
     standings: list[StandingView]
     alphas: list[AlphaFigure]
     backlog: Backlog
+    parts: list[PartAgreement] = field(default_factory=list)
 
 
 def quality_dashboard(*, project: Project, sort: str = "name") -> Dashboard:
@@ -502,4 +549,5 @@ def quality_dashboard(*, project: Project, sort: str = "name") -> Dashboard:
         standings=contributor_standings(project=project, sort=sort),
         alphas=project_alpha(project=project),
         backlog=backlog_for(project=project),
+        parts=agreement_by_part(project=project),
     )

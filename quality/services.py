@@ -361,13 +361,25 @@ def _contributor_for_update(*, project: Project, user_id: int) -> ProjectContrib
     )
 
 
+PAUSE_REASON_LIMIT = 500  # the contributor reads it; the API and the dashboard say so
+
+
 def contributor_pause(
     *, project: Project, user_id: int, actor: AbstractBaseUser, reason: str = ""
 ) -> ProjectContributor:
     """Pause a contributor on the project; the queue refuses them work with the reason.
 
     A disqualified contributor stays disqualified (pausing would let a resume readmit them).
+    A reason over ``PAUSE_REASON_LIMIT`` characters is refused (``ValidationError``), not cut.
     """
+    if len(reason.strip()) > PAUSE_REASON_LIMIT:
+        raise ValidationError(
+            {
+                "reason": [
+                    f"Up to {PAUSE_REASON_LIMIT} characters; this one has {len(reason.strip())}."
+                ]
+            }
+        )
     with transaction.atomic(durable=True):
         pc = _contributor_for_update(project=project, user_id=user_id)
         if pc.status == ContributorStatus.DISQUALIFIED:
@@ -375,7 +387,7 @@ def contributor_pause(
         name = actor.get_full_name() or actor.get_username()
         before = {"status": pc.status, "pause_reason": pc.pause_reason}
         pc.status = ContributorStatus.PAUSED
-        pc.pause_reason = reason.strip()[:500] or f"Paused by {name}."
+        pc.pause_reason = reason.strip() or f"Paused by {name}."
         pc.save(update_fields=["status", "pause_reason", "updated_at"])
         ContributorStanding.objects.filter(contributor=pc).update(paused_automatically=False)
         audit_record(

@@ -20,14 +20,16 @@ from quality.stats import (
     Stage,
     explain_review,
     jeffreys_interval,
-    percent,
-    plural,
+    record_in_words,
     review_decision,
     share_in_words,
     wilson_interval,
 )
 
 GOLD_PASS_SCORE = 0.8  # a gold answer scoring under this counts as an error (bar: gold_pass_score)
+# Under ten minutes of active work a rate per hour says nothing yet (a task done in 27 seconds
+# is not "133 an hour"): the dashboard says "not enough data yet" and the API gives null.
+RATE_MIN_SECONDS = 10 * 60
 
 
 def gold_pass_score(quality: dict) -> float:
@@ -85,21 +87,17 @@ def review_rule_for(*, pc: ProjectContributor, quality: dict, name: str) -> Revi
             decision.share, decision.stage, explain_review(name, decision, policy), decision
         )
     share = 0.0 if mode == "none" else float(quality["review_share"])
-    record = (
-        "nothing checked yet"
-        if checked == 0
-        else (
-            f"{checked} checked, {plural(errors, 'error')}, error rate ≤ "
-            f"{percent(decision.error_upper)} with {percent(policy.confidence)} confidence"
-        )
-    )
+    record = record_in_words(name, decision, policy.confidence)
     if share <= 0:
         what = "no sampling"
     elif share >= 1:
         what = "reviewing every one"
     else:
         what = f"reviewing {share_in_words(share)}"
-    words = f"{what[0].upper()}{what[1:]} of {name}'s tasks (the project's fixed share): {record}."
+    words = (
+        f"{what[0].upper()}{what[1:]} of {name}'s tasks (the project's fixed share). "
+        f"{record[0].upper()}{record[1:]}."
+    )
     stage = Stage.STEADY if share < 1 else Stage.NEW
     return ReviewRule(share, stage, words, decision)
 
@@ -152,6 +150,6 @@ def standing_view(*, pc: ProjectContributor, quality: dict) -> StandingView:
         review_acceptance=standing.review_acceptance if standing else None,
         submitted=submitted,
         active_seconds=seconds,
-        per_hour=(submitted * 3600 / seconds) if seconds else None,
+        per_hour=(submitted * 3600 / seconds) if seconds >= RATE_MIN_SECONDS else None,
         rule=review_rule_for(pc=pc, quality=quality, name=name),
     )

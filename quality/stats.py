@@ -296,41 +296,56 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
+def record_in_words(
+    name: str, decision: ReviewDecision, confidence: float, *, lower: bool = False
+) -> str:
+    """What the checks say about a contributor, as a manager would say it: "after 40 checked
+    answers with 1 error, Ana's error rate is at most 11.3%, 95% sure" (``lower``: the bound
+    below, "at least …")."""
+    if decision.checked == 0:
+        return f"nothing of {name}'s has been checked yet, so there is no evidence either way"
+    errors = "no errors" if decision.errors == 0 else plural(decision.errors, "error")
+    bound = (
+        f"at least {percent(decision.error_lower)}"
+        if lower
+        else f"at most {percent(decision.error_upper)}"
+    )
+    return (
+        f"after {plural(decision.checked, 'checked answer')} with {errors}, {name}'s error rate "
+        f"is {bound}, {percent(confidence)} sure"
+    )
+
+
 def explain_review(name: str, decision: ReviewDecision, policy: ReviewPolicy) -> str:
     """The rule and its numbers in a sentence or two, for the manager."""
     share = share_in_words(decision.share)
     what = (
-        f"reviewing every one of {name}'s tasks"
+        f"Reviewing every one of {name}'s tasks"
         if decision.share >= 1
-        else f"reviewing {share} of {name}'s tasks"
+        else f"Reviewing {share} of {name}'s tasks"
     )
-    confidence = percent(policy.confidence)
-    record = f"{decision.checked} checked, {plural(decision.errors, 'error')}"
-    bound = f"error rate ≤ {percent(decision.error_upper)} with {confidence} confidence"
+    lower = decision.reason == "lower_bound_above_target"
+    record = record_in_words(name, decision, policy.confidence, lower=lower)
+    record = record[0].upper() + record[1:]
     target = f"the target is under {percent(policy.target_error)}"
-    if decision.checked == 0:
-        record, bound = "nothing checked yet", "no evidence either way"
     why = {
         "first_tasks": f"a new contributor's first {policy.first_tasks} tasks are all reviewed",
         "not_yet_proven": f"{target}, so the record is not yet proven",
         "record_proven": f"{target}, and the record proves it",
         "record_holds": (
-            f"back to {share_in_words(policy.probation_share)} if the bound passes "
+            f"back to {share_in_words(policy.probation_share)} if that bound passes "
             f"{percent(policy.return_factor * policy.target_error)}"
         ),
         "record_slipped": (
-            f"the bound passed {percent(policy.return_factor * policy.target_error)}, "
+            f"that bound passed {percent(policy.return_factor * policy.target_error)}, "
             f"so back to probation"
         ),
-        "lower_bound_above_target": (
-            f"paused: even the lower bound, {percent(decision.error_lower)}, is above the "
-            f"target of {percent(policy.target_error)}"
-        ),
+        "lower_bound_above_target": f"above the target of {percent(policy.target_error)}",
         "sequential_test": (
-            f"paused: {plural(decision.errors, 'error')} in {decision.checked} checks is "
-            f"too many to be bad luck (sequential test)"
+            f"{plural(decision.errors, 'error')} in {decision.checked} checks is too many to be "
+            f"bad luck (sequential test)"
         ),
     }[decision.reason]
     if decision.stage == Stage.PAUSED:
-        return f"{name} is paused: {record}, {bound}; {why.removeprefix('paused: ')}."
-    return f"{what[0].upper()}{what[1:]}: {record}, {bound}; {why}."
+        return f"{name} is paused. {record}{': ' if lower else '; '}{why}."
+    return f"{what}. {record}; {why}."

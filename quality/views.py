@@ -3,6 +3,7 @@ each view checks access with ``project_for`` (404 for anything not theirs), call
 or service, and renders."""
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_POST
 
 from annotation.editors import editor_context_for_task
@@ -17,6 +19,7 @@ from annotation.models import Annotation, ProjectContributor, Task
 from labelhub.permissions import project_for
 from quality import charts, selectors, services
 from quality.models import ReviewReason
+from quality.standing import RATE_MIN_SECONDS
 
 STATUS_LABELS = {
     "open": "Open",
@@ -223,26 +226,52 @@ def dashboard(request: HttpRequest, project_id: int) -> HttpResponse:
     sort = request.GET.get("sort", "name")
     board = selectors.quality_dashboard(project=project, sort=sort)
     labels = [STATUS_LABELS[s] for s in board.progress]
+    tasks_url = reverse("annotation:task-list", args=[project.pk])
+    audit_url = reverse("projects:audit", args=[project.pk])
+
+    def tasks(**filters) -> str:
+        return f"{tasks_url}?{urlencode(filters)}"
+
+    def agreement_bin(i: int) -> str:
+        # floor(agreement × 10) = i; the task list's range is inclusive, so stop just short
+        # of the next tenth (the last one takes 1.0 itself).
+        top = "1" if i == 9 else f"{(i + 1) / 10 - 0.00001:.5f}"
+        return tasks(agreement_min=f"{i / 10:.1f}", agreement_max=top)
+
     context = {
         "project": project,
         "board": board,
         "sort": sort,
+        "tasks_url": tasks_url,
+        "rate_minutes": RATE_MIN_SECONDS // 60,
+        "pause_limit": services.PAUSE_REASON_LIMIT,
         "progress_chart": charts.bar_chart(
             values=list(board.progress.values()),
             labels=labels,
             title="Tasks by status",
             testid="chart-progress",
+            x_title="Status",
+            y_title="Tasks (not gold)",
+            links=[tasks(status=s, gold="no") for s in board.progress],
+            empty="No tasks yet",
         ),
         "agreement_chart": charts.bar_chart(
             values=board.agreement_bins,
             labels=[f"{i / 10:.1f}" for i in range(10)],
             title="Agreement distribution (tasks per tenth)",
             testid="chart-agreement",
+            x_title="Agreement among a task's answers (from)",
+            y_title="Tasks",
+            links=[agreement_bin(i) for i in range(10)],
+            empty="Not enough data yet: no task has two answers",
         ),
         "agreement_time_chart": charts.line_chart(
             points=[(day.isoformat(), mean) for day, mean, _ in board.agreement_by_day],
             title="Mean agreement per day",
             testid="chart-agreement-time",
+            x_title="Day",
+            y_title="Mean agreement",
+            empty="Not enough data yet: agreement on two days or more",
         ),
         "accuracy_chart": charts.scatter(
             points=[
@@ -252,6 +281,14 @@ def dashboard(request: HttpRequest, project_id: int) -> HttpResponse:
             ],
             title="Gold accuracy against volume",
             testid="chart-accuracy",
+            x_title="Tasks submitted",
+            y_title="Gold accuracy",
+            links=[
+                tasks(contributor=s.pc.user.get_username(), gold="yes")
+                for s in board.standings
+                if s.gold_accuracy is not None
+            ],
+            empty="Not enough data yet: nobody has answered a gold task",
         ),
         "review_chart": charts.bar_chart(
             values=list(board.review_outcomes.values()),
@@ -259,6 +296,10 @@ def dashboard(request: HttpRequest, project_id: int) -> HttpResponse:
             title="Review outcomes",
             testid="chart-reviews",
             classes=["ok", "warn", "bad"],
+            x_title="Verdict",
+            y_title="Reviews",
+            links=[f"{audit_url}?{urlencode({'action': 'review.recorded'})}"] * 3,
+            empty="No reviews yet",
         ),
         "columns": [
             ("name", "Contributor"),
@@ -274,7 +315,11 @@ def dashboard(request: HttpRequest, project_id: int) -> HttpResponse:
     template = "quality/dashboard.html"
     if getattr(request, "htmx", False):
         template += "#contributor-table"
-    return render(request, template, context)
+    response = render(request, template, context)
+    # The same URL answers the whole page or (to htmx's sort) the table alone: a browser going
+    # back to a sorted URL must not take the table from its cache for the page.
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @require_POST
@@ -290,6 +335,8 @@ def contributor_pause(request: HttpRequest, project_id: int, user_id: int) -> Ht
         )
     except ProjectContributor.DoesNotExist:
         raise Http404("No such contributor.") from None
+    except ValidationError as error:
+        messages.error(request, f"Not paused: the reason is too long. {error.messages[0]}")
     return redirect("quality:dashboard", project_id=project.pk)
 
 

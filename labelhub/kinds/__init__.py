@@ -53,6 +53,9 @@ What the screens around the kind ask of it (each optional; the default is a plai
 ``has_alpha`` and ``alpha_questions(tasks, schema=)``
     Krippendorff's alpha on the dashboard: the questions answered on many tasks (a verdict, a
     criterion), each as units of values with a level of measurement.
+``has_parts`` and ``agreement_parts(results, schema=)``
+    Agreement per part on the dashboard (boxes: per label): the answers of one task, each cut
+    down to one part, for ``agreement`` to measure part by part.
 """
 
 from collections.abc import Iterable
@@ -214,6 +217,7 @@ class TaskKind:
     schema_builder: ClassVar[SchemaBuilder | None] = None
     review_template: ClassVar[str | None] = None
     has_alpha: ClassVar[bool] = False
+    has_parts: ClassVar[bool] = False
 
     def default_schema(self) -> dict:
         raise NotImplementedError
@@ -283,6 +287,11 @@ class TaskKind:
     ) -> list[AlphaQuestion]:
         """Units for alpha from ``(task data, answers)`` of recent multi-answer tasks."""
         return []
+
+    def agreement_parts(self, results: list[dict], *, schema: dict) -> dict[str, list[dict]]:
+        """For each part some answer of one task has (a box label), every answer cut down to
+        that part (an answer without it gives an empty one), in the order given."""
+        return {}
 
 
 @cache

@@ -45,6 +45,7 @@ class BoundingBoxKind(TaskKind):
         template="labelhub/builders/bbox.html", heading="Labels", save_label="Save labels"
     )
     review_template = "quality/review/bbox.html"
+    has_parts = True
     quality_bars = (
         QualityBar(
             "iou_threshold",
@@ -229,6 +230,17 @@ class BoundingBoxKind(TaskKind):
     def agreement(self, results: list[dict], *, schema: dict, quality: dict) -> float:
         threshold = quality.get("iou_threshold", 0.5)
         return box_metrics.agreement([r.get("boxes", []) for r in results], threshold=threshold)
+
+    def agreement_parts(self, results: list[dict], *, schema: dict) -> dict[str, list[dict]]:
+        """Per label: each answer's boxes of that label (the dashboard's agreement per label)."""
+        labels = {box["label"] for result in results for box in result.get("boxes", [])}
+        return {
+            label: [
+                {"boxes": [box for box in result.get("boxes", []) if box["label"] == label]}
+                for result in results
+            ]
+            for label in sorted(labels)
+        }
 
     def consolidate(
         self,

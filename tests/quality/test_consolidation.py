@@ -90,7 +90,8 @@ def test_review_share_of_one_samples_every_task_with_the_rule_in_words(
     assert task.status == TaskStatus.IN_REVIEW
     assert task.outcome.review_reason == ReviewReason.SAMPLED
     assert task.outcome.review_note == (
-        "Reviewing every one of C0's tasks (the project's fixed share): nothing checked yet."
+        "Reviewing every one of C0's tasks (the project's fixed share). Nothing of C0's has "
+        "been checked yet, so there is no evidence either way."
     )
 
 

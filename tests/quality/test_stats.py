@@ -148,23 +148,24 @@ def test_review_rule_in_words_for_the_manager():
     policy = ReviewPolicy()
     steady = stats.review_decision(checked=150, errors=3, previous_stage=Stage.STEADY)
     assert stats.explain_review("Maria", steady, policy) == (
-        "Reviewing 1 in 10 of Maria's tasks: 150 checked, 3 errors, error rate ≤ 5.1% with 95% "
-        "confidence; back to 1 in 2 if the bound passes 7.5%."
+        "Reviewing 1 in 10 of Maria's tasks. After 150 checked answers with 3 errors, Maria's "
+        "error rate is at most 5.1%, 95% sure; back to 1 in 2 if that bound passes 7.5%."
     )
     slipped = stats.review_decision(checked=61, errors=1, previous_stage=Stage.STEADY)
     assert stats.explain_review("Maria", slipped, policy) == (
-        "Reviewing 1 in 2 of Maria's tasks: 61 checked, 1 error, error rate ≤ 7.5% with 95% "
-        "confidence; the bound passed 7.5%, so back to probation."
+        "Reviewing 1 in 2 of Maria's tasks. After 61 checked answers with 1 error, Maria's "
+        "error rate is at most 7.5%, 95% sure; that bound passed 7.5%, so back to probation."
     )
     probation = stats.review_decision(checked=40, errors=1, previous_stage=Stage.PROBATION)
     assert stats.explain_review("Ana", probation, policy) == (
-        "Reviewing 1 in 2 of Ana's tasks: 40 checked, 1 error, error rate ≤ 11.3% with 95% "
-        "confidence; the target is under 5%, so the record is not yet proven."
+        "Reviewing 1 in 2 of Ana's tasks. After 40 checked answers with 1 error, Ana's error "
+        "rate is at most 11.3%, 95% sure; the target is under 5%, so the record is not yet "
+        "proven."
     )
     new = stats.review_decision(checked=0, errors=0)
     assert stats.explain_review("Ben", new, policy) == (
-        "Reviewing every one of Ben's tasks: nothing checked yet, no evidence either way; "
-        "a new contributor's first 10 tasks are all reviewed."
+        "Reviewing every one of Ben's tasks. Nothing of Ben's has been checked yet, so there is "
+        "no evidence either way; a new contributor's first 10 tasks are all reviewed."
     )
     flagged = stats.review_decision(checked=30, errors=4)
     assert stats.explain_review("Rui", flagged, policy).endswith(
@@ -172,8 +173,8 @@ def test_review_rule_in_words_for_the_manager():
     )
     paused = stats.review_decision(checked=10, errors=3)
     assert stats.explain_review("Rui", paused, policy) == (
-        "Rui is paused: 10 checked, 3 errors, error rate ≤ 60.7% with 95% confidence; "
-        "even the lower bound, 8.7%, is above the target of 5%."
+        "Rui is paused. After 10 checked answers with 3 errors, Rui's error rate is at least "
+        "8.7%, 95% sure: above the target of 5%."
     )
 
 
