@@ -24,7 +24,10 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
 
+from annotation.api.authentication import QueueTokenAuthentication
 from annotation.editors import editor_context_for_task
 from annotation.events import assignment_notes
 from annotation.forms import ImportForm
@@ -103,11 +106,26 @@ TASK_LIST_TEMPLATE = "annotation/task_list.html"
 PAGE_SIZE = 50
 
 
+def _media_caller(request: HttpRequest):
+    """Who asks for a media file: the session's user, or the owner of an API token sent as
+    ``Authorization: Token …`` (exports name uploaded media by this URL, for customers' scripts
+    to fetch); an unknown token is nobody."""
+    if request.user.is_authenticated or "HTTP_AUTHORIZATION" not in request.META:
+        return request.user
+    try:
+        found = QueueTokenAuthentication().authenticate(Request(request))
+    except AuthenticationFailed:
+        return None
+    return found[0] if found else None
+
+
 @require_GET
 def task_media(request: HttpRequest, task_id: int, thumbnail: bool = False) -> HttpResponse:
-    """An uploaded file of a task, to people with a role on its project only."""
+    """An uploaded file of a task, to people with a role on its project only (by session, or by
+    API token)."""
     task = Task.objects.select_related("project").filter(pk=task_id).first()
-    if task is None or not can_view(user=request.user, project=task.project):
+    caller = _media_caller(request)
+    if task is None or caller is None or not can_view(user=caller, project=task.project):
         raise Http404("No such file.")
     field = task.thumbnail if thumbnail else task.media
     if not field:

@@ -23,13 +23,14 @@ from annotation.models import DeliveryStatus, WebhookDelivery
 from exports.selectors import ExportOptions
 from exports.services import (
     DPO_STYLES,
+    NothingToWrite,
     StyleRefused,
     UnknownFormat,
     export_formats,
     export_record,
     export_stream,
 )
-from exports.views import streamed
+from exports.views import base_url_of, streamed
 from labelhub import kinds
 from labelhub.permissions import project_for
 
@@ -44,8 +45,8 @@ def format_help() -> str:
         if kind.export_formats()
     )
     return (
-        f"{offered} · every kind: audit (every annotation and review, JSONL). Without it, the "
-        "kind's first format."
+        f"{offered} · every kind: audit (every annotation and review, JSONL) and contributors "
+        "(who each pseudonymous id is, CSV). Without it, the kind's first format."
     )
 
 
@@ -60,6 +61,20 @@ class ExportQuery(serializers.Serializer):
     include_gold = serializers.BooleanField(required=False, default=False)
     since = serializers.DateField(required=False, help_text="Results from this day on.")
     until = serializers.DateField(required=False, help_text="Results up to this day.")
+    val_split = serializers.FloatField(
+        required=False,
+        default=0.0,
+        min_value=0.0,
+        max_value=0.5,
+        help_text="yolo and voc: the share of tasks held out for validation (chosen by task, the "
+        "same ones every time); 0, the default, is no split.",
+    )
+    images = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="yolo and voc: put the uploaded images in the zip (images given by URL are "
+        "listed in images_missing.txt).",
+    )
     style = serializers.ChoiceField(
         choices=DPO_STYLES,
         required=False,
@@ -107,6 +122,10 @@ class ExportApi(APIView):
                         },
                     ),
                     inline_serializer(
+                        "ExportNothingToWrite",
+                        {"detail": serializers.CharField(), "code": serializers.CharField()},
+                    ),
+                    inline_serializer(
                         "ExportStyleError",
                         {
                             "detail": serializers.CharField(),
@@ -133,9 +152,9 @@ class ExportApi(APIView):
                 value={
                     "format": [
                         "Unknown format 'xml' for a bbox project; choose one of: "
-                        "coco, yolo, voc, audit."
+                        "coco, yolo, voc, audit, contributors."
                     ],
-                    "formats": ["coco", "yolo", "voc", "audit"],
+                    "formats": ["coco", "yolo", "voc", "audit", "contributors"],
                 },
             ),
             OpenApiExample(
@@ -161,6 +180,9 @@ class ExportApi(APIView):
             since=given.get("since"),
             until=given.get("until"),
             style=given["style"],
+            val_split=given["val_split"],
+            images=given["images"],
+            base_url=base_url_of(request),
         )
         try:
             format_name = given.get("format") or export_formats(project=project)[0].name
@@ -179,14 +201,18 @@ class ExportApi(APIView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        export_record(
+        except NothingToWrite as error:
+            return Response(
+                {"detail": str(error), "code": error.code}, status=status.HTTP_400_BAD_REQUEST
+            )
+        event = export_record(
             project=project,
             user=request.user,
             format_name=export.format.name,
             options=options,
             via="api",
         )
-        return streamed(export)
+        return streamed(export.named(project=project, serial=f"d{event.pk}"))
 
 
 class DeliveryOutput(serializers.ModelSerializer):

@@ -31,13 +31,30 @@ class ExportForm(forms.Form):
         ],
         help_text="One format for the whole file, as TRL's DPOTrainer needs. DPO pairs only.",
     )
+    val_split = forms.FloatField(
+        label="Share held out for validation",
+        required=False,
+        initial=0,
+        min_value=0,
+        max_value=0.5,
+        widget=forms.NumberInput(attrs={"step": "0.05"}),
+        help_text="YOLO and VOC: 0.2 puts 1 task in 5 in val (the same tasks every time), the "
+        "rest in train. 0: no split.",
+    )
+    images = forms.BooleanField(
+        label="Include the images",
+        required=False,
+        help_text="YOLO and VOC: the uploaded images go in the zip (images given by URL are "
+        "listed in images_missing.txt).",
+    )
 
     def __init__(self, *args, formats, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["format"].choices = [(fmt.name, fmt.label) for fmt in formats]
         self.fields["format"].initial = formats[0].name
-        if not any("style" in fmt.options for fmt in formats):
-            del self.fields["style"]  # only a format that reads it (ranking's DPO pairs)
+        for option in ("style", "val_split", "images"):  # only where a format reads it
+            if not any(option in fmt.options for fmt in formats):
+                del self.fields[option]
 
     def clean(self):
         data = super().clean()
@@ -53,4 +70,6 @@ class ExportForm(forms.Form):
             since=data.get("since"),
             until=data.get("until"),
             style=data.get("style") or "auto",
+            val_split=data.get("val_split") or 0.0,
+            images=bool(data.get("images")),
         )

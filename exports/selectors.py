@@ -9,21 +9,27 @@ known answer.
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from itertools import islice
+from pathlib import PurePosixPath
 
 import orjson
-from django.db.models import F, JSONField, Q, QuerySet, TextField
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, JSONField, Q, QuerySet, TextField
 from django.db.models.functions import Cast, Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from annotation.models import Annotation, Task
 from annotation.webhooks import project_webhook_secret
 from labelhub.formats import ExportAnswer, ExportItem
 from labelhub.models import Project
-from quality.models import AnnotationReview, AnswerJudgement
+from quality.models import AnnotationReview, AnswerJudgement, Review
+
+User = get_user_model()
 
 CHUNK_SIZE = 2000
 
@@ -37,6 +43,12 @@ class ExportOptions:
     # How the DPO writer shapes prompts: auto, standard or conversational (other formats ignore
     # it). Kept here so that a background job and the audit log carry it with the rest.
     style: str = "auto"
+    # Box datasets (YOLO, VOC): the share held out for validation, and the images in the zip.
+    val_split: float = 0.0
+    images: bool = False
+    # The address the export was asked at (``https://labels.example.com``): media links in the
+    # file are made from it, so that a background job writes the same links as a download.
+    base_url: str = ""
 
     def as_dict(self) -> dict:
         return {
@@ -45,6 +57,9 @@ class ExportOptions:
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat() if self.until else None,
             "style": self.style,
+            "val_split": self.val_split,
+            "images": self.images,
+            "base_url": self.base_url,
         }
 
     @classmethod
@@ -55,6 +70,9 @@ class ExportOptions:
             since=date.fromisoformat(value["since"]) if value.get("since") else None,
             until=date.fromisoformat(value["until"]) if value.get("until") else None,
             style=value.get("style") or "auto",
+            val_split=float(value.get("val_split") or 0.0),
+            images=bool(value.get("images", False)),
+            base_url=value.get("base_url") or "",
         )
 
 
@@ -120,6 +138,39 @@ def _media_name(task_media: str, data: dict) -> str:
     return task_media or data.get("image") or data.get("audio") or ""
 
 
+def _media_link(*, task_id: int, task_media: str, data: dict, base_url: str) -> str:
+    """Where the customer fetches the task's media: LabelHub's media route for an uploaded file
+    (it takes their API token), else the URL the task came with."""
+    if task_media:
+        return f"{base_url}{reverse('annotation:task-media', kwargs={'task_id': task_id})}"
+    return data.get("image") or data.get("audio") or ""
+
+
+def uploaded_name(*, stored: str, external_id: str) -> str:
+    """The uploaded file's own name. Storage keeps it, unless a file of that name was there
+    already: then it adds ``_`` and seven characters, and the task's external id (an uploaded
+    file's name) is the original."""
+    name = PurePosixPath(stored).name
+    if external_id and name != external_id:
+        original = PurePosixPath(external_id)
+        pattern = rf"{re.escape(original.stem)}_[A-Za-z0-9]{{7}}{re.escape(original.suffix)}"
+        if re.fullmatch(pattern, name):
+            return external_id
+    return name
+
+
+def export_has_segments(*, project: Project, options: ExportOptions) -> bool:
+    """Whether any exported transcript has timed segments (subtitles are made of them)."""
+    found = Q(outcome__accepted_result__segments__0__isnull=False)
+    if not options.accepted_only:
+        found |= Q(
+            outcome__accepted_result__isnull=True, outcome__proposal__segments__0__isnull=False
+        )
+    if options.include_gold:
+        found |= Q(is_gold=True, gold__segments__0__isnull=False)
+    return _result_tasks(project=project, options=options).filter(found).exists()
+
+
 def _answers_by_task(
     *, project: Project, tasks: QuerySet, chunk_size: int
 ) -> Iterator[tuple[int, ExportAnswer]]:
@@ -183,6 +234,7 @@ def export_items(
         )
     )
     loads = orjson.loads
+    base_url = options.base_url.rstrip("/")
     for pk, external_id, data, media, meta, is_gold, gold, result, confidence in rows.iterator(
         chunk_size=chunk_size
     ):
@@ -200,12 +252,46 @@ def export_items(
             data=data,
             result=result,
             media_name=_media_name(media, data),
+            media_url=_media_link(task_id=pk, task_media=media, data=data, base_url=base_url),
+            file_name=uploaded_name(stored=media, external_id=external_id) if media else "",
+            media_path=media,
             width=data.get("width") or meta.get("width") or result.get("width"),
             height=data.get("height") or meta.get("height") or result.get("height"),
             confidence=confidence,
             extra={"gold": True} if is_gold else {},
             answers=tuple(given),
         )
+
+
+# --- who the pseudonyms are ----------------------------------------------------------------------
+
+
+def people_rows(*, project: Project) -> Iterator[dict]:
+    """Every person who answered or reviewed on the project, by the pseudonym that names them in
+    every export, with who they are: the mapping only the project's managers may take out."""
+    secret = project_webhook_secret(project=project)
+    answered = dict(
+        Annotation.objects.filter(task__project=project)
+        .values_list("contributor_id")
+        .annotate(n=Count("pk"))
+        .values_list("contributor_id", "n")
+    )
+    reviewed = dict(
+        Review.objects.filter(project=project)
+        .values_list("reviewer_id")
+        .annotate(n=Count("pk"))
+        .values_list("reviewer_id", "n")
+    )
+    people = User.objects.filter(pk__in=set(answered) | set(reviewed)).order_by("username")
+    for user in people.only("pk", "username", "first_name", "last_name", "email"):
+        yield {
+            "contributor": contributor_pseudonym(secret=secret, user_id=user.pk),
+            "username": user.get_username(),
+            "name": user.get_full_name(),
+            "email": user.email,
+            "answers": answered.get(user.pk, 0),
+            "reviews": reviewed.get(user.pk, 0),
+        }
 
 
 # --- the audit trail ---------------------------------------------------------------------------

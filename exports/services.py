@@ -6,9 +6,10 @@ Each kind lists its formats (``TaskKind.export_formats()``); the writers live in
 ``StreamingHttpResponse`` or written to storage by :func:`export_job_run`.
 """
 
+import secrets
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -17,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from annotation.models import Task
 from exports.models import ExportJob, ExportStatus
 from exports.selectors import (
     ExportOptions,
@@ -24,14 +26,23 @@ from exports.selectors import (
     export_count,
     export_first_long_chat,
     export_has_chat,
+    export_has_segments,
     export_items,
+    people_rows,
 )
 from labelhub import kinds
 from labelhub.audit import audit_record
-from labelhub.formats import Chunks, ExportContext, ExportFormat, preferences
+from labelhub.formats import (
+    Chunks,
+    ExportContext,
+    ExportFormat,
+    ExportItem,
+    NothingToWrite,  # noqa: F401 - raised by formats' checks; callers catch it from here
+    preferences,
+)
 from labelhub.formats.preferences import DPO_STYLES, DpoStyle, StyleRefused  # noqa: F401
-from labelhub.formats.streams import json_line
-from labelhub.models import AuditAction, Project
+from labelhub.formats.streams import csv_rows, json_line
+from labelhub.models import AuditAction, AuditEvent, Project
 
 JSONL = "application/x-ndjson"
 PROGRESS_EVERY = 1000
@@ -39,6 +50,27 @@ PROGRESS_EVERY = 1000
 # The formats are the kinds' (``TaskKind.export_formats()``); the name is kept for callers.
 Format = ExportFormat
 AUDIT = ExportFormat("audit", "Audit trail: every annotation and review (JSONL)", JSONL, "jsonl")
+# Who each pseudonymous id is: the same id names a person in every export of the project.
+PEOPLE = ExportFormat(
+    "contributors",
+    "Contributors: who each pseudonymous id in the exports is (CSV, keep it private)",
+    "text/csv; charset=utf-8",
+    "csv",
+)
+PEOPLE_COLUMNS = ["contributor", "username", "name", "email", "answers", "reviews"]
+
+
+def _open_media(item: ExportItem) -> bytes | None:
+    """An uploaded file's bytes, from wherever the media are stored; None for media given by
+    URL (LabelHub does not fetch customers' URLs) or a file that cannot be read."""
+    if not item.media_path:
+        return None
+    storage = Task._meta.get_field("media").storage
+    try:
+        with storage.open(item.media_path, "rb") as file:
+            return file.read()
+    except OSError:
+        return None
 
 
 def export_context(*, project: Project, options: ExportOptions) -> ExportContext:
@@ -48,6 +80,10 @@ def export_context(*, project: Project, options: ExportOptions) -> ExportContext
         style=options.style,
         has_chat=lambda: export_has_chat(project=project, options=options),
         first_long_chat=lambda: export_first_long_chat(project=project, options=options),
+        has_segments=lambda: export_has_segments(project=project, options=options),
+        val_split=options.val_split,
+        images=options.images,
+        open_media=_open_media,
     )
 
 
@@ -63,7 +99,7 @@ def _kind_formats(project: Project) -> tuple[ExportFormat, ...]:
 
 def export_formats(*, project: Project) -> list[ExportFormat]:
     """The formats a project's kind offers, the audit trail last (every kind has it)."""
-    return [*_kind_formats(project), AUDIT]
+    return [*_kind_formats(project), AUDIT, PEOPLE]
 
 
 def export_format(*, project: Project, name: str) -> ExportFormat | None:
@@ -84,6 +120,19 @@ class ExportFile:
     chunks: Chunks
     format: ExportFormat
     filename: str
+
+    def named(self, *, project: Project, serial: str) -> "ExportFile":
+        return replace(
+            self, filename=export_filename(project=project, fmt=self.format, serial=serial)
+        )
+
+
+def export_filename(*, project: Project, fmt: ExportFormat, serial: str) -> str:
+    """``project-3-coco-20260102-153012-d481.json``: ``serial`` tells two exports of the same
+    second apart (a download's audit record ``d…``, a background job ``job…``; ids never repeat,
+    so neither do names)."""
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return f"project-{project.pk}-{fmt.name}-{stamp}-{serial}.{fmt.extension}"
 
 
 def _counted(rows: Iterable, tick: Callable[[int], None] | None) -> Iterator:
@@ -110,26 +159,31 @@ def export_stream(
     fmt = export_format(project=project, name=format_name)
     if fmt is None:
         raise UnknownFormat(project, format_name)
+    context = export_context(project=project, options=options)
+    if fmt.check is not None:  # e.g. subtitles without segments: refused, not an empty file
+        fmt.check(context)
     if fmt is AUDIT:
         rows = _counted(audit_rows(project=project, options=options), tick)
         chunks = (json_line(row) for row in rows)
+    elif fmt is PEOPLE:
+        people = people_rows(project=project)
+        chunks = csv_rows(PEOPLE_COLUMNS, ([row[c] for c in PEOPLE_COLUMNS] for row in people))
     else:
         chunks = fmt.write(
             lambda: _counted(
                 export_items(project=project, options=options, answers=fmt.answers), tick
             ),
-            export_context(project=project, options=options),
+            context,
         )
-    stamp = timezone.now().strftime("%Y%m%d-%H%M")
-    filename = f"project-{project.pk}-{fmt.name}-{stamp}.{fmt.extension}"
+    filename = export_filename(project=project, fmt=fmt, serial=secrets.token_hex(3))
     return ExportFile(chunks=chunks, format=fmt, filename=filename)
 
 
 def export_record(
     *, project: Project, user: AbstractBaseUser, format_name: str, options: ExportOptions, via: str
-) -> None:
+) -> AuditEvent:
     """Write the export to the audit log (who took which data out, how)."""
-    audit_record(
+    return audit_record(
         actor=user,
         action=AuditAction.EXPORT_REQUESTED,
         project=project,
@@ -139,6 +193,8 @@ def export_record(
 
 
 def export_size(*, project: Project, format_name: str, options: ExportOptions) -> int:
+    if format_name == PEOPLE.name:
+        return 0  # a line per person: always downloaded at once
     return export_count(project=project, options=options, audit=format_name == AUDIT.name)
 
 
@@ -196,7 +252,7 @@ def export_job_run(*, export_job_id: int) -> ExportJob:
     try:
         export = export_stream(
             project=job.project, format_name=job.format, options=options, tick=tick
-        )
+        ).named(project=job.project, serial=f"job{job.pk}")
         with tempfile.TemporaryFile() as spool:
             for chunk in export.chunks:
                 spool.write(chunk)

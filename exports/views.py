@@ -3,6 +3,8 @@
 Every view asks :func:`project_for` for ``manage``: anyone else gets 404.
 """
 
+from dataclasses import replace
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -24,6 +26,7 @@ from exports.forms import ExportForm
 from exports.models import ExportJob, ExportStatus
 from exports.services import (
     ExportFile,
+    NothingToWrite,
     StyleRefused,
     export_formats,
     export_job_create,
@@ -42,6 +45,11 @@ def sync_limit() -> int:
     return getattr(settings, "LABELHUB_EXPORT_SYNC_LIMIT", 5000)
 
 
+def base_url_of(request: HttpRequest) -> str:
+    """The address the export is asked at: its media links are made from it."""
+    return request.build_absolute_uri("/").rstrip("/")
+
+
 def streamed(export: ExportFile) -> StreamingHttpResponse:
     response = StreamingHttpResponse(export.chunks, content_type=export.format.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
@@ -57,23 +65,26 @@ def export_page(request: HttpRequest, project_id: int) -> HttpResponse:
     formats = export_formats(project=project)
     form = ExportForm(request.POST or None, formats=formats)
     if request.method == "POST" and form.is_valid():
-        options, name = form.options(), form.cleaned_data["format"]
+        options = replace(form.options(), base_url=base_url_of(request))
+        name = form.cleaned_data["format"]
         try:
             if export_size(project=project, format_name=name, options=options) <= sync_limit():
                 export = export_stream(project=project, format_name=name, options=options)
-                export_record(
+                event = export_record(
                     project=project,
                     user=request.user,
                     format_name=name,
                     options=options,
                     via="page",
                 )
-                return streamed(export)
+                return streamed(export.named(project=project, serial=f"d{event.pk}"))
             job = export_job_create(
                 project=project, user=request.user, format_name=name, options=options
             )
         except StyleRefused as error:
             form.add_error("style", str(error))
+        except NothingToWrite as error:
+            form.add_error("format", str(error))
         else:
             messages.info(request, "The export is big: it runs in the background. Follow it below.")
             return redirect(f"{request.path}?job={job.pk}")

@@ -36,6 +36,25 @@ class ExportItem:
     extra: dict = field(default_factory=dict)
     # Every counted answer, in the order given; filled only for formats that ask (``answers``).
     answers: tuple[ExportAnswer, ...] = ()
+    # Where a customer fetches the media: the URL it was given by, or for an uploaded file
+    # LabelHub's own (``/tasks/<id>/media/``, with their API token); and the file's own name.
+    media_url: str = ""
+    file_name: str = ""
+    # The uploaded file in LabelHub's storage, for writers that put the media in the archive
+    # (``ExportContext.open_media``); never written out.
+    media_path: str = ""
+
+    @property
+    def contributors(self) -> list[str]:
+        """The pseudonyms of the counted answers' authors, in order."""
+        return [answer.contributor for answer in self.answers]
+
+
+class NothingToWrite(ValueError):
+    """The export would be an empty file for a reason the customer can fix (a subtitle export of
+    transcripts without timed segments): refused before it starts, with that reason."""
+
+    code = "nothing_to_write"
 
 
 ItemSource = Callable[[], Iterable[ExportItem]]
@@ -51,6 +70,12 @@ class ExportContext:
     style: str = "auto"
     has_chat: Callable[[], bool] = lambda: False
     first_long_chat: Callable[[], tuple[int, str] | None] = lambda: None
+    has_segments: Callable[[], bool] = lambda: True
+    # Box datasets: the share of images held out for validation (0: no split), whether the
+    # archive carries the images, and how to read an uploaded image (None: given by URL only).
+    val_split: float = 0.0
+    images: bool = False
+    open_media: Callable[[ExportItem], bytes | None] = lambda item: None
 
 
 @dataclass(frozen=True)

@@ -2,25 +2,57 @@
 
 Results hold boxes in image pixels with the origin at the top-left: ``{label, x, y, w, h}``.
 Categories are numbered in the order of the project's labels (COCO from 1, YOLO from 0).
+
+YOLO and VOC archives may carry the images (uploaded ones; an image given by URL is listed in
+``images_missing.txt``, since LabelHub never fetches customers' URLs itself) and a train/val
+split: a stable share of the tasks, chosen by a hash of the task id, so that the same task lands
+on the same side in every export. YOLO comes with the ``data.yaml`` that Ultralytics trains from.
 """
 
+import hashlib
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from xml.etree import ElementTree as ET
 
-from labelhub.formats import Chunks, ExportItem, ItemSource
+from labelhub.formats import Chunks, ExportContext, ExportItem, ItemSource
 from labelhub.formats.streams import json_dumps, zip_stream
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+PLAIN = ExportContext(schema={})  # no split, no images
 
 
 def image_name(item: ExportItem) -> str:
     """The image's file name: the uploaded or URL file name, else one made from the task."""
     # (plain string work: this runs once per image of exports of millions)
+    if item.file_name:
+        return item.file_name
     name = item.media_name.split("?", 1)[0].rsplit("/", 1)[-1] if item.media_name else ""
     return name or f"task-{item.task_id}.jpg"
+
+
+def in_validation(task_id: int, share: float) -> bool:
+    """Whether the task is held out for validation: the same answer in every export."""
+    if share <= 0:
+        return False
+    digest = hashlib.sha256(f"labelhub-split:{task_id}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 2**32 < share
+
+
+def image_suffix(item: ExportItem) -> str:
+    suffix = PurePosixPath(item.file_name or image_name(item)).suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,5}", suffix) else ".jpg"
+
+
+def _missing(item: ExportItem) -> str:
+    where = item.media_url or "no image"
+    why = (
+        "its stored file could not be read"
+        if item.media_path
+        else "it is given by URL, so not in the archive: fetch it there"
+    )
+    return f"task {item.task_id}: {where} ({why})"
 
 
 class UniqueStems:
@@ -57,6 +89,8 @@ def coco(items: ItemSource, *, labels: list[str]) -> Chunks:
                 "width": item.width,
                 "height": item.height,
             }
+            if item.media_url:  # where to fetch it (COCO's own field for that)
+                image["coco_url"] = item.media_url
             yield (b"" if first_image else b",") + json_dumps(image)
             first_image = False
             for box in item.result.get("boxes", []):
@@ -78,11 +112,35 @@ def coco(items: ItemSource, *, labels: list[str]) -> Chunks:
     yield b"]}"
 
 
-def _yolo_files(items: Iterable[ExportItem], labels: list[str]) -> Iterator[tuple[str, bytes]]:
+def data_yaml(labels: list[str], *, split: bool) -> bytes:
+    """The dataset file Ultralytics trains from (``yolo train data=data.yaml``). Names are JSON
+    strings, which YAML reads as they are, whatever characters a label has."""
+    train, val = ("images/train", "images/val") if split else ("images", "images")
+    lines = [
+        "# A YOLO dataset exported by LabelHub. Paths are relative to this file's folder.",
+        *(
+            []
+            if split
+            else ["# No validation split was asked for: val is the training set itself."]
+        ),
+        f"train: {train}",
+        f"val: {val}",
+        f"nc: {len(labels)}",
+        "names:",
+        *(f"  {number}: {json_dumps(name).decode()}" for number, name in enumerate(labels)),
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _yolo_files(
+    items: Iterable[ExportItem], labels: list[str], context: ExportContext
+) -> Iterator[tuple[str, bytes]]:
     class_ids = {name: number for number, name in enumerate(labels)}
+    split = context.val_split > 0
+    yield "data.yaml", data_yaml(labels, split=split)
     yield "classes.txt", ("\n".join(labels) + "\n").encode()
     stems = UniqueStems()
-    skipped = []
+    skipped, missing = [], []
     for item in items:
         if not item.width or not item.height:
             skipped.append(f"task {item.task_id}: image size unknown")
@@ -93,20 +151,35 @@ def _yolo_files(items: Iterable[ExportItem], labels: list[str]) -> Iterator[tupl
             cy = (box["y"] + box["h"] / 2) / item.height
             w, h = box["w"] / item.width, box["h"] / item.height
             lines.append(f"{class_ids[box['label']]} {cx:.6f} {cy:.6f} {w:.6f} {h:.6f}")
-        yield f"labels/{stems(item)}.txt", ("\n".join(lines) + ("\n" if lines else "")).encode()
+        part = (
+            ("/val" if in_validation(item.task_id, context.val_split) else "/train")
+            if split
+            else ""
+        )
+        stem = stems(item)
+        yield f"labels{part}/{stem}.txt", ("\n".join(lines) + ("\n" if lines else "")).encode()
+        if context.images:
+            content = context.open_media(item)
+            if content is None:
+                missing.append(_missing(item))
+            else:
+                yield f"images{part}/{stem}{image_suffix(item)}", content
     if skipped:
         yield "skipped.txt", ("\n".join(skipped) + "\n").encode()
+    if missing:
+        yield "images_missing.txt", ("\n".join(missing) + "\n").encode()
 
 
-def yolo(items: ItemSource, *, labels: list[str]) -> Chunks:
-    """A zip: ``classes.txt`` and one ``labels/<image>.txt`` per image (normalised centre, size)."""
-    return zip_stream(_yolo_files(items(), labels))
+def yolo(items: ItemSource, *, labels: list[str], context: ExportContext = PLAIN) -> Chunks:
+    """A zip: ``data.yaml``, ``classes.txt`` and one ``labels[/train|/val]/<image>.txt`` per image
+    (normalised centre, size), with ``images[/train|/val]/`` when the images are asked for."""
+    return zip_stream(_yolo_files(items(), labels, context))
 
 
-def _voc_document(item: ExportItem, stem: str) -> bytes:
+def _voc_document(item: ExportItem, filename: str) -> bytes:
     root = ET.Element("annotation")
-    ET.SubElement(root, "folder").text = "images"
-    ET.SubElement(root, "filename").text = image_name(item)
+    ET.SubElement(root, "folder").text = "JPEGImages"
+    ET.SubElement(root, "filename").text = filename
     size = ET.SubElement(root, "size")
     ET.SubElement(size, "width").text = str(item.width or 0)
     ET.SubElement(size, "height").text = str(item.height or 0)
@@ -126,11 +199,33 @@ def _voc_document(item: ExportItem, stem: str) -> bytes:
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
-def voc(items: ItemSource, *, labels: list[str]) -> Chunks:
-    """A zip of ``Annotations/<image>.xml``, one Pascal VOC document per image."""
+def _voc_files(items: Iterable[ExportItem], context: ExportContext) -> Iterator[tuple[str, bytes]]:
     stems = UniqueStems()
-    return zip_stream(
-        (f"Annotations/{stem}.xml", _voc_document(item, stem))
-        for item in items()
-        for stem in [stems(item)]
-    )
+    sets: dict[str, list[str]] = {"train": [], "val": []}
+    missing = []
+    for item in items:
+        stem = stems(item)
+        # The image's name in the archive when it is there, else the customer's own file's.
+        archived = f"{stem}{image_suffix(item)}"
+        content = context.open_media(item) if context.images else None
+        if context.images and content is None:
+            missing.append(_missing(item))
+        filename = archived if content is not None else image_name(item)
+        yield f"Annotations/{stem}.xml", _voc_document(item, filename)
+        if content is not None:
+            yield f"JPEGImages/{archived}", content
+        sets["val" if in_validation(item.task_id, context.val_split) else "train"].append(stem)
+    listed = {"trainval": sets["train"] + sets["val"]}
+    if context.val_split > 0:
+        listed |= sets
+    for name, stems_in in listed.items():
+        yield f"ImageSets/Main/{name}.txt", "".join(f"{stem}\n" for stem in stems_in).encode()
+    if missing:
+        yield "images_missing.txt", ("\n".join(missing) + "\n").encode()
+
+
+def voc(items: ItemSource, *, labels: list[str], context: ExportContext = PLAIN) -> Chunks:
+    """A zip of ``Annotations/<image>.xml`` (one Pascal VOC document per image) and the
+    ``ImageSets/Main`` lists (``trainval``; ``train`` and ``val`` with a split), with
+    ``JPEGImages/`` when the images are asked for."""
+    return zip_stream(_voc_files(items(), context))

@@ -127,5 +127,6 @@ def rankings(items: ItemSource) -> Chunks:
             "criteria": item.result.get("criteria", {}),
             "rationale": item.result.get("rationale", ""),
             "confidence": item.confidence,
+            "contributors": item.contributors,
         }
         yield json_line({key: value for key, value in row.items() if value is not None})

@@ -61,11 +61,16 @@ class _Pipe(io.RawIOBase):
         return out
 
 
+# Already compressed: stored as they are (deflating them again costs CPU and saves nothing).
+STORED_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".mp3", ".ogg", ".flac", ".m4a")
+
+
 def zip_stream(files: Iterable[tuple[str, bytes]]) -> Iterator[bytes]:
     """A zip archive of (name, content) pairs, yielded as it is written."""
     pipe = _Pipe()
     with zipfile.ZipFile(pipe, mode="w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files:
-            archive.writestr(name, content)
+            stored = name.lower().endswith(STORED_SUFFIXES)
+            archive.writestr(name, content, compress_type=zipfile.ZIP_STORED if stored else None)
             yield pipe.take()
     yield pipe.take()

@@ -329,17 +329,23 @@ class BoundingBoxKind(TaskKind):
             ),
             ExportFormat(
                 "yolo",
-                "YOLO (zip)",
+                "YOLO (zip, with data.yaml)",
                 ZIP,
                 "zip",
-                write=lambda items, context: boxes.yolo(items, labels=names(context)),
+                write=lambda items, context: boxes.yolo(
+                    items, labels=names(context), context=context
+                ),
+                options=("val_split", "images"),
             ),
             ExportFormat(
                 "voc",
                 "Pascal VOC XML (zip)",
                 ZIP,
                 "zip",
-                write=lambda items, context: boxes.voc(items, labels=names(context)),
+                write=lambda items, context: boxes.voc(
+                    items, labels=names(context), context=context
+                ),
+                options=("val_split", "images"),
             ),
         )
 

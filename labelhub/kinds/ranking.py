@@ -285,6 +285,7 @@ class RankingKind(TaskKind):
                 JSONL,
                 "jsonl",
                 write=lambda items, context: preferences.rankings(items),
+                answers=True,
             ),
         )
 

@@ -168,6 +168,7 @@ class TranscriptionKind(TaskKind):
                 "application/x-ndjson",
                 "jsonl",
                 write=lambda items, context: transcripts.jsonl(items),
+                answers=True,
             ),
             ExportFormat(
                 "csv",
@@ -175,6 +176,7 @@ class TranscriptionKind(TaskKind):
                 "text/csv; charset=utf-8",
                 "csv",
                 write=lambda items, context: transcripts.csv(items),
+                answers=True,
             ),
             ExportFormat(
                 "vtt",
@@ -182,6 +184,7 @@ class TranscriptionKind(TaskKind):
                 ZIP,
                 "zip",
                 write=lambda items, context: transcripts.vtt(items),
+                check=transcripts.subtitles_check,
             ),
             ExportFormat(
                 "srt",
@@ -189,6 +192,7 @@ class TranscriptionKind(TaskKind):
                 ZIP,
                 "zip",
                 write=lambda items, context: transcripts.srt(items),
+                check=transcripts.subtitles_check,
             ),
         )
 

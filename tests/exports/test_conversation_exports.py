@@ -94,7 +94,15 @@ def export(project, manager, fmt) -> bytes:
 def test_the_formats_offered(world):
     project, manager, *_ = world
     response = api(manager).get(f"/api/v1/projects/{project.pk}/export/", {"format": "coco"})
-    assert response.json()["formats"] == ["sft", "dpo", "rubric", "rubric_csv", "jsonl", "audit"]
+    assert response.json()["formats"] == [
+        "sft",
+        "dpo",
+        "rubric",
+        "rubric_csv",
+        "jsonl",
+        "audit",
+        "contributors",
+    ]
 
 
 def test_sft_loads_with_datasets_and_every_row_ends_with_an_assistant_turn(world, tmp_path):

@@ -116,7 +116,12 @@ def test_voc_zip_has_one_document_per_image(boxes_world):
     project, manager, *_ = boxes_world
     _, content = export(project, manager, "voc")
     archive = zipfile.ZipFile(io.BytesIO(content))
-    assert len(archive.namelist()) == 3
+    assert [n for n in archive.namelist() if n.startswith("Annotations/")] == [
+        "Annotations/img0.xml",
+        "Annotations/img1.xml",
+        "Annotations/img2.xml",
+    ]
+    assert archive.read("ImageSets/Main/trainval.txt") == b"img0\nimg1\nimg2\n"
     root = ET.fromstring(archive.read("Annotations/img1.xml"))
     objects = [
         (o.findtext("name"), [int(o.findtext(f"bndbox/{k}")) for k in ("xmin", "ymin", "xmax",
@@ -329,7 +334,7 @@ def test_unknown_format_is_a_400_naming_the_kinds_formats(boxes_world):
     project, manager, *_ = boxes_world
     response = api(manager).get(f"/api/v1/projects/{project.pk}/export/", {"format": "dpo"})
     assert response.status_code == 400
-    assert response.json()["formats"] == ["coco", "yolo", "voc", "audit"]
+    assert response.json()["formats"] == ["coco", "yolo", "voc", "audit", "contributors"]
     assert "coco" in response.json()["format"][0]
 
 

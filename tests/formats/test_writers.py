@@ -229,9 +229,12 @@ def test_transcript_jsonl_and_csv_round_trip_and_csv_defuses_formulas():
         "task_id": 4,
         "external_id": "",
         "media": "u",
+        "file_name": "u",
         "text": "plain",
         "confidence": None,
+        "contributors": [],
     }
+    assert (rows[0]["media"], rows[0]["file_name"]) == ("/tasks/3/media/", "clip3.flac")
     table = list(csv.DictReader(io.StringIO(collect(transcripts.csv(transcript_items)).decode())))
     assert table[0]["text"].startswith("'=HYPERLINK")
     assert json.loads(table[0]["segments"])[0]["text"] == "hello"
@@ -240,7 +243,9 @@ def test_transcript_jsonl_and_csv_round_trip_and_csv_defuses_formulas():
 
 def test_webvtt_and_srt_have_exact_timestamps_and_safe_cues():
     vtt = zipfile.ZipFile(io.BytesIO(collect(transcripts.vtt(transcript_items))))
-    assert vtt.namelist() == ["3-clip3.vtt"]  # the unsegmented clip has no subtitles
+    # The unsegmented clip has no subtitles, and the archive says so.
+    assert vtt.namelist() == ["3-clip3.vtt", "no_segments.txt"]
+    assert "task 4 (u): no segments" in vtt.read("no_segments.txt").decode()
     document = vtt.read("3-clip3.vtt").decode()
     assert document.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:01.250\nhello\n")
     assert "00:01:01.500 --> 01:02:05.042\nworld\nagain → on" in document

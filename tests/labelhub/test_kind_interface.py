@@ -72,7 +72,7 @@ def test_a_project_whose_kind_is_no_longer_installed_still_opens_its_settings(cl
         assert "The task kind &#x27;grade&#x27; is not installed here." in response.content.decode()
         export = api(people["maria"]).get(f"/api/v1/projects/{project.pk}/export/?format=votes")
         assert export.status_code == 400
-        assert export.json()["formats"] == ["audit"]
+        assert export.json()["formats"] == ["audit", "contributors"]
 
 
 def test_the_kinds_own_export_format_gets_every_counted_answer(client, people):
