@@ -227,6 +227,14 @@ def test_the_fitted_image_clears_the_submit_bar_and_the_first_task_shows_the_ins
     mounted(page)
     image_ready(page)
     expect(drawer).to_be_hidden()  # only the first task opens them
+    # The fit follows the new task's image and the banner by a frame or two: wait for it (a stage
+    # that never fits fails here after the timeout), then check every figure.
+    wait_js(
+        page,
+        "document.querySelector('.bbox-image').getBoundingClientRect().bottom <= "
+        "document.querySelector('.work-actions').getBoundingClientRect().top && "
+        "document.querySelector('.bbox-stage').getBoundingClientRect().height >= 560",
+    )
     layout = page.evaluate(LAYOUT)
     assert layout["toolbarRows"] == 1, layout
     assert layout["image"]["bottom"] <= layout["actions"]["top"], layout
@@ -235,7 +243,12 @@ def test_the_fitted_image_clears_the_submit_bar_and_the_first_task_shows_the_ins
     assert layout["stage"]["height"] >= 560, layout  # the space left, not a fixed guess
 
     page.set_viewport_size({"width": 800, "height": 600})
-    wait_js(page, "document.querySelector('.bbox-stage').getBoundingClientRect().bottom < 600")
+    wait_js(
+        page,
+        "document.querySelector('.bbox-stage').getBoundingClientRect().bottom < 600 && "
+        "document.querySelector('.bbox-image').getBoundingClientRect().bottom <= "
+        "document.querySelector('.work-actions').getBoundingClientRect().top",
+    )
     layout = page.evaluate(LAYOUT)
     assert layout["stage"]["top"] <= 260, layout  # head, status and toolbars together
     assert layout["toolbarRows"] <= 2, layout
