@@ -162,8 +162,11 @@ def test_transcripts_name_media_by_a_url_the_customers_token_fetches(client, cli
 
     token = Token.objects.create(user=manager).key
     fetched = client.get(mine["media"], HTTP_AUTHORIZATION=f"Token {token}")
-    assert fetched.status_code == 200
-    assert b"".join(fetched.streaming_content).startswith(b"RIFF")
+    if fetched.status_code == 302:  # MEDIA_STORAGE=s3: the role check passed, the store serves it
+        assert "X-Amz-Signature=" in fetched["Location"]
+    else:
+        assert fetched.status_code == 200
+        assert b"".join(fetched.streaming_content).startswith(b"RIFF")
     assert client.get(mine["media"]).status_code == 404
     assert client.get(mine["media"], HTTP_AUTHORIZATION="Token nonsense").status_code == 404
     stranger = Token.objects.create(user=outsider).key
