@@ -159,6 +159,12 @@ class AuditAction(models.TextChoices):
     PROFILE_CHANGED = "profile.changed", "Profile changed"
     REQUIREMENTS_CHANGED = "project.requirements_changed", "Project requirements changed"
     PROJECT_JOINED = "project.joined", "Joined an open project"
+    PAY_RATES_CHANGED = "pay.rates_changed", "Project pay rates changed"
+    PAY_SETTINGS_CHANGED = "pay.settings_changed", "Organization pay settings changed"
+    APPEAL_FILED = "appeal.filed", "Appeal filed"
+    APPEAL_DECIDED = "appeal.decided", "Appeal decided"
+    CONTENT_CATEGORIES_CHANGED = "content.categories_changed", "Content categories changed"
+    CONTENT_PREFERENCES_CHANGED = "content.preferences_changed", "Content opt-outs changed"
 
 
 class AuditEvent(models.Model):
