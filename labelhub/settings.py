@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "exports",
     "genai",
     "backends",
+    "pay",
 ]
 
 MIDDLEWARE = [

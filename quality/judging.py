@@ -36,6 +36,7 @@ from labelhub.audit import audit_record
 from labelhub.models import AuditAction, Project
 from labelhub.quality_bars import quality_with_defaults
 from quality.answer_weights import answer_weights
+from quality.events import answers_judged
 from quality.models import (
     REVIEW_PRIORITY,
     AnswerJudgement,
@@ -150,7 +151,15 @@ def judge_batch(*, project_id: int, limit: int = BATCH_SIZE) -> int:
             Annotation.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(judged_at__isnull=True, task__project_id=project_id)
             .order_by("pk")
-            .only("pk", "task_id", "contributor_id", "active_seconds", "gold_score")[:limit]
+            .only(
+                "pk",
+                "task_id",
+                "contributor_id",
+                "assignment_id",
+                "active_seconds",
+                "gold_score",
+                "created_at",
+            )[:limit]
         )
         if not batch:
             return 0
@@ -171,6 +180,7 @@ def judge_batch(*, project_id: int, limit: int = BATCH_SIZE) -> int:
                 change.gold_answered = True
                 change.gold_errors += answer.gold_score < bar
         tasks_consolidate(project=project, quality=quality, tasks=tasks, changes=changes, now=now)
+        answers_judged(project=project, answers=batch)
         Annotation.objects.filter(pk__in=[a.pk for a in batch]).update(judged_at=now)
     return len(batch)
 

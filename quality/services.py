@@ -27,6 +27,7 @@ from labelhub.audit import audit_record, changed_fields
 from labelhub.models import AuditAction, Project
 from labelhub.permissions import can_label
 from labelhub.quality_bars import quality_with_defaults
+from quality.events import answers_rejected
 from quality.judging import accept, send_to_review
 from quality.models import (
     AnnotationReview,
@@ -184,6 +185,7 @@ def review_record(
                 )
                 for a in rejected
             )
+            answers_rejected(project=project, annotation_ids=[a.pk for a in rejected])
             Task.objects.filter(pk=task.pk).update(
                 answer_count=F("answer_count") - len(rejected),
                 lease_count=F("lease_count") + len(returned),

@@ -1,0 +1,461 @@
+"""Reading pay: a person's earnings, statements per period, payouts, effective hourly pay.
+
+Periods are calendar weeks (Monday to Sunday) or months, in UTC, so that a statement is the same
+for its person and for the organization's admin wherever they are.
+"""
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from labelhub.models import Organization, Project
+from pay.ledger import DEFAULT_CURRENCY, currency_of
+from pay.models import (
+    ZERO,
+    Earning,
+    EarningEvent,
+    EarningPart,
+    OrganizationPay,
+    PayBasis,
+    ProjectPay,
+)
+from quality.standing import RATE_MIN_SECONDS
+
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal) -> Decimal:
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+# --- periods -----------------------------------------------------------------------------------
+
+
+class PeriodKind:
+    WEEK = "week"
+    MONTH = "month"
+    ALL = (WEEK, MONTH)
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    start: date
+    end: date  # exclusive
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
+    def label(self) -> str:
+        if self.kind == PeriodKind.MONTH:
+            return self.start.strftime("%B %Y")
+        return f"Week of {self.start.isoformat()} to {self.last_day.isoformat()}"
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        return (
+            datetime.combine(self.start, datetime.min.time(), tzinfo=UTC),
+            datetime.combine(self.end, datetime.min.time(), tzinfo=UTC),
+        )
+
+    def previous(self) -> "Period":
+        return period_of(kind=self.kind, day=self.start - timedelta(days=1))
+
+    def next(self) -> "Period":
+        return period_of(kind=self.kind, day=self.end)
+
+
+def period_of(*, kind: str, day: date) -> Period:
+    """The week (from Monday) or month holding ``day``."""
+    if kind == PeriodKind.WEEK:
+        start = day - timedelta(days=day.weekday())
+        return Period(kind, start, start + timedelta(days=7))
+    start = day.replace(day=1)
+    end = (start + timedelta(days=32)).replace(day=1)
+    return Period(PeriodKind.MONTH, start, end)
+
+
+def period_parse(*, kind: str | None, start: str | None) -> Period:
+    """From ``?period=week|month&start=YYYY-MM-DD`` (any day of it; default: today's period)."""
+    kind = kind or PeriodKind.MONTH
+    if kind not in PeriodKind.ALL:
+        raise ValidationError({"period": ["The period is week or month."]})
+    if start:
+        try:
+            day = date.fromisoformat(start)
+        except ValueError:
+            raise ValidationError(
+                {"start": [f"{start!r} is not a date like 2026-11-30."]}
+            ) from None
+    else:
+        day = timezone.now().astimezone(UTC).date()
+    return period_of(kind=kind, day=day)
+
+
+# --- one person's earnings ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EarningsSummary:
+    amount: Decimal
+    currency: str
+    active_seconds: int
+    lease_seconds: int
+    entries: int
+
+    @property
+    def per_hour(self) -> Decimal | None:
+        if self.active_seconds < RATE_MIN_SECONDS:
+            return None
+        return cents(self.amount * 3600 / self.active_seconds)
+
+
+def _totals(queryset) -> dict:
+    return queryset.aggregate(
+        amount=Sum("amount", default=ZERO),
+        active=Sum("active_seconds", default=0),
+        lease=Sum("lease_seconds", default=0),
+        entries=Count("pk"),
+    )
+
+
+def earnings_summary(*, project: Project, user: AbstractBaseUser) -> EarningsSummary:
+    """What ``user`` earned on ``project`` so far and the time it paid for (one query)."""
+    figures = _totals(Earning.objects.filter(project=project, person_id=user.pk))
+    return EarningsSummary(
+        amount=figures["amount"],
+        currency=currency_of(organization_id=project.organization_id),
+        active_seconds=figures["active"],
+        lease_seconds=figures["lease"],
+        entries=figures["entries"],
+    )
+
+
+def ledger_for(*, project: Project, person_id: int | None = None, limit: int = 500):
+    """Entries of the project, newest first (of one person when given)."""
+    entries = Earning.objects.filter(project=project).select_related("person")
+    if person_id is not None:
+        entries = entries.filter(person_id=person_id)
+    return entries.order_by("-created_at", "-pk")[:limit]
+
+
+# --- statements ---------------------------------------------------------------------------------
+
+
+@dataclass
+class StatementLine:
+    """One project's part of a statement."""
+
+    project_id: int | None
+    project_name: str
+    answers: int = 0
+    pay: Decimal = ZERO
+    bonus: Decimal = ZERO
+    rejections: Decimal = ZERO
+    reversals: Decimal = ZERO
+    active_seconds: int = 0
+    lease_seconds: int = 0
+
+    @property
+    def total(self) -> Decimal:
+        return self.pay + self.bonus + self.rejections + self.reversals
+
+
+@dataclass
+class Statement:
+    organization: Organization
+    person: AbstractBaseUser
+    period: Period
+    currency: str
+    lines: list[StatementLine] = field(default_factory=list)
+    entries: list[Earning] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.total for line in self.lines), ZERO)
+
+    @property
+    def amount_due(self) -> Decimal:
+        return cents(self.total)
+
+    @property
+    def active_seconds(self) -> int:
+        return sum(line.active_seconds for line in self.lines)
+
+    @property
+    def lease_seconds(self) -> int:
+        return sum(line.lease_seconds for line in self.lines)
+
+
+def _in_period(organization: Organization, period: Period):
+    low, high = period.bounds()
+    return Earning.objects.filter(
+        organization=organization, created_at__gte=low, created_at__lt=high
+    )
+
+
+def statement_for(
+    *, organization: Organization, person: AbstractBaseUser, period: Period, entries: int = 1000
+) -> Statement:
+    """``person``'s statement: per project, what each kind of event added (two queries)."""
+    mine = _in_period(organization, period).filter(person_id=person.pk)
+    rows = (
+        mine.values("project_id", "project_name", "event", "part")
+        .annotate(
+            amount=Sum("amount"),
+            active=Sum("active_seconds"),
+            lease=Sum("lease_seconds"),
+            count=Count("pk"),
+        )
+        .order_by("project_name", "project_id")
+    )
+    lines: dict[tuple, StatementLine] = {}
+    for row in rows:
+        key = (row["project_id"], row["project_name"])
+        line = lines.setdefault(key, StatementLine(*key))
+        line.active_seconds += row["active"] or 0
+        line.lease_seconds += row["lease"] or 0
+        event, part, amount = row["event"], row["part"], row["amount"]
+        if part == EarningPart.BONUS and event == EarningEvent.JUDGED:
+            line.bonus += amount
+        elif event == EarningEvent.JUDGED:
+            line.pay += amount
+            line.answers += row["count"]
+        elif event == EarningEvent.REJECTED:
+            line.rejections += amount
+        else:
+            line.reversals += amount
+    return Statement(
+        organization=organization,
+        person=person,
+        period=period,
+        currency=currency_of(organization_id=organization.pk),
+        lines=list(lines.values()),
+        entries=list(mine.order_by("-created_at", "-pk")[:entries]),
+    )
+
+
+@dataclass(frozen=True)
+class PayoutRow:
+    person_id: int
+    username: str
+    name: str
+    email: str
+    amount: Decimal
+    answers: int
+    active_seconds: int
+    lease_seconds: int
+    entries: int
+
+
+def payouts_for(*, organization: Organization, period: Period) -> list[PayoutRow]:
+    """What the organization owes each person for the period (one query)."""
+    rows = (
+        _in_period(organization, period)
+        .values(
+            "person_id",
+            "person__username",
+            "person__first_name",
+            "person__last_name",
+            "person__email",
+        )
+        .annotate(
+            amount=Sum("amount"),
+            answers=Count("pk", filter=Q(event=EarningEvent.JUDGED, part=EarningPart.BASE)),
+            active=Sum("active_seconds"),
+            lease=Sum("lease_seconds"),
+            entries=Count("pk"),
+        )
+        .order_by("person__username")
+    )
+    return [
+        PayoutRow(
+            person_id=row["person_id"],
+            username=row["person__username"],
+            name=f"{row['person__first_name']} {row['person__last_name']}".strip(),
+            email=row["person__email"],
+            amount=cents(row["amount"]),
+            answers=row["answers"],
+            active_seconds=row["active"] or 0,
+            lease_seconds=row["lease"] or 0,
+            entries=row["entries"],
+        )
+        for row in rows
+    ]
+
+
+PAYOUT_COLUMNS = [
+    "period_start",
+    "period_end",
+    "organization",
+    "username",
+    "name",
+    "email",
+    "currency",
+    "amount",
+    "answers",
+    "active_hours",
+    "lease_hours",
+    "entries",
+]
+
+
+def payout_csv_rows(*, organization: Organization, period: Period) -> list[list[str]]:
+    currency = currency_of(organization_id=organization.pk)
+    return [
+        [
+            period.start.isoformat(),
+            period.last_day.isoformat(),
+            organization.slug,
+            row.username,
+            row.name,
+            row.email,
+            currency,
+            str(row.amount),
+            str(row.answers),
+            f"{row.active_seconds / 3600:.2f}",
+            f"{row.lease_seconds / 3600:.2f}",
+            str(row.entries),
+        ]
+        for row in payouts_for(organization=organization, period=period)
+    ]
+
+
+# --- effective hourly pay and the fair-pay floor -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FairPay:
+    """A project's effective hourly pay (earnings ÷ active hours, per person) and its floor."""
+
+    currency: str
+    floor: Decimal | None
+    people: int  # with at least RATE_MIN_SECONDS of paid active time
+    median: Decimal | None
+    quantiles: dict[str, Decimal]
+    rates: list[Decimal]
+    below_floor: bool
+    rate_needed: dict[str, Decimal]  # rate name → the value that would reach the floor
+    rate_now: dict[str, Decimal]
+
+    @property
+    def message(self) -> str:
+        if self.median is None:
+            return (
+                "Not enough paid time yet to tell the effective hourly pay (each person needs "
+                f"{RATE_MIN_SECONDS // 60} minutes of active time to count)."
+            )
+        words = (
+            f"Median effective pay is {cents(self.median)} {self.currency} per active hour "
+            f"over {self.people} {'person' if self.people == 1 else 'people'}"
+        )
+        if self.floor is None:
+            return words + "; the organization has set no fair-pay floor."
+        if not self.below_floor:
+            return words + f", at or above the organization's floor of {self.floor}."
+        rises = ", ".join(
+            f"the {name.replace('_', ' ')} from {self.rate_now[name]} to {value} {self.currency}"
+            for name, value in self.rate_needed.items()
+        )
+        return (
+            words + f", under the organization's fair-pay floor of {self.floor} {self.currency}."
+            f" To reach it, raise {rises}."
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "currency": self.currency,
+            "floor": _str(self.floor),
+            "people": self.people,
+            "median_hourly": _str(self.median and cents(self.median)),
+            "quantiles": {k: str(cents(v)) for k, v in self.quantiles.items()},
+            "below_floor": self.below_floor,
+            "rate_needed": {k: str(v) for k, v in self.rate_needed.items()},
+            "message": self.message,
+        }
+
+
+def _str(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _up(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_CEILING)
+
+
+def fair_pay_for(*, project: Project) -> FairPay:
+    """Effective hourly pay of each person with enough paid time, its median against the floor,
+    and the rate that would bring the median to the floor (three queries)."""
+    settings = OrganizationPay.objects.filter(organization_id=project.organization_id).first()
+    currency = settings.currency if settings else DEFAULT_CURRENCY
+    floor = settings.fair_pay_floor if settings else None
+    pay = ProjectPay.objects.filter(project=project).first()
+    rows = (
+        Earning.objects.filter(project=project)
+        .values("person_id")
+        .annotate(
+            amount=Sum("amount"),
+            active=Sum("active_seconds"),
+            answers=Count("pk", filter=Q(event=EarningEvent.JUDGED, part=EarningPart.BASE)),
+        )
+        .filter(active__gte=RATE_MIN_SECONDS)
+    )
+    rates, seconds_per_answer = [], []
+    for row in rows:
+        rates.append(row["amount"] * 3600 / row["active"])
+        if row["answers"]:
+            seconds_per_answer.append(Decimal(row["active"]) / row["answers"])
+    rates.sort()
+    median = statistics.median(rates) if rates else None
+    quantiles = {}
+    if len(rates) >= 2:
+        cuts = statistics.quantiles(rates, n=10, method="inclusive")
+        quantiles = {
+            "p10": cuts[0],
+            "p25": _quartile(rates, 1),
+            "p50": median,
+            "p75": _quartile(rates, 3),
+            "p90": cuts[8],
+        }
+    elif rates:
+        quantiles = {"p50": median}
+    below = floor is not None and median is not None and median < floor
+    needed, now = {}, {}
+    if below and pay is not None:
+        if pay.basis == PayBasis.HOUR:
+            now["hourly_rate"] = pay.hourly_rate
+            needed["hourly_rate"] = _up(pay.hourly_rate * floor / median if median > 0 else floor)
+        else:
+            now["accepted_rate"] = pay.accepted_rate
+            if median > 0 and pay.accepted_rate > 0:
+                needed["accepted_rate"] = _up(pay.accepted_rate * floor / median)
+            else:
+                per_answer = statistics.median(seconds_per_answer) if seconds_per_answer else 0
+                needed["accepted_rate"] = _up(floor * Decimal(per_answer) / 3600)
+    return FairPay(
+        currency=currency,
+        floor=floor,
+        people=len(rates),
+        median=median,
+        quantiles=quantiles,
+        rates=rates,
+        below_floor=below,
+        rate_needed=needed,
+        rate_now=now,
+    )
+
+
+def _quartile(values: list[Decimal], which: int) -> Decimal:
+    return statistics.quantiles(values, n=4, method="inclusive")[which - 1]
+
+
+def fair_pay_figure(project: Project) -> dict:
+    """``fair_pay`` in ``GET /api/v1/projects/{id}/``."""
+    return fair_pay_for(project=project).as_dict()
