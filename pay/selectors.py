@@ -7,7 +7,7 @@ for its person and for the organization's admin wherever they are.
 import statistics
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -353,7 +353,7 @@ class FairPay:
                 f"{RATE_MIN_SECONDS // 60} minutes of active time to count)."
             )
         words = (
-            f"Median effective pay is {cents(self.median)} {self.currency} per active hour "
+            f"Median effective pay is {_down(self.median)} {self.currency} per active hour "
             f"over {self.people} {'person' if self.people == 1 else 'people'}"
         )
         if self.floor is None:
@@ -374,8 +374,8 @@ class FairPay:
             "currency": self.currency,
             "floor": _str(self.floor),
             "people": self.people,
-            "median_hourly": _str(self.median and cents(self.median)),
-            "quantiles": {k: str(cents(v)) for k, v in self.quantiles.items()},
+            "median_hourly": _str(self.median and _down(self.median)),
+            "quantiles": {k: str(_down(v)) for k, v in self.quantiles.items()},
             "below_floor": self.below_floor,
             "rate_needed": {k: str(v) for k, v in self.rate_needed.items()},
             "message": self.message,
@@ -384,6 +384,11 @@ class FairPay:
 
 def _str(value) -> str | None:
     return None if value is None else str(value)
+
+
+def _down(value: Decimal) -> Decimal:
+    """Pay shown against a floor is cut, never rounded up: 11.995 reads 11.99, under 12."""
+    return value.quantize(CENT, rounding=ROUND_FLOOR)
 
 
 def _up(value: Decimal) -> Decimal:

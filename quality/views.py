@@ -3,6 +3,7 @@ each view checks access with ``project_for`` (404 for anything not theirs), call
 or service, and renders."""
 
 import json
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -20,6 +21,17 @@ from labelhub.permissions import project_for
 from quality import charts, selectors, services
 from quality.models import ReviewReason
 from quality.standing import RATE_MIN_SECONDS
+
+# Parts of the dashboard that apps above quality add (pay's fair-pay check): each
+# ``panel(request=…, project=…)`` returns safe HTML, or "" to add nothing.
+DASHBOARD_PANELS: list[Callable[..., str]] = []
+
+
+def dashboard_panel_register(panel: Callable[..., str]) -> Callable[..., str]:
+    if panel not in DASHBOARD_PANELS:
+        DASHBOARD_PANELS.append(panel)
+    return panel
+
 
 STATUS_LABELS = {
     "open": "Open",
@@ -312,6 +324,7 @@ def dashboard(request: HttpRequest, project_id: int) -> HttpResponse:
             ("status", "Status"),
         ],
     }
+    context["panels"] = [panel(request=request, project=project) for panel in DASHBOARD_PANELS]
     template = "quality/dashboard.html"
     if getattr(request, "htmx", False):
         template += "#contributor-table"
