@@ -146,7 +146,7 @@ def test_a_corrected_answer_is_paid_again_and_its_time_counted(django_capture_on
 
 def test_per_hour_pays_active_time_capped_by_the_lease(django_capture_on_commit_callbacks):
     capture = django_capture_on_commit_callbacks
-    project, people, reviewer, _ = paid_project(
+    project, people, _reviewer, _ = paid_project(
         contributors=1, basis=PayBasis.HOUR, hourly="18.00", quality={"review_share": 0.0}
     )
     make_ranking_tasks(project, 3)
@@ -187,7 +187,7 @@ def test_gold_and_qualification_answers_are_paid_like_any_other(django_capture_o
 
 def test_no_rates_no_entries_and_models_are_never_paid(django_capture_on_commit_callbacks):
     capture = django_capture_on_commit_callbacks
-    project, people, _reviewer, manager = paid_project(contributors=1, quality={"review_share": 0})
+    project, people, _reviewer, _manager = paid_project(contributors=1, quality={"review_share": 0})
     model_user = make_user()
     backend = ModelBackend.objects.create(project=project, name="m", url="https://example.com")
     ModelVersion.objects.create(backend=backend, version="v1", user=model_user)

@@ -40,7 +40,7 @@ def worked(django_capture_on_commit_callbacks):
 
 
 def test_rates_are_set_by_managers_with_field_errors_and_an_audit_record(worked):
-    project, people, reviewer, manager = worked
+    project, people, _reviewer, manager = worked
     url = f"/api/v1/projects/{project.pk}/pay/"
     bad = api(manager).put(url, {"accepted_rate": "-1", "basis": "piece"}, format="json")
     assert bad.status_code == 400
@@ -97,7 +97,8 @@ def test_statements_for_the_person_and_the_admin_and_payouts_as_csv(worked):
     }
     # The period is checked.
     bad = api(people[0]).get(url, {"period": "year", "start": "yesterday"})
-    assert bad.status_code == 400 and "period" in bad.json()
+    assert bad.status_code == 400
+    assert "period" in bad.json()
     # A past period holds nothing.
     assert api(people[0]).get(url, {"start": "2020-01-15"}).json()["lines"] == []
 
@@ -128,7 +129,8 @@ def test_organization_pay_settings_admins_only(worked):
     assert api(people[0]).get(url).json() == {"currency": "USD", "fair_pay_floor": None}
     assert api(people[0]).put(url, {"currency": "EUR"}, format="json").status_code == 404
     bad = api(manager).put(url, {"currency": "euro", "fair_pay_floor": "x"}, format="json")
-    assert bad.status_code == 400 and set(bad.json()) == {"currency", "fair_pay_floor"}
+    assert bad.status_code == 400
+    assert set(bad.json()) == {"currency", "fair_pay_floor"}
     ok = api(manager).put(url, {"currency": "eur", "fair_pay_floor": "12.50"}, format="json")
     assert ok.json() == {"currency": "EUR", "fair_pay_floor": "12.5000"}
     assert AuditEvent.objects.filter(action=AuditAction.PAY_SETTINGS_CHANGED).count() == 1
@@ -190,7 +192,8 @@ def test_hourly_projects_warn_with_the_hourly_rate_needed():
     OrganizationPay.objects.create(organization=project.organization, fair_pay_floor=Decimal(10))
     _earned(project, people[0], amount="8", seconds=3600)
     fair = api(manager).get(f"/api/v1/projects/{project.pk}/pay/").json()["fair_pay"]
-    assert fair["below_floor"] and fair["rate_needed"] == {"hourly_rate": "10.00"}
+    assert fair["below_floor"]
+    assert fair["rate_needed"] == {"hourly_rate": "10.00"}
 
 
 def test_pages_rates_statements_and_payout_download(worked):
@@ -198,7 +201,8 @@ def test_pages_rates_statements_and_payout_download(worked):
     client = APIClient()
     client.login(username=manager.username, password=PASSWORD)
     page = client.get(f"/projects/{project.pk}/pay/")
-    assert page.status_code == 200 and b'data-testid="pay-form"' in page.content
+    assert page.status_code == 200
+    assert b'data-testid="pay-form"' in page.content
     bad = client.post(
         f"/projects/{project.pk}/pay/",
         {
@@ -227,7 +231,8 @@ def test_pages_rates_statements_and_payout_download(worked):
     assert project.pay.accepted_rate == Decimal("0.60")
     slug = project.organization.slug
     statements = client.get(f"/organizations/{slug}/statements/")
-    assert statements.status_code == 200 and b'data-testid="payouts"' in statements.content
+    assert statements.status_code == 200
+    assert b'data-testid="payouts"' in statements.content
     download = client.get(f"/organizations/{slug}/statements/", {"download": "payouts"})
     assert download["Content-Type"].startswith("text/csv")
 
@@ -249,5 +254,6 @@ def test_pages_rates_statements_and_payout_download(worked):
         == 404
     )
     rates = contributor.get(f"/projects/{project.pk}/pay/")
-    assert b'data-testid="rates"' in rates.content and b"pay-form" not in rates.content
+    assert b'data-testid="rates"' in rates.content
+    assert b"pay-form" not in rates.content
     assert contributor.post(f"/projects/{project.pk}/pay/", {"basis": "task"}).status_code == 404
