@@ -356,16 +356,18 @@ class FairPay:
             f"Median effective pay is {_down(self.median)} {self.currency} per active hour "
             f"over {self.people} {'person' if self.people == 1 else 'people'}"
         )
-        if self.floor is None:
+        floor = cents(self.floor) if self.floor is not None else None
+        if floor is None:
             return words + "; the organization has set no fair-pay floor."
         if not self.below_floor:
-            return words + f", at or above the organization's floor of {self.floor}."
+            return words + f", at or above the organization's floor of {floor}."
         rises = ", ".join(
-            f"the {name.replace('_', ' ')} from {self.rate_now[name]} to {value} {self.currency}"
+            f"the {name.replace('_', ' ')} from {cents(self.rate_now[name])} to {value} "
+            f"{self.currency}"
             for name, value in self.rate_needed.items()
         )
         return (
-            words + f", under the organization's fair-pay floor of {self.floor} {self.currency}."
+            words + f", under the organization's fair-pay floor of {floor} {self.currency}."
             f" To reach it, raise {rises}."
         )
 
@@ -436,7 +438,12 @@ def fair_pay_for(*, project: Project) -> FairPay:
     if below and pay is not None:
         if pay.basis == PayBasis.HOUR:
             now["hourly_rate"] = pay.hourly_rate
-            needed["hourly_rate"] = _up(pay.hourly_rate * floor / median if median > 0 else floor)
+            # Under the floor at a rate above it: active time beyond the lease is not paid.
+            # Scaling the rate by floor ÷ median still reaches the floor at that ratio.
+            if median > 0 and pay.hourly_rate > 0:
+                needed["hourly_rate"] = _up(pay.hourly_rate * floor / median)
+            else:
+                needed["hourly_rate"] = _up(max(floor, pay.hourly_rate))
         else:
             now["accepted_rate"] = pay.accepted_rate
             if median > 0 and pay.accepted_rate > 0:

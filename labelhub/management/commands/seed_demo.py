@@ -95,6 +95,7 @@ from labelhub.skills import (
     project_requirements_set,
     skill_create,
 )
+from pay.services import organization_pay_save, project_pay_save
 from quality import selectors
 from quality.models import Review, TaskOutcome, Verdict
 from quality.services import review_record, task_flag_for_review
@@ -231,6 +232,23 @@ def quiet_task_log() -> Iterator[None]:
         logger.setLevel(level)
 
 
+# Rates per project (USD; the organization's fair-pay floor is 15 per active hour). Boxes pay
+# little per image, so that project's median effective pay lands under the floor and its
+# dashboard shows the warning; transcription pays per active hour.
+DEMO_RATES = {
+    "bbox": {"basis": "task", "accepted_rate": "0.08", "rejected_rate": "0.02"},
+    "ranking": {
+        "basis": "task",
+        "accepted_rate": "0.40",
+        "rejected_rate": "0.10",
+        "bonus_per_task": "0.05",
+        "bonus_accuracy": 0.7,
+    },
+    "transcription": {"basis": "hour", "hourly_rate": "18.00"},
+    "conversation": {"basis": "task", "accepted_rate": "2.50", "rejected_rate": "0.50"},
+}
+
+
 @dataclass
 class Person:
     """A contributor the seed plays."""
@@ -328,6 +346,9 @@ class Command(BaseCommand):
             )
             users[username] = user
         self.organization = org
+        organization_pay_save(
+            organization=org, actor=None, values={"currency": "USD", "fair_pay_floor": "15"}
+        )
         return users
 
     def seed_directory(self, users: dict[str, AbstractBaseUser]) -> None:
@@ -416,6 +437,8 @@ class Command(BaseCommand):
         for username, _name, role, _admin, _staff, _profile in PEOPLE:
             if username != maria.get_username():
                 project_member_add(project=project, username=username, role=role, actor=maria)
+        # Pay, so the history earns: statements, the ledger and the fair-pay check have figures.
+        project_pay_save(project=project, actor=maria, values=DEMO_RATES[kind_name])
         demo = DemoProject(project=project)
         items = getattr(content, f"{kind_name}_tasks")(count, self.rng)
         gold_every = min(GOLD_EVERY, max(2, count // MIN_GOLD))
@@ -524,13 +547,15 @@ class Command(BaseCommand):
         data = {**task.data, "duration": demo.durations.get(task.pk, 0.0)}
         result = people.answer(demo.kind, truth, data, person.profile, self.rng)
         seconds = people.active_seconds(demo.kind, truth, data, person.profile, self.rng)
+        # The person holds the task while they work on it (and a little longer): the lease
+        # time the ledger records beside the editor's active time.
+        self.clock.advance(seconds + self.rng.uniform(5, 40))
         annotation_submit(
             assignment_id=assignment.pk,
             contributor=person.user,
             result=result,
             active_seconds=seconds,
         )
-        self.clock.advance(seconds + self.rng.uniform(5, 40))
         self.submitted += 1
         if self.submitted % BACKGROUND_EVERY == 0:
             self.run_background()
