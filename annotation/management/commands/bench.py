@@ -703,16 +703,20 @@ class Command(BaseCommand):
 def raw_delete_cascade(queryset: QuerySet) -> None:
     """Delete ``queryset`` with plain DELETEs, first whatever cascades from it in any app.
 
-    Follows the models' own ``on_delete=CASCADE`` relations, so rows that other apps (quality,
-    webhooks) hang on tasks go too, without annotation having to know those apps.
+    Follows the models' own ``on_delete=CASCADE`` relations (and empties ``SET_NULL`` ones), so
+    rows that other apps (quality, webhooks, pay) hang on tasks go too, without annotation having
+    to know those apps.
     """
     for relation in queryset.model._meta.related_objects:
-        if relation.on_delete is not models.CASCADE:
+        if relation.on_delete not in (models.CASCADE, models.SET_NULL):
             continue
         children = relation.related_model._base_manager.filter(
             **{f"{relation.field.name}__in": queryset.values("pk")}
         )
-        raw_delete_cascade(children)
+        if relation.on_delete is models.SET_NULL:  # e.g. the pay ledger keeps its entries
+            children.update(**{relation.field.name: None})
+        else:
+            raw_delete_cascade(children)
     queryset._raw_delete(queryset.db)
 
 

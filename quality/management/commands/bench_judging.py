@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
@@ -53,6 +54,11 @@ class Command(BaseCommand):
         parser.add_argument("--review-share", type=float, default=0.1)
         parser.add_argument("--keep", action="store_true", help="keep the bench project")
         parser.add_argument(
+            "--paid",
+            action="store_true",
+            help="give the project a rate per task, so that each batch also writes the ledger",
+        )
+        parser.add_argument(
             "--callbacks",
             action="store_true",
             help="give every task a callback URL to a receiver on loopback (webhooks measured too)",
@@ -90,6 +96,11 @@ class Command(BaseCommand):
             schema=kinds.get("ranking").default_schema(),
             quality={"overlap": overlap, "review_share": options["review_share"]},
         )
+        if options["paid"]:
+            # By name: quality sits under the pay app and does not import it.
+            apps.get_model("pay", "ProjectPay").objects.create(
+                project=project, accepted_rate="0.25", rejected_rate="0.05"
+            )
         people = []
         for i in range(max(options["contributors"], overlap)):
             user, _ = get_user_model().objects.get_or_create(username=f"bench-contributor-{i}")
