@@ -214,3 +214,21 @@ def test_the_ledger_refuses_edits(django_capture_on_commit_callbacks):
     entry.amount = Decimal("100")
     with pytest.raises(ValueError, match="append-only"):
         entry.save()
+
+
+def test_the_database_refuses_to_change_an_entry_but_lets_its_project_go(
+    django_capture_on_commit_callbacks,
+):
+    from django.db import DatabaseError, transaction
+
+    project, people, _reviewer, _ = paid_project(contributors=1, quality={"review_share": 0})
+    make_ranking_tasks(project, 1)
+    answer(django_capture_on_commit_callbacks, project=project, user=people[0])
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Earning.objects.update(amount=Decimal("100"))
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        Earning.objects.update(person=make_user())
+    project.delete()  # the entry stays, with the project's name
+    entry = Earning.objects.get()
+    assert (entry.project_id, entry.annotation_id, entry.amount) == (None, None, Decimal("0.5"))
+    assert entry.project_name
