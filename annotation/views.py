@@ -24,6 +24,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
@@ -473,6 +474,7 @@ def task_bulk(request: HttpRequest, project_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request", "HX-Target")  # the page, or (to htmx's filters) the table alone
 def task_list(request: HttpRequest, project_id: int) -> HttpResponse:
     """A project's tasks for its managers (the data manager), with the import form."""
     project = project_for(user=request.user, project_id=project_id, action="manage")

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from labelhub.accounts import api_token_create, api_token_for, api_token_revoke
 from labelhub.forms import (
@@ -53,6 +54,7 @@ BUILDER_ACTION = re.compile(r"^(add-[a-z][a-z-]{0,40}|remove-[a-z][a-z-]{0,40}-\
 
 @require_GET
 @login_required
+@vary_on_headers("HX-Request")  # the same URL answers the page or (to htmx's search) a part
 def home(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()[:100]
     groups = home_groups_for_user(user=request.user, search=search)

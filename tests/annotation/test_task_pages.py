@@ -80,3 +80,14 @@ def test_running_import_is_polled(client, managed):
     html = client.get(reverse("annotation:import-status", args=[managed.pk, job.pk])).content
     assert b'hx-trigger="every 1s"' in html
     assert b'value="4"' in html
+
+
+def test_pages_that_answer_htmx_with_a_part_vary_on_its_headers(client):
+    """Back to a filtered URL must not take the bare partial from the browser's cache."""
+    manager = make_user()
+    project = make_project(members={manager: "manager"})
+    client.force_login(manager)
+    tasks = client.get(f"/projects/{project.pk}/tasks/")
+    assert {"HX-Request", "HX-Target"} <= set(tasks["Vary"].replace(" ", "").split(","))
+    home = client.get("/?q=x")
+    assert "HX-Request" in home["Vary"]
