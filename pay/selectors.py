@@ -344,6 +344,7 @@ class FairPay:
     below_floor: bool
     rate_needed: dict[str, Decimal]  # rate name → the value that would reach the floor
     rate_now: dict[str, Decimal]
+    configured: bool = True  # the project has rates, or its organization a floor
 
     @property
     def message(self) -> str:
@@ -404,6 +405,8 @@ def fair_pay_for(*, project: Project) -> FairPay:
     currency = settings.currency if settings else DEFAULT_CURRENCY
     floor = settings.fair_pay_floor if settings else None
     pay = ProjectPay.objects.filter(project=project).first()
+    if pay is None and floor is None:  # nothing to check: spare the dashboard the sums
+        return FairPay(currency, None, 0, None, {}, [], False, {}, {}, configured=False)
     rows = (
         Earning.objects.filter(project=project)
         .values("person_id")

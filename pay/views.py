@@ -169,7 +169,7 @@ def fair_pay_panel(*, request: HttpRequest, project) -> str:
     """The quality dashboard's fair-pay part: only where the project pays or the organization
     set a floor."""
     fair = selectors.fair_pay_for(project=project)
-    if fair.floor is None and not ProjectPay.objects.filter(project=project).exists():
+    if not fair.configured:
         return ""
     return render_to_string(
         "pay/_dashboard_panel.html", {"fair": fair, "project": project}, request=request

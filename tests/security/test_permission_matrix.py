@@ -53,6 +53,7 @@ from labelhub.models import (
     Skill,
     SkillLevel,
 )
+from pay.models import Earning, EarningEvent, ProjectPay
 from tests.factories import make_organization, make_project, make_user
 from tests.media import png_bytes
 
@@ -185,12 +186,25 @@ RULES: dict[str, str] = {
     "api-backend": MANAGE,
     "api-backend-predict": MANAGE,
     "favicon.ico": "public",
+    # pay
+    "pay:project": VIEW,  # GET: members read the rates; POST: managers
+    "pay:organization": ORG_ADMIN,
+    "pay:statements": ORG_MEMBER,  # one's own statement; admins: everyone's
+    "pay:mine": "login",
+    "api-project-pay": VIEW,  # GET: members; PUT: managers
+    "api-project-pay-ledger": VIEW,  # managers: every entry; others their own
+    "api-org-pay": ORG_MEMBER,  # GET: members; PUT: admins
+    "api-org-statements": ORG_MEMBER,
+    "api-org-payouts": ORG_ADMIN,
 }
 # Writes on routes whose reads are open wider than their writes.
 WRITE_RULES = {
     "project-tasks": MANAGE,
     "api-project": MANAGE,
     "api-org-skills": ORG_ADMIN,
+    "pay:project": MANAGE,
+    "api-project-pay": MANAGE,
+    "api-org-pay": ORG_ADMIN,
 }
 
 ALLOWED = {
@@ -337,6 +351,20 @@ def world(django_capture_on_commit_callbacks):
         members={other_contributor: Role.CONTRIBUTOR, other_manager: Role.MANAGER},
     )
     staff = make_user(is_staff=True)
+    # Pay: rates, and an entry whose project name carries the secret.
+    ProjectPay.objects.create(project=project, accepted_rate="0.50")
+    Earning.objects.create(
+        organization=org_a,
+        project=project,
+        project_name=project.name,
+        person=contributor,
+        annotation=answered,
+        event=EarningEvent.JUDGED,
+        amount="0.50",
+        currency="USD",
+        note=SECRET,
+        created_at=answered.created_at,
+    )
     # A's manager is an admin of A, B's manager of B: an admin elsewhere gets nothing here.
     OrganizationMember.objects.filter(organization=org_a, user=manager).update(is_admin=True)
     OrganizationMember.objects.filter(organization=org_b, user=other_manager).update(is_admin=True)
