@@ -84,3 +84,25 @@ def on_tasks_imported(callback: ImportCallback) -> ImportCallback:
 def tasks_imported(*, project_id: int) -> None:
     for callback in _import_callbacks:
         transaction.on_commit(partial(callback, project_id=project_id), robust=True)
+
+
+# What the work screen offers beside a refusal of work (an appeal of a pause):
+# ``provider(project=…, user=…)`` returns ``(label, url)`` pairs, or none (one query at most).
+_refusal_action_providers: list[Callable[..., list[tuple[str, str]]]] = []
+
+
+def on_refusal_action(
+    provider: Callable[..., list[tuple[str, str]]],
+) -> Callable[..., list[tuple[str, str]]]:
+    if provider not in _refusal_action_providers:
+        _refusal_action_providers.append(provider)
+    return provider
+
+
+def refusal_actions(*, project, user) -> list[tuple[str, str]]:
+    """The links the work screen shows under a refusal of work."""
+    return [
+        action
+        for provider in _refusal_action_providers
+        for action in provider(project=project, user=user)
+    ]

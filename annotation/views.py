@@ -30,7 +30,7 @@ from rest_framework.request import Request
 
 from annotation.api.authentication import QueueTokenAuthentication
 from annotation.editors import editor_context_for_task
-from annotation.events import assignment_notes
+from annotation.events import assignment_notes, refusal_actions
 from annotation.forms import ImportForm
 from annotation.importing import ImportRejected
 from annotation.models import Assignment, ImportJob, ImportStatus, Task, TaskStatus
@@ -247,6 +247,8 @@ def _panel_context(
         "started": started,
         "progress": work_progress_for(project=project, contributor=request.user),
         "skip_reasons": SKIP_REASONS,
+        # e.g. "Appeal this pause" under the refusal
+        "refusal_actions": refusal_actions(project=project, user=request.user) if refusal else [],
     }
     if assignment is not None:
         task = assignment.task

@@ -27,7 +27,7 @@ from annotation.models import Annotation, Task
 from annotation.webhooks import project_webhook_secret
 from labelhub.formats import ExportAnswer, ExportItem
 from labelhub.models import Project
-from quality.models import AnnotationReview, AnswerJudgement, Review
+from quality.models import NOT_COUNTED, AnnotationReview, Review
 
 User = get_user_model()
 
@@ -180,7 +180,7 @@ def _answers_by_task(
     pseudonyms: dict[int, str] = {}
     rows = (
         Annotation.objects.filter(task__in=tasks.values("pk"))
-        .exclude(quality_reviews__judgement=AnswerJudgement.REJECTED)
+        .exclude(quality_reviews__judgement__in=NOT_COUNTED)
         .order_by("task_id", "pk")
         .annotate(result_json=Cast("result", TextField()))
         .values_list("task_id", "contributor_id", "result_json")

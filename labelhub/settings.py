@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "genai",
     "backends",
     "pay",
+    "appeals",
 ]
 
 MIDDLEWARE = [

@@ -38,8 +38,8 @@ from labelhub.quality_bars import quality_with_defaults
 from quality.answer_weights import answer_weights
 from quality.events import answers_judged
 from quality.models import (
+    NOT_COUNTED,
     REVIEW_PRIORITY,
-    AnswerJudgement,
     ContributorStanding,
     JudgingRequest,
     ReviewReason,
@@ -206,7 +206,7 @@ def tasks_consolidate(
     if tasks:
         counted = (
             Annotation.objects.filter(task__in=tasks)
-            .exclude(quality_reviews__judgement=AnswerJudgement.REJECTED)
+            .exclude(quality_reviews__judgement__in=NOT_COUNTED)
             .select_related("contributor")
             .order_by("pk")
         )

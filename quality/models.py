@@ -109,6 +109,17 @@ class AnswerJudgement(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     # A rejected answer sent back to its author, who corrected it: it counts again.
     REVISED = "revised", "Rejected, then corrected by its author"
+    # A rejection reversed on appeal: the answer counts again toward its task (its slot was
+    # still free, or it was the author's to correct) ...
+    REINSTATED = "reinstated", "Rejected, then reinstated on appeal"
+    # ... or others had finished the task meanwhile: the task's result stays, the answer is
+    # reinstated for its author's record and pay only and stays out of the task's answers.
+    REINSTATED_RECORD = "reinstated_record", "Reinstated on appeal, for your record and pay"
+
+
+# The judgements after which an answer no longer counts toward its task's overlap, consensus
+# and exports (every "counted answers" query excludes them).
+NOT_COUNTED = (AnswerJudgement.REJECTED, AnswerJudgement.REINSTATED_RECORD)
 
 
 class AnnotationReview(models.Model):
@@ -121,7 +132,7 @@ class AnnotationReview(models.Model):
     annotation = models.ForeignKey(
         Annotation, on_delete=models.CASCADE, related_name="quality_reviews"
     )
-    judgement = models.CharField(max_length=10, choices=AnswerJudgement.choices)
+    judgement = models.CharField(max_length=20, choices=AnswerJudgement.choices)
     score = models.FloatField(null=True, blank=True)  # against the accepted result
     # Rejected and sent back to its author to correct (the project's ``rejected_to`` is
     # ``author``); ``result`` keeps the answer as it was rejected, since the correction is stored

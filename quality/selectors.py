@@ -5,10 +5,11 @@ Each is a fixed number of queries whatever the size of the project (tests assert
 
 import json
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from urllib.parse import urlencode
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Avg, Count, F, FloatField, Prefetch, Value
+from django.db.models import Avg, Count, F, FloatField, Prefetch, Sum, Value
 from django.db.models.functions import Floor, Least, TruncDate
 from django.utils import timezone
 
@@ -26,8 +27,17 @@ from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
 from quality.agreement import alpha_in_words, krippendorff_alpha
 from quality.judging import Backlog, backlog_for
-from quality.models import AnnotationReview, AnswerJudgement, Review, ReviewReason, TaskOutcome
+from quality.models import (
+    NOT_COUNTED,
+    AnnotationReview,
+    AnswerJudgement,
+    ContributorStanding,
+    Review,
+    ReviewReason,
+    TaskOutcome,
+)
 from quality.standing import StandingView, standing_view
+from quality.stats import Interval, jeffreys_interval, percent, plural
 
 REVIEW_SORTS = {
     "priority": "Flagged first, then low agreement, then the sample (oldest first in each)",
@@ -134,7 +144,7 @@ def review_next(
 
 def counted_annotations(task: Task):
     return (
-        task.annotations.exclude(quality_reviews__judgement=AnswerJudgement.REJECTED)
+        task.annotations.exclude(quality_reviews__judgement__in=NOT_COUNTED)
         .select_related("contributor")
         .order_by("pk")
     )
@@ -329,12 +339,35 @@ def my_answer(*, project: Project, user: AbstractBaseUser, annotation_id: int) -
             ).first()
     if accepted:
         cards.insert(1, Card("The accepted answer", accepted, role="outcome"))
+    drawn = cards_drawn(
+        project=project, task=task, cards=cards, proposal=accepted or annotation.result
+    )
+    return MyAnswer(
+        annotation=annotation,
+        task=task,
+        judgements=judgements,
+        cards=drawn.cards,
+        view=drawn.shared,
+        answer_template=drawn.template,
+    )
+
+
+@dataclass
+class DrawnCards:
+    cards: list
+    shared: dict
+    template: str | None
+
+
+def cards_drawn(*, project: Project, task: Task, cards: list, proposal: dict) -> DrawnCards:
+    """Results side by side as the review screen draws answers: each card gets its kind's view
+    (a transcript as a word diff against ``proposal``, boxes over the image) and summary."""
     kind = kinds.find(project.kind)
     shared: dict = {}
     if kind is not None:
         views = kind.review_views(
             results=[card.result for card in cards],
-            proposal=accepted or annotation.result,
+            proposal=proposal,
             data=task.data,
             media_meta=task.media_meta or {},
             schema=project.schema,
@@ -343,14 +376,7 @@ def my_answer(*, project: Project, user: AbstractBaseUser, annotation_id: int) -
         for card, view in zip(cards, views.answers, strict=True):
             card.view = view
             card.summary = kind.review_summary(card.result, schema=project.schema)
-    return MyAnswer(
-        annotation=annotation,
-        task=task,
-        judgements=judgements,
-        cards=cards,
-        view=shared,
-        answer_template=kind.review_template if kind else None,
-    )
+    return DrawnCards(cards=cards, shared=shared, template=kind.review_template if kind else None)
 
 
 def sent_back_note(*, assignment: Assignment) -> str:
@@ -430,7 +456,7 @@ def project_alpha(*, project: Project) -> list[AlphaFigure]:
     data_of: dict[int, dict] = {}
     rows = (
         Annotation.objects.filter(task_id__in=task_ids)
-        .exclude(quality_reviews__judgement=AnswerJudgement.REJECTED)
+        .exclude(quality_reviews__judgement__in=NOT_COUNTED)
         .values_list("task_id", "result", "task__data")
         .order_by("task_id", "pk")
     )
@@ -477,7 +503,7 @@ def agreement_by_part(*, project: Project) -> list[PartAgreement]:
     results: dict[int, list[dict]] = {}
     rows = (
         Annotation.objects.filter(task_id__in=task_ids)
-        .exclude(quality_reviews__judgement=AnswerJudgement.REJECTED)
+        .exclude(quality_reviews__judgement__in=NOT_COUNTED)
         .values_list("task_id", "result")
         .order_by("task_id", "pk")
     )
@@ -550,4 +576,104 @@ def quality_dashboard(*, project: Project, sort: str = "name") -> Dashboard:
         alphas=project_alpha(project=project),
         backlog=backlog_for(project=project),
         parts=agreement_by_part(project=project),
+    )
+
+
+@dataclass(frozen=True)
+class MyWorkSummary:
+    """The top of My work: the person's time, how quality checks and reviews judge them, in
+    words. Quality checks count up to the end of yesterday: a figure that moved the moment a
+    task was answered would tell which task was a check (the checks stay secret)."""
+
+    answers: int
+    active_seconds: int
+    checks: int
+    check_score: float | None
+    check_interval: Interval | None
+    accuracy_floor: float
+    reviewed: int
+    review_accepted: int
+    checks_until: date
+
+    @property
+    def review_acceptance(self) -> float | None:
+        return self.review_accepted / self.reviewed if self.reviewed else None
+
+    @property
+    def accuracy_figure(self) -> str:
+        """ "88% (76–95%) over 40", or "—" with no checks counted yet."""
+        if not self.checks:
+            return "—"
+        low, high = self.check_interval.low, self.check_interval.high
+        return f"{percent(self.check_score)} ({percent(low)}–{percent(high)}) over {self.checks}"
+
+    @property
+    def active_time(self) -> str:
+        """3725 → "1 h 2 min", 200 → "3 min 20 s", 45 → "45 s"."""
+        hours, rest = divmod(self.active_seconds, 3600)
+        minutes, seconds = divmod(rest, 60)
+        if hours:
+            return f"{hours} h {minutes} min"
+        if minutes:
+            return f"{minutes} min {seconds} s"
+        return f"{seconds} s"
+
+    @property
+    def accuracy_words(self) -> str:
+        until = "up to yesterday"
+        if not self.checks:
+            return (
+                f"No quality check of yours is counted yet ({until}). Some tasks are checks "
+                "with a known answer, mixed in with the others."
+            )
+        low, high = self.check_interval.low, self.check_interval.high
+        checks = plural(self.checks, "quality check")
+        words = (
+            f"Of your {checks} ({until}) you scored {percent(self.check_score)} on average; "
+            f"with {percent(CHECK_CONFIDENCE)} confidence your true accuracy is between "
+            f"{percent(low)} and {percent(high)}."
+        )
+        if self.accuracy_floor > 0:
+            words += (
+                " The project pauses people only when even the top of this range is under "
+                f"{percent(self.accuracy_floor)}."
+            )
+        else:
+            words += " The project does not pause anyone on accuracy."
+        return words
+
+
+# The two-sided 90% interval: its top is the one-sided 95% bound the accuracy-floor pause uses
+# (``quality.stats.is_credibly_below``), so "even the top of this range" is the rule exactly.
+CHECK_CONFIDENCE = 0.90
+
+
+def my_work_summary(*, project: Project, user: AbstractBaseUser) -> MyWorkSummary:
+    """Three queries: the person's answers (count, active time), their quality checks up to
+    yesterday, their review counters."""
+    today = timezone.localdate()
+    since = timezone.make_aware(datetime.combine(today, time.min))
+    mine = Annotation.objects.filter(task__project=project, contributor=user)
+    figures = mine.aggregate(n=Count("pk"), seconds=Sum("active_seconds"))
+    checked = mine.filter(gold_score__isnull=False, created_at__lt=since).aggregate(
+        n=Count("pk"), score=Sum("gold_score")
+    )
+    standing = (
+        ContributorStanding.objects.filter(contributor__project=project, contributor__user=user)
+        .values_list("reviewed_count", "review_accepted_count")
+        .first()
+    ) or (0, 0)
+    n = checked["n"]
+    successes = min(float(checked["score"] or 0.0), float(n))
+    quality = quality_with_defaults(project.quality)
+    return MyWorkSummary(
+        answers=figures["n"],
+        active_seconds=figures["seconds"] or 0,
+        checks=n,
+        check_score=successes / n if n else None,
+        check_interval=jeffreys_interval(successes, n, confidence=CHECK_CONFIDENCE) if n else None,
+        accuracy_floor=float(quality["accuracy_floor"]),
+        reviewed=standing[0],
+        review_accepted=standing[1],
+        checks_until=today,
     )

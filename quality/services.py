@@ -28,8 +28,9 @@ from labelhub.models import AuditAction, Project
 from labelhub.permissions import can_label
 from labelhub.quality_bars import quality_with_defaults
 from quality.events import answers_rejected
-from quality.judging import accept, send_to_review
+from quality.judging import accept, send_to_review, tasks_consolidate
 from quality.models import (
+    NOT_COUNTED,
     AnnotationReview,
     AnswerJudgement,
     ContributorStanding,
@@ -142,7 +143,7 @@ def review_record(
         kind = project.task_kind
         quality = quality_with_defaults(project.quality)
         annotations = list(
-            task.annotations.exclude(quality_reviews__judgement=AnswerJudgement.REJECTED)
+            task.annotations.exclude(quality_reviews__judgement__in=NOT_COUNTED)
             .select_related("contributor")
             .order_by("pk")
         )
@@ -232,6 +233,8 @@ def review_record(
         review=review, task=task, outcome=outcome, sent_back=tuple(sorted(returned))
     )
 
+
+REVIEW_PAUSE_PREFIX = "Paused automatically by reviews"  # how a review-made pause reads
 
 SEND_BACK_WAIT = timedelta(days=7)  # how long a sent-back answer waits for its author
 
@@ -325,7 +328,7 @@ def _standing_reviewed(
         and pc.status == ContributorStatus.ACTIVE
     ):
         pc.status = ContributorStatus.PAUSED
-        pc.pause_reason = f"Paused automatically by reviews: {rule.words}"
+        pc.pause_reason = f"{REVIEW_PAUSE_PREFIX}: {rule.words}"
         pc.save(update_fields=["status", "pause_reason", "updated_at"])
         ContributorStanding.objects.filter(pk=standing.pk).update(paused_automatically=True)
 
@@ -349,6 +352,157 @@ def task_flag_for_review(
         words = f"Flagged by {name}" + (f": {note.strip()}" if note.strip() else ".")
         send_to_review(task=task, outcome=outcome, reason=ReviewReason.FLAGGED, note=words)
     return outcome
+
+
+# --- a rejection reversed on appeal ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RejectionReversed:
+    """What a reversal did: ``counts`` when the answer counts toward its task again (else it is
+    reinstated for its author's record and pay only: others had finished the task), and the
+    task's status afterwards."""
+
+    judgement: AnnotationReview
+    task: Task
+    counts: bool
+    lease_ended: bool
+    resumed: bool
+
+
+def rejection_reverse(
+    *, judgement_id: int, project: Project, actor: AbstractBaseUser, reason: str
+) -> RejectionReversed:
+    """Undo a rejection (an appeal reversed it), inside the caller's transaction.
+
+    The judgement becomes ``reinstated`` and the answer counts again when its task can take it:
+    the author's sent-back lease is still live (the lease ends: its slot turns into the answer,
+    as a submit would), or the task is open with a free slot (``answer_count + lease_count <
+    overlap``). When that completes the overlap, the task is ``annotated`` and consolidated
+    through the quality step's own path (consensus, agreement, review or acceptance). Otherwise
+    others have finished the task: its result stays, and the judgement becomes
+    ``reinstated_record`` (for the author's record and pay; it stays out of the task's answers).
+    The author's standing moves back (one review error fewer, one accepted more, the review
+    stage recomputed), and a pause the reviews made automatically is lifted when the record,
+    recounted, no longer calls for one (a pause on the accuracy floor or a manager's stays).
+
+    Lock order as the queue's and the reviews': the author's assignment, then the task, then
+    standing rows in id order, then contributor rows. Raises :class:`ReviewRefusal` when the
+    answer is no longer rejected (its author corrected it, or it was reinstated already) and
+    ``AnnotationReview.DoesNotExist`` outside ``project``.
+    """
+    judgement = AnnotationReview.objects.select_related("annotation", "review").get(
+        pk=judgement_id, review__project=project
+    )
+    annotation = judgement.annotation
+    now = timezone.now()
+    assignment = Assignment.objects.select_for_update(of=("self",)).get(pk=annotation.assignment_id)
+    task = Task.objects.select_for_update(of=("self",)).get(pk=annotation.task_id)
+    task.project = project
+    judgement.refresh_from_db(fields=["judgement", "sent_back"])
+    if judgement.judgement != AnswerJudgement.REJECTED:
+        raise ReviewRefusal(
+            "This answer is no longer rejected (its author corrected it, or it was reinstated)."
+        )
+    quality = quality_with_defaults(project.quality)
+    lease_ended = judgement.sent_back and assignment.status == AssignmentStatus.ACTIVE
+    free_slot = (
+        task.status == TaskStatus.OPEN
+        and not task.is_gold
+        and task.answer_count + task.lease_count < task.overlap
+    )
+    counts = lease_ended or free_slot
+    completes = counts and task.status == TaskStatus.OPEN and task.answer_count + 1 >= task.overlap
+    others = (
+        list(
+            counted_answers_of(task)
+            .exclude(pk=annotation.pk)
+            .values_list("contributor_id", flat=True)
+        )
+        if completes
+        else []
+    )
+    _standings_lock(project=project, user_ids=[annotation.contributor_id, *others])
+    if lease_ended:
+        Assignment.objects.filter(pk=assignment.pk).update(
+            status=AssignmentStatus.SUBMITTED,
+            draft=None,
+            version=F("version") + 1,
+            updated_at=now,
+        )
+    if counts:
+        Task.objects.filter(pk=task.pk).update(
+            answer_count=F("answer_count") + 1,
+            lease_count=F("lease_count") - (1 if lease_ended else 0),
+            status=TaskStatus.ANNOTATED if completes else F("status"),
+            updated_at=now,
+        )
+    AnnotationReview.objects.filter(pk=judgement.pk).update(
+        judgement=AnswerJudgement.REINSTATED if counts else AnswerJudgement.REINSTATED_RECORD
+    )
+    resumed = _standing_review_reversed(
+        project=project,
+        user_id=annotation.contributor_id,
+        quality=quality,
+        actor=actor,
+        reason=reason,
+    )
+    task.refresh_from_db()
+    if completes:
+        tasks_consolidate(project=project, quality=quality, tasks=[task], now=now)
+        task.refresh_from_db()
+    judgement.refresh_from_db()
+    return RejectionReversed(
+        judgement=judgement, task=task, counts=counts, lease_ended=lease_ended, resumed=resumed
+    )
+
+
+def counted_answers_of(task: Task):
+    return task.annotations.exclude(quality_reviews__judgement__in=NOT_COUNTED)
+
+
+def _standing_review_reversed(
+    *, project: Project, user_id: int, quality: dict, actor, reason: str
+) -> bool:
+    """Take one review error back (it counts as accepted now) and recompute the review stage;
+    lift a pause the reviews made when the recounted record no longer calls for one. True when
+    the contributor was resumed. The caller holds the standing row's lock."""
+    standing = (
+        ContributorStanding.objects.filter(
+            contributor__project=project, contributor__user_id=user_id
+        )
+        .only("pk", "contributor_id")
+        .first()
+    )
+    if standing is None:
+        return False
+    ContributorStanding.objects.filter(pk=standing.pk, review_error_count__gt=0).update(
+        review_error_count=F("review_error_count") - 1,
+        review_accepted_count=F("review_accepted_count") + 1,
+    )
+    pc = (
+        ProjectContributor.objects.select_for_update(of=("self",))
+        .select_related("user", "standing")
+        .get(pk=standing.contributor_id)
+    )
+    name = pc.user.get_full_name() or pc.user.get_username()
+    rule = review_rule_for(pc=pc, quality=quality, name=name)
+    ContributorStanding.objects.filter(pk=standing.pk).update(review_stage=rule.decision.stage)
+    if (
+        pc.status == ContributorStatus.PAUSED
+        and pc.standing.paused_automatically
+        and pc.pause_reason.startswith(REVIEW_PAUSE_PREFIX)
+        and rule.decision.stage != Stage.PAUSED
+    ):
+        _resume(
+            pc=pc,
+            project=project,
+            actor=actor,
+            summary=f"{pc.user.get_username()} may work again: a rejection behind the pause "
+            f"was reversed on appeal: {reason}",
+        )
+        return True
+    return False
 
 
 # --- manager actions on contributors -------------------------------------------------------
@@ -408,17 +562,41 @@ def contributor_resume(
     """Let a paused contributor work again (a disqualified one stays out)."""
     with transaction.atomic(durable=True):
         pc = _contributor_for_update(project=project, user_id=user_id)
-        if pc.status == ContributorStatus.PAUSED:
-            before = {"status": pc.status, "pause_reason": pc.pause_reason}
-            pc.status = ContributorStatus.ACTIVE
-            pc.pause_reason = ""
-            pc.save(update_fields=["status", "pause_reason", "updated_at"])
-            ContributorStanding.objects.filter(contributor=pc).update(paused_automatically=False)
-            audit_record(
-                actor=actor,
-                action=AuditAction.CONTRIBUTOR_RESUMED,
-                project=project,
-                summary=f"{pc.user.get_username()} may work again.",
-                changes=changed_fields(before, {"status": pc.status, "pause_reason": ""}),
-            )
+        _resume(
+            pc=pc, project=project, actor=actor, summary=f"{pc.user.get_username()} may work again."
+        )
     return pc
+
+
+def contributor_resume_on_appeal(
+    *, project: Project, user_id: int, actor: AbstractBaseUser, reason: str
+) -> ProjectContributor:
+    """Resume a contributor whose appeal of their pause was upheld for them (reversed), inside
+    the caller's transaction (the appeal's decision); the decider's ``reason`` goes in the audit
+    record. Nothing changes for someone no longer paused. The caller holds no task lock."""
+    pc = _contributor_for_update(project=project, user_id=user_id)
+    _resume(
+        pc=pc,
+        project=project,
+        actor=actor,
+        summary=f"{pc.user.get_username()} may work again: pause reversed on appeal: {reason}",
+    )
+    return pc
+
+
+def _resume(*, pc: ProjectContributor, project: Project, actor, summary: str) -> None:
+    """Resume ``pc`` (locked by the caller) if paused, with an audit record."""
+    if pc.status != ContributorStatus.PAUSED:
+        return
+    before = {"status": pc.status, "pause_reason": pc.pause_reason}
+    pc.status = ContributorStatus.ACTIVE
+    pc.pause_reason = ""
+    pc.save(update_fields=["status", "pause_reason", "updated_at"])
+    ContributorStanding.objects.filter(contributor=pc).update(paused_automatically=False)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CONTRIBUTOR_RESUMED,
+        project=project,
+        summary=summary,
+        changes=changed_fields(before, {"status": pc.status, "pause_reason": ""}),
+    )

@@ -20,7 +20,7 @@ from annotation.selectors import skip_reason_label, tasks_with_figures
 from labelhub import kinds
 from labelhub.models import AuditEvent, Project
 from labelhub.permissions import project_for
-from quality.models import AnswerJudgement, Review, TaskOutcome
+from quality.models import NOT_COUNTED, Review, TaskOutcome
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def task_page(*, project: Project, task_id: int) -> TaskPage:
     task.project = project
     outcome = TaskOutcome.objects.filter(task=task).first()
     rejected = set(
-        task.annotations.filter(quality_reviews__judgement=AnswerJudgement.REJECTED).values_list(
+        task.annotations.filter(quality_reviews__judgement__in=NOT_COUNTED).values_list(
             "pk", flat=True
         )
     )

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotation.editors import editor_context_for_task
 from annotation.models import Annotation, ProjectContributor, Task
 from labelhub.permissions import project_for
-from quality import charts, selectors, services
+from quality import charts, events, selectors, services
 from quality.models import ReviewReason
 from quality.standing import RATE_MIN_SECONDS
 
@@ -211,10 +211,19 @@ def task_flag(request: HttpRequest, project_id: int, task_id: int) -> HttpRespon
 def my_work(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_for(user=request.user, project_id=project_id, action="label")
     items = selectors.my_work(project=project, user=request.user)
+    rows = events.my_work_row_parts(project=project, user=request.user, annotations=items)
     for annotation in items:
         annotation.latest = annotation.judgements[0] if annotation.judgements else None
         annotation.correct_now = selectors.waiting_for_correction(annotation, annotation.latest)
-    return render(request, "quality/my_work.html", {"project": project, "items": items})
+        annotation.parts = rows.get(annotation.pk, [])
+    context = {
+        "project": project,
+        "items": items,
+        "summary": selectors.my_work_summary(project=project, user=request.user),
+        # Other apps' blocks (earnings, appeals), drawn by their own templates.
+        "parts": events.my_work_summary_parts(project=project, user=request.user),
+    }
+    return render(request, "quality/my_work.html", context)
 
 
 @require_GET

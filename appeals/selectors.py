@@ -1,0 +1,118 @@
+"""Appeal reads: the queue of a project's appeals, one appeal with its cards, a person's own.
+
+Each is a fixed number of queries whatever the number of appeals.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+
+from appeals.models import Appeal, AppealStatus, AppealSubject
+from labelhub.models import Project, ProjectMember, Role
+from quality.models import TaskOutcome
+from quality.selectors import cards_drawn
+from quality.task_page import Card
+
+QUEUE_LIMIT = 200
+
+
+def _with_relations(appeals: QuerySet) -> QuerySet:
+    return appeals.select_related(
+        "project",
+        "contributor",
+        "decided_by",
+        "rejection__review__reviewer",
+        "rejection__annotation",
+    )
+
+
+def appeals_queue(*, project: Project, reviewer_only: bool = False) -> list[Appeal]:
+    """The project's appeals, open first (oldest first: first come, first heard), then the
+    decided ones (latest first). A reviewer who is not a manager sees the appeals of rejections
+    only (pauses are a manager's). One query."""
+    appeals = Appeal.objects.filter(project=project)
+    if reviewer_only:
+        appeals = appeals.filter(subject=AppealSubject.REJECTION)
+    order = Case(
+        When(status=AppealStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    rows = list(
+        _with_relations(appeals).order_by(order, "-decided_at", "filed_at", "pk")[:QUEUE_LIMIT]
+    )
+    return rows
+
+
+def appeals_open_count(*, project: Project, reviewer_only: bool = False) -> int:
+    appeals = Appeal.objects.filter(project=project, status=AppealStatus.OPEN)
+    if reviewer_only:
+        appeals = appeals.filter(subject=AppealSubject.REJECTION)
+    return appeals.count()
+
+
+def appeals_of(*, project: Project, user: AbstractBaseUser) -> list[Appeal]:
+    """The person's own appeals on the project, newest first. One query."""
+    return list(
+        _with_relations(Appeal.objects.filter(project=project, contributor=user)).order_by(
+            "-filed_at", "-pk"
+        )
+    )
+
+
+def appeals_visible(*, user: AbstractBaseUser) -> QuerySet:
+    """Every appeal ``user`` may read: their own, and those of the projects they manage (all)
+    or review (rejections)."""
+    managed = ProjectMember.objects.filter(user_id=user.pk, role=Role.MANAGER).values("project_id")
+    reviewed = ProjectMember.objects.filter(user_id=user.pk, role=Role.REVIEWER).values(
+        "project_id"
+    )
+    return _with_relations(
+        Appeal.objects.filter(
+            Q(contributor_id=user.pk)
+            | Q(project_id__in=managed)
+            | Q(project_id__in=reviewed, subject=AppealSubject.REJECTION)
+        )
+    )
+
+
+@dataclass
+class AppealPage:
+    """One appeal as the deciders see it: the answer beside the accepted one (or the task's
+    current result) and the reviewer's words, the contributor's words."""
+
+    appeal: Appeal
+    cards: list = field(default_factory=list)
+    view: dict = field(default_factory=dict)
+    answer_template: str | None = None
+    task_status: str = ""
+
+
+def appeal_page(*, project: Project, appeal_id: int, reviewer_only: bool = False) -> AppealPage:
+    """Raises ``Appeal.DoesNotExist`` outside the project (or a pause, to a reviewer)."""
+    appeals = Appeal.objects.filter(project=project)
+    if reviewer_only:
+        appeals = appeals.filter(subject=AppealSubject.REJECTION)
+    appeal = _with_relations(appeals.select_related("rejection__annotation__task")).get(
+        pk=appeal_id
+    )
+    page = AppealPage(appeal=appeal)
+    if appeal.subject != AppealSubject.REJECTION:
+        return page
+    judgement = appeal.rejection
+    annotation = judgement.annotation
+    task = annotation.task
+    task.project = project
+    rejected = judgement.result if judgement.result is not None else annotation.result
+    cards = [Card("The answer as it was rejected", rejected, rejected=True)]
+    accepted = (
+        TaskOutcome.objects.filter(task=task).values_list("accepted_result", "proposal").first()
+    )
+    other = None
+    if accepted is not None:
+        other = accepted[0] or accepted[1]
+        name = "The accepted answer" if accepted[0] else "The task's current consensus"
+        cards.append(Card(name, other, role="outcome"))
+    drawn = cards_drawn(project=project, task=task, cards=cards, proposal=other or rejected)
+    page.cards, page.view, page.answer_template = drawn.cards, drawn.shared, drawn.template
+    page.task_status = task.get_status_display()
+    return page
