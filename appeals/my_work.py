@@ -2,7 +2,7 @@
 under a pause, "Appeal this pause"; in My work, each rejected answer's appeal or the form to file
 one, the person's appeals and pause, and their earnings when the pay app provides them."""
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from annotation.models import ContributorStatus, ProjectContributor
 from appeals.models import COMMENT_LIMIT, Appeal, AppealSubject
@@ -67,7 +67,12 @@ def my_work_summary_parts(*, project, user) -> list[Part]:
     parts = []
     earnings = _earnings(project=project, user=user)
     if earnings is not None:
-        parts.append(Part("appeals/_my_earnings.html", {"earnings": earnings, "project": project}))
+        parts.append(
+            Part(
+                "appeals/_my_earnings.html",
+                {"earnings": earnings, "project": project, "statements": _statements_url()},
+            )
+        )
     pc = ProjectContributor.objects.filter(project=project, user_id=user.pk).first()
     appeals = appeals_of(project=project, user=user)
     if pc is not None and pc.status == ContributorStatus.PAUSED:
@@ -94,3 +99,11 @@ def _earnings(*, project, user):
     except ImportError:
         return None
     return earnings_summary(project=project, user=user)
+
+
+def _statements_url() -> str:
+    """The pay app's statements page, once it has one."""
+    try:
+        return reverse("pay:statements")
+    except NoReverseMatch:
+        return ""

@@ -177,6 +177,8 @@ class AppealDecisionView(APIView):
     )
     def post(self, request: Request, appeal_id: int) -> Response:
         appeal = _visible_or_404(user=request.user, appeal_id=appeal_id)
+        if why := services.may_decide(appeal=appeal, user=request.user):
+            return Response({"detail": why, "code": "not_yours"}, status=403)
         data = DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:

@@ -37,6 +37,8 @@ from rest_framework.authtoken.models import Token
 
 from annotation import queue
 from annotation.models import Annotation, Assignment, ImportJob, Task, TaskStatus, WebhookDelivery
+from appeals.models import Appeal
+from appeals.services import appeal_file_rejection
 from backends.models import ModelBackend
 from exports.models import ExportJob, ExportStatus
 from labelhub.invitations import InviteRow, invitation_create_many
@@ -54,6 +56,7 @@ from labelhub.models import (
     SkillLevel,
 )
 from pay.models import Earning, EarningEvent, ProjectPay
+from quality.services import review_record
 from tests.factories import make_organization, make_project, make_user
 from tests.media import png_bytes
 
@@ -185,6 +188,15 @@ RULES: dict[str, str] = {
     "api-backends": MANAGE,
     "api-backend": MANAGE,
     "api-backend-predict": MANAGE,
+    # appeals: filed by contributors, decided by reviewers and managers
+    "appeals:queue": REVIEW,
+    "appeals:appeal": REVIEW,
+    "appeals:decide": REVIEW,
+    "appeals:file-rejection": LABEL,
+    "appeals:file-pause": LABEL,
+    "api-appeals": "login",  # the caller's own appeals and those they decide
+    "api-appeal": VIEW,  # the appellant (A's contributor), the project's reviewers and managers
+    "api-appeal-decision": REVIEW,
     "favicon.ico": "public",
     # pay
     "pay:project": VIEW,  # GET: members read the rates; POST: managers
@@ -323,6 +335,19 @@ def world(django_capture_on_commit_callbacks):
         ).annotation
     Task.objects.create(project=project, data=data, external_id=f"o-{SECRET}")
     held = queue.assignment_claim_next(project=project, contributor=contributor)
+    # The answer is rejected and its author appeals (the appeal's pages and API).
+    answered_task = Task.objects.get(pk=answered.task_id)
+    review_record(
+        task_id=answered_task.pk,
+        project=project,
+        reviewer=reviewer,
+        verdict="reject",
+        version=answered_task.outcome.version,
+        comment=f"Wrong {SECRET}",
+    )
+    appeal = appeal_file_rejection(
+        annotation_id=answered.pk, user=contributor, comment=f"Right {SECRET}"
+    )
     job = ImportJob.objects.create(
         project=project, created_by=manager, original_name=f"{SECRET}.csv", upload="imports/x.csv"
     )
@@ -391,6 +416,7 @@ def world(django_capture_on_commit_callbacks):
         "user_id": contributor.pk,
         "slug": org_a.slug,
         "invitation_id": invitation.pk,
+        "appeal_id": appeal.pk,
         "uidb64": urlsafe_base64_encode(force_bytes(contributor.pk)),
         "token": default_token_generator.make_token(contributor),
     }
@@ -475,6 +501,7 @@ def snapshot(project: Project) -> tuple:
         sorted(Skill.objects.values_list("organization_id", "name")),
         sorted(Profile.objects.values_list("user_id", "display_name")),
         (project.is_open, project.languages, ProjectRequirement.objects.count()),
+        sorted(Appeal.objects.values_list("pk", "status", "comment")),
     )
 
 
