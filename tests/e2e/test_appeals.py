@@ -1,0 +1,66 @@
+"""Appeals in a real Chromium: the contributor appeals a rejection from My work, a manager
+reverses it with a reason, and the contributor sees the reversal and the reason."""
+
+import contextlib
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from appeals.models import Appeal, AppealStatus
+from quality.models import AnnotationReview, AnswerJudgement
+from tests.appeals.helpers import rejected_answer
+from tests.e2e.test_review import log_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _run_on_commit(execute=True):
+    """Transactional tests commit for real: on-commit hooks run by themselves."""
+    return contextlib.nullcontext()
+
+
+def test_contributor_appeals_a_rejection_and_a_manager_reverses_it(
+    page: Page, live_server, browser, console_errors
+):
+    project, people, _reviewer, manager, _task, annotation, _ = rejected_answer(_run_on_commit)
+    ana = people[0]
+
+    log_in(page, live_server, ana)
+    page.goto(f"{live_server.url}/projects/{project.pk}/my-work/")
+    expect(page.get_by_test_id("my-summary")).to_contain_text("Reviews accepted")
+    expect(page.get_by_test_id("my-summary")).to_contain_text("0 of 1")
+    row = page.get_by_test_id("my-work-row")
+    expect(row).to_contain_text("Rejected")
+    row.get_by_test_id("appeal-open").click()
+    row.get_by_test_id("appeal-comment").fill("Response A answers exactly what was asked.")
+    row.get_by_test_id("appeal-submit").click()
+    expect(page.get_by_test_id("appeal-outcome")).to_contain_text("Appeal waiting")
+    expect(page.get_by_test_id("my-appeals")).to_contain_text("Open")
+
+    manager_context = browser.new_context()
+    console_errors.watch(manager_context)
+    desk = manager_context.new_page()
+    log_in(desk, live_server, manager)
+    desk.goto(f"{live_server.url}/projects/{project.pk}/")
+    expect(desk.get_by_test_id("nav-appeals-open")).to_have_text("1 open")
+    desk.get_by_test_id("nav-appeals").click()
+    desk.get_by_test_id("appeal-link").first.click()
+    expect(desk.get_by_test_id("appeal-comment")).to_contain_text("answers exactly what was asked")
+    expect(desk.get_by_test_id("reviewer-comment")).to_contain_text("A misses the question.")
+    expect(desk.get_by_test_id("appeal-card-answer")).to_be_visible()
+    desk.get_by_test_id("decision-reason").fill("A is right: the reviewer misread the prompt.")
+    desk.get_by_test_id("reverse").click()
+    expect(desk.get_by_test_id("appeal-row").first).to_contain_text("Reversed")
+    manager_context.close()
+
+    appeal = Appeal.objects.get()
+    assert appeal.status == AppealStatus.REVERSED
+    judgement = AnnotationReview.objects.get(annotation=annotation)
+    assert judgement.judgement == AnswerJudgement.REINSTATED
+
+    page.reload()
+    outcome = page.get_by_test_id("appeal-outcome")
+    expect(outcome).to_contain_text("Appeal: reversed")
+    expect(outcome).to_contain_text("A is right: the reviewer misread the prompt.")
+    expect(page.get_by_test_id("my-work-row")).to_contain_text("reinstated on appeal")
+    expect(page.get_by_test_id("my-summary")).to_contain_text("1 of 1")
