@@ -2,12 +2,13 @@
 under a pause, "Appeal this pause"; in My work, each rejected answer's appeal or the form to file
 one, the person's appeals and pause, and their earnings when the pay app provides them."""
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from annotation.models import ContributorStatus, ProjectContributor
 from appeals.models import COMMENT_LIMIT, Appeal, AppealSubject
 from appeals.selectors import appeals_of
 from appeals.services import appealable_pause
+from pay.selectors import earnings_summary
 from quality.events import Part
 from quality.models import AnswerJudgement
 
@@ -62,10 +63,10 @@ def my_work_rows(*, project, user, annotations) -> dict[int, list[Part]]:
 
 
 def my_work_summary_parts(*, project, user) -> list[Part]:
-    """The earnings block (when the pay app is there), the pause with "Appeal this pause", and
+    """The earnings block (the pay app's figures), the pause with "Appeal this pause", and
     the person's appeals with their outcomes. Three queries."""
     parts = []
-    earnings = _earnings(project=project, user=user)
+    earnings = earnings_summary(project=project, user=user)
     if earnings is not None:
         parts.append(
             Part(
@@ -92,18 +93,5 @@ def my_work_summary_parts(*, project, user) -> list[Part]:
     return parts
 
 
-def _earnings(*, project, user):
-    """``pay.selectors.earnings_summary`` once the pay app is installed, else None."""
-    try:
-        from pay.selectors import earnings_summary
-    except ImportError:
-        return None
-    return earnings_summary(project=project, user=user)
-
-
 def _statements_url() -> str:
-    """The pay app's statements page, once it has one."""
-    try:
-        return reverse("pay:statements")
-    except NoReverseMatch:
-        return ""
+    return reverse("pay:mine")

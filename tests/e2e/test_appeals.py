@@ -29,6 +29,7 @@ def test_contributor_appeals_a_rejection_and_a_manager_reverses_it(
     page.goto(f"{live_server.url}/projects/{project.pk}/my-work/")
     expect(page.get_by_test_id("my-summary")).to_contain_text("Reviews accepted")
     expect(page.get_by_test_id("my-summary")).to_contain_text("0 of 1")
+    expect(page.get_by_test_id("my-earnings-amount")).to_have_text("0.10 USD")  # rejected rate
     row = page.get_by_test_id("my-work-row")
     expect(row).to_contain_text("Rejected")
     row.get_by_test_id("appeal-open").click()
@@ -64,3 +65,4 @@ def test_contributor_appeals_a_rejection_and_a_manager_reverses_it(
     expect(outcome).to_contain_text("A is right: the reviewer misread the prompt.")
     expect(page.get_by_test_id("my-work-row")).to_contain_text("reinstated on appeal")
     expect(page.get_by_test_id("my-summary")).to_contain_text("1 of 1")
+    expect(page.get_by_test_id("my-earnings-amount")).to_have_text("0.50 USD")  # accepted again
