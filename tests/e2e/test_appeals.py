@@ -1,5 +1,6 @@
 """Appeals in a real Chromium: the contributor appeals a rejection from My work, a manager
-reverses it with a reason, and the contributor sees the reversal and the reason."""
+reverses it with a reason, and the contributor sees the reversal, the reason and, on their
+statement, the pay given back."""
 
 import contextlib
 
@@ -66,3 +67,14 @@ def test_contributor_appeals_a_rejection_and_a_manager_reverses_it(
     expect(page.get_by_test_id("my-work-row")).to_contain_text("reinstated on appeal")
     expect(page.get_by_test_id("my-summary")).to_contain_text("1 of 1")
     expect(page.get_by_test_id("my-earnings-amount")).to_have_text("0.50 USD")  # accepted again
+
+    # The statement shows the reversal as an entry of its own, beside the rejection it undoes.
+    page.get_by_test_id("earnings-link").click()
+    expect(page.get_by_test_id("amount-due")).to_have_text("0.50 USD")
+    reversal = page.locator("[data-testid=statement-entry][data-event=appeal_reversed]")
+    expect(reversal).to_have_count(1)
+    expect(reversal).to_contain_text("Reversed on appeal")
+    expect(reversal).to_contain_text("0.40")
+    rejection = page.locator("[data-testid=statement-entry][data-event=rejected]")
+    expect(rejection).to_contain_text("-0.40")
+    expect(page.get_by_test_id("line-reversals")).to_have_text("0.40")
