@@ -4,15 +4,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('labelhub', '0009_several_roles_per_project'),
+        ("labelhub", "0009_several_roles_per_project"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('project.created', 'Project created'), ('project.changed', 'Project settings changed'), ('schema.changed', 'Schema changed'), ('quality.changed', 'Quality bars changed'), ('member.added', 'Member added'), ('member.role_changed', "Member's role changed"), ('member.removed', 'Member removed'), ('review.recorded', 'Review recorded'), ('export.requested', 'Export requested'), ('token.created', 'API token created'), ('token.revoked', 'API token revoked'), ('contributor.paused', 'Contributor paused'), ('contributor.resumed', 'Contributor resumed'), ('project.archived', 'Project archived'), ('project.unarchived', 'Project unarchived'), ('project.duplicated', 'Project duplicated'), ('project.deleted', 'Project deleted'), ('tasks.gold_marked', 'Tasks marked gold'), ('tasks.gold_unmarked', 'Tasks no longer gold'), ('tasks.requeued', 'Tasks re-queued'), ('tasks.priority_raised', "Tasks' priority raised"), ('tasks.deleted', 'Tasks deleted'), ('organization.created', 'Organization created'), ('person.joined', 'Person joined the organization'), ('person.admin_changed', 'Organization admin changed'), ('person.removed', 'Person removed from the organization'), ('invitation.created', 'Invitation made'), ('invitation.revoked', 'Invitation revoked'), ('invitation.accepted', 'Invitation accepted'), ('skill.created', "Skill added to the organization's list"), ('person.skill_changed', "A person's skill changed"), ('person.skill_verified', "A person's skill verified"), ('profile.changed', 'Profile changed'), ('project.requirements_changed', 'Project requirements changed'), ('project.joined', 'Joined an open project'), ('pay.rates_changed', 'Project pay rates changed'), ('pay.settings_changed', 'Organization pay settings changed'), ('appeal.filed', 'Appeal filed'), ('appeal.decided', 'Appeal decided'), ('content.categories_changed', 'Content categories changed'), ('content.preferences_changed', 'Content opt-outs changed')], max_length=40),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("project.created", "Project created"),
+                    ("project.changed", "Project settings changed"),
+                    ("schema.changed", "Schema changed"),
+                    ("quality.changed", "Quality bars changed"),
+                    ("member.added", "Member added"),
+                    ("member.role_changed", "Member's role changed"),
+                    ("member.removed", "Member removed"),
+                    ("review.recorded", "Review recorded"),
+                    ("export.requested", "Export requested"),
+                    ("token.created", "API token created"),
+                    ("token.revoked", "API token revoked"),
+                    ("contributor.paused", "Contributor paused"),
+                    ("contributor.resumed", "Contributor resumed"),
+                    ("project.archived", "Project archived"),
+                    ("project.unarchived", "Project unarchived"),
+                    ("project.duplicated", "Project duplicated"),
+                    ("project.deleted", "Project deleted"),
+                    ("tasks.gold_marked", "Tasks marked gold"),
+                    ("tasks.gold_unmarked", "Tasks no longer gold"),
+                    ("tasks.requeued", "Tasks re-queued"),
+                    ("tasks.priority_raised", "Tasks' priority raised"),
+                    ("tasks.deleted", "Tasks deleted"),
+                    ("organization.created", "Organization created"),
+                    ("person.joined", "Person joined the organization"),
+                    ("person.admin_changed", "Organization admin changed"),
+                    ("person.removed", "Person removed from the organization"),
+                    ("invitation.created", "Invitation made"),
+                    ("invitation.revoked", "Invitation revoked"),
+                    ("invitation.accepted", "Invitation accepted"),
+                    ("skill.created", "Skill added to the organization's list"),
+                    ("person.skill_changed", "A person's skill changed"),
+                    ("person.skill_verified", "A person's skill verified"),
+                    ("profile.changed", "Profile changed"),
+                    ("project.requirements_changed", "Project requirements changed"),
+                    ("project.joined", "Joined an open project"),
+                    ("pay.rates_changed", "Project pay rates changed"),
+                    ("pay.settings_changed", "Organization pay settings changed"),
+                    ("appeal.filed", "Appeal filed"),
+                    ("appeal.decided", "Appeal decided"),
+                    ("content.categories_changed", "Content categories changed"),
+                    ("content.preferences_changed", "Content opt-outs changed"),
+                ],
+                max_length=40,
+            ),
         ),
     ]
