@@ -18,8 +18,10 @@ down the queue costs the same at ten thousand tasks and at a million.
 """
 
 import json
+from datetime import UTC, datetime
 
 from django.db import connection
+from django.utils import timezone
 
 from annotation.models import Annotation, Assignment, ProjectContributor, Task
 from labelhub.models import OrganizationMember
@@ -133,8 +135,10 @@ def contributor_locked(
     pc.live_lease_id = row[5]
     pc.content_opt_outs = row[6] or 0
     paused = row[7]
-    if isinstance(paused, str):  # SQLite hands datetimes back as text to raw cursors
-        paused = connection.ops.convert_datetimefield_value(paused, None, connection)
+    if isinstance(paused, str):  # SQLite hands datetimes back as text (UTC) to raw cursors
+        paused = datetime.fromisoformat(paused)
+    if paused is not None and timezone.is_naive(paused):
+        paused = timezone.make_aware(paused, UTC)
     pc.sensitive_paused_until = paused
     return pc
 
@@ -157,8 +161,12 @@ def _candidate(*, gold: bool, exclude: int = 0) -> str:
     so that a gold task is not slower (or faster) to hand out than real work.
 
     ``exclude`` (content category bits the person will not be shown) adds one test of the row
-    the walk reads anyway, ``(t.content_flags & %s) = 0``; without it the statement is exactly
-    the one everybody else runs.
+    the walk reads anyway; without it the statement is exactly the one everybody else runs. The
+    test is written ``(t.content_flags & %s) <= 0`` (the same as ``= 0``: the bits are never
+    negative) because PostgreSQL has no statistics for the expression and guesses that an
+    equality keeps 0.5% of the rows: it would then fetch the project's whole queue and sort it on
+    every claim. An inequality it guesses at a third, so it walks ``task_queue_ranked`` in order
+    and stops at the first task that fits (a test in tests/annotation/test_content.py checks).
     """
     if gold:
         kind = "t.is_gold" if _postgres() else 't."is_gold" = 1'
@@ -166,7 +174,7 @@ def _candidate(*, gold: bool, exclude: int = 0) -> str:
     else:
         kind = _open_filter()
         lock = " FOR UPDATE OF t SKIP LOCKED" if _postgres() else ""
-    content = " AND (t.content_flags & %s) = 0" if exclude else ""
+    content = " AND (t.content_flags & %s) <= 0" if exclude else ""
     return (
         f"SELECT t.id FROM {TASK} t WHERE t.project_id = %s AND {kind}{content} "  # noqa: S608
         f"AND {NEVER_HAD} ORDER BY t.priority DESC, t.queue_rank, t.id LIMIT 1{lock}"
