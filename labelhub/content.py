@@ -76,6 +76,24 @@ def labels_of(flags: int, categories: list[Category]) -> list[str]:
     return [c.label for c in categories if flags & c.flag]
 
 
+def content_labels(*, flags: int, organization_id: int) -> list[str]:
+    """A task's categories in words; built-in ones cost no query."""
+    built_in_only = not flags & ~sum(c.flag for c in BUILT_IN)
+    categories = list(BUILT_IN) if built_in_only else categories_of(organization_id)
+    return labels_of(flags, categories)
+
+
+def content_choices(*, categories: list[Category], flags: int) -> list[tuple[Category, bool]]:
+    """Each category with whether ``flags`` holds it: the checkboxes of the pages."""
+    return [(c, bool(flags & c.flag)) for c in categories]
+
+
+def opted_out_anything(*, organization_id: int, user_id: int) -> bool:
+    return OrganizationMember.objects.filter(
+        organization_id=organization_id, user_id=user_id, content_opt_outs__gt=0
+    ).exists()
+
+
 def flags_from(names: object, categories: list[Category], *, field: str) -> int:
     """The bits of a list of category names; an unknown name is a ``ValidationError`` on
     ``field`` that lists the known ones."""
