@@ -302,7 +302,7 @@ class Command(BaseCommand):
             with connection.cursor() as cursor:
                 cursor.execute(
                     "UPDATE annotation_task SET content_flags = 1 "
-                    "WHERE project_id = %s AND (id % 1000) < %s",
+                    "WHERE project_id = %s AND (id %% 1000) < %s",
                     [project.pk, round(content_share * 1000)],
                 )
                 if connection.vendor == "postgresql":
