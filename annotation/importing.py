@@ -5,7 +5,8 @@ Formats (chosen by the file's name, checked by its content):
 - ``.json``: a list of tasks, or a COCO file (an object with ``images`` and ``annotations``);
 - ``.jsonl`` / ``.ndjson``: one task per line;
 - ``.csv`` / ``.tsv``: one task per row. Columns ``external_id``, ``gold``, ``predictions``,
-  ``callback_url`` and ``priority`` fill those fields (``gold``/``predictions`` as JSON text);
+  ``callback_url``, ``priority`` and ``content`` fill those fields (``gold``/``predictions`` as
+  JSON text, ``content`` as names separated by commas or a JSON list);
   every other column is a key of ``data``, written plain (``image``) or with its prefix
   (``data.image``). Dotted paths build nested values (``responses.0.text``), and a cell that starts
   with ``[`` or ``{`` is read as JSON. Empty cells are left out;
@@ -14,7 +15,9 @@ Formats (chosen by the file's name, checked by its content):
 - image or audio files: one task each, the file name becoming the task's ``external_id``.
 
 A task in JSON is either ``{"data": {...}, "external_id"?, "gold"?, "predictions"?,
-"callback_url"?, "priority"?}`` or, Label Studio style, the bare ``data`` object.
+"callback_url"?, "priority"?, "content"?}`` or, Label Studio style, the bare ``data`` object.
+``content`` names the task's content categories (``["violence", "self-harm"]``, see
+:mod:`labelhub.content`); a name the organization does not have refuses the import.
 
 Nothing here writes to the database: :func:`row_clean` checks one row against the project's task
 kind and returns :class:`Problem` s that name the row and the field ("row 7, data.image: …").
@@ -40,9 +43,10 @@ from django.core.validators import URLValidator
 
 from annotation.media import AudioInfo, ImageInfo, MediaError, read_audio, read_image
 from annotation.webhooks import DeliveryRefused, HostLookups, destination_check
+from labelhub.content import BUILT_IN, Category, flags_from
 from labelhub.kinds import TaskKind
 
-TASK_KEYS = {"data", "external_id", "gold", "predictions", "callback_url", "priority"}
+TASK_KEYS = {"data", "external_id", "gold", "predictions", "callback_url", "priority", "content"}
 EXTRA_COLUMNS = TASK_KEYS - {"data"}
 DATA_EXTENSIONS = {".json", ".jsonl", ".ndjson", ".csv", ".tsv"}
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
@@ -111,6 +115,7 @@ class TaskRow:
     predictions: Any = None
     callback_url: Any = ""
     priority: Any = 0
+    content: Any = None
     media: dict[str, MediaFile] = field(default_factory=dict)
     # Shared by the rows of one parse: each callback host is resolved once per import.
     callback_hosts: HostLookups = field(default_factory=dict, repr=False, compare=False)
@@ -128,6 +133,7 @@ class CleanTask:
     predictions: list
     callback_url: str
     priority: int
+    content_flags: int = 0
     media_field: str = ""
     media_file: MediaFile | None = None
     media_info: ImageInfo | AudioInfo | None = None
@@ -315,7 +321,8 @@ def parse_csv(content: bytes, *, name: str) -> Parsed:
                 if cell == "":
                     continue
                 if column in EXTRA_COLUMNS:
-                    value = _cell(cell) if column in ("gold", "predictions") else cell.strip()
+                    json_cell = column in ("gold", "predictions", "content")
+                    value = _cell(cell) if json_cell else cell.strip()
                     setattr(row, column, value)
                     given.add(column)
                     continue
@@ -571,10 +578,13 @@ def row_clean(
     schema: dict,
     media_field: str,
     known_data: dict | None = None,
+    categories: list[Category] | None = None,
 ) -> tuple[CleanTask | None, list[Problem]]:
     """Check one row against the project's kind; read and check its uploaded file, if any.
 
-    ``known_data`` is the data of the task the row's external id updates, if it exists.
+    ``known_data`` is the data of the task the row's external id updates, if it exists;
+    ``categories`` the content categories of the project's organization (the built-ins if not
+    given).
     """
     problems: list[Problem] = []
 
@@ -604,6 +614,14 @@ def row_clean(
         priority = 0
     elif not PRIORITY_RANGE[0] <= priority <= PRIORITY_RANGE[1]:
         add("priority", "The priority is from -1000000 to 1000000.")
+    content_flags = 0
+    try:
+        content_flags = flags_from(
+            row.content, list(BUILT_IN) if categories is None else categories, field="content"
+        )
+    except ValidationError as error:
+        for message in error.message_dict["content"]:
+            add("content", message)
     callback_url = row.callback_url or ""
     if not isinstance(callback_url, str):
         add("callback_url", "The callback URL is text.")
@@ -680,6 +698,7 @@ def row_clean(
             prediction_score=lowest_score(predictions),
             callback_url=callback_url,
             priority=priority,
+            content_flags=content_flags,
             media_field=media_field if media_file else "",
             media_file=media_file,
             media_info=media_info,

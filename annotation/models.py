@@ -42,6 +42,8 @@ class Task(models.Model):
     # priority order, the prediction score for lowest-score-first, a random number for random.
     # One column, so one index serves every order and the claim stays one index walk.
     queue_rank = models.FloatField(default=0.0, db_default=0.0)
+    # The task's own content categories (bits, see labelhub.content), beside its project's.
+    content_flags = models.BigIntegerField(default=0, db_default=0)
     status = models.CharField(max_length=20, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     overlap = models.PositiveSmallIntegerField(default=1)
     answer_count = models.PositiveIntegerField(default=0)
@@ -326,3 +328,32 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} for task {self.task_id} ({self.status})"
+
+
+class SensitiveWorkDay(models.Model):
+    """A person's work on sensitive tasks in one organization on one day (their local date).
+
+    Written only by the submit of a sensitive task (one upsert), read by the work screen for the
+    break suggestion and by the cap: ``seconds`` counts active time, ``streak`` the sensitive tasks
+    done since the last pause of ``annotation.queue.BREAK_GAP`` or more.
+    """
+
+    organization = models.ForeignKey(
+        "labelhub.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    seconds = models.PositiveIntegerField(default=0)
+    tasks = models.PositiveIntegerField(default=0)
+    streak = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization", "day"], name="sensitive_work_once_a_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} on {self.day}: {self.seconds} s sensitive"

@@ -103,7 +103,9 @@ from annotation.models import (
     Task,
     TaskStatus,
 )
+from annotation.sensitive import sensitive_work_record
 from labelhub import kinds
+from labelhub.content import ALL_CATEGORIES, categories_of, labels_of
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
 
@@ -133,6 +135,18 @@ class ContributorDisqualified(QueueRefusal):
 
 class QualificationUnavailable(QueueRefusal):
     code = "qualification_unavailable"
+
+
+class ContentOptedOut(QueueRefusal):
+    """The whole project carries a content category the person chose not to be shown."""
+
+    code = "content_opted_out"
+
+
+class SensitiveLimitReached(QueueRefusal):
+    """The person reached today's cap of sensitive work and the whole project is sensitive."""
+
+    code = "sensitive_limit_reached"
 
 
 class AssignmentClosed(QueueRefusal):
@@ -194,7 +208,14 @@ def _contributor_locked(
     ``live_lease_id`` carries the id of their live lease on the project, if any, read in the
     same query.
     """
-    pc = sql.contributor_locked(project_id=project.pk, user_id=contributor.pk, now=now)
+    locked = partial(
+        sql.contributor_locked,
+        project_id=project.pk,
+        organization_id=project.organization_id,
+        user_id=contributor.pk,
+        now=now,
+    )
+    pc = locked()
     if pc is not None:
         return pc
     status = (
@@ -206,9 +227,8 @@ def _contributor_locked(
         with transaction.atomic():
             pc = ProjectContributor.objects.create(project=project, user=contributor, status=status)
     except IntegrityError:  # the same person's other tab created it first
-        return sql.contributor_locked(project_id=project.pk, user_id=contributor.pk, now=now)
-    pc.live_lease_id = None  # a new contributor holds no lease
-    return pc
+        return locked()
+    return locked()  # their row now exists: read it as every later claim will
 
 
 def _qualification_decide(*, pc: ProjectContributor, quality: dict) -> None:
@@ -267,6 +287,9 @@ def _claim(
         return refusal
     if pc.live_lease_id is not None:
         return Assignment.objects.select_related("task").get(pk=pc.live_lease_id)
+    exclude = content_excluded(pc=pc, now=now)
+    if exclude and project.content_flags & exclude:
+        return _content_refusal(project=project, pc=pc, now=now)
 
     lease = partial(
         sql.lease_next_task,
@@ -274,6 +297,7 @@ def _claim(
         contributor=contributor,
         expires=now + timedelta(minutes=float(quality["lease_minutes"])),
         now=now,
+        exclude=exclude,
     )
     if pc.status == ContributorStatus.QUALIFYING:
         if assignment := lease(gold=True):
@@ -295,6 +319,33 @@ def _claim(
         if rate > 0 and _gold_dice.random() < rate and (assignment := lease(gold=True)):
             return assignment
     return lease(gold=False)
+
+
+def content_excluded(*, pc: ProjectContributor, now) -> int:
+    """The content bits the queue keeps from this person now: their opt-outs, or every category
+    while they are over today's cap of sensitive work."""
+    paused = pc.sensitive_paused_until
+    if paused is not None and paused > now:
+        return ALL_CATEGORIES
+    return pc.content_opt_outs
+
+
+def _content_refusal(*, project: Project, pc: ProjectContributor, now) -> QueueRefusal:
+    paused = pc.sensitive_paused_until
+    if paused is not None and paused > now and project.content_flags & ~pc.content_opt_outs:
+        return SensitiveLimitReached(
+            "You have reached today's limit of time on sensitive content, and this project's "
+            "content is sensitive. It is open to you again tomorrow; other projects may have "
+            "work meanwhile."
+        )
+    names = labels_of(
+        project.content_flags & pc.content_opt_outs, categories_of(project.organization_id)
+    )
+    return ContentOptedOut(
+        "This project's content is marked "
+        + ", ".join(name.lower() for name in names)
+        + ", which you chose not to be shown. You can change that on your profile."
+    )
 
 
 def _assignment_locked(*, assignment_id: int, contributor: AbstractBaseUser) -> Assignment:
@@ -339,7 +390,7 @@ def annotation_submit(
         if row is None:
             raise Assignment.DoesNotExist("No such assignment.")
         status, task_id, project_id, _version, data, is_gold, gold, kind_name, schema = row[:9]
-        quality, finished_at = row[9:]
+        quality, finished_at, content_flags, organization_id = row[9:]
         revising = finished_at is not None and not is_gold  # finished once, then given back
         if status == AssignmentStatus.SUBMITTED:
             return Submission(
@@ -406,6 +457,11 @@ def annotation_submit(
                     quality=quality,
                 )
             annotation_submitted(annotation_id=annotation.pk, project_id=project_id)
+        if content_flags and not refused:
+            # Only sensitive work is counted: a plain task's submit adds nothing here.
+            sensitive_work_record(
+                organization_id=organization_id, user_id=contributor.pk, seconds=seconds, now=now
+            )
     if refused:
         raise LeaseLost(
             "Your time on this task ran out and others have answered it meanwhile, so this "

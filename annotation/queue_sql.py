@@ -18,15 +18,19 @@ down the queue costs the same at ten thousand tasks and at a million.
 """
 
 import json
+from datetime import UTC, datetime
 
 from django.db import connection
+from django.utils import timezone
 
 from annotation.models import Annotation, Assignment, ProjectContributor, Task
+from labelhub.models import OrganizationMember
 
 ASSIGNMENT = Assignment._meta.db_table
 TASK = Task._meta.db_table
 CONTRIBUTOR = ProjectContributor._meta.db_table
 ANNOTATION = Annotation._meta.db_table
+MEMBER = OrganizationMember._meta.db_table
 
 
 def _instance(model, values: dict):
@@ -94,17 +98,24 @@ def expired_leases(*, project_id: int, now, limit: int) -> list[tuple[int, int]]
         return cursor.fetchall()
 
 
-def contributor_locked(*, project_id: int, user_id: int, now) -> ProjectContributor | None:
-    """The contributor's row, locked, with ``live_lease_id``: their live lease here, if any."""
+def contributor_locked(
+    *, project_id: int, organization_id: int, user_id: int, now
+) -> ProjectContributor | None:
+    """The contributor's row, locked, with ``live_lease_id`` (their live lease here, if any) and
+    what keeps content from them in this organization: ``content_opt_outs`` (bits) and
+    ``sensitive_paused_until`` (the daily cap), read from their membership by its unique index."""
     lock = " FOR UPDATE OF pc" if _postgres() else ""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pc.id, pc.status, pc.pause_reason, pc.gold_answered_count, "  # noqa: S608
             "pc.gold_score_sum, "
             f"(SELECT a.id FROM {ASSIGNMENT} a WHERE a.project_id = %s AND a.contributor_id = %s"
-            " AND a.status = 'active' AND a.lease_expires_at > %s LIMIT 1) "
-            f"FROM {CONTRIBUTOR} pc WHERE pc.project_id = %s AND pc.user_id = %s{lock}",
-            [project_id, user_id, _when(now), project_id, user_id],
+            " AND a.status = 'active' AND a.lease_expires_at > %s LIMIT 1), "
+            "m.content_opt_outs, m.sensitive_paused_until "
+            f"FROM {CONTRIBUTOR} pc LEFT JOIN {MEMBER} m "
+            "ON m.organization_id = %s AND m.user_id = pc.user_id "
+            f"WHERE pc.project_id = %s AND pc.user_id = %s{lock}",
+            [project_id, user_id, _when(now), organization_id, project_id, user_id],
         )
         row = cursor.fetchone()
     if row is None:
@@ -122,10 +133,17 @@ def contributor_locked(*, project_id: int, user_id: int, now) -> ProjectContribu
         },
     )
     pc.live_lease_id = row[5]
+    pc.content_opt_outs = row[6] or 0
+    paused = row[7]
+    if isinstance(paused, str):  # SQLite hands datetimes back as text (UTC) to raw cursors
+        paused = datetime.fromisoformat(paused)
+    if paused is not None and timezone.is_naive(paused):
+        paused = timezone.make_aware(paused, UTC)
+    pc.sensitive_paused_until = paused
     return pc
 
 
-TASK_FIELDS = ["id", "project_id", "data", "predictions", "is_gold", "priority"]
+TASK_FIELDS = ["id", "project_id", "data", "predictions", "is_gold", "priority", "content_flags"]
 TASK_COLUMNS = ", ".join(TASK_FIELDS)
 LEASE_INSERT = (
     f"INSERT INTO {ASSIGNMENT} (task_id, contributor_id, project_id, status, "
@@ -133,13 +151,22 @@ LEASE_INSERT = (
 )
 
 
-def _candidate(*, gold: bool) -> str:
+def _candidate(*, gold: bool, exclude: int = 0) -> str:
     """The first task by priority, rank and id this contributor never had (params: project,
-    user): the order of ``task_queue_ranked`` / ``task_queue_gold_ranked``, walked, never sorted.
+    then ``exclude`` when given, then user): the order of ``task_queue_ranked`` /
+    ``task_queue_gold_ranked``, walked, never sorted.
 
     Real work must still need answers and is locked, skipping tasks others hold locked; gold has
     no cap, so nothing is locked. Both walk an index in the same order and test the same way,
     so that a gold task is not slower (or faster) to hand out than real work.
+
+    ``exclude`` (content category bits the person will not be shown) adds one test of the row
+    the walk reads anyway; without it the statement is exactly the one everybody else runs. The
+    test is written ``(t.content_flags & %s) <= 0`` (the same as ``= 0``: the bits are never
+    negative) because PostgreSQL has no statistics for the expression and guesses that an
+    equality keeps 0.5% of the rows: it would then fetch the project's whole queue and sort it on
+    every claim. An inequality it guesses at a third, so it walks ``task_queue_ranked`` in order
+    and stops at the first task that fits (a test in tests/annotation/test_content.py checks).
     """
     if gold:
         kind = "t.is_gold" if _postgres() else 't."is_gold" = 1'
@@ -147,25 +174,33 @@ def _candidate(*, gold: bool) -> str:
     else:
         kind = _open_filter()
         lock = " FOR UPDATE OF t SKIP LOCKED" if _postgres() else ""
+    content = " AND (t.content_flags & %s) <= 0" if exclude else ""
     return (
-        f"SELECT t.id FROM {TASK} t WHERE t.project_id = %s AND {kind} "  # noqa: S608
+        f"SELECT t.id FROM {TASK} t WHERE t.project_id = %s AND {kind}{content} "  # noqa: S608
         f"AND {NEVER_HAD} ORDER BY t.priority DESC, t.queue_rank, t.id LIMIT 1{lock}"
     )
 
 
-def lease_next_task(*, project_id: int, contributor, gold: bool, expires, now):
+def _candidate_params(*, project_id: int, user_id: int, exclude: int) -> list:
+    return [project_id, exclude, user_id] if exclude else [project_id, user_id]
+
+
+def lease_next_task(*, project_id: int, contributor, gold: bool, expires, now, exclude: int = 0):
     """Claim the contributor's next task (gold or real work): the task found, its slot taken
-    (real work only), the lease inserted; returns the lease with its task, or None.
+    (real work only), the lease inserted; returns the lease with its task, or None. A task
+    with any of the content bits ``exclude`` is never chosen.
 
     One statement on PostgreSQL: the candidate is chosen and locked inside the UPDATE, the
     classic ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)`` queue, and the lease is
     inserted from its RETURNING. SQLite runs the same steps one by one (it claims one at a time).
     """
+    candidate = _candidate(gold=gold, exclude=exclude)
+    params = _candidate_params(project_id=project_id, user_id=contributor.pk, exclude=exclude)
     if not _postgres():
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {TASK_COLUMNS} FROM {TASK} WHERE id = ({_candidate(gold=gold)})",  # noqa: S608
-                [project_id, contributor.pk],
+                f"SELECT {TASK_COLUMNS} FROM {TASK} WHERE id = ({candidate})",  # noqa: S608
+                params,
             )
             task = _task_from_row(cursor.fetchone())
             if task is None:
@@ -178,18 +213,18 @@ def lease_next_task(*, project_id: int, contributor, gold: bool, expires, now):
         return assignment_insert(task=task, contributor=contributor, expires=expires, now=now)
 
     if gold:
-        found = f"SELECT {TASK_COLUMNS} FROM {TASK} WHERE id = ({_candidate(gold=True)})"  # noqa: S608
+        found = f"SELECT {TASK_COLUMNS} FROM {TASK} WHERE id = ({candidate})"  # noqa: S608
     else:
         found = (
             f"UPDATE {TASK} SET lease_count = lease_count + 1 "  # noqa: S608
-            f"WHERE id = ({_candidate(gold=False)}) RETURNING {TASK_COLUMNS}"
+            f"WHERE id = ({candidate}) RETURNING {TASK_COLUMNS}"
         )
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH found AS ({found}), lease AS ({LEASE_INSERT} "  # noqa: S608
             "SELECT id, %s, project_id, 'active', %s, 1, 0, '', %s, %s FROM found RETURNING id) "
             f"SELECT lease.id, {', '.join('found.' + f for f in TASK_FIELDS)} FROM found, lease",
-            [project_id, contributor.pk, contributor.pk, _when(expires), _when(now), _when(now)],
+            [*params, contributor.pk, _when(expires), _when(now), _when(now)],
         )
         row = cursor.fetchone()
     if row is None:
@@ -241,13 +276,15 @@ def assignment_locked_for_submit(*, assignment_id: int, user_id: int):
     """The contributor's assignment with what a submit needs of its task and project, locked.
 
     Returns (status, task, project fields, the assignment's ``finished_at``: set on one
-    given back after it was submitted) or None when it is not theirs.
+    given back after it was submitted, the content bits of the task and its project, the
+    organization) or None when it is not theirs.
     """
     lock = " FOR UPDATE OF a" if _postgres() else ""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT a.status, a.task_id, a.project_id, a.version, "  # noqa: S608
-            "t.data, t.is_gold, t.gold, p.kind, p.schema, p.quality, a.finished_at "
+            "t.data, t.is_gold, t.gold, p.kind, p.schema, p.quality, a.finished_at, "
+            "t.content_flags | p.content_flags, p.organization_id "
             f"FROM {ASSIGNMENT} a JOIN {TASK} t ON t.id = a.task_id "
             "JOIN labelhub_project p ON p.id = a.project_id "
             f"WHERE a.id = %s AND a.contributor_id = %s{lock}",

@@ -47,6 +47,7 @@ from annotation.models import (
     TaskStatus,
 )
 from labelhub.audit import audit_record
+from labelhub.content import categories_of
 from labelhub.models import AuditAction, Project
 from labelhub.quality_bars import quality_with_defaults
 from labelhub.storage import stored_file_delete
@@ -140,6 +141,8 @@ def task_create(
 
 BATCH_SIZE = 2000
 UPDATE_FIELDS = ("data", "gold", "predictions", "callback_url", "priority")
+# Import fields stored under another name: ``content`` (names) is the task's ``content_flags``.
+STORED_AS = {"content": "content_flags"}
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,7 @@ def tasks_check(
     schema = project.schema
     media_field = media_field_for(kind=kind, schema=schema)
     known = _known_data(project=project, rows=rows, media_field=media_field)
+    categories = categories_of(project.organization_id)
     cleaned: list[CleanTask] = []
     problems: list[Problem] = []
     total_problems = 0
@@ -183,6 +187,7 @@ def tasks_check(
             schema=schema,
             media_field=media_field,
             known_data=known.get(_external_id_of(row)),
+            categories=categories,
         )
         if task is not None and task.external_id:
             earlier = first_seen.setdefault(task.external_id, row.where)
@@ -299,6 +304,7 @@ def tasks_write(*, project: Project, tasks: list[CleanTask]) -> ImportOutcome:
             prediction_score=clean.prediction_score,
             callback_url=clean.callback_url,
             priority=clean.priority,
+            content_flags=clean.content_flags,
             overlap=overlap,
         )
 
@@ -312,6 +318,7 @@ def tasks_write(*, project: Project, tasks: list[CleanTask]) -> ImportOutcome:
             with_media.append((row, clean))
         if pk is not None:
             fields = {"data"} | (clean.given & set(UPDATE_FIELDS))
+            fields |= {STORED_AS[key] for key in clean.given & set(STORED_AS)}
             if "gold" in fields:
                 fields.add("is_gold")
             if "predictions" in fields:  # a new score: ranked again after the import
@@ -357,6 +364,7 @@ COPY_FIELDS = (
     "queue_rank",
     "callback_url",
     "priority",
+    "content_flags",
     "status",
     "overlap",
     "answer_count",
@@ -370,7 +378,7 @@ COPY_FIELDS = (
 JSON_FIELDS = {"data", "gold", "predictions", "media_meta"}
 SQL_TYPES = {"data": "jsonb", "gold": "jsonb", "predictions": "jsonb", "is_gold": "boolean",
              "callback_url": "text", "priority": "integer", "prediction_score": "double precision",
-             "queue_rank": "double precision"}  # fmt: skip
+             "queue_rank": "double precision", "content_flags": "bigint"}  # fmt: skip
 
 
 # Bulk imports of at least this many new tasks refresh PostgreSQL's statistics of the task table.
@@ -424,6 +432,7 @@ def _insert_by_copy(*, project_id: int, overlap: int, tasks: list[CleanTask]) ->
                         0.0,
                         task.callback_url,
                         task.priority,
+                        task.content_flags,
                         status,
                         overlap,
                         0,

@@ -53,7 +53,9 @@ from annotation.selectors import (
     tasks_for_manager,
     work_progress_for,
 )
+from annotation.sensitive import sensitive_today
 from annotation.services import BULK_LIMIT, TASK_ACTIONS, import_job_create
+from labelhub.content import content_labels, opted_out_anything
 from labelhub.models import Project
 from labelhub.permissions import can_manage, can_view, project_for
 from labelhub.storage import link_seconds, stored_file_link
@@ -260,7 +262,28 @@ def _panel_context(
         context["prefetch"] = media_to_prefetch(
             project=project, contributor=request.user, current=task
         )
+        context.update(_content_context(request, project=project, task=task))
+    elif started and not refusal:
+        context["opted_out"] = opted_out_anything(
+            organization_id=project.organization_id, user_id=request.user.pk
+        )
     return context
+
+
+def _content_context(request: HttpRequest, *, project: Project, task: Task) -> dict:
+    """How a sensitive task is shown: its categories in words, whether its images are blurred
+    (else its text sits behind a warning), and whether a break is due. Nothing for plain work
+    (no query): the break can only be due after sensitive tasks."""
+    flags = task.content_flags | project.content_flags
+    if not flags:
+        return {}
+    today = sensitive_today(organization=project.organization, user_id=request.user.pk)
+    return {
+        "sensitive": content_labels(flags=flags, organization_id=project.organization_id),
+        "sensitive_visual": project.task_kind.shows_images(task.data),
+        "break_due": today.break_due,
+        "sensitive_today": today,
+    }
 
 
 def _render_panel(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:

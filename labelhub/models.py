@@ -18,6 +18,10 @@ class Organization(models.Model):
 
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
+    # Protection from distressing content (see labelhub.content): minutes of work on sensitive
+    # tasks a person may do per day (0: no cap), and a break suggested after so many in a row.
+    sensitive_minutes_per_day = models.PositiveIntegerField(default=120)
+    sensitive_break_after = models.PositiveSmallIntegerField(default=10)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -35,6 +39,11 @@ class OrganizationMember(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organization_memberships"
     )
     is_admin = models.BooleanField(default=False)
+    # The content categories (bits, see labelhub.content) this person will not be shown here.
+    content_opt_outs = models.BigIntegerField(default=0)
+    # Set when they reach the organization's daily cap of sensitive work: until then the queue
+    # hands them no sensitive task (the claim reads it with the opt-outs).
+    sensitive_paused_until = models.DateTimeField(null=True, blank=True)
     joined_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -67,6 +76,9 @@ class Project(models.Model):
     languages = models.JSONField(
         default=list, blank=True, help_text="Language codes a contributor must speak, all of them."
     )
+    # The content categories every task of the project carries (bits, see labelhub.content);
+    # a task's own categories are on the task and add to these.
+    content_flags = models.BigIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -354,3 +366,37 @@ class ProjectRequirement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} needs {self.skill} ≥ {self.get_min_level_display()}"
+
+
+class ContentCategory(models.Model):
+    """A category of distressing content an organization adds to the built-in ones.
+
+    Every organization has the built-ins (:data:`labelhub.content.BUILT_IN`, bits 0–4) without a
+    row; its own categories take the free bits 5–62, so that a task's and a person's categories
+    are one 64-bit integer each and the queue tests them with one ``&``.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="content_categories"
+    )
+    name = models.CharField(max_length=40)
+    label = models.CharField(max_length=80)
+    bit = models.PositiveSmallIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["bit"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "name"], name="content_category_name_unique_in_org"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "bit"], name="content_category_bit_unique_in_org"
+            ),
+            models.CheckConstraint(
+                condition=Q(bit__gte=5, bit__lte=62), name="content_category_bit_free"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label

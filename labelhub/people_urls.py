@@ -2,8 +2,8 @@
 
 from django.urls import path
 
+from labelhub import content_views, skill_views
 from labelhub import people_views as views
-from labelhub import skill_views
 
 app_name = "people"
 urlpatterns = [
@@ -30,6 +30,13 @@ urlpatterns = [
     # profiles, skills, requirements, open projects
     path("organizations/<slug:slug>/profile/", skill_views.profile, name="profile"),
     path("organizations/<slug:slug>/skills/", skill_views.skills_page, name="skills"),
+    # content protection
+    path("organizations/<slug:slug>/content/", content_views.content_page, name="content"),
+    path(
+        "organizations/<slug:slug>/profile/content/",
+        content_views.content_preferences,
+        name="content-preferences",
+    ),
     path("organizations/<slug:slug>/people/<int:user_id>/", skill_views.person, name="person"),
     path("projects/<int:project_id>/people/", skill_views.project_people, name="project-people"),
     path(

@@ -27,6 +27,11 @@ project_patterns = [
         name="settings-quality",
     ),
     path(
+        "<int:project_id>/settings/content/",
+        views.project_settings_content,
+        name="settings-content",
+    ),
+    path(
         "<int:project_id>/settings/instructions/",
         views.project_settings_instructions,
         name="settings-instructions",

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from labelhub.accounts import api_token_create, api_token_for, api_token_revoke
+from labelhub.content import categories_of, content_choices, project_content_set
 from labelhub.forms import (
     InstructionsForm,
     MemberAddForm,
@@ -169,6 +170,10 @@ def _settings_context(request: HttpRequest, project: Project, **override) -> dic
             .order_by("role", "user__username")
         ),
         "member_errors": {},
+        "content_choices": content_choices(
+            categories=categories_of(project.organization_id), flags=project.content_flags
+        ),
+        "content_errors": [],
         "saved": "",
     }
     context.update(override)
@@ -195,6 +200,20 @@ def _section(
 def project_settings(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_for(user=request.user, project_id=project_id, action="manage")
     return render(request, SETTINGS_TEMPLATE, _settings_context(request, project))
+
+
+@require_POST
+@login_required
+def project_settings_content(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The project's content categories (a checkbox per category of the organization)."""
+    project = project_for(user=request.user, project_id=project_id, action="manage")
+    try:
+        project = project_content_set(
+            project=project, names=request.POST.getlist("category"), actor=request.user
+        )
+    except ValidationError as error:
+        return _section(request, project, "content", ok=False, content_errors=error.messages)
+    return _section(request, project, "content", ok=True, saved="content")
 
 
 @require_POST

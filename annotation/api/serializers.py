@@ -1,10 +1,48 @@
 """Input and output shapes of the annotation API: tasks, imports, the queue (docs/api.md)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotation.models import ImportJob, Task, TaskStatus
+from labelhub.content import BUILT_IN, categories_of, names_of
+from labelhub.models import Project
 
 MAX_ID = 2**63 - 1  # ids are 64-bit: a bigger number names no row (and no database takes it)
+BUILT_IN_BITS = sum(c.flag for c in BUILT_IN)
+
+
+@extend_schema_field(serializers.ListField(child=serializers.CharField()))
+class ContentNamesField(serializers.Field):
+    """A task's own content categories by name (its project's are on the project).
+
+    Built-in categories cost nothing; an organization's own are looked up once per serializer
+    (not per task), so a page of tasks stays one query.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault(
+            "help_text",
+            "The task's own content categories (names); the project's `content_categories` "
+            "apply on top.",
+        )
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        return instance
+
+    def to_representation(self, task) -> list[str]:
+        flags = task.content_flags
+        if not flags:
+            return []
+        if not flags & ~BUILT_IN_BITS:
+            return names_of(flags, list(BUILT_IN))
+        cache = self.root.__dict__.setdefault("_content_categories", {})
+        if task.project_id not in cache:
+            org_id = Project.objects.filter(pk=task.project_id).values_list(
+                "organization_id", flat=True
+            )[0]
+            cache[task.project_id] = categories_of(org_id)
+        return names_of(flags, cache[task.project_id])
 
 
 class QueueTaskSerializer(serializers.Serializer):
@@ -13,6 +51,7 @@ class QueueTaskSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     data = serializers.JSONField()
     predictions = serializers.JSONField()
+    content = ContentNamesField()
 
 
 class AssignmentSerializer(serializers.Serializer):
@@ -81,6 +120,11 @@ class TaskInput(serializers.Serializer):
     predictions = serializers.JSONField(required=False, help_text="A list of model results.")
     callback_url = serializers.URLField(required=False, max_length=2000)
     priority = serializers.IntegerField(required=False, help_text="Higher is served first.")
+    content = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Content categories of this task, e.g. ['violence'] (the organization's names).",
+    )
 
 
 class TaskUploadInput(serializers.Serializer):
@@ -136,6 +180,8 @@ class ImportJobOutput(serializers.ModelSerializer):
 
 
 class TaskOutput(serializers.ModelSerializer):
+    content = ContentNamesField()
+
     class Meta:
         model = Task
         fields = [
@@ -146,6 +192,7 @@ class TaskOutput(serializers.ModelSerializer):
             "predictions",
             "status",
             "priority",
+            "content",
             "overlap",
             "answer_count",
             "callback_url",
@@ -163,9 +210,11 @@ class TaskContributorOutput(serializers.ModelSerializer):
     customer's gold file, so any of these could tell a gold task from a normal one.
     """
 
+    content = ContentNamesField()
+
     class Meta:
         model = Task
-        fields = ["id", "project", "data", "predictions"]
+        fields = ["id", "project", "data", "predictions", "content"]
 
 
 class TaskManagerOutput(TaskOutput):

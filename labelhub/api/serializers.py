@@ -1,9 +1,49 @@
 """Input and output shapes of the project endpoints."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from labelhub import kinds
+from labelhub.content import BUILT_IN, categories_of, names_of
 from labelhub.models import ProjectMember, Role
+
+BUILT_IN_BITS = sum(c.flag for c in BUILT_IN)
+
+
+@extend_schema_field(serializers.ListField(child=serializers.CharField()))
+class ProjectContentField(serializers.Field):
+    """A project's content categories by name; an organization's own looked up once per
+    serializer and organization."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault(
+            "help_text",
+            "Content categories every task of the project carries (e.g. violence, self-harm): "
+            "contributors who opted out of one are not given the project's tasks, and its images "
+            "are blurred until revealed.",
+        )
+        super().__init__(read_only=True, **kwargs)
+
+    def get_attribute(self, instance):
+        return instance
+
+    def to_representation(self, project) -> list[str]:
+        flags = project.content_flags
+        if not flags & ~BUILT_IN_BITS:
+            return names_of(flags, list(BUILT_IN))
+        cache = self.root.__dict__.setdefault("_content_categories", {})
+        if project.organization_id not in cache:
+            cache[project.organization_id] = categories_of(project.organization_id)
+        return names_of(flags, cache[project.organization_id])
+
+
+def _content_input() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=40),
+        required=False,
+        help_text="Names of content categories (built-in or the organization's own); replaces "
+        "the project's list. Managers.",
+    )
 
 
 class ProjectOutput(serializers.Serializer):
@@ -16,6 +56,7 @@ class ProjectOutput(serializers.Serializer):
         allow_null=True, help_text="The quality bars; null unless the caller manages the project."
     )
     instructions = serializers.CharField(help_text="Markdown.")
+    content_categories = ProjectContentField()
     role = serializers.CharField(
         allow_null=True,
         help_text="The caller's role on the project (the first of `roles`).",
@@ -65,6 +106,7 @@ class ProjectCreateInput(serializers.Serializer):
     schema = serializers.JSONField(required=False, help_text="Defaults to the kind's schema.")
     quality = serializers.JSONField(required=False, help_text="Missing bars take defaults.")
     instructions = serializers.CharField(required=False, allow_blank=True, default="")
+    content_categories = _content_input()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,6 +121,7 @@ class ProjectUpdateInput(serializers.Serializer):
     schema = serializers.JSONField(required=False)
     quality = serializers.JSONField(required=False, help_text="Bars left out keep their values.")
     instructions = serializers.CharField(required=False, allow_blank=True)
+    content_categories = _content_input()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -9,7 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.authtoken.views import obtain_auth_token
 
 from exports.api import ExportApi, WebhookDeliveryListApi
-from labelhub.api import people, skills, views
+from labelhub.api import content, people, skills, views
 
 urlpatterns = [
     path("", include("annotation.api.urls")),
@@ -73,6 +73,21 @@ urlpatterns = [
         "organizations/<slug:slug>/profiles/<int:user_id>/",
         skills.ProfileDetailApi.as_view(),
         name="api-org-profile",
+    ),
+    path(
+        "organizations/<slug:slug>/content-categories/",
+        content.ContentCategoryListApi.as_view(),
+        name="api-org-content-categories",
+    ),
+    path(
+        "organizations/<slug:slug>/content-preferences/",
+        content.ContentPreferencesApi.as_view(),
+        name="api-org-content-preferences",
+    ),
+    path(
+        "organizations/<slug:slug>/content-policy/",
+        content.ContentPolicyApi.as_view(),
+        name="api-org-content-policy",
     ),
     path(
         "projects/<int:project_id>/requirements/",

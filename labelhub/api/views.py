@@ -3,6 +3,7 @@
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -21,6 +22,7 @@ from labelhub.api.serializers import (
     ProjectOutput,
     ProjectUpdateInput,
 )
+from labelhub.content import project_content_set
 from labelhub.models import Project, Role
 from labelhub.permissions import project_for, roles_in_order, roles_on
 from labelhub.selectors import project_list_for_user
@@ -76,6 +78,7 @@ class ProjectListApi(APIView):
         given.is_valid(raise_exception=True)
         values = dict(given.validated_data)
         slug = values.pop("organization", None)
+        content = values.pop("content_categories", None)
         admin_of = organizations_where_admin(user=request.user)
         if slug is not None:
             organization = next((org for org in admin_of if org.slug == slug), None)
@@ -89,7 +92,12 @@ class ProjectListApi(APIView):
             )
             return Response({"organization": [message]}, status=status.HTTP_400_BAD_REQUEST)
         try:
-            project = project_create(user=request.user, organization=organization, **values)
+            with transaction.atomic():
+                project = project_create(user=request.user, organization=organization, **values)
+                if content:
+                    project = project_content_set(
+                        project=project, names=content, actor=request.user
+                    )
         except ValidationError as error:
             raise as_api_error(error) from None
         return Response(
@@ -113,7 +121,10 @@ class ProjectDetailApi(APIView):
 
     @extend_schema(
         operation_id="projects_partial_update",
-        summary="Change a project's name, kind, schema, quality bars or instructions (managers)",
+        summary=(
+            "Change a project's name, kind, schema, quality bars, instructions or content "
+            "categories (managers)"
+        ),
         request=ProjectUpdateInput,
         responses={200: ProjectOutput, 400: INVALID, 404: NOT_FOUND},
     )
@@ -121,8 +132,16 @@ class ProjectDetailApi(APIView):
         project = project_for(user=request.user, project_id=project_id, action="manage")
         given = ProjectUpdateInput(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
+        values = dict(given.validated_data)
+        content = values.pop("content_categories", None)
         try:
-            project = project_update(actor=request.user, project=project, **given.validated_data)
+            with transaction.atomic():
+                if values or content is None:
+                    project = project_update(actor=request.user, project=project, **values)
+                if content is not None:
+                    project = project_content_set(
+                        project=project, names=content, actor=request.user
+                    )
         except ValidationError as error:
             raise as_api_error(error) from None
         return Response(ProjectOutput(_with_role(project, request.user)).data)

@@ -33,6 +33,8 @@ input (``"labels.2.hotkey"``, ``"responses.0.text"``) so that screens and the AP
     What the annotator screen needs: a template name and an ES module path.
 ``media_fields``
     Keys of ``data`` that may hold media (an uploaded file or a URL), and what media each takes.
+    ``shows_images(data)`` says from them whether a task is seen as an image (a sensitive one is
+    blurred until revealed) or as text (behind a warning).
 ``quality_bars``
     The quality settings only this kind reads (the IoU to match boxes, the weight of a ranking's
     criteria), as :class:`QualityBar`: the settings form, the API and validation pick them up.
@@ -233,6 +235,14 @@ class TaskKind:
 
     def answer_data(self, *, data: dict, result: object) -> dict:
         return data
+
+    def shows_images(self, data: dict) -> bool:
+        """Whether the screen shows this task as an image (blurred while its content is
+        sensitive); otherwise its text is what sits behind the warning."""
+        return any(
+            media == "image" and isinstance(data, dict) and data.get(field)
+            for field, media in self.media_fields.items()
+        )
 
     def score(self, result: dict, gold: dict, *, schema: dict, quality: dict) -> float:
         raise NotImplementedError

@@ -7,7 +7,9 @@
  *   last minute (or audio is playing), sent with the submission and shown as the task clock;
  * - Submit (Ctrl+Enter) and Skip (Alt+S), also while typing; the answer is checked by the editor
  *   first and its messages shown beside the button;
- * - the media of the likely next task is fetched into the cache while this one is worked on.
+ * - the media of the likely next task is fetched into the cache while this one is worked on;
+ * - a sensitive task's images are blurred (its text hidden) until "Reveal" / "Show" is clicked,
+ *   and a suggested break can be dismissed.
  *
  * Submitting swaps in the next task (htmx); everything here then starts over for the new task.
  */
@@ -175,6 +177,21 @@ function offerBrokenSkip() {
 }
 
 document.addEventListener("editor:media-error", offerBrokenSkip);
+
+// Sensitive content: the editor's images stay blurred (its text hidden) until revealed here.
+document.addEventListener("click", (event) => {
+  const reveal = event.target.closest("[data-action=reveal-content]");
+  if (reveal) {
+    const root = document.querySelector("[data-editor-root][data-sensitive]");
+    if (!root) return;
+    const shown = root.classList.toggle("revealed");
+    reveal.setAttribute("aria-pressed", String(shown));
+    reveal.textContent = shown ? reveal.dataset.hideLabel : reveal.dataset.revealLabel;
+    return;
+  }
+  const dismiss = event.target.closest("[data-action=dismiss-break]");
+  if (dismiss) dismiss.closest(".break-notice")?.remove();
+});
 document.addEventListener("click", (event) => {
   if (!event.target.closest("[data-action=skip-broken]")) return;
   const reason = document.getElementById("skip-reason");

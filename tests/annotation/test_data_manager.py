@@ -286,7 +286,7 @@ def test_the_api_lists_with_the_data_managers_filters_and_figures(shop):
     # Contributors get the label-only shape and no filters.
     mine = api(ana).get(url, {"needs_attention": "true", "q": "blurry"}).json()["results"]
     assert len(mine) == 4
-    assert sorted(mine[0]) == ["data", "id", "predictions", "project"]
+    assert sorted(mine[0]) == ["content", "data", "id", "predictions", "project"]
 
     detail = api(maria).get(f"/api/v1/tasks/{tasks['skipped'].pk}/").json()
     assert detail["needs_attention"] is True

@@ -34,7 +34,12 @@ def test_next_returns_the_assignment_task_and_expiry():
     assert response.status_code == 200
     body = response.json()
     assert set(body) == {"assignment", "task", "expires_at"}
-    assert body["task"] == {"id": task.pk, "data": {"n": 0}, "predictions": [{"label": "cat"}]}
+    assert body["task"] == {
+        "id": task.pk,
+        "data": {"n": 0},
+        "predictions": [{"label": "cat"}],
+        "content": [],
+    }
     assert body["assignment"]["expires_at"] == body["expires_at"]
     assert set(body["assignment"]) == {
         "id",
@@ -69,7 +74,9 @@ def test_gold_and_real_tasks_look_the_same():
     real_body = client_for(ben).post(next_url(project)).json()
     assert real_body["task"]["id"] != gold.pk
     assert set(gold_body) == set(real_body)
-    assert set(gold_body["task"]) == set(real_body["task"]) == {"id", "data", "predictions"}
+    assert (
+        set(gold_body["task"]) == set(real_body["task"]) == {"id", "data", "predictions", "content"}
+    )
     assert set(gold_body["assignment"]) == set(real_body["assignment"])
     assert "cat" not in str(gold_body)  # the gold answer never leaves the server
 

@@ -120,7 +120,7 @@ def test_the_task_list_api_shows_contributors_the_same_fields_for_both(pair):
     user = runs[0][0]
     listed = api(user).get(f"/api/v1/projects/{project.pk}/tasks/").json()["results"]
     assert len(listed) == 2
-    assert [sorted(t) for t in listed] == [["data", "id", "predictions", "project"]] * 2
+    assert [sorted(t) for t in listed] == [["content", "data", "id", "predictions", "project"]] * 2
     # status filters would single out gold tasks (they stay open): contributors get them all
     only_open = api(user).get(f"/api/v1/projects/{project.pk}/tasks/", {"status": "annotated"})
     assert len(only_open.json()["results"]) == 2

@@ -78,6 +78,7 @@ RULES: dict[str, str] = {
     "projects:settings-general": MANAGE,
     "projects:settings-schema": MANAGE,
     "projects:settings-quality": MANAGE,
+    "projects:settings-content": MANAGE,
     "projects:settings-instructions": MANAGE,
     "projects:instructions-preview": MANAGE,
     "projects:member-add": MANAGE,
@@ -98,6 +99,8 @@ RULES: dict[str, str] = {
     "people:accept": "public",  # the token in the URL is the key
     "people:profile": ORG_MEMBER,
     "people:skills": ORG_ADMIN,
+    "people:content": ORG_ADMIN,
+    "people:content-preferences": ORG_MEMBER,  # their own choices only
     "people:person": ORG_ADMIN,
     "people:project-people": MANAGE,
     "people:project-requirements": MANAGE,
@@ -175,6 +178,9 @@ RULES: dict[str, str] = {
     "api-org-skills": ORG_MEMBER,  # GET: members; POST: admins
     "api-org-profiles": ORG_ADMIN,
     "api-org-profile": "self_or_org_admin",
+    "api-org-content-categories": ORG_MEMBER,  # GET: members; POST: admins
+    "api-org-content-preferences": ORG_MEMBER,  # the caller's own
+    "api-org-content-policy": ORG_MEMBER,  # GET: members; PATCH: admins
     "api-project-requirements": MANAGE,
     "api-project-join": "joinable",
     # unnamed
@@ -217,6 +223,8 @@ WRITE_RULES = {
     "pay:project": MANAGE,
     "api-project-pay": MANAGE,
     "api-org-pay": ORG_ADMIN,
+    "api-org-content-categories": ORG_ADMIN,
+    "api-org-content-policy": ORG_ADMIN,
 }
 
 ALLOWED = {

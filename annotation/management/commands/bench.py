@@ -21,6 +21,11 @@ default and the only one today. It:
    ``/proc``), and reports cycles per second per web core, judged answers per second per worker
    core, and PostgreSQL CPU per cycle;
 7. prints a table and one JSON line, then deletes the project (unless ``--keep``).
+
+With ``--content-share S`` a share S of the tasks carries a content category (violence), and
+with ``--opted-out-share O`` a share O of the contributors opted out of it; the single-client
+figures are then taken for a contributor without opt-outs and one with, alternating cycle by
+cycle, so that the two claims are measured side by side on the same queue.
 """
 
 import http.client
@@ -135,6 +140,8 @@ class QueueFigures:
     next_ms: dict = field(default_factory=dict)
     submit_ms: dict = field(default_factory=dict)
     throughput: dict = field(default_factory=dict)
+    opted_out_next_ms: dict = field(default_factory=dict)
+    opted_out_submit_ms: dict = field(default_factory=dict)
 
 
 class Command(BaseCommand):
@@ -171,6 +178,18 @@ class Command(BaseCommand):
             help="db_worker processes running the quality step during the run (0: none)",
         )
         parser.add_argument(
+            "--content-share",
+            type=float,
+            default=0.0,
+            help="share of tasks that carry a content category (violence)",
+        )
+        parser.add_argument(
+            "--opted-out-share",
+            type=float,
+            default=0.0,
+            help="share of contributors who opted out of it (one more client is timed alone)",
+        )
+        parser.add_argument(
             "--drain-seconds",
             type=float,
             default=60.0,
@@ -188,7 +207,7 @@ class Command(BaseCommand):
         postgres = connection.vendor == "postgresql"
         n = options["tasks"] or (1_000_000 if postgres else 10_000)
         concurrency = [int(c) for c in options["concurrency"].split(",") if c.strip()]
-        clients_needed = max([1, *concurrency]) + 1
+        clients_needed = max([1, *concurrency]) + 2  # the last: the opted-out single client
         kinds.get("ranking")  # the bench answers preference-ranking tasks
 
         started = time.perf_counter()
@@ -199,12 +218,17 @@ class Command(BaseCommand):
                 people=clients_needed,
                 callback_url=receiver.url,
                 order=options["order"],
+                content_share=options["content_share"],
+                opted_out_share=options["opted_out_share"],
             )
             figures = QueueFigures(tasks=n, build_seconds=round(time.perf_counter() - started, 1))
             self.stdout.write(f"built {n:,} tasks in {figures.build_seconds} s")
             try:
                 with self.server(options) as port, self.workers(options) as workers:
-                    self.measure_single(figures, port, project, tokens[0], options["samples"])
+                    opted_out = tokens[-1] if options["opted_out_share"] > 0 else None
+                    self.measure_single(
+                        figures, port, project, tokens[0], options["samples"], opted_out
+                    )
                     self.drain(project, options["drain_seconds"])
                     for c in concurrency:
                         run = self.measure_throughput(
@@ -221,7 +245,15 @@ class Command(BaseCommand):
         self.report(figures, options)
 
     def build_project(
-        self, *, n: int, overlap: int, people: int, callback_url: str = "", order: str = "priority"
+        self,
+        *,
+        n: int,
+        overlap: int,
+        people: int,
+        callback_url: str = "",
+        order: str = "priority",
+        content_share: float = 0.0,
+        opted_out_share: float = 0.0,
     ):
         organization, _ = Organization.objects.get_or_create(
             slug=BENCH_ORG, defaults={"name": "LabelHub bench"}
@@ -247,7 +279,42 @@ class Command(BaseCommand):
             )
         else:
             self.bulk_create_tasks(project=project, n=n, overlap=overlap, callback_url=callback_url)
+        self.mark_content(
+            project=project,
+            organization=organization,
+            people=people,
+            content_share=content_share,
+            opted_out_share=opted_out_share,
+        )
         return project, tokens
+
+    @staticmethod
+    def mark_content(
+        *, project, organization, people: int, content_share: float, opted_out_share: float
+    ) -> None:
+        """Flag a share of the tasks (spread through the queue) with violence, and opt a share
+        of the contributors out of it, spread over them; the last one (timed alone) always."""
+        members = OrganizationMember.objects.filter(
+            organization=organization, user__username__startswith="bench-contributor-"
+        )
+        members.update(content_opt_outs=0, sensitive_paused_until=None)
+        if content_share > 0:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "UPDATE annotation_task SET content_flags = 1 "
+                    "WHERE project_id = %s AND (id %% 1000) < %s",
+                    [project.pk, round(content_share * 1000)],
+                )
+                if connection.vendor == "postgresql":
+                    cursor.execute("ANALYZE annotation_task")
+        if opted_out_share > 0:
+            names = [
+                f"bench-contributor-{i}"
+                for i in range(1, people - 1)
+                if int(i * opted_out_share) != int((i - 1) * opted_out_share)
+            ]
+            names.append(f"bench-contributor-{people - 1}")
+            members.filter(user__username__in=names).update(content_opt_outs=1)
 
     @staticmethod
     def ranked(i: int, order: str) -> tuple[float | None, float]:
@@ -463,18 +530,29 @@ class Command(BaseCommand):
 
     # Measurements ----------------------------------------------------------------------------
 
-    def measure_single(self, figures: QueueFigures, port, project, token, samples) -> None:
+    def measure_single(
+        self, figures: QueueFigures, port, project, token, samples, opted_out_token=None
+    ) -> None:
         client = Client(port, token)
+        other = Client(port, opted_out_token) if opted_out_token else None
         for _ in range(30):  # warm-up: connections, imports, caches in every worker
             client.cycle(project.pk)
-        nexts, submits = [], []
+            if other:
+                other.cycle(project.pk)
+        nexts, submits, other_nexts, other_submits = [], [], [], []
         for _ in range(samples):
             timing = client.cycle(project.pk)
             if timing is None:
                 break
             nexts.append(timing[0])
             submits.append(timing[1])
+            if other and (timing := other.cycle(project.pk)):
+                other_nexts.append(timing[0])
+                other_submits.append(timing[1])
         figures.next_ms, figures.submit_ms = summary(nexts), summary(submits)
+        if other:
+            figures.opted_out_next_ms = summary(other_nexts)
+            figures.opted_out_submit_ms = summary(other_submits)
 
     @staticmethod
     def backlog(project) -> int:
@@ -636,6 +714,15 @@ class Command(BaseCommand):
             ("next p50/p95/p99 (ms)", self.triple(figures.next_ms)),
             ("submit p50/p95/p99 (ms)", self.triple(figures.submit_ms)),
         ]
+        if figures.opted_out_next_ms:
+            rows += [
+                (
+                    "  content share / opted-out share",
+                    f"{options['content_share']} / {options['opted_out_share']}",
+                ),
+                ("next p50/p95/p99, opted out (ms)", self.triple(figures.opted_out_next_ms)),
+                ("submit p50/p95/p99, opted out (ms)", self.triple(figures.opted_out_submit_ms)),
+            ]
         for clients, run in figures.throughput.items():
             rows.append((f"cycles/s, {clients} clients", run["cycles_per_s"]))
             rows.append(
@@ -690,6 +777,10 @@ class Command(BaseCommand):
                     "build_seconds": figures.build_seconds,
                     "next_ms": figures.next_ms,
                     "submit_ms": figures.submit_ms,
+                    "content_share": options["content_share"],
+                    "opted_out_share": options["opted_out_share"],
+                    "opted_out_next_ms": figures.opted_out_next_ms,
+                    "opted_out_submit_ms": figures.opted_out_submit_ms,
                     "throughput": figures.throughput,
                 }
             )
