@@ -232,3 +232,25 @@ def test_the_database_refuses_to_change_an_entry_but_lets_its_project_go(
     entry = Earning.objects.get()
     assert (entry.project_id, entry.annotation_id, entry.amount) == (None, None, Decimal("0.5"))
     assert entry.project_name
+
+
+@pytest.mark.parametrize("reason", ["distressing", "broken_media", ""])
+def test_a_skip_costs_no_pay_and_the_next_answer_is_paid_in_full(
+    reason, django_capture_on_commit_callbacks
+):
+    """Skipping (distressing content above all) writes nothing to the ledger and takes nothing
+    back: the person's earnings are exactly those of the answers they gave."""
+    from annotation import queue
+
+    capture = django_capture_on_commit_callbacks
+    project, people, _reviewer, _ = paid_project(contributors=1, quality={"review_share": 0})
+    make_ranking_tasks(project, 3)
+    user = people[0]
+    answer(capture, project=project, user=user)
+    with capture(execute=True):
+        lease = queue.assignment_claim_next(project=project, contributor=user)
+        queue.assignment_skip(assignment_id=lease.pk, contributor=user, reason=reason)
+    assert earned(user) == Decimal("0.50")
+    answer(capture, project=project, user=user)
+    assert earned(user) == Decimal("1.00")
+    assert Earning.objects.filter(person=user).count() == 2
