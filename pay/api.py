@@ -330,9 +330,7 @@ class StatementsApi(APIView):
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for(user=request.user, slug=slug, admin=False)
         period = _period(request)
-        is_admin = OrganizationMember.objects.filter(
-            organization=organization, user_id=request.user.pk, is_admin=True
-        ).exists()
+        is_admin = selectors.is_organization_admin(organization=organization, user=request.user)
         username = request.query_params.get("person")
         if is_admin and not username:
             return Response(
@@ -346,16 +344,12 @@ class StatementsApi(APIView):
                     }
                 ).data
             )
-        person = request.user
-        if username and username != request.user.get_username():
-            member = (
-                OrganizationMember.objects.select_related("user")
-                .filter(organization=organization, user__username=username)
-                .first()
+        try:
+            person = selectors.statement_person(
+                organization=organization, viewer=request.user, username=username, is_admin=is_admin
             )
-            if not is_admin or member is None:
-                raise Http404("No such person.")
-            person = member.user
+        except LookupError:
+            raise Http404("No such person.") from None
         statement = selectors.statement_for(organization=organization, person=person, period=period)
         return Response(StatementOut(statement).data)
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from labelhub.models import Organization, Project
+from labelhub.models import Organization, OrganizationMember, Project
 from pay.ledger import DEFAULT_CURRENCY, currency_of
 from pay.models import (
     ZERO,
@@ -147,6 +147,29 @@ def ledger_for(*, project: Project, person_id: int | None = None, limit: int = 5
 
 
 # --- statements ---------------------------------------------------------------------------------
+
+
+def is_organization_admin(*, organization: Organization, user: AbstractBaseUser) -> bool:
+    return OrganizationMember.objects.filter(
+        organization=organization, user_id=user.pk, is_admin=True
+    ).exists()
+
+
+def statement_person(
+    *, organization: Organization, viewer: AbstractBaseUser, username: str | None, is_admin: bool
+) -> AbstractBaseUser:
+    """Whose statement ``viewer`` asked for: their own, or (an admin) a member's by username.
+    Raises ``LookupError`` for anyone else, so that callers answer "not found"."""
+    if not username or username == viewer.get_username():
+        return viewer
+    member = (
+        OrganizationMember.objects.select_related("user")
+        .filter(organization=organization, user__username=username)
+        .first()
+    )
+    if not is_admin or member is None:
+        raise LookupError(username)
+    return member.user
 
 
 @dataclass

@@ -123,9 +123,7 @@ def statements(request: HttpRequest, slug: str) -> HttpResponse:
     """A member's own statement for a week or month; an admin's view of everyone, anyone's
     statement (``?person=``) and the payout file (``?download=payouts``)."""
     organization = organization_for(user=request.user, slug=slug, admin=False)
-    is_admin = OrganizationMember.objects.filter(
-        organization=organization, user_id=request.user.pk, is_admin=True
-    ).exists()
+    is_admin = selectors.is_organization_admin(organization=organization, user=request.user)
     try:
         period = selectors.period_parse(
             kind=request.GET.get("period"), start=request.GET.get("start")
@@ -137,17 +135,13 @@ def statements(request: HttpRequest, slug: str) -> HttpResponse:
         if not is_admin:
             raise Http404("No such organization.")
         return payout_csv_response(organization=organization, period=period)
-    person = request.user
     username = request.GET.get("person")
-    if username and username != request.user.get_username():
-        member = (
-            OrganizationMember.objects.select_related("user")
-            .filter(organization=organization, user__username=username)
-            .first()
+    try:
+        person = selectors.statement_person(
+            organization=organization, viewer=request.user, username=username, is_admin=is_admin
         )
-        if not is_admin or member is None:
-            raise Http404("No such person.")
-        person = member.user
+    except LookupError:
+        raise Http404("No such person.") from None
     base = reverse("pay:statements", args=[organization.slug])
     context = {
         "organization": organization,
