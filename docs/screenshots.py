@@ -69,13 +69,23 @@ def main(base: str) -> None:
         shot(page, "tasks")
         page.goto(f"{base}/projects/{ids['ranking']}/quality/")
         shot(page, "dashboard")
+        page.goto(f"{base}/projects/{ids['bbox']}/pay/")
+        shot(page, "pay")
+        page.goto(f"{base}/organizations/acme-ai/people/")
+        shot(page, "people")
+        if "conversation" in ids:
+            work(page, base, ids["conversation"], "work-conversation")
 
         ids = log_in(page, base, "ana")
         work(page, base, ids["bbox"], "work-bbox")
         work(page, base, ids["ranking"], "work-ranking")
         work(page, base, ids["transcription"], "work-transcription")
+
+        ids = log_in(page, base, "carla")  # two weeks of simulated work: a full record
         page.goto(f"{base}/projects/{ids['ranking']}/my-work/")
         shot(page, "my-work")
+        page.goto(f"{base}/statements/")
+        shot(page, "statement")
 
         ids = log_in(page, base, "rui")
         page.goto(f"{base}/projects/{ids['ranking']}/reviews/")

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from labelhub.models import OrganizationMember
-from labelhub.permissions import can_manage, organization_for, project_for
+from labelhub.permissions import can_label, can_manage, organization_for, project_for
 from pay import selectors
 from pay.api import payout_csv_response
 from pay.forms import OrganizationPayForm, ProjectPayForm
@@ -59,6 +59,7 @@ def project_pay(request: HttpRequest, project_id: int) -> HttpResponse:
     context = {
         "project": project,
         "manages": manages,
+        "labels": can_label(user=request.user, project=project),
         "pay": pay,
         "configured": pay.pk is not None and not pay._state.adding,
         "form": form,
