@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -147,10 +148,20 @@ def test_submitting_through_the_queue_judges_at_once_with_an_immediate_backend(
 # --- several workers, and a worker killed in a batch (PostgreSQL, real processes) -------------
 
 
-def run_judging(project_id: int, batch_size: int, **popen) -> subprocess.Popen:
+def run_judging(
+    project_id: int, batch_size: int, *, gate: Path | None = None, **popen
+) -> subprocess.Popen:
+    """A judging worker in its own process. With ``gate``, it says it is ready (``gate`` + ".n"
+    files) and waits for ``gate`` to exist, so that several start their run together."""
+    wait = ""
+    if gate is not None:
+        wait = (
+            "import os, pathlib, time\n"
+            f"pathlib.Path({str(gate)!r} + '.' + str(os.getpid())).touch()\n"
+            f"while not pathlib.Path({str(gate)!r}).exists(): time.sleep(0.005)\n"
+        )
     code = (
-        "import django; django.setup()\n"
-        "from quality.judging import judging_run\n"
+        "import django; django.setup()\n" + wait + "from quality.judging import judging_run\n"
         f"print(judging_run(project_id={project_id}, batch_size={batch_size}))\n"
     )
     env = {
@@ -186,7 +197,7 @@ def standings_of(project) -> dict:
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_on_one_backlog_give_one_outcome_per_task_and_the_standing_of_one(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, tmp_path
 ):
     projects = []
     for _ in range(2):
@@ -197,7 +208,14 @@ def test_two_workers_on_one_backlog_give_one_outcome_per_task_and_the_standing_o
     alone, shared = projects
     assert judging_run(project_id=alone.pk) == 160
 
-    workers = [run_judging(shared.pk, batch_size=9) for _ in range(2)]
+    # Both processes start their run at once (on a busy machine the second one's start-up could
+    # otherwise take longer than the first one's whole run).
+    gate = tmp_path / "go"
+    workers = [run_judging(shared.pk, batch_size=9, gate=gate) for _ in range(2)]
+    deadline = time.monotonic() + 60
+    while len(list(tmp_path.glob("go.*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    gate.touch()
     counts = [int(worker.communicate(timeout=120)[0].strip()) for worker in workers]
     assert all(worker.returncode == 0 for worker in workers)
     assert sum(counts) == 160
