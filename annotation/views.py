@@ -55,7 +55,7 @@ from annotation.selectors import (
 )
 from annotation.sensitive import sensitive_today
 from annotation.services import BULK_LIMIT, TASK_ACTIONS, import_job_create
-from labelhub.content import content_labels, opted_out_anything
+from labelhub.content import content_display, opted_out_anything
 from labelhub.models import Project
 from labelhub.permissions import can_manage, can_view, project_for
 from labelhub.storage import link_seconds, stored_file_link
@@ -274,16 +274,11 @@ def _content_context(request: HttpRequest, *, project: Project, task: Task) -> d
     """How a sensitive task is shown: its categories in words, whether its images are blurred
     (else its text sits behind a warning), and whether a break is due. Nothing for plain work
     (no query): the break can only be due after sensitive tasks."""
-    flags = task.content_flags | project.content_flags
-    if not flags:
+    shown = content_display(project=project, task=task)
+    if not shown:
         return {}
     today = sensitive_today(organization=project.organization, user_id=request.user.pk)
-    return {
-        "sensitive": content_labels(flags=flags, organization_id=project.organization_id),
-        "sensitive_visual": project.task_kind.shows_images(task.data),
-        "break_due": today.break_due,
-        "sensitive_today": today,
-    }
+    return {**shown, "break_due": today.break_due, "sensitive_today": today}
 
 
 def _render_panel(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:

@@ -83,6 +83,19 @@ def content_labels(*, flags: int, organization_id: int) -> list[str]:
     return labels_of(flags, categories)
 
 
+def content_display(*, project, task) -> dict:
+    """How a task's content is shown to anyone who opens it (contributor or reviewer): its
+    categories in words, and whether its images are blurred (else its text is hidden) until
+    revealed. Empty for plain work, without a query."""
+    flags = task.content_flags | project.content_flags
+    if not flags:
+        return {}
+    return {
+        "sensitive": content_labels(flags=flags, organization_id=project.organization_id),
+        "sensitive_visual": project.task_kind.shows_images(task.data),
+    }
+
+
 def content_choices(*, categories: list[Category], flags: int) -> list[tuple[Category, bool]]:
     """Each category with whether ``flags`` holds it: the checkboxes of the pages."""
     return [(c, bool(flags & c.flag)) for c in categories]

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from annotation.editors import editor_context_for_task
 from annotation.models import Annotation, ProjectContributor, Task
+from labelhub.content import content_display
 from labelhub.permissions import project_for
 from quality import charts, events, selectors, services
 from quality.models import ReviewReason
@@ -114,6 +115,8 @@ def _review_page(request, project, task_id: int, *, errors: dict | None = None, 
     )
     errors = errors or {}
     context = editor.as_template_context(task=item.task, project=project)
+    # Reviewers are protected like contributors: a sensitive task is blurred until revealed.
+    context.update(content_display(project=project, task=item.task))
     context.update(
         item=item,
         query=_queue_query(request),

@@ -6,8 +6,9 @@
  * button, or any change made in the editor) the editor's keys are live and Alt+Enter saves the
  * fix with the editor's current result. "Start the fix from this answer" on any contributor's
  * answer loads that answer into the editor and starts a fix from it (one click). No inline
- * script: the CSP forbids it.
+ * script: the CSP forbids it. A sensitive task stays blurred until Reveal (lib/reveal.js).
  */
+import "./lib/reveal.js";
 
 const form = document.getElementById("review-form");
 const resultInput = document.getElementById("review-result");

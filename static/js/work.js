@@ -15,6 +15,7 @@
  */
 
 import { debounce } from "./lib/debounce.js";
+import "./lib/reveal.js";
 
 const IDLE_AFTER_MS = 60_000;
 const SAVE_AFTER_MS = 800;
@@ -178,17 +179,7 @@ function offerBrokenSkip() {
 
 document.addEventListener("editor:media-error", offerBrokenSkip);
 
-// Sensitive content: the editor's images stay blurred (its text hidden) until revealed here.
 document.addEventListener("click", (event) => {
-  const reveal = event.target.closest("[data-action=reveal-content]");
-  if (reveal) {
-    const root = document.querySelector("[data-editor-root][data-sensitive]");
-    if (!root) return;
-    const shown = root.classList.toggle("revealed");
-    reveal.setAttribute("aria-pressed", String(shown));
-    reveal.textContent = shown ? reveal.dataset.hideLabel : reveal.dataset.revealLabel;
-    return;
-  }
   const dismiss = event.target.closest("[data-action=dismiss-break]");
   if (dismiss) dismiss.closest(".break-notice")?.remove();
 });

@@ -103,3 +103,40 @@ def test_sensitive_text_sits_behind_a_warning(live_server, page: Page, console_e
     expect(prompt).to_be_hidden()
     page.get_by_test_id("reveal-content").click()
     expect(prompt).to_be_visible()
+
+
+def test_the_reviewer_of_a_sensitive_task_sees_it_blurred_until_revealed(
+    live_server, page: Page, console_errors
+):
+    from annotation import queue
+    from annotation.models import TaskStatus
+
+    dee, rex = make_user("dee"), make_user("rex")
+    project = make_project(
+        schema=BOX_SCHEMA,
+        members={dee: Role.CONTRIBUTOR, rex: Role.REVIEWER},
+        quality={"overlap": 1, "review_policy": "share", "review_share": 1.0},
+    )
+    project_content_set(project=project, names=["violence"], actor=dee)
+    task = task_create_with_media(
+        project=project, media_field="image", file=png_bytes(), filename="scene.png"
+    )
+    lease = queue.assignment_claim_next(project=project, contributor=dee)
+    queue.annotation_submit(
+        assignment_id=lease.pk,
+        contributor=dee,
+        result={"boxes": [], "image_width": 64, "image_height": 48},
+        active_seconds=10,
+    )
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_REVIEW
+    log_in(page, live_server, "rex")
+    page.goto(f"{live_server.url}/projects/{project.pk}/reviews/{task.pk}/")
+    mounted(page)
+    image_ready(page)
+    expect(page.get_by_test_id("sensitive-warning")).to_contain_text("Violence")
+    expect(page.get_by_test_id("sensitive-warning")).not_to_contain_text("Skip it")
+    assert "blur" in _filter_of(page, "svg.bbox-svg")
+    page.get_by_test_id("reveal-content").click()
+    expect(page.get_by_test_id("reveal-content")).to_have_text("Blur again")
+    assert _filter_of(page, "svg.bbox-svg") == "none"
