@@ -325,7 +325,6 @@ class StatementsApi(APIView):
             OpenApiParameter("person", str, description="A username (admins; members: self)."),
         ],
         responses={200: StatementOut, 404: NOT_FOUND},
-        examples=[],
     )
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for(user=request.user, slug=slug, admin=False)

@@ -119,6 +119,9 @@ class _Paid:
     bonus: Decimal = ZERO
     bonus_granted: bool = False
     person_id: int | None = None
+    # Where the answer was first paid (organization, project, project name, currency): later
+    # entries of the answer are written to the same.
+    where: tuple | None = None
 
 
 def _paid_so_far(annotation_ids: Iterable[int]) -> dict[int, _Paid]:
@@ -126,13 +129,25 @@ def _paid_so_far(annotation_ids: Iterable[int]) -> dict[int, _Paid]:
     rows = (
         Earning.objects.filter(annotation_id__in=list(annotation_ids))
         .order_by("pk")
-        .values_list("annotation_id", "person_id", "event", "part", "amount", "terms")
+        .values_list(
+            "annotation_id",
+            "person_id",
+            "event",
+            "part",
+            "amount",
+            "terms",
+            "organization_id",
+            "project_id",
+            "project_name",
+            "currency",
+        )
     )
-    for annotation_id, person_id, event, part, amount, terms in rows:
+    for annotation_id, person_id, event, part, amount, terms, *where in rows:
         entry = paid[annotation_id]
         entry.person_id = person_id
         if entry.terms is None and terms:
             entry.terms = Terms.from_json(terms)
+            entry.where = tuple(where)
         if part == EarningPart.BONUS:
             entry.bonus += amount
             if event == EarningEvent.JUDGED and amount > 0:
@@ -259,18 +274,12 @@ def annotations_settle(*, annotation_ids: Sequence[int], event: str, note: str =
             annotation_id__in=list(paid), judgement=AnswerJudgement.REJECTED
         ).values_list("annotation_id", flat=True)
     )
-    meta = {
-        pk: (organization_id, project_id, name, currency)
-        for pk, organization_id, project_id, name, currency in Earning.objects.filter(
-            annotation_id__in=list(paid), event=EarningEvent.JUDGED, part=EarningPart.BASE
-        ).values_list("annotation_id", "organization_id", "project_id", "project_name", "currency")
-    }
     now = timezone.now()
     entries = []
     for annotation_id, before in paid.items():
-        if before.terms is None or annotation_id not in meta:
+        if before.terms is None:
             continue
-        organization_id, project_id, name, currency = meta[annotation_id]
+        organization_id, project_id, name, currency = before.where
         common = {
             "organization_id": organization_id,
             "project_id": project_id,
