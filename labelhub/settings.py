@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "backends",
     "pay",
     "appeals",
+    "kinds.rubric_eval",
+    "evals",
 ]
 
 MIDDLEWARE = [

@@ -79,6 +79,7 @@ DEFAULT_KINDS = [
     "labelhub.kinds.ranking.RankingKind",
     "labelhub.kinds.transcription.TranscriptionKind",
     "labelhub.kinds.conversation.ConversationKind",
+    "kinds.rubric_eval.kind.RubricEvalKind",
 ]
 
 
