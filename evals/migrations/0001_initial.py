@@ -6,254 +6,497 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('annotation', '0007_content_flags'),
-        ('labelhub', '0011_content_categories'),
+        ("annotation", "0007_content_flags"),
+        ("labelhub", "0011_content_categories"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EvalItem',
+            name="EvalItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('prompt', models.JSONField()),
-                ('rubric', models.JSONField()),
-                ('example_tags', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='eval_items', to='labelhub.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                ("prompt", models.JSONField()),
+                ("rubric", models.JSONField()),
+                ("example_tags", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="eval_items",
+                        to="labelhub.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='EvalModel',
+            name="EvalModel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('base_url', models.URLField(max_length=500)),
-                ('model', models.CharField(max_length=200)),
-                ('api_key', models.TextField(blank=True, default='')),
-                ('temperature', models.FloatField(default=0.0)),
-                ('max_tokens', models.PositiveIntegerField(default=1024)),
-                ('concurrency', models.PositiveSmallIntegerField(default=4)),
-                ('requests_per_minute', models.PositiveIntegerField(default=600)),
-                ('timeout_seconds', models.PositiveSmallIntegerField(default=60)),
-                ('max_retries', models.PositiveSmallIntegerField(default=2)),
-                ('price_input', models.FloatField(default=0.0)),
-                ('price_output', models.FloatField(default=0.0)),
-                ('name', models.CharField(max_length=100)),
-                ('version', models.CharField(blank=True, default='', max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='eval_models', to='labelhub.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("base_url", models.URLField(max_length=500)),
+                ("model", models.CharField(max_length=200)),
+                ("api_key", models.TextField(blank=True, default="")),
+                ("temperature", models.FloatField(default=0.0)),
+                ("max_tokens", models.PositiveIntegerField(default=1024)),
+                ("concurrency", models.PositiveSmallIntegerField(default=4)),
+                ("requests_per_minute", models.PositiveIntegerField(default=600)),
+                ("timeout_seconds", models.PositiveSmallIntegerField(default=60)),
+                ("max_retries", models.PositiveSmallIntegerField(default=2)),
+                ("price_input", models.FloatField(default=0.0)),
+                ("price_output", models.FloatField(default=0.0)),
+                ("name", models.CharField(max_length=100)),
+                ("version", models.CharField(blank=True, default="", max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="eval_models",
+                        to="labelhub.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='Judge',
+            name="Judge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('base_url', models.URLField(max_length=500)),
-                ('model', models.CharField(max_length=200)),
-                ('api_key', models.TextField(blank=True, default='')),
-                ('temperature', models.FloatField(default=0.0)),
-                ('max_tokens', models.PositiveIntegerField(default=1024)),
-                ('concurrency', models.PositiveSmallIntegerField(default=4)),
-                ('requests_per_minute', models.PositiveIntegerField(default=600)),
-                ('timeout_seconds', models.PositiveSmallIntegerField(default=60)),
-                ('max_retries', models.PositiveSmallIntegerField(default=2)),
-                ('price_input', models.FloatField(default=0.0)),
-                ('price_output', models.FloatField(default=0.0)),
-                ('name', models.CharField(max_length=100)),
-                ('bar', models.FloatField(default=0.75)),
-                ('min_items', models.PositiveIntegerField(default=30)),
-                ('human_share', models.FloatField(default=0.1)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('stopped', 'Stopped')], default='active', max_length=10)),
-                ('stop_reason', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='judges', to='labelhub.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("base_url", models.URLField(max_length=500)),
+                ("model", models.CharField(max_length=200)),
+                ("api_key", models.TextField(blank=True, default="")),
+                ("temperature", models.FloatField(default=0.0)),
+                ("max_tokens", models.PositiveIntegerField(default=1024)),
+                ("concurrency", models.PositiveSmallIntegerField(default=4)),
+                ("requests_per_minute", models.PositiveIntegerField(default=600)),
+                ("timeout_seconds", models.PositiveSmallIntegerField(default=60)),
+                ("max_retries", models.PositiveSmallIntegerField(default=2)),
+                ("price_input", models.FloatField(default=0.0)),
+                ("price_output", models.FloatField(default=0.0)),
+                ("name", models.CharField(max_length=100)),
+                ("bar", models.FloatField(default=0.75)),
+                ("min_items", models.PositiveIntegerField(default=30)),
+                ("human_share", models.FloatField(default=0.1)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("stopped", "Stopped")],
+                        default="active",
+                        max_length=10,
+                    ),
+                ),
+                ("stop_reason", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="judges",
+                        to="labelhub.project",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='JudgeVersion',
+            name="JudgeVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('template', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('judge', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='evals.judge')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='judge_version', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("template", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "judge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="versions",
+                        to="evals.judge",
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="judge_version",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['judge', 'number'],
+                "ordering": ["judge", "number"],
             },
         ),
         migrations.CreateModel(
-            name='EvalRun',
+            name="EvalRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='queued', max_length=20)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('failed', models.PositiveIntegerField(default=0)),
-                ('cost', models.FloatField(default=0.0)),
-                ('errors', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('eval_models', models.ManyToManyField(blank=True, related_name='runs', to='evals.evalmodel')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='eval_runs', to='labelhub.project')),
-                ('judge_version', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='evals.judgeversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("done", models.PositiveIntegerField(default=0)),
+                ("failed", models.PositiveIntegerField(default=0)),
+                ("cost", models.FloatField(default=0.0)),
+                ("errors", models.JSONField(blank=True, default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "eval_models",
+                    models.ManyToManyField(blank=True, related_name="runs", to="evals.evalmodel"),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="eval_runs",
+                        to="labelhub.project",
+                    ),
+                ),
+                (
+                    "judge_version",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="evals.judgeversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Calibration',
+            name="Calibration",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bar', models.FloatField()),
-                ('min_items', models.PositiveIntegerField()),
-                ('items', models.PositiveIntegerField()),
-                ('overall', models.JSONField()),
-                ('per_tag', models.JSONField(default=dict)),
-                ('passing_tags', models.JSONField(default=list)),
-                ('worst_tag', models.CharField(blank=True, default='', max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('judge_version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='calibrations', to='evals.judgeversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("bar", models.FloatField()),
+                ("min_items", models.PositiveIntegerField()),
+                ("items", models.PositiveIntegerField()),
+                ("overall", models.JSONField()),
+                ("per_tag", models.JSONField(default=dict)),
+                ("passing_tags", models.JSONField(default=list)),
+                ("worst_tag", models.CharField(blank=True, default="", max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "judge_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="calibrations",
+                        to="evals.judgeversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Response',
+            name="Response",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model_name', models.CharField(max_length=100)),
-                ('version', models.CharField(blank=True, default='', max_length=100)),
-                ('text', models.TextField()),
-                ('prompt_tokens', models.PositiveIntegerField(blank=True, null=True)),
-                ('completion_tokens', models.PositiveIntegerField(blank=True, null=True)),
-                ('latency_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('cost', models.FloatField(blank=True, null=True)),
-                ('route', models.CharField(blank=True, choices=[('', 'Not routed yet'), ('people', 'Graded by people'), ('judge', 'Graded by a judge alone')], default='', max_length=10)),
-                ('verdicts', models.JSONField(blank=True, default=dict)),
-                ('score', models.FloatField(blank=True, null=True)),
-                ('tag_scores', models.JSONField(blank=True, default=dict)),
-                ('stale', models.BooleanField(default=True)),
-                ('settled_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('eval_model', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='responses', to='evals.evalmodel')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='responses', to='evals.evalitem')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='eval_responses', to='labelhub.project')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='responses', to='evals.evalrun')),
-                ('task', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='eval_response', to='annotation.task')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("model_name", models.CharField(max_length=100)),
+                ("version", models.CharField(blank=True, default="", max_length=100)),
+                ("text", models.TextField()),
+                ("prompt_tokens", models.PositiveIntegerField(blank=True, null=True)),
+                ("completion_tokens", models.PositiveIntegerField(blank=True, null=True)),
+                ("latency_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("cost", models.FloatField(blank=True, null=True)),
+                (
+                    "route",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "Not routed yet"),
+                            ("people", "Graded by people"),
+                            ("judge", "Graded by a judge alone"),
+                        ],
+                        default="",
+                        max_length=10,
+                    ),
+                ),
+                ("verdicts", models.JSONField(blank=True, default=dict)),
+                ("score", models.FloatField(blank=True, null=True)),
+                ("tag_scores", models.JSONField(blank=True, default=dict)),
+                ("stale", models.BooleanField(default=True)),
+                ("settled_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "eval_model",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="responses",
+                        to="evals.evalmodel",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="responses",
+                        to="evals.evalitem",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="eval_responses",
+                        to="labelhub.project",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="responses",
+                        to="evals.evalrun",
+                    ),
+                ),
+                (
+                    "task",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="eval_response",
+                        to="annotation.task",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.CreateModel(
-            name='JudgeGrade',
+            name="JudgeGrade",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('verdicts', models.JSONField(blank=True, default=dict)),
-                ('error', models.TextField(blank=True, default='')),
-                ('prompt_tokens', models.PositiveIntegerField(blank=True, null=True)),
-                ('completion_tokens', models.PositiveIntegerField(blank=True, null=True)),
-                ('latency_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('cost', models.FloatField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('judge_version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='grades', to='evals.judgeversion')),
-                ('response', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='judge_grades', to='evals.response')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("verdicts", models.JSONField(blank=True, default=dict)),
+                ("error", models.TextField(blank=True, default="")),
+                ("prompt_tokens", models.PositiveIntegerField(blank=True, null=True)),
+                ("completion_tokens", models.PositiveIntegerField(blank=True, null=True)),
+                ("latency_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("cost", models.FloatField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "judge_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="grades",
+                        to="evals.judgeversion",
+                    ),
+                ),
+                (
+                    "response",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="judge_grades",
+                        to="evals.response",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['pk'],
+                "ordering": ["pk"],
             },
         ),
         migrations.AddConstraint(
-            model_name='evalitem',
-            constraint=models.UniqueConstraint(fields=('project', 'key'), name='eval_item_key_unique'),
+            model_name="evalitem",
+            constraint=models.UniqueConstraint(
+                fields=("project", "key"), name="eval_item_key_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evalmodel',
-            constraint=models.UniqueConstraint(fields=('project', 'name', 'version'), name='eval_model_unique'),
+            model_name="evalmodel",
+            constraint=models.UniqueConstraint(
+                fields=("project", "name", "version"), name="eval_model_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evalmodel',
-            constraint=models.CheckConstraint(condition=models.Q(('concurrency__gte', 1), ('concurrency__lte', 64)), name='eval_model_concurrency'),
+            model_name="evalmodel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("concurrency__gte", 1), ("concurrency__lte", 64)),
+                name="eval_model_concurrency",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evalmodel',
-            constraint=models.CheckConstraint(condition=models.Q(('timeout_seconds__gte', 1), ('timeout_seconds__lte', 600)), name='eval_model_timeout'),
+            model_name="evalmodel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("timeout_seconds__gte", 1), ("timeout_seconds__lte", 600)),
+                name="eval_model_timeout",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evalmodel',
-            constraint=models.CheckConstraint(condition=models.Q(('max_retries__lte', 10)), name='eval_model_retries'),
+            model_name="evalmodel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("max_retries__lte", 10)), name="eval_model_retries"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='evalmodel',
-            constraint=models.CheckConstraint(condition=models.Q(('price_input__gte', 0), ('price_output__gte', 0)), name='eval_model_price'),
+            model_name="evalmodel",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price_input__gte", 0), ("price_output__gte", 0)),
+                name="eval_model_price",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='judge',
-            constraint=models.UniqueConstraint(fields=('project', 'name'), name='judge_name_unique'),
+            model_name="judge",
+            constraint=models.UniqueConstraint(
+                fields=("project", "name"), name="judge_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='judge',
-            constraint=models.CheckConstraint(condition=models.Q(('bar__gte', 0), ('bar__lte', 1)), name='judge_bar_range'),
+            model_name="judge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("bar__gte", 0), ("bar__lte", 1)), name="judge_bar_range"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='judge',
-            constraint=models.CheckConstraint(condition=models.Q(('human_share__gte', 0), ('human_share__lte', 1)), name='judge_share_range'),
+            model_name="judge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("human_share__gte", 0), ("human_share__lte", 1)),
+                name="judge_share_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='judge',
-            constraint=models.CheckConstraint(condition=models.Q(('concurrency__gte', 1), ('concurrency__lte', 64)), name='judge_concurrency'),
+            model_name="judge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("concurrency__gte", 1), ("concurrency__lte", 64)),
+                name="judge_concurrency",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='judge',
-            constraint=models.CheckConstraint(condition=models.Q(('timeout_seconds__gte', 1), ('timeout_seconds__lte', 600)), name='judge_timeout'),
+            model_name="judge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("timeout_seconds__gte", 1), ("timeout_seconds__lte", 600)),
+                name="judge_timeout",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='judge',
-            constraint=models.CheckConstraint(condition=models.Q(('max_retries__lte', 10)), name='judge_retries'),
+            model_name="judge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("max_retries__lte", 10)), name="judge_retries"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='judge',
-            constraint=models.CheckConstraint(condition=models.Q(('price_input__gte', 0), ('price_output__gte', 0)), name='judge_price'),
+            model_name="judge",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price_input__gte", 0), ("price_output__gte", 0)),
+                name="judge_price",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='judgeversion',
-            constraint=models.UniqueConstraint(fields=('judge', 'number'), name='judge_version_unique'),
+            model_name="judgeversion",
+            constraint=models.UniqueConstraint(
+                fields=("judge", "number"), name="judge_version_unique"
+            ),
         ),
         migrations.AddIndex(
-            model_name='response',
-            index=models.Index(fields=['project', 'stale'], name='eval_response_stale'),
+            model_name="response",
+            index=models.Index(fields=["project", "stale"], name="eval_response_stale"),
         ),
         migrations.AddIndex(
-            model_name='response',
-            index=models.Index(fields=['project', 'route'], name='eval_response_route'),
+            model_name="response",
+            index=models.Index(fields=["project", "route"], name="eval_response_route"),
         ),
         migrations.AddConstraint(
-            model_name='response',
-            constraint=models.UniqueConstraint(fields=('item', 'model_name', 'version'), name='eval_response_unique'),
+            model_name="response",
+            constraint=models.UniqueConstraint(
+                fields=("item", "model_name", "version"), name="eval_response_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='judgegrade',
-            constraint=models.UniqueConstraint(fields=('response', 'judge_version'), name='judge_grade_unique'),
+            model_name="judgegrade",
+            constraint=models.UniqueConstraint(
+                fields=("response", "judge_version"), name="judge_grade_unique"
+            ),
         ),
     ]
