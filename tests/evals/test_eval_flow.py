@@ -69,7 +69,8 @@ def test_models_answer_people_calibrate_the_judge_and_the_leaderboard_ranks_them
         assert (run.status, run.total, run.done, run.failed) == (RunStatus.DONE, 60, 60, 0)
         assert Response.objects.filter(project=project).count() == 60
         first = Response.objects.filter(model_name="good").first()
-        assert first.completion_tokens == 20 and first.latency_ms is not None
+        assert first.completion_tokens == 20
+        assert first.latency_ms is not None
         assert first.cost == pytest.approx((first.prompt_tokens * 1.0 + 20 * 2.0) / 1e6)
 
         # People grade a sample first, so the judge can be measured.
@@ -93,9 +94,11 @@ def test_models_answer_people_calibrate_the_judge_and_the_leaderboard_ranks_them
     calibration = Calibration.objects.get()
     accuracy = calibration.per_tag["axis:accuracy"]
     communication = calibration.per_tag["axis:communication"]
-    assert accuracy["passes"] and accuracy["macro_f1"]["low"] >= 0.75
+    assert accuracy["passes"]
+    assert accuracy["macro_f1"]["low"] >= 0.75
     assert accuracy["kappa"]["value"] == pytest.approx(1.0)
-    assert not communication["passes"] and communication["macro_f1"]["value"] < 0.5
+    assert not communication["passes"]
+    assert communication["macro_f1"]["value"] < 0.5
     assert calibration.passing_tags == ["axis:accuracy"]
     assert calibration.worst_tag == "axis:communication"
 
@@ -118,7 +121,8 @@ def test_models_answer_people_calibrate_the_judge_and_the_leaderboard_ranks_them
     assert first["score"]["low"] > second["score"]["high"]  # intervals do not overlap
     assert board["pairs"][0]["distinguishable"]
     assert set(first["tags"]) == {"axis:accuracy", "axis:communication"}
-    assert first["cost"] > 0 and first["latency_ms"]["median"] >= 0
+    assert first["cost"] > 0
+    assert first["latency_ms"]["median"] >= 0
     # The final verdicts mix the judge's (accuracy) and the people's (communication).
     late.refresh_from_db()
     by = {c: v.get("by") for c, v in late.verdicts.items()}
