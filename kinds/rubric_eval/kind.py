@@ -218,6 +218,8 @@ class RubricEvalKind(TaskKind):
         errors = object_errors(result, path="__all__", message="An answer is a JSON object.")
         if schema.get("mode", "grade") == "write":
             rubric = clean_rubric(result.get("rubric"), path="rubric", errors=errors)
+            if rubric and not any(_is_int(c["points"]) and c["points"] > 0 for c in rubric):
+                errors.add("rubric", "At least one criterion must earn points (be positive).")
             errors.raise_if_any()
             return {"rubric": rubric}
         verdicts = result.get("verdicts")
