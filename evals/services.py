@@ -633,7 +633,7 @@ def kept_for_people(response_id: int, share: float) -> bool:
     return int.from_bytes(digest) / 2**32 < share
 
 
-def _tasks_create(
+def response_tasks_create(
     *, project: Project, responses: list[Response], criteria: dict[int, list[dict]] | None = None
 ) -> None:
     """A people's task per response: the prompt, the rubric (or, from ``criteria``, only the
@@ -675,7 +675,7 @@ def responses_send_to_people(*, project: Project, count: int, seed: int = 0) -> 
     draw = random.Random(seed)  # noqa: S311 (a sample to grade, not a secret)
     picked = draw.sample(waiting, min(count, len(waiting)))
     picked.sort(key=lambda r: r.pk)
-    _tasks_create(project=project, responses=picked)
+    response_tasks_create(project=project, responses=picked)
     return len(picked)
 
 
@@ -743,7 +743,7 @@ def responses_route(*, project: Project) -> Routed:
         else:
             partial[response.pk] = [c for c in rubric if not gate.covers(c)]
             to_people.append(response)
-    _tasks_create(project=project, responses=to_people, criteria=partial)
+    response_tasks_create(project=project, responses=to_people, criteria=partial)
     Response.objects.filter(pk__in=[r.pk for r in to_judge]).update(route=Route.JUDGE, stale=True)
     return Routed(people=len(to_people), judge=len(to_judge), waiting=waiting)
 

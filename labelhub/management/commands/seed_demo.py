@@ -69,6 +69,7 @@ from annotation.queue import (
     assignment_skip,
 )
 from annotation.services import task_create, task_create_with_media
+from evals.demo import seed_eval_set
 from labelhub import kinds
 from labelhub.demo import content, people
 from labelhub.invitations import (
@@ -315,6 +316,9 @@ class Command(BaseCommand):
             if built and not in_transaction:
                 self.simulate(built, users)
         self.seed_directory(users)  # on the real clock: the invitations expire from now
+        seed_eval_set(
+            organization=self.organization, manager=users["maria"], experts=[users["ana"]]
+        )
         self.report(built, kept)
         if built and in_transaction:
             self.stdout.write("Inside an open transaction: tasks made, no history simulated.")
