@@ -22,6 +22,9 @@ def leaderboard(*, project: Project) -> dict:
     same per tag, responses scored and waiting, cost and latency; then every pair of versions
     with the paired-bootstrap difference of their means on the prompts both answered, and
     whether they can be told apart (the interval leaves out 0). Settles stale responses first.
+
+    One set of resamples of the prompts serves every number (a version, a tag, a pair), so the
+    whole board is a few matrix products: 10 versions × 1,000 prompts take milliseconds.
     """
     responses_settle(project=project)
     rows = Response.objects.filter(project=project).values_list(
@@ -36,19 +39,37 @@ def leaderboard(*, project: Project) -> dict:
         "completion_tokens",
     )
     groups: dict[tuple[str, str], list] = {}
+    prompt_index: dict[int, int] = {}
     for row in rows.iterator(chunk_size=5000):
         groups.setdefault((row[0], row[1]), []).append(row)
-    entries, scored_by = [], {}
+        if row[3] is not None:
+            prompt_index.setdefault(row[2], len(prompt_index))
+    keys = list(groups)
+    n = len(prompt_index)
+    scores = np.full((n, len(keys)), np.nan)
     tags: set[str] = set()
-    for (name, version), members in groups.items():
-        scored = [(r[2], r[3]) for r in members if r[3] is not None]
-        scored_by[(name, version)] = dict(scored)
-        mean = metrics.bootstrap_mean([s for _, s in scored])
-        per_tag: dict[str, list[float]] = {}
-        for r in members:
+    for column, key in enumerate(keys):
+        for r in groups[key]:
+            if r[3] is not None:
+                scores[prompt_index[r[2]], column] = r[3]
+                tags |= set(r[4] or {})
+    tag_list = sorted(tags)
+    weights = metrics.resample_weights(n) if n else np.zeros((metrics.RESAMPLES, 0))
+    means = metrics.bootstrap_columns(scores, weights) if n else []
+    tag_at = {tag: t for t, tag in enumerate(tag_list)}
+    width = len(tag_list)
+    per_tag = np.full((n, len(keys) * width), np.nan)  # each version's tags side by side
+    for column, key in enumerate(keys):
+        for r in groups[key]:
             for tag, value in (r[4] or {}).items():
-                per_tag.setdefault(tag, []).append(value)
-        tags |= set(per_tag)
+                per_tag[prompt_index[r[2]], column * width + tag_at[tag]] = value
+    tag_intervals = metrics.bootstrap_columns(per_tag, weights) if n and width else []
+    tag_counts = (~np.isnan(per_tag)).sum(axis=0)
+    entries = []
+    for column, (name, version) in enumerate(keys):
+        members = groups[(name, version)]
+        scored = sum(1 for r in members if r[3] is not None)
+        at = column * width
         latencies = [r[6] for r in members if r[6] is not None]
         costs = [r[5] for r in members if r[5] is not None]
         tokens = [(r[7] or 0) + (r[8] or 0) for r in members if r[7] is not None]
@@ -58,11 +79,12 @@ def leaderboard(*, project: Project) -> dict:
                 "version": version,
                 "label": _label(name, version),
                 "responses": len(members),
-                "scored": len(scored),
-                "score": mean.as_dict() if scored else None,
+                "scored": scored,
+                "score": means[column].as_dict() if scored else None,
                 "tags": {
-                    tag: {**metrics.bootstrap_mean(values).as_dict(), "n": len(values)}
-                    for tag, values in sorted(per_tag.items())
+                    tag: {**tag_intervals[at + t].as_dict(), "n": int(tag_counts[at + t])}
+                    for t, tag in enumerate(tag_list)
+                    if tag_counts[at + t]
                 },
                 "cost": sum(costs) if costs else None,
                 "cost_per_response": sum(costs) / len(costs) if costs else None,
@@ -73,39 +95,46 @@ def leaderboard(*, project: Project) -> dict:
                 if latencies
                 else None,
                 "tokens_per_response": sum(tokens) / len(tokens) if tokens else None,
+                "_column": column,
             }
         )
     entries.sort(key=lambda e: (-(e["score"] or {}).get("value", -1), e["label"]))
     for rank, entry in enumerate(entries, start=1):
         entry["rank"] = rank
-    pairs = []
+    pairs, columns = [], []
     for first, second in combinations(entries, 2):
-        a = scored_by[(first["model"], first["version"])]
-        b = scored_by[(second["model"], second["version"])]
-        common = sorted(set(a) & set(b))
-        if not common:
-            continue
-        diff = metrics.paired_difference([a[i] for i in common], [b[i] for i in common])
-        pairs.append(
+        diff = scores[:, first["_column"]] - scores[:, second["_column"]]
+        both = int((~np.isnan(diff)).sum())
+        if both:
+            pairs.append((first, second, both))
+            columns.append(diff)
+    if columns:
+        differences = metrics.bootstrap_columns(np.stack(columns, axis=1), weights)
+    pair_rows = []
+    for (first, second, both), diff in zip(pairs, differences if columns else [], strict=True):
+        pair_rows.append(
             {
                 "first": first["label"],
                 "second": second["label"],
-                "prompts": len(common),
+                "prompts": both,
                 "difference": diff.as_dict(),
                 "distinguishable": diff.low > 0 or diff.high < 0,
             }
         )
+    for entry in entries:
+        del entry["_column"]
     return {
         "project": project.pk,
         "computed_at": timezone.now().isoformat(),
         "prompts": EvalItem.objects.filter(project=project).count(),
-        "tags": sorted(tags),
+        "tags": tag_list,
         "models": entries,
-        "pairs": pairs,
+        "pairs": pair_rows,
         "method": (
             "score = points of met criteria / sum of positive points, clipped to [0, 1]; "
-            f"95% percentile bootstrap, {metrics.RESAMPLES} resamples of prompts, seed "
-            f"{metrics.SEED}; pairs: paired bootstrap over prompts both versions answered"
+            f"95% percentile bootstrap, {metrics.RESAMPLES} resamples of the prompts (seed "
+            f"{metrics.SEED}), the same resamples for every version, tag and pair; a pair's "
+            "difference is taken on the prompts both versions answered (paired bootstrap)"
         ),
     }
 

@@ -14,6 +14,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -110,6 +111,40 @@ def _percentiles(samples: np.ndarray) -> tuple[float, float]:
     return float(low), float(high)
 
 
+@lru_cache(maxsize=8)
+def resample_weights(n: int, *, seed: int = SEED, resamples: int = RESAMPLES) -> np.ndarray:
+    """How often each of ``n`` units is drawn in each of ``resamples`` bootstrap resamples (a
+    ``resamples × n`` matrix of multinomial counts: the same as drawing n indices with
+    replacement, but a resample's mean of any column is then one matrix product). Fixed by its
+    arguments, so kept (read-only) for the next page."""
+    rng = np.random.default_rng(seed)
+    weights = rng.multinomial(n, np.full(n, 1.0 / n), size=resamples).astype(float)
+    weights.flags.writeable = False
+    return weights
+
+
+def bootstrap_columns(values: np.ndarray, weights: np.ndarray) -> list[Interval]:
+    """The mean of each column of ``values`` (units × columns, NaN where a unit has no value)
+    with its percentile 95% interval over the resamples ``weights`` describes; units without a
+    value in a column are left out of that column (its mean is a ratio: drawn values over
+    drawn units that have one)."""
+    values = np.asarray(values, dtype=float)
+    present = ~np.isnan(values)
+    filled = np.where(present, values, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = (weights @ filled) / (weights @ present)
+    intervals = []
+    for column in range(values.shape[1]):
+        if not present[:, column].any():
+            intervals.append(Interval(float("nan"), float("nan"), float("nan")))
+            continue
+        low, high = _percentiles(means[:, column])
+        intervals.append(
+            Interval(float(filled[:, column].sum() / present[:, column].sum()), low, high)
+        )
+    return intervals
+
+
 def bootstrap_mean(
     values: Sequence[float], *, seed: int = SEED, resamples: int = RESAMPLES
 ) -> Interval:
@@ -117,10 +152,8 @@ def bootstrap_mean(
     x = np.asarray(values, dtype=float)
     if len(x) == 0:
         return Interval(float("nan"), float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(x), size=(resamples, len(x)))
-    low, high = _percentiles(x[picks].mean(axis=1))
-    return Interval(float(x.mean()), low, high)
+    weights = resample_weights(len(x), seed=seed, resamples=resamples)
+    return bootstrap_columns(x[:, None], weights)[0]
 
 
 @dataclass(frozen=True)
