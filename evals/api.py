@@ -42,9 +42,12 @@ def refusals(method):
     return wrapper
 
 
-def _project(request: Request, project_id: int):
+def _project(request: Request, project_id: int, *, write: bool = False):
+    """The project if the caller manages it (else 404). Reads work on any project (a project
+    that is not an eval set has nothing to list); writes need an eval set (409 says why)."""
     project = project_for(user=request.user, project_id=project_id, action="manage")
-    services.eval_set_check(project=project)
+    if write:
+        services.eval_set_check(project=project)
     return project
 
 
@@ -119,7 +122,7 @@ class ItemListApi(APIView):
     )
     @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
-        project = _project(request, project_id)
+        project = _project(request, project_id, write=True)
         upload = request.FILES.get("file")
         if upload is not None:
             lines = upload.read().splitlines()
@@ -145,7 +148,7 @@ class ModelListApi(APIView):
                    responses={201: None, 400: None, 404: NOT_FOUND})  # fmt: skip
     @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
-        project = _project(request, project_id)
+        project = _project(request, project_id, write=True)
         values = request.data if isinstance(request.data, dict) else {}
         saved = services.eval_model_save(project=project, values=dict(values))
         return ApiResponse(model_dict(saved), status=status.HTTP_201_CREATED)
@@ -156,7 +159,7 @@ class ModelDetailApi(APIView):
                    responses={200: None, 400: None, 404: NOT_FOUND})  # fmt: skip
     @refusals
     def patch(self, request: Request, project_id: int, model_id: int) -> ApiResponse:
-        project = _project(request, project_id)
+        project = _project(request, project_id, write=True)
         found = get_object_or_404(project.eval_models, pk=model_id)
         values = request.data if isinstance(request.data, dict) else {}
         saved = services.eval_model_save(project=project, eval_model=found, values=dict(values))
@@ -185,7 +188,7 @@ class RunListApi(APIView):
     )
     @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
-        project = _project(request, project_id)
+        project = _project(request, project_id, write=True)
         ids = request.data.get("models") if isinstance(request.data, dict) else None
         if not isinstance(ids, list) or not all(isinstance(i, int) for i in ids):
             raise ValidationError({"models": ["A list of connected model ids."]})
@@ -224,7 +227,7 @@ class ResponseListApi(APIView):
     )
     @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
-        project = _project(request, project_id)
+        project = _project(request, project_id, write=True)
         count = services.responses_import(project=project, rows=request.data)
         return ApiResponse({"created": count}, status=status.HTTP_201_CREATED)
 
@@ -237,7 +240,7 @@ class RouteApi(APIView):
     )
     @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
-        project = _project(request, project_id)
+        project = _project(request, project_id, write=True)
         sample = request.data.get("sample") if isinstance(request.data, dict) else None
         if sample is not None:
             if not isinstance(sample, int) or isinstance(sample, bool) or not 0 < sample <= 100_000:
@@ -262,15 +265,17 @@ class JudgeListApi(APIView):
                    responses={201: None, 400: None, 404: NOT_FOUND})  # fmt: skip
     @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
-        project = _project(request, project_id)
+        project = _project(request, project_id, write=True)
         values = dict(request.data) if isinstance(request.data, dict) else {}
         judge = services.judge_save(project=project, values=values, actor=request.user)
         return ApiResponse(selectors.judge_summary(judge=judge), status=status.HTTP_201_CREATED)
 
 
 class JudgeDetailApi(APIView):
-    def _judge(self, request: Request, project_id: int, judge_id: int) -> Judge:
-        project = _project(request, project_id)
+    def _judge(
+        self, request: Request, project_id: int, judge_id: int, *, write: bool = False
+    ) -> Judge:
+        project = _project(request, project_id, write=write)
         return get_object_or_404(project.judges, pk=judge_id)
 
     @extend_schema(tags=TAGS, summary="One judge: template, calibration per tag, status",
@@ -288,7 +293,7 @@ class JudgeDetailApi(APIView):
     )
     @refusals
     def patch(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
-        judge = self._judge(request, project_id, judge_id)
+        judge = self._judge(request, project_id, judge_id, write=True)
         values = dict(request.data) if isinstance(request.data, dict) else {}
         wanted = values.pop("status", None)
         if wanted not in (None, "active", "stopped"):
@@ -311,7 +316,7 @@ class JudgeRunApi(APIView):
                    responses={202: None, 404: NOT_FOUND, 409: None})  # fmt: skip
     @refusals
     def post(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
-        project = _project(request, project_id)
+        project = _project(request, project_id, write=True)
         judge = get_object_or_404(project.judges, pk=judge_id)
         run = services.judge_run_create(judge=judge, actor=request.user)
         return ApiResponse(selectors.run_summary(run), status=status.HTTP_202_ACCEPTED)
@@ -322,7 +327,7 @@ class JudgeCalibrateApi(APIView):
                    responses={200: None, 404: NOT_FOUND, 409: None})  # fmt: skip
     @refusals
     def post(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
-        project = _project(request, project_id)
+        project = _project(request, project_id, write=True)
         judge = get_object_or_404(project.judges, pk=judge_id)
         if services.judge_calibrate(judge=judge) is None:
             raise services.EvalRefused("No response is graded by both people and this judge yet.")
@@ -352,13 +357,13 @@ class ExportApi(APIView):
 
     @extend_schema(
         tags=TAGS,
-        summary="A file: ?format=healthbench|graded|scores|leaderboard|sft|preferences",
+        summary="A file: ?format=graded (default)|healthbench|scores|leaderboard|sft|preferences",
         responses={200: None, 400: None, 404: NOT_FOUND},
     )
     @refusals
     def get(self, request: Request, project_id: int):
         project = _project(request, project_id)
-        name = request.query_params.get("format", "")
+        name = request.query_params.get("format", "graded")
         if name not in views.EXPORTS:
             raise ValidationError({"format": [f"One of {', '.join(views.EXPORTS)}."]})
         return views.export_response(project=project, name=name)

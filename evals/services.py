@@ -417,7 +417,7 @@ def judge_run_create(*, judge: Judge, actor) -> EvalRun:
     from evals.tasks import eval_run_process
 
     version = judge_current_version(judge=judge)
-    if not Response.objects.filter(project_id=judge.project_id).exists():
+    if version is None or not Response.objects.filter(project_id=judge.project_id).exists():
         raise EvalRefused("There are no responses to grade yet.")
     run = EvalRun.objects.create(
         project_id=judge.project_id, created_by=actor, judge_version=version
@@ -813,6 +813,8 @@ def judge_calibrate(*, judge: Judge) -> Calibration | None:
     A tag that passed and now fails stops the judge, with the reason. ``None`` when nothing
     was graded by both yet."""
     version = judge_current_version(judge=judge)
+    if version is None:
+        return None
     project = judge.project
     people = people_verdicts(project=project)
     grades = JudgeGrade.objects.filter(

@@ -145,6 +145,9 @@ def responses_import(request: HttpRequest, project_id: int) -> HttpResponse:
         count = services.responses_import(project=project, rows=rows)
     except ValidationError as error:
         return _errors_page(request, project, "The responses were not imported", error, rows=True)
+    except services.EvalRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("evals:home", project_id=project.pk)
     messages.success(request, f"{count} responses imported.")
     return redirect("evals:home", project_id=project.pk)
 
@@ -193,22 +196,25 @@ def run_start(request: HttpRequest, project_id: int) -> HttpResponse:
 @login_required
 def route(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _eval_set(request, project_id)
-    if request.POST.get("action") == "sample":
-        form = SampleForm(request.POST)
-        if form.is_valid():
-            sent = services.responses_send_to_people(
-                project=project, count=form.cleaned_data["count"]
-            )
-            messages.success(request, f"{sent} responses sent to people.")
+    try:
+        if request.POST.get("action") == "sample":
+            form = SampleForm(request.POST)
+            if form.is_valid():
+                sent = services.responses_send_to_people(
+                    project=project, count=form.cleaned_data["count"]
+                )
+                messages.success(request, f"{sent} responses sent to people.")
+            else:
+                messages.error(request, "Say how many responses (1 to 100000).")
         else:
-            messages.error(request, "Say how many responses (1 to 100000).")
-    else:
-        routed = services.responses_route(project=project)
-        messages.success(
-            request,
-            f"{routed.people} responses to people, {routed.judge} to judges alone, "
-            f"{routed.waiting} waiting for a judge.",
-        )
+            routed = services.responses_route(project=project)
+            messages.success(
+                request,
+                f"{routed.people} responses to people, {routed.judge} to judges alone, "
+                f"{routed.waiting} waiting for a judge.",
+            )
+    except services.EvalRefused as refused:
+        messages.error(request, str(refused))
     return redirect("evals:home", project_id=project.pk)
 
 
