@@ -23,6 +23,7 @@ ENDPOINT_FIELDS = [
     "max_tokens", "temperature", "price_input", "price_output",
 ]  # fmt: skip
 BAR_WIDTH = 300
+RECENT = 50  # responses listed on the eval set's page (the API and the files have them all)
 
 
 def _eval_set(request: HttpRequest, project_id: int) -> Project:
@@ -90,6 +91,22 @@ def evals_home(request: HttpRequest, project_id: int) -> HttpResponse:
         "routes": routes,
         "models": project.eval_models.all(),
         "runs": EvalRun.objects.filter(project=project).prefetch_related("eval_models")[:10],
+        "recent": Response.objects.filter(project=project)
+        .select_related("item")
+        .only(
+            "pk",
+            "item__key",
+            "model_name",
+            "version",
+            "prompt_tokens",
+            "completion_tokens",
+            "latency_ms",
+            "cost",
+            "route",
+            "task_id",
+            "score",
+        )
+        .order_by("-pk")[:RECENT],
         "upload": UploadForm(),
         "sample": SampleForm(),
         "rubric_projects": Project.objects.filter(
