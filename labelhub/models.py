@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from labelhub import kinds
+import kinds
 
 
 class Organization(models.Model):
