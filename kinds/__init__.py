@@ -69,6 +69,17 @@ What the screens around the kind ask of it (each optional; the default is a plai
 ``has_parts`` and ``agreement_parts(results, schema=)``
     Agreement per part on the dashboard (boxes: per label): the answers of one task, each cut
     down to one part, for ``agreement`` to measure part by part.
+``context_template``
+    A partial that shows what an answer was given (the prompt and responses, the clip) beside
+    the answer cards of the task, my-answer and appeal pages; ``None`` shows nothing.
+``model_figures`` and ``measure_prediction(result, reference, schema=, quality=)``
+    What the backends page says a model saved: the figures measured on each prediction against
+    its reference (boxes: mean IoU and F1; transcripts: WER and CER; by default the agreement),
+    as :class:`ModelFigure` (key, words, test id).
+``live_mode``
+    Whether a project of this kind can talk to the customer's model live (``genai``).
+``takes_coco``
+    Whether a COCO file's boxes can be set as the gold answers or predictions of its tasks.
 """
 
 from collections.abc import Iterable
@@ -154,6 +165,16 @@ class ReviewViews:
 
 
 @dataclass(frozen=True)
+class ModelFigure:
+    """One figure of what a model saved on the backends page: the key of a prediction's measure
+    (and of its version's ``saved`` means), the words shown before it, a test id for its value."""
+
+    key: str
+    label: str
+    testid: str = ""
+
+
+@dataclass(frozen=True)
 class AlphaQuestion:
     """A question answered on many tasks, for Krippendorff's alpha: one unit per task (or task
     and turn), the values its annotators gave (``None``: no answer)."""
@@ -230,6 +251,10 @@ class TaskKind:
     review_template: ClassVar[str | None] = None
     has_alpha: ClassVar[bool] = False
     has_parts: ClassVar[bool] = False
+    context_template: ClassVar[str | None] = None
+    model_figures: ClassVar[tuple[ModelFigure, ...]] = (ModelFigure("agreement", "agreement"),)
+    live_mode: ClassVar[bool] = False
+    takes_coco: ClassVar[bool] = False
 
     def default_schema(self) -> dict:
         raise NotImplementedError
@@ -307,6 +332,14 @@ class TaskKind:
     ) -> list[AlphaQuestion]:
         """Units for alpha from ``(task data, answers)`` of recent multi-answer tasks."""
         return []
+
+    def measure_prediction(
+        self, result: dict, reference: dict, *, schema: dict, quality: dict
+    ) -> dict[str, float | None]:
+        """The :attr:`model_figures` of one prediction against its reference, rounded to 4
+        places; by default the agreement of the two."""
+        agreement = self.agreement([result, reference], schema=schema, quality=quality)
+        return {"agreement": round(float(agreement), 4)}
 
     def agreement_parts(self, results: list[dict], *, schema: dict) -> dict[str, list[dict]]:
         """For each part some answer of one task has (a box label), every answer cut down to

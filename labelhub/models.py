@@ -101,6 +101,11 @@ class Project(models.Model):
         return kinds.get(self.kind)
 
     @property
+    def installed_kind(self) -> "kinds.TaskKind | None":
+        """The project's kind, or ``None`` when it is no longer installed (templates ask this)."""
+        return kinds.find(self.kind)
+
+    @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
 

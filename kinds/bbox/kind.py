@@ -11,6 +11,7 @@ from kinds import (
     BuilderForm,
     Consensus,
     EditorSpec,
+    ModelFigure,
     QualityBar,
     ReviewViews,
     SchemaBuilder,
@@ -42,6 +43,8 @@ class BoundingBoxKind(TaskKind):
     )
     review_template = "bbox/review.html"
     has_parts = True
+    takes_coco = True
+    model_figures = (ModelFigure("mean_iou", "mean IoU"), ModelFigure("f1", "F1"))
     quality_bars = (
         QualityBar(
             "iou_threshold",
@@ -218,6 +221,16 @@ class BoundingBoxKind(TaskKind):
         return box_metrics.compare(
             result.get("boxes", []), gold.get("boxes", []), threshold=threshold
         )
+
+    def measure_prediction(
+        self, result: dict, reference: dict, *, schema: dict, quality: dict
+    ) -> dict[str, float | None]:
+        comparison = self.compare(result, reference, schema=schema, quality=quality)
+        mean_iou = comparison.mean_iou
+        return {
+            "f1": round(comparison.f1, 4),
+            "mean_iou": None if mean_iou is None else round(mean_iou, 4),
+        }
 
     def score(self, result: dict, gold: dict, *, schema: dict, quality: dict) -> float:
         """F1 of one-to-one same-label matches at the project's IoU threshold (default 0.5)."""

@@ -89,6 +89,7 @@ class ConversationKind(TaskKind):
         save_label="Save rubric",
     )
     review_template = "conversation/review.html"
+    live_mode = True  # genai: a live task is a seed the contributor talks on with the model
     has_alpha = True
 
     def default_schema(self) -> dict:

@@ -32,6 +32,7 @@ class RankingKind(TaskKind):
     label = "Preference ranking"
     description = "Compare model responses to a prompt: pick the better one, or order them."
     editor = EditorSpec(template="ranking/editor.html", module="ranking/editor.js")
+    context_template = "ranking/context.html"
     schema_builder = SchemaBuilder(
         template="ranking/builder.html",
         heading="Ranking and criteria",

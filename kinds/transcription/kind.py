@@ -8,6 +8,7 @@ from kinds import (
     BuilderForm,
     Consensus,
     EditorSpec,
+    ModelFigure,
     ReviewViews,
     SchemaBuilder,
     TaskKind,
@@ -34,6 +35,8 @@ class TranscriptionKind(TaskKind):
         save_label="Save rules",
     )
     review_template = "transcription/review.html"
+    context_template = "transcription/context.html"
+    model_figures = (ModelFigure("wer", "WER", testid="wer"), ModelFigure("cer", "CER"))
 
     def default_schema(self) -> dict:
         return {
@@ -117,6 +120,12 @@ class TranscriptionKind(TaskKind):
         """WER, CER and MER (with S/D/I/H counts) after the schema's normalisation rules."""
         rules = schema.get("normalisation", NORMALISATION_RULES)
         return text_metrics.compare(result.get("text", ""), gold.get("text", ""), rules=rules)
+
+    def measure_prediction(
+        self, result: dict, reference: dict, *, schema: dict, quality: dict
+    ) -> dict[str, float | None]:
+        comparison = self.compare(result, reference, schema=schema, quality=quality)
+        return {"wer": round(comparison.wer, 4), "cer": round(comparison.cer, 4)}
 
     def score(self, result: dict, gold: dict, *, schema: dict, quality: dict) -> float:
         """``max(0, 1 − WER)`` after the schema's normalisation rules."""
