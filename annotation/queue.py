@@ -92,6 +92,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+import kinds
 from annotation import queue_sql as sql
 from annotation.events import annotation_revised, annotation_submitted
 from annotation.models import (
@@ -104,7 +105,6 @@ from annotation.models import (
     TaskStatus,
 )
 from annotation.sensitive import sensitive_work_record
-from labelhub import kinds
 from labelhub.content import ALL_CATEGORIES, categories_of, labels_of
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults

@@ -93,6 +93,11 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    # Task kinds: one app each (kinds/<kind>/); its AppConfig names the kind class (``task_kind``).
+    "kinds.bbox",
+    "kinds.ranking",
+    "kinds.transcription",
+    "kinds.conversation",
     "labelhub",
     "annotation",
     "quality",

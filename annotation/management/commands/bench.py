@@ -50,6 +50,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+import kinds
 from annotation.models import (
     Annotation,
     Assignment,
@@ -59,7 +60,6 @@ from annotation.models import (
     TaskStatus,
     WebhookDelivery,
 )
-from labelhub import kinds
 from labelhub.measure import cpu_seconds_named, cpu_seconds_of_tree, summary
 from labelhub.models import Organization, OrganizationMember, Project, ProjectMember, Role
 

@@ -53,6 +53,7 @@ from django.tasks import task_backends
 from django.test.utils import override_settings
 from django.utils import timezone
 
+import kinds
 from annotation.models import (
     Annotation,
     ContributorStatus,
@@ -69,7 +70,6 @@ from annotation.queue import (
     assignment_skip,
 )
 from annotation.services import task_create, task_create_with_media
-from labelhub import kinds
 from labelhub.demo import content, people
 from labelhub.invitations import (
     InviteRow,
