@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "kinds.transcription",
     "kinds.conversation",
     "labelhub",
+    "people",
     "annotation",
     "quality",
     "exports",
