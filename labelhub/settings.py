@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "kinds.transcription",
     "kinds.conversation",
     "labelhub",
+    "people",
     "annotation",
     "quality",
     "exports",

@@ -46,7 +46,7 @@ from labelhub.services import (
     project_member_set_role,
     project_update,
 )
-from labelhub.skills import open_projects_for
+from people.skills import open_projects_for
 
 SETTINGS_TEMPLATE = "labelhub/project_settings.html"
 # A builder's add and remove buttons ("add-label", "remove-criterion-2"); the kind reads them.

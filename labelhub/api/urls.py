@@ -9,7 +9,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.authtoken.views import obtain_auth_token
 
 from exports.api import ExportApi, WebhookDeliveryListApi
-from labelhub.api import content, people, skills, views
+from labelhub.api import views
+from people.api import content, skills
+from people.api import members as people
 
 urlpatterns = [
     path("", include("annotation.api.urls")),

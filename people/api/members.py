@@ -12,7 +12,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labelhub.api.errors import as_api_error
-from labelhub.invitations import (
+from labelhub.models import Invitation, InvitationState
+from labelhub.permissions import organization_for
+from people.invitations import (
     DEFAULT_DAYS,
     MAX_DAYS,
     InviteRow,
@@ -21,9 +23,7 @@ from labelhub.invitations import (
     invitation_revoke,
     invitation_url,
 )
-from labelhub.models import Invitation, InvitationState
-from labelhub.people import member_remove, member_set_admin, people_of
-from labelhub.permissions import organization_for
+from people.members import member_remove, member_set_admin, people_of
 
 NOT_FOUND = OpenApiResponse(
     description="No such organization or person, or not one you administer."

@@ -1,6 +1,6 @@
 """Pages of an organization's people: the People page (members, invitations), making an
-organization (staff), and accepting an invitation. Writes go through :mod:`labelhub.people` and
-:mod:`labelhub.invitations`; only the organization's admins get past
+organization (staff), and accepting an invitation. Writes go through :mod:`people.members` and
+:mod:`people.invitations`; only the organization's admins get past
 :func:`labelhub.permissions.organization_for` (everyone else: 404).
 """
 
@@ -15,7 +15,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from labelhub.forms import add_service_errors
-from labelhub.invitations import (
+from labelhub.models import AuditEvent, Invitation, Organization
+from labelhub.permissions import organization_for
+from people.forms import InviteForm, LinkForm, NewPersonForm, OrganizationCreateForm
+from people.invitations import (
     InvitationUnusable,
     invitation_accept,
     invitation_accept_new_person,
@@ -28,12 +31,9 @@ from labelhub.invitations import (
     rows_from_csv,
     rows_from_text,
 )
-from labelhub.models import AuditEvent, Invitation, Organization
-from labelhub.people import member_remove, member_set_admin, people_of
-from labelhub.people_forms import InviteForm, LinkForm, NewPersonForm, OrganizationCreateForm
-from labelhub.permissions import organization_for
+from people.members import member_remove, member_set_admin, people_of
 
-PEOPLE_TEMPLATE = "labelhub/people/people.html"
+PEOPLE_TEMPLATE = "people/people.html"
 CSV_MAX_BYTES = 1024 * 1024
 
 
@@ -212,7 +212,7 @@ def organization_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{organization.name} created. {admin}")
             return redirect("people:organization-new")
     status = 422 if request.method == "POST" else 200
-    return render(request, "labelhub/people/organization_new.html", {"form": form}, status=status)
+    return render(request, "people/organization_new.html", {"form": form}, status=status)
 
 
 # --- accepting an invitation (public: the token is the key) -----------------------------------
@@ -224,7 +224,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         invitation = invitation_find(token=token)
     except InvitationUnusable as error:
         return render(
-            request, "labelhub/people/invitation_unusable.html", {"reason": str(error)}, status=410
+            request, "people/invitation_unusable.html", {"reason": str(error)}, status=410
         )
     signed_in = request.user.is_authenticated
     form = None if signed_in else NewPersonForm(request.POST or None, email=invitation.email)
@@ -246,7 +246,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         except InvitationUnusable as error:  # used up or revoked meanwhile
             return render(
                 request,
-                "labelhub/people/invitation_unusable.html",
+                "people/invitation_unusable.html",
                 {"reason": str(error)},
                 status=410,
             )
@@ -258,7 +258,7 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
         "login_url": reverse("login") + "?next=" + request.path,
     }
     status = 422 if request.method == "POST" else 200
-    return render(request, "labelhub/people/accept.html", context, status=status)
+    return render(request, "people/accept.html", context, status=status)
 
 
 def _landing(request: HttpRequest, invitation: Invitation, project) -> HttpResponse:

@@ -2,8 +2,7 @@
 
 from django.urls import path
 
-from labelhub import content_views, skill_views
-from labelhub import people_views as views
+from people import content_views, skill_views, views
 
 app_name = "people"
 urlpatterns = [

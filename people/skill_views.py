@@ -1,6 +1,6 @@
 """Pages of profiles and skills: a member's own profile, the organization's skill list and a
 person's page (admins), a project's requirements and finding people for it (managers), and
-joining an open project. Writes go through :mod:`labelhub.skills`."""
+joining an open project. Writes go through :mod:`people.skills`."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,14 +11,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from labelhub.forms import add_service_errors
 from labelhub.models import PersonSkill, Project, ProjectMember, Role, Skill
-from labelhub.people_forms import (
+from labelhub.permissions import organization_for, project_for
+from people.forms import (
     ProfileForm,
     RequirementsForm,
     SkillCreateForm,
     SkillLevelsForm,
 )
-from labelhub.permissions import organization_for, project_for
-from labelhub.skills import (
+from people.skills import (
     Need,
     people_matching,
     person_skill_remove,
@@ -101,7 +101,7 @@ def profile(request: HttpRequest, slug: str) -> HttpResponse:
         "levels_form": levels_form,
         "held": held,
     }
-    return render(request, "labelhub/people/profile.html", context, status=status)
+    return render(request, "people/profile.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -121,7 +121,7 @@ def skills_page(request: HttpRequest, slug: str) -> HttpResponse:
     skills = Skill.objects.filter(organization=organization).prefetch_related("holders__user")
     status = 422 if request.method == "POST" else 200
     context = {"organization": organization, "skills": skills, "form": form}
-    return render(request, "labelhub/people/skills.html", context, status=status)
+    return render(request, "people/skills.html", context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
@@ -162,7 +162,7 @@ def person(request: HttpRequest, slug: str, user_id: int) -> HttpResponse:
         "held": list(held.values()),
         "form": form,
     }
-    return render(request, "labelhub/people/person.html", context)
+    return render(request, "people/person.html", context)
 
 
 # --- a project's requirements and its people --------------------------------------------------
@@ -226,7 +226,7 @@ def project_people(request: HttpRequest, project_id: int) -> HttpResponse:
         "matching": matching,
         "skills": skills,
     }
-    return render(request, "labelhub/people/project_people.html", context)
+    return render(request, "people/project_people.html", context)
 
 
 @require_POST

@@ -26,7 +26,7 @@ from labelhub.models import (
     Verification,
 )
 from labelhub.permissions import organization_for, project_for
-from labelhub.skills import (
+from people.skills import (
     Need,
     level_from,
     people_matching,

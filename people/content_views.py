@@ -54,7 +54,7 @@ def content_page(request: HttpRequest, slug: str) -> HttpResponse:
         "errors": errors,
         "posted": request.POST,
     }
-    return render(request, "labelhub/people/content.html", context, status=422 if errors else 200)
+    return render(request, "people/content.html", context, status=422 if errors else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -85,7 +85,7 @@ def content_preferences(request: HttpRequest, slug: str) -> HttpResponse:
     }
     return render(
         request,
-        "labelhub/people/content_preferences.html",
+        "people/content_preferences.html",
         context,
         status=422 if errors else 200,
     )

@@ -15,17 +15,12 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.utils.text import slugify
 from rest_framework.authtoken.models import Token
 
-from annotation.models import (
-    Assignment,
-    AssignmentStatus,
-    ContributorStatus,
-    ProjectContributor,
-    Task,
-)
+from annotation.models import ContributorStatus, ProjectContributor
+from annotation.queue import leases_release
 from labelhub.audit import audit_record
 from labelhub.models import (
     AuditAction,
@@ -171,22 +166,6 @@ def member_set_admin(
     return member
 
 
-def _release_leases(*, user_id: int, project_ids: list[int]) -> int:
-    """Give back the slots of the person's live leases on these projects; their drafts go."""
-    leases = list(
-        Assignment.objects.select_for_update()
-        .filter(project_id__in=project_ids, contributor_id=user_id, status=AssignmentStatus.ACTIVE)
-        .values_list("pk", "task_id")
-    )
-    if not leases:
-        return 0
-    task_ids = [task_id for _, task_id in leases]
-    # Gold tasks never counted their leases (as the queue's own reclaim does).
-    Task.objects.filter(pk__in=task_ids, is_gold=False).update(lease_count=F("lease_count") - 1)
-    Assignment.objects.filter(pk__in=[pk for pk, _ in leases]).delete()
-    return len(leases)
-
-
 @transaction.atomic
 def member_remove(
     *, organization: Organization, user_id: int, actor: AbstractBaseUser | None
@@ -231,7 +210,7 @@ def member_remove(
             changes={"user": username, "role": {"from": role.role, "to": None}},
         )
     project_ids = list(organization.projects.values_list("pk", flat=True))
-    released = _release_leases(user_id=user.pk, project_ids=project_ids)
+    released = leases_release(contributor_id=user.pk, project_ids=project_ids)
     ProjectMember.objects.filter(pk__in=[role.pk for role in roles]).delete()
     member.delete()
     token_deleted, _ = Token.objects.filter(user_id=user.pk).delete()

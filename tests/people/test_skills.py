@@ -16,7 +16,7 @@ from labelhub.models import (
     SkillLevel,
     Verification,
 )
-from labelhub.skills import (
+from people.skills import (
     Need,
     person_skill_set,
     person_skill_verify,

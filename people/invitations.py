@@ -38,7 +38,7 @@ from labelhub.models import (
     ProjectMember,
     Role,
 )
-from labelhub.people import member_add, organization_create
+from people.members import member_add, organization_create
 
 DEFAULT_DAYS = 14
 MAX_DAYS = 90

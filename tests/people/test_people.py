@@ -16,12 +16,6 @@ from rest_framework.authtoken.models import Token
 
 from annotation import queue
 from annotation.models import Annotation, Assignment, Task
-from labelhub.invitations import (
-    InviteRow,
-    invitation_create_link,
-    invitation_create_many,
-    invitation_url,
-)
 from labelhub.models import (
     AuditAction,
     AuditEvent,
@@ -30,7 +24,13 @@ from labelhub.models import (
     ProjectMember,
     Role,
 )
-from labelhub.people import member_remove
+from people.invitations import (
+    InviteRow,
+    invitation_create_link,
+    invitation_create_many,
+    invitation_url,
+)
+from people.members import member_remove
 from tests.factories import PASSWORD, make_organization, make_project, make_task, make_user
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ an invitation by email (its link is printed too, for when no email can be sent),
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from labelhub.invitations import invitation_url, organization_create_with_admin
+from people.invitations import invitation_url, organization_create_with_admin
 
 
 class Command(BaseCommand):
