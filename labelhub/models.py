@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from labelhub import kinds
+from labelhub.encryption import EncryptedTextField
 
 
 class Organization(models.Model):
@@ -67,7 +68,7 @@ class Project(models.Model):
     quality = models.JSONField(default=dict, blank=True)
     instructions = models.TextField(blank=True)
     # Signs webhook deliveries (HMAC-SHA256); made on first use, see annotation.webhooks.
-    webhook_secret = models.CharField(max_length=64, blank=True, default="")
+    webhook_secret = EncryptedTextField(blank=True, default="")  # encrypted at rest
     # Archived: off contributors' home, the queue hands out nothing; managers can bring it back.
     archived_at = models.DateTimeField(null=True, blank=True)
     # Open: every member of the organization who meets the requirements (``requirements``,
@@ -400,3 +401,25 @@ class ContentCategory(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class ApiToken(models.Model):
+    """An API token of a person, kept only as a SHA-256 of the key (``labelhub.accounts``).
+
+    The key is shown once, when it is made; afterwards its first characters (``prefix``) tell the
+    person which token is which. A token is the person's, not an organization's: what it reaches
+    is what the person's memberships allow at the time of each call.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"API token {self.prefix}… of {self.user}"

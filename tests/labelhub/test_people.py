@@ -12,10 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from annotation import queue
 from annotation.models import Annotation, Assignment, Task
+from labelhub.accounts import api_token_issue
 from labelhub.invitations import (
     InviteRow,
     invitation_create_link,
@@ -370,7 +370,7 @@ def test_removing_a_person_ends_roles_token_and_session_at_once_and_keeps_their_
         assignment_id=done.pk, contributor=ana, result={"boxes": []}, active_seconds=1
     )
     lease = queue.assignment_claim_next(project=project, contributor=ana)
-    token = Token.objects.create(user=ana)
+    token = api_token_issue(user=ana)
     ana_client = client.__class__()
     ana_client.force_login(ana)
     assert ana_client.get(reverse("projects:detail", args=[project.pk])).status_code == 200
@@ -407,12 +407,33 @@ def test_a_person_in_another_organization_keeps_their_account_there():
     other = make_organization()
     both = make_user(organization=organization)
     OrganizationMember.objects.create(organization=other, user=both)
-    Token.objects.create(user=both)
+    api_token_issue(user=both)
     member_remove(organization=organization, user_id=both.pk, actor=admin)
     both.refresh_from_db()
     assert both.is_active
-    assert not Token.objects.filter(user=both).exists()  # the token stops at once all the same
     assert OrganizationMember.objects.filter(user=both, organization=other).exists()
+
+
+def test_removal_from_one_organization_keeps_the_token_working_in_the_others(client):
+    """Issue #24, item 9: the token ended with the first removal, cutting the other org off."""
+    organization, admin, project = _org_with_admin()
+    other = make_organization()
+    elsewhere = make_project(organization=other)
+    both = make_user(organization=organization)
+    ProjectMember.objects.create(project=project, user=both, role=Role.CONTRIBUTOR)
+    OrganizationMember.objects.create(organization=other, user=both)
+    ProjectMember.objects.create(project=elsewhere, user=both, role=Role.CONTRIBUTOR)
+    headers = {"HTTP_AUTHORIZATION": f"Token {api_token_issue(user=both).key}"}
+    assert client.get(f"/api/v1/projects/{project.pk}/", **headers).status_code == 200
+
+    member_remove(organization=organization, user_id=both.pk, actor=admin)
+
+    assert client.get(f"/api/v1/projects/{project.pk}/", **headers).status_code == 404
+    assert client.get(f"/api/v1/projects/{elsewhere.pk}/", **headers).status_code == 200
+    listed = [row["id"] for row in client.get("/api/v1/projects/", **headers).json()]
+    assert listed == [elsewhere.pk]
+    removed = AuditEvent.objects.get(action=AuditAction.PERSON_REMOVED)
+    assert not removed.changes["token_revoked"]
 
 
 def test_the_last_admin_and_a_projects_only_manager_cannot_be_removed(client):
