@@ -117,7 +117,14 @@ def test_invited_by_email_labels_a_task_then_removal_stops_session_and_token(
     form.get_by_label("Username").fill("nadia")
     form.get_by_label("Password", exact=True).fill("saffron-meadow-62")
     form.get_by_label("Password again").fill("saffron-meadow-62")
+    smtp.arrived.clear()
     form.get_by_role("button", name="Create my account and join").click()
+    expect(nadia_page.get_by_test_id("check-email")).to_contain_text("nadia@example.org")
+    # The address is proven by a second email: its link finishes the account.
+    assert smtp.arrived.wait(10), "no confirmation email reached the SMTP server"
+    confirmation = smtp.messages[-1].get_body(preferencelist=("plain",)).get_content()
+    nadia_page.goto(re.search(r"https?://\S+/email/confirm/\S+/", confirmation).group(0))
+    nadia_page.get_by_test_id("confirm-email").click()
     expect(nadia_page).to_have_url(f"{live_server.url}/projects/{project.pk}/")
     expect(nadia_page.get_by_test_id("current-user")).to_have_text("nadia")
 

@@ -97,6 +97,7 @@ RULES: dict[str, str] = {
     "people:invite-link": ORG_ADMIN,
     "people:invitation-revoke": ORG_ADMIN,
     "people:accept": "public",  # the token in the URL is the key
+    "people:email-verify": "public",  # as above: the mailed token is the key
     "people:profile": ORG_MEMBER,
     "people:skills": ORG_ADMIN,
     "people:content": ORG_ADMIN,
