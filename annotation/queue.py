@@ -110,21 +110,18 @@ from annotation.sensitive import sensitive_work_record
 from labelhub.content import ALL_CATEGORIES, categories_of, labels_of
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
+from labelhub.refusals import Refusal
 
 RECLAIM_BATCH = 100
 MAX_ACTIVE_SECONDS = 24 * 3600
 _gold_dice = random.SystemRandom()
 
 
-class QueueRefusal(Exception):
+class QueueRefusal(Refusal):
     """The queue says no, with a message for the person (not an error) that API and pages show."""
 
     code = "refused"
     status = 403
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class ContributorPaused(QueueRefusal):
@@ -172,6 +169,9 @@ class DraftConflict(QueueRefusal):
     def __init__(self, message: str, *, current_version: int) -> None:
         super().__init__(message)
         self.current_version = current_version
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "current_version": self.current_version}
 
 
 def open_task_filter() -> Q:
