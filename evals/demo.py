@@ -10,6 +10,7 @@ from annotation.models import Task
 from evals import services
 from evals.models import Response
 from kinds.rubric_eval import demo, formats
+from kinds.rubric_eval.kind import RubricEvalKind
 from labelhub.models import Organization, Project, ProjectMember, Role
 from quality.judging import judging_run
 
@@ -24,7 +25,7 @@ def seed_eval_set(*, organization: Organization, manager, experts: list) -> Proj
         project = Project.objects.create(
             organization=organization,
             name=NAME,
-            kind="rubric_eval",
+            kind=RubricEvalKind.name,
             schema={"mode": "grade", "evidence": "optional", "tags": []},
             quality={"overlap": 1},
             instructions="Grade each criterion: **met** or **not met**. A negative criterion is "

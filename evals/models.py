@@ -14,19 +14,21 @@ from django.db import models
 from django.db.models import Q
 
 from annotation.models import Task
+from labelhub.encryption import EncryptedTextField
 from labelhub.models import Project
 
 
 class Endpoint(models.Model):
     """What an OpenAI-compatible chat endpoint needs, and how hard it may be called.
 
-    ``api_key`` is a secret: pages and the API take a new one and never show it back.
+    ``api_key`` is a secret, encrypted at rest: pages and the API take a new one and never show
+    it back.
     Prices are per million tokens, in the currency the manager counts in.
     """
 
     base_url = models.URLField(max_length=500)
     model = models.CharField(max_length=200)
-    api_key = models.TextField(blank=True, default="")
+    api_key = EncryptedTextField(blank=True, default="")  # encrypted at rest
     temperature = models.FloatField(default=0.0)
     max_tokens = models.PositiveIntegerField(default=1024)
     concurrency = models.PositiveSmallIntegerField(default=4)

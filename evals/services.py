@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+import kinds
 from annotation.models import ContributorStatus, ProjectContributor, Task
 from annotation.webhooks import DeliveryRefused, destination_check
 from evals import calls, judging
@@ -33,7 +34,7 @@ from evals.models import (
     RunStatus,
 )
 from kinds.rubric_eval import formats, metrics
-from kinds.rubric_eval.kind import MAX_TEXT, verdicts_met
+from kinds.rubric_eval.kind import MAX_TEXT, RubricEvalKind, verdicts_met
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
 
@@ -54,9 +55,16 @@ class EvalRefused(Exception):
         self.status = status
 
 
+def is_eval_set(*, project: Project) -> bool:
+    """A project of the rubric-eval kind that grades responses (not one where rubrics are
+    written): the kind says so, no name is compared."""
+    kind = kinds.find(project.kind)  # None: a kind no longer installed
+    return isinstance(kind, RubricEvalKind) and kind.grades(schema=project.schema or {})
+
+
 def eval_set_check(*, project: Project) -> None:
     """Refuse eval actions on a project that is not a rubric eval in grade mode."""
-    if project.kind != "rubric_eval" or (project.schema or {}).get("mode", "grade") != "grade":
+    if not is_eval_set(project=project):
         raise EvalRefused(
             "Eval runs, judges and the leaderboard belong to a rubric-eval project in grade mode."
         )
@@ -113,7 +121,8 @@ def items_from_rubric_project(*, project: Project, source: Project) -> ItemsImpo
     """The accepted rubrics of a write-mode rubric project become (or replace) prompts here."""
     from quality.models import TaskOutcome
 
-    if source.kind != "rubric_eval" or source.schema.get("mode") != "write":
+    kind = kinds.find(source.kind)
+    if not isinstance(kind, RubricEvalKind) or not kind.writes(schema=source.schema or {}):
         raise EvalRefused("Rubrics come from a rubric-eval project in write mode.", status=400)
     if source.organization_id != project.organization_id:
         raise EvalRefused("That project is not of this organization.", status=400)

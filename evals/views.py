@@ -14,6 +14,7 @@ from evals import selectors, services
 from evals.forms import EvalModelForm, JudgeForm, SampleForm, UploadForm
 from evals.models import EvalItem, EvalRun, Judge, Response
 from kinds.rubric_eval import formats
+from kinds.rubric_eval.kind import RubricEvalKind
 from labelhub.forms import add_service_errors
 from labelhub.models import Project
 from labelhub.permissions import project_for
@@ -110,7 +111,7 @@ def evals_home(request: HttpRequest, project_id: int) -> HttpResponse:
         "upload": UploadForm(),
         "sample": SampleForm(),
         "rubric_projects": Project.objects.filter(
-            organization=project.organization, kind="rubric_eval", schema__mode="write"
+            organization=project.organization, kind=RubricEvalKind.name, schema__mode="write"
         ),
         "exports": EXPORTS,
     }

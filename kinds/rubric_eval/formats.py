@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 import orjson
 
-from labelhub.formats import ItemSource
-from labelhub.formats.streams import csv_rows, json_dumps, json_line
+from kinds.formats import ItemSource
+from kinds.streams import csv_rows, json_dumps, json_line
 
 JSONL = "application/x-ndjson"
 MAX_LINES = 100_000
@@ -34,8 +34,8 @@ class EvalPrompt:
 def healthbench_read(lines: Iterable[bytes | str]) -> list[EvalPrompt]:
     """The prompts of a HealthBench-shaped JSONL; every bad line is named in one
     ``ValidationError`` (keys ``line N`` and ``line N.rubrics.i.points``), nothing is taken."""
+    from kinds import Errors
     from kinds.rubric_eval.kind import clean_prompt, clean_rubric
-    from labelhub.kinds import Errors
 
     errors = Errors()
     prompts, keys = [], set()

@@ -25,9 +25,7 @@ from itertools import combinations
 
 from rapidfuzz import fuzz
 
-from kinds.rubric_eval import formats
-from labelhub.formats import ExportFormat
-from labelhub.kinds import (
+from kinds import (
     AlphaQuestion,
     Consensus,
     EditorSpec,
@@ -35,6 +33,8 @@ from labelhub.kinds import (
     TaskKind,
     object_errors,
 )
+from kinds.formats import ExportFormat
+from kinds.rubric_eval import formats
 
 MODES = ("grade", "write")
 EVIDENCE = ("optional", "none")
@@ -155,6 +155,14 @@ class RubricEvalKind(TaskKind):
     )
     editor = EditorSpec(template="rubric_eval/editor.html", module="rubric_eval/editor.js")
     has_alpha = True
+
+    def grades(self, *, schema: dict) -> bool:
+        """Whether tasks of a project with this schema are responses to grade."""
+        return schema.get("mode", "grade") == "grade"
+
+    def writes(self, *, schema: dict) -> bool:
+        """Whether tasks of a project with this schema ask for a rubric."""
+        return schema.get("mode", "grade") == "write"
 
     # --- schema, data, result ------------------------------------------------------------------
 
