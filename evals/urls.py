@@ -13,6 +13,7 @@ urlpatterns = [
         name="responses-import",
     ),
     path("projects/<int:project_id>/evals/runs/", views.run_start, name="run"),
+    path("projects/<int:project_id>/evals/runs/status/", views.runs, name="runs"),
     path("projects/<int:project_id>/evals/route/", views.route, name="route"),
     path("projects/<int:project_id>/evals/judges/", views.judges, name="judges"),
     path(

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evals import selectors, services
 from evals.forms import EvalModelForm, JudgeForm, SampleForm, UploadForm
-from evals.models import EvalItem, EvalRun, Judge, Response
+from evals.models import EvalItem, EvalRun, Judge, Response, RunStatus
 from kinds.rubric_eval import formats
 from kinds.rubric_eval.kind import RubricEvalKind
 from labelhub.forms import add_service_errors
@@ -91,7 +91,7 @@ def evals_home(request: HttpRequest, project_id: int) -> HttpResponse:
         "responses": sum(routes.values()),
         "routes": routes,
         "models": project.eval_models.all(),
-        "runs": EvalRun.objects.filter(project=project).prefetch_related("eval_models")[:10],
+        **_runs_context(project),
         "recent": Response.objects.filter(project=project)
         .select_related("item")
         .only(
@@ -116,6 +116,24 @@ def evals_home(request: HttpRequest, project_id: int) -> HttpResponse:
         "exports": EXPORTS,
     }
     return render(request, "evals/home.html", context, status=status)
+
+
+def _runs_context(project: Project) -> dict:
+    runs = list(
+        EvalRun.objects.filter(project=project)
+        .select_related("judge_version__judge")
+        .prefetch_related("eval_models")[:10]
+    )
+    active = any(r.status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs)
+    return {"runs": runs, "runs_active": active}
+
+
+@require_GET
+@login_required
+def runs(request: HttpRequest, project_id: int) -> HttpResponse:
+    """The runs table alone (the page polls it while a run works)."""
+    project = _eval_set(request, project_id)
+    return render(request, "evals/_runs.html", {"project": project, **_runs_context(project)})
 
 
 def _jsonl_lines(upload) -> list[bytes]:

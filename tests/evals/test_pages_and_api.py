@@ -162,3 +162,19 @@ def test_every_file_downloads(setup, name):
             assert rows
             assert all(r["score_gap"] >= 0.1 and r["chosen_model"] == "good v1" for r in rows)
     assert api.get(f"/api/v1/projects/{project.pk}/evals/export/?format=nope").status_code == 400
+
+
+def test_the_runs_table_polls_while_a_run_works(setup, client):
+    project, manager, _s, _api = setup
+    from evals.models import EvalRun, RunStatus
+
+    run = EvalRun.objects.create(project=project, total=10, done=4)
+    client.force_login(manager)
+    page = client.get(reverse("evals:home", args=[project.pk])).content.decode()
+    status_url = reverse("evals:runs", args=[project.pk])
+    assert f'hx-get="{status_url}" hx-trigger="every 2s"' in page
+    assert "4 of 10" in client.get(status_url).content.decode()
+    EvalRun.objects.filter(pk=run.pk).update(status=RunStatus.DONE, done=10)
+    done = client.get(status_url).content.decode()
+    assert "10 of 10" in done
+    assert "hx-get" not in done

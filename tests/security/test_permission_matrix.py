@@ -155,6 +155,7 @@ RULES: dict[str, str] = {
     "evals:items-import": MANAGE,
     "evals:responses-import": MANAGE,
     "evals:run": MANAGE,
+    "evals:runs": MANAGE,
     "evals:route": MANAGE,
     "evals:judges": MANAGE,
     "evals:judge-action": MANAGE,
