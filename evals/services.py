@@ -7,7 +7,6 @@ as it comes in (in the calling thread only: ``evals.calls`` does the threads).
 
 import hashlib
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -42,6 +41,7 @@ log = logging.getLogger(__name__)
 
 KEEP = object()  # api_key=KEEP: leave the stored key as it is
 MAX_ERRORS = 50
+CHUNK = 5000  # ids or keys in one IN (…): under SQLite's limit of bound parameters
 MAX_IMPORT = 100_000
 JUDGE_USERNAME_PREFIX = "judge-"
 UNTAGGED = "(untagged)"
@@ -84,9 +84,11 @@ def items_import(*, project: Project, prompts: list[formats.EvalPrompt]) -> Item
     """Add the prompts (a prompt whose key is known replaces the stored one; its responses are
     settled again, since their rubric may have changed)."""
     eval_set_check(project=project)
-    known = {
-        i.key: i for i in EvalItem.objects.filter(project=project, key__in=[p.key for p in prompts])
-    }
+    keys = [p.key for p in prompts]
+    known: dict[str, EvalItem] = {}
+    for start in range(0, len(keys), CHUNK):
+        chunk = keys[start : start + CHUNK]
+        known.update({i.key: i for i in EvalItem.objects.filter(project=project, key__in=chunk)})
     new, changed = [], []
     for prompt in prompts:
         item = known.get(prompt.key)
@@ -379,26 +381,23 @@ def responses_import(*, project: Project, rows: object) -> int:
                 )
             )
     if not errors:
-        clash = Response.objects.filter(project=project).filter(
-            _any_of((r.item_id, r.model_name, r.version) for r in new)
-        )
-        if clash.exists():
-            first = clash.first()
-            errors["rows"] = [
-                f"{first.model_name} {first.version} already answered prompt "
-                f"{first.item.key}; responses are not replaced."
-            ]
+        wanted = {(r.item_id, r.model_name, r.version) for r in new}
+        item_ids = sorted({r.item_id for r in new})
+        for start in range(0, len(item_ids), CHUNK):
+            stored = Response.objects.filter(
+                project=project, item_id__in=item_ids[start : start + CHUNK]
+            ).values_list("item_id", "model_name", "version", "item__key")
+            for item_id, name, version, key in stored:
+                if (item_id, name, version) in wanted:
+                    errors["rows"] = [
+                        f"{f'{name} {version}'.strip()} already answered prompt {key}; "
+                        "responses are not replaced."
+                    ]
+                    break
     if errors:
         raise ValidationError(errors)
     Response.objects.bulk_create(new, batch_size=1000)
     return len(new)
-
-
-def _any_of(keys: Iterable[tuple[int, str, str]]) -> Q:
-    condition = Q(pk__in=[])
-    for item_id, name, version in keys:
-        condition |= Q(item_id=item_id, model_name=name, version=version)
-    return condition
 
 
 # --- runs ----------------------------------------------------------------------------------------
@@ -827,11 +826,13 @@ def judge_calibrate(*, judge: Judge) -> Calibration | None:
     project = judge.project
     people = people_verdicts(project=project)
     grades = JudgeGrade.objects.filter(
-        judge_version=version, error="", response_id__in=list(people)
+        judge_version=version, error="", response__task__isnull=False
     ).select_related("response__item")
     truth, guess, tags_of = [], [], []
-    for grade in grades:
-        mine = people[grade.response_id]
+    for grade in grades.iterator(chunk_size=2000):
+        mine = people.get(grade.response_id)
+        if mine is None:
+            continue
         for criterion in grade.response.item.rubric:
             cid = criterion["id"]
             if cid in mine and cid in grade.verdicts:

@@ -115,6 +115,9 @@ def test_imported_responses_name_the_bad_row(setup, client):
     assert page.status_code == 422
     assert b"line 2, task: No prompt of this eval set has that key or id." in page.content
     assert api.post(url, rows[:1], format="json").json() == {"created": 1}
+    again = api.post(url, rows[:1], format="json")
+    assert again.status_code == 400
+    assert again.json() == {"rows": ["m already answered prompt q0; responses are not replaced."]}
 
 
 def test_the_leaderboard_page_and_api_show_the_same_numbers(setup, client):
