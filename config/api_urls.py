@@ -6,10 +6,9 @@ change a path or a JSON shape only by adding to it. Each route is registered onc
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from exports.api import ExportApi, WebhookDeliveryListApi
-from labelhub.api import views
+from labelhub.api import tokens, views
 from people.api import content, skills
 from people.api import members as people
 
@@ -20,7 +19,7 @@ urlpatterns = [
     path("", include("genai.api_urls")),
     path("", include("pay.api_urls")),
     path("", include("appeals.api.urls")),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", tokens.TokenObtainApi.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("projects/", views.ProjectListApi.as_view(), name="api-projects"),

@@ -59,7 +59,7 @@ class OrganizationCreateForm(forms.Form):
     name = forms.CharField(max_length=200)
     admin_email = forms.EmailField(
         label="Admin's email",
-        help_text="An account with this address becomes the admin; anyone else is invited.",
+        help_text="Whoever has confirmed this address becomes the admin; else it is invited.",
     )
 
 
@@ -86,6 +86,9 @@ class NewPersonForm(forms.Form):
         self.fixed_email = email
         if email:
             del self.fields["email"]
+        else:
+            self.fields["email"].required = True
+            self.fields["email"].help_text = "We send a link to it to finish your account."
         self.fields["username"].validators.append(get_user_model().username_validator)
 
     def clean(self):

@@ -8,6 +8,7 @@ Emails go through Django's email backend once the transaction has committed (con
 ``make run``, SMTP when ``EMAIL_HOST`` is set).
 """
 
+import contextlib
 import csv
 import hashlib
 import hmac
@@ -18,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -28,6 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from labelhub.audit import audit_record
+from labelhub.email_addresses import email_address_mark_verified, email_address_owner
 from labelhub.models import (
     AuditAction,
     Invitation,
@@ -129,17 +130,18 @@ def invitation_url(*, base_url: str, token: str) -> str:
 def organization_create_with_admin(
     *, name: str, admin_email: str, actor: AbstractBaseUser | None, base_url: str, slug: str = ""
 ) -> tuple[Organization, Issued | None]:
-    """A new organization whose first admin is the (one, active) account with ``admin_email``,
-    or, when there is none, whoever accepts the admin invitation mailed to that address."""
+    """A new organization whose first admin is the person who has verified ``admin_email``, or,
+    when nobody has, whoever accepts the admin invitation mailed to that address (an account that
+    merely says it has the address gets nothing: anyone can type any address)."""
     email = (admin_email or "").strip()
     try:
         validate_email(email)
     except ValidationError:
         raise ValidationError({"admin_email": [f"{email!r} is not an email address."]}) from None
     organization = organization_create(name=name, slug=slug, actor=actor)
-    users = list(get_user_model().objects.filter(email__iexact=email, is_active=True)[:2])
-    if len(users) == 1:
-        member_add(organization=organization, user=users[0], is_admin=True, actor=actor)
+    owner = email_address_owner(email=email)  # verified addresses only (issue #24)
+    if owner is not None:
+        member_add(organization=organization, user=owner, is_admin=True, actor=actor)
         return organization, None
     issued = invitation_create_many(
         organization=organization,
@@ -411,40 +413,25 @@ def _use(invitation: Invitation, user: AbstractBaseUser) -> Project | None:
 
 @transaction.atomic
 def invitation_accept(*, token: str, user: AbstractBaseUser) -> Project | None:
-    """A signed-in person joins with their own account; the project they were invited to."""
+    """A signed-in person joins with their own account; the project they were invited to.
+
+    An email invitation proves its address: when it is the person's account email, it becomes
+    verified for them (unless someone else has verified it)."""
     invitation = invitation_find(token=token, lock=True)
+    if invitation.email and invitation.email.lower() == (user.email or "").lower():
+        with contextlib.suppress(ValidationError):
+            email_address_mark_verified(user=user, email=invitation.email)
     return _use(invitation, user)
 
 
 @transaction.atomic
-def invitation_accept_new_person(
-    *, token: str, username: str, password: str, email: str = "", full_name: str = ""
-) -> tuple[AbstractBaseUser, Project | None]:
-    """Make the account (the caller has checked the password with Django's validators) and
-    join. An email invitation's account gets the invited address."""
-    invitation = invitation_find(token=token, lock=True)
-    User = get_user_model()
-    if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": ["That username is taken: choose another."]})
-    address = invitation.email or email
-    if address and User.objects.filter(email__iexact=address, is_active=True).exists():
-        raise ValidationError(
-            {
-                "email": [
-                    f"{address} has an account already: log in with it, then open this "
-                    "invitation again to join."
-                ]
-            }
-        )
-    first, _, last = (full_name or "").strip().partition(" ")
-    user = User.objects.create_user(
-        username=username,
-        password=password,
-        email=invitation.email or email,
-        first_name=first[:150],
-        last_name=last[:150],
-    )
-    return user, _use(invitation, user)
+def invitation_accept_verified(*, invitation: Invitation, user: AbstractBaseUser) -> Project | None:
+    """The invitation a sign-up waited on, used once its address is confirmed."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    words = _unusable_words(invitation)
+    if words:
+        raise InvitationUnusable(words)
+    return _use(invitation, user)
 
 
 # --- reading lists of addresses --------------------------------------------------------------

@@ -2,10 +2,11 @@
 
 Only an organization's admins manage its people (the pages and the API check that with
 :func:`labelhub.permissions.organization_for`). Removing a person takes effect at once: their
-roles on the organization's projects go, their leases there are given back, their API token is
-deleted (a script using it gets 401), and a person left in no organization is deactivated, which
-ends every session they have. What they did stays, under their name: answers, reviews, standing
-and audit rows point at the person, not at the membership.
+roles on the organization's projects go, their leases there are given back (so their API token
+and sessions reach nothing of it: every route checks membership), and a person left in no
+organization loses their API tokens and is deactivated, which ends every session they have. A
+person in other organizations keeps their token there. What they did stays, under their name:
+answers, reviews, standing and audit rows point at the person, not at the membership.
 """
 
 from dataclasses import dataclass
@@ -17,12 +18,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils.text import slugify
-from rest_framework.authtoken.models import Token
 
 from annotation.models import ContributorStatus, ProjectContributor
 from annotation.queue import leases_release
 from labelhub.audit import audit_record
 from labelhub.models import (
+    ApiToken,
     AuditAction,
     Organization,
     OrganizationMember,
@@ -213,8 +214,12 @@ def member_remove(
     released = leases_release(contributor_id=user.pk, project_ids=project_ids)
     ProjectMember.objects.filter(pk__in=[role.pk for role in roles]).delete()
     member.delete()
-    token_deleted, _ = Token.objects.filter(user_id=user.pk).delete()
+    # A token is the person's: without a membership here it reaches nothing of this
+    # organization, and it goes on working in the others. It ends with the last one.
     elsewhere = OrganizationMember.objects.filter(user_id=user.pk).exists()
+    token_deleted = 0
+    if not elsewhere:
+        token_deleted, _ = ApiToken.objects.filter(user_id=user.pk).delete()
     deactivated = not elsewhere and not user.is_staff and user.is_active
     if deactivated:
         get_user_model().objects.filter(pk=user.pk).update(is_active=False)

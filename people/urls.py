@@ -26,6 +26,7 @@ urlpatterns = [
         name="invitation-revoke",
     ),
     path("invitations/<str:token>/", views.accept, name="accept"),
+    path("email/confirm/<str:token>/", views.email_verify, name="email-verify"),
     # profiles, skills, requirements, open projects
     path("organizations/<slug:slug>/profile/", skill_views.profile, name="profile"),
     path("organizations/<slug:slug>/skills/", skill_views.skills_page, name="skills"),

@@ -14,6 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from labelhub.email_addresses import (
+    VerificationUnusable,
+    email_address_verify,
+    signup_request,
+    verification_find,
+)
 from labelhub.forms import add_service_errors
 from labelhub.models import AuditEvent, Invitation, Organization
 from labelhub.permissions import organization_for
@@ -21,7 +27,7 @@ from people.forms import InviteForm, LinkForm, NewPersonForm, OrganizationCreate
 from people.invitations import (
     InvitationUnusable,
     invitation_accept,
-    invitation_accept_new_person,
+    invitation_accept_verified,
     invitation_create_link,
     invitation_create_many,
     invitation_find,
@@ -234,15 +240,19 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
                 project = invitation_accept(token=token, user=request.user)
                 return _landing(request, invitation, project)
             if form.is_valid():
-                user, project = invitation_accept_new_person(
-                    token=token,
+                # The same answer whether the address or the username exists: the mail says
+                # what to do next, to the owner of the address only.
+                address = invitation.email or form.cleaned_data["email"]
+                signup_request(
+                    invitation=invitation,
+                    invitation_url=request.build_absolute_uri(request.path),
                     username=form.cleaned_data["username"],
                     password=form.cleaned_data["password1"],
-                    email=form.cleaned_data.get("email") or "",
+                    email=address,
                     full_name=form.cleaned_data["full_name"],
+                    base_url=_base_url(request),
                 )
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-                return _landing(request, invitation, project)
+                return render(request, "people/check_email.html", {"address": address})
         except InvitationUnusable as error:  # used up or revoked meanwhile
             return render(
                 request,
@@ -268,3 +278,37 @@ def _landing(request: HttpRequest, invitation: Invitation, project) -> HttpRespo
         return redirect("projects:detail", project_id=project.pk)
     messages.success(request, f"Welcome to {organization}.")
     return redirect("home")
+
+
+# --- confirming an email address (public: the token is the key) ------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def email_verify(request: HttpRequest, token: str) -> HttpResponse:
+    """A link mailed to confirm an address: the page asks for a click (a GET changes nothing, so
+    mail scanners that open links do not spend it); the POST confirms, and for a sign-up
+    activates the account, signs the person in and uses the invitation it waited on."""
+    try:
+        if request.method == "GET":
+            verification = verification_find(token=token)
+            return render(
+                request,
+                "people/email_verify.html",
+                {"address": verification.address.email, "signup": bool(verification.invitation_id)},
+            )
+        verified = email_address_verify(token=token)
+    except VerificationUnusable as error:
+        return render(
+            request, "people/invitation_unusable.html", {"reason": str(error)}, status=410
+        )
+    user = verified.address.user
+    if verified.invitation is None:
+        messages.success(request, f"{verified.address.email} is confirmed.")
+        return redirect("account" if request.user.is_authenticated else "login")
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    try:
+        project = invitation_accept_verified(invitation=verified.invitation, user=user)
+    except InvitationUnusable as error:
+        messages.warning(request, f"Your account is ready, but: {error}")
+        return redirect("home")
+    return _landing(request, verified.invitation, project)

@@ -3,9 +3,9 @@
 
 import pytest
 from django.core import mail
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from labelhub.accounts import api_token_issue
 from labelhub.models import AuditAction, AuditEvent, Invitation, OrganizationMember, ProjectMember
 from tests.factories import make_organization, make_project, make_user
 
@@ -37,7 +37,7 @@ def org():
 def api(user=None) -> APIClient:
     client = APIClient()
     if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0]}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user).key}")
     return client
 
 

@@ -12,10 +12,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from annotation import queue
 from annotation.models import Annotation, Assignment, Task
+from labelhub.accounts import api_token_issue
+from labelhub.email_addresses import email_address_mark_verified
 from labelhub.models import (
     AuditAction,
     AuditEvent,
@@ -67,6 +68,12 @@ def _path(url: str) -> str:
     return "/" + url.split("://", 1)[1].split("/", 1)[1]
 
 
+def _confirm(client):
+    """A sign-up is finished by the link mailed to its address (issue #24)."""
+    url = re.search(r"https?://\S+/email/confirm/\S+/", mail.outbox[-1].body).group(0)
+    return client.post(_path(url))
+
+
 # --- making an organization -------------------------------------------------------------------
 
 
@@ -85,7 +92,9 @@ def test_createorganization_invites_a_new_admin_by_email_and_the_link_makes_them
         _path(url),
         {"username": "lea", "password1": "plum-orchard-47", "password2": "plum-orchard-47"},
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
+    assert mail.outbox[-1].to == ["lea@northwind.example"]
+    assert _confirm(client).status_code == 302
     member = OrganizationMember.objects.get(user__username="lea")
     assert member.organization.slug == "northwind-legal"
     assert member.is_admin
@@ -94,7 +103,8 @@ def test_createorganization_invites_a_new_admin_by_email_and_the_link_makes_them
 
 
 def test_createorganization_makes_an_existing_account_admin_and_refuses_a_taken_name():
-    make_user("kim", email="kim@example.com")
+    kim = make_user("kim", email="kim@example.com")
+    email_address_mark_verified(user=kim, email=kim.email)
     out = io.StringIO()
     call_command("createorganization", "Kim's Lab", "--admin", "KIM@example.com", stdout=out)
     assert "kim is its admin" in out.getvalue()
@@ -252,6 +262,9 @@ def test_a_new_person_sets_a_password_checked_by_djangos_validators_and_lands_on
     response = client.post(
         path, {"username": "newbie", "password1": "quiet-river-93", "password2": "quiet-river-93"}
     )
+    assert response.status_code == 200
+    assert "Check your email" in response.content.decode()
+    response = _confirm(client)
     assert response.status_code == 302
     assert response["Location"] == reverse("projects:detail", args=[project.pk])
     newbie = User.objects.get(username="newbie")
@@ -293,13 +306,14 @@ def test_revoked_expired_and_forged_invitations_say_why(client):
 
 def test_an_address_with_an_account_is_asked_to_log_in_rather_than_make_another(client):
     organization, admin, project = _org_with_admin()
-    make_user("kai", email="kai@x.example")
+    kai = make_user("kai", email="kai@x.example")
+    email_address_mark_verified(user=kai, email=kai.email)
     path = _invite(organization, admin, project, email="kai@x.example")
     response = client.post(
         path, {"username": "kai2", "password1": "tidal-basin-77", "password2": "tidal-basin-77"}
     )
-    assert response.status_code == 422
-    assert "has an account already: log in" in response.content.decode()
+    assert response.status_code == 200  # the page says nothing of the account; the mail does
+    assert "has an account already: log in as kai" in mail.outbox[-1].body
     assert not User.objects.filter(username="kai2").exists()
 
 
@@ -333,7 +347,8 @@ def test_a_link_admits_as_many_people_as_its_uses_then_says_so(client):
                 "password2": "amber-fox-31",
             },
         )
-        assert response.status_code == 302, response.content
+        assert response.status_code == 200, response.content
+        assert _confirm(fresh).status_code == 302
     assert "used as many times as it allows" in client.get(path).content.decode()
     assert (
         ProjectMember.objects.filter(project=project, user__username__startswith="link").count()
@@ -370,7 +385,7 @@ def test_removing_a_person_ends_roles_token_and_session_at_once_and_keeps_their_
         assignment_id=done.pk, contributor=ana, result={"boxes": []}, active_seconds=1
     )
     lease = queue.assignment_claim_next(project=project, contributor=ana)
-    token = Token.objects.create(user=ana)
+    token = api_token_issue(user=ana)
     ana_client = client.__class__()
     ana_client.force_login(ana)
     assert ana_client.get(reverse("projects:detail", args=[project.pk])).status_code == 200
@@ -407,12 +422,33 @@ def test_a_person_in_another_organization_keeps_their_account_there():
     other = make_organization()
     both = make_user(organization=organization)
     OrganizationMember.objects.create(organization=other, user=both)
-    Token.objects.create(user=both)
+    api_token_issue(user=both)
     member_remove(organization=organization, user_id=both.pk, actor=admin)
     both.refresh_from_db()
     assert both.is_active
-    assert not Token.objects.filter(user=both).exists()  # the token stops at once all the same
     assert OrganizationMember.objects.filter(user=both, organization=other).exists()
+
+
+def test_removal_from_one_organization_keeps_the_token_working_in_the_others(client):
+    """Issue #24, item 9: the token ended with the first removal, cutting the other org off."""
+    organization, admin, project = _org_with_admin()
+    other = make_organization()
+    elsewhere = make_project(organization=other)
+    both = make_user(organization=organization)
+    ProjectMember.objects.create(project=project, user=both, role=Role.CONTRIBUTOR)
+    OrganizationMember.objects.create(organization=other, user=both)
+    ProjectMember.objects.create(project=elsewhere, user=both, role=Role.CONTRIBUTOR)
+    headers = {"HTTP_AUTHORIZATION": f"Token {api_token_issue(user=both).key}"}
+    assert client.get(f"/api/v1/projects/{project.pk}/", **headers).status_code == 200
+
+    member_remove(organization=organization, user_id=both.pk, actor=admin)
+
+    assert client.get(f"/api/v1/projects/{project.pk}/", **headers).status_code == 404
+    assert client.get(f"/api/v1/projects/{elsewhere.pk}/", **headers).status_code == 200
+    listed = [row["id"] for row in client.get("/api/v1/projects/", **headers).json()]
+    assert listed == [elsewhere.pk]
+    removed = AuditEvent.objects.get(action=AuditAction.PERSON_REMOVED)
+    assert not removed.changes["token_revoked"]
 
 
 def test_the_last_admin_and_a_projects_only_manager_cannot_be_removed(client):

@@ -2,9 +2,9 @@
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from labelhub.accounts import api_token_issue
 from labelhub.models import (
     AuditAction,
     AuditEvent,
@@ -234,7 +234,7 @@ def test_managers_find_people_by_requirements_and_add_them(client, world):
 def api(user=None) -> APIClient:
     client = APIClient()
     if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0]}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user).key}")
     return client
 
 
