@@ -8,7 +8,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from exports.api import ExportApi, WebhookDeliveryListApi
+from exports.api import (
+    ExportApi,
+    ExportJobDetailApi,
+    ExportJobDownloadApi,
+    ExportJobListApi,
+    ResultFeedApi,
+    WebhookDeliveryListApi,
+)
 from labelhub.api import content, people, skills, views
 
 urlpatterns = [
@@ -100,6 +107,22 @@ urlpatterns = [
         name="api-project-join",
     ),
     path("projects/<int:project_id>/export/", ExportApi.as_view(), name="api-project-export"),
+    path(
+        "projects/<int:project_id>/exports/",
+        ExportJobListApi.as_view(),
+        name="api-project-exports",
+    ),
+    path("exports/<int:export_id>/", ExportJobDetailApi.as_view(), name="api-export"),
+    path(
+        "exports/<int:export_id>/download/",
+        ExportJobDownloadApi.as_view(),
+        name="api-export-download",
+    ),
+    path(
+        "projects/<int:project_id>/results/",
+        ResultFeedApi.as_view(),
+        name="api-project-results",
+    ),
     path(
         "projects/<int:project_id>/webhooks/",
         WebhookDeliveryListApi.as_view(),
