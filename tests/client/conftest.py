@@ -2,6 +2,7 @@
 loopback port, in a thread of the test process, on the test database), people with tokens, and
 small loopback helpers: a proxy that cuts a download in the middle, a webhook receiver."""
 
+import contextlib
 import http.server
 import json
 import socket
@@ -123,10 +124,8 @@ class CuttingProxy:
 
 
 def _close(sock) -> None:
-    try:
+    with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
     sock.close()
 
 

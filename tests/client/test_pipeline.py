@@ -10,11 +10,11 @@ import os
 import time
 
 import pytest
+from labelhub_client import Client, ImportFailed, ValidationFailed, webhooks
 
 from annotation.models import Task
 from annotation.webhooks import project_webhook_secret
 from labelhub.models import Project as ProjectRow
-from labelhub_client import Client, ImportFailed, ValidationFailed, webhooks
 from tests.client.conftest import QUALITY, SCHEMA
 
 TOTAL = int(os.environ.get("LABELHUB_CLIENT_TEST_TASKS", "10000"))
