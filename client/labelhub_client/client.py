@@ -584,6 +584,8 @@ class ExportDownload:
             enabled=progress, total=size, desc="download", unit="B", initial=have
         )
         failures = 0
+        if not have:
+            self.part.write_bytes(b"")
         try:
             while size is None or have < size:
                 headers = {}
