@@ -215,7 +215,7 @@ class Project:
     def add_member(self, username: str, role: str) -> Member:
         """Give a member of the organization a role here: contributor, reviewer or manager."""
         data = self.client.http.post(
-            f"{self.path}members/", {"username": username, "role": role}, idempotent=True
+            f"{self.path}members/", {"username": username, "role": role}
         ).json()
         return Member.from_json(data)
 
