@@ -342,6 +342,7 @@ class ResultFeedApi(APIView):
             after=after,
             settled_before=timezone.now() - timedelta(seconds=results_settle_seconds()),
             limit=size + 1,
+            with_data="data" in fields,
         )
         more = len(rows) > size
         rows = rows[:size]
