@@ -506,21 +506,24 @@ class ExportDownload:
         self.state = path.with_name(path.name + ".labelhub-export.json")
         self.job: ExportStatus | None = None
         self.resumed = 0  # how many times the download went on from where it broke
+        self.started_at_byte = 0  # > 0: this run went on from an earlier run's part file
 
     @property
     def http(self) -> Http:
         return self.project.client.http
 
     def run(self, *, progress: bool = True, poll: float = 0.5) -> ExportDownload:
-        self.job = self._job_to_resume() or self._start()
-        self._save_state(etag=None)
+        resumed = self._job_to_resume()
+        self.job = resumed[0] if resumed else self._start()
+        self._save_state(etag=resumed[1] if resumed else None)
         self.job = self._wait(progress=progress, poll=poll)
         self._download(progress=progress)
         self.part.replace(self.path)
         self.state.unlink(missing_ok=True)
         return self
 
-    def _job_to_resume(self) -> ExportStatus | None:
+    def _job_to_resume(self) -> tuple[ExportStatus, str | None] | None:
+        """The export an earlier run with this path began, and the ETag of the part it got."""
         if not self.state.exists():
             return None
         try:
@@ -530,7 +533,7 @@ class ExportDownload:
             job = self.project.client.export_status(int(saved["export_id"]))
         except (ValueError, KeyError, NotFound):
             return None
-        return None if job.status == "failed" else job
+        return None if job.status == "failed" else (job, saved.get("etag"))
 
     def _start(self) -> ExportStatus:
         self.part.unlink(missing_ok=True)
@@ -580,6 +583,7 @@ class ExportDownload:
         etag = saved.get("etag")
         size = job.size
         have = self.part.stat().st_size if self.part.exists() and etag else 0
+        self.started_at_byte = have
         bar = progress_bars.bar(
             enabled=progress, total=size, desc="download", unit="B", initial=have
         )

@@ -9,6 +9,7 @@ Keys the server adds later land in ``extra`` instead of breaking old clients.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +28,15 @@ def parse_datetime(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _layout(cls: type) -> tuple[frozenset[str], frozenset[str]]:
+    """A shape's field names and which of them are times (worked out once per class: a listing
+    of a million tasks makes a million of them)."""
+    hints = typing.get_type_hints(cls)
+    names = frozenset(f.name for f in dataclasses.fields(cls)) - {"extra"}
+    return names, frozenset(name for name in names if _is_datetime(hints[name]))
+
+
 @dataclass
 class Model:
     """Base of the API's shapes: ``from_json`` keeps unknown keys in ``extra``."""
@@ -36,14 +46,13 @@ class Model:
 
     @classmethod
     def from_json(cls: type[T], data: dict[str, Any]) -> T:
-        hints = typing.get_type_hints(cls)
-        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
-        given = {
-            key: parse_datetime(value) if _is_datetime(hints[key]) else value
-            for key, value in data.items()
-            if key in names
-        }
-        extra = {key: value for key, value in data.items() if key not in names}
+        names, dates = _layout(cls)
+        given, extra = {}, {}
+        for key, value in data.items():
+            if key in names:
+                given[key] = parse_datetime(value) if key in dates else value
+            else:
+                extra[key] = value
         return cls(**given, extra=extra)
 
     @classmethod

@@ -108,7 +108,9 @@ def test_an_export_broken_off_resumes_in_the_next_run(server, cutting_proxy, tmp
         flaky.project(project.id).export("jsonl", target, progress=False)
     part = target.with_name("small.jsonl.part")
     assert 0 < part.stat().st_size < 200_000
+    kept = part.stat().st_size
     download = flaky.project(project.id).export("jsonl", target, progress=False)
+    assert download.started_at_byte == kept  # asked for the rest, not the whole file again
     assert download.job is not None
     first_job = download.job.id
     assert len(direct.http.get(f"/api/v1/projects/{project.id}/exports/")["results"]) == 1
