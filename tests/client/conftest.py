@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass, field
 
 import pytest
+from django.db import connections
 from rest_framework.authtoken.models import Token
 
 from labelhub.models import OrganizationMember
@@ -34,7 +35,19 @@ class Server:
 
 
 @pytest.fixture
-def server(live_server, settings) -> Server:
+def _short_lived_connections():
+    """The live server's request threads close their database connection after each request
+    (PostgreSQL's CONN_MAX_AGE would keep one per thread open past the test, and the test
+    database could not be dropped at the end)."""
+    config = connections.settings["default"]
+    kept = config.get("CONN_MAX_AGE", 0)
+    config["CONN_MAX_AGE"] = 0
+    yield
+    config["CONN_MAX_AGE"] = kept
+
+
+@pytest.fixture
+def server(live_server, settings, _short_lived_connections) -> Server:
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     settings.LABELHUB_RESULTS_SETTLE_SECONDS = 0
     settings.API_WRITE_RATE = "off"
