@@ -55,9 +55,9 @@ def build(n: int) -> tuple[int, int, str]:
     """A manager with a token, a project with ``n`` tasks, and an empty project to import into."""
     from django.core.management import call_command
     from django.db import connection
-    from rest_framework.authtoken.models import Token
 
     from annotation.models import Task
+    from labelhub.accounts import api_token_issue
     from labelhub.models import Organization, OrganizationMember, Project, ProjectMember, Role
     from tests.factories import make_user
 
@@ -91,7 +91,7 @@ def build(n: int) -> tuple[int, int, str]:
         )
         cursor.execute(f"ANALYZE {Task._meta.db_table}")
     print(f"built {n:,} tasks in {time.perf_counter() - started:.1f} s")
-    return listed.pk, target.pk, Token.objects.create(user=user).key
+    return listed.pk, target.pk, api_token_issue(user=user).key
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
+import kinds
 from annotation.models import DeliveryStatus, WebhookDelivery
 from exports.download import export_file_response
 from exports.models import ExportJob, ExportStatus
@@ -42,7 +43,6 @@ from exports.services import (
     export_stream,
 )
 from exports.views import base_url_of, streamed
-from labelhub import kinds
 from labelhub.api.cursor import cursor_decode, cursor_encode, fields_of, only_fields, page_size_of
 from labelhub.permissions import can_manage, project_for
 from labelhub.storage import stored_file_link

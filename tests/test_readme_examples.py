@@ -1,8 +1,9 @@
 """The API examples run as written: a newcomer's first script must not fail.
 
-The shell example is read from docs/api.md (each ``curl`` with its path and ``-d`` body) and sent
-through the API in order; the README's Python example (the client, ``labelhub_client``) is executed
-against a live server. Only the host, the token and the ids of what the examples created are put in.
+The shell example is the "API in five minutes" of ``docs/api.md`` (each ``curl`` with its path and
+``-d`` body), sent through the API in order; the Python example is the README's "API in five
+minutes" (the client, ``labelhub_client``), executed against a live server. Only the host, the
+token and the ids of what the examples created are put in.
 """
 
 import hashlib
@@ -14,20 +15,20 @@ import time
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotation.models import Task
+from labelhub.accounts import api_token_issue
 from labelhub.models import OrganizationMember, Project
 from tests.factories import PASSWORD, make_organization, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
+MANUAL = (ROOT / "docs" / "api.md").read_text()
+SECTION = MANUAL.split("## API in five minutes", 1)[1].split("\n## ", 1)[0]
+SHELL = re.search(r"```sh\n(.*?)```", SECTION, re.S).group(1)
 README = (ROOT / "README.md").read_text()
-SECTION = README.split("## API in five minutes", 1)[1].split("\n## ", 1)[0]
-PYTHON = re.search(r"```python\n(.*?)```", SECTION, re.S).group(1)
-API_DOC = (ROOT / "docs" / "api.md").read_text()
-CURL = API_DOC.split("## Quick start with curl", 1)[1].split("\n## ", 1)[0]
-SHELL = re.search(r"```sh\n(.*?)```", CURL, re.S).group(1)
+README_SECTION = README.split("## API in five minutes", 1)[1].split("\n## ", 1)[0]
+PYTHON = re.search(r"```python\n(.*?)```", README_SECTION, re.S).group(1)
 # example.com is what the examples post as callback host; DNS is outside LabelHub (and this
 # machine has none), so it answers with example.com's public address.
 EXAMPLE_ADDRESS = "93.184.215.14"
@@ -54,7 +55,7 @@ def admin():
 
 
 def shell_calls() -> list[tuple[str, str, str | None]]:
-    """(method, path, body) of each curl in the README's shell example."""
+    """(method, path, body) of each curl in the manual's shell example."""
     calls = []
     for command in re.split(r"\n(?=\S)", SHELL):
         if "curl" not in command or command.lstrip().startswith("#"):
@@ -105,8 +106,8 @@ def test_the_shell_example_runs_as_written(admin):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("example_com_resolves")
-def test_the_python_example_runs_as_written(admin, live_server, tmp_path, monkeypatch, capsys):
-    token = Token.objects.create(user=admin).key
+def test_the_python_example_runs_as_written(admin, live_server, tmp_path, monkeypatch):
+    token = api_token_issue(user=admin).key
     source = PYTHON.replace('"http://localhost:8000"', repr(live_server.url))
     source = source.replace('"…"', repr(token), 1)
     monkeypatch.chdir(tmp_path)

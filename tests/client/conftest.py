@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.db import connections
-from rest_framework.authtoken.models import Token
 
+from labelhub.accounts import api_token_issue
 from labelhub.models import OrganizationMember
 from tests.factories import make_organization, make_user
 
@@ -40,6 +40,9 @@ def _short_lived_connections():
     (PostgreSQL's CONN_MAX_AGE would keep one per thread open past the test, and the test
     database could not be dropped at the end)."""
     config = connections.settings["default"]
+    if config["ENGINE"] != "django.db.backends.postgresql":
+        yield  # SQLite: the live server shares the test's one connection; nothing to close
+        return
     kept = config.get("CONN_MAX_AGE", 0)
     config["CONN_MAX_AGE"] = 0
     yield
@@ -58,8 +61,8 @@ def server(live_server, settings, _short_lived_connections) -> Server:
     return Server(
         url=live_server.url,
         organization=organization.slug,
-        manager_token=Token.objects.create(user=manager).key,
-        contributor_token=Token.objects.create(user=contributor).key,
+        manager_token=api_token_issue(user=manager).key,
+        contributor_token=api_token_issue(user=contributor).key,
         contributor=contributor.username,
     )
 
