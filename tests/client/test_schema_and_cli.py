@@ -3,17 +3,19 @@ command line, all against a live server."""
 
 import dataclasses
 import json
+import time
 import typing
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from click.testing import CliRunner
 from django.core.cache import cache
+from django.utils import timezone
 from labelhub_client import Client, NotFound, RateLimited, models
 from labelhub_client.cli import main
 
-from annotation.models import ImportJob, Task
+from annotation.models import Assignment, ImportJob, Task
 from tests.client.conftest import QUALITY, SCHEMA
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -187,3 +189,28 @@ def test_command_line_creates_imports_waits_and_reads_results(server, tmp_path, 
     missing = run(server, "projects", "show", "999999")
     assert missing.exit_code == 1
     assert "Error:" in missing.output
+
+
+def test_an_open_item_keeps_its_lease_until_it_is_submitted(server):
+    manager = Client(server.url, server.manager_token)
+    project = manager.create_project("Leases", "transcription", schema=SCHEMA, quality=QUALITY)
+    project.add_member(server.contributor, "contributor")
+    project.import_tasks(list(tasks_for_leases()), progress=False, wait=True)
+    mine = Client(server.url, server.contributor_token).project(project.id)
+    item = next(mine.queue(auto_renew=False))
+    soon = timezone.now() + timedelta(seconds=2)
+    Assignment.objects.filter(pk=item.assignment.id).update(lease_expires_at=soon)
+    item.expires_at = soon
+    item._schedule()  # the timer the queue starts, here due in a second
+    time.sleep(2.5)
+    lease = Assignment.objects.get(pk=item.assignment.id).lease_expires_at
+    assert lease > timezone.now() + timedelta(minutes=5)
+    assert item.expires_at == lease
+    item.submit({"text": "done"})
+    assert item.finished
+    assert Assignment.objects.get(pk=item.assignment.id).status == "submitted"
+
+
+def tasks_for_leases():
+    for i in range(2):
+        yield {"data": {"image": f"https://img.example.com/{i}.png"}, "external_id": f"l{i}"}
