@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.db import connections
+from labelhub_client import Client
 
 from labelhub.accounts import api_token_issue
 from labelhub.models import OrganizationMember
@@ -50,21 +51,34 @@ def _short_lived_connections():
 
 
 @pytest.fixture
-def server(live_server, settings, _short_lived_connections) -> Server:
+def server(live_server, settings, _short_lived_connections):
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
     settings.LABELHUB_RESULTS_SETTLE_SECONDS = 0
     settings.API_WRITE_RATE = "off"
+    opened: list[Client] = []
+    original_init = Client.__init__
+
+    def tracked_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        opened.append(self)
+
+    Client.__init__ = tracked_init
     organization = make_organization()
     manager = make_user()
     OrganizationMember.objects.create(organization=organization, user=manager, is_admin=True)
     contributor = make_user(organization=organization)
-    return Server(
+    yield Server(
         url=live_server.url,
         organization=organization.slug,
         manager_token=api_token_issue(user=manager).key,
         contributor_token=api_token_issue(user=contributor).key,
         contributor=contributor.username,
     )
+    # Each client's kept-alive connections end with the test, not after the live server's
+    # database was handed back (a request thread closing then fails on SQLite).
+    Client.__init__ = original_init
+    for client in opened:
+        client.close()
 
 
 def free_port() -> int:
