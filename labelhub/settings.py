@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "backends",
     "pay",
     "appeals",
+    "signin",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +111,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "signin.middleware.ProviderSessionCheck",  # re-checks sessions opened through a provider
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -162,6 +164,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "signin.backends.PasswordsOffBackend",  # refuses passwords where an organization turned them off
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Login throttling: 5 failed tries for one username from one address lock it for 15 minutes.

@@ -1,0 +1,25 @@
+"""Routes of the sign-in app (namespace ``signin``), and Django's log-in and reset pages with
+passwords off (mounted ahead of ``django.contrib.auth.urls``, under the same names)."""
+
+from django.urls import include, path
+
+from signin import views
+
+signin_patterns = [
+    path("login/sso/", views.find, name="find"),
+    path("login/<slug:slug>/", views.start, name="start"),
+    path("login/<slug:slug>/callback/", views.callback, name="callback"),
+    path("organizations/<slug:slug>/people/sign-in/", views.settings_page, name="settings"),
+    path(
+        "organizations/<slug:slug>/people/sign-in/delete/",
+        views.settings_delete,
+        name="settings-delete",
+    ),
+]
+
+urlpatterns = [
+    path("", include((signin_patterns, "signin"))),
+    # Django's own names (``login``, ``password_reset``), outside the namespace.
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
+]
