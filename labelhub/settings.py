@@ -111,8 +111,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "signin.middleware.ProviderSessionCheck",  # re-checks sessions opened through a provider
     "django.contrib.messages.middleware.MessageMiddleware",
+    "signin.middleware.ProviderSessionCheck",  # re-checks sessions opened through a provider
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -32,6 +32,15 @@ class Validator(OAuth2Validator):
             "groups": [group for group in groups if group != UNVERIFIED],
         }
 
+    def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
+        """A disabled person's grants stop, as at the common providers."""
+        valid = super().validate_refresh_token(refresh_token, client, request, *args, **kwargs)
+        return valid and request.user.is_active
+
+    def validate_bearer_token(self, token, scopes, request):
+        valid = super().validate_bearer_token(token, scopes, request)
+        return valid and request.user.is_active
+
     def get_id_token_dictionary(self, token, token_handler, request):
         claims, expiration = super().get_id_token_dictionary(token, token_handler, request)
         claims.update(TAMPER)
