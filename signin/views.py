@@ -39,7 +39,9 @@ class LoginView(auth_views.LoginView):
     authentication_form = SignInForm
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "find_form": FindProviderForm()}
+        context = super().get_context_data(**kwargs)
+        context.setdefault("find_form", FindProviderForm())
+        return context
 
 
 class PasswordResetView(auth_views.PasswordResetView):

@@ -34,9 +34,7 @@ def acme(db):
 
 def connect(idp, organization, *, base_url: str, **overrides) -> ProviderConfig:
     """Register LabelHub at the provider and configure the organization to use it."""
-    idp.application(
-        CLIENT_ID, CLIENT_SECRET, [f"{base_url}/login/{organization.slug}/callback/"]
-    )
+    idp.application(CLIENT_ID, CLIENT_SECRET, [f"{base_url}/login/{organization.slug}/callback/"])
     fields = {
         "display_name": "Acme SSO",
         "issuer": idp.issuer,
@@ -48,3 +46,15 @@ def connect(idp, organization, *, base_url: str, **overrides) -> ProviderConfig:
     }
     config, _ = ProviderConfig.objects.update_or_create(organization=organization, defaults=fields)
     return config
+
+
+def database_text() -> str:
+    """Every row of every table as the database holds it (what a dump or a backup holds)."""
+    from django.db import connection
+
+    rows = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            rows.extend(repr(row) for row in cursor.fetchall())
+    return "\n".join(rows)

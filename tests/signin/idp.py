@@ -13,6 +13,7 @@ from jwcrypto import jwk
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.signin.provider.settings"
+IDP_PASSWORD = "idp-password"  # noqa: S105 (people at the test provider)
 
 
 def free_port() -> int:
@@ -86,7 +87,7 @@ class IdentityProvider:
         response.raise_for_status()
         return response.json()
 
-    def person(self, username: str, *, password: str = "idp-password", **claims) -> None:
+    def person(self, username: str, *, password: str = IDP_PASSWORD, **claims) -> None:
         self.control("person", username=username, password=password, **claims)
 
     def application(self, client_id: str, client_secret: str, redirect_uris: list[str]) -> None:
@@ -100,7 +101,7 @@ class IdentityProvider:
     def requests_to(self, path: str) -> int:
         return self.control("requests").get(path, 0)
 
-    def browser_session(self, username: str, password: str = "idp-password") -> requests.Session:
+    def browser_session(self, username: str, password: str = IDP_PASSWORD) -> requests.Session:
         """A browser-like session signed in at the provider (its own log-in form)."""
         session = requests.Session()
         login = f"{self.url}/accounts/login/"

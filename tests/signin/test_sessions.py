@@ -10,7 +10,7 @@ from rest_framework.authtoken.models import Token
 from labelhub.accounts import api_token_create
 from signin import middleware
 from signin.models import ProviderSession
-from tests.signin.conftest import connect
+from tests.signin.conftest import CLIENT_SECRET, connect, database_text
 from tests.signin.flow import sign_in
 
 BASE = "http://testserver"
@@ -37,6 +37,15 @@ def _signed_in(client, idp, organization, username):
     assert sign_in(client, idp.browser_session(username), organization.slug).status_code == 302
     user = get_user_model().objects.get(email=f"{username}@acme.test")
     return user, api_token_create(user=user).key
+
+
+def test_the_refresh_token_is_not_readable_in_the_database(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    user, _ = _signed_in(client, idp_clean, acme, "vic")
+    refresh_token = ProviderSession.objects.get(identity__user=user).refresh_token
+    assert len(refresh_token) > 20
+    assert refresh_token not in database_text()
+    assert CLIENT_SECRET not in database_text()
 
 
 def test_removal_at_the_provider_ends_the_session_and_the_token_at_the_next_check(

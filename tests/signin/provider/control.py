@@ -66,16 +66,22 @@ def _rotate_key(data: dict) -> dict:
     settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEY"] = new.export_to_pem(
         private_key=True, password=None
     ).decode()
-    settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEYS_INACTIVE"] = [old] if data.get("keep_old") else []
+    settings.OAUTH2_PROVIDER["OIDC_RSA_PRIVATE_KEYS_INACTIVE"] = (
+        [old] if data.get("keep_old") else []
+    )
     oauth2_settings.reload()
     return {"kid": new.thumbprint()}
 
 
 ACTIONS = {
     "person": _person,
-    "delete_person": lambda data: {"deleted": User.objects.filter(username=data["username"]).delete()[0]},
+    "delete_person": lambda data: {
+        "deleted": User.objects.filter(username=data["username"]).delete()[0]
+    },
     "application": _application,
-    "tamper": lambda data: validator.TAMPER.clear() or validator.TAMPER.update(data["claims"]) or {},
+    "tamper": lambda data: (
+        validator.TAMPER.clear() or validator.TAMPER.update(data["claims"]) or {}
+    ),
     "rotate_key": _rotate_key,
     "requests": lambda data: dict(REQUESTS),
 }
