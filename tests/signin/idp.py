@@ -13,7 +13,7 @@ from jwcrypto import jwk
 
 ROOT = Path(__file__).resolve().parents[2]
 SETTINGS = "tests.signin.provider.settings"
-IDP_PASSWORD = "idp-password"  # noqa: S105 (people at the test provider)
+IDP_PASSWORD = "idp-password"  # people at the test provider
 
 
 def free_port() -> int:
