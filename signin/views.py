@@ -84,7 +84,11 @@ def _refused(request: HttpRequest, refusal: SignInRefused, provider=None) -> Htt
 
 @require_POST
 def find(request: HttpRequest) -> HttpResponse:
-    """The person typed their work address on the log-in page: off to their provider."""
+    """The person typed their work address on the log-in page: the button to their provider.
+
+    A page with a link rather than a redirect: the log-in page's CSP (``form-action 'self'``)
+    rightly refuses a form whose answer leads to another site.
+    """
     form = FindProviderForm(request.POST)
     next_url = _safe_next(request, request.POST.get("next", ""))
     if form.is_valid():
@@ -94,7 +98,11 @@ def find(request: HttpRequest) -> HttpResponse:
             if next_url:
                 query["next"] = next_url
             url = reverse("signin:start", kwargs={"slug": provider.organization.slug})
-            return redirect(f"{url}?{urlencode(query)}")
+            return render(
+                request,
+                "signin/choose.html",
+                {"provider": provider, "start_url": f"{url}?{urlencode(query)}"},
+            )
         domain = form.cleaned_data["email"].rsplit("@", 1)[-1]
         form.add_error(
             "email",

@@ -1,6 +1,7 @@
 import pytest
 
 from signin.models import ProviderConfig
+from tests.e2e.conftest import _no_console_errors, console_errors  # noqa: F401 (browser tests)
 from tests.factories import make_organization, make_user
 from tests.signin.idp import IdentityProvider
 
