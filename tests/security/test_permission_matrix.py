@@ -57,6 +57,7 @@ from labelhub.models import (
 )
 from pay.models import Earning, EarningEvent, ProjectPay
 from quality.services import review_record
+from signin.models import ProviderConfig
 from tests.factories import make_organization, make_project, make_user
 from tests.media import png_bytes
 
@@ -106,6 +107,13 @@ RULES: dict[str, str] = {
     "people:project-requirements": MANAGE,
     "people:project-people-add": MANAGE,
     "people:project-join": "joinable",
+    # sign-in with an organization's identity provider
+    "signin:find": "public",
+    "signin:start": "public",
+    "signin:callback": "public",  # the state in the session is the key
+    "signin:settings": ORG_ADMIN,
+    "signin:settings-delete": ORG_ADMIN,
+    "api-org-sign-in": ORG_ADMIN,
     # django.contrib.auth
     "login": "public",
     "logout": "public",
@@ -402,6 +410,14 @@ def world(django_capture_on_commit_callbacks):
     OrganizationMember.objects.filter(organization=org_a, user=manager).update(is_admin=True)
     OrganizationMember.objects.filter(organization=org_b, user=other_manager).update(is_admin=True)
     python = Skill.objects.create(organization=org_a, name="python")
+    ProviderConfig.objects.create(
+        organization=org_a,
+        display_name=f"SSO {SECRET}",
+        issuer="https://login.example",
+        client_id="labelhub",
+        client_secret=SECRET,
+        allowed_domains=["a.example"],
+    )
     PersonSkill.objects.create(skill=python, user=contributor, level=SkillLevel.WORKING)
     invitation = invitation_create_many(
         organization=org_a,
