@@ -458,15 +458,23 @@ def session_checked(*, row: ProviderSession, session, refresh_token: str, claims
     row.checked_at = now
     row.save(update_fields=["refresh_token", "checked_at"])
     session[SESSION_CHECK_AFTER] = _check_after(now, row.identity.provider).timestamp()
+    email = str(claims.get("email") or row.identity.email)
+    allowed = email.rsplit("@", 1)[-1].lower() in row.identity.provider.allowed_domains
     if claims.get("sub") == row.identity.subject:
         _update_person(
             user=row.identity.user,
             identity=row.identity,
             claims=claims,
-            email=str(claims.get("email") or row.identity.email),
-            verified=_verified(claims),
+            email=email,
+            verified=_verified(claims) and allowed,
         )
         row.identity.save(update_fields=["email"])
+
+
+def session_forget(*, session_key: str | None) -> None:
+    """The person logged out: nothing more to check for that session."""
+    if session_key:
+        ProviderSession.objects.filter(session_key=session_key).delete()
 
 
 def _end_sessions(session_keys: list[str]) -> None:

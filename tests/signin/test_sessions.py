@@ -5,6 +5,9 @@ import time
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
 from labelhub.accounts import api_token_create
@@ -92,3 +95,26 @@ def test_a_disabled_person_at_the_provider_is_refused_at_the_check(client, idp_c
     clock.advance(5 * 60 + 1)
     assert client.get("/account/").status_code == 302
     assert not Token.objects.filter(user=user).exists()
+
+
+def test_between_checks_a_provider_session_costs_no_query_more_than_a_password_one(
+    client, idp_clean, acme, django_assert_num_queries
+):
+    connect(idp_clean, acme, base_url=BASE)
+    user, _ = _signed_in(client, idp_clean, acme, "walt")
+    client.get("/account/")
+    password_client = Client()
+    password_client.force_login(user)
+    password_client.get("/account/")
+    with CaptureQueriesContext(connection) as password_queries:
+        password_client.get("/account/")
+    with django_assert_num_queries(len(password_queries)):
+        assert client.get("/account/").status_code == 200
+
+
+def test_logging_out_forgets_the_provider_session(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    user, _ = _signed_in(client, idp_clean, acme, "xavi")
+    assert ProviderSession.objects.filter(identity__user=user).exists()
+    client.post("/accounts/logout/")
+    assert not ProviderSession.objects.filter(identity__user=user).exists()
