@@ -17,7 +17,12 @@ from rest_framework.views import APIView
 from labelhub.api.errors import as_api_error
 from labelhub.permissions import organization_for
 from signin.models import ProviderConfig
-from signin.services import EDITABLE, provider_config_delete, provider_config_save
+from signin.services import (
+    EDITABLE,
+    provider_config_delete,
+    provider_config_save,
+    scim_token_create,
+)
 
 NOT_FOUND = OpenApiResponse(
     description="No such organization, not one you administer, or no provider configured."
@@ -49,6 +54,8 @@ class ProviderConfigOutput(serializers.Serializer):
         help_text="Register this as the redirect (callback) URI at the provider."
     )
     sign_in_url = serializers.SerializerMethodField()
+    scim_url = serializers.SerializerMethodField(help_text="The SCIM 2.0 base URL.")
+    scim_token_set = serializers.SerializerMethodField()
     updated_at = serializers.DateTimeField()
 
     def get_client_secret_set(self, config: ProviderConfig) -> bool:
@@ -64,6 +71,12 @@ class ProviderConfigOutput(serializers.Serializer):
 
     def get_sign_in_url(self, config: ProviderConfig) -> str:
         return self._url("signin:start", config)
+
+    def get_scim_url(self, config: ProviderConfig) -> str:
+        return self.context["request"].build_absolute_uri("/scim/v2/")
+
+    def get_scim_token_set(self, config: ProviderConfig) -> bool:
+        return bool(config.scim_token_hash)
 
 
 class ProviderConfigInput(serializers.Serializer):
@@ -168,3 +181,27 @@ class ProviderConfigApi(APIView):
         self._config(organization)
         provider_config_delete(organization=organization)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ScimTokenOutput(serializers.Serializer):
+    token = serializers.CharField(help_text="The bearer token for the provider's SCIM client.")
+    scim_url = serializers.CharField()
+
+
+class ScimTokenApi(APIView):
+    @extend_schema(
+        operation_id="organizations_sign_in_scim_token",
+        summary="A new SCIM bearer token, returned this once; the previous one stops (admins)",
+        request=None,
+        responses={201: ScimTokenOutput, 404: NOT_FOUND},
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        organization = organization_for(user=request.user, slug=slug)
+        try:
+            token = scim_token_create(organization=organization)
+        except ValidationError as error:
+            raise NotFound("This organization has no identity provider configured.") from error
+        return Response(
+            {"token": token, "scim_url": request.build_absolute_uri("/scim/v2/")},
+            status=status.HTTP_201_CREATED,
+        )

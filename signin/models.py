@@ -35,6 +35,8 @@ class ProviderConfig(models.Model):
     role_rules = models.JSONField(default=list, blank=True)
     passwords_off = models.BooleanField(default=False)
     recheck_minutes = models.PositiveIntegerField(default=DEFAULT_RECHECK_MINUTES)
+    # SHA-256 of the bearer token the provider's SCIM client uses (the token is shown once).
+    scim_token_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -94,3 +96,24 @@ class ProviderSession(models.Model):
 
     def __str__(self) -> str:
         return f"session of {self.identity}"
+
+
+class ScimPerson(models.Model):
+    """A person the provider's SCIM client created or manages here (seen again when deactivated)."""
+
+    provider = models.ForeignKey(
+        ProviderConfig, on_delete=models.CASCADE, related_name="scim_people"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="scim_records"
+    )
+    external_id = models.CharField(max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "user"], name="signin_scim_person_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} via SCIM of {self.provider}"

@@ -2,8 +2,11 @@
 just in time), their sessions, and the end of access when the provider stops vouching for someone.
 """
 
+import hashlib
+import hmac
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 from importlib import import_module
@@ -19,8 +22,8 @@ from django.utils.text import slugify
 
 from labelhub.accounts import api_token_revoke
 from labelhub.models import Organization, OrganizationMember, Project, Role
-from labelhub.people import member_add, member_set_admin
-from signin.models import ProviderConfig, ProviderIdentity, ProviderSession
+from labelhub.people import member_add, member_remove, member_set_admin
+from signin.models import ProviderConfig, ProviderIdentity, ProviderSession, ScimPerson
 from signin.oidc import SignInRefused, forget_metadata
 
 log = logging.getLogger(__name__)
@@ -521,3 +524,131 @@ def provider_for_email(email: str) -> ProviderConfig | None:
         if domain in config.allowed_domains:
             return config
     return None
+
+
+# --- SCIM ---------------------------------------------------------------------------------------
+
+
+def scim_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def scim_token_create(*, organization: Organization) -> str:
+    """A new bearer token for the provider's SCIM client (the previous one stops); only its
+    SHA-256 is kept, the token is shown this once."""
+    config = ProviderConfig.objects.select_for_update().filter(organization=organization).first()
+    if config is None:
+        raise ValidationError({"provider": ["Connect the identity provider first."]})
+    token = secrets.token_urlsafe(32)
+    config.scim_token_hash = scim_token_digest(token)
+    config.save(update_fields=["scim_token_hash", "updated_at"])
+    return token
+
+
+def provider_for_scim_token(token: str) -> ProviderConfig | None:
+    if not token:
+        return None
+    digest = scim_token_digest(token)
+    config = (
+        ProviderConfig.objects.select_related("organization")
+        .filter(scim_token_hash=digest, enabled=True)
+        .first()
+    )
+    if config is None or not hmac.compare_digest(config.scim_token_hash, digest):
+        return None
+    return config
+
+
+@transaction.atomic
+def scim_person_create(
+    *,
+    provider: ProviderConfig,
+    email: str,
+    first_name: str,
+    last_name: str,
+    external_id: str,
+    active: bool,
+):
+    """A person created ahead of their first sign-in: an account with no password and, when
+    active, the membership. An address outside the allowed domains, or of an existing account,
+    is refused (409 for the latter, as SCIM says)."""
+    organization = provider.organization
+    email = email.strip()
+    if "@" not in email or email.rsplit("@", 1)[1].lower() not in provider.allowed_domains:
+        raise ValidationError(
+            {"userName": [f"{email!r} is not an address at {', '.join(provider.allowed_domains)}."]}
+        )
+    User = get_user_model()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ScimConflict(f"An account with the address {email} exists already.")
+    user = User(
+        username=_unique_username(email),
+        email=email,
+        first_name=first_name[:150],
+        last_name=last_name[:150],
+    )
+    user.set_unusable_password()
+    user.save()
+    ScimPerson.objects.create(provider=provider, user=user, external_id=external_id[:255])
+    if active:
+        member_add(
+            organization=organization, user=user, via=f"provisioned by {provider.display_name}"
+        )
+    return user
+
+
+class ScimConflict(Exception):
+    pass
+
+
+@transaction.atomic
+def scim_person_update(
+    *,
+    provider: ProviderConfig,
+    user,
+    email: str | None,
+    first_name: str | None,
+    last_name: str | None,
+    active: bool | None,
+) -> None:
+    """Name and address as the provider says; ``active`` false does what *Remove* does (leases
+    back, API token 401, account deactivated when in no other organization, work kept) and ends
+    the sessions opened through the provider; true brings the person back."""
+    organization = provider.organization
+    fields = []
+    if email is not None and email.lower() != user.email.lower():
+        if "@" not in email or email.rsplit("@", 1)[1].lower() not in provider.allowed_domains:
+            raise ValidationError({"emails": [f"{email!r} is not at an allowed domain."]})
+        user.email = email
+        fields.append("email")
+    if first_name is not None and first_name != user.first_name:
+        user.first_name = first_name[:150]
+        fields.append("first_name")
+    if last_name is not None and last_name != user.last_name:
+        user.last_name = last_name[:150]
+        fields.append("last_name")
+    if fields:
+        user.save(update_fields=fields)
+    ScimPerson.objects.get_or_create(provider=provider, user=user)
+    member = OrganizationMember.objects.filter(organization=organization, user=user).exists()
+    if active is False and member:
+        scim_person_deactivate(provider=provider, user=user)
+    elif active is True and not member:
+        if not user.is_active:
+            get_user_model().objects.filter(pk=user.pk).update(is_active=True)
+            user.is_active = True
+        member_add(
+            organization=organization, user=user, via=f"provisioned by {provider.display_name}"
+        )
+
+
+@transaction.atomic
+def scim_person_deactivate(*, provider: ProviderConfig, user) -> None:
+    member_remove(organization=provider.organization, user_id=user.pk, actor=None)
+    keys = list(
+        ProviderSession.objects.filter(
+            identity__provider=provider, identity__user=user
+        ).values_list("session_key", flat=True)
+    )
+    _end_sessions(keys)

@@ -3,13 +3,18 @@ passwords off (mounted ahead of ``django.contrib.auth.urls``, under the same nam
 
 from django.urls import include, path
 
-from signin import views
+from signin import scim, views
 
 signin_patterns = [
     path("login/sso/", views.find, name="find"),
     path("login/<slug:slug>/", views.start, name="start"),
     path("login/<slug:slug>/callback/", views.callback, name="callback"),
     path("organizations/<slug:slug>/people/sign-in/", views.settings_page, name="settings"),
+    path(
+        "organizations/<slug:slug>/people/sign-in/scim-token/",
+        views.settings_scim_token,
+        name="settings-scim-token",
+    ),
     path(
         "organizations/<slug:slug>/people/sign-in/delete/",
         views.settings_delete,
@@ -23,3 +28,9 @@ urlpatterns = [
     path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
 ]
+
+scim_patterns = [
+    path("Users", scim.users, name="users"),
+    path("Users/<int:user_id>", scim.user, name="user"),
+]
+urlpatterns.append(path("scim/v2/", include((scim_patterns, "signin-scim"))))

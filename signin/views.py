@@ -25,6 +25,7 @@ from signin.services import (
     provider_config_delete,
     provider_config_save,
     provider_for_email,
+    scim_token_create,
     session_open,
 )
 
@@ -159,11 +160,11 @@ def callback(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
-def settings_page(request: HttpRequest, slug: str) -> HttpResponse:
+def settings_page(request: HttpRequest, slug: str, *, new_scim_token: str = "") -> HttpResponse:
     organization = organization_for(user=request.user, slug=slug)
     config = ProviderConfig.objects.filter(organization=organization).first()
     status = 200
-    if request.method == "POST":
+    if request.method == "POST" and not new_scim_token:
         form = ProviderConfigForm(request.POST, organization=organization, config=config)
         if form.is_valid():
             try:
@@ -199,6 +200,8 @@ def settings_page(request: HttpRequest, slug: str) -> HttpResponse:
             "form": form,
             "callback_url": callback_url,
             "start_url": start_url,
+            "scim_url": request.build_absolute_uri("/scim/v2/"),
+            "new_scim_token": new_scim_token,
             "identities": config.identities.select_related("user").order_by("-last_sign_in_at")[:50]
             if config
             else [],
@@ -214,3 +217,16 @@ def settings_delete(request: HttpRequest, slug: str) -> HttpResponse:
     provider_config_delete(organization=organization)
     messages.success(request, "Sign-in with the identity provider removed.")
     return redirect("signin:settings", slug=organization.slug)
+
+
+@require_POST
+@login_required
+def settings_scim_token(request: HttpRequest, slug: str) -> HttpResponse:
+    """A new SCIM bearer token, shown on the page this once (the previous one stops)."""
+    organization = organization_for(user=request.user, slug=slug)
+    try:
+        token = scim_token_create(organization=organization)
+    except ValidationError:
+        messages.error(request, "Connect the identity provider first.")
+        return redirect("signin:settings", slug=organization.slug)
+    return settings_page(request, slug, new_scim_token=token)

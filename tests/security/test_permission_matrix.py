@@ -113,7 +113,11 @@ RULES: dict[str, str] = {
     "signin:callback": "public",  # the state in the session is the key
     "signin:settings": ORG_ADMIN,
     "signin:settings-delete": ORG_ADMIN,
+    "signin:settings-scim-token": ORG_ADMIN,
     "api-org-sign-in": ORG_ADMIN,
+    "api-org-sign-in-scim-token": ORG_ADMIN,
+    "signin-scim:users": "scim",  # the organization's SCIM bearer token, nobody's session
+    "signin-scim:user": "scim",
     # django.contrib.auth
     "login": "public",
     "logout": "public",
@@ -245,6 +249,7 @@ ALLOWED = {
     ORG_MEMBER: {"contributor", "reviewer", "manager"},
     "self_or_org_admin": {"contributor", "manager"},
     "joinable": set(),
+    "scim": set(),
     "staff": {"staff"},
 }
 CALLERS = [
