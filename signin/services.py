@@ -2,6 +2,7 @@
 just in time), their sessions, and the end of access when the provider stops vouching for someone.
 """
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -21,8 +22,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from labelhub.accounts import api_token_revoke
+from labelhub.email_addresses import email_address_mark_verified, email_address_owner
 from labelhub.models import Organization, OrganizationMember, Project, Role
-from labelhub.people import member_add, member_remove, member_set_admin
+from people.members import member_add, member_remove, member_set_admin
 from signin.models import ProviderConfig, ProviderIdentity, ProviderSession, ScimPerson
 from signin.oidc import SignInRefused, forget_metadata
 
@@ -247,16 +249,17 @@ def provider_config_delete(*, organization: Organization) -> None:
 
 
 def record_provider_verified_email(*, user: AbstractBaseUser, email: str) -> None:
-    """Record that ``user`` owns ``email``, verified by the organization's identity provider.
-
-    The one place the sign-in app tells the list of verified addresses about an address: it
-    calls ``labelhub.email_addresses.email_address_mark_verified`` where that module exists.
-    """
+    """Record that ``user`` owns ``email``, verified by the organization's identity provider: the
+    one place the sign-in app adds to a person's verified addresses. Refused in words when
+    another person has verified that address."""
     try:
-        module = import_module("labelhub.email_addresses")
-    except ImportError:
-        return
-    module.email_address_mark_verified(user=user, email=email)
+        email_address_mark_verified(user=user, email=email)
+    except ValidationError as error:
+        raise SignInRefused(
+            f"The address {email} is verified for another account here: an admin must sort that "
+            "out first.",
+            reason="address_taken",
+        ) from error
 
 
 def _verified(claims: dict) -> bool:
@@ -360,23 +363,27 @@ def person_sign_in(*, provider: ProviderConfig, claims: dict) -> SignedIn:
 
 
 def _account_for_first_sign_in(*, organization: Organization, email: str):
+    """The account a first sign-in lands on: the member here who has verified the address, or a
+    new one. Refused: an address verified by someone outside the organization (never taken
+    over), or used unverified by an existing account (which proves nothing either way)."""
     User = get_user_model()
-    existing = list(User.objects.filter(email__iexact=email)[:2])
-    if len(existing) > 1:
-        raise SignInRefused(
-            f"Several accounts here use {email}: an admin must sort that out first.",
-            reason="ambiguous",
-        )
-    if existing:
-        user = existing[0]
-        member = OrganizationMember.objects.filter(organization=organization, user=user).exists()
-        if not member or user.is_staff or user.is_superuser:
+    owner = email_address_owner(email=email)
+    if owner is not None:
+        member = OrganizationMember.objects.filter(organization=organization, user=owner).exists()
+        if not member or owner.is_staff or owner.is_superuser:
             raise SignInRefused(
                 f"An account with the address {email} exists already outside "
                 f"{organization.name}: sign in with it, or ask an admin to invite it.",
                 reason="existing_account",
             )
-        return user, False
+        return owner, False
+    if User.objects.filter(email__iexact=email).exists():
+        raise SignInRefused(
+            f"An account here uses {email} without having verified it: sign in with it and "
+            "verify the address, or ask an admin of "
+            f"{organization.name}.",
+            reason="existing_account",
+        )
     user = User(username=_unique_username(email), email=email)
     user.set_unusable_password()
     user.save()
@@ -464,14 +471,15 @@ def session_checked(*, row: ProviderSession, session, refresh_token: str, claims
     email = str(claims.get("email") or row.identity.email)
     allowed = email.rsplit("@", 1)[-1].lower() in row.identity.provider.allowed_domains
     if claims.get("sub") == row.identity.subject:
-        _update_person(
-            user=row.identity.user,
-            identity=row.identity,
-            claims=claims,
-            email=email,
-            verified=_verified(claims) and allowed,
-        )
-        row.identity.save(update_fields=["email"])
+        with contextlib.suppress(SignInRefused):  # an address verified by another meanwhile
+            _update_person(
+                user=row.identity.user,
+                identity=row.identity,
+                claims=claims,
+                email=email,
+                verified=_verified(claims) and allowed,
+            )
+            row.identity.save(update_fields=["email"])
 
 
 def session_forget(*, session_key: str | None) -> None:

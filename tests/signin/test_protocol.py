@@ -5,6 +5,7 @@ import time
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from labelhub.email_addresses import email_address_is_verified, email_address_mark_verified
 from labelhub.models import OrganizationMember, ProjectMember
 from signin.models import ProviderIdentity
 from tests.factories import make_project
@@ -28,6 +29,7 @@ def test_first_sign_in_creates_the_account_and_membership(client, idp_clean, acm
     member = OrganizationMember.objects.get(organization=acme, user=user)
     assert member.is_admin is False
     assert ProviderIdentity.objects.get(user=user).subject
+    assert email_address_is_verified(user=user, email="ada@acme.test")
     assert client.get("/").wsgi_request.user == user
 
 
@@ -67,6 +69,7 @@ def test_a_verified_address_binds_the_members_existing_account(client, idp_clean
     connect(idp_clean, acme, base_url=BASE)
     existing = get_user_model().objects.create_user("dora", email="Dora@acme.test")
     OrganizationMember.objects.create(organization=acme, user=existing)
+    email_address_mark_verified(user=existing, email="Dora@acme.test")
     idp_clean.person("dora-at-idp", email="dora@acme.test", first_name="Dora")
     response = sign_in(client, idp_clean.browser_session("dora-at-idp"), acme.slug)
     assert response.status_code == 302
@@ -74,9 +77,21 @@ def test_a_verified_address_binds_the_members_existing_account(client, idp_clean
     assert get_user_model().objects.filter(email__iexact="dora@acme.test").count() == 1
 
 
+def test_a_members_account_with_the_address_unverified_is_not_bound(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    existing = get_user_model().objects.create_user("gwen", email="gwen@acme.test")
+    OrganizationMember.objects.create(organization=acme, user=existing)
+    idp_clean.person("gwen-at-idp", email="gwen@acme.test")
+    reason, words = _refusal(sign_in(client, idp_clean.browser_session("gwen-at-idp"), acme.slug))
+    assert reason == "existing_account"
+    assert "without having verified it" in words
+    assert not ProviderIdentity.objects.exists()
+
+
 def test_an_account_outside_the_organization_is_not_taken_over(client, idp_clean, acme):
     connect(idp_clean, acme, base_url=BASE)
-    get_user_model().objects.create_user("fred", email="fred@acme.test")
+    fred = get_user_model().objects.create_user("fred", email="fred@acme.test")
+    email_address_mark_verified(user=fred, email="fred@acme.test")
     idp_clean.person("fred-at-idp", email="fred@acme.test")
     reason, words = _refusal(sign_in(client, idp_clean.browser_session("fred-at-idp"), acme.slug))
     assert reason == "existing_account"

@@ -4,12 +4,11 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
 from annotation import queue
 from annotation.models import Assignment, AssignmentStatus, Task
 from labelhub.accounts import api_token_create
-from labelhub.models import OrganizationMember, Role
+from labelhub.models import ApiToken, OrganizationMember, Role
 from signin.models import ProviderConfig, ProviderSession
 from signin.services import scim_token_create
 from tests.factories import make_organization, make_project, make_user
@@ -88,7 +87,7 @@ def test_deactivation_does_what_remove_does(scim, acme):
     assert person.is_active is False
     assert not OrganizationMember.objects.filter(organization=acme, user=person).exists()
     assert not Assignment.objects.filter(pk=lease.pk, status=AssignmentStatus.ACTIVE).exists()
-    assert not Token.objects.filter(user=person).exists()
+    assert not ApiToken.objects.filter(user=person).exists()
     assert Client().get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
     # Still known to the provider, as inactive; and it can bring the person back.
     assert scim.get(f"/scim/v2/Users/{user_id}").json()["active"] is False

@@ -8,9 +8,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 
-from labelhub.accounts import api_token_create
+from labelhub.accounts import api_token_create, token_hash
+from labelhub.models import ApiToken
 from signin import middleware
 from signin.models import ProviderSession
 from tests.signin.conftest import CLIENT_SECRET, connect, database_text
@@ -66,7 +66,7 @@ def test_removal_at_the_provider_ends_the_session_and_the_token_at_the_next_chec
     response = client.get("/account/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
-    assert not Token.objects.filter(user=user).exists()
+    assert not ApiToken.objects.filter(user=user).exists()
     assert client.get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
     assert not ProviderSession.objects.filter(identity__user=user).exists()
 
@@ -85,7 +85,7 @@ def test_a_person_still_at_the_provider_stays_signed_in_and_refreshed(
     assert again.refresh_token != first.refresh_token  # the provider rotates it
     user.refresh_from_db()
     assert user.last_name == "Renamed"
-    assert Token.objects.filter(key=token).exists()
+    assert ApiToken.objects.filter(key_hash=token_hash(token)).exists()
 
 
 def test_a_disabled_person_at_the_provider_is_refused_at_the_check(client, idp_clean, acme, clock):
@@ -94,7 +94,7 @@ def test_a_disabled_person_at_the_provider_is_refused_at_the_check(client, idp_c
     idp_clean.person("rita", email="rita@acme.test", is_active=False)
     clock.advance(5 * 60 + 1)
     assert client.get("/account/").status_code == 302
-    assert not Token.objects.filter(user=user).exists()
+    assert not ApiToken.objects.filter(user=user).exists()
 
 
 def test_between_checks_a_provider_session_costs_no_query_more_than_a_password_one(

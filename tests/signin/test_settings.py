@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import connection
 from django.test import Client
-from rest_framework.authtoken.models import Token
 
+from labelhub.models import ApiToken
 from signin.models import ProviderConfig
 from tests.factories import PASSWORD, make_project, make_user
 from tests.signin.conftest import CLIENT_SECRET, database_text
@@ -187,7 +187,7 @@ def test_with_passwords_off_the_log_in_page_refuses_a_password_with_words(passwo
 def test_with_passwords_off_the_token_route_refuses_a_password(passwords_off):
     response = Client().post("/api/v1/auth/token/", {"username": "sam", "password": PASSWORD})
     assert response.status_code == 400
-    assert not Token.objects.filter(user=passwords_off).exists()
+    assert not ApiToken.objects.filter(user=passwords_off).exists()
 
 
 def test_with_passwords_off_no_reset_mail_is_sent(passwords_off, acme):
