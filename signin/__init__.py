@@ -8,7 +8,8 @@ with *Sign in with <provider>* on the log-in page (found by their address's doma
 ``iss``/``aud``/``exp``/``nonce``/``state`` checks, PKCE); this app decides who the person is and
 what they may do here.
 
-The app sits above ``labelhub`` and uses its services (memberships, tokens, audit); nothing below
-imports it. Its wiring is three lines: the installed app, the middleware that re-checks a signed-in
-session with the provider, and its URLs.
+The app sits above ``labelhub`` and ``people`` and uses their services (memberships, removal,
+tokens, verified addresses); nothing below imports it. Its wiring in ``config/``: the installed
+app, the middleware that re-checks a session with the provider, the backend that refuses passwords
+where they are off, and its URLs (pages and SCIM, ahead of Django's auth URLs; the API's).
 """
