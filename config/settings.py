@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "backends",
     "pay",
     "appeals",
+    "signin",
     "demo",
     "bench",
 ]
@@ -119,6 +120,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "signin.middleware.ProviderSessionCheck",  # re-checks sessions opened through a provider
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -170,6 +172,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "signin.backends.PasswordsOffBackend",  # no passwords where an organization turned them off
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Login throttling: 5 failed tries for one username from one address lock it for 15 minutes.
