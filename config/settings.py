@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "kinds.ranking",
     "kinds.transcription",
     "kinds.conversation",
+    "kinds.rubric_eval",
     "labelhub",
     "people",
     "annotation",
@@ -107,6 +108,7 @@ INSTALLED_APPS = [
     "pay",
     "appeals",
     "signin",
+    "evals",
     "demo",
     "bench",
 ]

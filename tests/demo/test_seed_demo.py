@@ -75,7 +75,9 @@ def gold_accuracy(username: str) -> float:
 def test_seed_demo_makes_two_weeks_of_history_through_the_real_services(client):
     call_command("seed_demo", tasks=SMALL, stdout=quiet())
     projects = {project.kind: project for project in Project.objects.all()}
-    assert set(projects) == {"bbox", "ranking", "transcription"}
+    assert set(projects) == {"bbox", "ranking", "transcription", "rubric_eval"}
+    eval_set = projects.pop("rubric_eval")  # its content is tested in tests/evals/test_demo.py
+    assert eval_set.eval_items.count() == 12
     usernames = set(ProjectMember.objects.values_list("user__username", flat=True))
     assert usernames == {"maria", "rui", "ana", "ben", "carla", "dev", "sam", "pia"}
     now = timezone.now()

@@ -39,6 +39,7 @@ from annotation.models import Annotation, Assignment, ImportJob, Task, TaskStatu
 from appeals.models import Appeal
 from appeals.services import appeal_file_rejection
 from backends.models import ModelBackend
+from evals.models import EvalModel, EvalRun, Judge
 from exports.models import ExportJob, ExportStatus
 from labelhub.models import (
     ApiToken,
@@ -161,6 +162,30 @@ RULES: dict[str, str] = {
     "backends:list": MANAGE,
     "backends:action": MANAGE,
     "backends:task-predict": MANAGE,
+    # rubric evals
+    "evals:home": MANAGE,
+    "evals:items-import": MANAGE,
+    "evals:responses-import": MANAGE,
+    "evals:run": MANAGE,
+    "evals:runs": MANAGE,
+    "evals:route": MANAGE,
+    "evals:judges": MANAGE,
+    "evals:judge-action": MANAGE,
+    "evals:leaderboard": MANAGE,
+    "evals:export": MANAGE,
+    "api-evals-prompts": MANAGE,
+    "api-evals-models": MANAGE,
+    "api-evals-model": MANAGE,
+    "api-evals-runs": MANAGE,
+    "api-evals-run": MANAGE,
+    "api-evals-responses": MANAGE,
+    "api-evals-route": MANAGE,
+    "api-evals-judges": MANAGE,
+    "api-evals-judge": MANAGE,
+    "api-evals-judge-runs": MANAGE,
+    "api-evals-judge-calibrate": MANAGE,
+    "api-evals-leaderboard": MANAGE,
+    "api-evals-export": MANAGE,
     # API
     "api-next-task": LABEL,
     "api-assignment-draft": "holder",
@@ -395,6 +420,13 @@ def world(django_capture_on_commit_callbacks):
     backend = ModelBackend.objects.create(
         project=project, name=f"Model {SECRET}", url="https://models.example/", auth_header=SECRET
     )
+    eval_model = EvalModel.objects.create(
+        project=project, name=f"Model {SECRET}", base_url="https://models.example/v1", model="m"
+    )
+    judge = Judge.objects.create(
+        project=project, name=f"Judge {SECRET}", base_url="https://models.example/v1", model="j"
+    )
+    eval_run = EvalRun.objects.create(project=project)
     other_contributor, other_manager = make_user(), make_user()
     make_project(
         organization=org_b,
@@ -447,6 +479,10 @@ def world(django_capture_on_commit_callbacks):
         "export_id": export_job.pk,
         "delivery_id": delivery.pk,
         "backend_id": backend.pk,
+        "model_id": eval_model.pk,
+        "judge_id": judge.pk,
+        "run_id": eval_run.pk,
+        "name": "scores",
         "member_id": ProjectMember.objects.get(project=project, user=contributor).pk,
         "user_id": contributor.pk,
         "slug": org_a.slug,

@@ -71,6 +71,7 @@ from annotation.queue import (
 )
 from annotation.services import task_create, task_create_with_media
 from demo import content, people
+from evals.demo import seed_eval_set
 from labelhub.models import (
     Organization,
     OrganizationMember,
@@ -315,6 +316,9 @@ class Command(BaseCommand):
             if built and not in_transaction:
                 self.simulate(built, users)
         self.seed_directory(users)  # on the real clock: the invitations expire from now
+        seed_eval_set(
+            organization=self.organization, manager=users["maria"], experts=[users["ana"]]
+        )
         self.report(built, kept)
         if built and in_transaction:
             self.stdout.write("Inside an open transaction: tasks made, no history simulated.")
