@@ -579,8 +579,12 @@ def row_clean(
     media_field: str,
     known_data: dict | None = None,
     categories: list[Category] | None = None,
+    import_format: str = "",
 ) -> tuple[CleanTask | None, list[Problem]]:
     """Check one row against the project's kind; read and check its uploaded file, if any.
+
+    The row's data is first converted by the kind from the format named on the import
+    (``import_format``), or from the one it detects (``kind.import_data``).
 
     ``known_data`` is the data of the task the row's external id updates, if it exists;
     ``categories`` the content categories of the project's organization (the built-ins if not
@@ -659,6 +663,7 @@ def row_clean(
             data.setdefault("width", media_info.width)
             data.setdefault("height", media_info.height)
     try:
+        data = kind.import_data(data, format=import_format)
         data = kind.clean_data(data, schema=schema)
     except ValidationError as error:
         for path, message in _paths(error, prefix_from="data", prefix_to="data"):

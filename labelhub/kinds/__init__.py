@@ -55,6 +55,14 @@ What the screens around the kind ask of it (each optional; the default is a plai
 ``has_alpha`` and ``alpha_questions(tasks, schema=)``
     Krippendorff's alpha on the dashboard: the questions answered on many tasks (a verdict, a
     criterion), each as units of values with a level of measurement.
+``import_formats()`` and ``import_data(data, *, format=)``
+    The formats a kind reads on import besides its own shape (:class:`ImportFormat`), and one
+    row's data converted from them: the format named on the import (``?format=``), else
+    detected from the row. Errors are keyed by the path in the row (``data.messages.3.role``);
+    ``clean_data`` then checks the converted data as usual.
+``context_template``
+    A partial that shows what the answers were given (the run, the prompt) beside the answers on
+    the review and task pages; ``None`` shows nothing there.
 ``has_parts`` and ``agreement_parts(results, schema=)``
     Agreement per part on the dashboard (boxes: per label): the answers of one task, each cut
     down to one part, for ``agreement`` to measure part by part.
@@ -92,6 +100,14 @@ class Consensus:
 class EditorSpec:
     template: str
     module: str
+
+
+@dataclass(frozen=True)
+class ImportFormat:
+    """A format a kind reads on import (``?format=<name>``), with its name in words."""
+
+    name: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -218,6 +234,7 @@ class TaskKind:
     quality_bars: ClassVar[tuple[QualityBar, ...]] = ()
     schema_builder: ClassVar[SchemaBuilder | None] = None
     review_template: ClassVar[str | None] = None
+    context_template: ClassVar[str | None] = None
     has_alpha: ClassVar[bool] = False
     has_parts: ClassVar[bool] = False
 
@@ -234,6 +251,15 @@ class TaskKind:
         raise NotImplementedError
 
     def answer_data(self, *, data: dict, result: object) -> dict:
+        return data
+
+    def import_formats(self) -> "tuple[ImportFormat, ...]":
+        return ()
+
+    def import_data(self, data: object, *, format: str = "") -> object:
+        """One imported row's data in the kind's own shape (unchecked: ``clean_data`` checks)."""
+        if format:
+            raise ValidationError({"format": [f"A {self.label} project reads no other format."]})
         return data
 
     def shows_images(self, data: dict) -> bool:
