@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "backends",
     "pay",
     "appeals",
+    "kinds.trajectory",
 ]
 
 MIDDLEWARE = [

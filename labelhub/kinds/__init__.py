@@ -87,6 +87,7 @@ DEFAULT_KINDS = [
     "labelhub.kinds.ranking.RankingKind",
     "labelhub.kinds.transcription.TranscriptionKind",
     "labelhub.kinds.conversation.ConversationKind",
+    "kinds.trajectory.kind.TrajectoryKind",
 ]
 
 
