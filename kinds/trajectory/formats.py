@@ -10,8 +10,9 @@
   wrong step, the whole run. A run whose first error has no correction gives no row. Consecutive
   agent steps make one assistant turn (``content``, ``reasoning_content`` when it thought,
   ``tool_calls`` as ``{id, type: "function", function: {name, arguments}}``); a tool's answer is a
-  ``tool`` turn with ``tool_call_id`` and ``name``. ``arguments`` and ``tools`` are JSON text, as
-  TRL accepts them, so that every column keeps one type whatever the tools' parameters are.
+  ``tool`` turn with ``tool_call_id`` and ``name``. Every turn carries all six keys, ``null``
+  where one does not apply, and ``arguments`` and ``tools`` are JSON text (as TRL accepts them),
+  so that every column keeps one type whatever the tools' parameters are.
 * **DPO at the divergence** (JSONL, conversational preference): ``prompt`` is the run up to the
   assistant turn holding the first error, ``chosen`` that turn with the correction, ``rejected``
   that turn with the original step; plus ``tools``.
@@ -109,8 +110,17 @@ def tools_json(data: dict) -> str:
     )
 
 
+MESSAGE_KEYS = ("role", "content", "reasoning_content", "tool_calls", "tool_call_id", "name")
+
+
 def messages(steps: list[dict]) -> list[dict]:
-    """Steps as chat turns: an agent's consecutive steps make one assistant turn."""
+    """Steps as chat turns: an agent's consecutive steps make one assistant turn. Every turn has
+    the same keys (``null`` where a key does not apply): ``datasets`` gives a list of turns whose
+    keys differ no type at all, only raw JSON."""
+    return [{key: turn.get(key) for key in MESSAGE_KEYS} for turn in _turns(steps)]
+
+
+def _turns(steps: list[dict]) -> list[dict]:
     out: list[dict] = []
     names: dict[str, str] = {}
     turn: dict | None = None
