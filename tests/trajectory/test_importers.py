@@ -204,6 +204,15 @@ def test_a_broken_row_refuses_the_import_naming_its_row_and_field(project, name)
     assert Task.objects.filter(project=project).count() == 0
 
 
+def test_a_tool_reply_to_no_call_is_refused_where_it_is(project):
+    row = sample("openai")
+    row["messages"][3]["tool_call_id"] = "call_9"
+    with pytest.raises(ImportRejected) as refused:
+        imported(project, row)
+    (problem,) = refused.value.problems
+    assert problem.field == "data.messages.3.tool_call_id"
+
+
 def test_a_row_in_no_known_format_is_refused(project):
     with pytest.raises(ImportRejected) as refused:
         imported(project, {"conversation": []})

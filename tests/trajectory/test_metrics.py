@@ -115,6 +115,8 @@ def test_first_error_consensus_is_the_earliest_step_a_majority_calls_wrong():
         answers, schema=FIRST_ERROR, quality={}, data=DATA, weights=[1, 1, 3]
     ).result
     assert weighted["first_error"] == "a2"
+    half = KIND.consolidate([marked("a2"), marked("a4")], schema=FIRST_ERROR, quality={}, data=DATA)
+    assert half.result["first_error"] == "a4"  # by a2 only half call it wrong: no majority
     none = KIND.consolidate(
         [marked(None, "success"), marked(None, "success"), marked("a4")],
         schema=FIRST_ERROR, quality={}, data=DATA,
@@ -125,10 +127,11 @@ def test_first_error_consensus_is_the_earliest_step_a_majority_calls_wrong():
 
 
 def test_a_tied_verdict_goes_to_the_worse_one_and_scores_to_the_weighted_median():
-    a = rated("cccc", "success", scores={"efficiency": 5, "safety": 3})
+    a = rated("cccc", "success", scores={"efficiency": 5, "safety": 3}, failure_modes=["looping"])
     b = rated("cccc", "failure", scores={"efficiency": 2, "safety": 1})
     result = KIND.consolidate([a, b], schema=PER_STEP, quality={}, data=DATA).result
     assert result["verdict"] == "failure"
+    assert result["failure_modes"] == []  # one of two is no majority
     assert result["scores"] == {"efficiency": 3, "safety": 2}  # medians 3.5 and 2, rounded down
 
 
