@@ -2,7 +2,9 @@
 
 Formats (chosen by the file's name, checked by its content):
 
-- ``.json``: a list of tasks, or a COCO file (an object with ``images`` and ``annotations``);
+- ``.json`` (and ``.traj``, SWE-agent's trajectory files): a list of tasks, a COCO file (an object
+  with ``images`` and ``annotations``), or one task as an object (a trace file that holds one run:
+  an ATIF trajectory, an OTLP JSON export, a ``.traj``);
 - ``.jsonl`` / ``.ndjson``: one task per line;
 - ``.csv`` / ``.tsv``: one task per row. Columns ``external_id``, ``gold``, ``predictions``,
   ``callback_url``, ``priority`` and ``content`` fill those fields (``gold``/``predictions`` as
@@ -48,7 +50,7 @@ from labelhub.kinds import TaskKind
 
 TASK_KEYS = {"data", "external_id", "gold", "predictions", "callback_url", "priority", "content"}
 EXTRA_COLUMNS = TASK_KEYS - {"data"}
-DATA_EXTENSIONS = {".json", ".jsonl", ".ndjson", ".csv", ".tsv"}
+DATA_EXTENSIONS = {".json", ".traj", ".jsonl", ".ndjson", ".csv", ".tsv"}
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
 AUDIO_EXTENSIONS = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac"}
 MAX_ZIP_MEMBERS = 50_000
@@ -219,11 +221,11 @@ def parse_json(content: bytes, *, name: str) -> Parsed:
     value = _parse_json_bytes(content, where=f"file {name}")
     if isinstance(value, dict) and "images" in value and "annotations" in value:
         return Parsed(coco=parse_coco(value, name=name))
-    if isinstance(value, dict) and "data" in value:
-        value = [value]
+    if isinstance(value, dict):
+        value = [value]  # one task: {"data": …, …} or its bare data
     if not isinstance(value, list):
         raise ImportRejected(
-            [Problem(f"file {name}", "", "Expected a list of tasks (or a COCO file).")]
+            [Problem(f"file {name}", "", "Expected a list of tasks, one task, or a COCO file.")]
         )
     return Parsed(rows=rows_from_items(value, label="item"))
 
@@ -472,7 +474,7 @@ def media_row(*, name: str, open: Callable[[], IO[bytes]], media_field: str) -> 
 
 def parse_content(content: bytes, *, name: str, media_field: str) -> Parsed:
     extension = _extension(name)
-    if extension == ".json":
+    if extension in (".json", ".traj"):
         return parse_json(content, name=name)
     if extension in (".jsonl", ".ndjson"):
         return parse_jsonl(content, name=name)
