@@ -257,3 +257,15 @@ def test_a_jsonl_file_of_traces_imports_through_the_page_with_the_format_chosen(
         )
     assert response.status_code == 302
     assert Task.objects.filter(project=project).count() == 2
+
+
+def test_a_single_traj_file_is_one_run(client, django_capture_on_commit_callbacks):
+    maria = make_user("maria")
+    project = make_project(kind="trajectory", members={maria: Role.MANAGER})
+    client.force_login(maria)
+    upload = SimpleUploadedFile("issue-12.traj", json.dumps(sample("swe_agent")).encode())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/projects/{project.pk}/tasks/import/", {"files": upload})
+    assert response.status_code == 302
+    (task,) = Task.objects.filter(project=project)
+    assert task.data["instruction"] == "Fix issue #12: total() ignores tax."

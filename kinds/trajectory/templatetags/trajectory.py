@@ -52,3 +52,9 @@ def hidden_chars(text: str | None) -> int:
 @register.filter
 def split_words(text: str) -> list[str]:
     return text.split()
+
+
+@register.filter
+def words(name: str) -> str:
+    """``tool_call`` as "tool call"."""
+    return str(name or "").replace("_", " ")
