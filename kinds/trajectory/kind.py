@@ -767,13 +767,17 @@ class TrajectoryKind(TaskKind):
     def alpha_questions(
         self, tasks: list[tuple[dict, list[dict]]], *, schema: dict
     ) -> list[AlphaQuestion]:
-        """Ordinal alpha on step ratings (one unit per task and step), nominal on verdicts."""
-        steps, verdicts = metrics.alpha_units(tasks, schema=schema)
+        """Ordinal alpha on step ratings (one unit per task and step), nominal on verdicts and on
+        the first error."""
+        tasks = list(tasks)
+        steps, verdicts, firsts = metrics.alpha_units(tasks, schema=schema)
         questions = []
         if steps:
             questions.append(AlphaQuestion("step ratings", steps, "ordinal"))
         if verdicts:
             questions.append(AlphaQuestion("verdict", verdicts, "nominal"))
+        if firsts:
+            questions.append(AlphaQuestion("first error", firsts, "nominal"))
         return questions
 
     # --- the screens around the kind --------------------------------------------------------

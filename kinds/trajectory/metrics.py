@@ -240,11 +240,15 @@ def consolidate(
 
 def alpha_units(
     tasks: Iterable[tuple[dict, Sequence[dict]]], *, schema: dict
-) -> tuple[list[list], list[list]]:
+) -> tuple[list[list], list[list], list[list]]:
     """Units for Krippendorff's alpha: one per task and agent step with each answer's rating
-    position (ordinal), and one per task with each answer's verdict (nominal)."""
+    position (ordinal), one per task with each answer's verdict (nominal), and one per task
+    with each answer's first error (nominal: the step's id, or "none")."""
     steps: list[list] = []
     verdicts: list[list] = []
+    firsts: list[list] = [
+        [r.get("first_error") or "none" for r in results] for _data, results in tasks
+    ]
     for data, results in tasks:
         points = [rating_points(r, schema) for r in results]
         judged = [s["id"] for s in (data or {}).get("steps") or [] if s.get("source") == "agent"]
@@ -256,4 +260,4 @@ def alpha_units(
                 for r in results
             ]
         )
-    return steps, verdicts
+    return steps, verdicts, firsts

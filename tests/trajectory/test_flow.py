@@ -96,6 +96,8 @@ def test_two_contributors_consensus_then_review_and_the_task_page(
     client.force_login(maria)
     page = client.get(reverse("quality:task-page", args=[project.pk, task.pk])).content.decode()
     assert 'data-testid="trajectory-context"' in page
+    dashboard = client.get(reverse("quality:dashboard", args=[project.pk]))
+    assert dashboard.status_code == 200
 
 
 def test_a_gold_run_scores_the_contributor_on_submit(django_capture_on_commit_callbacks):

@@ -173,3 +173,10 @@ def test_alpha_on_step_ratings_ordinal_and_verdicts_nominal_matches_the_krippend
         reference_alpha(verdict.units, "nominal")
     )
     assert 0 < ours < 1
+    first = questions["first error"]
+    assert first.units[1] == ["none", "none"]
+    codes = ["a1", "a2", "a3", "a4", "none"]
+    numbered = [[codes.index(v) for v in unit] for unit in first.units]
+    assert krippendorff_alpha(first.units, level="nominal") == pytest.approx(
+        reference_alpha(numbered, "nominal")
+    )
