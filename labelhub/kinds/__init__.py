@@ -60,6 +60,9 @@ What the screens around the kind ask of it (each optional; the default is a plai
     row's data converted from them: the format named on the import (``?format=``), else
     detected from the row. Errors are keyed by the path in the row (``data.messages.3.role``);
     ``clean_data`` then checks the converted data as usual.
+``disagreement(results, *, schema=)``
+    A difference between several answers that must not be averaged away and goes to review
+    whatever the agreement (two different corrections of one step), in words; "" for none.
 ``context_template``
     A partial that shows what the answers were given (the run, the prompt) beside the answers on
     the review and task pages; ``None`` shows nothing there.
@@ -324,6 +327,10 @@ class TaskKind:
     ) -> list[AlphaQuestion]:
         """Units for alpha from ``(task data, answers)`` of recent multi-answer tasks."""
         return []
+
+    def disagreement(self, results: list[dict], *, schema: dict) -> str:
+        """Why these answers must go to a reviewer whatever they agree on; "" when they need not."""
+        return ""
 
     def agreement_parts(self, results: list[dict], *, schema: dict) -> dict[str, list[dict]]:
         """For each part some answer of one task has (a box label), every answer cut down to
