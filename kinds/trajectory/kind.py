@@ -764,6 +764,20 @@ class TrajectoryKind(TaskKind):
         consensus = metrics.consolidate(results, schema=schema, weights=weights, data=data)
         return Consensus(result=consensus.result, confidence=consensus.confidence)
 
+    def disagreement(self, results: list[dict], *, schema: dict) -> str:
+        """Corrections are not averaged: answers that correct the run differently go to review,
+        where the reviewer's fix stands."""
+        given = [
+            sorted(json.dumps(c, sort_keys=True) for c in r.get("corrections") or [])
+            for r in results
+        ]
+        if any(given) and any(g != given[0] for g in given):
+            return (
+                "The answers correct the run differently: corrections are not averaged, "
+                "a reviewer picks or writes the one that stands."
+            )
+        return ""
+
     def alpha_questions(
         self, tasks: list[tuple[dict, list[dict]]], *, schema: dict
     ) -> list[AlphaQuestion]:

@@ -66,7 +66,7 @@ def test_two_contributors_consensus_then_review_and_the_task_page(
     ana, ben, rui, maria = (make_user(name) for name in ("ana", "ben", "rui", "maria"))
     project = make_project(
         kind="trajectory",
-        quality={"overlap": 2, "review_policy": "share", "review_share": 1.0},
+        quality={"overlap": 2, "agreement_threshold": 0.1},
         members={
             ana: Role.CONTRIBUTOR, ben: Role.CONTRIBUTOR, rui: Role.REVIEWER, maria: Role.MANAGER,
         },
@@ -82,6 +82,7 @@ def test_two_contributors_consensus_then_review_and_the_task_page(
             queue.annotation_submit(assignment_id=assignment.pk, contributor=person, result=answer)
     task.refresh_from_db()
     assert task.status == TaskStatus.IN_REVIEW
+    assert task.outcome.review_note.startswith("The answers correct the run differently")
     proposal = task.outcome.proposal
     assert proposal["verdict"] == "failure"
     assert proposal["first_error"] in ("a2", "a3")

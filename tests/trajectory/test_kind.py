@@ -206,3 +206,14 @@ def test_the_review_summary_and_views_show_the_correction_as_a_diff():
         ("ins", '"cart.py"})'),
     ]
     assert views.shared["figures"]["tool_calls"] == 2
+
+
+def test_different_corrections_are_a_disagreement_for_review_and_equal_ones_are_not():
+    fixed = KIND.clean_result(answer(), schema=SCHEMA, data=DATA)
+    other_fix = [{"step": "a3", "tool": {"name": "read_file", "arguments": {"path": "src.py"}}}]
+    other = KIND.clean_result(answer(corrections=other_fix), schema=SCHEMA, data=DATA)
+    plain = KIND.clean_result(answer(corrections=[]), schema=SCHEMA, data=DATA)
+    assert KIND.disagreement([fixed, fixed], schema=SCHEMA) == ""
+    assert KIND.disagreement([plain, plain], schema=SCHEMA) == ""
+    assert "correct the run differently" in KIND.disagreement([fixed, other], schema=SCHEMA)
+    assert "correct the run differently" in KIND.disagreement([fixed, plain], schema=SCHEMA)
