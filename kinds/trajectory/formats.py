@@ -27,9 +27,9 @@
 import json
 from collections.abc import Iterator
 
+from kinds.formats import Chunks, ExportContext, ExportItem, ItemSource
+from kinds.streams import csv_rows, json_line
 from kinds.trajectory.model import arguments_text, step_text
-from labelhub.formats import Chunks, ExportContext, ExportItem, ItemSource
-from labelhub.formats.streams import csv_rows, json_line
 
 ATIF_VERSION = "ATIF-v1.4"
 ATIF_METRICS = (

@@ -29,12 +29,7 @@ import json
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
-from kinds.trajectory import formats as files
-from kinds.trajectory import importers, metrics
-from kinds.trajectory.model import SOURCES, STEP_METRICS, TYPES, judged_ids, run_figures, step_text
-from labelhub.diffs import word_diff
-from labelhub.formats import ExportFormat
-from labelhub.kinds import (
+from kinds import (
     AlphaQuestion,
     BuilderForm,
     Consensus,
@@ -49,6 +44,11 @@ from labelhub.kinds import (
     object_errors,
     rows_with_errors,
 )
+from kinds.diffs import word_diff
+from kinds.formats import ExportFormat
+from kinds.trajectory import formats as files
+from kinds.trajectory import importers, metrics
+from kinds.trajectory.model import SOURCES, STEP_METRICS, TYPES, judged_ids, run_figures, step_text
 
 JUDGING = ("per_step", "first_error")
 SEVERITIES = ("minor", "major", "critical")

@@ -10,7 +10,7 @@ task's data. Ratings are compared by their position in the schema's ``ratings`` 
   per-step agreement (the mean over the agent steps of 1 − |a − b| / (points − 1), so
   "partly correct" against "correct" is half right on a three-point scale); the verdict (same or
   not). The score is the mean of the four.
-* **Agreement** of k answers: the mean score over pairs (see ``labelhub.kinds.metrics``).
+* **Agreement** of k answers: the mean score over pairs (see ``kinds.metrics``).
   :func:`first_error_share` is the share of pairs that name the same first error.
 * **Consensus**: the first error is the earliest step a (weighted) majority calls wrong — in
   ``first_error`` mode the weighted median of the positions, in ``per_step`` mode the earliest
@@ -26,7 +26,7 @@ task's data. Ratings are compared by their position in the schema's ``ratings`` 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from labelhub.kinds.metrics import check_weights, mean_pairwise, weighted_median
+from kinds.metrics import check_weights, mean_pairwise, weighted_median
 
 VERDICTS = ("success", "partial", "failure")
 DEFAULT_RATINGS = ("correct", "partly correct", "wrong")

@@ -9,9 +9,9 @@ from django.conf import settings
 from django.test import Client
 from playwright.sync_api import Page, expect
 
+import kinds
 from annotation.models import Annotation
 from annotation.services import task_create
-from labelhub import kinds
 from labelhub.models import Role
 from tests.e2e.conftest import wait_js
 from tests.factories import make_project, make_user

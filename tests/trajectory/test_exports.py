@@ -9,11 +9,11 @@ import json
 import pytest
 from datasets import Features, Value
 
+import kinds
 from annotation.services import task_create
-from labelhub import kinds
 from tests.exports.helpers import answer, api, body, make_world, settle
 from tests.factories import make_user
-from tests.formats.hf_datasets import load_jsonl
+from tests.kinds.hf_datasets import load_jsonl
 from tests.trajectory.samples import sample
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+import kinds
 from annotation import queue
 from annotation.models import Annotation, TaskStatus
 from annotation.services import task_create
-from labelhub import kinds
 from labelhub.models import Role
 from tests.factories import make_project, make_user
 from tests.trajectory.samples import sample

@@ -5,7 +5,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from labelhub import kinds
+import kinds
 from tests.trajectory.samples import sample
 
 KIND = kinds.get("trajectory")

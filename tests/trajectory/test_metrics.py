@@ -6,8 +6,8 @@ import krippendorff
 import numpy as np
 import pytest
 
+import kinds
 from kinds.trajectory import metrics
-from labelhub import kinds
 from quality.agreement import krippendorff_alpha
 from tests.trajectory.samples import sample
 
