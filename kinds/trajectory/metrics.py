@@ -17,8 +17,9 @@ task's data. Ratings are compared by their position in the schema's ``ratings`` 
   step whose majority rating is the worst; each step's rating is the weighted plurality (a tie
   goes to the worse rating); the verdict the weighted plurality (a tie goes to the worse verdict);
   rubric scores the weighted median (rounded down); failure modes those a majority tagged.
-  Corrections are not averaged: the consensus keeps those of the answer closest to the others
-  among the ones that agree on the first error, and a reviewer's fix replaces them. The
+  Corrections are not averaged: answers that correct the run differently go to review
+  (``TrajectoryKind.disagreement``), where the reviewer's fix stands; the consensus keeps those
+  of the answer closest to the others among the ones that agree on the first error. The
   confidence is the mean of the weight share behind the first error, the mean share behind each
   step's rating, and the share behind the verdict.
 """
