@@ -60,6 +60,10 @@ def test_contributor_rates_marks_corrects_and_judges_a_run_by_keyboard_then_subm
     page.keyboard.press("t")
     expect(page.get_by_test_id("picker")).to_be_visible()
     page.keyboard.press("2")  # wrong arguments
+    page.keyboard.press("o")
+    page.keyboard.type("Reads the README, not the code.")
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("note-text")).to_have_text("Note: Reads the README, not the code.")
     page.keyboard.press("c")  # correct it: the editor opens on the arguments, prefilled
     arguments = page.get_by_test_id("correction-arguments")
     expect(arguments).to_be_focused()
@@ -95,7 +99,12 @@ def test_contributor_rates_marks_corrects_and_judges_a_run_by_keyboard_then_subm
     assert saved["steps"] == {
         "a1": {"rating": "correct"},
         "a2": {"rating": "correct"},
-        "a3": {"rating": "wrong", "error": "wrong arguments", "severity": "major"},
+        "a3": {
+            "rating": "wrong",
+            "error": "wrong arguments",
+            "severity": "major",
+            "note": "Reads the README, not the code.",
+        },
         "a4": {"rating": "wrong"},
     }
     assert saved["first_error"] == "a3"

@@ -4,7 +4,7 @@
  * The template renders the run (header, minimap, one card per step; long outputs cut to their
  * first lines). This module keeps the answer (state.js: pure, the server's rules), draws it on
  * the cards (render.js) and takes the keys and clicks (handlers.js): `j`/`k` move between agent
- * steps, digits rate, `e` marks the first error, `t` its error type, `c` corrects the step
+ * steps, digits rate, `e` marks the first error, `t` its error type, `o` a note, `c` corrects the step
  * (prefilled with the original, with a word diff), `v` the verdict, `s` the rubric, `f` failure
  * modes, `w` the critique.
  *
@@ -56,6 +56,7 @@ export function mount(root, config) {
     focused: view.cards.findIndex((card) => card.dataset.judged !== undefined),
     picker: null,
     correction: null,
+    note: null,
     emit() {
       const result = answer.toResult();
       for (const listener of listeners) listener(result);

@@ -5,7 +5,7 @@
  */
 
 import { VERDICTS, parseToolCorrection, stepText } from "./state.js";
-import { correctionEditor, diffNode } from "./render.js";
+import { correctionEditor, diffNode, el } from "./render.js";
 
 const GROUP = "Agent run";
 
@@ -192,6 +192,35 @@ export function bind(ctx) {
     return true;
   }
 
+  // --- a note on a step -------------------------------------------------------------------------
+
+  function openNote() {
+    const id = focusedId();
+    if (!id) return;
+    if (!answer.canTakeError(id)) {
+      ctx.say("A note goes with a step judged below correct (the first error in first-error mode).");
+      return;
+    }
+    closeNote();
+    const text = el("textarea", { rows: "2", maxlength: "2000", "data-testid": "step-note", "aria-label": "Note on this step" });
+    text.value = (answer.details.get(id) || {}).note || "";
+    text.addEventListener("input", () => { answer.setNote(id, text.value); ctx.emit(); });
+    const box = el("label", { className: "tj-note" }, el("span", { className: "help" }, "Note on this step (Esc or Alt+Enter to leave)"), text);
+    view.cardById.get(id).querySelector("[data-judgement]").after(box);
+    ctx.note = { id, box };
+    text.focus();
+  }
+
+  function closeNote() {
+    if (!ctx.note) return false;
+    const { id, box } = ctx.note;
+    box.remove();
+    ctx.note = null;
+    if (document.activeElement && root.contains(document.activeElement)) document.activeElement.blur();
+    view.step(id);
+    return true;
+  }
+
   // --- keys ------------------------------------------------------------------------------------
 
   add(["j", "]"], "Next agent step", () => { closePicker(); move(1); });
@@ -224,16 +253,18 @@ export function bind(ctx) {
     if (answer.mode === "per_step") changed(answer.judged);
   });
   add(["t"], "Error type of the step", () => { closePicker(); errorPicker(); });
+  add(["o"], "A note on the step", () => { closePicker(); openNote(); });
   if (answer.schema.corrections) add(["c"], "Correct the step (prefilled, with a diff)", () => { closePicker(); openCorrection(); });
   add(["v"], "Verdict on the run", () => { closePicker(); verdictPicker(); });
   if ((answer.schema.criteria || []).length) add(["s"], "Score the run on the rubric", () => { closePicker(); scorePicker(); });
   if ((answer.schema.failure_modes || []).length) add(["f"], "Failure modes", () => { closePicker(); modesPicker(); });
   const critique = root.querySelector("[data-testid=critique]");
   if (critique) add(["w"], "Write the critique", () => { closePicker(); critique.focus(); });
-  add(["alt+enter"], "Save the correction", () => saveCorrection(), { inInputs: true });
+  add(["alt+enter"], "Save the correction (or leave the note)", () => saveCorrection() || closeNote(), { inInputs: true });
   add(["escape"], "Close the list, the correction or the text box", (event) => {
     if (closePicker()) return true;
     if (ctx.correction) { closeCorrection(); return true; }
+    if (closeNote()) return true;
     if (event.target instanceof HTMLElement && root.contains(event.target)) { event.target.blur(); return true; }
     return false;
   }, { inInputs: true });

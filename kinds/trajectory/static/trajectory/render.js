@@ -76,6 +76,7 @@ export class RunView {
     if (first) row.append(el("span", { className: "badge tj-first", "data-testid": "first-error-badge" }, "first error"));
     const correction = answer.corrections.get(id);
     box.replaceChildren(row);
+    if (detail.note && detail.note.trim()) box.append(el("p", { className: "tj-note-text", "data-testid": "note-text" }, `Note: ${detail.note}`));
     if (correction) box.append(this.correctionSummary(id, correction));
     const mark = card.querySelector("[data-mark]");
     if (mark) mark.textContent = rating ? rating : "";
