@@ -590,7 +590,9 @@ def row_clean(
 
     ``known_data`` is the data of the task the row's external id updates, if it exists;
     ``categories`` the content categories of the project's organization (the built-ins if not
-    given).
+    given). The steps, each adding the problems it finds: the row's own fields (external id,
+    priority, content, callback URL), its data and media (:func:`_row_data`), then its gold
+    answer and predictions against that data (:func:`_row_answers`).
     """
     problems: list[Problem] = []
 
@@ -599,7 +601,50 @@ def row_clean(
 
     for marker in sorted(key for key in row.given if key.startswith("unknown:")):
         add(marker.removeprefix("unknown:"), "Not a field of a task.")
-    external_id = row.external_id
+    external_id = _row_external_id(row.external_id, add)
+    priority = _row_priority(row.priority, add)
+    content_flags = _row_content(row.content, categories, add)
+    callback_url = _row_callback_url(row, add)
+    media_file = row.media.get(media_field)
+    read = _row_data(
+        row,
+        kind=kind,
+        schema=schema,
+        media_field=media_field,
+        known_data=known_data,
+        import_format=import_format,
+        add=add,
+    )
+    if read is None:
+        return None, problems
+    data, media_info = read
+    gold, predictions = _row_answers(row, kind=kind, schema=schema, data=data, add=add)
+    if problems:
+        return None, problems
+    return (
+        CleanTask(
+            where=row.where,
+            data=data,
+            given=row.given,
+            external_id=external_id,
+            gold=gold,
+            predictions=predictions,
+            prediction_score=lowest_score(_given_predictions(row)),
+            callback_url=callback_url,
+            priority=priority,
+            content_flags=content_flags,
+            media_field=media_field if media_file else "",
+            media_file=media_file,
+            media_info=media_info,
+        ),
+        [],
+    )
+
+
+AddProblem = Callable[[str, str], None]
+
+
+def _row_external_id(external_id: object, add: AddProblem) -> str:
     if isinstance(external_id, int) and not isinstance(external_id, bool):
         external_id = str(external_id)
     if not isinstance(external_id, str):
@@ -608,7 +653,10 @@ def row_clean(
     external_id = external_id.strip()
     if len(external_id) > EXTERNAL_ID_MAX:
         add("external_id", f"An external id has at most {EXTERNAL_ID_MAX} characters.")
-    priority = row.priority
+    return external_id
+
+
+def _row_priority(priority: object, add: AddProblem) -> int:
     if isinstance(priority, str):
         try:
             priority = int(priority.strip())
@@ -617,22 +665,29 @@ def row_clean(
             priority = 0
     if isinstance(priority, bool) or not isinstance(priority, int):
         add("priority", "The priority is a whole number.")
-        priority = 0
-    elif not PRIORITY_RANGE[0] <= priority <= PRIORITY_RANGE[1]:
+        return 0
+    if not PRIORITY_RANGE[0] <= priority <= PRIORITY_RANGE[1]:
         add("priority", "The priority is from -1000000 to 1000000.")
-    content_flags = 0
+    return priority
+
+
+def _row_content(content: object, categories: list[Category] | None, add: AddProblem) -> int:
     try:
-        content_flags = flags_from(
-            row.content, list(BUILT_IN) if categories is None else categories, field="content"
+        return flags_from(
+            content, list(BUILT_IN) if categories is None else categories, field="content"
         )
     except ValidationError as error:
         for message in error.message_dict["content"]:
             add("content", message)
+        return 0
+
+
+def _row_callback_url(row: TaskRow, add: AddProblem) -> str:
     callback_url = row.callback_url or ""
     if not isinstance(callback_url, str):
         add("callback_url", "The callback URL is text.")
-        callback_url = ""
-    elif len(callback_url) > 2000:
+        return ""
+    if len(callback_url) > 2000:
         add("callback_url", "The callback URL has at most 2000 characters.")
     elif callback_url:
         try:
@@ -642,13 +697,29 @@ def row_clean(
             add("callback_url", "The callback URL must be an http(s) URL.")
         except DeliveryRefused as refused:
             add("callback_url", str(refused))
+    return callback_url
 
+
+def _row_data(
+    row: TaskRow,
+    *,
+    kind: TaskKind,
+    schema: dict,
+    media_field: str,
+    known_data: dict | None,
+    import_format: str,
+    add: AddProblem,
+) -> tuple[dict, object] | None:
+    """The row's data, converted from ``import_format`` (or the format the kind detects) and
+    checked by the kind, with what its uploaded file says (read and checked
+    here) and what the task it updates already knew; and the file's media info. ``None`` when
+    the data cannot be checked further (its problems are added)."""
     data = row.data
     if known_data is not None and not row.media.get(media_field):
         data = _with_what_the_task_knew(data, known=known_data, media_field=media_field)
     elif data is None:
         add("data", "No task has this external id, so the row needs its data.")
-        return None, problems
+        return None
     media_file, media_info = row.media.get(media_field), None
     if media_file is not None:
         try:
@@ -657,7 +728,7 @@ def row_clean(
                 media_info = reader(handle)
         except MediaError as error:
             add(f"data.{media_field}", str(error))
-            return None, problems
+            return None
         if not isinstance(data, dict):
             data = {}
         data = {**data, media_field: PENDING_MEDIA}
@@ -670,8 +741,21 @@ def row_clean(
     except ValidationError as error:
         for path, message in _paths(error, prefix_from="data", prefix_to="data"):
             add(path, message)
-        return None, problems
+        return None
+    return data, media_info
 
+
+def _given_predictions(row: TaskRow) -> list:
+    """The row's predictions as a list (one given alone is a list of one; not a list: none)."""
+    if isinstance(row.predictions, dict):
+        return [row.predictions]
+    return row.predictions if isinstance(row.predictions, list) else []
+
+
+def _row_answers(
+    row: TaskRow, *, kind: TaskKind, schema: dict, data: dict, add: AddProblem
+) -> tuple[dict | None, list[dict]]:
+    """The row's gold answer and predictions, each checked by the kind against the data."""
     gold = row.gold
     if gold is not None:
         try:
@@ -679,39 +763,17 @@ def row_clean(
         except ValidationError as error:
             for path, message in _paths(error, prefix_from="result", prefix_to="gold"):
                 add(path, message)
-    predictions = row.predictions if row.predictions is not None else []
-    if isinstance(predictions, dict):
-        predictions = [predictions]
-    if not isinstance(predictions, list):
+    predictions = _given_predictions(row)
+    if not isinstance(row.predictions, list | dict | None):
         add("predictions", "Predictions are a list of results.")
-        predictions = []
-    cleaned_predictions = []
+    cleaned = []
     for i, prediction in enumerate(predictions):
         try:
-            cleaned_predictions.append(kind.clean_result(prediction, schema=schema, data=data))
+            cleaned.append(kind.clean_result(prediction, schema=schema, data=data))
         except ValidationError as error:
             for path, message in _paths(error, prefix_from="result", prefix_to=f"predictions.{i}"):
                 add(path, message)
-    if problems:
-        return None, problems
-    return (
-        CleanTask(
-            where=row.where,
-            data=data,
-            given=row.given,
-            external_id=external_id,
-            gold=gold,
-            predictions=cleaned_predictions,
-            prediction_score=lowest_score(predictions),
-            callback_url=callback_url,
-            priority=priority,
-            content_flags=content_flags,
-            media_field=media_field if media_file else "",
-            media_file=media_file,
-            media_info=media_info,
-        ),
-        [],
-    )
+    return gold, cleaned
 
 
 def lowest_score(predictions: list) -> float | None:

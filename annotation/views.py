@@ -30,10 +30,12 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from annotation.api.authentication import QueueTokenAuthentication
+from annotation.bulk import BULK_LIMIT, TASK_ACTIONS
 from annotation.editors import editor_context_for_task
 from annotation.events import assignment_notes, refusal_actions
 from annotation.forms import ImportForm
 from annotation.importing import ImportRejected
+from annotation.imports import import_job_create
 from annotation.models import Assignment, ImportJob, ImportStatus, Task, TaskStatus
 from annotation.queue import (
     QueueRefusal,
@@ -56,7 +58,6 @@ from annotation.selectors import (
     work_progress_for,
 )
 from annotation.sensitive import sensitive_today
-from annotation.services import BULK_LIMIT, TASK_ACTIONS, import_job_create
 from labelhub.content import content_display, opted_out_anything
 from labelhub.models import Project, Role
 from labelhub.permissions import can_manage, can_view, project_for, roles_in_order, roles_on

@@ -42,7 +42,9 @@ from annotation.api.serializers import (
     TaskReviewerListOutput,
     TaskUploadInput,
 )
+from annotation.bulk import TASK_ACTIONS
 from annotation.importing import ImportRejected, rows_from_items
+from annotation.imports import import_job_create, tasks_import
 from annotation.models import Assignment, ImportJob, Task
 from annotation.selectors import (
     TaskFilters,
@@ -50,7 +52,6 @@ from annotation.selectors import (
     project_for_contributor,
     tasks_for_manager,
 )
-from annotation.services import TASK_ACTIONS, import_job_create, tasks_import
 from labelhub.api import examples
 from labelhub.api.parsers import SafeJSONParser
 from labelhub.permissions import can_manage, can_review, project_for

@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from annotation.importing import ImportRejected, rows_from_items
+from annotation.imports import tasks_import
 from annotation.models import Task
-from annotation.services import tasks_import
 from kinds.trajectory.importers import detect
 from labelhub.models import Role
 from tests.factories import make_project, make_user
