@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "kinds.transcription",
     "kinds.conversation",
     "kinds.rubric_eval",
+    "kinds.trajectory",
     "labelhub",
     "people",
     "annotation",
