@@ -3,7 +3,7 @@ import 10,000 tasks, label some from code, read the accepted results twice (the 
 the new ones), and check the webhooks that the acceptances sent.
 
 Labeling goes through HTTP one task at a time (next, then submit, with the quality step inline),
-so the test labels a few hundred of the 10,000 (LABELHUB_CLIENT_TEST_LABELED, default 100 then
+so the test labels a hundred or so of the 10,000 (LABELHUB_CLIENT_TEST_LABELED, default 100 then
 33) to stay within the client suite's few minutes; the code path is the same for every task."""
 
 import os
