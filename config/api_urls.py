@@ -26,6 +26,8 @@ urlpatterns = [
     path("", include("genai.api_urls")),
     path("", include("pay.api_urls")),
     path("", include("appeals.api.urls")),
+    path("", include("signin.api_urls")),
+    path("", include("evals.api_urls")),
     path("auth/token/", tokens.TokenObtainApi.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

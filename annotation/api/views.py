@@ -12,6 +12,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -193,8 +194,19 @@ class TaskPagination(PageNumberPagination):
     max_page_size = 1000
 
 
+class _NoFormatOverride:
+    URL_FORMAT_OVERRIDE = None
+
+
+class ImportFormatNegotiation(DefaultContentNegotiation):
+    """``?format=`` names the format of the imported rows here, not DRF's renderer."""
+
+    settings = _NoFormatOverride
+
+
 class ProjectTaskListApi(APIView):
     parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
+    content_negotiation_class = ImportFormatNegotiation
 
     @extend_schema(
         operation_id="projects_tasks_list",
@@ -267,8 +279,13 @@ class ProjectTaskListApi(APIView):
             "A JSON list of up to 1000 tasks is created at once (201). Bigger lists and every file "
             "upload are queued (202): follow the import with `GET /api/v1/imports/{id}/`. "
             "A task whose `external_id` exists already is updated, never duplicated. "
-            "If any task is invalid, nothing is imported (400, with each problem by row and field)."
+            "If any task is invalid, nothing is imported (400, with each problem by row and "
+            "field). "
+            "`?format=` names the format of the rows among those the project's kind reads "
+            "(agent trajectories: `openai`, `anthropic`, `openai_agents`, `otel`, `atif`, "
+            "`swe_agent`, `steps`); without it each row's format is detected."
         ),
+        parameters=[OpenApiParameter("format", str, description="The rows' format (optional).")],
         request={
             "application/json": TaskInput(many=True),
             "multipart/form-data": TaskUploadInput,
@@ -282,6 +299,10 @@ class ProjectTaskListApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = project_for(user=request.user, project_id=project_id, action="manage")
+        given = request.query_params.get("format")
+        if not given and hasattr(request.data, "get"):
+            given = request.data.get("format")
+        import_format = str(given or "")
         try:
             if request.content_type.startswith("application/json"):
                 items = request.data
@@ -292,7 +313,7 @@ class ProjectTaskListApi(APIView):
                     )
                 if len(items) <= sync_limit():
                     rows = rows_from_items(items, label="item")
-                    outcome = tasks_import(project=project, rows=rows)
+                    outcome = tasks_import(project=project, rows=rows, import_format=import_format)
                     return Response(
                         {
                             "created": outcome.created,
@@ -301,7 +322,9 @@ class ProjectTaskListApi(APIView):
                         },
                         status=status.HTTP_201_CREATED,
                     )
-                job = import_job_create(project=project, user=request.user, items=items)
+                job = import_job_create(
+                    project=project, user=request.user, items=items, import_format=import_format
+                )
             else:
                 files = [(file.name, file) for file in request.FILES.getlist("file")]
                 job = import_job_create(
@@ -309,6 +332,7 @@ class ProjectTaskListApi(APIView):
                     user=request.user,
                     files=files,
                     coco_use=str(request.data.get("coco", "")),
+                    import_format=import_format,
                 )
         except ImportRejected as rejected:
             return rejected_response(rejected)
