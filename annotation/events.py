@@ -106,3 +106,23 @@ def refusal_actions(*, project, user) -> list[tuple[str, str]]:
         for provider in _refusal_action_providers
         for action in provider(project=project, user=user)
     ]
+
+
+# Gates on an answer's content, asked inside the transaction that would store it (a submission,
+# a reviewer's fix), after the kind has cleaned it: ``gate(project_id=…, kind=…, result=…)``
+# returns words saying why it cannot be stored yet (the sandbox: "not proven"), or "".
+_result_gates: list[Callable[..., str]] = []
+
+
+def on_result_gate(gate: Callable[..., str]) -> Callable[..., str]:
+    if gate not in _result_gates:
+        _result_gates.append(gate)
+    return gate
+
+
+def result_refusal(*, project_id: int, kind, result: dict) -> str:
+    """The first gate's refusal of this content, or "" (no query for kinds that ask nothing)."""
+    for gate in _result_gates:
+        if refusal := gate(project_id=project_id, kind=kind, result=result):
+            return refusal
+    return ""

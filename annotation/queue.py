@@ -88,12 +88,13 @@ from datetime import timedelta
 from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from annotation import queue_sql as sql
-from annotation.events import annotation_revised, annotation_submitted
+from annotation.events import annotation_revised, annotation_submitted, result_refusal
 from annotation.models import (
     Annotation,
     Assignment,
@@ -404,6 +405,8 @@ def annotation_submit(
         cleaned = kind.clean_result(
             result, schema=schema, data=kind.answer_data(data=data, result=result)
         )
+        if refusal := result_refusal(project_id=project_id, kind=kind, result=cleaned):
+            raise ValidationError({"proof": [refusal]})
 
         if is_gold:
             Task.objects.filter(pk=task_id).update(answer_count=F("answer_count") + 1)

@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "backends",
     "pay",
     "appeals",
+    "sandbox",
+    "kinds.environment",
 ]
 
 MIDDLEWARE = [
@@ -274,6 +276,8 @@ MODEL_BACKENDS_ALLOW_PRIVATE_ADDRESSES = env_bool(
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # "sandbox": proofs of authored code, run by workers of their own (sandbox/tasks.py).
+        "QUEUES": ["default", "sandbox"],
     }
 }
 

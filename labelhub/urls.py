@@ -67,6 +67,7 @@ urlpatterns = [
     path("", include("backends.urls")),
     path("", include("pay.urls")),
     path("", include("appeals.urls")),
+    path("", include("sandbox.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("labelhub.api.urls")),
     path("favicon.ico", RedirectView.as_view(url="/static/img/favicon.svg", permanent=True)),

@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("genai.api_urls")),
     path("", include("pay.api_urls")),
     path("", include("appeals.api.urls")),
+    path("", include("sandbox.api_urls")),
     path("auth/token/", obtain_auth_token, name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),

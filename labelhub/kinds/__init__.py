@@ -58,6 +58,19 @@ What the screens around the kind ask of it (each optional; the default is a plai
 ``has_parts`` and ``agreement_parts(results, schema=)``
     Agreement per part on the dashboard (boxes: per label): the answers of one task, each cut
     down to one part, for ``agreement`` to measure part by part.
+
+Work that must be proven before it counts (each optional):
+
+``needs_proof`` and ``prove(result, *, schema, data, sandbox)``
+    A kind whose answers hold code (an RL environment's verifier and reference solution) says
+    ``needs_proof``: an answer, or a reviewer's fix, is refused until a proof of exactly that
+    content holds. ``prove`` runs it through ``sandbox`` (the sandbox app's runner, passed in so
+    that the kind never imports it: ``sandbox.run(script=, app=, tests=, logs=, seconds=)``
+    returns how the run ended) and returns a :class:`ProofReport`. It is called by the sandbox
+    worker only, never in a web request.
+``lease_renewal_seconds``
+    How often the work screen renews the lease while the editor is open (long authoring work);
+    ``None``: only saving a draft renews it.
 """
 
 from collections.abc import Iterable
@@ -79,6 +92,7 @@ DEFAULT_KINDS = [
     "labelhub.kinds.ranking.RankingKind",
     "labelhub.kinds.transcription.TranscriptionKind",
     "labelhub.kinds.conversation.ConversationKind",
+    "kinds.environment.kind.EnvironmentKind",
 ]
 
 
@@ -146,6 +160,36 @@ class ReviewViews:
 
     shared: dict
     answers: list[dict]
+
+
+@dataclass(frozen=True)
+class ProofRunReport:
+    """One run of a proof: which (``solution``, ``wrong_attempt``, ``repeat``), the reward the
+    verifier gave, whether the run did what it must, what it printed (capped), its time, its
+    ``status`` (``passed``, ``failed``, ``stopped``) and the reason in words; ``details`` holds
+    what the kind wants to show (the state checks one by one, the files the run changed)."""
+
+    run: str
+    reward: float | None
+    passed: bool
+    output: str
+    seconds: float
+    status: str
+    reason: str = ""
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProofReport:
+    runs: list[ProofRunReport]
+
+    @property
+    def holds(self) -> bool:
+        return bool(self.runs) and all(run.passed for run in self.runs)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [run.reason for run in self.runs if not run.passed and run.reason]
 
 
 @dataclass(frozen=True)
@@ -220,6 +264,8 @@ class TaskKind:
     review_template: ClassVar[str | None] = None
     has_alpha: ClassVar[bool] = False
     has_parts: ClassVar[bool] = False
+    needs_proof: ClassVar[bool] = False
+    lease_renewal_seconds: ClassVar[int | None] = None
 
     def default_schema(self) -> dict:
         raise NotImplementedError
@@ -297,6 +343,10 @@ class TaskKind:
     ) -> list[AlphaQuestion]:
         """Units for alpha from ``(task data, answers)`` of recent multi-answer tasks."""
         return []
+
+    def prove(self, result: dict, *, schema: dict, data: dict, sandbox: object) -> ProofReport:
+        """Run the answer's proof in ``sandbox`` (only kinds with ``needs_proof``)."""
+        raise NotImplementedError
 
     def agreement_parts(self, results: list[dict], *, schema: dict) -> dict[str, list[dict]]:
         """For each part some answer of one task has (a box label), every answer cut down to
