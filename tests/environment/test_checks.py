@@ -106,6 +106,9 @@ KIND = EnvironmentKind()
 SCHEMA = KIND.clean_schema(KIND.default_schema())
 
 
+AT = "result.verifier.checks.0"
+
+
 def _with_checks(*checks_given):
     return {**INVOICE_TASK, "verifier": {"checks": list(checks_given)}}
 
@@ -119,13 +122,12 @@ def _with_checks(*checks_given):
         ({"file": "a.json", "op": "in", "value": 3}, "result.verifier.checks.0.value"),
         ({"file": "a.json", "op": "exists", "value": "yes"}, "result.verifier.checks.0.value"),
         ({"file": "a.txt", "op": "regex", "value": "(unclosed"}, "result.verifier.checks.0.value"),
-        ({"file": "a.json", "json": "$.[", "op": "eq", "value": 1}, "result.verifier.checks.0.json"),
-        ({"file": "a.csv", "csv": {"row": 0, "column": "x"}, "op": "eq", "value": 1},
-         "result.verifier.checks.0.csv"),
-        ({"file": "a.json", "op": "eq", "value": 1, "weight": -2}, "result.verifier.checks.0.weight"),
-        ({"file": "a.json", "op": "eq", "value": 1, "colour": "red"}, "result.verifier.checks.0.colour"),
+        ({"file": "a.json", "json": "$.[", "op": "eq", "value": 1}, f"{AT}.json"),
+        ({"file": "a.csv", "csv": {"row": 0, "column": "x"}, "op": "eq", "value": 1}, f"{AT}.csv"),
+        ({"file": "a.json", "op": "eq", "value": 1, "weight": -2}, f"{AT}.weight"),
+        ({"file": "a.json", "op": "eq", "value": 1, "colour": "red"}, f"{AT}.colour"),
     ],
-)  # fmt: skip
+)
 def test_a_malformed_check_is_refused_with_its_field(check, path):
     with pytest.raises(ValidationError) as caught:
         KIND.clean_result(_with_checks(check), schema=SCHEMA, data={})

@@ -166,7 +166,7 @@ def test_the_work_screen_refuses_submit_until_the_proof_holds(
 
 
 def test_a_check_without_a_lease_or_review_role_is_not_found(client):
-    project, (task,), author, _, _ = make_environment_project()
+    _, (task,), author, _, _ = make_environment_project()
     client.login(username=author.username, password=PASSWORD)
     response = client.post(
         reverse("sandbox:check", args=[task.pk]), {"result": json.dumps(INVOICE_TASK)}
