@@ -75,7 +75,13 @@ def gold_accuracy(username: str) -> float:
 def test_seed_demo_makes_two_weeks_of_history_through_the_real_services(client):
     call_command("seed_demo", tasks=SMALL, stdout=quiet())
     projects = {project.kind: project for project in Project.objects.all()}
+    environment = projects.pop("environment")
     assert set(projects) == {"bbox", "ranking", "transcription"}
+    # Three authored environment tasks, each submitted with a holding proof; the first accepted.
+    assert Annotation.objects.filter(task__project=environment).count() == 3
+    assert environment.proofs.filter(holds=True).count() == 3
+    first = environment.tasks.order_by("pk").first()
+    assert first.status == TaskStatus.ACCEPTED
     usernames = set(ProjectMember.objects.values_list("user__username", flat=True))
     assert usernames == {"maria", "rui", "ana", "ben", "carla", "dev", "sam", "pia"}
     now = timezone.now()

@@ -99,6 +99,7 @@ from pay.services import organization_pay_save, project_pay_save
 from quality import selectors
 from quality.models import Review, TaskOutcome, Verdict
 from quality.services import review_record, task_flag_for_review
+from sandbox.demo import seed_environment_project
 
 DEMO_PASSWORD = "labelhub-demo"  # noqa: S105 - printed to the person running the demo
 ORGANIZATION = ("acme-ai", "Acme AI")
@@ -316,6 +317,14 @@ class Command(BaseCommand):
                 self.simulate(built, users)
         self.seed_directory(users)  # on the real clock: the invitations expire from now
         self.report(built, kept)
+        self.stdout.write(
+            seed_environment_project(
+                organization=self.organization,
+                manager=users["maria"],
+                author=users["ana"],
+                reviewer=users["rui"],
+            )
+        )
         if built and in_transaction:
             self.stdout.write("Inside an open transaction: tasks made, no history simulated.")
 
