@@ -162,3 +162,24 @@ def test_author_proves_and_submits_reviewer_accepts_manager_exports(
         toml = tomllib.loads(archive.read(f"task-{task.pk}/task.toml").decode())
         assert toml["environment"]["allow_internet"] is False
     assert archive.read(f"task-{tasks[1].pk}/tests/test_task.py").startswith(b"import sys")
+
+
+def test_the_lease_is_renewed_while_the_author_works(live_server, page: Page, monkeypatch):
+    """A kind's ``lease_renewal_seconds``: an active author's draft is saved again (renewing the
+    lease) though the answer did not change."""
+    from kinds.environment.kind import EnvironmentKind
+
+    monkeypatch.setattr(EnvironmentKind, "lease_renewal_seconds", 2)
+    project, _, author, _, _ = make_environment_project()
+    log_in(page, live_server, author)
+    page.goto(f"{live_server.url}/projects/{project.pk}/label/")
+    page.get_by_test_id("start").click()
+    expect(page.get_by_test_id("env-editor")).to_be_visible()
+    assignment = author.assignments.get()
+    first_expiry = assignment.lease_expires_at
+    for _ in range(8):  # active (keys) but changing nothing
+        page.keyboard.press("Shift")
+        time.sleep(0.5)
+    assignment.refresh_from_db()
+    assert assignment.version > 1
+    assert assignment.lease_expires_at > first_expiry
