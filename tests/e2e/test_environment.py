@@ -183,3 +183,21 @@ def test_the_lease_is_renewed_while_the_author_works(live_server, page: Page, mo
     assignment.refresh_from_db()
     assert assignment.version > 1
     assert assignment.lease_expires_at > first_expiry
+
+
+def test_a_zip_fills_the_file_tree_and_the_limits_are_shown(live_server, page: Page, tmp_path):
+    project, _, author, _, _ = make_environment_project()
+    upload = tmp_path / "start.zip"
+    with zipfile.ZipFile(upload, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("data/invoices.csv", INVOICES_CSV)
+        archive.writestr("README.md", "# Invoices\n" * 50)
+        archive.writestr("logo.png", b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    log_in(page, live_server, author)
+    page.goto(f"{live_server.url}/projects/{project.pk}/label/")
+    page.get_by_test_id("start").click()
+    page.get_by_test_id("env-zip").set_input_files(str(upload))
+    expect(page.get_by_test_id("env-tree")).to_contain_text("data/invoices.csv")
+    expect(page.get_by_test_id("env-usage")).to_contain_text("2 of 200 files")
+    expect(page.get_by_test_id("env-usage")).to_contain_text("left out (not text): logo.png")
+    texts = page.get_by_test_id("env-file-text")
+    assert INVOICES_CSV in [texts.nth(i).input_value() for i in range(texts.count())]
