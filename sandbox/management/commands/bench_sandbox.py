@@ -65,7 +65,6 @@ class Command(BaseCommand):
                 f"proof of the {name} task (3 runs): {seconds:.2f} s, "
                 f"a run {figures['run_seconds_median'][name]:.2f} s (median)"
             )
-        self.stdout.write(
-            f"one runner, one after another: {figures['proofs_per_minute_one_runner']} proofs a minute"
-        )
+        per_minute = figures["proofs_per_minute_one_runner"]
+        self.stdout.write(f"one runner, one after another: {per_minute} proofs a minute")
         self.stdout.write(json.dumps(figures))
