@@ -34,6 +34,17 @@ def log_in(page: Page, live_server, user) -> None:
     )
 
 
+def start(page: Page) -> None:
+    page.get_by_test_id("start").click()
+    editor_ready(page)
+
+
+def editor_ready(page: Page) -> None:
+    """The editor is mounted (it fills its fields from the draft then: type after that)."""
+    expect(page.get_by_test_id("env-editor")).to_be_visible()
+    page.wait_for_selector("[data-editor-root][data-mounted=true]")
+
+
 def add_file(page: Page, path: str, text: str) -> None:
     page.get_by_test_id("env-add-file").click()
     row = page.get_by_test_id("env-file").last
@@ -79,8 +90,7 @@ def test_author_proves_and_submits_reviewer_accepts_manager_exports(
     console_errors.expect("422")  # the refused submit answers 422, by design
     log_in(page, live_server, author)
     page.goto(f"{live_server.url}/projects/{project.pk}/label/")
-    page.get_by_test_id("start").click()
-    expect(page.get_by_test_id("env-editor")).to_be_visible()
+    start(page)
     expect(page.get_by_test_id("env-limits")).to_contain_text("Up to 200 text files")
 
     # Task 1: state checks, first with a wrong attempt the verifier cannot tell from the solution.
@@ -118,7 +128,7 @@ def test_author_proves_and_submits_reviewer_accepts_manager_exports(
     expect(page.get_by_test_id("notice")).to_contain_text("Submitted.")
 
     # Task 2: a pytest verifier.
-    expect(page.get_by_test_id("env-editor")).to_be_visible()
+    editor_ready(page)
     page.get_by_test_id("env-instruction").fill(PYTEST_TASK["instruction"])
     add_file(page, "slug.py", PYTEST_TASK["files"]["slug.py"])
     page.get_by_test_id("env-script-language").select_option("pytest")
@@ -173,8 +183,7 @@ def test_the_lease_is_renewed_while_the_author_works(live_server, page: Page, mo
     project, _, author, _, _ = make_environment_project()
     log_in(page, live_server, author)
     page.goto(f"{live_server.url}/projects/{project.pk}/label/")
-    page.get_by_test_id("start").click()
-    expect(page.get_by_test_id("env-editor")).to_be_visible()
+    start(page)
     assignment = author.assignments.get()
     first_expiry = assignment.lease_expires_at
     for _ in range(8):  # active (keys) but changing nothing
@@ -194,7 +203,7 @@ def test_a_zip_fills_the_file_tree_and_the_limits_are_shown(live_server, page: P
         archive.writestr("logo.png", b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
     log_in(page, live_server, author)
     page.goto(f"{live_server.url}/projects/{project.pk}/label/")
-    page.get_by_test_id("start").click()
+    start(page)
     page.get_by_test_id("env-zip").set_input_files(str(upload))
     expect(page.get_by_test_id("env-tree")).to_contain_text("data/invoices.csv")
     expect(page.get_by_test_id("env-usage")).to_contain_text("2 of 200 files")
