@@ -34,6 +34,7 @@ import json
 import re
 import shutil
 import tempfile
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from kinds.environment import checks as state
@@ -432,9 +433,7 @@ class EnvironmentKind(TaskKind):
             )  # fmt: skip
             return kept, report
         report = self._verify(root, name, app, sandbox, limits, verifier, tests, output, seconds)
-        return kept, ProofRunReport(
-            **{**report.__dict__, "details": {**report.details, "changes": changes}}
-        )
+        return kept, replace(report, details={**report.details, "changes": changes})
 
     def _verify(self, root, name, app, sandbox, limits, verifier, tests, output, seconds):
         """The verifier on ``app``: the state checks in Python, the script in the sandbox."""
@@ -652,14 +651,8 @@ def _fmt(reward: float | None) -> str:
 def _judge(report: ProofRunReport, *, must_pass: bool, mark: float) -> ProofRunReport:
     """Whether a run did what it must: the solution reach the pass mark, the wrong attempt not."""
     if report.status == "stopped" or report.reward is None:
-        reason = report.reason or "No reward."
-        if (
-            not must_pass
-            and report.status != "stopped"
-            and report.reason.startswith("The verifier")
-        ):
-            reason = report.reason
-        return ProofRunReport(**{**report.__dict__, "passed": False, "reason": reason})
+        # A verifier must give every attempt a reward, a wrong one too (0, not a crash).
+        return replace(report, passed=False, reason=report.reason or "The verifier gave no reward.")
     reached = report.reward >= mark
     if must_pass:
         passed = reached
@@ -673,7 +666,4 @@ def _judge(report: ProofRunReport, *, must_pass: bool, mark: float) -> ProofRunR
             f"The verifier passes the wrong attempt (reward {report.reward:g}): it cannot tell "
             "a wrong answer from a right one."
         )  # fmt: skip
-    return ProofRunReport(
-        **{**report.__dict__, "passed": passed, "status": "passed" if passed else "failed",
-           "reason": reason}
-    )  # fmt: skip
+    return replace(report, passed=passed, status="passed" if passed else "failed", reason=reason)
