@@ -92,7 +92,7 @@ class LiveModelApi(APIView):
     )
     def put(self, request: Request, project_id: int) -> Response:
         project = project_for(user=request.user, project_id=project_id, action="manage")
-        if project.kind != "conversation":
+        if not getattr(project.installed_kind, "live_mode", False):
             return Response(
                 {"detail": "Live mode is for conversation projects.", "code": "wrong_kind"}, 400
             )

@@ -18,8 +18,8 @@ from django.db import transaction
 from annotation.models import Annotation, Assignment, AssignmentStatus, Task
 from genai.client import ChatRequest, ModelFailed, chat_stream
 from genai.models import LiveModel
+from kinds.conversation.kind import MAX_MESSAGES, MAX_TEXT
 from labelhub.audit import audit_record
-from labelhub.kinds.conversation import MAX_MESSAGES, MAX_TEXT
 from labelhub.markdown import render_markdown
 from labelhub.models import AuditAction, Project
 

@@ -42,7 +42,7 @@ REPLICA_VIEWS = {
 }
 NOT_PINNING = {("labelhub", "auditevent"), ("sessions", "session"), ("axes", "accessattempt")}
 # Who is asking is always read from the primary: a session or token made a moment ago must work.
-ALWAYS_PRIMARY = {"sessions", "authtoken", "auth", "axes"}
+ALWAYS_PRIMARY = {"sessions", "auth", "axes"}
 
 
 @dataclass

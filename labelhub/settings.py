@@ -73,6 +73,9 @@ if not SECRET_KEY:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-only-for-debug"  # noqa: S105
 
+# Keys that encrypt the secrets the server must send again (labelhub/encryption.py), newest
+# first; empty: one key derived from SECRET_KEY. Rotation: docs/security.md.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -84,13 +87,19 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
     "django_tasks_db",
     "axes",
+    # Task kinds: one app each (kinds/<kind>/); its AppConfig names the kind class (``task_kind``).
+    "kinds.bbox",
+    "kinds.ranking",
+    "kinds.transcription",
+    "kinds.conversation",
+    "kinds.environment",
     "labelhub",
+    "people",
     "annotation",
     "quality",
     "exports",
@@ -99,7 +108,6 @@ INSTALLED_APPS = [
     "pay",
     "appeals",
     "sandbox",
-    "kinds.environment",
 ]
 
 MIDDLEWARE = [
@@ -327,7 +335,7 @@ if env_bool("BEHIND_TLS_PROXY", default=False):
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "annotation.api.authentication.QueueTokenAuthentication",  # DRF's rule, one query
+        "labelhub.authentication.HashedTokenAuthentication",  # DRF's header, hashed keys
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -58,7 +58,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("account/", views.account, name="account"),
     path("projects/", include((project_patterns, "projects"))),
-    path("", include("labelhub.people_urls")),
+    path("", include("people.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("annotation.urls")),
     path("", include("quality.urls")),

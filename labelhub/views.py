@@ -21,6 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from labelhub.accounts import api_token_create, api_token_for, api_token_revoke
 from labelhub.content import categories_of, content_choices, project_content_set
+from labelhub.email_addresses import email_address_is_verified, email_address_send_verification
 from labelhub.forms import (
     InstructionsForm,
     MemberAddForm,
@@ -46,7 +47,7 @@ from labelhub.services import (
     project_member_set_role,
     project_update,
 )
-from labelhub.skills import open_projects_for
+from people.skills import open_projects_for
 
 SETTINGS_TEMPLATE = "labelhub/project_settings.html"
 # A builder's add and remove buttons ("add-label", "remove-criterion-2"); the kind reads them.
@@ -79,6 +80,14 @@ def account(request: HttpRequest) -> HttpResponse:
         if action == "create-token":
             new_key = api_token_create(user=request.user).key
             messages.success(request, "New API token made. Copy it now: it is shown only once.")
+        elif action == "verify-email" and request.user.email:
+            email_address_send_verification(
+                user=request.user,
+                email=request.user.email,
+                base_url=request.build_absolute_uri("/"),
+            )
+            messages.success(request, f"A confirmation link is on its way to {request.user.email}.")
+            return redirect("account")
         elif action == "revoke-token":
             if api_token_revoke(user=request.user):
                 messages.success(
@@ -89,7 +98,12 @@ def account(request: HttpRequest) -> HttpResponse:
             return HttpResponse("Unknown action.", status=400)
     token = api_token_for(user=request.user)
     memberships = request.user.organization_memberships.select_related("organization")
-    context = {"token": token, "new_key": new_key, "memberships": memberships}
+    context = {
+        "token": token,
+        "new_key": new_key,
+        "memberships": memberships,
+        "email_verified": email_address_is_verified(user=request.user, email=request.user.email),
+    }
     return render(request, "labelhub/account.html", context)
 
 

@@ -19,8 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from kinds.streams import csv_safe
 from labelhub.api.errors import as_api_error
-from labelhub.formats.streams import csv_safe
 from labelhub.models import OrganizationMember
 from labelhub.permissions import can_manage, organization_for, project_for
 from pay import selectors

@@ -9,7 +9,7 @@ class SandboxConfig(AppConfig):
 
     def ready(self) -> None:
         from annotation.events import on_result_gate
-        from labelhub.formats import on_export_evidence
+        from kinds.formats import on_export_evidence
         from sandbox.selectors import proof_evidence
         from sandbox.services import proof_refusal
 

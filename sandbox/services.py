@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from annotation.models import Assignment, Task
-from labelhub.kinds import TaskKind
+from kinds import TaskKind
 from sandbox import runner
 from sandbox.models import Proof, ProofRun, ProofStatus
 from sandbox.selectors import content_key, latest_proof_of

@@ -13,10 +13,10 @@ import socket
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotation.models import Task
+from labelhub.accounts import api_token_issue
 from labelhub.models import OrganizationMember, Project
 from tests.factories import PASSWORD, make_organization, make_user
 
@@ -102,7 +102,7 @@ def test_the_shell_example_runs_as_written(admin):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("example_com_resolves")
 def test_the_python_example_runs_as_written(admin, live_server):
-    token = Token.objects.create(user=admin).key
+    token = api_token_issue(user=admin).key
     source = PYTHON.replace('"http://localhost:8000/api/v1"', repr(live_server.url + "/api/v1"))
     source = source.replace('"…"', repr(token), 1)
     namespace: dict = {}

@@ -22,8 +22,8 @@ what the sandbox ran during the proof.
 import json
 from pathlib import Path
 
-from labelhub.formats import ExportContext, ExportFormat, ExportItem, ItemSource
-from labelhub.formats.streams import json_line, zip_stream
+from kinds.formats import ExportContext, ExportFormat, ExportItem, ItemSource
+from kinds.streams import json_line, zip_stream
 
 CHECKS_SOURCE = Path(__file__).with_name("checks.py")
 JSONL = "application/x-ndjson"

@@ -37,10 +37,7 @@ import tempfile
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-from kinds.environment import checks as state
-from kinds.environment import formats
-from labelhub.formats import ExportFormat
-from labelhub.kinds import (
+from kinds import (
     Consensus,
     EditorSpec,
     Errors,
@@ -50,6 +47,9 @@ from labelhub.kinds import (
     TaskKind,
     object_errors,
 )
+from kinds.environment import checks as state
+from kinds.environment import formats
+from kinds.formats import ExportFormat
 
 VERIFIER_KINDS = ("checks", "script", "rubric")
 SCRIPT_LANGUAGES = ("shell", "pytest")

@@ -6,10 +6,11 @@ change a path or a JSON shape only by adding to it. Each route is registered onc
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 
 from exports.api import ExportApi, WebhookDeliveryListApi
-from labelhub.api import content, people, skills, views
+from labelhub.api import tokens, views
+from people.api import content, skills
+from people.api import members as people
 
 urlpatterns = [
     path("", include("annotation.api.urls")),
@@ -19,7 +20,7 @@ urlpatterns = [
     path("", include("pay.api_urls")),
     path("", include("appeals.api.urls")),
     path("", include("sandbox.api_urls")),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("auth/token/", tokens.TokenObtainApi.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("projects/", views.ProjectListApi.as_view(), name="api-projects"),

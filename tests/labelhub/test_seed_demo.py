@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+import kinds
 from annotation.models import (
     Annotation,
     ContributorStatus,
@@ -22,7 +23,6 @@ from annotation.models import (
     WebhookDelivery,
 )
 from annotation.queue import assignment_claim_next
-from labelhub import kinds
 from labelhub.demo import content
 from labelhub.management.commands.seed_demo import CALLBACK_URL, DEFAULT_TASKS, SCHEMAS
 from labelhub.models import AuditAction, AuditEvent, Project, ProjectMember

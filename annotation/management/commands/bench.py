@@ -48,8 +48,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
+import kinds
 from annotation.models import (
     Annotation,
     Assignment,
@@ -59,7 +59,7 @@ from annotation.models import (
     TaskStatus,
     WebhookDelivery,
 )
-from labelhub import kinds
+from labelhub.accounts import api_token_issue
 from labelhub.measure import cpu_seconds_named, cpu_seconds_of_tree, summary
 from labelhub.models import Organization, OrganizationMember, Project, ProjectMember, Role
 
@@ -272,7 +272,7 @@ class Command(BaseCommand):
             user, _ = User.objects.get_or_create(username=f"bench-contributor-{i}")
             OrganizationMember.objects.get_or_create(organization=organization, user=user)
             ProjectMember.objects.create(project=project, user=user, role=Role.CONTRIBUTOR)
-            tokens.append(Token.objects.get_or_create(user=user)[0].key)
+            tokens.append(api_token_issue(user=user).key)
         if connection.vendor == "postgresql":
             self.copy_tasks(
                 project=project, n=n, overlap=overlap, callback_url=callback_url, order=order

@@ -17,9 +17,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
 from django.test import Client, override_settings
-from rest_framework.authtoken.models import Token
 
 from annotation.models import Task
+from labelhub.accounts import api_token_issue
 from labelhub.models import Organization, OrganizationMember
 from labelhub.services import project_create
 
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         project = project_create(
             user=user, organization=organization, name="Import benchmark", kind="bbox"
         )
-        token = Token.objects.create(user=user).key
+        token = api_token_issue(user=user).key
         url = f"/api/v1/projects/{project.pk}/tasks/"
         bodies = [
             json.dumps(

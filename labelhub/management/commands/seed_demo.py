@@ -53,6 +53,7 @@ from django.tasks import task_backends
 from django.test.utils import override_settings
 from django.utils import timezone
 
+import kinds
 from annotation.models import (
     Annotation,
     ContributorStatus,
@@ -69,14 +70,7 @@ from annotation.queue import (
     assignment_skip,
 )
 from annotation.services import task_create, task_create_with_media
-from labelhub import kinds
 from labelhub.demo import content, people
-from labelhub.invitations import (
-    InviteRow,
-    invitation_accept,
-    invitation_create_link,
-    invitation_create_many,
-)
 from labelhub.models import (
     Organization,
     OrganizationMember,
@@ -87,7 +81,14 @@ from labelhub.models import (
     SkillLevel,
 )
 from labelhub.services import project_create, project_member_add
-from labelhub.skills import (
+from pay.services import organization_pay_save, project_pay_save
+from people.invitations import (
+    InviteRow,
+    invitation_accept,
+    invitation_create_link,
+    invitation_create_many,
+)
+from people.skills import (
     Need,
     person_skill_set,
     person_skill_verify,
@@ -95,7 +96,6 @@ from labelhub.skills import (
     project_requirements_set,
     skill_create,
 )
-from pay.services import organization_pay_save, project_pay_save
 from quality import selectors
 from quality.models import Review, TaskOutcome, Verdict
 from quality.services import review_record, task_flag_for_review

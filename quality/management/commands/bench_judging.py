@@ -22,6 +22,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.db.models import Sum
 
+import kinds
 from annotation.management.commands.bench import Command as QueueBench
 from annotation.management.commands.bench import Receiver
 from annotation.models import (
@@ -34,7 +35,6 @@ from annotation.models import (
     TaskStatus,
     WebhookDelivery,
 )
-from labelhub import kinds
 from labelhub.measure import cpu_seconds_named
 from labelhub.models import Organization, OrganizationMember, Project, ProjectMember, Role
 from quality.models import ContributorStanding, TaskOutcome

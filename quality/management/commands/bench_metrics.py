@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 from django.core.management.base import BaseCommand
 
-from labelhub.kinds.bbox import BoundingBoxKind
-from labelhub.kinds.ranking import RankingKind
-from labelhub.kinds.transcription import TranscriptionKind
+from kinds.bbox.kind import BoundingBoxKind
+from kinds.ranking.kind import RankingKind
+from kinds.transcription.kind import TranscriptionKind
 
 WORDS = "the a cat dog sat ran on under mat rug quickly slowly red blue big small it was".split()  # noqa: SIM905
 
