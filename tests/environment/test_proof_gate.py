@@ -6,11 +6,11 @@ import json
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotation.models import Annotation
 from kinds.environment.demo import INVOICE_TASK, SHELL_TASK
+from labelhub.accounts import api_token_issue
 from sandbox import runner
 from sandbox.models import Proof, ProofRun
 from tests.environment.helpers import make_environment_project
@@ -29,7 +29,7 @@ FAILS_SOLUTION["verifier"]["checks"][0]["value"] = 999
 
 def api(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user).key}")
     return client
 
 
