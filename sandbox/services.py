@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -19,6 +20,9 @@ from kinds import TaskKind
 from sandbox import runner
 from sandbox.models import Proof, ProofRun, ProofStatus
 from sandbox.selectors import content_key, latest_proof_of
+
+# Proofs one person may have waiting at once: a Check costs up to five sandboxed runs.
+MAX_WAITING_PER_PERSON = 3
 
 
 class BwrapSandbox:
@@ -62,8 +66,9 @@ def proof_request(
     assignment: Assignment | None = None,
 ) -> Proof:
     """Queue a Check of ``result`` for ``task``. Raises ``ValidationError`` (the kind's, with
-    field paths) for an answer that cannot be proven as it is; changes nothing then. A Check of
-    content already queued or running returns that proof."""
+    field paths) for an answer that cannot be proven as it is, or while the person already has
+    ``MAX_WAITING_PER_PERSON`` proofs waiting; changes nothing then. A Check of content already
+    queued or running returns that proof."""
     project = task.project
     kind = project.task_kind
     if not kind.needs_proof:
@@ -73,6 +78,18 @@ def proof_request(
     from sandbox.tasks import run_proof  # the task module imports this one
 
     with transaction.atomic():
+        busy = Proof.objects.filter(
+            requested_by=user, status__in=(ProofStatus.QUEUED, ProofStatus.RUNNING)
+        ).count()
+        if busy >= MAX_WAITING_PER_PERSON:
+            raise ValidationError(
+                {
+                    "proof": [
+                        f"{busy} of your proofs are still waiting for the sandbox: wait for "
+                        "their results before you check again."
+                    ]
+                }
+            )
         waiting = (
             Proof.objects.filter(
                 project=project,

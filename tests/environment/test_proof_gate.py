@@ -172,3 +172,19 @@ def test_a_check_without_a_lease_or_review_role_is_not_found(client):
         reverse("sandbox:check", args=[task.pk]), {"result": json.dumps(INVOICE_TASK)}
     )
     assert response.status_code == 404
+
+
+def test_a_person_has_at_most_three_proofs_waiting():
+    project, (task,), author, _, _ = make_environment_project()
+    client = api(author)
+    claim(client, project)
+    for n in range(3):
+        Proof.objects.create(
+            project=project, task=task, requested_by=author, content_key=f"k{n}", result={}
+        )
+    response = client.post(
+        f"/api/v1/tasks/{task.pk}/proofs/", {"result": INVOICE_TASK}, format="json"
+    )
+    assert response.status_code == 400
+    assert "3 of your proofs are still waiting" in response.json()["proof"][0]
+    assert Proof.objects.count() == 3
