@@ -48,13 +48,17 @@ def proof_panel(request: HttpRequest, proof_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def answer_proof(request: HttpRequest, task_id: int, annotation_id: int) -> HttpResponse:
-    """For reviewers: the newest proof of an answer's content, with its runs."""
+    """The newest proof of an answer's content, with its runs: for reviewers, and the answer's
+    author (their my-answer page)."""
     answer = (
         Annotation.objects.select_related("task__project")
         .filter(pk=annotation_id, task_id=task_id)
         .first()
     )
-    if answer is None or not can_review(user=request.user, project=answer.task.project):
+    if answer is None or (
+        answer.contributor_id != request.user.pk
+        and not can_review(user=request.user, project=answer.task.project)
+    ):
         raise Http404("No such answer.")
     latest = (
         answer.task.project.proofs.filter(content_key=content_key(answer.result))
