@@ -108,6 +108,8 @@ INSTALLED_APPS = [
     "pay",
     "appeals",
     "sandbox",
+    "demo",
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -124,9 +126,9 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "labelhub.urls"
-WSGI_APPLICATION = "labelhub.wsgi.application"
-ASGI_APPLICATION = "labelhub.asgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {
@@ -150,14 +152,14 @@ DATABASES = {
     )
 }
 # A PostgreSQL read replica for the heavy read-only screens (dashboard, exports, task lists); see
-# labelhub.db_router for what goes there and how nobody reads stale data after their own write.
+# config.db_router for what goes there and how nobody reads stale data after their own write.
 if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = {
         **database_from_url(os.environ["DATABASE_REPLICA_URL"]),
         "TEST": {"MIRROR": "default"},  # tests read the primary's test database through it
     }
-    DATABASE_ROUTERS = ["labelhub.db_router.ReplicaRouter"]
-    MIDDLEWARE.append("labelhub.db_router.ReplicaReadsMiddleware")
+    DATABASE_ROUTERS = ["config.db_router.ReplicaRouter"]
+    MIDDLEWARE.append("config.db_router.ReplicaReadsMiddleware")
 DATABASE_REPLICA_PIN_SECONDS = int(os.environ.get("DATABASE_REPLICA_PIN_SECONDS", "10"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -17,8 +17,8 @@ from collections import Counter, defaultdict
 
 from django.core.management.base import CommandError
 
-from annotation.management.commands.bench import RESULT, ApiConnection, summary
-from annotation.management.commands.bench import Command as Bench
+from bench.management.commands.bench import RESULT, ApiConnection, summary
+from bench.management.commands.bench import Command as Bench
 
 EXPECTED = {"next": {200, 204}, "draft": {200}, "submit": {200, 201}}
 MAX_SECONDS = 600

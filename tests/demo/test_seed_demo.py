@@ -23,8 +23,8 @@ from annotation.models import (
     WebhookDelivery,
 )
 from annotation.queue import assignment_claim_next
-from labelhub.demo import content
-from labelhub.management.commands.seed_demo import CALLBACK_URL, DEFAULT_TASKS, SCHEMAS
+from demo import content
+from demo.management.commands.seed_demo import CALLBACK_URL, DEFAULT_TASKS, SCHEMAS
 from labelhub.models import AuditAction, AuditEvent, Project, ProjectMember
 from quality.models import ContributorStanding, Review, TaskOutcome, Verdict
 

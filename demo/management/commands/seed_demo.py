@@ -1,11 +1,11 @@
 """Load LabelHub's demo: one organization, one project of each task kind, two weeks of history.
 
 Each project gets a few hundred tasks (``--tasks``, 300 by default) made from the photographs and
-speech clips in ``labelhub/demo`` and from ranking templates (see :mod:`labelhub.demo.content`),
+speech clips in ``demo`` and from ranking templates (see :mod:`demo.content`),
 about one in twelve of them gold. Then four simulated contributors work through them for two weeks
 through the real services, exactly as the screens would: they claim their next task from the
 queue, submit an answer derived from the true one with their own kind of error
-(:mod:`labelhub.demo.people`), now and then skip; the quality step judges what they submit
+(:mod:`demo.people`), now and then skip; the quality step judges what they submit
 (standing, gold scores, the accuracy-floor pause, consensus, routing to review, webhooks); Rui
 reviews what lands in his queue each evening (accepting, fixing or rejecting against the true
 answer) and Maria flags a task for a second look. Nothing is written around the services: what
@@ -70,7 +70,7 @@ from annotation.queue import (
     assignment_skip,
 )
 from annotation.services import task_create, task_create_with_media
-from labelhub.demo import content, people
+from demo import content, people
 from labelhub.models import (
     Organization,
     OrganizationMember,

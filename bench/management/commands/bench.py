@@ -421,7 +421,7 @@ class Command(BaseCommand):
             port = probe.getsockname()[1]
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "labelhub.settings"),
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
             "ALLOWED_HOSTS": "127.0.0.1",
             "LOG_LEVEL": "ERROR",
             # The bench's clients write as fast as they can: the per-token rate limit would
@@ -434,7 +434,7 @@ class Command(BaseCommand):
             sys.executable,
             "-m",
             "gunicorn",
-            "labelhub.wsgi:application",
+            "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -478,7 +478,7 @@ class Command(BaseCommand):
         """``--judge-workers`` ``db_worker`` processes, polling every 0.1 s, stopped at the end."""
         env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "labelhub.settings"),
+            "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "config.settings"),
             "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true",
             "LOG_LEVEL": "ERROR",
         }

@@ -23,8 +23,6 @@ from django.db import connection, transaction
 from django.db.models import Sum
 
 import kinds
-from annotation.management.commands.bench import Command as QueueBench
-from annotation.management.commands.bench import Receiver
 from annotation.models import (
     Annotation,
     Assignment,
@@ -35,6 +33,8 @@ from annotation.models import (
     TaskStatus,
     WebhookDelivery,
 )
+from bench.management.commands.bench import Command as QueueBench
+from bench.management.commands.bench import Receiver
 from labelhub.measure import cpu_seconds_named
 from labelhub.models import Organization, OrganizationMember, Project, ProjectMember, Role
 from quality.models import ContributorStanding, TaskOutcome

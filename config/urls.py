@@ -1,12 +1,20 @@
+"""The site's URLs: every app's pages, the admin and the API (``config.api_urls``).
+
+The project pages' namespace (``projects:``) gathers labelhub's settings and lifecycle pages and
+annotation's project page, which reads the queue.
+"""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from annotation.views import project_detail
+from config.home import home
 from labelhub import lifecycle, views
 
 project_patterns = [
     path("new/", views.project_new, name="new"),
-    path("<int:project_id>/", views.project_detail, name="detail"),
+    path("<int:project_id>/", project_detail, name="detail"),
     path("<int:project_id>/settings/", views.project_settings, name="settings"),
     path("<int:project_id>/audit/", views.project_audit, name="audit"),
     path("<int:project_id>/archive/", lifecycle.project_archive_view, name="archive"),
@@ -55,7 +63,7 @@ project_patterns = [
 ]
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home, name="home"),
     path("account/", views.account, name="account"),
     path("projects/", include((project_patterns, "projects"))),
     path("", include("people.urls")),
@@ -69,6 +77,6 @@ urlpatterns = [
     path("", include("appeals.urls")),
     path("", include("sandbox.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("labelhub.api.urls")),
+    path("api/v1/", include("config.api_urls")),
     path("favicon.ico", RedirectView.as_view(url="/static/img/favicon.svg", permanent=True)),
 ]
