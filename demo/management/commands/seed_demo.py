@@ -99,7 +99,7 @@ from people.skills import (
 from quality import selectors
 from quality.models import Review, TaskOutcome, Verdict
 from quality.services import review_record, task_flag_for_review
-from sandbox.demo import seed_environment_project
+from demo.environment import seed_environment_project
 
 DEMO_PASSWORD = "labelhub-demo"  # noqa: S105 - printed to the person running the demo
 ORGANIZATION = ("acme-ai", "Acme AI")

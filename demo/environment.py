@@ -1,6 +1,7 @@
 """The demo's environment project: three authored tasks, proven in the sandbox and submitted;
 the reviewer has accepted the first, the others wait for review. The tasks themselves are in
-``kinds/environment/demo.py``; ``seed_demo`` calls :func:`seed_environment_project`."""
+``kinds/environment/demo.py`` (the kind's folder); ``seed_demo`` calls
+:func:`seed_environment_project`."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
