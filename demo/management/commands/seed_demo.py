@@ -71,6 +71,7 @@ from annotation.queue import (
 )
 from annotation.services import task_create, task_create_with_media
 from demo import content, people
+from demo.environment import seed_environment_project
 from labelhub.models import (
     Organization,
     OrganizationMember,
@@ -99,7 +100,6 @@ from people.skills import (
 from quality import selectors
 from quality.models import Review, TaskOutcome, Verdict
 from quality.services import review_record, task_flag_for_review
-from demo.environment import seed_environment_project
 
 DEMO_PASSWORD = "labelhub-demo"  # noqa: S105 - printed to the person running the demo
 ORGANIZATION = ("acme-ai", "Acme AI")
