@@ -7,9 +7,5 @@ app_name = "sandbox"
 urlpatterns = [
     path("tasks/<int:task_id>/check/", views.check, name="check"),
     path("proofs/<int:proof_id>/", views.proof_panel, name="proof"),
-    path(
-        "tasks/<int:task_id>/answers/<int:annotation_id>/proof/",
-        views.answer_proof,
-        name="answer-proof",
-    ),
+    path("answers/<int:annotation_id>/proof/", views.answer_proof, name="answer-proof"),
 ]

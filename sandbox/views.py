@@ -47,14 +47,10 @@ def proof_panel(request: HttpRequest, proof_id: int) -> HttpResponse:
 
 @require_GET
 @login_required
-def answer_proof(request: HttpRequest, task_id: int, annotation_id: int) -> HttpResponse:
+def answer_proof(request: HttpRequest, annotation_id: int) -> HttpResponse:
     """The newest proof of an answer's content, with its runs: for reviewers, and the answer's
     author (their my-answer page)."""
-    answer = (
-        Annotation.objects.select_related("task__project")
-        .filter(pk=annotation_id, task_id=task_id)
-        .first()
-    )
+    answer = Annotation.objects.select_related("task__project").filter(pk=annotation_id).first()
     if answer is None or (
         answer.contributor_id != request.user.pk
         and not can_review(user=request.user, project=answer.task.project)

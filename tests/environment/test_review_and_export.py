@@ -74,7 +74,7 @@ def test_the_reviewer_sees_the_proof_and_the_solutions_diff(
     page = review.content.decode()
     assert 'data-testid="env-review"' in page
     assert "summary.json" in page  # the checks, by file
-    proof = client.get(reverse("sandbox:answer-proof", args=[task.pk, answer.pk]))
+    proof = client.get(reverse("sandbox:answer-proof", args=[answer.pk]))
     shown = proof.content.decode()
     assert "The proof holds" in shown
     assert "What the solution changed" in shown
