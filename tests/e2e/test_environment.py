@@ -45,6 +45,18 @@ def editor_ready(page: Page) -> None:
     page.wait_for_selector("[data-editor-root][data-mounted=true]")
 
 
+def settle(page: Page) -> None:
+    """Wait for the draft's autosave: the live server's in-memory SQLite refuses a second writer
+    at once ("table is locked") where a real database would wait."""
+    expect(page.get_by_test_id("save-state")).to_have_text("Draft saved", timeout=15_000)
+
+
+def leave(page: Page) -> None:
+    """Let the last save land and stop the page's timers before the database is flushed."""
+    settle(page)
+    page.goto("about:blank")
+
+
 def add_file(page: Page, path: str, text: str) -> None:
     page.get_by_test_id("env-add-file").click()
     row = page.get_by_test_id("env-file").last
@@ -64,6 +76,7 @@ def add_check(page: Page, *, file: str, json_path: str, op: str, value: str) -> 
 
 def press_check(page: Page) -> None:
     """Check, and wait for the new proof's verdict (the old panel is marked stale first)."""
+    settle(page)
     page.evaluate("document.getElementById('proof-panel').dataset.stale = 'yes'")
     page.get_by_test_id("env-check").click()
     fresh = page.locator("#proof-panel:not([data-stale]) [data-testid=proof-verdict]")
@@ -189,6 +202,7 @@ def test_the_lease_is_renewed_while_the_author_works(live_server, page: Page, mo
     for _ in range(8):  # active (keys) but changing nothing
         page.keyboard.press("Shift")
         time.sleep(0.5)
+    leave(page)
     assignment.refresh_from_db()
     assert assignment.version > 1
     assert assignment.lease_expires_at > first_expiry
@@ -210,3 +224,4 @@ def test_a_zip_fills_the_file_tree_and_the_limits_are_shown(live_server, page: P
     expect(page.get_by_test_id("env-usage")).to_contain_text("left out (not text): logo.png")
     texts = page.get_by_test_id("env-file-text")
     assert INVOICES_CSV in [texts.nth(i).input_value() for i in range(texts.count())]
+    leave(page)
