@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "kinds.ranking",
     "kinds.transcription",
     "kinds.conversation",
+    "kinds.rubric_eval",
+    "kinds.trajectory",
     "kinds.environment",
     "labelhub",
     "people",
@@ -108,18 +110,22 @@ INSTALLED_APPS = [
     "pay",
     "appeals",
     "sandbox",
+    "signin",
+    "evals",
     "demo",
     "bench",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "labelhub.api.version.ApiVersionMiddleware",  # X-LabelHub-API-Version on every API answer
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "signin.middleware.ProviderSessionCheck",  # re-checks sessions opened through a provider
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -171,6 +177,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "signin.backends.PasswordsOffBackend",  # no passwords where an organization turned them off
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Login throttling: 5 failed tries for one username from one address lock it for 15 minutes.
@@ -346,7 +353,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "EXCEPTION_HANDLER": "labelhub.api.parsers.api_exception_handler",
+    "EXCEPTION_HANDLER": "labelhub.api.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 100,

@@ -8,13 +8,13 @@ class SandboxConfig(AppConfig):
     verbose_name = "Sandbox"
 
     def ready(self) -> None:
-        from annotation.events import on_result_gate
+        from annotation.events import result_gate
         from kinds.formats import on_export_evidence
         from sandbox.selectors import proof_evidence
         from sandbox.services import proof_refusal
 
         # An answer (or a reviewer's fix) of a kind that needs proof is refused until a proof
         # of exactly that content holds.
-        on_result_gate(proof_refusal)
+        result_gate.connect(proof_refusal)
         # The JSONL export carries the proof that made each task count.
         on_export_evidence(proof_evidence)

@@ -169,7 +169,7 @@ def _proof_error(proof: Proof, message: str) -> Proof:
 
 
 def proof_refusal(*, project_id: int, kind: TaskKind, result: dict) -> str:
-    """The gate (``annotation.events.on_result_gate``): why this content cannot be stored yet,
+    """The gate (a listener of ``annotation.events.result_gate``): why this content cannot be stored yet,
     or "". One query, and only for kinds that need proof."""
     if not kind.needs_proof:
         return ""

@@ -6,14 +6,12 @@
 categories are its ``content_categories`` (``/api/v1/projects/{id}/``).
 """
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labelhub.api.errors import as_api_error
 from labelhub.content import (
     categories_of,
     content_category_create,
@@ -59,12 +57,9 @@ class ContentCategoryListApi(APIView):
         organization = organization_for(user=request.user, slug=slug)
         given = CategoryInput(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            category = content_category_create(
-                organization=organization, actor=request.user, **given.validated_data
-            )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        category = content_category_create(
+            organization=organization, actor=request.user, **given.validated_data
+        )
         return Response(CategoryOutput(category).data, status=status.HTTP_201_CREATED)
 
 
@@ -112,14 +107,11 @@ class ContentPreferencesApi(APIView):
         member = self._member(request, slug)
         given = PreferencesInput(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            member = content_opt_outs_set(
-                organization=member.organization,
-                user=request.user,
-                names=given.validated_data["opted_out"],
-            )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        member = content_opt_outs_set(
+            organization=member.organization,
+            user=request.user,
+            names=given.validated_data["opted_out"],
+        )
         return Response(_preferences(member))
 
 
@@ -164,10 +156,7 @@ class ContentPolicyApi(APIView):
         organization = organization_for(user=request.user, slug=slug)
         given = PolicySerializer(data=request.data, partial=True)
         given.is_valid(raise_exception=True)
-        try:
-            organization = content_policy_set(
-                organization=organization, actor=request.user, **given.validated_data
-            )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        organization = content_policy_set(
+            organization=organization, actor=request.user, **given.validated_data
+        )
         return Response(_policy(organization))

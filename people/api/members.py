@@ -4,14 +4,12 @@ One class per endpoint, each with its own input and output serializers. Anyone w
 admin of the organization gets 404, as for any other organization.
 """
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labelhub.api.errors import as_api_error
 from labelhub.models import Invitation, InvitationState
 from labelhub.permissions import organization_for
 from people.invitations import (
@@ -95,15 +93,12 @@ class OrganizationMemberDetailApi(APIView):
         given.is_valid(raise_exception=True)
         if _row(organization, user_id) is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        try:
-            member_set_admin(
-                organization=organization,
-                user_id=user_id,
-                is_admin=given.validated_data["is_admin"],
-                actor=request.user,
-            )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        member_set_admin(
+            organization=organization,
+            user_id=user_id,
+            is_admin=given.validated_data["is_admin"],
+            actor=request.user,
+        )
         return Response(PersonOutput(_row(organization, user_id)).data)
 
     @extend_schema(
@@ -123,10 +118,7 @@ class OrganizationMemberDetailApi(APIView):
         organization = organization_for(user=request.user, slug=slug)
         if _row(organization, user_id) is None:
             return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
-        try:
-            member_remove(organization=organization, user_id=user_id, actor=request.user)
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        member_remove(organization=organization, user_id=user_id, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -204,35 +196,30 @@ class InvitationListApi(APIView):
         given.is_valid(raise_exception=True)
         data = given.validated_data
         base_url = request.build_absolute_uri("/")
-        try:
-            if data["link"]:
-                issued = [
-                    invitation_create_link(
-                        organization=organization,
-                        actor=request.user,
-                        role=data["role"],
-                        project=data["project"],
-                        max_uses=data["max_uses"],
-                        expires_in_days=data["expires_in_days"],
-                    )
-                ]
-            else:
-                emails = list(data.get("emails") or []) + (
-                    [data["email"]] if data.get("email") else []
-                )
-                rows = [
-                    InviteRow(email=email, role=data["role"], project=data["project"] or "")
-                    for email in emails
-                ]
-                issued = invitation_create_many(
+        if data["link"]:
+            issued = [
+                invitation_create_link(
                     organization=organization,
                     actor=request.user,
-                    rows=rows,
-                    base_url=base_url,
+                    role=data["role"],
+                    project=data["project"],
+                    max_uses=data["max_uses"],
                     expires_in_days=data["expires_in_days"],
                 )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+            ]
+        else:
+            emails = list(data.get("emails") or []) + ([data["email"]] if data.get("email") else [])
+            rows = [
+                InviteRow(email=email, role=data["role"], project=data["project"] or "")
+                for email in emails
+            ]
+            issued = invitation_create_many(
+                organization=organization,
+                actor=request.user,
+                rows=rows,
+                base_url=base_url,
+                expires_in_days=data["expires_in_days"],
+            )
         body = []
         for made in issued:
             made.invitation.url = invitation_url(base_url=base_url, token=made.token)

@@ -16,7 +16,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labelhub.api.errors import as_api_error
 from labelhub.models import (
     OrganizationMember,
     PersonSkill,
@@ -86,12 +85,7 @@ class SkillListApi(APIView):
         organization = organization_for(user=request.user, slug=slug)
         given = SkillInput(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            skill = skill_create(
-                organization=organization, actor=request.user, **given.validated_data
-            )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        skill = skill_create(organization=organization, actor=request.user, **given.validated_data)
         skill.holder_count = 0
         return Response(SkillOutput(skill).data, status=status.HTTP_201_CREATED)
 
@@ -177,13 +171,10 @@ class ProfileListApi(APIView):
     def get(self, request: Request, slug: str) -> Response:
         organization = organization_for(user=request.user, slug=slug)
         verified = request.query_params.get("verified") in ("true", "1")
-        try:
-            needs = [
-                Need(skill=n.skill, level=n.level, verified_only=verified)
-                for n in map(_need, request.query_params.getlist("skill"))
-            ]
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        needs = [
+            Need(skill=n.skill, level=n.level, verified_only=verified)
+            for n in map(_need, request.query_params.getlist("skill"))
+        ]
         users = people_matching(
             organization=organization,
             needs=needs,
@@ -235,34 +226,31 @@ class ProfileDetailApi(APIView):
         given.is_valid(raise_exception=True)
         data = given.validated_data
         own = {key: data[key] for key in ("display_name", "languages", "time_zone") if key in data}
-        try:
-            with transaction.atomic():
-                if own:
-                    if user.pk != request.user.pk:
-                        raise ValidationError({"profile": ["Only the person edits their profile."]})
-                    profile_update(user=user, **own)
-                for held in data.get("skills", []):
-                    if held["level"] is None:
-                        person_skill_remove(
-                            organization=organization,
-                            user=user,
-                            skill=held["skill"],
-                            actor=request.user,
-                        )
-                    else:
-                        person_skill_set(
-                            organization=organization,
-                            user=user,
-                            skill=held["skill"],
-                            level=held["level"],
-                            actor=request.user,
-                        )
-                for name in data.get("verify", []):
-                    person_skill_verify(
-                        organization=organization, user=user, skill=name, actor=request.user
+        with transaction.atomic():
+            if own:
+                if user.pk != request.user.pk:
+                    raise ValidationError({"profile": ["Only the person edits their profile."]})
+                profile_update(user=user, **own)
+            for held in data.get("skills", []):
+                if held["level"] is None:
+                    person_skill_remove(
+                        organization=organization,
+                        user=user,
+                        skill=held["skill"],
+                        actor=request.user,
                     )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+                else:
+                    person_skill_set(
+                        organization=organization,
+                        user=user,
+                        skill=held["skill"],
+                        level=held["level"],
+                        actor=request.user,
+                    )
+            for name in data.get("verify", []):
+                person_skill_verify(
+                    organization=organization, user=user, skill=name, actor=request.user
+                )
         return Response(ProfileOutput(_profile(organization, user)).data)
 
 
@@ -321,19 +309,16 @@ class ProjectRequirementsApi(APIView):
         given = RequirementsInput(data=request.data)
         given.is_valid(raise_exception=True)
         data = given.validated_data
-        try:
-            project = project_requirements_set(
-                project=project,
-                needs=[
-                    Need(skill=n["skill"], level=n["level"], verified_only=n["verified_only"])
-                    for n in data["skills"]
-                ],
-                languages=data["languages"],
-                is_open=data["is_open"],
-                actor=request.user,
-            )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        project = project_requirements_set(
+            project=project,
+            needs=[
+                Need(skill=n["skill"], level=n["level"], verified_only=n["verified_only"])
+                for n in data["skills"]
+            ],
+            languages=data["languages"],
+            is_open=data["is_open"],
+            actor=request.user,
+        )
         return Response(_requirements(project))
 
 
