@@ -38,8 +38,8 @@ result_gate = Hook(
     when=When.ON_READ,
     arguments="project_id, kind, result",
     doc="Asked inside the transaction that would store an answer or a reviewer's fix, once the "
-    'kind has cleaned it: words saying why it cannot be stored yet (the sandbox: not proven), or "". '
-    "No query for kinds that need nothing.",
+    "kind has cleaned it: words saying why it cannot be stored yet (the sandbox: not proven), "
+    'or "". No query for kinds that need nothing.',
 )
 refusal_action = Hook(
     "work.refusal_actions",

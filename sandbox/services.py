@@ -169,8 +169,8 @@ def _proof_error(proof: Proof, message: str) -> Proof:
 
 
 def proof_refusal(*, project_id: int, kind: TaskKind, result: dict) -> str:
-    """The gate (a listener of ``annotation.events.result_gate``): why this content cannot be stored yet,
-    or "". One query, and only for kinds that need proof."""
+    """The gate (a listener of ``annotation.events.result_gate``): why this content cannot be
+    stored yet, or "". One query, and only for kinds that need proof."""
     if not kind.needs_proof:
         return ""
     proof = latest_proof_of(project_id=project_id, key=content_key(result))
