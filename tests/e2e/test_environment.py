@@ -125,6 +125,7 @@ def test_author_proves_and_submits_reviewer_accepts_manager_exports(
         "repeat": ("1", "true"),
     }
     expect(page.get_by_test_id("proof-reasons")).to_contain_text("passes the wrong attempt")
+    settle(page)
     page.get_by_test_id("submit").click()
     expect(page.get_by_test_id("submit-errors")).to_contain_text("does not hold")
     assert not Task.objects.get(pk=tasks[0].pk).annotations.exists()
@@ -137,6 +138,7 @@ def test_author_proves_and_submits_reviewer_accepts_manager_exports(
         "wrong_attempt": ("0", "true"),
         "repeat": ("1", "true"),
     }
+    settle(page)
     page.get_by_test_id("submit").click()
     expect(page.get_by_test_id("notice")).to_contain_text("Submitted.")
 
@@ -153,6 +155,7 @@ def test_author_proves_and_submits_reviewer_accepts_manager_exports(
     press_check(page)
     expect(page.get_by_test_id("proof-verdict")).to_contain_text("The proof holds")
     assert runs(page)["wrong_attempt"] == ("0", "true")
+    settle(page)
     page.get_by_test_id("submit").click()
     expect(page.get_by_test_id("notice")).to_contain_text("Submitted.")
     deadline = time.monotonic() + 15  # judging runs once each submit has committed
