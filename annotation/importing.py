@@ -2,7 +2,9 @@
 
 Formats (chosen by the file's name, checked by its content):
 
-- ``.json``: a list of tasks, or a COCO file (an object with ``images`` and ``annotations``);
+- ``.json`` (and ``.traj``, SWE-agent's trajectory files): a list of tasks, a COCO file (an object
+  with ``images`` and ``annotations``), or one task as an object (a trace file that holds one run:
+  an ATIF trajectory, an OTLP JSON export, a ``.traj``);
 - ``.jsonl`` / ``.ndjson``: one task per line;
 - ``.csv`` / ``.tsv``: one task per row. Columns ``external_id``, ``gold``, ``predictions``,
   ``callback_url``, ``priority`` and ``content`` fill those fields (``gold``/``predictions`` as
@@ -48,7 +50,7 @@ from labelhub.content import BUILT_IN, Category, flags_from
 
 TASK_KEYS = {"data", "external_id", "gold", "predictions", "callback_url", "priority", "content"}
 EXTRA_COLUMNS = TASK_KEYS - {"data"}
-DATA_EXTENSIONS = {".json", ".jsonl", ".ndjson", ".csv", ".tsv"}
+DATA_EXTENSIONS = {".json", ".traj", ".jsonl", ".ndjson", ".csv", ".tsv"}
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
 AUDIO_EXTENSIONS = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac"}
 MAX_ZIP_MEMBERS = 50_000
@@ -219,11 +221,11 @@ def parse_json(content: bytes, *, name: str) -> Parsed:
     value = _parse_json_bytes(content, where=f"file {name}")
     if isinstance(value, dict) and "images" in value and "annotations" in value:
         return Parsed(coco=parse_coco(value, name=name))
-    if isinstance(value, dict) and "data" in value:
-        value = [value]
+    if isinstance(value, dict):
+        value = [value]  # one task: {"data": …, …} or its bare data
     if not isinstance(value, list):
         raise ImportRejected(
-            [Problem(f"file {name}", "", "Expected a list of tasks (or a COCO file).")]
+            [Problem(f"file {name}", "", "Expected a list of tasks, one task, or a COCO file.")]
         )
     return Parsed(rows=rows_from_items(value, label="item"))
 
@@ -472,7 +474,7 @@ def media_row(*, name: str, open: Callable[[], IO[bytes]], media_field: str) -> 
 
 def parse_content(content: bytes, *, name: str, media_field: str) -> Parsed:
     extension = _extension(name)
-    if extension == ".json":
+    if extension in (".json", ".traj"):
         return parse_json(content, name=name)
     if extension in (".jsonl", ".ndjson"):
         return parse_jsonl(content, name=name)
@@ -579,8 +581,12 @@ def row_clean(
     media_field: str,
     known_data: dict | None = None,
     categories: list[Category] | None = None,
+    import_format: str = "",
 ) -> tuple[CleanTask | None, list[Problem]]:
     """Check one row against the project's kind; read and check its uploaded file, if any.
+
+    The row's data is first converted by the kind from the format named on the import
+    (``import_format``), or from the one it detects (``kind.import_data``).
 
     ``known_data`` is the data of the task the row's external id updates, if it exists;
     ``categories`` the content categories of the project's organization (the built-ins if not
@@ -601,7 +607,13 @@ def row_clean(
     callback_url = _row_callback_url(row, add)
     media_file = row.media.get(media_field)
     read = _row_data(
-        row, kind=kind, schema=schema, media_field=media_field, known_data=known_data, add=add
+        row,
+        kind=kind,
+        schema=schema,
+        media_field=media_field,
+        known_data=known_data,
+        import_format=import_format,
+        add=add,
     )
     if read is None:
         return None, problems
@@ -695,9 +707,11 @@ def _row_data(
     schema: dict,
     media_field: str,
     known_data: dict | None,
+    import_format: str,
     add: AddProblem,
 ) -> tuple[dict, object] | None:
-    """The row's data, checked by the kind, with what its uploaded file says (read and checked
+    """The row's data, converted from ``import_format`` (or the format the kind detects) and
+    checked by the kind, with what its uploaded file says (read and checked
     here) and what the task it updates already knew; and the file's media info. ``None`` when
     the data cannot be checked further (its problems are added)."""
     data = row.data
@@ -722,6 +736,7 @@ def _row_data(
             data.setdefault("width", media_info.width)
             data.setdefault("height", media_info.height)
     try:
+        data = kind.import_data(data, format=import_format)
         data = kind.clean_data(data, schema=schema)
     except ValidationError as error:
         for path, message in _paths(error, prefix_from="data", prefix_to="data"):

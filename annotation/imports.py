@@ -75,13 +75,16 @@ def tasks_check(
     project: Project,
     rows: list[TaskRow],
     progress: Callable[[int], None] | None = None,
+    import_format: str = "",
 ) -> list[CleanTask]:
     """Check every row (nothing written); raise :class:`ImportRejected` listing every problem.
 
     An ``external_id`` given twice in one import is a problem too: which of the two would win is
-    not something to guess.
+    not something to guess. ``import_format`` names the format the rows are in, among those the
+    kind reads (``kind.import_formats()``); without it the kind detects each row's.
     """
     kind = project.task_kind
+    import_format_check(kind=kind, import_format=import_format)
     schema = project.schema
     media_field = media_field_for(kind=kind, schema=schema)
     known = _known_data(project=project, rows=rows, media_field=media_field)
@@ -98,6 +101,7 @@ def tasks_check(
             media_field=media_field,
             known_data=known.get(_external_id_of(row)),
             categories=categories,
+            import_format=import_format,
         )
         if task is not None and task.external_id:
             earlier = first_seen.setdefault(task.external_id, row.where)
@@ -117,6 +121,18 @@ def tasks_check(
     if total_problems:
         raise ImportRejected(problems, total_problems=total_problems)
     return cleaned
+
+
+def import_format_check(*, kind, import_format: str) -> None:
+    """Refuse a format the project's kind does not read, before any row is looked at."""
+    names = [fmt.name for fmt in kind.import_formats()]
+    if import_format and import_format not in names:
+        message = (
+            f"Unknown format; a {kind.label} project reads: {', '.join(names)}."
+            if names
+            else f"A {kind.label} project reads no named format."
+        )
+        raise ImportRejected([Problem("request", "format", message)])
 
 
 def _external_id_of(row: TaskRow) -> str:
@@ -385,9 +401,10 @@ def tasks_import(
     project: Project,
     rows: list[TaskRow],
     progress: Callable[[int], None] | None = None,
+    import_format: str = "",
 ) -> ImportOutcome:
     """Check all rows, then write them all in one transaction, or raise and write nothing."""
-    tasks = tasks_check(project=project, rows=rows, progress=progress)
+    tasks = tasks_check(project=project, rows=rows, progress=progress, import_format=import_format)
     try:
         return tasks_write(project=project, tasks=tasks)
     except IntegrityError:
@@ -502,10 +519,12 @@ def import_job_create(
     files: list[tuple[str, IO[bytes]]] | None = None,
     items: list | None = None,
     coco_use: str = "",
+    import_format: str = "",
 ) -> ImportJob:
     """Store the upload (files, or a JSON list of tasks) and queue its import after commit."""
     if coco_use and coco_use not in COCO_USES:
         raise ImportRejected([Problem("request", "coco", "COCO is 'gold' or 'predictions'.")])
+    import_format_check(kind=project.task_kind, import_format=import_format)
     if items is not None:
         name, upload = "tasks.json", ContentFile(json.dumps(items).encode())
     elif files:
@@ -517,7 +536,10 @@ def import_job_create(
         created_by_id=getattr(user, "pk", None),
         original_name=name[:300],
         total=len(items) if items is not None else 0,
-        options={"coco": coco_use} if coco_use else {},
+        options={
+            **({"coco": coco_use} if coco_use else {}),
+            **({"format": import_format} if import_format else {}),
+        },
     )
     job.upload.save(name, upload, save=False)
     job.save()
@@ -555,7 +577,12 @@ def import_job_run(*, import_job_id: int) -> ImportJob:
                     project=project, coco=parsed.coco, use=job.options.get("coco") or "predictions"
                 )
             else:
-                outcome = tasks_import(project=project, rows=parsed.rows, progress=progress)
+                outcome = tasks_import(
+                    project=project,
+                    rows=parsed.rows,
+                    progress=progress,
+                    import_format=job.options.get("format", ""),
+                )
     except ImportRejected as rejected:
         ImportJob.objects.filter(pk=job.pk).update(
             status=ImportStatus.FAILED, errors=rejected.messages, finished_at=timezone.now()

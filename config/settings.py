@@ -97,6 +97,9 @@ INSTALLED_APPS = [
     "kinds.ranking",
     "kinds.transcription",
     "kinds.conversation",
+    "kinds.rubric_eval",
+    "kinds.trajectory",
+    "kinds.environment",
     "labelhub",
     "people",
     "annotation",
@@ -106,13 +109,16 @@ INSTALLED_APPS = [
     "backends",
     "pay",
     "appeals",
+    "sandbox",
     "signin",
+    "evals",
     "demo",
     "bench",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "labelhub.api.version.ApiVersionMiddleware",  # X-LabelHub-API-Version on every API answer
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -287,6 +293,8 @@ MODEL_BACKENDS_ALLOW_PRIVATE_ADDRESSES = env_bool(
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # "sandbox": proofs of authored code, run by workers of their own (sandbox/tasks.py).
+        "QUEUES": ["default", "sandbox"],
     }
 }
 

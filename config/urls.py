@@ -76,6 +76,8 @@ urlpatterns = [
     path("", include("backends.urls")),
     path("", include("pay.urls")),
     path("", include("appeals.urls")),
+    path("", include("sandbox.urls")),
+    path("", include("evals.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("favicon.ico", RedirectView.as_view(url="/static/img/favicon.svg", permanent=True)),

@@ -66,6 +66,14 @@ What the screens around the kind ask of it (each optional; the default is a plai
 ``has_alpha`` and ``alpha_questions(tasks, schema=)``
     Krippendorff's alpha on the dashboard: the questions answered on many tasks (a verdict, a
     criterion), each as units of values with a level of measurement.
+``import_formats()`` and ``import_data(data, *, format=)``
+    The formats a kind reads on import besides its own shape (:class:`ImportFormat`), and one
+    row's data converted from them: the format named on the import (``?format=``), else
+    detected from the row. Errors are keyed by the path in the row (``data.messages.3.role``);
+    ``clean_data`` then checks the converted data as usual.
+``disagreement(results, *, schema=)``
+    A difference between several answers that must not be averaged away and goes to review
+    whatever the agreement (two different corrections of one step), in words; "" for none.
 ``has_parts`` and ``agreement_parts(results, schema=)``
     Agreement per part on the dashboard (boxes: per label): the answers of one task, each cut
     down to one part, for ``agreement`` to measure part by part.
@@ -80,6 +88,19 @@ What the screens around the kind ask of it (each optional; the default is a plai
     Whether a project of this kind can talk to the customer's model live (``genai``).
 ``takes_coco``
     Whether a COCO file's boxes can be set as the gold answers or predictions of its tasks.
+
+Work that must be proven before it counts (each optional):
+
+``needs_proof`` and ``prove(result, *, schema, data, sandbox)``
+    A kind whose answers hold code (an RL environment's verifier and reference solution) says
+    ``needs_proof``: an answer, or a reviewer's fix, is refused until a proof of exactly that
+    content holds. ``prove`` runs it through ``sandbox`` (the sandbox app's runner, passed in so
+    that the kind never imports it: ``sandbox.run(script=, app=, tests=, logs=, seconds=)``
+    returns how the run ended) and returns a :class:`ProofReport`. It is called by the sandbox
+    worker only, never in a web request.
+``lease_renewal_seconds``
+    How often the work screen renews the lease while the editor is open (long authoring work);
+    ``None``: only saving a draft renews it.
 """
 
 from collections.abc import Iterable
@@ -108,6 +129,14 @@ class Consensus:
 class EditorSpec:
     template: str
     module: str
+
+
+@dataclass(frozen=True)
+class ImportFormat:
+    """A format a kind reads on import (``?format=<name>``), with its name in words."""
+
+    name: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -172,6 +201,36 @@ class ModelFigure:
     key: str
     label: str
     testid: str = ""
+
+
+@dataclass(frozen=True)
+class ProofRunReport:
+    """One run of a proof: which (``solution``, ``wrong_attempt``, ``repeat``), the reward the
+    verifier gave, whether the run did what it must, what it printed (capped), its time, its
+    ``status`` (``passed``, ``failed``, ``stopped``) and the reason in words; ``details`` holds
+    what the kind wants to show (the state checks one by one, the files the run changed)."""
+
+    run: str
+    reward: float | None
+    passed: bool
+    output: str
+    seconds: float
+    status: str
+    reason: str = ""
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProofReport:
+    runs: list[ProofRunReport]
+
+    @property
+    def holds(self) -> bool:
+        return bool(self.runs) and all(run.passed for run in self.runs)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [run.reason for run in self.runs if not run.passed and run.reason]
 
 
 @dataclass(frozen=True)
@@ -255,6 +314,8 @@ class TaskKind:
     model_figures: ClassVar[tuple[ModelFigure, ...]] = (ModelFigure("agreement", "agreement"),)
     live_mode: ClassVar[bool] = False
     takes_coco: ClassVar[bool] = False
+    needs_proof: ClassVar[bool] = False
+    lease_renewal_seconds: ClassVar[int | None] = None
 
     def default_schema(self) -> dict:
         raise NotImplementedError
@@ -269,6 +330,15 @@ class TaskKind:
         raise NotImplementedError
 
     def answer_data(self, *, data: dict, result: object) -> dict:
+        return data
+
+    def import_formats(self) -> "tuple[ImportFormat, ...]":
+        return ()
+
+    def import_data(self, data: object, *, format: str = "") -> object:
+        """One imported row's data in the kind's own shape (unchecked: ``clean_data`` checks)."""
+        if format:
+            raise ValidationError({"format": [f"A {self.label} project reads no other format."]})
         return data
 
     def shows_images(self, data: dict) -> bool:
@@ -333,6 +403,10 @@ class TaskKind:
         """Units for alpha from ``(task data, answers)`` of recent multi-answer tasks."""
         return []
 
+    def disagreement(self, results: list[dict], *, schema: dict) -> str:
+        """Why these answers must go to a reviewer whatever they agree on; "" when they need not."""
+        return ""
+
     def measure_prediction(
         self, result: dict, reference: dict, *, schema: dict, quality: dict
     ) -> dict[str, float | None]:
@@ -340,6 +414,10 @@ class TaskKind:
         places; by default the agreement of the two."""
         agreement = self.agreement([result, reference], schema=schema, quality=quality)
         return {"agreement": round(float(agreement), 4)}
+
+    def prove(self, result: dict, *, schema: dict, data: dict, sandbox: object) -> ProofReport:
+        """Run the answer's proof in ``sandbox`` (only kinds with ``needs_proof``)."""
+        raise NotImplementedError
 
     def agreement_parts(self, results: list[dict], *, schema: dict) -> dict[str, list[dict]]:
         """For each part some answer of one task has (a box label), every answer cut down to

@@ -39,6 +39,7 @@ from annotation.models import Annotation, Assignment, ImportJob, Task, TaskStatu
 from appeals.models import Appeal
 from appeals.services import appeal_file_rejection
 from backends.models import ModelBackend
+from evals.models import EvalModel, EvalRun, Judge
 from exports.models import ExportJob, ExportStatus
 from labelhub.models import (
     ApiToken,
@@ -57,6 +58,7 @@ from labelhub.models import (
 from pay.models import Earning, EarningEvent, ProjectPay
 from people.invitations import InviteRow, invitation_create_many
 from quality.services import review_record
+from sandbox.models import Proof
 from signin.models import ProviderConfig
 from tests.factories import make_organization, make_project, make_user
 from tests.media import png_bytes
@@ -161,6 +163,30 @@ RULES: dict[str, str] = {
     "backends:list": MANAGE,
     "backends:action": MANAGE,
     "backends:task-predict": MANAGE,
+    # rubric evals
+    "evals:home": MANAGE,
+    "evals:items-import": MANAGE,
+    "evals:responses-import": MANAGE,
+    "evals:run": MANAGE,
+    "evals:runs": MANAGE,
+    "evals:route": MANAGE,
+    "evals:judges": MANAGE,
+    "evals:judge-action": MANAGE,
+    "evals:leaderboard": MANAGE,
+    "evals:export": MANAGE,
+    "api-evals-prompts": MANAGE,
+    "api-evals-models": MANAGE,
+    "api-evals-model": MANAGE,
+    "api-evals-runs": MANAGE,
+    "api-evals-run": MANAGE,
+    "api-evals-responses": MANAGE,
+    "api-evals-route": MANAGE,
+    "api-evals-judges": MANAGE,
+    "api-evals-judge": MANAGE,
+    "api-evals-judge-runs": MANAGE,
+    "api-evals-judge-calibrate": MANAGE,
+    "api-evals-leaderboard": MANAGE,
+    "api-evals-export": MANAGE,
     # API
     "api-next-task": LABEL,
     "api-assignment-draft": "holder",
@@ -203,6 +229,10 @@ RULES: dict[str, str] = {
     "exports:webhooks": MANAGE,
     "exports:webhook-resend": MANAGE,
     "api-project-export": MANAGE,
+    "api-project-exports": MANAGE,
+    "api-export": MANAGE,
+    "api-export-download": MANAGE,
+    "api-project-results": MANAGE,
     "api-project-webhooks": MANAGE,
     "api-backends": MANAGE,
     "api-backend": MANAGE,
@@ -217,6 +247,13 @@ RULES: dict[str, str] = {
     "api-appeal": VIEW,  # the appellant (A's contributor), the project's reviewers and managers
     "api-appeal-decision": REVIEW,
     "favicon.ico": "public",
+    # sandbox: proofs of environment tasks (the world's task is of a kind that needs none, so a
+    # Check of it is refused to everyone; tests/environment proves the rule on environment tasks)
+    "sandbox:check": REVIEW,  # and the contributor holding the task's lease
+    "api-task-proofs": REVIEW,  # likewise
+    "sandbox:proof": VIEW,  # who asked for it (A's contributor here), reviewers and managers
+    "api-proof": VIEW,
+    "sandbox:answer-proof": VIEW,  # the answer's author, reviewers and managers
     # pay
     "pay:project": VIEW,  # GET: members read the rates; POST: managers
     "pay:organization": ORG_ADMIN,
@@ -391,6 +428,13 @@ def world(django_capture_on_commit_callbacks):
     backend = ModelBackend.objects.create(
         project=project, name=f"Model {SECRET}", url="https://models.example/", auth_header=SECRET
     )
+    eval_model = EvalModel.objects.create(
+        project=project, name=f"Model {SECRET}", base_url="https://models.example/v1", model="m"
+    )
+    judge = Judge.objects.create(
+        project=project, name=f"Judge {SECRET}", base_url="https://models.example/v1", model="j"
+    )
+    eval_run = EvalRun.objects.create(project=project)
     other_contributor, other_manager = make_user(), make_user()
     make_project(
         organization=org_b,
@@ -440,13 +484,25 @@ def world(django_capture_on_commit_callbacks):
         "annotation_id": answered.pk,
         "import_id": job.pk,
         "job_id": export_job.pk,
+        "export_id": export_job.pk,
         "delivery_id": delivery.pk,
         "backend_id": backend.pk,
+        "model_id": eval_model.pk,
+        "judge_id": judge.pk,
+        "run_id": eval_run.pk,
+        "name": "scores",
         "member_id": ProjectMember.objects.get(project=project, user=contributor).pk,
         "user_id": contributor.pk,
         "slug": org_a.slug,
         "invitation_id": invitation.pk,
         "appeal_id": appeal.pk,
+        "proof_id": Proof.objects.create(
+            project=project,
+            task=answered_task,
+            requested_by=contributor,
+            content_key="0" * 64,
+            result={"instruction": SECRET},
+        ).pk,
         "uidb64": urlsafe_base64_encode(force_bytes(contributor.pk)),
         "token": default_token_generator.make_token(contributor),
     }
