@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "worker",  # before django_tasks_db: its db_worker command survives lost connections
     "django_tasks_db",
     "axes",
     "labelhub",
