@@ -106,6 +106,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "labelhub.unstorable.UnstorableTextMiddleware",  # NUL, lone surrogates: a 400, not a 500
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -257,9 +258,13 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "labelhub.storage.StaticFilesStorage"  # WhiteNoise's; collectstatic may be missing
     },
 }
+
+# Without `collectstatic` (a forgotten step, a first try with DEBUG off) pages must not fail:
+# assets are named as they are (labelhub.storage.StaticFilesStorage) and served from the apps.
+WHITENOISE_USE_FINDERS = not (STATIC_ROOT / "staticfiles.json").exists()
 
 # Background work (imports, exports, webhooks): django.tasks with a database-backed worker
 # (`manage.py db_worker`). Tests and `make run` without a worker may use the immediate backend.
