@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from labelhub import kinds
+import kinds
 from labelhub.encryption import EncryptedTextField
 
 
@@ -100,6 +100,11 @@ class Project(models.Model):
     @property
     def task_kind(self) -> "kinds.TaskKind":
         return kinds.get(self.kind)
+
+    @property
+    def installed_kind(self) -> "kinds.TaskKind | None":
+        """The project's kind, or ``None`` when it is no longer installed (templates ask this)."""
+        return kinds.find(self.kind)
 
     @property
     def is_archived(self) -> bool:

@@ -19,8 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labelhub.api.errors import as_api_error
-from labelhub.formats.streams import csv_safe
+from kinds.streams import csv_safe
 from labelhub.models import OrganizationMember
 from labelhub.permissions import can_manage, organization_for, project_for
 from pay import selectors
@@ -142,10 +141,7 @@ class ProjectPayApi(APIView):
         project = project_for(user=request.user, project_id=project_id, action="manage")
         given = RatesIn(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            project_pay_save(project=project, actor=request.user, values=given.validated_data)
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        project_pay_save(project=project, actor=request.user, values=given.validated_data)
         return Response(_project_pay(request, project))
 
 
@@ -198,7 +194,7 @@ def _limit(value: str | None) -> int:
     try:
         return max(1, min(1000, int(value))) if value else 500
     except ValueError:
-        raise as_api_error(ValidationError({"limit": ["A number from 1 to 1000."]})) from None
+        raise ValidationError({"limit": ["A number from 1 to 1000."]}) from None
 
 
 class OrganizationPayIn(serializers.Serializer):
@@ -243,12 +239,9 @@ class OrganizationPayApi(APIView):
         organization = organization_for(user=request.user, slug=slug)
         given = OrganizationPayIn(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            saved = organization_pay_save(
-                organization=organization, actor=request.user, values=given.validated_data
-            )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        saved = organization_pay_save(
+            organization=organization, actor=request.user, values=given.validated_data
+        )
         return Response(
             OrganizationPayOut(
                 {"currency": saved.currency, "fair_pay_floor": saved.fair_pay_floor}
@@ -306,12 +299,9 @@ class StatementsOut(serializers.Serializer):
 
 
 def _period(request: Request) -> selectors.Period:
-    try:
-        return selectors.period_parse(
-            kind=request.query_params.get("period"), start=request.query_params.get("start")
-        )
-    except ValidationError as error:
-        raise as_api_error(error) from None
+    return selectors.period_parse(
+        kind=request.query_params.get("period"), start=request.query_params.get("start")
+    )
 
 
 class StatementsApi(APIView):

@@ -1,10 +1,11 @@
-"""The README's production run works from a clean checkout with DEBUG off (issue #24, item 6).
+"""The documented production run works from a clean checkout with DEBUG off (issue #24, item 6).
 
 Before: pages answered 500 until ``collectstatic`` had been run, and nothing said so. The
-commands of the README's "Running it for real" block run here as written, in a fresh copy of
-the repository's tracked files (the virtualenv's tools stand in for the install step), against a
-SQLite file, with gunicorn on loopback: the log-in page and the static files it names answer 200.
-A second copy skips ``collectstatic``: pages still answer (WhiteNoise serves from the apps).
+commands of the "Running it for real" block of docs/deployment.md (where the README sends whoever
+runs LabelHub for real) run here as written, in a fresh copy of the repository's tracked files
+(the virtualenv's tools stand in for the install step), against a SQLite file, with gunicorn on
+loopback: the log-in page and the static files it names answer 200, first without
+``collectstatic`` (WhiteNoise serves from the apps), then with it.
 """
 
 import os
@@ -19,8 +20,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
-SECTION = README.split("## Running it for real", 1)[1].split("\n## ", 1)[0]
+# The README sends whoever runs it for real to docs/deployment.md, whose first block this is.
+MANUAL = (ROOT / "docs" / "deployment.md").read_text()
+SECTION = MANUAL.split("## Running it for real", 1)[1].split("\n## ", 1)[0]
 COMMANDS = re.search(r"```sh\n(.*?)```", SECTION, re.S).group(1)
 BIN = Path(sys.executable).parent
 
@@ -37,7 +39,7 @@ def _checkout(target: Path) -> None:
 
 
 def _commands() -> list[list[str]]:
-    """The README's commands, one per line (comments dropped, ``export`` lines read as the
+    """The block's commands, one per line (comments dropped, ``export`` lines read as the
     environment), with the virtualenv's ``.venv/bin/`` being this interpreter's."""
     steps = []
     for line in COMMANDS.splitlines():
@@ -86,7 +88,7 @@ def _serve_and_check(folder: Path, steps: list[list[str]]) -> None:
             if "db_worker" in step:
                 continue  # a worker beside the server: not needed to serve pages
             subprocess.run(step, cwd=folder, env=env, check=True, capture_output=True, timeout=600)
-        assert server is not None, "the README's block starts no gunicorn"
+        assert server is not None, "the block starts no gunicorn"
         deadline = time.monotonic() + 60
         status, page = 0, ""
         while time.monotonic() < deadline:

@@ -167,7 +167,7 @@ def topology(django_db_setup, django_db_blocker):
             ports = {"a": free_port(), "b": free_port(), "nginx": free_port()}
             for name in ("a", "b"):
                 server = subprocess.Popen(
-                    [sys.executable, "-m", "gunicorn", "labelhub.wsgi:application",
+                    [sys.executable, "-m", "gunicorn", "config.wsgi:application",
                      "--bind", f"127.0.0.1:{ports[name]}", "--workers", "1",
                      "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"],
                     cwd=settings.BASE_DIR, env=env, start_new_session=True,

@@ -18,8 +18,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from labelhub.email_addresses import email_address_mark_verified, email_address_owner
-from labelhub.invitations import invitation_create_link
 from labelhub.models import EmailAddress, EmailVerification, OrganizationMember
+from people.invitations import invitation_create_link
 from tests.factories import PASSWORD, make_organization, make_user
 
 pytestmark = pytest.mark.django_db

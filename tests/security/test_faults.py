@@ -70,7 +70,7 @@ def start_gunicorn(port: int) -> subprocess.Popen:
             sys.executable,
             "-m",
             "gunicorn",
-            "labelhub.wsgi:application",
+            "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",

@@ -40,7 +40,6 @@ from appeals.models import Appeal
 from appeals.services import appeal_file_rejection
 from backends.models import ModelBackend
 from exports.models import ExportJob, ExportStatus
-from labelhub.invitations import InviteRow, invitation_create_many
 from labelhub.models import (
     ApiToken,
     AuditEvent,
@@ -56,6 +55,7 @@ from labelhub.models import (
     SkillLevel,
 )
 from pay.models import Earning, EarningEvent, ProjectPay
+from people.invitations import InviteRow, invitation_create_many
 from quality.services import review_record
 from tests.factories import make_organization, make_project, make_user
 from tests.media import png_bytes
