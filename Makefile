@@ -8,10 +8,12 @@ TEST_ENV := DJANGO_ALLOW_ASYNC_UNSAFE=true
 
 .PHONY: run test install lint format migrate demo worker clean
 
-$(BIN)/activate: pyproject.toml
+$(BIN)/activate: pyproject.toml client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet ".[test]"
+	# The Python client and CLI (client/, its own package), editable: tests/client runs it.
+	$(BIN)/pip install --quiet -e "./client[progress]"
 	touch $(BIN)/activate
 
 install: $(BIN)/activate

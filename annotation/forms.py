@@ -10,3 +10,14 @@ class ImportForm(forms.Form):
         label="A COCO file's boxes go in",
         help_text="Only used for a COCO file: boxes are matched to tasks by image file name.",
     )
+
+    def __init__(self, *args, kind=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        formats = kind.import_formats() if kind is not None else ()
+        if formats:
+            self.fields["format"] = forms.ChoiceField(
+                required=False,
+                choices=[("", "detect each row's format"), *((f.name, f.label) for f in formats)],
+                label="The rows are in",
+                help_text="Detected row by row unless you name it.",
+            )

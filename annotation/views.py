@@ -30,10 +30,12 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from annotation.api.authentication import QueueTokenAuthentication
+from annotation.bulk import BULK_LIMIT, TASK_ACTIONS
 from annotation.editors import editor_context_for_task
 from annotation.events import assignment_notes, refusal_actions
 from annotation.forms import ImportForm
 from annotation.importing import ImportRejected
+from annotation.imports import import_job_create
 from annotation.models import Assignment, ImportJob, ImportStatus, Task, TaskStatus
 from annotation.queue import (
     QueueRefusal,
@@ -56,7 +58,6 @@ from annotation.selectors import (
     work_progress_for,
 )
 from annotation.sensitive import sensitive_today
-from annotation.services import BULK_LIMIT, TASK_ACTIONS, import_job_create
 from labelhub.content import content_display, opted_out_anything
 from labelhub.models import Project, Role
 from labelhub.permissions import can_manage, can_view, project_for, roles_in_order, roles_on
@@ -502,7 +503,7 @@ def task_list(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_for(user=request.user, project_id=project_id, action="manage")
     context = {
         "project": project,
-        "form": ImportForm(),
+        "form": ImportForm(kind=project.task_kind),
         "imports": ImportJob.objects.filter(project=project)[:5],
         **_task_page(request, project),
     }
@@ -517,7 +518,7 @@ def task_list(request: HttpRequest, project_id: int) -> HttpResponse:
 def task_import(request: HttpRequest, project_id: int) -> HttpResponse:
     """Queue an import of the uploaded files; the page then follows its progress."""
     project = project_for(user=request.user, project_id=project_id, action="manage")
-    form = ImportForm(request.POST)
+    form = ImportForm(request.POST, kind=project.task_kind)
     files = [(upload.name, upload) for upload in request.FILES.getlist("files")]
     problems: list[str] = []
     job = None
@@ -528,6 +529,7 @@ def task_import(request: HttpRequest, project_id: int) -> HttpResponse:
                 user=request.user,
                 files=files,
                 coco_use=form.cleaned_data.get("coco") or "",
+                import_format=form.cleaned_data.get("format") or "",
             )
         except ImportRejected as rejected:
             problems = rejected.messages
@@ -544,7 +546,7 @@ def task_import(request: HttpRequest, project_id: int) -> HttpResponse:
     response = render(
         request,
         f"{TASK_LIST_TEMPLATE}#import-form",
-        {"project": project, "form": ImportForm(), "new_job": job},
+        {"project": project, "form": ImportForm(kind=project.task_kind), "new_job": job},
     )
     if job.status == ImportStatus.DONE:
         response["HX-Trigger"] = "tasks-changed"

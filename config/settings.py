@@ -98,6 +98,8 @@ INSTALLED_APPS = [
     "kinds.ranking",
     "kinds.transcription",
     "kinds.conversation",
+    "kinds.rubric_eval",
+    "kinds.trajectory",
     "labelhub",
     "people",
     "annotation",
@@ -107,12 +109,15 @@ INSTALLED_APPS = [
     "backends",
     "pay",
     "appeals",
+    "signin",
+    "evals",
     "demo",
     "bench",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "labelhub.api.version.ApiVersionMiddleware",  # X-LabelHub-API-Version on every API answer
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "labelhub.unstorable.UnstorableTextMiddleware",  # NUL, lone surrogates: a 400, not a 500
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -120,6 +125,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "signin.middleware.ProviderSessionCheck",  # re-checks sessions opened through a provider
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -171,6 +177,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "signin.backends.PasswordsOffBackend",  # no passwords where an organization turned them off
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Login throttling: 5 failed tries for one username from one address lock it for 15 minutes.
