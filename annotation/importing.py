@@ -47,6 +47,7 @@ from annotation.media import AudioInfo, ImageInfo, MediaError, read_audio, read_
 from annotation.webhooks import DeliveryRefused, HostLookups, destination_check
 from kinds import TaskKind
 from labelhub.content import BUILT_IN, Category, flags_from
+from labelhub.unstorable import unstorable_in
 
 TASK_KEYS = {"data", "external_id", "gold", "predictions", "callback_url", "priority", "content"}
 EXTRA_COLUMNS = TASK_KEYS - {"data"}
@@ -601,6 +602,11 @@ def row_clean(
 
     for marker in sorted(key for key in row.given if key.startswith("unknown:")):
         add(marker.removeprefix("unknown:"), "Not a field of a task.")
+    for name in ("data", "external_id", "gold", "predictions", "callback_url", "content"):
+        found = unstorable_in(getattr(row, name), name)
+        if found:  # PostgreSQL would refuse the row (a NUL), or no driver could send it
+            add(found[0], f"Contains {found[1]}, which cannot be stored.")
+            return None, problems
     external_id = _row_external_id(row.external_id, add)
     priority = _row_priority(row.priority, add)
     content_flags = _row_content(row.content, categories, add)

@@ -33,6 +33,7 @@ from annotation.models import (
     TaskStatus,
 )
 from annotation.queue import QueueRefusal, open_task_filter
+from labelhub.content import tasks_not_opted_out
 from labelhub.models import Project, ProjectMember, Role
 
 # What the queue needs of a project; the other fields load on first use.
@@ -132,8 +133,11 @@ def media_to_prefetch(*, project: Project, contributor: AbstractBaseUser, curren
     media_fields = list(project.task_kind.media_fields)
     if not media_fields:
         return ""
+    # Never the media of a task whose categories the person opted out of: the browser would
+    # fetch (and cache) exactly what they chose not to be shown.
+    tasks = tasks_not_opted_out(Task.objects.all(), project=project, user=contributor)
     candidate = (
-        Task.objects.filter(open_task_filter(), project=project)
+        tasks.filter(open_task_filter(), project=project)
         .exclude(pk=current.pk)
         .exclude(assignments__contributor=contributor)
         .order_by("-priority", "pk")

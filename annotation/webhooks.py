@@ -149,11 +149,10 @@ def _host_addresses(
     if not addresses:
         return f"{shown} does not resolve to any address."
     for address in addresses:
-        refusal = address_refusal(address)
-        if refusal:
-            return (
-                f"{shown} resolves to {address}, {refusal}; {called} only go to public addresses."
-            )
+        if address_refusal(address):
+            # Not which address, nor what kind: the message would let whoever may save a URL
+            # look up the server's internal names through it.
+            return f"{shown} is not an allowed address; {called} only go to public addresses."
     return addresses
 
 

@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "worker",  # before django_tasks_db: its db_worker command survives lost connections
     "django_tasks_db",
     "axes",
     # Task kinds: one app each (kinds/<kind>/); its AppConfig names the kind class (``task_kind``).
@@ -120,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "labelhub.api.version.ApiVersionMiddleware",  # X-LabelHub-API-Version on every API answer
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "labelhub.unstorable.UnstorableTextMiddleware",  # NUL, lone surrogates: a 400, not a 500
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -273,9 +275,13 @@ STORAGES = {
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "labelhub.storage.StaticFilesStorage"  # WhiteNoise's; collectstatic may be missing
     },
 }
+
+# Without `collectstatic` (a forgotten step, a first try with DEBUG off) pages must not fail:
+# assets are named as they are (labelhub.storage.StaticFilesStorage) and served from the apps.
+WHITENOISE_USE_FINDERS = not (STATIC_ROOT / "staticfiles.json").exists()
 
 # Background work (imports, exports, webhooks): django.tasks with a database-backed worker
 # (`manage.py db_worker`). Tests and `make run` without a worker may use the immediate backend.

@@ -12,10 +12,13 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from annotation.models import Annotation, Assignment, AssignmentStatus, Task
+from annotation.webhooks import DeliveryRefused, destination_check
 from genai.client import ChatRequest, ModelFailed, chat_stream
 from genai.models import LiveModel
 from kinds.conversation.kind import MAX_MESSAGES, MAX_TEXT
@@ -72,6 +75,14 @@ def live_model_save(
         key = "removed" if not api_key else "changed"
         live.api_key = str(api_key)
     live.updated_by = actor
+    try:  # the rule calls are made by, checked at save as backends' URLs are
+        destination_check(
+            live.endpoint,
+            allow_private=getattr(settings, "LIVE_MODEL_ALLOW_PRIVATE_ADDRESSES", False),
+            called="calls to the model",
+        )
+    except DeliveryRefused as refused:
+        raise ValidationError({"base_url": [str(refused)]}) from None
     live.full_clean(exclude=["project"])
     live.save()
     after = {

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from labelhub.audit import audit_record
 from labelhub.models import (
@@ -99,6 +101,26 @@ def content_display(*, project, task) -> dict:
 def content_choices(*, categories: list[Category], flags: int) -> list[tuple[Category, bool]]:
     """Each category with whether ``flags`` holds it: the checkboxes of the pages."""
     return [(c, bool(flags & c.flag)) for c in categories]
+
+
+def tasks_not_opted_out(tasks, *, project: Project, user: AbstractBaseUser):
+    """``tasks`` (a queryset of one project's tasks) without those whose categories, their own
+    or the project's, the person opted out of: what every path that shows a task's content to a
+    contributor or a reviewer goes through (the queue has its own SQL, see annotation.queue).
+
+    The person's opt-outs are read in the same statement (a subquery), so a page that lists
+    tasks makes no more queries for it."""
+    opted_out = Coalesce(
+        Subquery(
+            OrganizationMember.objects.filter(
+                organization_id=project.organization_id, user_id=user.pk
+            ).values("content_opt_outs")[:1]
+        ),
+        Value(0),
+        output_field=models.BigIntegerField(),
+    )
+    flags = F("content_flags").bitor(Value(project.content_flags))
+    return tasks.alias(opted_out_hit=flags.bitand(opted_out)).filter(opted_out_hit=0)
 
 
 def opted_out_anything(*, organization_id: int, user_id: int) -> bool:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db.models.fields.files import FieldFile
+from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 logger = logging.getLogger(__name__)
 
@@ -63,3 +64,15 @@ def stored_file_delete(name: str) -> None:
         default_storage.delete(name)
     except Exception:  # botocore's errors are not OSError; nothing to undo either way
         logger.warning("Could not delete the stored file %s", name, exc_info=True)
+
+
+class StaticFilesStorage(CompressedManifestStaticFilesStorage):
+    """WhiteNoise's hashed, compressed static files once ``collectstatic`` has run; before it
+    (no manifest: a first try of DEBUG off, a forgotten step) files are named as they are and
+    WhiteNoise serves them from the apps' folders (``WHITENOISE_USE_FINDERS``), instead of every
+    page failing on the first ``{% static %}``."""
+
+    def stored_name(self, name):
+        if not self.hashed_files:
+            return name
+        return super().stored_name(name)

@@ -23,6 +23,7 @@ from annotation.models import (
     TaskStatus,
 )
 from kinds import ReviewViews
+from labelhub.content import tasks_not_opted_out
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
 from quality.agreement import alpha_in_words, krippendorff_alpha
@@ -91,6 +92,8 @@ def _review_tasks(*, project: Project, reviewer, filters: ReviewFilters):
     tasks = Task.objects.filter(project=project, status=TaskStatus.IN_REVIEW, is_gold=False)
     if reviewer is not None:
         tasks = tasks.exclude(annotations__contributor_id=reviewer.pk)
+        # Reviewers have the same content opt-outs as contributors.
+        tasks = tasks_not_opted_out(tasks, project=project, user=reviewer)
     if filters.reason:
         tasks = tasks.filter(outcome__review_reason=filters.reason)
     if filters.contributor:
@@ -204,11 +207,16 @@ class ReviewItem:
         return is_empty_result(self.outcome.proposal)
 
 
-def review_item(*, project: Project, task_id: int) -> ReviewItem:
+def review_item(
+    *, project: Project, task_id: int, reviewer: AbstractBaseUser | None = None
+) -> ReviewItem:
     """A task in review with its counted answers, each as its kind shows it (a transcript as a
     word diff against the proposal, boxes over the image). Raises ``Task.DoesNotExist`` outside
-    the project or when not in review."""
-    task = Task.objects.select_related("outcome").get(
+    the project, when not in review, or when ``reviewer`` opted out of its content."""
+    tasks = Task.objects.all()
+    if reviewer is not None:
+        tasks = tasks_not_opted_out(tasks, project=project, user=reviewer)
+    task = tasks.select_related("outcome").get(
         pk=task_id, project=project, is_gold=False, status=TaskStatus.IN_REVIEW
     )
     task.project = project

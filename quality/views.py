@@ -95,7 +95,7 @@ def _review_page(request, project, task_id: int, *, errors: dict | None = None, 
     """The review screen; after a refused verdict, with each error next to its field and what
     the reviewer had typed and marked kept."""
     try:
-        item = selectors.review_item(project=project, task_id=task_id)
+        item = selectors.review_item(project=project, task_id=task_id, reviewer=request.user)
     except Task.DoesNotExist:
         raise Http404("No such task in review.") from None
     editor = editor_context_for_task(

@@ -64,6 +64,7 @@ from labelhub.api.cursor import (
     page_size_of,
 )
 from labelhub.api.parsers import SafeJSONParser
+from labelhub.content import tasks_not_opted_out
 from labelhub.permissions import can_manage, can_review, project_for
 
 
@@ -242,11 +243,14 @@ class ProjectTaskListApi(APIView):
         given = filters.validated_data
         if can_review(user=request.user, project=project):
             tasks = tasks_for_manager(project=project, filters=_manager_filters(given))
+            if not can_manage(user=request.user, project=project):
+                tasks = tasks_not_opted_out(tasks, project=project, user=request.user)
         else:
             # Contributors list what they may label; filters on status or external id would
             # single out gold tasks (they stay open), so they do not apply, nor do the data
             # manager's (gold, skips, agreement…).
             tasks = Task.objects.filter(project=project).order_by("pk")
+            tasks = tasks_not_opted_out(tasks, project=project, user=request.user)
             given = {k: v for k, v in given.items() if k in ("created_after", "created_before")}
         if "contributor" in given:
             tasks = tasks.filter(annotations__contributor__username=given["contributor"])

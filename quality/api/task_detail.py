@@ -15,7 +15,8 @@ from annotation.api.serializers import TaskManagerOutput
 from annotation.api.views import task_output_for
 from annotation.models import Annotation, Task
 from annotation.selectors import tasks_with_figures
-from labelhub.permissions import can_review, can_view
+from labelhub.content import tasks_not_opted_out
+from labelhub.permissions import can_manage, can_review, can_view
 from quality.models import Review, TaskOutcome
 from quality.task_page import task_history, task_skips
 
@@ -158,6 +159,15 @@ class TaskDetailApi(APIView):
         if task is None or not can_view(user=request.user, project=task.project):
             raise Http404("No such task.")
         project = task.project
+        if (
+            not can_manage(user=request.user, project=project)
+            and not (
+                tasks_not_opted_out(
+                    Task.objects.filter(pk=task.pk), project=project, user=request.user
+                )
+            ).exists()
+        ):
+            raise Http404("No such task.")  # content the caller opted out of: as if not there
         # The same choice as the plain task API: contributors get only what they label (status and
         # counters would tell a gold task apart: it stays open and collects more answers).
         body = dict(task_output_for(request, project)(task).data)

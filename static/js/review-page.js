@@ -46,11 +46,16 @@ function submitWith(verdict) {
   form.requestSubmit(button);
 }
 
+function editorReady() {
+  ready = true;
+  document.body.dataset.reviewMode = "review";
+}
+
 if (form) {
-  document.addEventListener("editor:ready", () => {
-    ready = true;
-    document.body.dataset.reviewMode = "review";
-  });
+  document.addEventListener("editor:ready", editorReady);
+  // editor-page.js may have mounted the editor before this module ran (its kind's module came
+  // from the cache while ours still waited on lib/reveal.js): then its editor:ready is gone.
+  if (document.querySelector('[data-editor-root][data-mounted="true"]')) editorReady();
   // The change fired while mounting comes before editor:ready; later ones are the reviewer's.
   document.addEventListener("editor:change", () => {
     if (ready && !fixing) startFix();

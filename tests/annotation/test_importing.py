@@ -395,8 +395,7 @@ PRIVATE_CALLBACK_PROBLEMS = [  # for the URLs above after the first (public) one
     "webhooks only go to public addresses.",
     "::1 is a loopback address; webhooks only go to public addresses.",
     "hooks.invalid does not resolve to any address.",
-    "intranet.example.com resolves to 192.168.1.5, a private address; "
-    "webhooks only go to public addresses.",
+    "intranet.example.com is not an allowed address; webhooks only go to public addresses.",
 ]
 
 

@@ -65,6 +65,20 @@ def shop():
     return project, tasks
 
 
+def showing(page: Page, **params: str) -> None:
+    """Wait until the table of these filters is in: htmx pushed them to the URL (after the
+    swap) and no request of the page is still on its way."""
+    checks = " && ".join(
+        f"(query.get({json.dumps(key)}) || '') === {json.dumps(value)}"
+        for key, value in params.items()
+    )
+    wait_js(
+        page,
+        f"(() => {{ const query = new URLSearchParams(location.search); return {checks}; }})()"
+        " && !document.querySelector('.htmx-request')",
+    )
+
+
 def rows(page: Page) -> list[str]:
     return page.get_by_test_id("task-row").locator("td:nth-child(3)").all_inner_texts()
 
@@ -84,25 +98,34 @@ def test_search_filter_bulk_requeue_and_the_task_page(
     expect(page.get_by_test_id("task-status")).to_contain_text("Needs attention")
     expect(page.get_by_test_id("task-skips")).to_contain_text("Unclear or unreadable")
 
+    # Each change swaps in a new table; every check waits for the table of *that* filter (the
+    # URL htmx pushes after the swap, nothing in flight). Waiting on the count alone passed on
+    # the previous table when it had the same count ("1" under "needs attention" before the
+    # search for "people" had answered), and the checks that followed read a stale table.
     page.get_by_test_id("filter-status").select_option("")
+    showing(page, status="")
     page.get_by_test_id("task-search").fill("people")
+    showing(page, q="people")
     expect(page.get_by_test_id("task-count")).to_have_text("1")
+    assert rows(page)[0].startswith("people-2")
     page.get_by_test_id("task-search").fill("")
+    showing(page, q="")
     expect(page.get_by_test_id("task-count")).to_have_text("4")
     page.get_by_test_id("filter-label").select_option("car")
+    showing(page, label="car")
     expect(page.get_by_test_id("task-count")).to_have_text("1")
     assert rows(page)[0].startswith("cars-1")
     page.get_by_test_id("filter-label").select_option("")
+    showing(page, label="")
     page.get_by_test_id("filter-skipped").select_option("yes")
+    showing(page, skipped="yes")
     expect(page.get_by_test_id("task-count")).to_have_text("1")
+    assert rows(page)[0].startswith("blurry-3")
     page.get_by_test_id("filter-skipped").select_option("")
+    showing(page, skipped="")
     page.get_by_test_id("filter-sort").select_option("priority")
-    # The sorted table replaces the old one: wait for the swap (htmx pushes the URL after it),
-    # else a tick made in the old table is swept away with it (about one run in twenty).
-    wait_js(
-        page,
-        "location.search.includes('sort=priority') && !document.querySelector('.htmx-request')",
-    )
+    # The sorted table replaces the old one: a tick made in the old table would be swept away.
+    showing(page, sort="priority")
     expect(page.get_by_test_id("task-row").first).to_contain_text("fresh-4")
 
     # Re-queue the skipped task and raise another one's priority, ticked in the table.

@@ -114,14 +114,16 @@ def test_the_manager_connects_the_model_and_the_key_is_never_shown_back(client, 
     client.force_login(maria)
     form = {"enabled": "on", "base_url": server.base_url, "model": "acme-chat",
             "api_key": KEY, "temperature": "0.3", "max_tokens": "200"}  # fmt: skip
-    assert client.post(url, form).status_code == 302
+    with ALLOW:  # the test's model is on loopback (checked at save since issue #24)
+        assert client.post(url, form).status_code == 302
     live = LiveModel.objects.get(project=project)
     assert (live.api_key, live.model, live.max_tokens) == (KEY, "acme-chat", 200)
     page = client.get(url).content.decode()
     assert KEY not in page
     assert "An API key is stored (not shown)." in page
     # Saving again without a key keeps it; the audit log says it changed, never what it is.
-    assert client.post(url, {**form, "api_key": "", "model": "acme-2"}).status_code == 302
+    with ALLOW:
+        assert client.post(url, {**form, "api_key": "", "model": "acme-2"}).status_code == 302
     live.refresh_from_db()
     assert (live.api_key, live.model) == (KEY, "acme-2")
     events = AuditEvent.objects.filter(project=project, summary__startswith="Live model")
@@ -132,7 +134,8 @@ def test_the_manager_connects_the_model_and_the_key_is_never_shown_back(client, 
     assert "The model answered: “You said: Reply with the word OK." in tried
     tried = client.post(url, {**form, "action": "try"}).content.decode()  # guard on: refused
     assert "127.0.0.1 is a loopback address" in tried
-    client.post(url, {**form, "api_key": "", "remove_key": "on"})
+    with ALLOW:
+        client.post(url, {**form, "api_key": "", "remove_key": "on"})
     live.refresh_from_db()
     assert live.api_key == ""
     # not for contributors (404), nor for projects of another kind

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 from genai.models import LiveModel
 from labelhub.models import AuditEvent, Role
 from tests.factories import make_project, make_user
+from tests.network import FakeNetwork
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,8 @@ def api(user) -> APIClient:
 
 
 @pytest.fixture
-def world():
+def world(monkeypatch):
+    FakeNetwork(monkeypatch).name("models.example.com", ["93.184.215.14"])  # a public address
     maria, ana = make_user("maria"), make_user("ana")
     project = make_project(
         kind="conversation", members={maria: Role.MANAGER, ana: Role.CONTRIBUTOR}
