@@ -31,6 +31,7 @@ from quality.events import answers_rejected
 from quality.judging import accept, send_to_review, tasks_consolidate
 from quality.models import (
     NOT_COUNTED,
+    OVERRULED,
     AnnotationReview,
     AnswerJudgement,
     ContributorStanding,
@@ -62,6 +63,14 @@ class OwnAnswer(ReviewRefusal):
     """The reviewer answered the task: someone else reviews it (a manager who labels may)."""
 
     code = "own_answer"
+    status = 403
+
+
+class Overruled(ReviewRefusal):
+    """An appeal reversed the reviewer's rejection on this task: another reviewer or a manager
+    reviews it from then on."""
+
+    code = "overruled"
     status = 403
 
 
@@ -135,6 +144,13 @@ def review_record(
             )
         if task.annotations.filter(contributor_id=reviewer.pk).exists():
             raise OwnAnswer("You answered this task yourself: someone else reviews it.")
+        if Review.objects.filter(
+            task=task, reviewer_id=reviewer.pk, judgements__judgement__in=OVERRULED
+        ).exists():
+            raise Overruled(
+                "An appeal reversed your rejection on this task: another reviewer or a manager "
+                "reviews it now."
+            )
         if outcome.version != version:
             raise ReviewConflict(
                 "This task changed since you opened it (another review or new answers). "
