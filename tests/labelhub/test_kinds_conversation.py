@@ -320,7 +320,7 @@ def test_two_answers_make_a_median_consensus_and_the_reviewer_reads_the_rewrite(
     client.force_login(rui)
     html = client.get(reverse("quality:review", args=[project.pk, task.pk])).content.decode()
     assert html.count('data-testid="conversation-answer"') == 2
-    assert "<del>Sydney.</del>" in html
-    assert "<ins>Canberra.</ins>" in html
+    assert '<span class="visually-hidden">removed: </span>Sydney.</del>' in html
+    assert '<span class="visually-hidden">added: </span>Canberra.</ins>' in html
     assert "“Sydney”" in html  # the text a span marks
     assert "2 turns answered · 1 span · 1 rewrite" in html
