@@ -4,9 +4,17 @@ from django import forms
 
 
 class ImportForm(forms.Form):
+    """The import's options: what a COCO file's boxes become, for kinds that take boxes (the
+    kind says so: ``imports_boxes``); other kinds have no option."""
+
     coco = forms.ChoiceField(
         required=False,
         choices=[("predictions", "as predictions"), ("gold", "as gold answers")],
         label="A COCO file's boxes go in",
         help_text="Only used for a COCO file: boxes are matched to tasks by image file name.",
     )
+
+    def __init__(self, *args, kind=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if kind is not None and not kind.imports_boxes:
+            del self.fields["coco"]

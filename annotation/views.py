@@ -500,7 +500,7 @@ def task_list(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_for(user=request.user, project_id=project_id, action="manage")
     context = {
         "project": project,
-        "form": ImportForm(),
+        "form": ImportForm(kind=project.task_kind),
         "imports": ImportJob.objects.filter(project=project)[:5],
         **_task_page(request, project),
     }
@@ -515,7 +515,7 @@ def task_list(request: HttpRequest, project_id: int) -> HttpResponse:
 def task_import(request: HttpRequest, project_id: int) -> HttpResponse:
     """Queue an import of the uploaded files; the page then follows its progress."""
     project = project_for(user=request.user, project_id=project_id, action="manage")
-    form = ImportForm(request.POST)
+    form = ImportForm(request.POST, kind=project.task_kind)
     files = [(upload.name, upload) for upload in request.FILES.getlist("files")]
     problems: list[str] = []
     job = None
@@ -542,7 +542,7 @@ def task_import(request: HttpRequest, project_id: int) -> HttpResponse:
     response = render(
         request,
         f"{TASK_LIST_TEMPLATE}#import-form",
-        {"project": project, "form": ImportForm(), "new_job": job},
+        {"project": project, "form": ImportForm(kind=project.task_kind), "new_job": job},
     )
     if job.status == ImportStatus.DONE:
         response["HX-Trigger"] = "tasks-changed"

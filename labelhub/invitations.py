@@ -34,6 +34,7 @@ from labelhub.models import (
     InvitationState,
     Organization,
     OrganizationMember,
+    Profile,
     Project,
     ProjectMember,
     Role,
@@ -436,7 +437,8 @@ def invitation_accept_new_person(
                 ]
             }
         )
-    first, _, last = (full_name or "").strip().partition(" ")
+    full_name = " ".join((full_name or "").split())
+    first, _, last = full_name.partition(" ")
     user = User.objects.create_user(
         username=username,
         password=password,
@@ -444,6 +446,9 @@ def invitation_accept_new_person(
         first_name=first[:150],
         last_name=last[:150],
     )
+    # The name given at sign-up is the one the profile shows the organization.
+    if full_name:
+        Profile.objects.create(user=user, display_name=full_name[:150])
     return user, _use(invitation, user)
 
 

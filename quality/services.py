@@ -23,7 +23,7 @@ from annotation.models import (
     Task,
     TaskStatus,
 )
-from labelhub.audit import audit_record, changed_fields
+from labelhub.audit import audit_record, changed_fields, person_name
 from labelhub.models import AuditAction, Project
 from labelhub.permissions import can_label
 from labelhub.quality_bars import quality_with_defaults
@@ -514,7 +514,7 @@ def _standing_review_reversed(
             pc=pc,
             project=project,
             actor=actor,
-            summary=f"{pc.user.get_username()} may work again: a rejection behind the pause "
+            summary=f"{person_name(pc.user)} may work again: a rejection behind the pause "
             f"was reversed on appeal: {reason}",
         )
         return True
@@ -566,7 +566,7 @@ def contributor_pause(
             actor=actor,
             action=AuditAction.CONTRIBUTOR_PAUSED,
             project=project,
-            summary=f"{pc.user.get_username()}: {pc.pause_reason}",
+            summary=f"{person_name(pc.user)}: {pc.pause_reason}",
             changes=changed_fields(before, {"status": pc.status, "pause_reason": pc.pause_reason}),
         )
     return pc
@@ -579,7 +579,7 @@ def contributor_resume(
     with transaction.atomic(durable=True):
         pc = _contributor_for_update(project=project, user_id=user_id)
         _resume(
-            pc=pc, project=project, actor=actor, summary=f"{pc.user.get_username()} may work again."
+            pc=pc, project=project, actor=actor, summary=f"{person_name(pc.user)} may work again."
         )
     return pc
 
@@ -595,7 +595,7 @@ def contributor_resume_on_appeal(
         pc=pc,
         project=project,
         actor=actor,
-        summary=f"{pc.user.get_username()} may work again: pause reversed on appeal: {reason}",
+        summary=f"{person_name(pc.user)} may work again: pause reversed on appeal: {reason}",
     )
     return pc
 

@@ -70,13 +70,18 @@ def refusal_response(refusal: queue.QueueRefusal) -> Response:
 
 
 def result_errors(error: ValidationError) -> dict[str, list[str]]:
-    """A kind's path-keyed errors, rooted at ``result``."""
+    """A kind's path-keyed errors, rooted at ``result`` once (kinds write some paths from the
+    result's root, ``result.turns.0.scores``, and some inside it, ``turns.0``)."""
     if not hasattr(error, "error_dict"):
         return {"result": list(error.messages)}
-    return {
-        ("result" if path == "__all__" else f"result.{path}"): list(messages)
-        for path, messages in error.message_dict.items()
-    }
+    rooted: dict[str, list[str]] = {}
+    for path, messages in error.message_dict.items():
+        if path == "__all__":
+            path = "result"
+        elif path != "result" and not path.startswith("result."):
+            path = f"result.{path}"
+        rooted.setdefault(path, []).extend(messages)
+    return rooted
 
 
 class NextTaskView(QueueView):

@@ -21,6 +21,7 @@ from labelhub.kinds import (
     int_or_text,
     number_or_text,
     object_errors,
+    one_line,
     rows_with_errors,
 )
 from labelhub.kinds.metrics import boxes as box_metrics
@@ -46,6 +47,8 @@ class BoundingBoxKind(TaskKind):
     )
     review_template = "quality/review/bbox.html"
     has_parts = True
+    imports_boxes = True
+    thumbnail_field = "image"
     quality_bars = (
         QualityBar(
             "iou_threshold",
@@ -69,6 +72,13 @@ class BoundingBoxKind(TaskKind):
             "minority boxes for the reviewer.",
         ),
     )
+
+    def summary(self, data: dict) -> str:
+        """The image's file name (or the end of its URL), and its size when known."""
+        image = str((data or {}).get("image") or "")
+        name = image.rstrip("/").rsplit("/", 1)[-1] or "no image"
+        width, height = (data or {}).get("width"), (data or {}).get("height")
+        return one_line(f"{name} · {width}×{height}" if width and height else name)
 
     def default_schema(self) -> dict:
         return {

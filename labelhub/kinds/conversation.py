@@ -35,6 +35,7 @@ from labelhub.kinds import (
     edit_rows,
     int_or_text,
     object_errors,
+    one_line,
     rows_with_errors,
 )
 from labelhub.kinds.metrics import conversations as metrics
@@ -92,6 +93,20 @@ class ConversationKind(TaskKind):
     )
     review_template = "quality/review/conversation.html"
     has_alpha = True
+
+    def summary(self, data: dict) -> str:
+        """How many turns, the last user message, and the candidates if any."""
+        data = data or {}
+        messages = data.get("messages") or []
+        users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        last = one_line(str(users[-1].get("content", "")), limit=80) if users else ""
+        words = f"{len(messages)} turn{'s' if len(messages) != 1 else ''}"
+        if last:
+            words += f" · “{last}”"
+        candidates = data.get("candidates") or []
+        if candidates:
+            words += f" · {len(candidates)} candidate{'s' if len(candidates) != 1 else ''}"
+        return words
 
     def default_schema(self) -> dict:
         return {

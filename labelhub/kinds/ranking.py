@@ -18,6 +18,7 @@ from labelhub.kinds import (
     edit_rows,
     int_or_text,
     object_errors,
+    one_line,
 )
 from labelhub.kinds.metrics import rankings as ranking_metrics
 
@@ -61,6 +62,16 @@ class RankingKind(TaskKind):
             "the overall verdict only.",
         ),
     )
+
+    def summary(self, data: dict) -> str:
+        """The prompt (or the last user message) and how many responses there are."""
+        data = data or {}
+        prompt = data.get("prompt")
+        if not prompt:
+            users = [m for m in data.get("messages") or [] if m.get("role") == "user"]
+            prompt = users[-1].get("content", "") if users else ""
+        n = len(data.get("responses") or [])
+        return f"{one_line(str(prompt), limit=100)} · {n} response{'s' if n != 1 else ''}"
 
     def default_schema(self) -> dict:
         return {"mode": "pairwise", "strength_scale": 3, "criteria": [], "rationale": "optional"}

@@ -14,6 +14,7 @@ from labelhub.kinds import (
     SchemaBuilder,
     TaskKind,
     object_errors,
+    one_line,
 )
 from labelhub.kinds.bbox import ZIP, is_number
 from labelhub.kinds.metrics import text as text_metrics
@@ -35,6 +36,15 @@ class TranscriptionKind(TaskKind):
         save_label="Save rules",
     )
     review_template = "quality/review/transcription.html"
+    thumbnail_field = "image"
+
+    def summary(self, data: dict) -> str:
+        """The clip's or image's file name, and the start of the machine draft."""
+        data = data or {}
+        media = str(data.get("audio") or data.get("image") or "")
+        name = media.rstrip("/").rsplit("/", 1)[-1] or "no media"
+        draft = data.get("draft")
+        return one_line(f"{name} · draft: {draft}" if draft else name)
 
     def default_schema(self) -> dict:
         return {
