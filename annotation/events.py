@@ -1,108 +1,60 @@
-"""Explicit hooks other apps use to react to what happens in annotation, after it is committed.
+"""The hooks annotation fires, for the apps above it (see :mod:`labelhub.hooks`).
 
-Dependencies point ``labelhub ← annotation ← quality``: annotation must not import quality, so
-quality registers a callback here (in ``QualityConfig.ready()``) and the queue calls
-:func:`annotation_submitted` inside its transaction. Each callback runs with the new
-annotation's id and its project's once that transaction commits (``robust``: a failing callback
-is logged and never undoes or fails the submission). No model signals: the call is visible in
-the service.
+Dependencies point ``labelhub ← annotation ← quality ← …``: annotation must not import the apps
+above it, so they connect listeners to these hooks in their ``AppConfig.ready()``, and the queue
+and the services fire them where the event happens.
 """
 
-from collections.abc import Callable
-from functools import partial
+from labelhub.hooks import Hook, When
 
-from django.db import transaction
+submitted = Hook(
+    "annotation.submitted",
+    when=When.AFTER_COMMIT,
+    arguments="annotation_id, project_id",
+    doc="A new answer is stored; quality asks for a run of its judging step.",
+)
+revised = Hook(
+    "annotation.revised",
+    when=When.IN_TRANSACTION,
+    arguments="annotation_id",
+    doc="An answer sent back to its author (a review rejected it) comes back corrected: it must "
+    "count again exactly when its new result is stored.",
+)
+tasks_imported_hook = Hook(
+    "tasks.imported",
+    when=When.AFTER_COMMIT,
+    arguments="project_id",
+    doc="An import created tasks (the project's model backends pre-label them).",
+)
+assignment_note = Hook(
+    "work.assignment_note",
+    when=When.ON_READ,
+    arguments="assignment",
+    doc="What the work screen says above a task handed out again (the reviewer's reason): "
+    'words, or "". One query at most.',
+)
+refusal_action = Hook(
+    "work.refusal_actions",
+    when=When.ON_READ,
+    arguments="project, user",
+    doc="Links the work screen offers under a refusal of work (appeal a pause): (label, url) "
+    "pairs. One query at most.",
+)
 
-SubmitCallback = Callable[..., None]  # callback(*, annotation_id: int, project_id: int)
-_submit_callbacks: list[SubmitCallback] = []
-
-
-def on_annotation_submitted(callback: SubmitCallback) -> SubmitCallback:
-    """Register ``callback(annotation_id=…, project_id=…)``; registering it twice is harmless."""
-    if callback not in _submit_callbacks:
-        _submit_callbacks.append(callback)
-    return callback
-
-
-def annotation_submitted(*, annotation_id: int, project_id: int) -> None:
-    """Schedule the registered callbacks for after the current transaction commits."""
-    for callback in _submit_callbacks:
-        transaction.on_commit(
-            partial(callback, annotation_id=annotation_id, project_id=project_id), robust=True
-        )
-
-
-# An answer quality sent back to its author (a reviewer rejected it) comes back corrected. These
-# callbacks run at once, inside the submit's transaction: the answer must count again exactly
-# when its new result is stored.
-_revise_callbacks: list[Callable[..., None]] = []
-
-
-def on_annotation_revised(callback: Callable[..., None]) -> Callable[..., None]:
-    """Register ``callback(annotation_id=…)``; registering it twice is harmless."""
-    if callback not in _revise_callbacks:
-        _revise_callbacks.append(callback)
-    return callback
-
-
-def annotation_revised(*, annotation_id: int) -> None:
-    for callback in _revise_callbacks:
-        callback(annotation_id=annotation_id)
-
-
-# What the work screen says above a task handed out again (an answer sent back to its author,
-# with the reviewer's reason): ``provider(assignment=…)`` returns words, or "".
-_note_providers: list[Callable[..., str]] = []
-
-
-def on_assignment_note(provider: Callable[..., str]) -> Callable[..., str]:
-    if provider not in _note_providers:
-        _note_providers.append(provider)
-    return provider
+annotation_submitted = submitted.send
+annotation_revised = revised.send
+tasks_imported = tasks_imported_hook.send
 
 
 def assignment_notes(*, assignment) -> list[str]:
-    """The notes of an assignment given back after it was finished (one query per provider);
+    """The notes of an assignment given back after it was finished (one query per listener);
     none for a fresh lease, without a query."""
     if assignment is None or assignment.finished_at is None:
         return []
-    return [note for provider in _note_providers if (note := provider(assignment=assignment))]
-
-
-ImportCallback = Callable[..., None]  # callback(*, project_id: int)
-_import_callbacks: list[ImportCallback] = []
-
-
-def on_tasks_imported(callback: ImportCallback) -> ImportCallback:
-    """Register ``callback(project_id=…)``, run after an import that created tasks commits (the
-    backends app pre-labels them)."""
-    if callback not in _import_callbacks:
-        _import_callbacks.append(callback)
-    return callback
-
-
-def tasks_imported(*, project_id: int) -> None:
-    for callback in _import_callbacks:
-        transaction.on_commit(partial(callback, project_id=project_id), robust=True)
-
-
-# What the work screen offers beside a refusal of work (an appeal of a pause):
-# ``provider(project=…, user=…)`` returns ``(label, url)`` pairs, or none (one query at most).
-_refusal_action_providers: list[Callable[..., list[tuple[str, str]]]] = []
-
-
-def on_refusal_action(
-    provider: Callable[..., list[tuple[str, str]]],
-) -> Callable[..., list[tuple[str, str]]]:
-    if provider not in _refusal_action_providers:
-        _refusal_action_providers.append(provider)
-    return provider
+    return [note for note in assignment_note.collect(assignment=assignment).values() if note]
 
 
 def refusal_actions(*, project, user) -> list[tuple[str, str]]:
     """The links the work screen shows under a refusal of work."""
-    return [
-        action
-        for provider in _refusal_action_providers
-        for action in provider(project=project, user=user)
-    ]
+    answers = refusal_action.collect(project=project, user=user).values()
+    return [action for actions in answers for action in actions]

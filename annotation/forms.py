@@ -5,7 +5,7 @@ from django import forms
 
 class ImportForm(forms.Form):
     """The import's options: what a COCO file's boxes become, for kinds that take boxes (the
-    kind says so: ``imports_boxes``); other kinds have no option."""
+    kind says so: ``takes_coco``); other kinds have no option."""
 
     coco = forms.ChoiceField(
         required=False,
@@ -16,5 +16,5 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, kind=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if kind is not None and not kind.imports_boxes:
+        if kind is not None and not kind.takes_coco:
             del self.fields["coco"]

@@ -43,8 +43,8 @@ from django.core.validators import URLValidator
 
 from annotation.media import AudioInfo, ImageInfo, MediaError, read_audio, read_image
 from annotation.webhooks import DeliveryRefused, HostLookups, destination_check
+from kinds import TaskKind
 from labelhub.content import BUILT_IN, Category, flags_from
-from labelhub.kinds import TaskKind
 
 TASK_KEYS = {"data", "external_id", "gold", "predictions", "callback_url", "priority", "content"}
 EXTRA_COLUMNS = TASK_KEYS - {"data"}

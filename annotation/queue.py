@@ -17,7 +17,9 @@ Every counter moves with ``F()`` in the transaction that changes what it counts:
 - submit on a live lease: ``lease_count - 1, answer_count + 1`` (status ``annotated`` once the
   overlap is reached, in the same UPDATE);
 - skip on a live lease: ``lease_count - 1``;
-- reclaim of an expired lease: ``lease_count - 1``.
+- reclaim of an expired lease: ``lease_count - 1``;
+- release of a person's live leases when they leave the organization (:func:`leases_release`):
+  ``lease_count - 1`` each, the lease and its draft deleted.
 
 Expiry without a cron job
 -------------------------
@@ -92,6 +94,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+import kinds
 from annotation import queue_sql as sql
 from annotation.events import annotation_revised, annotation_submitted
 from annotation.models import (
@@ -104,25 +107,21 @@ from annotation.models import (
     TaskStatus,
 )
 from annotation.sensitive import sensitive_work_record
-from labelhub import kinds
 from labelhub.content import ALL_CATEGORIES, categories_of, labels_of
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
+from labelhub.refusals import Refusal
 
 RECLAIM_BATCH = 100
 MAX_ACTIVE_SECONDS = 24 * 3600
 _gold_dice = random.SystemRandom()
 
 
-class QueueRefusal(Exception):
+class QueueRefusal(Refusal):
     """The queue says no, with a message for the person (not an error) that API and pages show."""
 
     code = "refused"
     status = 403
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class ContributorPaused(QueueRefusal):
@@ -171,6 +170,9 @@ class DraftConflict(QueueRefusal):
         super().__init__(message)
         self.current_version = current_version
 
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "current_version": self.current_version}
+
 
 def open_task_filter() -> Q:
     """Tasks that still need answers: exactly the condition of the partial index."""
@@ -198,6 +200,30 @@ def _reclaim_expired_leases(*, project: Project, now) -> int:
         # Gold tasks never counted their leases.
         Task.objects.filter(pk__in=task_ids, is_gold=False).update(lease_count=F("lease_count") - n)
     return len(expired)
+
+
+def leases_release(*, contributor_id: int, project_ids: list[int]) -> int:
+    """Give back the slots of a person's live leases on these projects (they leave the
+    organization); the leases and their drafts go. Returns how many there were.
+
+    Caller holds a transaction; takes row locks on the leases.
+    """
+    leases = list(
+        Assignment.objects.select_for_update()
+        .filter(
+            project_id__in=project_ids,
+            contributor_id=contributor_id,
+            status=AssignmentStatus.ACTIVE,
+        )
+        .values_list("pk", "task_id")
+    )
+    if not leases:
+        return 0
+    task_ids = [task_id for _, task_id in leases]
+    # Gold tasks never counted their leases (as the reclaim above).
+    Task.objects.filter(pk__in=task_ids, is_gold=False).update(lease_count=F("lease_count") - 1)
+    Assignment.objects.filter(pk__in=[pk for pk, _ in leases]).delete()
+    return len(leases)
 
 
 def _contributor_locked(

@@ -403,3 +403,68 @@ def task_counts_for(*, project: Project) -> TaskCounts:
         skips_by_reason=sorted(grouped.items(), key=lambda item: (-item[1], item[0])),
         needs_attention=attention,
     )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What the queue could still give a contributor on a project."""
+
+    count: int  # tasks they can still get
+    refusal: str = ""  # why they get none: "archived", "paused", "disqualified"
+
+
+def tasks_waiting_for_each(
+    *, user: AbstractBaseUser, projects: list[Project]
+) -> dict[int, Waiting]:
+    """The tasks the queue could still hand ``user`` on each project (two queries in all): open
+    work with a free slot and gold checks, each one they never had (answered, skipped or let
+    expire); none while they are paused or disqualified, or the project is archived. Gold counts
+    like any task, so that the figure drops by one whatever they were given (else its not
+    dropping would tell a gold task apart).
+    """
+    live = [project.pk for project in projects if project.archived_at is None]
+    barred = dict(
+        ProjectContributor.objects.filter(
+            project_id__in=live,
+            user_id=user.pk,
+            status__in=[ContributorStatus.PAUSED, ContributorStatus.DISQUALIFIED],
+        ).values_list("project_id", "status")
+    )
+    open_ids = [pk for pk in live if pk not in barred]
+    counts = dict(
+        Task.objects.filter(open_task_filter() | Q(is_gold=True), project_id__in=open_ids)
+        .exclude(assignments__contributor_id=user.pk)
+        .order_by()
+        .values_list("project")
+        .annotate(n=Count("pk"))
+        .values_list("project", "n")
+    )
+    waiting = {}
+    for project in projects:
+        if project.archived_at is not None:
+            waiting[project.pk] = Waiting(0, "archived")
+        elif project.pk in barred:
+            waiting[project.pk] = Waiting(0, barred[project.pk])
+        else:
+            waiting[project.pk] = Waiting(counts.get(project.pk, 0))
+    return waiting
+
+
+def tasks_waiting_for(*, user: AbstractBaseUser, project: Project) -> Waiting:
+    return tasks_waiting_for_each(user=user, projects=[project])[project.pk]
+
+
+def task_counts_by_project(*, project_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Tasks by status for each project, gold counted apart under ``"gold"`` (as on the task list
+    and the dashboard): one query on the (project, status) index."""
+    counts: dict[int, dict[str, int]] = {pk: {} for pk in project_ids}
+    rows = (
+        Task.objects.filter(project__in=project_ids)
+        .values_list("project", "is_gold", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for project_id, is_gold, status, n in rows:
+        key = "gold" if is_gold else status
+        counts[project_id][key] = counts[project_id].get(key, 0) + n
+    return counts

@@ -506,7 +506,7 @@ def tasks_attach_coco(*, project: Project, coco: Coco, use: str) -> ImportOutcom
     else whose image URL ends with that file name. Every image must match a task and every box must
     be valid for that task; otherwise nothing changes.
     """
-    if project.kind != "bbox":
+    if not project.task_kind.takes_coco:
         raise ImportRejected([Problem("file", "", "COCO files are for bounding-box projects.")])
     if use not in ("gold", "predictions"):
         raise ImportRejected([Problem("file", "coco", "Say whether COCO is gold or predictions.")])

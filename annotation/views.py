@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.db.models.fields.files import FieldFile
 from django.http import (
     FileResponse,
@@ -51,13 +52,14 @@ from annotation.selectors import (
     skip_reasons_for,
     task_counts_for,
     tasks_for_manager,
+    tasks_waiting_for,
     work_progress_for,
 )
 from annotation.sensitive import sensitive_today
 from annotation.services import BULK_LIMIT, TASK_ACTIONS, import_job_create
 from labelhub.content import content_display, opted_out_anything
-from labelhub.models import Project
-from labelhub.permissions import can_manage, can_view, project_for
+from labelhub.models import Project, Role
+from labelhub.permissions import can_manage, can_view, project_for, roles_in_order, roles_on
 from labelhub.storage import link_seconds, stored_file_link
 
 BYTE_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -583,3 +585,34 @@ def import_status(request: HttpRequest, project_id: int, import_id: int) -> Http
     if job.status == ImportStatus.DONE and request.GET.get("polling"):
         response["HX-Trigger"] = "tasks-changed"
     return response
+
+
+@require_GET
+@login_required
+def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
+    """A project's page: its instructions for everyone on it, the way in for managers, and for
+    contributors what the queue could still hand them (which is why it lives here, not in
+    labelhub: the page reads the queue)."""
+    project = project_for(user=request.user, project_id=project_id, action="view")
+    roles = roles_in_order(roles_on(user=request.user, project=project))
+    # Real work and gold counted apart, as on the home page, the task list and the dashboard.
+    counts = dict(
+        project.tasks.filter(is_gold=False)
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    context = {
+        "project": project,
+        "role": " and ".join(roles),
+        "is_manager": Role.MANAGER in roles,
+        "task_total": sum(counts.values()),
+        "task_open": counts.get("open", 0),
+    }
+    if Role.CONTRIBUTOR in roles:
+        context["waiting"] = tasks_waiting_for(user=request.user, project=project)
+    if roles != [Role.CONTRIBUTOR]:  # gold is counted for managers and reviewers only
+        context["show_figures"] = True
+        context["task_gold"] = project.tasks.filter(is_gold=True).count()
+    return render(request, "labelhub/project_detail.html", context)

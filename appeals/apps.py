@@ -7,12 +7,12 @@ class AppealsConfig(AppConfig):
     verbose_name = "Appeals"
 
     def ready(self) -> None:
-        from annotation.events import on_refusal_action
+        from annotation.events import refusal_action
         from appeals.my_work import my_work_rows, my_work_summary_parts, pause_appeal_action
-        from quality.events import on_my_work_rows, on_my_work_summary
+        from quality import events
 
         # The work screen offers "Appeal this pause" beside the pause; My work gets each
         # rejected answer's appeal (or the form to file one), the list of appeals, earnings.
-        on_refusal_action(pause_appeal_action)
-        on_my_work_rows(my_work_rows)
-        on_my_work_summary(my_work_summary_parts)
+        refusal_action.connect(pause_appeal_action)
+        events.my_work_rows.connect(my_work_rows)
+        events.my_work_summary.connect(my_work_summary_parts)

@@ -23,23 +23,15 @@ from appeals.models import (
 from labelhub.audit import audit_record
 from labelhub.models import AuditAction, Project
 from labelhub.permissions import can_label, can_manage, can_review
+from labelhub.refusals import Refusal
 from pay.ledger import annotations_settle
 from pay.models import EarningEvent
 from quality import services as quality_services
 from quality.models import AnnotationReview, AnswerJudgement
 
 
-class AppealRefusal(Exception):
+class AppealRefusal(Refusal):
     """An appeal or a decision that cannot be made, with a message for the person."""
-
-    code = "refused"
-    status = 409
-
-    def __init__(self, message: str, *, code: str | None = None, status: int | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.code
-        self.status = status or self.status
 
 
 def _clean_text(value: str, *, field: str, limit: int, missing: str) -> str:

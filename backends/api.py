@@ -1,6 +1,5 @@
 """``/api/v1/projects/{id}/backends/``: a project's model backends (managers only; 404 else)."""
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -77,10 +76,7 @@ def _save(request: Request, project, backend: ModelBackend | None, *, partial: b
             if field != "auth_header" and field not in data:
                 data[field] = getattr(backend, field)
     data.setdefault("auth_header", KEEP)
-    try:
-        saved = backend_save(project=project, backend=backend, **data)
-    except ValidationError as error:
-        return Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
+    saved = backend_save(project=project, backend=backend, **data)
     code = status.HTTP_200_OK if backend is not None else status.HTTP_201_CREATED
     return Response(backend_dict(saved), status=code)
 

@@ -8,12 +8,12 @@ class BackendsConfig(AppConfig):
     verbose_name = "Model backends"
 
     def ready(self) -> None:
-        from annotation.events import on_tasks_imported
+        from annotation.events import tasks_imported_hook
         from backends.weights import model_weights
-        from quality.answer_weights import register_weigher
+        from quality.events import answer_weights_hook
 
-        register_weigher(model_weights)
-        on_tasks_imported(_prelabel_after_import)
+        answer_weights_hook.connect(model_weights)
+        tasks_imported_hook.connect(_prelabel_after_import)
 
 
 def _prelabel_after_import(*, project_id: int) -> None:

@@ -1,9 +1,9 @@
 """What a model saved: each prediction against the task's reference, and the sums per version.
 
-The reference is the task's gold answer, else its accepted result. Per kind: boxes — F1 and mean
-IoU of matched boxes (the project's IoU threshold); transcripts — WER and CER after the schema's
-normalisation; rankings and conversations — the kind's agreement between prediction and
-reference. Every kind: the kind's score, and whether the prediction was accepted unchanged.
+The reference is the task's gold answer, else its accepted result. Per kind, what the kind measures
+(``TaskKind.measure_prediction``: boxes — F1 and mean IoU of matched boxes; transcripts — WER and
+CER; by default the kind's agreement between prediction and reference). Every kind: the kind's
+score, and whether the prediction was accepted unchanged.
 Measured on write for gold tasks and on read for tasks accepted since (one indexed query).
 """
 
@@ -31,20 +31,12 @@ def _reference(prediction: Prediction, outcomes: dict[int, TaskOutcome]) -> tupl
 
 
 def measure_one(*, kind, result: dict, reference: dict, schema: dict, quality: dict) -> dict:
+    """The score, whether it was kept unchanged, and the kind's own figures (``model_figures``)."""
     figures: dict = {
         "score": round(float(kind.score(result, reference, schema=schema, quality=quality)), 4),
         "unchanged": result == reference,
     }
-    if kind.name == "bbox":
-        comparison = kind.compare(result, reference, schema=schema, quality=quality)
-        figures["f1"] = round(comparison.f1, 4)
-        figures["mean_iou"] = None if comparison.mean_iou is None else round(comparison.mean_iou, 4)
-    elif kind.name == "transcription":
-        comparison = kind.compare(result, reference, schema=schema, quality=quality)
-        figures["wer"], figures["cer"] = round(comparison.wer, 4), round(comparison.cer, 4)
-    else:
-        agreement = kind.agreement([result, reference], schema=schema, quality=quality)
-        figures["agreement"] = round(float(agreement), 4)
+    figures.update(kind.measure_prediction(result, reference, schema=schema, quality=quality))
     return figures
 
 

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from annotation.models import Annotation, Task
+from labelhub.encryption import EncryptedTextField
 from labelhub.models import Project
 
 
@@ -18,7 +19,7 @@ class ModelBackend(models.Model):
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=2000, help_text="The backend's base URL (…/predict, …/health)")
     # The whole value of the Authorization header; never shown again after it is saved.
-    auth_header = models.CharField(max_length=2000, blank=True, default="")
+    auth_header = EncryptedTextField(blank=True, default="")  # encrypted at rest
     timeout_seconds = models.PositiveSmallIntegerField(default=30)
     batch_size = models.PositiveSmallIntegerField(default=16)
     enabled = models.BooleanField(default=True)

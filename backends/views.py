@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+import kinds
 from annotation.models import Task
 from backends import protocol
 from backends.api import backend_dict
@@ -48,6 +49,18 @@ class BackendForm(forms.Form):
 FIELDS = [f for f in BackendForm.base_fields if f not in ("auth_header", "remove_auth")]
 
 
+def _with_figures(view: dict, *, project) -> dict:
+    """Each version's ``figures``: what its kind says a model saved (``TaskKind.model_figures``),
+    as (figure, value) pairs for the page."""
+    kind = kinds.find(project.kind)
+    for version in view["versions"]:
+        version["figures"] = [
+            (figure, version["saved"].get(figure.key))
+            for figure in (kind.model_figures if kind else ())
+        ]
+    return view
+
+
 @require_http_methods(["GET", "POST"])
 @login_required
 def backend_list(request: HttpRequest, project_id: int) -> HttpResponse:
@@ -74,8 +87,9 @@ def backend_list(request: HttpRequest, project_id: int) -> HttpResponse:
         "form": form,
         "editing": editing,
         "backends": [
-            {"backend": b, "view": backend_dict(b), "runs": list(b.runs.all()[:5])}
+            {"backend": b, "view": _with_figures(backend_dict(b), project=project), "runs": runs}
             for b in project.model_backends.all()
+            for runs in [list(b.runs.all()[:5])]
         ],
     }
     return render(request, "backends/backends.html", context)

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import kinds
 from annotation.models import DeliveryStatus, WebhookDelivery
 from exports.selectors import ExportOptions
 from exports.services import (
@@ -31,7 +32,6 @@ from exports.services import (
     export_stream,
 )
 from exports.views import base_url_of, streamed
-from labelhub import kinds
 from labelhub.permissions import project_for
 
 NOT_FOUND = OpenApiResponse(description="Not found, or not a project the caller manages.")

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from annotation.models import Annotation, Task
 from annotation.webhooks import project_webhook_secret
-from labelhub.formats import ExportAnswer, ExportItem
+from kinds.formats import ExportAnswer, ExportItem
 from labelhub.models import Project
 from quality.models import NOT_COUNTED, AnnotationReview, Review, Verdict
 

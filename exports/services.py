@@ -1,7 +1,7 @@
 """Exports: the formats a project's task kind offers, the streamed file, and background jobs.
 
 Each kind lists its formats (``TaskKind.export_formats()``); the writers live in
-:mod:`labelhub.formats` and know nothing of the database; this module joins them to
+:mod:`kinds.formats` and know nothing of the database; this module joins them to
 :mod:`exports.selectors`. An export is a generator of ``bytes`` chunks, served as a
 ``StreamingHttpResponse`` or written to storage by :func:`export_job_run`.
 """
@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+import kinds
 from annotation.models import Task
 from exports.models import ExportJob, ExportStatus
 from exports.selectors import (
@@ -30,18 +31,17 @@ from exports.selectors import (
     export_items,
     people_rows,
 )
-from labelhub import kinds
-from labelhub.audit import audit_record
-from labelhub.formats import (
+from kinds.formats import (
     Chunks,
     ExportContext,
     ExportFormat,
     ExportItem,
     NothingToWrite,  # noqa: F401 - raised by formats' checks; callers catch it from here
-    preferences,
 )
-from labelhub.formats.preferences import DPO_STYLES, DpoStyle, StyleRefused  # noqa: F401
-from labelhub.formats.streams import csv_rows, json_line
+from kinds.ranking import formats as preferences
+from kinds.ranking.formats import DPO_STYLES, DpoStyle, StyleRefused  # noqa: F401
+from kinds.streams import csv_rows, json_line
+from labelhub.audit import audit_record
 from labelhub.models import AuditAction, AuditEvent, Project
 
 JSONL = "application/x-ndjson"

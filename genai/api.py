@@ -3,7 +3,6 @@
 The API key is write-only, as on the page: it is never returned, only whether one is set.
 """
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -11,7 +10,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from genai.services import KEEP, live_model_for, live_model_save
-from labelhub.api.errors import as_api_error
 from labelhub.permissions import project_for
 
 NOT_FOUND = OpenApiResponse(description="No such project, or not one the caller manages.")
@@ -92,7 +90,7 @@ class LiveModelApi(APIView):
     )
     def put(self, request: Request, project_id: int) -> Response:
         project = project_for(user=request.user, project_id=project_id, action="manage")
-        if project.kind != "conversation":
+        if not getattr(project.installed_kind, "live_mode", False):
             return Response(
                 {"detail": "Live mode is for conversation projects.", "code": "wrong_kind"}, 400
             )
@@ -100,8 +98,5 @@ class LiveModelApi(APIView):
         given.is_valid(raise_exception=True)
         values = dict(given.validated_data)
         api_key = values.pop("api_key", KEEP)
-        try:
-            live = live_model_save(project=project, actor=request.user, api_key=api_key, **values)
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        live = live_model_save(project=project, actor=request.user, api_key=api_key, **values)
         return Response(_out(live))

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
+from labelhub.encryption import EncryptedTextField
+
 
 class LiveModel(models.Model):
     """Where a live conversation project sends the contributor's turns.
@@ -19,7 +21,7 @@ class LiveModel(models.Model):
     enabled = models.BooleanField(default=True)
     base_url = models.URLField(max_length=500)
     model = models.CharField(max_length=200)
-    api_key = models.TextField(blank=True, default="")
+    api_key = EncryptedTextField(blank=True, default="")
     temperature = models.FloatField(
         default=0.7, validators=[MinValueValidator(0.0), MaxValueValidator(2.0)]
     )

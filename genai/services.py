@@ -18,20 +18,20 @@ from django.db import transaction
 from annotation.models import Annotation, Assignment, AssignmentStatus, Task
 from genai.client import ChatRequest, ModelFailed, chat_stream
 from genai.models import LiveModel
+from kinds.conversation.kind import MAX_MESSAGES, MAX_TEXT
 from labelhub.audit import audit_record
-from labelhub.kinds.conversation import MAX_MESSAGES, MAX_TEXT
 from labelhub.markdown import render_markdown
 from labelhub.models import AuditAction, Project
+from labelhub.refusals import Refusal
 
 KEEP = object()  # the API key is kept as it is
 
 
-class LiveTurnRefused(Exception):
+class LiveTurnRefused(Refusal):
     """A turn that cannot be sent; ``status`` is the HTTP status, the message is for people."""
 
-    def __init__(self, message: str, *, status: int = 409, code: str = "live_refused") -> None:
-        super().__init__(message)
-        self.status, self.code = status, code
+    code = "live_refused"
+    status = 409
 
 
 def live_model_for(*, project: Project) -> LiveModel | None:

@@ -50,7 +50,8 @@ def _try_model(live) -> tuple[bool, str]:
 def model_settings(request: HttpRequest, project_id: int) -> HttpResponse:
     """Connect a conversation project to the customer's model (managers)."""
     project = project_for(user=request.user, project_id=project_id, action="manage")
-    if project.kind != "conversation":  # live mode writes conversations: that kind's data
+    # Live mode writes a kind's data (conversations): the kind says whether it has one.
+    if not getattr(project.installed_kind, "live_mode", False):
         context = {"project": project, "unavailable": True}
         return render(request, "genai/model_settings.html", context, status=200)
     live = live_model_for(project=project)

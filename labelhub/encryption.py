@@ -20,6 +20,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.models import Value
 
 #: Stored values start with this, so a value written before encryption was turned on (or by a
 #: migration that copied plain text) is recognised and read as it is until it is saved again.
@@ -67,6 +68,18 @@ def decrypt(stored: str) -> str:
         ) from error
 
 
+def rotate_all() -> dict[str, int]:
+    """Every stored secret encrypted again with the newest key; rows rewritten per field."""
+    counts = {}
+    for model, field in encrypted_fields():
+        changed = 0
+        rows = model._base_manager.exclude(**{field: ""})
+        for pk, value in rows.values_list("pk", field).iterator():
+            changed += model._base_manager.filter(pk=pk).update(**{field: Value(encrypt(value))})
+        counts[f"{model._meta.label}.{field}"] = changed
+    return counts
+
+
 def rotate(stored: str) -> str:
     """The stored value encrypted again with the newest key (plain text gets encrypted)."""
     if not stored:
@@ -93,3 +106,43 @@ class EncryptedTextField(models.TextField):
         if value.startswith(PREFIX):  # already encrypted (e.g. copied between rows)
             return value
         return encrypt(value)
+
+    def value_to_string(self, obj):
+        """Serialised (``dumpdata``, fixtures) encrypted, as stored: a dump made through Django
+        holds no secret either, and ``loaddata`` reads it back as it is."""
+        value = self.value_from_object(obj)
+        return encrypt(value) if value else value
+
+
+def encrypted_fields() -> list[tuple[type[models.Model], str]]:
+    """Every (model, field name) stored with :class:`EncryptedTextField`."""
+    from django.apps import apps
+
+    return [
+        (model, field.name)
+        for model in apps.get_models()
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedTextField)
+    ]
+
+
+def encrypt_existing(apps, app_label: str, model_name: str, field: str) -> int:
+    """Encrypt the values of ``field`` stored in plain text (for data migrations, ``apps`` being
+    the migration's state); the number of rows changed. Values are written as given (``Value``),
+    whatever the field class of the state."""
+    model = apps.get_model(app_label, model_name)
+    changed = 0
+    rows = model.objects.exclude(**{field: ""}).exclude(**{f"{field}__startswith": PREFIX})
+    for pk, value in rows.values_list("pk", field).iterator():
+        changed += model.objects.filter(pk=pk).update(**{field: Value(encrypt(value))})
+    return changed
+
+
+def decrypt_existing(apps, app_label: str, model_name: str, field: str) -> int:
+    """The way back (a migration's reverse): the values in plain text again."""
+    model = apps.get_model(app_label, model_name)
+    changed = 0
+    rows = model.objects.filter(**{f"{field}__startswith": PREFIX})
+    for pk, value in rows.values_list("pk", field).iterator():
+        changed += model.objects.filter(pk=pk).update(**{field: Value(decrypt(value))})
+    return changed

@@ -1,27 +1,24 @@
-"""Hooks the apps above labelhub use to react to a project's changes once they are committed.
+"""The hooks labelhub fires, for the apps above it (see :mod:`labelhub.hooks`).
 
-Dependencies point ``labelhub ← annotation ← quality``, so labelhub cannot call annotation when a
-project changes the order its queue hands tasks out in; annotation registers a callback here (in
-``AnnotationConfig.ready()``) and :func:`labelhub.services.project_update` calls
-:func:`queue_order_changed`. As with ``annotation.events``: no model signals, the call is visible.
+labelhub cannot call annotation when a project changes the order its queue hands tasks out in:
+annotation connects a listener here (in ``AnnotationConfig.ready()``) and
+:func:`labelhub.services.project_update` fires :data:`queue_order`.
 """
 
-from collections.abc import Callable
-from functools import partial
+from labelhub.hooks import Hook, When
 
-from django.db import transaction
+queue_order = Hook(
+    "project.queue_order_changed",
+    when=When.AFTER_COMMIT,
+    arguments="project_id",
+    doc="A project's queue order changed: its open tasks are ranked again.",
+)
+project_figures = Hook(
+    "project.figures",
+    when=When.ON_READ,
+    arguments="project",
+    doc="Figures the apps above add to a manager's GET /api/v1/projects/{id}/, each under its "
+    "label (tasks, judging, fair_pay).",
+)
 
-ProjectCallback = Callable[..., None]  # callback(*, project_id: int)
-_queue_order_callbacks: list[ProjectCallback] = []
-
-
-def on_queue_order_changed(callback: ProjectCallback) -> ProjectCallback:
-    if callback not in _queue_order_callbacks:
-        _queue_order_callbacks.append(callback)
-    return callback
-
-
-def queue_order_changed(*, project_id: int) -> None:
-    """Schedule the registered callbacks for after the current transaction commits."""
-    for callback in _queue_order_callbacks:
-        transaction.on_commit(partial(callback, project_id=project_id), robust=True)
+queue_order_changed = queue_order.send

@@ -11,7 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import QueryDict
 
-from labelhub import kinds
+import kinds
 from labelhub.models import Organization, Role
 from labelhub.quality_bars import QUEUE_ORDER_HELP, REJECTED_TO_HELP, REVIEW_POLICY_HELP, bars_for
 

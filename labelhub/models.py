@@ -10,7 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from labelhub import kinds
+import kinds
+from labelhub.encryption import EncryptedTextField
 
 
 class Organization(models.Model):
@@ -67,7 +68,7 @@ class Project(models.Model):
     quality = models.JSONField(default=dict, blank=True)
     instructions = models.TextField(blank=True)
     # Signs webhook deliveries (HMAC-SHA256); made on first use, see annotation.webhooks.
-    webhook_secret = models.CharField(max_length=64, blank=True, default="")
+    webhook_secret = EncryptedTextField(blank=True, default="")  # encrypted at rest
     # Archived: off contributors' home, the queue hands out nothing; managers can bring it back.
     archived_at = models.DateTimeField(null=True, blank=True)
     # Open: every member of the organization who meets the requirements (``requirements``,
@@ -99,6 +100,11 @@ class Project(models.Model):
     @property
     def task_kind(self) -> "kinds.TaskKind":
         return kinds.get(self.kind)
+
+    @property
+    def installed_kind(self) -> "kinds.TaskKind | None":
+        """The project's kind, or ``None`` when it is no longer installed (templates ask this)."""
+        return kinds.find(self.kind)
 
     @property
     def is_archived(self) -> bool:
@@ -400,3 +406,81 @@ class ContentCategory(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class ApiToken(models.Model):
+    """An API token of a person, kept only as a SHA-256 of the key (``labelhub.accounts``).
+
+    The key is shown once, when it is made; afterwards its first characters (``prefix``) tell the
+    person which token is which. A token is the person's, not an organization's: what it reaches
+    is what the person's memberships allow at the time of each call.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"API token {self.prefix}… of {self.user}"
+
+
+class EmailAddress(models.Model):
+    """An email address of a person; it counts as theirs only once ``verified_at`` is set.
+
+    Verified by a link mailed to it (``labelhub.email_addresses``) or by an identity provider
+    that vouches for it. Whatever binds a person by address (an organization's first admin, an
+    invitation by email, single sign-on) reads verified rows only, and one address is verified
+    for at most one person (case-insensitively): a constraint, not a convention.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="email_addresses"
+    )
+    email = models.EmailField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                models.functions.Lower("email"),
+                condition=Q(verified_at__isnull=False),
+                name="email_address_verified_once",
+            ),
+            models.UniqueConstraint(
+                "user", models.functions.Lower("email"), name="email_address_once_per_person"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({'verified' if self.verified_at else 'not verified'})"
+
+
+class EmailVerification(models.Model):
+    """A link mailed to prove an address: single use, expiring, only a SHA-256 of its secret
+    kept (as invitations'). A sign-up through an invitation waits on one: the account is made
+    inactive, and opening the link activates it and uses the ``invitation``."""
+
+    address = models.ForeignKey(
+        EmailAddress, on_delete=models.CASCADE, related_name="verifications"
+    )
+    secret_hash = models.CharField(max_length=64)
+    invitation = models.ForeignKey(
+        Invitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Verification of {self.address.email}"

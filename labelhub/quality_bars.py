@@ -8,8 +8,8 @@ so that a typo (``"overlapp": 3``) does not silently leave the default in force.
 
 from django.core.exceptions import ValidationError
 
-from labelhub import kinds
-from labelhub.kinds import QualityBar
+import kinds
+from kinds import QualityBar
 
 REVIEW_POLICIES = ("share", "adaptive", "none")
 # Earlier versions called the adaptive policy "target" on the form and in the API; it is still read.

@@ -15,7 +15,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from labelhub import kinds
+import kinds
 from labelhub.audit import audit_record, changed_fields
 from labelhub.events import queue_order_changed
 from labelhub.models import (

@@ -12,15 +12,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django.views.decorators.vary import vary_on_headers
 
 from labelhub.accounts import api_token_create, api_token_for, api_token_revoke
 from labelhub.content import categories_of, content_choices, project_content_set
+from labelhub.email_addresses import email_address_is_verified, email_address_send_verification
 from labelhub.forms import (
     InstructionsForm,
     MemberAddForm,
@@ -34,10 +33,10 @@ from labelhub.forms import (
     schema_from_post,
 )
 from labelhub.markdown import render_markdown
-from labelhub.models import AuditAction, Project, ProjectMember, Role
-from labelhub.permissions import project_for, roles_in_order, roles_on
+from labelhub.models import AuditAction, Project, ProjectMember
+from labelhub.permissions import project_for
 from labelhub.quality_bars import default_quality
-from labelhub.selectors import audit_events_for, home_groups_for_user, tasks_waiting_for
+from labelhub.selectors import audit_events_for
 from labelhub.services import (
     organizations_where_admin,
     project_create,
@@ -46,27 +45,10 @@ from labelhub.services import (
     project_member_set_role,
     project_update,
 )
-from labelhub.skills import open_projects_for
 
 SETTINGS_TEMPLATE = "labelhub/project_settings.html"
 # A builder's add and remove buttons ("add-label", "remove-criterion-2"); the kind reads them.
 BUILDER_ACTION = re.compile(r"^(add-[a-z][a-z-]{0,40}|remove-[a-z][a-z-]{0,40}-\d{1,3})$")
-
-
-@require_GET
-@login_required
-@vary_on_headers("HX-Request")  # the same URL answers the page or (to htmx's search) a part
-def home(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip()[:100]
-    groups = home_groups_for_user(user=request.user, search=search)
-    template = "labelhub/home.html"
-    if getattr(request, "htmx", False):
-        template += "#project-groups"
-    admin_of = [] if request.htmx else organizations_where_admin(user=request.user)
-    context = {"groups": groups, "search": search, "can_create": bool(admin_of)}
-    context["admin_of"] = admin_of  # the People page of each
-    context["open_projects"] = [] if request.htmx else open_projects_for(user=request.user)
-    return render(request, template, context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -79,6 +61,14 @@ def account(request: HttpRequest) -> HttpResponse:
         if action == "create-token":
             new_key = api_token_create(user=request.user).key
             messages.success(request, "New API token made. Copy it now: it is shown only once.")
+        elif action == "verify-email" and request.user.email:
+            email_address_send_verification(
+                user=request.user,
+                email=request.user.email,
+                base_url=request.build_absolute_uri("/"),
+            )
+            messages.success(request, f"A confirmation link is on its way to {request.user.email}.")
+            return redirect("account")
         elif action == "revoke-token":
             if api_token_revoke(user=request.user):
                 messages.success(
@@ -89,7 +79,12 @@ def account(request: HttpRequest) -> HttpResponse:
             return HttpResponse("Unknown action.", status=400)
     token = api_token_for(user=request.user)
     memberships = request.user.organization_memberships.select_related("organization")
-    context = {"token": token, "new_key": new_key, "memberships": memberships}
+    context = {
+        "token": token,
+        "new_key": new_key,
+        "memberships": memberships,
+        "email_verified": email_address_is_verified(user=request.user, email=request.user.email),
+    }
     return render(request, "labelhub/account.html", context)
 
 
@@ -114,35 +109,6 @@ def project_new(request: HttpRequest) -> HttpResponse:
             return redirect("projects:settings", project_id=project.pk)
     status = 422 if request.method == "POST" else 200
     return render(request, "labelhub/project_new.html", {"form": form}, status=status)
-
-
-@require_GET
-@login_required
-def project_detail(request: HttpRequest, project_id: int) -> HttpResponse:
-    """A project's page: its instructions for everyone on it, and the way in for managers."""
-    project = project_for(user=request.user, project_id=project_id, action="view")
-    roles = roles_in_order(roles_on(user=request.user, project=project))
-    # Real work and gold counted apart, as on the home page, the task list and the dashboard.
-    counts = dict(
-        project.tasks.filter(is_gold=False)
-        .order_by()
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
-    context = {
-        "project": project,
-        "role": " and ".join(roles),
-        "is_manager": Role.MANAGER in roles,
-        "task_total": sum(counts.values()),
-        "task_open": counts.get("open", 0),
-    }
-    if Role.CONTRIBUTOR in roles:
-        context["waiting"] = tasks_waiting_for(user=request.user, project=project)
-    if roles != [Role.CONTRIBUTOR]:  # gold is counted for managers and reviewers only
-        context["show_figures"] = True
-        context["task_gold"] = project.tasks.filter(is_gold=True).count()
-    return render(request, "labelhub/project_detail.html", context)
 
 
 # --- settings --------------------------------------------------------------------------------

@@ -19,8 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from labelhub.api.errors import as_api_error
-from labelhub.formats.streams import csv_safe
+from kinds.streams import csv_safe
 from labelhub.models import OrganizationMember
 from labelhub.permissions import can_manage, organization_for, project_for
 from pay import selectors
@@ -166,10 +165,7 @@ class ProjectPayApi(APIView):
         project = project_for(user=request.user, project_id=project_id, action="manage")
         given = RatesIn(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            project_pay_save(project=project, actor=request.user, values=given.validated_data)
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        project_pay_save(project=project, actor=request.user, values=given.validated_data)
         return Response(_project_pay(request, project))
 
 
@@ -184,10 +180,7 @@ class ProjectBackpayApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = project_for(user=request.user, project_id=project_id, action="manage")
-        try:
-            paid = project_pay_backpay(project=project, actor=request.user)
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        paid = project_pay_backpay(project=project, actor=request.user)
         return Response({"paid": paid, "pay": _project_pay(request, project)})
 
 
@@ -240,7 +233,7 @@ def _limit(value: str | None) -> int:
     try:
         return max(1, min(1000, int(value))) if value else 500
     except ValueError:
-        raise as_api_error(ValidationError({"limit": ["A number from 1 to 1000."]})) from None
+        raise ValidationError({"limit": ["A number from 1 to 1000."]}) from None
 
 
 class OrganizationPayIn(serializers.Serializer):
@@ -285,12 +278,9 @@ class OrganizationPayApi(APIView):
         organization = organization_for(user=request.user, slug=slug)
         given = OrganizationPayIn(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            saved = organization_pay_save(
-                organization=organization, actor=request.user, values=given.validated_data
-            )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        saved = organization_pay_save(
+            organization=organization, actor=request.user, values=given.validated_data
+        )
         return Response(
             OrganizationPayOut(
                 {"currency": saved.currency, "fair_pay_floor": saved.fair_pay_floor}
@@ -348,12 +338,9 @@ class StatementsOut(serializers.Serializer):
 
 
 def _period(request: Request) -> selectors.Period:
-    try:
-        return selectors.period_parse(
-            kind=request.query_params.get("period"), start=request.query_params.get("start")
-        )
-    except ValidationError as error:
-        raise as_api_error(error) from None
+    return selectors.period_parse(
+        kind=request.query_params.get("period"), start=request.query_params.get("start")
+    )
 
 
 class StatementsApi(APIView):

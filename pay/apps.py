@@ -7,14 +7,13 @@ class PayConfig(AppConfig):
     verbose_name = "Pay"
 
     def ready(self) -> None:
-        from labelhub.api.views import project_figure_register
+        from labelhub.events import project_figures
         from pay import ledger
         from pay.selectors import fair_pay_figure
         from pay.views import fair_pay_panel
-        from quality.events import on_answers_judged, on_answers_rejected
-        from quality.views import dashboard_panel_register
+        from quality import events
 
-        on_answers_judged(ledger.answers_judged)
-        on_answers_rejected(ledger.answers_rejected)
-        project_figure_register("fair_pay", fair_pay_figure)
-        dashboard_panel_register(fair_pay_panel)
+        events.judged.connect(ledger.answers_judged)
+        events.rejected.connect(ledger.answers_rejected)
+        project_figures.connect(fair_pay_figure, label="fair_pay")
+        events.dashboard_panels.connect(fair_pay_panel)

@@ -10,8 +10,8 @@ Choices:
   and "no variation at all" must read as ``None`` ("n/a") rather than raise ``ValueError``. The
   package is the test oracle (it reproduces Krippendorff's published 0.743 / 0.815 / 0.849).
 * The units come from each task kind (``TaskKind.alpha_questions``): ranking verdicts and
-  criteria are built in ``labelhub.kinds.metrics.rankings`` (re-exported here), a conversation's
-  criterion scores are ordinal units.
+  criteria are built in ``kinds.ranking.metrics``, a conversation's criterion scores are
+  ordinal units.
 * Read with Krippendorff's bars: α ≥ 0.800 reliable, ≥ 0.667 tentative, below that not reliable.
 """
 
@@ -20,12 +20,6 @@ from collections.abc import Iterable, Sequence
 from itertools import permutations
 
 import numpy as np
-
-from labelhub.kinds.metrics.rankings import (  # noqa: F401 - the units' historic home
-    criteria_units,
-    preference_units,
-    preference_value,
-)
 
 LEVELS = ("nominal", "ordinal", "interval")
 

@@ -1,52 +1,17 @@
-"""Hooks the apps above quality (pay, appeals) use, without quality importing them.
-
-Dependencies point ``labelhub ← annotation ← quality ← pay ← appeals``: quality must not import
-them, so they register callbacks and providers here (in their ``AppConfig.ready()``).
+"""The hooks quality fires, for the apps above it (pay, appeals; see :mod:`labelhub.hooks`).
 
 Answers: an answer's earnings must be written in the same transaction as the event that earns
 them (an answer counted by the quality step, an answer rejected by a review), so that no crash
-can leave one without the other. These callbacks run at once, inside the caller's transaction,
-and an exception undoes the event with them.
+can leave one without the other: those listeners run inside the caller's transaction, and an
+exception undoes the event with them.
 
-My work: the page shows what later apps add (earnings, appeals) through providers that each
-cost a fixed number of queries whatever the number of answers listed.
+Pages: My work and the dashboard show what later apps add (earnings, appeals, the fair-pay
+check) through listeners that each cost a fixed number of queries whatever the number of answers.
 """
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-JudgedCallback = Callable[..., None]  # callback(*, project, answers: Sequence[Annotation])
-RejectedCallback = Callable[..., None]  # callback(*, project, annotation_ids: Sequence[int])
-
-_judged: list[JudgedCallback] = []
-_rejected: list[RejectedCallback] = []
-
-
-def on_answers_judged(callback: JudgedCallback) -> JudgedCallback:
-    if callback not in _judged:
-        _judged.append(callback)
-    return callback
-
-
-def on_answers_rejected(callback: RejectedCallback) -> RejectedCallback:
-    if callback not in _rejected:
-        _rejected.append(callback)
-    return callback
-
-
-def answers_judged(*, project, answers: Sequence) -> None:
-    """A batch of the quality step counted ``answers`` (their rows are locked by the caller)."""
-    for callback in _judged:
-        callback(project=project, answers=answers)
-
-
-def answers_rejected(*, project, annotation_ids: Sequence[int]) -> None:
-    """A review rejected these answers (the caller holds their task's lock)."""
-    for callback in _rejected:
-        callback(project=project, annotation_ids=annotation_ids)
-
-
-# --- My work ------------------------------------------------------------------------------------
+from labelhub.hooks import Hook, When
 
 
 @dataclass(frozen=True)
@@ -57,37 +22,58 @@ class Part:
     context: dict = field(default_factory=dict)
 
 
-# provider(*, project, user) -> list[Part]: blocks at the top of the page (earnings, appeals).
-_summary_providers: list[Callable[..., list[Part]]] = []
-# provider(*, project, user, annotations) -> {annotation id: [Part]}: drawn in each answer's row.
-_row_providers: list[Callable[..., dict[int, list[Part]]]] = []
+judged = Hook(
+    "answers.judged",
+    when=When.IN_TRANSACTION,
+    arguments="project, answers",
+    doc="A batch of the quality step counted these answers (their rows locked by the caller).",
+)
+rejected = Hook(
+    "answers.rejected",
+    when=When.IN_TRANSACTION,
+    arguments="project, annotation_ids",
+    doc="A review rejected these answers (the caller holds their task's lock).",
+)
+my_work_summary = Hook(
+    "my_work.summary",
+    when=When.ON_READ,
+    arguments="project, user",
+    doc="Blocks at the top of My work (earnings, appeals): a list of Part.",
+)
+my_work_rows = Hook(
+    "my_work.rows",
+    when=When.ON_READ,
+    arguments="project, user, annotations",
+    doc="What each answer's row of My work shows: {annotation id: [Part]}.",
+)
+dashboard_panels = Hook(
+    "dashboard.panels",
+    when=When.ON_READ,
+    arguments="request, project",
+    doc='Panels of the quality dashboard (the fair-pay check): safe HTML, or "".',
+)
+answer_weights_hook = Hook(
+    "judging.answer_weights",
+    when=When.ON_READ,
+    arguments="answers, contributors",
+    doc="The weight of each answer in a consensus (a model version's by its standing), or None "
+    "to leave them equal; the first listener with weights decides.",
+)
 
-
-def on_my_work_summary(provider: Callable[..., list[Part]]) -> Callable[..., list[Part]]:
-    if provider not in _summary_providers:
-        _summary_providers.append(provider)
-    return provider
-
-
-def on_my_work_rows(
-    provider: Callable[..., dict[int, list[Part]]],
-) -> Callable[..., dict[int, list[Part]]]:
-    if provider not in _row_providers:
-        _row_providers.append(provider)
-    return provider
+answers_judged = judged.send
+answers_rejected = rejected.send
 
 
 def my_work_summary_parts(*, project, user) -> list[Part]:
-    return [
-        part for provider in _summary_providers for part in provider(project=project, user=user)
-    ]
+    answers = my_work_summary.collect(project=project, user=user).values()
+    return [part for parts in answers for part in parts]
 
 
 def my_work_row_parts(*, project, user, annotations: list) -> dict[int, list[Part]]:
     parts: dict[int, list[Part]] = {}
-    for provider in _row_providers:
-        for annotation_id, more in provider(
-            project=project, user=user, annotations=annotations
-        ).items():
+    for by_answer in my_work_rows.collect(
+        project=project, user=user, annotations=annotations
+    ).values():
+        for annotation_id, more in by_answer.items():
             parts.setdefault(annotation_id, []).extend(more)
     return parts

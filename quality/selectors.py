@@ -13,6 +13,7 @@ from django.db.models import Avg, Count, F, FloatField, Prefetch, Sum, Value
 from django.db.models.functions import Floor, Least, TruncDate
 from django.utils import timezone
 
+import kinds
 from annotation.models import (
     Annotation,
     Assignment,
@@ -21,8 +22,7 @@ from annotation.models import (
     Task,
     TaskStatus,
 )
-from labelhub import kinds
-from labelhub.kinds import ReviewViews
+from kinds import ReviewViews
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
 from quality.agreement import alpha_in_words, krippendorff_alpha

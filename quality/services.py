@@ -27,6 +27,7 @@ from labelhub.audit import audit_record, changed_fields, person_name
 from labelhub.models import AuditAction, Project
 from labelhub.permissions import can_label
 from labelhub.quality_bars import quality_with_defaults
+from labelhub.refusals import Refusal
 from quality.events import answers_rejected
 from quality.judging import accept, send_to_review, tasks_consolidate
 from quality.models import (
@@ -44,15 +45,11 @@ from quality.standing import gold_pass_score, review_rule_for
 from quality.stats import Stage
 
 
-class ReviewRefusal(Exception):
+class ReviewRefusal(Refusal):
     """A review that cannot land, with a message for the reviewer."""
 
     code = "refused"
     status = 409
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class ReviewConflict(ReviewRefusal):

@@ -15,9 +15,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+import kinds
 from annotation.models import Annotation, Assignment, AssignmentStatus, Task
 from annotation.selectors import skip_reason_label, tasks_with_figures
-from labelhub import kinds
 from labelhub.models import AuditEvent, Project
 from labelhub.permissions import project_for
 from quality.models import NOT_COUNTED, Review, TaskOutcome

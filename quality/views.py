@@ -3,7 +3,6 @@ each view checks access with ``project_for`` (404 for anything not theirs), call
 or service, and renders."""
 
 import json
-from collections.abc import Callable
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -22,17 +21,6 @@ from labelhub.permissions import project_for
 from quality import charts, events, selectors, services
 from quality.models import ReviewReason
 from quality.standing import RATE_MIN_SECONDS
-
-# Parts of the dashboard that apps above quality add (pay's fair-pay check): each
-# ``panel(request=…, project=…)`` returns safe HTML, or "" to add nothing.
-DASHBOARD_PANELS: list[Callable[..., str]] = []
-
-
-def dashboard_panel_register(panel: Callable[..., str]) -> Callable[..., str]:
-    if panel not in DASHBOARD_PANELS:
-        DASHBOARD_PANELS.append(panel)
-    return panel
-
 
 STATUS_LABELS = {
     "open": "Open",
@@ -336,7 +324,9 @@ def dashboard(request: HttpRequest, project_id: int) -> HttpResponse:
             ("status", "Status"),
         ],
     }
-    context["panels"] = [panel(request=request, project=project) for panel in DASHBOARD_PANELS]
+    context["panels"] = list(
+        events.dashboard_panels.collect(request=request, project=project).values()
+    )
     template = "quality/dashboard.html"
     if getattr(request, "htmx", False):
         template += "#contributor-table"

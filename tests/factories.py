@@ -5,8 +5,8 @@ from itertools import count
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 
+import kinds
 from annotation.models import Task
-from labelhub import kinds
 from labelhub.models import Organization, OrganizationMember, Project, ProjectMember
 
 PASSWORD = "correct-horse-battery"

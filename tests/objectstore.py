@@ -55,7 +55,7 @@ class S3Server:
         )
 
     def storage_options(self, bucket: str) -> dict:
-        """What ``MEDIA_STORAGE=s3`` with these ``S3_*`` values gives (labelhub.settings)."""
+        """What ``MEDIA_STORAGE=s3`` with these ``S3_*`` values gives (config.settings)."""
         return {
             "bucket_name": bucket,
             "endpoint_url": self.endpoint,

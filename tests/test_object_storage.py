@@ -59,7 +59,7 @@ def store(s3_storage, s3_server, monkeypatch):  # noqa: F811 - the fixtures impo
         monkeypatch.setenv(name, value)
     from django.conf import settings
 
-    from labelhub.settings import media_storage
+    from config.settings import media_storage
 
     settings.STORAGES = {**settings.STORAGES, "default": media_storage("s3")}
     return client, bucket
@@ -289,7 +289,7 @@ def test_deleting_tasks_removes_their_objects(
 def test_the_s3_settings_come_from_the_environment_and_the_disk_stays_the_default(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 
-    from labelhub import settings as lh
+    from config import settings as lh
 
     assert lh.media_storage("") == {"BACKEND": "django.core.files.storage.FileSystemStorage"}
     monkeypatch.delenv("S3_BUCKET", raising=False)

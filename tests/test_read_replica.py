@@ -25,8 +25,8 @@ from django.test import RequestFactory
 from django.urls import resolve
 
 from annotation.models import Annotation, Task
-from labelhub import db_router
-from labelhub.db_router import PIN_COOKIE, ReplicaReadsMiddleware, ReplicaRouter
+from config import db_router
+from config.db_router import PIN_COOKIE, ReplicaReadsMiddleware, ReplicaRouter
 from labelhub.models import AuditEvent, Project, Role
 from tests.factories import make_project, make_user
 from tests.objectstore import free_port
@@ -270,7 +270,7 @@ def test_a_streaming_replica_serves_the_task_list_and_a_manager_reads_their_own_
         "CSRF_COOKIE_SECURE": "false",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "labelhub.wsgi:application", "--bind",
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind",
          f"127.0.0.1:{port}", "--workers", "1", "--threads", "2", "--log-level", "warning"],
         cwd=settings.BASE_DIR, env=env, start_new_session=True,
     )  # fmt: skip

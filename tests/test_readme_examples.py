@@ -1,6 +1,8 @@
-"""The README's API examples run as written: a newcomer's first script must not fail.
+"""The manual's API examples run as written: a newcomer's first script must not fail.
 
-The shell example is read from the README (each ``curl`` with its path and ``-d`` body) and sent
+They are the "API in five minutes" of ``docs/api.md``, which the README links to.
+
+The shell example is read from that page (each ``curl`` with its path and ``-d`` body) and sent
 through the API in order; the Python example is executed against a live server. Only the host,
 the token and the ids of what the examples created are put in.
 """
@@ -13,15 +15,15 @@ import socket
 from pathlib import Path
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotation.models import Task
+from labelhub.accounts import api_token_issue
 from labelhub.models import OrganizationMember, Project
 from tests.factories import PASSWORD, make_organization, make_user
 
-README = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-SECTION = README.split("## API in five minutes", 1)[1].split("\n## ", 1)[0]
+MANUAL = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
+SECTION = MANUAL.split("## API in five minutes", 1)[1].split("\n## ", 1)[0]
 SHELL = re.search(r"```sh\n(.*?)```", SECTION, re.S).group(1)
 PYTHON = re.search(r"```python\n(.*?)```", SECTION, re.S).group(1)
 # example.com is what the examples post as callback host; DNS is outside LabelHub (and this
@@ -50,7 +52,7 @@ def admin():
 
 
 def shell_calls() -> list[tuple[str, str, str | None]]:
-    """(method, path, body) of each curl in the README's shell example."""
+    """(method, path, body) of each curl in the manual's shell example."""
     calls = []
     for command in re.split(r"\n(?=\S)", SHELL):
         if "curl" not in command or command.lstrip().startswith("#"):
@@ -102,11 +104,11 @@ def test_the_shell_example_runs_as_written(admin):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("example_com_resolves")
 def test_the_python_example_runs_as_written(admin, live_server):
-    token = Token.objects.create(user=admin).key
+    token = api_token_issue(user=admin).key
     source = PYTHON.replace('"http://localhost:8000/api/v1"', repr(live_server.url + "/api/v1"))
     source = source.replace('"…"', repr(token), 1)
     namespace: dict = {}
-    exec(compile(source, "README.md (python example)", "exec"), namespace)  # noqa: S102
+    exec(compile(source, "docs/api.md (python example)", "exec"), namespace)  # noqa: S102
     project = Project.objects.get(name="Cats")
     assert project.tasks.get().external_id == "img-1"
     assert namespace["coco"]["categories"][0]["name"] == "cat"

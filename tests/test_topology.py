@@ -35,10 +35,10 @@ from html import unescape
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
 from annotation.models import Annotation, Assignment, AssignmentStatus, ImportJob, Task
 from exports.models import ExportJob, ExportStatus
+from labelhub.accounts import api_token_issue
 from labelhub.models import Role
 from tests.annotation.test_queue_concurrency import database_url
 from tests.exports.helpers import BBOX_SCHEMA, answer, settle
@@ -167,7 +167,7 @@ def topology(django_db_setup, django_db_blocker):
             ports = {"a": free_port(), "b": free_port(), "nginx": free_port()}
             for name in ("a", "b"):
                 server = subprocess.Popen(
-                    [sys.executable, "-m", "gunicorn", "labelhub.wsgi:application",
+                    [sys.executable, "-m", "gunicorn", "config.wsgi:application",
                      "--bind", f"127.0.0.1:{ports[name]}", "--workers", "1",
                      "--worker-class", "gthread", "--threads", "4", "--log-level", "warning"],
                     cwd=settings.BASE_DIR, env=env, start_new_session=True,
@@ -447,7 +447,7 @@ def test_a_contributor_alternates_servers_through_nginx_and_nothing_is_lost(topo
 
 def test_token_writes_are_counted_in_redis_across_servers(topology):
     project, manager, _ = people_and_project()
-    token = Token.objects.create(user=manager).key
+    token = api_token_issue(user=manager).key
     statuses = []
     for n in range(WRITE_RATE + 2):
         base = (topology.a, topology.b)[n % 2]

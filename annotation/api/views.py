@@ -51,7 +51,6 @@ from annotation.selectors import (
 )
 from annotation.services import TASK_ACTIONS, import_job_create, tasks_import
 from labelhub.api import examples
-from labelhub.api.errors import as_api_error
 from labelhub.api.parsers import SafeJSONParser
 from labelhub.permissions import can_manage, can_review, project_for
 
@@ -60,13 +59,6 @@ class QueueView(APIView):
     """The queue's endpoints: token auth in one query, or the browser's session."""
 
     authentication_classes = [QueueTokenAuthentication, SessionAuthentication]
-
-
-def refusal_response(refusal: queue.QueueRefusal) -> Response:
-    body = {"detail": refusal.message, "code": refusal.code}
-    if isinstance(refusal, queue.DraftConflict):
-        body["current_version"] = refusal.current_version
-    return Response(body, status=refusal.status)
 
 
 def result_errors(error: ValidationError) -> dict[str, list[str]]:
@@ -100,11 +92,8 @@ class NextTaskView(QueueView):
     def post(self, request: Request, project_id: int) -> Response:
         project = project_for_contributor(user=request.user, project_id=project_id)
         if refusal := archived_refusal(project):
-            return refusal_response(refusal)
-        try:
-            assignment = queue.assignment_claim_next(project=project, contributor=request.user)
-        except queue.QueueRefusal as refusal:
-            return refusal_response(refusal)
+            raise refusal
+        assignment = queue.assignment_claim_next(project=project, contributor=request.user)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(NextTaskSerializer(assignment).data)
@@ -125,8 +114,6 @@ class DraftView(QueueView):
             )
         except Assignment.DoesNotExist:
             raise Http404("No such assignment.") from None
-        except queue.QueueRefusal as refusal:
-            return refusal_response(refusal)
         return Response(AssignmentSerializer(assignment).data)
 
 
@@ -149,8 +136,6 @@ class SubmitView(QueueView):
             raise Http404("No such assignment.") from None
         except ValidationError as error:
             return Response(result_errors(error), status=status.HTTP_400_BAD_REQUEST)
-        except queue.QueueRefusal as refusal:
-            return refusal_response(refusal)
         return Response(
             SubmissionSerializer(submission).data,
             status=status.HTTP_201_CREATED if submission.created else status.HTTP_200_OK,
@@ -169,8 +154,6 @@ class SkipView(QueueView):
             )
         except Assignment.DoesNotExist:
             raise Http404("No such assignment.") from None
-        except queue.QueueRefusal as refusal:
-            return refusal_response(refusal)
         return Response(AssignmentSerializer(assignment).data)
 
 
@@ -367,12 +350,9 @@ class ProjectTaskBulkApi(APIView):
                 extra["result"] = given["result"]
             if "annotation" in given:
                 extra["annotation_id"] = given["annotation"]
-        try:
-            outcome = TASK_ACTIONS[given["action"]](
-                project=project, task_ids=given["tasks"], actor=request.user, **extra
-            )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        outcome = TASK_ACTIONS[given["action"]](
+            project=project, task_ids=given["tasks"], actor=request.user, **extra
+        )
         return Response(
             {
                 "action": outcome.action,

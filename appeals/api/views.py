@@ -1,7 +1,6 @@
 """The appeals API (routes in docs/api.md): the caller's own appeals and those they decide,
 filing one, deciding one. Same services as the pages; an appeal the caller may not see is 404."""
 
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -78,10 +77,6 @@ class DecisionSerializer(serializers.Serializer):
     )
 
 
-def _errors(error: ValidationError) -> Response:
-    return Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
-
-
 class AppealListView(APIView):
     """The caller's own appeals, and those of the projects they manage (all) or review
     (rejections), newest first."""
@@ -129,20 +124,17 @@ class AppealListView(APIView):
         data = AppealCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         given = data.validated_data
-        try:
-            if given.get("pause"):
-                project = Project.objects.filter(pk=given["project"]).first()
-                if project is None or not can_label(user=request.user, project=project):
-                    return Response({"project": ["No such project of yours."]}, status=400)
-                appeal = services.appeal_file_pause(
-                    project=project, user=request.user, comment=given["comment"]
-                )
-            else:
-                appeal = services.appeal_file_rejection(
-                    annotation_id=given["annotation"], user=request.user, comment=given["comment"]
-                )
-        except ValidationError as error:
-            return _errors(error)
+        if given.get("pause"):
+            project = Project.objects.filter(pk=given["project"]).first()
+            if project is None or not can_label(user=request.user, project=project):
+                return Response({"project": ["No such project of yours."]}, status=400)
+            appeal = services.appeal_file_pause(
+                project=project, user=request.user, comment=given["comment"]
+            )
+        else:
+            appeal = services.appeal_file_rejection(
+                annotation_id=given["annotation"], user=request.user, comment=given["comment"]
+            )
         appeal = selectors.appeals_visible(user=request.user).get(pk=appeal.pk)
         return Response(AppealSerializer(appeal).data, status=status.HTTP_201_CREATED)
 
@@ -178,23 +170,16 @@ class AppealDecisionView(APIView):
     def post(self, request: Request, appeal_id: int) -> Response:
         appeal = _visible_or_404(user=request.user, appeal_id=appeal_id)
         if why := services.may_decide(appeal=appeal, user=request.user):
-            return Response({"detail": why, "code": "not_yours"}, status=403)
+            raise services.AppealRefusal(why, code="not_yours", status=403)
         data = DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.appeal_decide(
-                appeal_id=appeal.pk,
-                project=appeal.project,
-                actor=request.user,
-                decision=data.validated_data["decision"],
-                reason=data.validated_data["reason"],
-            )
-        except ValidationError as error:
-            return _errors(error)
-        except services.AppealRefusal as refusal:
-            return Response(
-                {"detail": refusal.message, "code": refusal.code}, status=refusal.status
-            )
+        services.appeal_decide(
+            appeal_id=appeal.pk,
+            project=appeal.project,
+            actor=request.user,
+            decision=data.validated_data["decision"],
+            reason=data.validated_data["reason"],
+        )
         return Response(
             AppealSerializer(_visible_or_404(user=request.user, appeal_id=appeal.pk)).data
         )

@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from labelhub import kinds
+import kinds
 from labelhub.content import BUILT_IN, categories_of, names_of
 from labelhub.models import ProjectMember, Role
 

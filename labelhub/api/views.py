@@ -1,8 +1,5 @@
 """Project endpoints: one class per endpoint, each with its own input and output serializers."""
 
-from collections.abc import Callable
-
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -11,7 +8,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labelhub.api import examples
-from labelhub.api.errors import as_api_error
 from labelhub.api.serializers import (
     MemberInput,
     MemberOutput,
@@ -23,7 +19,8 @@ from labelhub.api.serializers import (
     ProjectUpdateInput,
 )
 from labelhub.content import project_content_set
-from labelhub.models import Project, Role
+from labelhub.events import project_figures
+from labelhub.models import Role
 from labelhub.permissions import project_for, roles_in_order, roles_on
 from labelhub.selectors import project_list_for_user
 from labelhub.services import (
@@ -39,15 +36,6 @@ from labelhub.services import (
 
 NOT_FOUND = OpenApiResponse(description="No such project, or not one of the caller's.")
 INVALID = OpenApiResponse(description="Errors by field path, e.g. `schema.labels.0.hotkey`.")
-
-
-# Figures other apps add to one project's body for its managers, registered by name in their
-# AppConfig.ready() (quality adds "judging": the backlog), so that labelhub imports no app above it.
-PROJECT_FIGURES: dict[str, Callable[[Project], dict]] = {}
-
-
-def project_figure_register(name: str, figure: Callable[[Project], dict]) -> None:
-    PROJECT_FIGURES[name] = figure
 
 
 def _with_role(project, user):
@@ -91,15 +79,10 @@ class ProjectListApi(APIView):
                 else "Only administrators of an organization create projects."
             )
             return Response({"organization": [message]}, status=status.HTTP_400_BAD_REQUEST)
-        try:
-            with transaction.atomic():
-                project = project_create(user=request.user, organization=organization, **values)
-                if content:
-                    project = project_content_set(
-                        project=project, names=content, actor=request.user
-                    )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        with transaction.atomic():
+            project = project_create(user=request.user, organization=organization, **values)
+            if content:
+                project = project_content_set(project=project, names=content, actor=request.user)
         return Response(
             ProjectOutput(_with_role(project, request.user)).data, status=status.HTTP_201_CREATED
         )
@@ -115,8 +98,7 @@ class ProjectDetailApi(APIView):
         project = project_for(user=request.user, project_id=project_id, action="view")
         body = dict(ProjectOutput(_with_role(project, request.user)).data)
         if body["role"] == Role.MANAGER:
-            for name, figure in PROJECT_FIGURES.items():
-                body[name] = figure(project)
+            body.update(project_figures.collect(project=project))
         return Response(body)
 
     @extend_schema(
@@ -134,16 +116,11 @@ class ProjectDetailApi(APIView):
         given.is_valid(raise_exception=True)
         values = dict(given.validated_data)
         content = values.pop("content_categories", None)
-        try:
-            with transaction.atomic():
-                if values or content is None:
-                    project = project_update(actor=request.user, project=project, **values)
-                if content is not None:
-                    project = project_content_set(
-                        project=project, names=content, actor=request.user
-                    )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        with transaction.atomic():
+            if values or content is None:
+                project = project_update(actor=request.user, project=project, **values)
+            if content is not None:
+                project = project_content_set(project=project, names=content, actor=request.user)
         return Response(ProjectOutput(_with_role(project, request.user)).data)
 
     @extend_schema(
@@ -163,14 +140,11 @@ class ProjectDetailApi(APIView):
         # A DELETE body is not sent by every client: the query string may carry it instead.
         given = ProjectDeleteInput(data=request.data or request.query_params)
         given.is_valid(raise_exception=True)
-        try:
-            project_delete(
-                project=project,
-                actor=request.user,
-                confirmation=given.validated_data["confirmation"],
-            )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        project_delete(
+            project=project,
+            actor=request.user,
+            confirmation=given.validated_data["confirmation"],
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -215,12 +189,9 @@ class ProjectDuplicateApi(APIView):
         project = project_for(user=request.user, project_id=project_id, action="manage")
         given = ProjectDuplicateInput(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            copy = project_duplicate(
-                project=project, actor=request.user, name=given.validated_data.get("name")
-            )
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        copy = project_duplicate(
+            project=project, actor=request.user, name=given.validated_data.get("name")
+        )
         return Response(
             ProjectOutput(_with_role(copy, request.user)).data, status=status.HTTP_201_CREATED
         )
@@ -237,8 +208,5 @@ class ProjectMemberCreateApi(APIView):
         project = project_for(user=request.user, project_id=project_id, action="manage")
         given = MemberInput(data=request.data)
         given.is_valid(raise_exception=True)
-        try:
-            member = project_member_add(actor=request.user, project=project, **given.validated_data)
-        except ValidationError as error:
-            raise as_api_error(error) from None
+        member = project_member_add(actor=request.user, project=project, **given.validated_data)
         return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)

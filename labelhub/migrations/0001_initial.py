@@ -4,7 +4,7 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-import labelhub.kinds
+import kinds
 
 
 class Migration(migrations.Migration):
@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("name", models.CharField(max_length=200)),
-                ("kind", models.CharField(choices=labelhub.kinds.choices, max_length=40)),
+                ("kind", models.CharField(choices=kinds.choices, max_length=40)),
                 ("schema", models.JSONField(blank=True, default=dict)),
                 ("quality", models.JSONField(blank=True, default=dict)),
                 ("instructions", models.TextField(blank=True)),

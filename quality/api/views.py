@@ -1,7 +1,6 @@
 """The review API and contributor standing (routes in docs/api.md). Same services as the pages;
 projects the caller may not review or manage are 404."""
 
-from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -127,23 +126,16 @@ class ReviewVerdictView(APIView):
         data = serializer.validated_data
         outcome = getattr(task, "outcome", None)
         version = data.get("version", outcome.version if outcome else 0)
-        try:
-            recorded = services.review_record(
-                task_id=task.pk,
-                project=task.project,
-                reviewer=request.user,
-                verdict=data["verdict"],
-                version=version,
-                result=data.get("result"),
-                comment=data["comment"],
-                reject_annotation_ids=data.get("annotations") or None,  # none given: all
-            )
-        except ValidationError as error:
-            return Response(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
-        except services.ReviewRefusal as refusal:
-            return Response(
-                {"detail": refusal.message, "code": refusal.code}, status=refusal.status
-            )
+        recorded = services.review_record(
+            task_id=task.pk,
+            project=task.project,
+            reviewer=request.user,
+            verdict=data["verdict"],
+            version=version,
+            result=data.get("result"),
+            comment=data["comment"],
+            reject_annotation_ids=data.get("annotations") or None,  # none given: all
+        )
         return Response(VerdictSerializer(recorded).data)
 
 

@@ -5,15 +5,18 @@ The real kinds' scoring is built elsewhere; the queue only needs the interface.
 
 from django.core.exceptions import ValidationError
 
-from labelhub.kinds import DEFAULT_KINDS, EditorSpec, TaskKind
+from kinds import EditorSpec, TaskKind, installed_paths
 
-TEST_KINDS = [*DEFAULT_KINDS, "tests.annotation.kinds.ExactKind"]
+
+def kinds_with_exact() -> list[str]:
+    """The installed kinds and this one, for ``settings.LABELHUB_TASK_KINDS``."""
+    return [*installed_paths(), "tests.annotation.kinds.ExactKind"]
 
 
 class ExactKind(TaskKind):
     name = "exact"
     label = "Exact label (tests)"
-    editor = EditorSpec(template="annotation/editors/exact.html", module="js/editors/exact.js")
+    editor = EditorSpec(template="exact/editor.html", module="js/editors/exact.js")
 
     def default_schema(self) -> dict:
         return {"labels": ["cat", "dog"]}

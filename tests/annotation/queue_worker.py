@@ -112,10 +112,10 @@ def main(argv: list[str]) -> None:
     import django
     from django.conf import settings
 
-    from tests.annotation.kinds import TEST_KINDS
+    from tests.annotation.kinds import kinds_with_exact
 
     django.setup()
-    settings.LABELHUB_TASK_KINDS = TEST_KINDS
+    settings.LABELHUB_TASK_KINDS = kinds_with_exact()
     project_id, *user_ids = (int(arg) for arg in argv)
     print(json.dumps(run_threads(project_id=project_id, user_ids=user_ids)))
 

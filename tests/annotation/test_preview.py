@@ -47,7 +47,7 @@ def test_managers_and_reviewers_see_the_preview_in_the_kinds_editor(client, worl
     html = response.content.decode()
     assert 'data-testid="bbox-editor"' in html
     config = response.context["editor_config"]
-    assert config["module"] == "/static/js/editors/bbox.js"
+    assert config["module"] == "/static/bbox/editor.js"
     assert config["initial_result"] == world["task"].predictions[0]
     assert config["data"]["width"] == 100
     assert '<div id="editor-config" hidden data-config="{&quot;kind&quot;' in html
@@ -152,7 +152,7 @@ def test_every_kind_renders_its_editor(client, kind):
     response = client.get(preview_url(task))
     assert response.status_code == 200
     assert f'data-testid="{kind}-editor"' in response.content.decode()
-    assert response.context["editor_config"]["module"] == f"/static/js/editors/{kind}.js"
+    assert response.context["editor_config"]["module"] == f"/static/{kind}/editor.js"
 
 
 def test_model_text_is_escaped_in_the_ranking_editor(client):

@@ -3,10 +3,10 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotation.models import Annotation, ContributorStatus, ProjectContributor, Task
+from labelhub.accounts import api_token_issue
 from labelhub.models import Role
 from tests.annotation.helpers import make_gold, make_queue_project, make_tasks
 from tests.annotation.test_queue import statements
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user).key}")
     return client
 
 

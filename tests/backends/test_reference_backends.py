@@ -27,7 +27,7 @@ from rest_framework.test import APIClient
 from annotation import queue
 from annotation.models import Task, TaskStatus
 from backends.models import ModelBackend, Prediction, RunStatus
-from labelhub.demo.content import DEMO_DIR, PHOTO_BOXES, SENTENCES
+from demo.content import DEMO_DIR, PHOTO_BOXES, SENTENCES
 from labelhub.models import Role
 from labelhub.quality_bars import quality_with_defaults
 from tests.factories import make_project, make_user

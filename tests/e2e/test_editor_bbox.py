@@ -276,7 +276,7 @@ def test_box_state_geometry_runs_in_the_browser(open_preview, manager, make_imag
     page = open_preview(manager, make_image_task())
     outcome = page.evaluate(
         """async () => {
-            const m = await import('/static/js/editors/bbox/state.js');
+            const m = await import('/static/bbox/state.js');
             const s = new m.BoxState({width: 100, height: 80, labels: [{name: 'a'}], minSize: 5});
             const tooSmall = s.add({label: 'a', x: 10, y: 10, w: 4, h: 30});
             const clamped = {...s.add({label: 'a', x: -10.4, y: 70, w: 50, h: 30}).box};

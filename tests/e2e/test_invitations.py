@@ -11,10 +11,10 @@ from email import message_from_bytes, policy
 import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import Browser, Page, expect
-from rest_framework.authtoken.models import Token
 
 from annotation.models import Annotation
 from annotation.services import task_create
+from labelhub.accounts import api_token_issue
 from labelhub.models import Invitation, OrganizationMember, ProjectMember, Role
 from tests.e2e.test_work_screen import log_in, mounted
 from tests.factories import make_organization, make_project, make_user
@@ -117,7 +117,14 @@ def test_invited_by_email_labels_a_task_then_removal_stops_session_and_token(
     form.get_by_label("Username").fill("nadia")
     form.get_by_label("Password", exact=True).fill("saffron-meadow-62")
     form.get_by_label("Password again").fill("saffron-meadow-62")
+    smtp.arrived.clear()
     form.get_by_role("button", name="Create my account and join").click()
+    expect(nadia_page.get_by_test_id("check-email")).to_contain_text("nadia@example.org")
+    # The address is proven by a second email: its link finishes the account.
+    assert smtp.arrived.wait(10), "no confirmation email reached the SMTP server"
+    confirmation = smtp.messages[-1].get_body(preferencelist=("plain",)).get_content()
+    nadia_page.goto(re.search(r"https?://\S+/email/confirm/\S+/", confirmation).group(0))
+    nadia_page.get_by_test_id("confirm-email").click()
     expect(nadia_page).to_have_url(f"{live_server.url}/projects/{project.pk}/")
     expect(nadia_page.get_by_test_id("current-user")).to_have_text("nadia")
 
@@ -131,7 +138,7 @@ def test_invited_by_email_labels_a_task_then_removal_stops_session_and_token(
     expect(nadia_page.get_by_test_id("no-more-tasks")).to_be_visible()
     answer = Annotation.objects.get(contributor__username="nadia")
     assert answer.result["order"] == ["a", "b"]
-    token = Token.objects.create(user=answer.contributor).key
+    token = api_token_issue(user=answer.contributor).key
     api = f"{live_server.url}/api/v1/projects/{project.pk}/"
     assert _status(api, token) == 200
 

@@ -3,10 +3,10 @@
 from datetime import timedelta
 
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotation.models import Annotation, Assignment, AssignmentStatus, Task, TaskStatus
+from labelhub.accounts import api_token_issue
 from labelhub.models import Role
 from quality.models import TaskOutcome
 from tests.factories import make_project, make_user
@@ -76,7 +76,7 @@ def settle(
 def api(user, *, token: bool = False) -> APIClient:
     client = APIClient()
     if token:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user).key}")
     else:
         client.force_authenticate(user)
     return client

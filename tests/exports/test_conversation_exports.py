@@ -8,11 +8,11 @@ import json
 import pytest
 from datasets import Features, Value
 
-from labelhub import kinds
+import kinds
 from quality.models import Review, ReviewReason, TaskOutcome, Verdict
 from tests.exports.helpers import answer, api, body, make_world, settle
 from tests.factories import make_task, make_user
-from tests.formats.hf_datasets import CONVERSATIONAL, MESSAGES, load_jsonl
+from tests.kinds.hf_datasets import CONVERSATIONAL, MESSAGES, load_jsonl
 
 pytestmark = pytest.mark.django_db
 

@@ -12,9 +12,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 import yaml
-from rest_framework.authtoken.models import Token
 
 from annotation.services import task_create_with_media
+from labelhub.accounts import api_token_issue
 from labelhub.models import Role
 from quality.models import Review
 from tests.exports.helpers import answer, api, body, make_world, settle
@@ -160,7 +160,7 @@ def test_transcripts_name_media_by_a_url_the_customers_token_fetches(client, cli
     assert rows[linked.pk]["media"] == "https://cdn.example.com/a/b/call.mp3"
     assert rows[linked.pk]["file_name"] == "call.mp3"
 
-    token = Token.objects.create(user=manager).key
+    token = api_token_issue(user=manager).key
     fetched = client.get(mine["media"], HTTP_AUTHORIZATION=f"Token {token}")
     if fetched.status_code == 302:  # MEDIA_STORAGE=s3: the role check passed, the store serves it
         assert "X-Amz-Signature=" in fetched["Location"]
@@ -169,7 +169,7 @@ def test_transcripts_name_media_by_a_url_the_customers_token_fetches(client, cli
         assert b"".join(fetched.streaming_content).startswith(b"RIFF")
     assert client.get(mine["media"]).status_code == 404
     assert client.get(mine["media"], HTTP_AUTHORIZATION="Token nonsense").status_code == 404
-    stranger = Token.objects.create(user=outsider).key
+    stranger = api_token_issue(user=outsider).key
     assert client.get(mine["media"], HTTP_AUTHORIZATION=f"Token {stranger}").status_code == 404
 
     _, table = export(project, manager, "csv")

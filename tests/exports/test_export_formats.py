@@ -20,7 +20,7 @@ from labelhub.models import AuditAction, AuditEvent
 from quality.models import AnnotationReview, Review, TaskOutcome
 from tests.exports.helpers import answer, api, body, make_world, settle
 from tests.factories import make_task, make_user
-from tests.formats.hf_datasets import CONVERSATIONAL, STANDARD, load_jsonl
+from tests.kinds.hf_datasets import CONVERSATIONAL, STANDARD, load_jsonl
 
 pytestmark = pytest.mark.django_db
 

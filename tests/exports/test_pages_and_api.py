@@ -13,7 +13,7 @@ from exports.models import ExportJob, ExportStatus
 from quality.models import Review
 from tests.exports.helpers import answer, api, make_world, settle
 from tests.factories import PASSWORD, make_task, make_user
-from tests.formats.hf_datasets import CONVERSATIONAL, load_jsonl
+from tests.kinds.hf_datasets import CONVERSATIONAL, load_jsonl
 from tests.objectstore import downloaded
 
 pytestmark = pytest.mark.django_db

@@ -1,9 +1,9 @@
 """The project endpoints: create, read, change, members; other organizations see 404."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from labelhub.accounts import api_token_issue
 from labelhub.models import OrganizationMember, Project, ProjectMember, Role
 from tests.factories import make_organization, make_project, make_user
 
@@ -20,7 +20,7 @@ def acme():
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user).key}")
     return client
 
 

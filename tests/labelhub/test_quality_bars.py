@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from labelhub import kinds
+import kinds
 from labelhub.quality_bars import BARS, DEFAULT_QUALITY, bars_for, quality_clean
 
 

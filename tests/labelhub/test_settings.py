@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from labelhub.settings import database_from_url, env_bool, env_list
+from config.settings import database_from_url, env_bool, env_list
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def read_settings(env: dict, *names: str) -> subprocess.CompletedProcess:
     """Import the real settings module in a fresh interpreter with exactly ``env``."""
     code = (
-        "import json, labelhub.settings as s; "
+        "import json, config.settings as s; "
         f"print(json.dumps({{n: getattr(s, n) for n in {list(names)!r}}}, default=str))"
     )
     base = {"PATH": os.environ["PATH"], "PYTHONPATH": str(ROOT)}

@@ -6,6 +6,7 @@ import krippendorff
 import numpy as np
 import pytest
 
+from kinds.ranking import metrics as ranking_metrics
 from quality import agreement
 
 NAN = np.nan
@@ -62,14 +63,14 @@ def test_alpha_is_none_without_variation_and_one_for_perfect_agreement():
 
 
 def test_preference_values_do_not_depend_on_response_order():
-    forward = agreement.preference_units(
+    forward = ranking_metrics.preference_units(
         [(["a", "b"], [{"preference": "a"}, {"preference": "tie"}])]
     )
-    backward = agreement.preference_units(
+    backward = ranking_metrics.preference_units(
         [(["b", "a"], [{"preference": "a"}, {"preference": "tie"}])]
     )
     assert forward == backward == [[-1, 0]]
-    strong = agreement.preference_units(
+    strong = ranking_metrics.preference_units(
         [(["x", "y"], [{"preference": "y", "strength": 3}])], with_strength=True
     )
     assert strong == [[3]]
@@ -81,7 +82,7 @@ def test_preference_alpha_over_tasks():
         (["a", "b"], [{"preference": "b"}, {"preference": "b"}, {"preference": "tie"}]),
         (["a", "b"], [{"preference": "tie"}, {"preference": "tie"}]),
     ]
-    units = agreement.preference_units(tasks)
+    units = ranking_metrics.preference_units(tasks)
     expected = krippendorff.alpha(
         reliability_data=np.array([[-1, 1, 0], [-1, 1, 0], [-1, 0, NAN]], dtype=float),
         level_of_measurement="nominal",
@@ -94,7 +95,7 @@ def test_criteria_units_group_answers_by_criterion():
         [{"criteria": {"helpful": "a", "honest": "tie"}}, {"criteria": {"helpful": "a"}}],
         [{"criteria": {"helpful": "b"}}, {"criteria": {"helpful": "a"}}],
     ]
-    assert agreement.criteria_units(results) == {
+    assert ranking_metrics.criteria_units(results) == {
         "helpful": [["a", "a"], ["b", "a"]],
         "honest": [["tie", None]],
     }

@@ -32,15 +32,15 @@ def submit_all(capture, project, people, *, rounds: int, run_hooks: bool = False
     """Every person answers ``rounds`` tasks, turn by turn (so a task's answers come from
     different moments); with ``run_hooks`` off nothing asks for the quality step, so the
     answers wait as a backlog."""
-    saved = list(events._submit_callbacks)
+    saved = events.submitted.listeners
     if not run_hooks:
-        events._submit_callbacks.clear()
+        events.submitted._listeners.clear()
     try:
         for _ in range(rounds):
             for n, user in enumerate(people):
                 answer_next(capture, project=project, user=user, preference="ab"[n % 2])
     finally:
-        events._submit_callbacks[:] = saved
+        events.submitted._listeners.update(saved)
 
 
 @pytest.mark.django_db

@@ -27,7 +27,6 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from annotation import queue
 from annotation.models import (
@@ -38,6 +37,7 @@ from annotation.models import (
     Task,
     WebhookDelivery,
 )
+from labelhub.accounts import api_token_issue
 from labelhub.models import ProjectMember, Role
 from tests.annotation.test_queue_concurrency import database_url
 from tests.factories import make_project, make_user
@@ -70,7 +70,7 @@ def start_gunicorn(port: int) -> subprocess.Popen:
             sys.executable,
             "-m",
             "gunicorn",
-            "labelhub.wsgi:application",
+            "config.wsgi:application",
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -189,7 +189,7 @@ def test_killing_the_app_server_mid_submit_loses_and_duplicates_nothing():
     Task.objects.bulk_create(Task(project=project, data=data) for _ in range(400))
     port = free_port()
     server = start_gunicorn(port)
-    clients = [Contributor(port, Token.objects.create(user=p).key) for p in people]
+    clients = [Contributor(port, api_token_issue(user=p).key) for p in people]
     stop = threading.Event()
     threads = [threading.Thread(target=c.run, args=(project.pk, stop)) for c in clients]
     try:

@@ -8,10 +8,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 
 from annotation import queue
 from annotation.models import Task
+from labelhub.accounts import api_token_issue
 from labelhub.models import OrganizationMember, Role
 from tests.factories import PASSWORD, make_project, make_task, make_user
 from tests.media import png_bytes
@@ -138,7 +138,7 @@ def test_the_api_with_a_session_needs_csrf_but_a_token_does_not(strict, world):
     url = f"/api/v1/projects/{project.pk}/"
     refused = client.patch(url, '{"name": "Via API"}', content_type="application/json")
     assert refused.status_code == 403
-    key = Token.objects.create(user=boss).key
+    key = api_token_issue(user=boss).key
     scripted = Client(enforce_csrf_checks=True).patch(
         url,
         '{"name": "Via API"}',

@@ -33,7 +33,6 @@ from django.core.files.base import ContentFile
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
-from rest_framework.authtoken.models import Token
 
 from annotation import queue
 from annotation.models import Annotation, Assignment, ImportJob, Task, TaskStatus, WebhookDelivery
@@ -41,8 +40,8 @@ from appeals.models import Appeal
 from appeals.services import appeal_file_rejection
 from backends.models import ModelBackend
 from exports.models import ExportJob, ExportStatus
-from labelhub.invitations import InviteRow, invitation_create_many
 from labelhub.models import (
+    ApiToken,
     AuditEvent,
     Invitation,
     OrganizationMember,
@@ -56,6 +55,7 @@ from labelhub.models import (
     SkillLevel,
 )
 from pay.models import Earning, EarningEvent, ProjectPay
+from people.invitations import InviteRow, invitation_create_many
 from quality.services import review_record
 from tests.factories import make_organization, make_project, make_user
 from tests.media import png_bytes
@@ -97,6 +97,7 @@ RULES: dict[str, str] = {
     "people:invite-link": ORG_ADMIN,
     "people:invitation-revoke": ORG_ADMIN,
     "people:accept": "public",  # the token in the URL is the key
+    "people:email-verify": "public",  # as above: the mailed token is the key
     "people:profile": ORG_MEMBER,
     "people:skills": ORG_ADMIN,
     "people:content": ORG_ADMIN,
@@ -504,7 +505,7 @@ def snapshot(project: Project) -> tuple:
         AuditEvent.objects.count(),
         sorted(OrganizationMember.objects.values_list("organization_id", "user_id", "is_admin")),
         sorted(Invitation.objects.values_list("pk", "revoked_at", "use_count")),
-        Token.objects.count(),
+        ApiToken.objects.count(),
         sorted(PersonSkill.objects.values_list("user_id", "skill_id", "level", "verification")),
         sorted(Skill.objects.values_list("organization_id", "name")),
         sorted(Profile.objects.values_list("user_id", "display_name")),

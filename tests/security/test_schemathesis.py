@@ -13,10 +13,10 @@ from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 
 from annotation import queue
+from labelhub.accounts import api_token_issue
 from labelhub.models import Role
 from tests.factories import make_project, make_task, make_user
 
@@ -41,7 +41,7 @@ def auth(db):
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
     try:
-        yield {"Authorization": f"Token {Token.objects.create(user=boss).key}"}, ids
+        yield {"Authorization": f"Token {api_token_issue(user=boss).key}"}, ids
     finally:
         signals.request_started.connect(close_old_connections)
         signals.request_finished.connect(close_old_connections)

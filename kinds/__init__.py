@@ -1,0 +1,453 @@
+"""Task kinds: one plug-in per kind of work, behind one small interface.
+
+Everything kind-specific lives in the kind's folder, ``kinds/<kind>/``, a Django app: ``kind.py``
+(the :class:`TaskKind` subclass), ``metrics.py`` (its quality math), ``formats.py`` (its dataset
+writers), ``templates/<kind>/`` (editor, review and context partials, schema builder) and
+``static/<kind>/`` (its ES modules and CSS). The rest of LabelHub only talks to a
+:class:`TaskKind` and never asks for a kind by name (``tests/test_layout.py`` checks).
+
+A kind is installed by one line in ``INSTALLED_APPS``: its ``AppConfig`` names the kind class in a
+``task_kind`` attribute (``task_kind = "kinds.bbox.kind.BoundingBoxKind"``), and :func:`registry`
+collects the kinds of the installed apps, in their order. ``settings.LABELHUB_TASK_KINDS`` (a list
+of dotted paths), when set, replaces that list (tests use it to plug in a kind of their own).
+
+Shared helpers beside the contract: ``kinds.metrics`` (mean pairwise agreement, weights, the
+weighted median), ``kinds.formats`` (the export records and :class:`kinds.formats.ExportFormat`),
+``kinds.streams`` (JSON lines, CSV and zip streams) and ``kinds.diffs`` (word diffs).
+
+The interface, all methods pure (no database), each raising
+:class:`django.core.exceptions.ValidationError` whose ``message_dict`` keys are paths into the
+input (``"labels.2.hotkey"``, ``"responses.0.text"``) so that screens and the API can say where:
+
+``default_schema()``
+    The schema a new project starts from.
+``clean_schema(schema)``
+    Validate a project's schema; return it normalised (defaults filled in).
+``clean_data(data, *, schema)``
+    Validate one task's ``data``; return it normalised.
+``clean_result(result, *, schema, data)``
+    Validate an answer (also a gold answer or a model prediction) against the schema and the task.
+``answer_data(data, result)``
+    The task data an answer is checked against: the stored data plus what the editor learnt and
+    sent with the answer (bbox: the natural size of an image given by URL). Used alike on submit,
+    on the preview's check and on a reviewer's fix.
+``score(result, gold, *, schema, quality)``
+    How well an answer matches a gold answer, from 0 to 1 (``quality`` holds e.g. the IoU
+    threshold).
+``agreement(results, *, schema, quality)``
+    How much several answers to one task agree, from 0 to 1 (mean pairwise score).
+``consolidate(results, *, schema, quality, weights=None, data=None)``
+    One answer made from several, with a confidence from 0 to 1: a :class:`Consensus`.
+    ``weights`` (one positive number per answer, e.g. trust from gold accuracy) weigh the
+    annotators; none means equal weights. The math lives in each kind's ``metrics.py``.
+``editor``
+    What the annotator screen needs: a template name and an ES module path.
+``media_fields``
+    Keys of ``data`` that may hold media (an uploaded file or a URL), and what media each takes.
+    ``shows_images(data)`` says from them whether a task is seen as an image (a sensitive one is
+    blurred until revealed) or as text (behind a warning).
+``quality_bars``
+    The quality settings only this kind reads (the IoU to match boxes, the weight of a ranking's
+    criteria), as :class:`QualityBar`: the settings form, the API and validation pick them up.
+
+What the screens around the kind ask of it (each optional; the default is a plain fallback):
+
+``schema_builder`` with ``schema_from_form(post)``, ``schema_form(schema=, errors=)`` and
+``schema_form_edit(schema=, action=)``
+    The settings page's form for the schema: a template partial, the schema the posted fields
+    describe (unchecked: ``clean_schema`` checks it), the rows to show, and the rows added or
+    removed by the form's buttons. Without a builder the page offers the JSON view alone.
+``import_words()``
+    What the import form says it takes, in words (the media in ``media_fields`` and, with
+    ``takes_coco``, a COCO file of boxes among them).
+``summary(data)`` and ``thumbnail_field``
+    The data manager's column for a task: its data in one line of words (a conversation's last
+    user message and its length, a prompt and its responses) instead of raw JSON; an image kind
+    names the ``data`` key whose picture is shown as a thumbnail (and in the grid view).
+``export_formats()``
+    The dataset files the kind writes, as :class:`kinds.formats.ExportFormat` (name, label,
+    content type and writer). Every kind also gets the audit trail.
+``review_template``, ``review_summary(result, schema=)``, ``review_views(...)``
+    How the review screen shows each answer beside the editor: a template partial, a line in
+    words, and what the partial needs (boxes to draw, a word diff against the proposal).
+``has_alpha`` and ``alpha_questions(tasks, schema=)``
+    Krippendorff's alpha on the dashboard: the questions answered on many tasks (a verdict, a
+    criterion), each as units of values with a level of measurement.
+``has_parts`` and ``agreement_parts(results, schema=)``
+    Agreement per part on the dashboard (boxes: per label): the answers of one task, each cut
+    down to one part, for ``agreement`` to measure part by part.
+``context_template``
+    A partial that shows what an answer was given (the prompt and responses, the clip) beside
+    the answer cards of the task, my-answer and appeal pages; ``None`` shows nothing.
+``model_figures`` and ``measure_prediction(result, reference, schema=, quality=)``
+    What the backends page says a model saved: the figures measured on each prediction against
+    its reference (boxes: mean IoU and F1; transcripts: WER and CER; by default the agreement),
+    as :class:`ModelFigure` (key, words, test id).
+``live_mode``
+    Whether a project of this kind can talk to the customer's model live (``genai``).
+``takes_coco``
+    Whether a COCO file's boxes can be set as the gold answers or predictions of its tasks.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, ClassVar
+
+from django.apps import apps
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from django.http import QueryDict
+
+    from kinds.formats import ExportFormat
+
+
+@dataclass(frozen=True)
+class Consensus:
+    result: dict
+    confidence: float
+
+
+@dataclass(frozen=True)
+class EditorSpec:
+    template: str
+    module: str
+
+
+@dataclass(frozen=True)
+class QualityBar:
+    """One quality setting: its type, its allowed range, a short label and the words on the form.
+
+    The bars every project has are in ``labelhub.quality_bars``; a kind adds its own.
+    """
+
+    name: str
+    label: str
+    kind: type  # int or float
+    low: float
+    high: float
+    default: float
+    help: str
+    step: str = "any"
+
+
+@dataclass(frozen=True)
+class SchemaBuilder:
+    """The settings page's form for a kind's schema: a template partial included inside the
+    schema form (its context holds ``builder``, the dict of :meth:`TaskKind.schema_form`, and
+    ``schema``), the section's heading and the words on its save button."""
+
+    template: str
+    heading: str
+    save_label: str
+
+
+@dataclass
+class BuilderRow:
+    """One repeated row of a builder (a label, a criterion) with its own errors."""
+
+    values: dict
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BuilderForm:
+    """What a builder template shows: ``context`` (rows and choices) and the error paths that
+    are shown beside a row (``used``); the page lists the other errors above the form."""
+
+    context: dict
+    used: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ReviewViews:
+    """What the review partial needs: ``shared`` (e.g. the image size) and one dict per answer,
+    in the order of the answers."""
+
+    shared: dict
+    answers: list[dict]
+
+
+@dataclass(frozen=True)
+class ModelFigure:
+    """One figure of what a model saved on the backends page: the key of a prediction's measure
+    (and of its version's ``saved`` means), the words shown before it, a test id for its value."""
+
+    key: str
+    label: str
+    testid: str = ""
+
+
+@dataclass(frozen=True)
+class AlphaQuestion:
+    """A question answered on many tasks, for Krippendorff's alpha: one unit per task (or task
+    and turn), the values its annotators gave (``None``: no answer)."""
+
+    name: str
+    units: list[list]
+    level: str = "nominal"
+
+
+def rows_with_errors(
+    items: list[dict], *, prefix: str, fields: Iterable[str], errors: dict[str, list[str]]
+) -> tuple[list[BuilderRow], set[str]]:
+    """Builder rows from schema items, each with the errors of ``prefix.i`` and of its fields;
+    also the paths so shown."""
+    rows, used = [], set()
+    for i, values in enumerate(items):
+        row_errors = []
+        for path in (f"{prefix}.{i}", *(f"{prefix}.{i}.{name}" for name in fields)):
+            row_errors += errors.get(path, [])
+            used.add(path)
+        rows.append(BuilderRow(values=values, errors=row_errors))
+    return rows, used
+
+
+def is_number(value: object) -> bool:
+    """A JSON number (not a boolean, not NaN)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def int_or_text(value: str | None) -> int | str | None:
+    """A posted whole number as an int; anything else as it was typed (the kind refuses it)."""
+    value = (value or "").strip()
+    if value == "":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        return value
+
+
+def number_or_text(value: str | None) -> float | int | str:
+    if value is None:
+        return ""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number == int(number) else number
+
+
+def edit_rows(items: list, *, action: str, noun: str, new: object) -> list:
+    """The list after a builder button: ``add-<noun>`` appends ``new``, ``remove-<noun>-<i>``
+    drops row ``i``; other actions leave it as it is."""
+    items = list(items)
+    if action == f"add-{noun}":
+        items.append(new)
+    elif action.startswith(f"remove-{noun}-"):
+        index = action.removeprefix(f"remove-{noun}-")
+        if index.isdecimal() and 0 <= int(index) < len(items):
+            items.pop(int(index))
+    return items
+
+
+class TaskKind:
+    """Base class of a task kind; see the module docstring for the contract."""
+
+    name: ClassVar[str]
+    label: ClassVar[str]
+    description: ClassVar[str] = ""
+    editor: ClassVar[EditorSpec]
+    media_fields: ClassVar[dict[str, str]] = {}
+    quality_bars: ClassVar[tuple[QualityBar, ...]] = ()
+    schema_builder: ClassVar[SchemaBuilder | None] = None
+    review_template: ClassVar[str | None] = None
+    has_alpha: ClassVar[bool] = False
+    has_parts: ClassVar[bool] = False
+    context_template: ClassVar[str | None] = None
+    model_figures: ClassVar[tuple[ModelFigure, ...]] = (ModelFigure("agreement", "agreement"),)
+    live_mode: ClassVar[bool] = False
+    takes_coco: ClassVar[bool] = False
+    thumbnail_field: ClassVar[str | None] = None
+
+    def default_schema(self) -> dict:
+        raise NotImplementedError
+
+    def clean_schema(self, schema: dict) -> dict:
+        raise NotImplementedError
+
+    def clean_data(self, data: dict, *, schema: dict) -> dict:
+        raise NotImplementedError
+
+    def clean_result(self, result: dict, *, schema: dict, data: dict) -> dict:
+        raise NotImplementedError
+
+    def answer_data(self, *, data: dict, result: object) -> dict:
+        return data
+
+    def shows_images(self, data: dict) -> bool:
+        """Whether the screen shows this task as an image (blurred while its content is
+        sensitive); otherwise its text is what sits behind the warning."""
+        return any(
+            media == "image" and isinstance(data, dict) and data.get(field)
+            for field, media in self.media_fields.items()
+        )
+
+    def score(self, result: dict, gold: dict, *, schema: dict, quality: dict) -> float:
+        raise NotImplementedError
+
+    def agreement(self, results: list[dict], *, schema: dict, quality: dict) -> float:
+        raise NotImplementedError
+
+    def consolidate(
+        self,
+        results: list[dict],
+        *,
+        schema: dict,
+        quality: dict,
+        weights: list[float] | None = None,
+        data: dict | None = None,
+    ) -> Consensus:
+        raise NotImplementedError
+
+    # --- the screens around the kind ----------------------------------------------------------
+
+    def schema_from_form(self, post: "QueryDict") -> dict:
+        """The schema the builder's posted fields describe (only called with a builder)."""
+        raise NotImplementedError
+
+    def schema_form(self, *, schema: dict, errors: dict[str, list[str]]) -> BuilderForm:
+        return BuilderForm(context={})
+
+    def schema_form_edit(self, *, schema: dict, action: str) -> dict:
+        """The schema after an add/remove button of the builder (nothing is saved)."""
+        return schema
+
+    def import_words(self) -> str:
+        """The files the import form takes for this kind, in words."""
+        words = ["JSON (a list of tasks)", "JSONL", "CSV or TSV (one task per row)", "a zip"]
+        media = sorted(set(self.media_fields.values()))
+        if media:
+            words.append(" or ".join(f"{m} files" for m in media) + " (one task each)")
+        if self.takes_coco:
+            words.append("a COCO file of boxes for existing tasks")
+        return ", ".join(words[:-1]) + " or " + words[-1]
+
+    def summary(self, data: dict) -> str:
+        """A task's data in one line for the data manager (no more than ~120 characters).
+        The default names the data's keys and the first text found in it."""
+        if not isinstance(data, dict):
+            return ""
+        for value in data.values():
+            if isinstance(value, str) and value.strip():
+                return one_line(value)
+        return ", ".join(sorted(data))[:120]
+
+    def export_formats(self) -> "tuple[ExportFormat, ...]":
+        return ()
+
+    def review_summary(self, result: dict, *, schema: dict) -> str:
+        """An answer in a few words for the review screen ("b > a > c"); "" shows the JSON."""
+        return ""
+
+    def review_views(
+        self,
+        *,
+        results: list[dict],
+        proposal: dict | None,
+        data: dict,
+        media_meta: dict,
+        schema: dict,
+    ) -> ReviewViews:
+        return ReviewViews(shared={}, answers=[{} for _ in results])
+
+    def alpha_questions(
+        self, tasks: list[tuple[dict, list[dict]]], *, schema: dict
+    ) -> list[AlphaQuestion]:
+        """Units for alpha from ``(task data, answers)`` of recent multi-answer tasks."""
+        return []
+
+    def measure_prediction(
+        self, result: dict, reference: dict, *, schema: dict, quality: dict
+    ) -> dict[str, float | None]:
+        """The :attr:`model_figures` of one prediction against its reference, rounded to 4
+        places; by default the agreement of the two."""
+        agreement = self.agreement([result, reference], schema=schema, quality=quality)
+        return {"agreement": round(float(agreement), 4)}
+
+    def agreement_parts(self, results: list[dict], *, schema: dict) -> dict[str, list[dict]]:
+        """For each part some answer of one task has (a box label), every answer cut down to
+        that part (an answer without it gives an empty one), in the order given."""
+        return {}
+
+
+def one_line(text: str, *, limit: int = 120) -> str:
+    """``text`` on one line, cut at a word before ``limit`` characters with an ellipsis."""
+    flat = " ".join(str(text).split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1].rsplit(" ", 1)[0] or flat[: limit - 1]
+    return cut + "…"
+
+
+def installed_paths() -> list[str]:
+    """The dotted paths of the kind classes the installed apps declare (``AppConfig.task_kind``),
+    in the order of ``INSTALLED_APPS``."""
+    return [
+        config.task_kind
+        for config in apps.get_app_configs()
+        if isinstance(getattr(config, "task_kind", None), str)
+    ]
+
+
+@cache
+def registry() -> dict[str, TaskKind]:
+    """Every kind by name: the installed apps' kinds, or ``settings.LABELHUB_TASK_KINDS`` when set.
+
+    Cached; a test that changes the setting calls ``registry.cache_clear()``."""
+    paths = getattr(settings, "LABELHUB_TASK_KINDS", None)
+    if paths is None:
+        paths = installed_paths()
+    kinds = [import_string(path)() for path in paths]
+    names = [kind.name for kind in kinds]
+    if len(set(names)) != len(names):
+        raise ImproperlyConfigured(f"Two task kinds share a name: {sorted(names)}.")
+    return {kind.name: kind for kind in kinds}
+
+
+def get(name: str) -> TaskKind:
+    try:
+        return registry()[name]
+    except KeyError:
+        raise ValidationError({"kind": [f"Unknown task kind {name!r}."]}) from None
+
+
+def find(name: str) -> TaskKind | None:
+    """The kind of that name, or ``None`` (a project whose kind is no longer installed)."""
+    return registry().get(name)
+
+
+def choices() -> list[tuple[str, str]]:
+    """Model and form choices; a callable so that migrations do not freeze the list of kinds."""
+    return [(kind.name, kind.label) for kind in registry().values()]
+
+
+class Errors:
+    """Collects field errors by path, then raises them together as one ValidationError."""
+
+    def __init__(self) -> None:
+        self.by_path: dict[str, list[str]] = {}
+
+    def add(self, path: str, message: str) -> None:
+        self.by_path.setdefault(path or "__all__", []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self.by_path:
+            raise ValidationError(self.by_path)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_path)
+
+
+def object_errors(value: object, *, path: str, message: str) -> Errors:
+    """A fresh :class:`Errors` for validating ``value``; raises ``message`` at ``path`` at once
+    when ``value`` is not a JSON object (nothing else can be checked then)."""
+    errors = Errors()
+    if not isinstance(value, dict):
+        errors.add(path, message)
+        errors.raise_if_any()
+    return errors

@@ -1,0 +1,825 @@
+/**
+ * The conversation editor: `mount(root, config)` → { getResult, setResult, validate, onChange, destroy }.
+ *
+ * The template renders the chat and the candidates (Markdown, escaped and cleaned on the server);
+ * this module adds, per *unit* (a judged assistant turn, a candidate, the whole conversation, the
+ * writing area), the rubric (a row of points per criterion), span marks, the rewrite with its word
+ * diff, the candidates' order, the written turns and the rationale. Keyboard first: `[` `]` move
+ * between units, ↑ ↓ between criteria, digits score, select text then `M` marks it (a digit picks
+ * the error type), `W` rewrites the turn (or writes), `O` ranks a candidate next, `R` the rationale,
+ * Esc leaves a text box.
+ *
+ * Long conversations stay responsive: a change re-renders its unit only, span highlights use the
+ * CSS Custom Highlight API (no DOM surgery in the rendered Markdown), the source alignment of a
+ * turn is computed on first use, and the rewrite diff runs after typing pauses.
+ */
+
+import { debounce } from "../js/lib/debounce.js";
+import { Shortcuts } from "../js/lib/keyboard.js";
+import { alignRendered, codePointLength, rangesFor, selectionOffsets, sliceCodePoints, wordDiff } from "./text.js";
+
+const GROUP = "Conversation";
+const SEVERITIES = ["minor", "major", "critical"];
+
+function el(tag, attributes = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "className") node.className = value;
+    else if (key === "dataset") Object.assign(node.dataset, value);
+    else node.setAttribute(key, value === true ? "" : String(value));
+  }
+  node.append(...children);
+  return node;
+}
+
+export function judgedTurns(messages) {
+  const assistant = messages.flatMap((m, i) => (m.role === "assistant" ? [i] : []));
+  const marked = assistant.filter((i) => messages[i].judge === true);
+  return marked.length ? marked : assistant;
+}
+
+export function mount(root, config) {
+  const schema = config.schema || {};
+  const data = config.data || {};
+  const messages = data.messages || [];
+  const candidatesData = data.candidates || [];
+  const modes = schema.modes || [];
+  const criteria = schema.criteria || [];
+  const perTurn = criteria.filter((c) => (c.per || "turn") === "turn");
+  const perConversation = criteria.filter((c) => c.per === "conversation");
+  const errorTypes = schema.error_types || [];
+  const rationaleRule = schema.rationale || "optional";
+  const writeStyle = schema.write || "reply";
+  const shortcuts = config.shortcuts || new Shortcuts();
+  const listeners = new Set();
+  const cleanups = [];
+  const judged = judgedTurns(messages);
+  const live = data.live === true; // a seed: the turns come from the project's model, here
+  const nextRole = messages.length && messages[messages.length - 1].role === "user" ? "assistant" : "user";
+  const applies = {
+    rate: modes.includes("rate") && (judged.length > 0 || live),
+    rewrite: modes.includes("rewrite") && (judged.length > 0 || live),
+    compare: modes.includes("compare") && candidatesData.length > 0,
+    write: modes.includes("write") && (writeStyle === "conversation" || nextRole === "assistant"),
+  };
+  const spansAllowed = errorTypes.length > 0 && (applies.rate || applies.rewrite || applies.compare);
+  const highlights = typeof CSS !== "undefined" && CSS.highlights && typeof Highlight !== "undefined"
+    ? Object.fromEntries(SEVERITIES.map((s) => [s, new Highlight()]))
+    : null;
+  if (highlights) {
+    for (const severity of SEVERITIES) CSS.highlights.set(`conv-${severity}`, highlights[severity]);
+  }
+  const severityOf = Object.fromEntries(errorTypes.map((t) => [t.name, t.severity || "major"]));
+
+  // --- the answer ------------------------------------------------------------------------------
+
+  const answer = {
+    turns: new Map(judged.map((index) => [index, { scores: {}, spans: [], rewrite: null }])),
+    candidates: new Map(candidatesData.map((c) => [c.id, { scores: {}, spans: [] }])),
+    scores: {},
+    order: [],
+    written: [],
+    rationale: "",
+  };
+
+  function freshWritten() {
+    if (!applies.write) return [];
+    if (writeStyle === "reply") return [{ role: "assistant", content: "" }];
+    return nextRole === "assistant"
+      ? [{ role: "assistant", content: "" }]
+      : [{ role: "user", content: "" }, { role: "assistant", content: "" }];
+  }
+
+  function getResult() {
+    const result = { turns: [] };
+    for (const index of judged) {
+      const turn = answer.turns.get(index);
+      const entry = { index, scores: { ...turn.scores }, spans: turn.spans.map((s) => ({ ...s })) };
+      if (turn.rewrite !== null) entry.rewrite = turn.rewrite;
+      if (Object.keys(entry.scores).length || entry.spans.length || turn.rewrite !== null) result.turns.push(entry);
+    }
+    if (applies.rate && perConversation.length) result.scores = { ...answer.scores };
+    if (applies.compare) {
+      result.order = [...answer.order];
+      result.candidates = candidatesData.map((c) => {
+        const part = answer.candidates.get(c.id);
+        return { id: c.id, scores: { ...part.scores }, spans: part.spans.map((s) => ({ ...s })) };
+      });
+    }
+    if (applies.write) result.written = answer.written.map((m) => ({ role: m.role, content: m.content }));
+    if (rationaleRule !== "none") result.rationale = answer.rationale;
+    return result;
+  }
+
+  function emit() {
+    const result = getResult();
+    for (const listener of listeners) listener(result);
+  }
+
+  // --- units -----------------------------------------------------------------------------------
+
+  const units = [];
+  const turnItems = new Map([...root.querySelectorAll(".chat-turn[data-index]")].map((li) => [Number(li.dataset.index), li]));
+  const candidateCards = new Map([...root.querySelectorAll("[data-candidate]")].map((card) => [card.dataset.candidate, card]));
+
+  function unitPart(unit) {
+    if (unit.kind === "turn") return answer.turns.get(unit.index);
+    if (unit.kind === "candidate") return answer.candidates.get(unit.id);
+    if (unit.kind === "conversation") return answer;
+    return null;
+  }
+
+  function criteriaRows(unit, list) {
+    const box = el("div", { className: "rubric", role: "group", "aria-label": "Scores" });
+    unit.rows = list.map((criterion) => {
+      const points = el("div", { className: "points", role: "radiogroup", "aria-label": criterion.name });
+      for (let p = 1; p <= criterion.scale; p += 1) {
+        const words = (criterion.labels || [])[p - 1] || "";
+        points.append(el("button", {
+          type: "button",
+          role: "radio",
+          "aria-checked": "false",
+          title: words ? `${p} — ${words}` : String(p),
+          dataset: { point: String(p) },
+        }, String(p)));
+      }
+      const row = el("div", { className: "rubric-criterion", dataset: { criterion: criterion.name }, "data-testid": "criterion" },
+        el("span", { className: "criterion-name" }, criterion.name), points, el("span", { className: "point-words" }));
+      box.append(row);
+      return { criterion, row, points };
+    });
+    return box;
+  }
+
+  function spanBox(unit) {
+    const list = el("ul", { className: "span-list", "data-testid": "span-list", "aria-label": "Marked spans" });
+    unit.spanList = list;
+    return list;
+  }
+
+  function addUnit(unit, at = units.length) {
+    units.splice(at, 0, unit);
+    unit.el.classList.add("conv-unit");
+    units.forEach((u, i) => {
+      u.position = i;
+      u.el.dataset.unit = String(i);
+    });
+  }
+
+  function addTurnUnit(index, li, at = units.length) {
+    const unit = { kind: "turn", index, el: li, content: messages[index].content, contentEl: li.querySelector("[data-content]") };
+    li.dataset.judged = "true";
+    const panel = el("div", { className: "turn-panel", "data-testid": "turn-panel" });
+    if (applies.rate && perTurn.length) panel.append(criteriaRows(unit, perTurn));
+    if (spansAllowed) panel.append(spanBox(unit));
+    if (applies.rewrite) {
+      unit.rewriteButton = el("button", { type: "button", dataset: { action: "rewrite" } }, "Rewrite ", el("kbd", {}, "W"));
+      unit.rewriteBox = el("div", { className: "rewrite", hidden: true, "data-testid": "rewrite" },
+        el("label", { className: "rewrite-label" }, "The turn as it should have been (", el("kbd", {}, "Esc"), " to leave)"),
+        el("textarea", { className: "rewrite-text", rows: "6", "data-testid": "rewrite-text", "aria-label": `Rewrite of turn ${index}` }),
+        el("div", { className: "rewrite-diff", "data-testid": "rewrite-diff", "aria-label": "Changes against the original" }),
+        el("button", { type: "button", className: "link danger", dataset: { action: "drop-rewrite" } }, "Drop the rewrite"));
+      panel.append(unit.rewriteButton, unit.rewriteBox);
+    }
+    li.append(panel);
+    addUnit(unit, at);
+    return unit;
+  }
+
+  for (const index of judged) {
+    const li = turnItems.get(index);
+    if (li) addTurnUnit(index, li);
+  }
+  if (applies.compare) {
+    for (const candidate of candidatesData) {
+      const card = candidateCards.get(candidate.id);
+      if (!card) continue;
+      const unit = { kind: "candidate", id: candidate.id, el: card, content: candidate.content, contentEl: card.querySelector("[data-content]") };
+      const panel = el("div", { className: "turn-panel" });
+      if (perTurn.length) panel.append(criteriaRows(unit, perTurn));
+      if (spansAllowed) panel.append(spanBox(unit));
+      panel.append(el("button", { type: "button", dataset: { action: "rank" } }, "Rank next ", el("kbd", {}, "O")));
+      card.append(panel);
+      addUnit(unit);
+    }
+  }
+  const levelSection = root.querySelector(".conv-level");
+  if (applies.rate && perConversation.length && levelSection) {
+    levelSection.hidden = false;
+    const unit = { kind: "conversation", el: levelSection };
+    levelSection.append(criteriaRows(unit, perConversation));
+    addUnit(unit);
+  }
+  const writeSection = root.querySelector(".conv-write");
+  const writtenList = writeSection && writeSection.querySelector(".written-list");
+  if (applies.write && writeSection) {
+    writeSection.hidden = false;
+    writeSection.querySelector(".write-actions").hidden = writeStyle !== "conversation";
+    addUnit({ kind: "write", el: writeSection });
+  }
+  const orderLine = root.querySelector(".conv-order");
+  const rationale = root.querySelector(".conv-rationale-text");
+  const picker = root.querySelector(".span-picker");
+
+  let focusedUnit = 0;
+  let focusedRow = 0;
+
+  // --- rendering (one unit at a time) ----------------------------------------------------------
+
+  function alignmentOf(unit) {
+    if (!unit.alignment) unit.alignment = alignRendered(unit.contentEl, unit.content);
+    return unit.alignment;
+  }
+
+  function renderHighlights(unit) {
+    if (!highlights || !unit.contentEl) return;
+    for (const { severity, range } of unit.ranges || []) highlights[severity].delete(range);
+    unit.ranges = [];
+    const part = unitPart(unit);
+    if (!part.spans.length) return;
+    const alignment = alignmentOf(unit);
+    for (const span of part.spans) {
+      const severity = severityOf[span.type] || "major";
+      for (const range of rangesFor(alignment, span.start, span.end)) {
+        highlights[severity].add(range);
+        unit.ranges.push({ severity, range });
+      }
+    }
+  }
+
+  function renderSpans(unit) {
+    if (!unit.spanList) return;
+    const part = unitPart(unit);
+    unit.spanList.replaceChildren(...part.spans.map((span, i) => el("li", { className: `span-item severity-${severityOf[span.type] || "major"}`, "data-testid": "span-item" },
+      el("span", { className: "badge" }, span.type),
+      el("q", {}, sliceCodePoints(unit.content, span.start, span.end).slice(0, 200)),
+      el("input", { type: "text", className: "span-note", placeholder: "note (optional)", value: span.note || "", "aria-label": `Note on span ${i + 1}`, dataset: { span: String(i) } }),
+      el("button", { type: "button", className: "link danger", dataset: { action: "remove-span", span: String(i) }, "aria-label": `Remove span ${i + 1}` }, "Remove"))));
+    renderHighlights(unit);
+  }
+
+  function renderRows(unit) {
+    const part = unitPart(unit);
+    for (const [i, { criterion, row, points }] of (unit.rows || []).entries()) {
+      const value = part.scores[criterion.name];
+      for (const button of points.children) button.setAttribute("aria-checked", String(Number(button.dataset.point) === value));
+      row.classList.toggle("focused", unit.position === focusedUnit && i === focusedRow);
+      row.classList.toggle("missing", value === undefined);
+      const words = value ? (criterion.labels || [])[value - 1] : "";
+      row.querySelector(".point-words").textContent = value ? `${value}${words ? ` — ${words}` : ""}` : "";
+    }
+  }
+
+  const diffLater = new Map();
+  function renderDiff(unit) {
+    const part = unitPart(unit);
+    const box = unit.rewriteBox.querySelector(".rewrite-diff");
+    if (part.rewrite === null) {
+      box.replaceChildren();
+      return;
+    }
+    box.replaceChildren(...wordDiff(unit.content, part.rewrite).map(([op, text]) => (
+      op === "same" ? document.createTextNode(text) : el(op, {}, text))));
+  }
+
+  function renderRewrite(unit) {
+    if (!unit.rewriteBox) return;
+    const part = unitPart(unit);
+    const open = part.rewrite !== null;
+    unit.rewriteBox.hidden = !open;
+    unit.rewriteButton.hidden = open;
+    const text = unit.rewriteBox.querySelector("textarea");
+    if (open && text.value !== part.rewrite) text.value = part.rewrite;
+    unit.el.classList.toggle("rewritten", open);
+    if (!diffLater.has(unit)) diffLater.set(unit, debounce(() => renderDiff(unit), 120));
+    diffLater.get(unit)();
+  }
+
+  function renderWritten() {
+    if (!writtenList) return;
+    const fields = writtenList.querySelectorAll("textarea");
+    if (fields.length === answer.written.length) {
+      answer.written.forEach((m, i) => { if (fields[i].value !== m.content) fields[i].value = m.content; });
+      return;
+    }
+    writtenList.replaceChildren(...answer.written.map((m, i) => el("li", { className: `written role-${m.role}` },
+      el("label", {}, el("span", { className: "turn-role" }, m.role),
+        el("textarea", { rows: m.role === "assistant" ? "6" : "3", className: "written-text", "data-testid": "written-text", dataset: { written: String(i) }, "aria-label": `Written ${m.role} turn` })))));
+    writtenList.querySelectorAll("textarea").forEach((field, i) => { field.value = answer.written[i].content; });
+  }
+
+  function renderOrder() {
+    if (!orderLine) return;
+    const unranked = candidatesData.map((c) => c.id).filter((id) => !answer.order.includes(id));
+    orderLine.textContent = answer.order.length
+      ? `Order: ${answer.order.join(" > ")}${unranked.length ? ` · not ranked yet: ${unranked.join(", ")}` : ""}`
+      : `Not ranked yet: ${unranked.join(", ")}`;
+    for (const [id, card] of candidateCards) {
+      const rank = answer.order.indexOf(id);
+      card.querySelector(".rank-badge").textContent = rank >= 0 ? `#${rank + 1}` : "";
+    }
+  }
+
+  function renderFocus() {
+    units.forEach((unit) => unit.el.classList.toggle("focused", unit.position === focusedUnit));
+    const unit = units[focusedUnit];
+    if (unit) renderRows(unit);
+  }
+
+  function renderUnit(unit) {
+    renderRows(unit);
+    renderSpans(unit);
+    renderRewrite(unit);
+  }
+
+  function renderAll() {
+    units.forEach(renderUnit);
+    renderWritten();
+    renderOrder();
+    renderFocus();
+    if (rationale && rationale.value !== answer.rationale) rationale.value = answer.rationale;
+  }
+
+  // --- actions ---------------------------------------------------------------------------------
+
+  function focusUnit(position, { scroll = true } = {}) {
+    if (!units.length) return false;
+    const previous = units[focusedUnit];
+    focusedUnit = Math.max(0, Math.min(units.length - 1, position));
+    focusedRow = 0;
+    if (previous && previous !== units[focusedUnit]) renderRows(previous);
+    renderFocus();
+    if (scroll) units[focusedUnit].el.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
+  function moveRow(step) {
+    const unit = units[focusedUnit];
+    if (!unit || !unit.rows || !unit.rows.length) return false;
+    focusedRow = Math.max(0, Math.min(unit.rows.length - 1, focusedRow + step));
+    renderRows(unit);
+    return true;
+  }
+
+  function score(point) {
+    const unit = units[focusedUnit];
+    if (!unit || !unit.rows || !unit.rows.length) return false;
+    const { criterion } = unit.rows[focusedRow];
+    if (point < 1 || point > criterion.scale) return false;
+    unitPart(unit).scores[criterion.name] = point;
+    if (focusedRow < unit.rows.length - 1) focusedRow += 1; // on to the next criterion
+    renderRows(unit);
+    emit();
+    return true;
+  }
+
+  function unitOfNode(node) {
+    const element = node.nodeType === Node.ELEMENT_NODE ? node : node.parentElement;
+    const holder = element && element.closest(".conv-unit");
+    return holder ? units[Number(holder.dataset.unit)] : null;
+  }
+
+  let pending = null; // { unit, start, end } while the type picker is open
+
+  function closePicker() {
+    pending = null;
+    if (picker) picker.hidden = true;
+  }
+
+  function openPicker() {
+    if (!spansAllowed || !picker) return false;
+    const selection = window.getSelection();
+    if (!selection || selection.isCollapsed || !selection.rangeCount) return false;
+    const range = selection.getRangeAt(0);
+    const unit = unitOfNode(range.commonAncestorContainer);
+    if (!unit || !unit.contentEl || !unit.contentEl.contains(range.commonAncestorContainer)) return false;
+    const offsets = selectionOffsets(range, alignmentOf(unit));
+    if (!offsets) return false;
+    pending = { unit, ...offsets };
+    picker.replaceChildren(
+      el("p", {}, "Mark as (digit or click; Esc to cancel):"),
+      ...errorTypes.map((type, i) => el("button", { type: "button", dataset: { type: type.name }, className: `severity-${type.severity || "major"}` },
+        el("kbd", {}, String(i + 1)), ` ${type.name} `, el("span", { className: "help" }, type.severity || "major"))));
+    const box = range.getBoundingClientRect();
+    picker.hidden = false;
+    picker.style.top = `${Math.round(box.bottom + 6)}px`;
+    picker.style.left = `${Math.round(Math.max(8, Math.min(box.left, window.innerWidth - 320)))}px`;
+    if (focusedUnit !== unit.position) focusUnit(unit.position, { scroll: false });
+    return true;
+  }
+
+  function markAs(typeName) {
+    if (!pending) return false;
+    const { unit, start, end } = pending;
+    const part = unitPart(unit);
+    if (!part.spans.some((s) => s.start === start && s.end === end && s.type === typeName)) {
+      part.spans.push({ start, end, type: typeName });
+      part.spans.sort((a, b) => a.start - b.start || a.end - b.end || a.type.localeCompare(b.type));
+    }
+    closePicker();
+    window.getSelection().removeAllRanges();
+    renderSpans(unit);
+    emit();
+    return true;
+  }
+
+  function startRewrite() {
+    const unit = units[focusedUnit];
+    if (!unit) return false;
+    if (unit.kind === "write") {
+      const field = writtenList.querySelector("textarea");
+      if (field) field.focus();
+      return Boolean(field);
+    }
+    if (unit.kind !== "turn" || !unit.rewriteBox) return false;
+    const part = unitPart(unit);
+    if (part.rewrite === null) {
+      part.rewrite = unit.content;
+      renderRewrite(unit);
+      emit();
+    }
+    const text = unit.rewriteBox.querySelector("textarea");
+    text.focus();
+    return true;
+  }
+
+  function rankNext() {
+    const unit = units[focusedUnit];
+    if (!unit || unit.kind !== "candidate") return false;
+    answer.order = answer.order.filter((id) => id !== unit.id);
+    answer.order.push(unit.id);
+    renderOrder();
+    emit();
+    return true;
+  }
+
+  function addExchange() {
+    if (!applies.write || writeStyle !== "conversation") return false;
+    answer.written.push({ role: "user", content: "" }, { role: "assistant", content: "" });
+    renderWritten();
+    emit();
+    const fields = writtenList.querySelectorAll("textarea");
+    fields[fields.length - 2].focus();
+    return true;
+  }
+
+  function removeExchange() {
+    const minimum = freshWritten().length;
+    if (answer.written.length - 2 < minimum) return false;
+    answer.written.splice(-2, 2);
+    renderWritten();
+    emit();
+    return true;
+  }
+
+  // --- live mode: the contributor's turns go to the project's model, its replies stream in ------
+
+  const liveBox = root.querySelector(".live-box");
+  const liveInput = liveBox && liveBox.querySelector(".live-input");
+  const liveStatus = liveBox && liveBox.querySelector(".live-status");
+  const chat = root.querySelector(".chat");
+  let sending = null; // the AbortController of the turn on its way
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
+    } catch {
+      return "";
+    }
+  }
+
+  function chatTurn(role, text, model) {
+    const li = el("li", { className: `chat-turn role-${role} streaming`, "data-testid": "chat-turn" },
+      el("header", { className: "turn-head" }, el("span", { className: "turn-role" }, role),
+        model ? el("span", { className: "badge turn-model" }, model) : "",
+        el("span", { className: "turn-number" }, "")),
+      el("div", { className: "turn-content markdown", dataset: { content: "" } }, text));
+    chat.querySelector(".chat-empty")?.remove();
+    chat.append(li);
+    return li;
+  }
+
+  function settle(li, index, html) {
+    li.classList.remove("streaming");
+    li.dataset.index = String(index);
+    li.querySelector(".turn-number").textContent = `turn ${index}`;
+    // HTML rendered and cleaned by the server (labelhub.markdown), never the model's raw text.
+    li.querySelector("[data-content]").innerHTML = html;
+  }
+
+  function showStatus(text, failed = false) {
+    liveStatus.textContent = text;
+    liveStatus.classList.toggle("failed", failed);
+    liveStatus.setAttribute("role", failed ? "alert" : "status");
+  }
+
+  async function readEvents(response, onEvent) {
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    let buffer = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += decoder.decode(value, { stream: true });
+      let cut = buffer.indexOf("\n\n");
+      while (cut >= 0) {
+        for (const line of buffer.slice(0, cut).split("\n")) {
+          if (line.startsWith("data:")) onEvent(JSON.parse(line.slice(5)));
+        }
+        buffer = buffer.slice(cut + 2);
+        cut = buffer.indexOf("\n\n");
+      }
+    }
+  }
+
+  async function sendLive() {
+    const text = liveInput.value;
+    if (sending || !text.trim()) return;
+    sending = new AbortController();
+    liveInput.value = "";
+    liveInput.blur(); // the keys go back to the rubric, for the reply on its way
+    const userTurn = chatTurn("user", text);
+    const reply = chatTurn("assistant", "", liveBox.dataset.model);
+    const replyText = reply.querySelector("[data-content]");
+    reply.scrollIntoView({ block: "nearest" });
+    showStatus(`Waiting for ${liveBox.dataset.model}…`);
+    let finished = null;
+    try {
+      const response = await fetch(liveBox.dataset.liveUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ content: text }),
+        signal: sending.signal,
+      });
+      if (!response.ok) {
+        const body = await response.json().catch(() => ({}));
+        throw new Error(body.detail || `The server answered HTTP ${response.status}.`);
+      }
+      await readEvents(response, (event) => {
+        if (event.error) throw new Error(event.error);
+        if (event.delta) {
+          replyText.textContent += event.delta;
+          showStatus(`${liveBox.dataset.model} is answering…`);
+        }
+        if (event.done) finished = event;
+      });
+      if (!finished) throw new Error("The reply stopped before it was complete; nothing was kept.");
+    } catch (error) {
+      userTurn.remove();
+      reply.remove();
+      if (!liveInput.value) liveInput.value = text;
+      if (error.name !== "AbortError") showStatus(error.message, true);
+      return;
+    } finally {
+      sending = null;
+    }
+    messages.push(finished.user, finished.message); // the stored conversation, as the server has it
+    settle(userTurn, finished.index - 1, finished.html.user);
+    settle(reply, finished.index, finished.html.assistant);
+    judged.push(finished.index);
+    answer.turns.set(finished.index, { scores: {}, spans: [], rewrite: null });
+    const at = units.filter((u) => u.kind === "turn").length;
+    const unit = addTurnUnit(finished.index, reply, at);
+    renderUnit(unit);
+    focusUnit(at);
+    showStatus(`Reply stored as turn ${finished.index}. Rate it, rewrite it, or write your next message.`);
+    emit();
+  }
+
+  if (liveBox) {
+    const onLiveClick = (event) => {
+      if (event.target.closest("[data-action=live-send]")) sendLive();
+    };
+    liveBox.addEventListener("click", onLiveClick);
+    cleanups.push(() => {
+      liveBox.removeEventListener("click", onLiveClick);
+      if (sending) sending.abort();
+    });
+  }
+
+  // --- mouse and typing ------------------------------------------------------------------------
+
+  function onClick(event) {
+    const point = event.target.closest("[data-point]");
+    const unit = unitOfNode(event.target);
+    if (point && unit) {
+      const row = point.closest("[data-criterion]");
+      const index = unit.rows.findIndex((r) => r.row === row);
+      if (unit.position !== focusedUnit) focusUnit(unit.position, { scroll: false });
+      focusedRow = index;
+      score(Number(point.dataset.point));
+      return;
+    }
+    const typeButton = event.target.closest(".span-picker [data-type]");
+    if (typeButton) return markAs(typeButton.dataset.type);
+    const action = event.target.closest("[data-action]");
+    if (action && unit) {
+      if (unit.position !== focusedUnit) focusUnit(unit.position, { scroll: false });
+      if (action.dataset.action === "rewrite") startRewrite();
+      if (action.dataset.action === "drop-rewrite") {
+        unitPart(unit).rewrite = null;
+        renderRewrite(unit);
+        emit();
+      }
+      if (action.dataset.action === "remove-span") {
+        unitPart(unit).spans.splice(Number(action.dataset.span), 1);
+        renderSpans(unit);
+        emit();
+      }
+      if (action.dataset.action === "rank") rankNext();
+      if (action.dataset.action === "add-exchange") addExchange();
+      if (action.dataset.action === "remove-exchange") removeExchange();
+      return;
+    }
+    if (unit && unit.position !== focusedUnit && window.getSelection().isCollapsed) focusUnit(unit.position, { scroll: false });
+  }
+
+  function onInput(event) {
+    const target = event.target;
+    if (target === rationale) {
+      answer.rationale = rationale.value;
+      emit();
+      return;
+    }
+    if (target.classList.contains("rewrite-text")) {
+      const unit = unitOfNode(target);
+      unitPart(unit).rewrite = target.value;
+      diffLater.get(unit)();
+      emit();
+      return;
+    }
+    if (target.classList.contains("span-note")) {
+      const unit = unitOfNode(target);
+      const span = unitPart(unit).spans[Number(target.dataset.span)];
+      if (span) {
+        if (target.value.trim()) span.note = target.value;
+        else delete span.note;
+        emit();
+      }
+      return;
+    }
+    if (target.classList.contains("written-text")) {
+      answer.written[Number(target.dataset.written)].content = target.value;
+      emit();
+    }
+  }
+
+  root.addEventListener("click", onClick);
+  root.addEventListener("input", onInput);
+  cleanups.push(() => {
+    root.removeEventListener("click", onClick);
+    root.removeEventListener("input", onInput);
+  });
+
+  // --- keys ------------------------------------------------------------------------------------
+
+  const add = (keys, description, run, extra = {}) =>
+    cleanups.push(shortcuts.add({ keys, description, group: GROUP, run, ...extra }));
+  add(["]"], "Next turn (or candidate, or the whole conversation)", () => { closePicker(); return focusUnit(focusedUnit + 1); });
+  add(["["], "Previous turn", () => { closePicker(); return focusUnit(focusedUnit - 1); });
+  add(["arrowdown", "j"], "Next criterion of the turn", () => moveRow(1));
+  add(["arrowup", "k"], "Previous criterion of the turn", () => moveRow(-1));
+  const digits = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
+  add(digits, "Score the criterion; with the span picker open: choose the error type", (event) => {
+    const match = /^(?:Digit|Numpad)(\d)$/.exec(event.code || "");
+    const digit = Number(match ? match[1] : event.key);
+    if (pending) {
+      const type = errorTypes[digit - 1];
+      return type ? markAs(type.name) : false;
+    }
+    return score(digit);
+  });
+  if (spansAllowed) add(["m"], "Mark the selected text as an error span", openPicker);
+  if (applies.rewrite || applies.write) add(["w"], "Rewrite the turn (or write the reply)", startRewrite);
+  if (applies.compare) {
+    add(["o"], "Rank the candidate next", rankNext);
+    add(["x"], "Clear the candidates' order", () => { answer.order = []; renderOrder(); emit(); });
+  }
+  if (applies.write && writeStyle === "conversation") add(["alt+n"], "Add a user turn and a reply", addExchange, { inInputs: true });
+  if (rationale) add(["r"], "Write the rationale", () => rationale.focus());
+  if (liveBox) {
+    add(["n"], "Write your next message to the model", () => liveInput.focus());
+    add(["alt+enter"], "Send the message to the model", () => {
+      if (document.activeElement !== liveInput) return false;
+      sendLive();
+      return true;
+    }, { inInputs: true });
+  }
+  add(["escape"], "Leave a text box, or close the span picker", () => {
+    if (pending) {
+      closePicker();
+      return true;
+    }
+    const active = document.activeElement;
+    if (active && root.contains(active) && (active.tagName === "TEXTAREA" || active.tagName === "INPUT")) {
+      active.blur();
+      return true;
+    }
+    return false;
+  }, { inInputs: true });
+
+  // --- the contract ----------------------------------------------------------------------------
+
+  function setResult(result) {
+    const start = result || {};
+    for (const [index, turn] of answer.turns) {
+      const given = (start.turns || []).find((t) => t && t.index === index) || {};
+      turn.scores = cleanScores(given.scores, perTurn);
+      turn.spans = cleanSpans(given.spans, messages[index].content);
+      turn.rewrite = applies.rewrite && typeof given.rewrite === "string" && given.rewrite ? given.rewrite : null;
+    }
+    for (const [id, part] of answer.candidates) {
+      const given = (start.candidates || []).find((c) => c && c.id === id) || {};
+      part.scores = cleanScores(given.scores, perTurn);
+      part.spans = cleanSpans(given.spans, candidatesData.find((c) => c.id === id).content);
+    }
+    answer.scores = cleanScores(start.scores, perConversation);
+    const ids = candidatesData.map((c) => c.id);
+    answer.order = Array.isArray(start.order) ? start.order.filter((id, i, all) => ids.includes(id) && all.indexOf(id) === i) : [];
+    const written = Array.isArray(start.written) ? start.written.filter((m) => m && typeof m.content === "string") : [];
+    const fresh = freshWritten();
+    answer.written = fresh;
+    if (fresh.length && written.length >= fresh.length && (writeStyle === "conversation" || written.length === 1)) {
+      // Roles alternate from the one that speaks next, whatever the start said.
+      const roles = [fresh[0].role, fresh[0].role === "user" ? "assistant" : "user"];
+      answer.written = written.map((m, i) => ({ role: roles[i % 2], content: m.content }));
+    }
+    answer.rationale = typeof start.rationale === "string" ? start.rationale : "";
+    focusedUnit = Math.min(focusedUnit, Math.max(0, units.length - 1));
+    focusedRow = 0;
+    renderAll();
+    emit();
+  }
+
+  function cleanScores(scores, list) {
+    const out = {};
+    for (const criterion of list) {
+      const value = scores && scores[criterion.name];
+      if (Number.isInteger(value) && value >= 1 && value <= criterion.scale) out[criterion.name] = value;
+    }
+    return out;
+  }
+
+  function cleanSpans(spans, content) {
+    if (!spansAllowed || !Array.isArray(spans)) return [];
+    const length = codePointLength(content);
+    return spans
+      .filter((s) => s && Number.isInteger(s.start) && Number.isInteger(s.end) && s.start >= 0 && s.end <= length && s.start < s.end && severityOf[s.type])
+      .map((s) => ({ start: s.start, end: s.end, type: s.type, ...(s.note ? { note: s.note } : {}) }));
+  }
+
+  function validate() {
+    const problems = [];
+    if (live && !judged.length) problems.push("Talk to the model first: write a message and send it (Alt+Enter).");
+    const missing = (part, list) => list.filter((c) => part.scores[c.name] === undefined).map((c) => c.name);
+    if (applies.rate) {
+      for (const index of judged) {
+        const names = missing(answer.turns.get(index), perTurn);
+        if (names.length) problems.push(`Score turn ${index}: ${names.join(", ")}.`);
+        if (problems.length >= 5) break;
+      }
+      const names = missing(answer, perConversation);
+      if (names.length) problems.push(`Score the whole conversation: ${names.join(", ")}.`);
+    }
+    for (const index of judged) {
+      const turn = answer.turns.get(index);
+      if (turn.rewrite !== null && !turn.rewrite.trim()) problems.push(`The rewrite of turn ${index} is empty.`);
+      if (turn.rewrite !== null && turn.rewrite === messages[index].content) problems.push(`The rewrite of turn ${index} changes nothing yet.`);
+    }
+    if (applies.rewrite && !applies.rate && !applies.compare && !applies.write
+      && ![...answer.turns.values()].some((t) => t.rewrite !== null && t.rewrite.trim())) {
+      problems.push("Rewrite at least one assistant turn (W).");
+    }
+    if (applies.compare) {
+      if (answer.order.length < candidatesData.length) problems.push(`Rank every candidate: ${answer.order.length} of ${candidatesData.length} ranked.`);
+      for (const c of candidatesData) {
+        const names = missing(answer.candidates.get(c.id), perTurn);
+        if (names.length) problems.push(`Score candidate ${c.id}: ${names.join(", ")}.`);
+      }
+    }
+    if (applies.write) {
+      answer.written.forEach((m, i) => { if (!m.content.trim()) problems.push(`Write the ${m.role}'s turn (${i + 1}).`); });
+    }
+    if (rationaleRule === "required" && !answer.rationale.trim()) problems.push("Write a rationale: this project asks for one.");
+    return problems;
+  }
+
+  setResult(config.initial_result);
+  if (units.length) focusUnit(0, { scroll: false });
+
+  return {
+    getResult,
+    setResult,
+    validate,
+    onChange(callback) {
+      listeners.add(callback);
+      return () => listeners.delete(callback);
+    },
+    destroy() {
+      cleanups.forEach((cleanup) => cleanup());
+      listeners.clear();
+      if (highlights) for (const severity of SEVERITIES) CSS.highlights.delete(`conv-${severity}`);
+    },
+  };
+}
