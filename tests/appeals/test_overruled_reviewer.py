@@ -2,11 +2,11 @@
 overruled reviewer neither gets it from the queue nor may record a verdict on it."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from annotation.models import TaskStatus
 from appeals.services import appeal_decide, appeal_file_rejection
+from labelhub.accounts import api_token_issue
 from labelhub.models import Role
 from labelhub.services import project_member_add
 from quality.models import Review
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 def api_as(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0]}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user).key}")
     return client
 
 
