@@ -38,7 +38,7 @@ def quiet() -> io.StringIO:
 def test_the_default_demo_has_hundreds_of_valid_tasks_of_each_kind():
     assert DEFAULT_TASKS >= 200
     rng = random.Random(1)
-    for kind_name in ("bbox", "ranking", "transcription"):
+    for kind_name in ("bbox", "ranking", "transcription", "conversation"):
         kind = kinds.get(kind_name)
         schema = kind.clean_schema(SCHEMAS[kind_name])
         items = getattr(content, f"{kind_name}_tasks")(DEFAULT_TASKS, rng)
@@ -75,7 +75,7 @@ def gold_accuracy(username: str) -> float:
 def test_seed_demo_makes_two_weeks_of_history_through_the_real_services(client):
     call_command("seed_demo", tasks=SMALL, stdout=quiet())
     projects = {project.kind: project for project in Project.objects.all()}
-    assert set(projects) == {"bbox", "ranking", "transcription"}
+    assert set(projects) == {"bbox", "ranking", "transcription", "conversation"}
     usernames = set(ProjectMember.objects.values_list("user__username", flat=True))
     assert usernames == {"maria", "rui", "ana", "ben", "carla", "dev", "sam", "pia"}
     now = timezone.now()
