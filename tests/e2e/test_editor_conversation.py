@@ -303,3 +303,26 @@ def test_a_contributor_rates_and_rewrites_on_the_work_screen_and_submits(
         "turns": []
     }
     assert console_errors == []
+
+
+def test_a_task_names_its_own_modes(open_preview, manager, console_errors):
+    """With write on for the project, a compare task that ends on a user turn asks for a reply
+    only when its modes say so: ``data.modes`` narrows the project's modes for this task."""
+    schema = {"modes": ["compare", "write"], "criteria": RUBRIC[:1], "error_types": []}
+    data = {
+        "messages": [{"role": "user", "content": "Name a prime."}],
+        "candidates": [{"id": "a", "content": "4"}, {"id": "b", "content": "7"}],
+    }
+    both = conversation_task(manager, schema=schema, data=data)
+    compare_only = task_create(project=both.project, data={**data, "modes": ["compare"]})
+    page = open_preview(manager, both)
+    expect(page.get_by_test_id("write-area")).to_be_visible()
+    page = open_preview(manager, compare_only)
+    expect(page.get_by_test_id("write-area")).to_be_hidden()
+    page.keyboard.press("1")
+    page.keyboard.press("o")
+    page.keyboard.press("]")
+    page.keyboard.press("5")
+    page.keyboard.press("o")
+    server_accepts(page)
+    assert "written" not in shown_result(page)

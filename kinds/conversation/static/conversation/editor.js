@@ -44,7 +44,8 @@ export function mount(root, config) {
   const data = config.data || {};
   const messages = data.messages || [];
   const candidatesData = data.candidates || [];
-  const modes = schema.modes || [];
+  // A task may name the modes that apply to it (data.modes), the project's being the default.
+  const modes = (Array.isArray(data.modes) && data.modes.length ? data.modes : schema.modes) || [];
   const criteria = schema.criteria || [];
   const perTurn = criteria.filter((c) => (c.per || "turn") === "turn");
   const perConversation = criteria.filter((c) => c.per === "conversation");
