@@ -256,6 +256,8 @@ def _panel_context(
     }
     if assignment is not None:
         task = assignment.task
+        # A comparison is blind: the screen never names the models behind what is compared.
+        task.data = project.task_kind.for_contributor(task.data)
         editor = editor_context_for_task(
             task=task, project=project, initial_result=assignment.draft
         )

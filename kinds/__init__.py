@@ -60,6 +60,9 @@ What the screens around the kind ask of it (each optional; the default is a plai
 ``import_words()``
     What the import form says it takes, in words (the media in ``media_fields`` and, with
     ``takes_coco``, a COCO file of boxes among them).
+``for_contributor(data)``
+    The task's data as the people who label it see it: a comparison is blind, so the kinds that
+    compare model outputs drop the ``model`` names (managers, reviewers and exports keep them).
 ``summary(data)`` and ``thumbnail_field``
     The data manager's column for a task: its data in one line of words (a conversation's last
     user message and its length, a prompt and its responses) instead of raw JSON; an image kind
@@ -327,6 +330,10 @@ class TaskKind:
             words.append("a COCO file of boxes for existing tasks")
         return ", ".join(words[:-1]) + " or " + words[-1]
 
+    def for_contributor(self, data: dict) -> dict:
+        """The data as contributors see it (the default: all of it)."""
+        return data
+
     def summary(self, data: dict) -> str:
         """A task's data in one line for the data manager (no more than ~120 characters).
         The default names the data's keys and the first text found in it."""
@@ -373,6 +380,16 @@ class TaskKind:
         """For each part some answer of one task has (a box label), every answer cut down to
         that part (an answer without it gives an empty one), in the order given."""
         return {}
+
+
+def without_models(items: object) -> object:
+    """A list of objects (messages, responses, candidates) without their ``model`` names."""
+    if not isinstance(items, list):
+        return items
+    return [
+        {k: v for k, v in item.items() if k != "model"} if isinstance(item, dict) else item
+        for item in items
+    ]
 
 
 def one_line(text: str, *, limit: int = 120) -> str:

@@ -96,6 +96,7 @@ class NextTaskView(QueueView):
         assignment = queue.assignment_claim_next(project=project, contributor=request.user)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
+        assignment.task.project = project  # the serializer blinds the data by the project's kind
         return Response(NextTaskSerializer(assignment).data)
 
 

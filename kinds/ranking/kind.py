@@ -18,6 +18,7 @@ from kinds import (
     int_or_text,
     object_errors,
     one_line,
+    without_models,
 )
 from kinds.formats import ExportFormat
 from kinds.ranking import formats as preferences
@@ -64,6 +65,16 @@ class RankingKind(TaskKind):
             "the overall verdict only.",
         ),
     )
+
+    def for_contributor(self, data: dict) -> dict:
+        """Blind: the responses (and chat messages) without the names of their models."""
+        if not isinstance(data, dict):
+            return data
+        blind = dict(data)
+        for key in ("responses", "messages"):
+            if key in blind:
+                blind[key] = without_models(blind[key])
+        return blind
 
     def summary(self, data: dict) -> str:
         """The prompt (or the last user message) and how many responses there are."""
