@@ -809,10 +809,43 @@ export function mount(root, config) {
   setResult(config.initial_result);
   if (units.length) focusUnit(0, { scroll: false });
 
+  /** After a blocked Submit: mark every criterion still without a score and return the first
+   * one's first point (the focus goes there), else the first unranked candidate. */
+  function showMissing() {
+    root.dataset.showMissing = "true";
+    for (const unit of units) {
+      const part = unitPart(unit);
+      if (!part || !unit.rows) continue;
+      const row = unit.rows.find(({ criterion }) => part.scores[criterion.name] === undefined);
+      if (row) {
+        focusUnit(unit.position, { scroll: false });
+        return row.points.querySelector("button");
+      }
+    }
+    if (applies.compare) {
+      const unranked = candidatesData.find((c) => !answer.order.includes(c.id));
+      if (unranked) return candidateCards.get(unranked.id) || null;
+    }
+    return null;
+  }
+
+  /** How many scores are still to give, plus the candidates still to rank. */
+  function missingCount() {
+    let n = 0;
+    for (const unit of units) {
+      const part = unitPart(unit);
+      if (part && unit.rows) n += unit.rows.filter(({ criterion }) => part.scores[criterion.name] === undefined).length;
+    }
+    if (applies.compare) n += candidatesData.filter((c) => !answer.order.includes(c.id)).length;
+    return n;
+  }
+
   return {
     getResult,
     setResult,
     validate,
+    showMissing,
+    missingCount,
     onChange(callback) {
       listeners.add(callback);
       return () => listeners.delete(callback);
