@@ -326,3 +326,24 @@ def test_a_task_names_its_own_modes(open_preview, manager, console_errors):
     page.keyboard.press("o")
     server_accepts(page)
     assert "written" not in shown_result(page)
+
+
+def test_w_reaches_the_write_box_from_a_candidate_and_typing_stays_there(
+    open_preview, manager, console_errors
+):
+    schema = {"modes": ["compare", "write"], "criteria": RUBRIC[:1], "error_types": []}
+    data = {
+        "messages": [{"role": "user", "content": "Name a prime."}],
+        "candidates": [{"id": "a", "content": "4"}, {"id": "b", "content": "7"}],
+    }
+    page = open_preview(manager, conversation_task(manager, schema=schema, data=data))
+    page.locator("[data-candidate='b']").click()  # a candidate card has the focus
+    page.keyboard.press("w")
+    assert page.evaluate("document.activeElement.closest('.conv-write') !== null")
+    page.keyboard.type("Really, write seven: rare wins.")  # r, w and o inside: no shortcut fires
+    written = page.get_by_test_id("write-area").locator("textarea").first
+    expect(written).to_have_value("Really, write seven: rare wins.")
+    rationale = page.locator("textarea[data-rationale], .conv-rationale textarea")
+    if rationale.count():
+        expect(rationale.first).to_have_value("")
+    assert shown_result(page).get("order", []) == []

@@ -425,15 +425,23 @@ export function mount(root, config) {
     return true;
   }
 
+  /** The write box, from wherever the person is (a candidate card, the whole conversation): W
+   * goes there directly, past every candidate. */
+  function toWriteBox() {
+    const field = applies.write && writtenList ? writtenList.querySelector("textarea") : null;
+    if (!field) return false;
+    const unit = units.find((u) => u.kind === "write");
+    if (unit) focusUnit(unit.position, { scroll: false });
+    field.focus();
+    field.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
   function startRewrite() {
     const unit = units[focusedUnit];
     if (!unit) return false;
-    if (unit.kind === "write") {
-      const field = writtenList.querySelector("textarea");
-      if (field) field.focus();
-      return Boolean(field);
-    }
-    if (unit.kind !== "turn" || !unit.rewriteBox) return false;
+    if (unit.kind === "write") return toWriteBox();
+    if (unit.kind !== "turn" || !unit.rewriteBox) return toWriteBox();
     const part = unitPart(unit);
     if (part.rewrite === null) {
       part.rewrite = unit.content;
@@ -692,7 +700,7 @@ export function mount(root, config) {
     return score(digit);
   });
   if (spansAllowed) add(["m"], "Mark the selected text as an error span", openPicker);
-  if (applies.rewrite || applies.write) add(["w"], "Rewrite the turn (or write the reply)", startRewrite);
+  if (applies.rewrite || applies.write) add(["w"], "Rewrite the turn, or write the reply (from any card)", startRewrite);
   if (applies.compare) {
     add(["o"], "Rank the candidate next", rankNext);
     add(["x"], "Clear the candidates' order", () => { answer.order = []; renderOrder(); emit(); });
