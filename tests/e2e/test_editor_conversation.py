@@ -347,3 +347,44 @@ def test_w_reaches_the_write_box_from_a_candidate_and_typing_stays_there(
     if rationale.count():
         expect(rationale.first).to_have_value("")
     assert shown_result(page).get("order", []) == []
+
+
+def test_digits_move_on_visibly_and_arrows_after_them_do_what_they_say(
+    open_preview, manager, console_errors
+):
+    rubric = [
+        {"name": "accuracy", "scale": 5, "per": "turn"},
+        {"name": "helpfulness", "scale": 5, "per": "turn"},
+        {"name": "tone", "scale": 5, "per": "turn"},
+    ]
+    data = {
+        "messages": [
+            {"role": "user", "content": "Hi?"},
+            {"role": "assistant", "content": "Hello."},
+        ]
+    }
+    page = open_preview(manager, conversation_task(manager, schema={"criteria": rubric}, data=data))
+    status = page.get_by_test_id("score-status")
+    page.keyboard.press("1")
+    expect(status).to_have_text("accuracy 1 → Now: helpfulness")
+    page.keyboard.press("ArrowDown")  # right after a digit: the next criterion, where it is
+    expect(status).to_have_text("Now: helpfulness")
+    page.keyboard.press("3")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("1")
+    expect(status).to_have_text("tone 1 · Now: tone")
+    scores = shown_result(page)["turns"][0]["scores"]
+    assert scores == {"accuracy": 1, "helpfulness": 3, "tone": 1}
+    # ↑ right after a digit goes back to the criterion just scored.
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("4")
+    expect(status).to_have_text("accuracy 4 → Now: helpfulness")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("2")
+    assert shown_result(page)["turns"][0]["scores"]["accuracy"] == 2
+    # `?` says how digits move.
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("shortcut-help")).to_contain_text(
+        "Score the criterion and move to the next"
+    )

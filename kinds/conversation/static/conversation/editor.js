@@ -347,6 +347,7 @@ export function mount(root, config) {
   function focusUnit(position, { scroll = true } = {}) {
     if (!units.length) return false;
     const previous = units[focusedUnit];
+    advancedFrom = null;
     focusedUnit = Math.max(0, Math.min(units.length - 1, position));
     focusedRow = 0;
     if (previous && previous !== units[focusedUnit]) renderRows(previous);
@@ -355,12 +356,28 @@ export function mount(root, config) {
     return true;
   }
 
+  // A digit scores the focused criterion and moves on to the next one (said in the status line).
+  // The arrow pressed right after it counts from the criterion just scored, so it does what it
+  // says: ↓ goes to the next criterion (where the digit already moved: it stays), ↑ back to the
+  // one just scored. "1 ↓ 3 ↓ 1" scores three criteria in a row, whatever the habit.
+  let advancedFrom = null; // the row a digit just scored and moved on from
+
   function moveRow(step) {
     const unit = units[focusedUnit];
     if (!unit || !unit.rows || !unit.rows.length) return false;
-    focusedRow = Math.max(0, Math.min(unit.rows.length - 1, focusedRow + step));
+    const from = advancedFrom !== null ? advancedFrom : focusedRow;
+    advancedFrom = null;
+    focusedRow = Math.max(0, Math.min(unit.rows.length - 1, from + step));
     renderRows(unit);
+    sayRow(unit, "");
     return true;
+  }
+
+  function sayRow(unit, before) {
+    const status = root.querySelector("[data-testid=score-status]");
+    if (!status) return;
+    const { criterion } = unit.rows[focusedRow];
+    status.textContent = `${before}Now: ${criterion.name}`;
   }
 
   function score(point) {
@@ -369,8 +386,11 @@ export function mount(root, config) {
     const { criterion } = unit.rows[focusedRow];
     if (point < 1 || point > criterion.scale) return false;
     unitPart(unit).scores[criterion.name] = point;
+    const scored = focusedRow;
     if (focusedRow < unit.rows.length - 1) focusedRow += 1; // on to the next criterion
+    advancedFrom = focusedRow !== scored ? scored : null;
     renderRows(unit);
+    sayRow(unit, `${criterion.name} ${point}${focusedRow !== scored ? " → " : " · "}`);
     emit();
     return true;
   }
@@ -690,7 +710,7 @@ export function mount(root, config) {
   add(["arrowdown", "j"], "Next criterion of the turn", () => moveRow(1));
   add(["arrowup", "k"], "Previous criterion of the turn", () => moveRow(-1));
   const digits = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
-  add(digits, "Score the criterion; with the span picker open: choose the error type", (event) => {
+  add(digits, "Score the criterion and move to the next (an arrow right after counts from the one scored); with the span picker open: choose the error type", (event) => {
     const match = /^(?:Digit|Numpad)(\d)$/.exec(event.code || "");
     const digit = Number(match ? match[1] : event.key);
     if (pending) {
