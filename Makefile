@@ -19,13 +19,15 @@ define deps_install
 	  || $(BIN)/pip install --quiet --disable-pip-version-check ".$(if $(1),[$(1)])"
 endef
 
-$(BIN)/activate: pyproject.toml
+$(BIN)/activate: pyproject.toml client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(call deps_install,)
 	touch $(BIN)/activate
 
 $(VENV)/.test-installed: $(BIN)/activate
 	$(call deps_install,test)
+	# The Python client and CLI (client/, its own package), editable: tests/client runs it.
+	$(BIN)/pip install --quiet --disable-pip-version-check -e "./client[progress]"
 	touch $(VENV)/.test-installed
 
 install: $(BIN)/activate

@@ -18,3 +18,11 @@ class ImportForm(forms.Form):
         super().__init__(*args, **kwargs)
         if kind is not None and not kind.takes_coco:
             del self.fields["coco"]
+        formats = kind.import_formats() if kind is not None else ()
+        if formats:
+            self.fields["format"] = forms.ChoiceField(
+                required=False,
+                choices=[("", "detect each row's format"), *((f.name, f.label) for f in formats)],
+                label="The rows are in",
+                help_text="Detected row by row unless you name it.",
+            )

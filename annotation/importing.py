@@ -2,7 +2,9 @@
 
 Formats (chosen by the file's name, checked by its content):
 
-- ``.json``: a list of tasks, or a COCO file (an object with ``images`` and ``annotations``);
+- ``.json`` (and ``.traj``, SWE-agent's trajectory files): a list of tasks, a COCO file (an object
+  with ``images`` and ``annotations``), or one task as an object (a trace file that holds one run:
+  an ATIF trajectory, an OTLP JSON export, a ``.traj``);
 - ``.jsonl`` / ``.ndjson``: one task per line;
 - ``.csv`` / ``.tsv``: one task per row. Columns ``external_id``, ``gold``, ``predictions``,
   ``callback_url``, ``priority`` and ``content`` fill those fields (``gold``/``predictions`` as
@@ -48,7 +50,7 @@ from labelhub.content import BUILT_IN, Category, flags_from
 
 TASK_KEYS = {"data", "external_id", "gold", "predictions", "callback_url", "priority", "content"}
 EXTRA_COLUMNS = TASK_KEYS - {"data"}
-DATA_EXTENSIONS = {".json", ".jsonl", ".ndjson", ".csv", ".tsv"}
+DATA_EXTENSIONS = {".json", ".traj", ".jsonl", ".ndjson", ".csv", ".tsv"}
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
 AUDIO_EXTENSIONS = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".flac"}
 MAX_ZIP_MEMBERS = 50_000
@@ -219,11 +221,11 @@ def parse_json(content: bytes, *, name: str) -> Parsed:
     value = _parse_json_bytes(content, where=f"file {name}")
     if isinstance(value, dict) and "images" in value and "annotations" in value:
         return Parsed(coco=parse_coco(value, name=name))
-    if isinstance(value, dict) and "data" in value:
-        value = [value]
+    if isinstance(value, dict):
+        value = [value]  # one task: {"data": …, …} or its bare data
     if not isinstance(value, list):
         raise ImportRejected(
-            [Problem(f"file {name}", "", "Expected a list of tasks (or a COCO file).")]
+            [Problem(f"file {name}", "", "Expected a list of tasks, one task, or a COCO file.")]
         )
     return Parsed(rows=rows_from_items(value, label="item"))
 
@@ -472,7 +474,7 @@ def media_row(*, name: str, open: Callable[[], IO[bytes]], media_field: str) -> 
 
 def parse_content(content: bytes, *, name: str, media_field: str) -> Parsed:
     extension = _extension(name)
-    if extension == ".json":
+    if extension in (".json", ".traj"):
         return parse_json(content, name=name)
     if extension in (".jsonl", ".ndjson"):
         return parse_jsonl(content, name=name)
@@ -579,12 +581,18 @@ def row_clean(
     media_field: str,
     known_data: dict | None = None,
     categories: list[Category] | None = None,
+    import_format: str = "",
 ) -> tuple[CleanTask | None, list[Problem]]:
     """Check one row against the project's kind; read and check its uploaded file, if any.
 
+    The row's data is first converted by the kind from the format named on the import
+    (``import_format``), or from the one it detects (``kind.import_data``).
+
     ``known_data`` is the data of the task the row's external id updates, if it exists;
     ``categories`` the content categories of the project's organization (the built-ins if not
-    given).
+    given). The steps, each adding the problems it finds: the row's own fields (external id,
+    priority, content, callback URL), its data and media (:func:`_row_data`), then its gold
+    answer and predictions against that data (:func:`_row_answers`).
     """
     problems: list[Problem] = []
 
@@ -593,98 +601,24 @@ def row_clean(
 
     for marker in sorted(key for key in row.given if key.startswith("unknown:")):
         add(marker.removeprefix("unknown:"), "Not a field of a task.")
-    external_id = row.external_id
-    if isinstance(external_id, int) and not isinstance(external_id, bool):
-        external_id = str(external_id)
-    if not isinstance(external_id, str):
-        add("external_id", "An external id is text.")
-        external_id = ""
-    external_id = external_id.strip()
-    if len(external_id) > EXTERNAL_ID_MAX:
-        add("external_id", f"An external id has at most {EXTERNAL_ID_MAX} characters.")
-    priority = row.priority
-    if isinstance(priority, str):
-        try:
-            priority = int(priority.strip())
-        except ValueError:
-            add("priority", "The priority is a whole number.")
-            priority = 0
-    if isinstance(priority, bool) or not isinstance(priority, int):
-        add("priority", "The priority is a whole number.")
-        priority = 0
-    elif not PRIORITY_RANGE[0] <= priority <= PRIORITY_RANGE[1]:
-        add("priority", "The priority is from -1000000 to 1000000.")
-    content_flags = 0
-    try:
-        content_flags = flags_from(
-            row.content, list(BUILT_IN) if categories is None else categories, field="content"
-        )
-    except ValidationError as error:
-        for message in error.message_dict["content"]:
-            add("content", message)
-    callback_url = row.callback_url or ""
-    if not isinstance(callback_url, str):
-        add("callback_url", "The callback URL is text.")
-        callback_url = ""
-    elif len(callback_url) > 2000:
-        add("callback_url", "The callback URL has at most 2000 characters.")
-    elif callback_url:
-        try:
-            _url(callback_url)
-            destination_check(callback_url, lookups=row.callback_hosts)
-        except ValidationError:
-            add("callback_url", "The callback URL must be an http(s) URL.")
-        except DeliveryRefused as refused:
-            add("callback_url", str(refused))
-
-    data = row.data
-    if known_data is not None and not row.media.get(media_field):
-        data = _with_what_the_task_knew(data, known=known_data, media_field=media_field)
-    elif data is None:
-        add("data", "No task has this external id, so the row needs its data.")
+    external_id = _row_external_id(row.external_id, add)
+    priority = _row_priority(row.priority, add)
+    content_flags = _row_content(row.content, categories, add)
+    callback_url = _row_callback_url(row, add)
+    media_file = row.media.get(media_field)
+    read = _row_data(
+        row,
+        kind=kind,
+        schema=schema,
+        media_field=media_field,
+        known_data=known_data,
+        import_format=import_format,
+        add=add,
+    )
+    if read is None:
         return None, problems
-    media_file, media_info = row.media.get(media_field), None
-    if media_file is not None:
-        try:
-            with media_file.open() as handle:
-                reader = read_audio if kind.media_fields.get(media_field) == "audio" else read_image
-                media_info = reader(handle)
-        except MediaError as error:
-            add(f"data.{media_field}", str(error))
-            return None, problems
-        if not isinstance(data, dict):
-            data = {}
-        data = {**data, media_field: PENDING_MEDIA}
-        if isinstance(media_info, ImageInfo):
-            data.setdefault("width", media_info.width)
-            data.setdefault("height", media_info.height)
-    try:
-        data = kind.clean_data(data, schema=schema)
-    except ValidationError as error:
-        for path, message in _paths(error, prefix_from="data", prefix_to="data"):
-            add(path, message)
-        return None, problems
-
-    gold = row.gold
-    if gold is not None:
-        try:
-            gold = kind.clean_result(gold, schema=schema, data=data)
-        except ValidationError as error:
-            for path, message in _paths(error, prefix_from="result", prefix_to="gold"):
-                add(path, message)
-    predictions = row.predictions if row.predictions is not None else []
-    if isinstance(predictions, dict):
-        predictions = [predictions]
-    if not isinstance(predictions, list):
-        add("predictions", "Predictions are a list of results.")
-        predictions = []
-    cleaned_predictions = []
-    for i, prediction in enumerate(predictions):
-        try:
-            cleaned_predictions.append(kind.clean_result(prediction, schema=schema, data=data))
-        except ValidationError as error:
-            for path, message in _paths(error, prefix_from="result", prefix_to=f"predictions.{i}"):
-                add(path, message)
+    data, media_info = read
+    gold, predictions = _row_answers(row, kind=kind, schema=schema, data=data, add=add)
     if problems:
         return None, problems
     return (
@@ -694,8 +628,8 @@ def row_clean(
             given=row.given,
             external_id=external_id,
             gold=gold,
-            predictions=cleaned_predictions,
-            prediction_score=lowest_score(predictions),
+            predictions=predictions,
+            prediction_score=lowest_score(_given_predictions(row)),
             callback_url=callback_url,
             priority=priority,
             content_flags=content_flags,
@@ -705,6 +639,141 @@ def row_clean(
         ),
         [],
     )
+
+
+AddProblem = Callable[[str, str], None]
+
+
+def _row_external_id(external_id: object, add: AddProblem) -> str:
+    if isinstance(external_id, int) and not isinstance(external_id, bool):
+        external_id = str(external_id)
+    if not isinstance(external_id, str):
+        add("external_id", "An external id is text.")
+        external_id = ""
+    external_id = external_id.strip()
+    if len(external_id) > EXTERNAL_ID_MAX:
+        add("external_id", f"An external id has at most {EXTERNAL_ID_MAX} characters.")
+    return external_id
+
+
+def _row_priority(priority: object, add: AddProblem) -> int:
+    if isinstance(priority, str):
+        try:
+            priority = int(priority.strip())
+        except ValueError:
+            add("priority", "The priority is a whole number.")
+            priority = 0
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        add("priority", "The priority is a whole number.")
+        return 0
+    if not PRIORITY_RANGE[0] <= priority <= PRIORITY_RANGE[1]:
+        add("priority", "The priority is from -1000000 to 1000000.")
+    return priority
+
+
+def _row_content(content: object, categories: list[Category] | None, add: AddProblem) -> int:
+    try:
+        return flags_from(
+            content, list(BUILT_IN) if categories is None else categories, field="content"
+        )
+    except ValidationError as error:
+        for message in error.message_dict["content"]:
+            add("content", message)
+        return 0
+
+
+def _row_callback_url(row: TaskRow, add: AddProblem) -> str:
+    callback_url = row.callback_url or ""
+    if not isinstance(callback_url, str):
+        add("callback_url", "The callback URL is text.")
+        return ""
+    if len(callback_url) > 2000:
+        add("callback_url", "The callback URL has at most 2000 characters.")
+    elif callback_url:
+        try:
+            _url(callback_url)
+            destination_check(callback_url, lookups=row.callback_hosts)
+        except ValidationError:
+            add("callback_url", "The callback URL must be an http(s) URL.")
+        except DeliveryRefused as refused:
+            add("callback_url", str(refused))
+    return callback_url
+
+
+def _row_data(
+    row: TaskRow,
+    *,
+    kind: TaskKind,
+    schema: dict,
+    media_field: str,
+    known_data: dict | None,
+    import_format: str,
+    add: AddProblem,
+) -> tuple[dict, object] | None:
+    """The row's data, converted from ``import_format`` (or the format the kind detects) and
+    checked by the kind, with what its uploaded file says (read and checked
+    here) and what the task it updates already knew; and the file's media info. ``None`` when
+    the data cannot be checked further (its problems are added)."""
+    data = row.data
+    if known_data is not None and not row.media.get(media_field):
+        data = _with_what_the_task_knew(data, known=known_data, media_field=media_field)
+    elif data is None:
+        add("data", "No task has this external id, so the row needs its data.")
+        return None
+    media_file, media_info = row.media.get(media_field), None
+    if media_file is not None:
+        try:
+            with media_file.open() as handle:
+                reader = read_audio if kind.media_fields.get(media_field) == "audio" else read_image
+                media_info = reader(handle)
+        except MediaError as error:
+            add(f"data.{media_field}", str(error))
+            return None
+        if not isinstance(data, dict):
+            data = {}
+        data = {**data, media_field: PENDING_MEDIA}
+        if isinstance(media_info, ImageInfo):
+            data.setdefault("width", media_info.width)
+            data.setdefault("height", media_info.height)
+    try:
+        data = kind.import_data(data, format=import_format)
+        data = kind.clean_data(data, schema=schema)
+    except ValidationError as error:
+        for path, message in _paths(error, prefix_from="data", prefix_to="data"):
+            add(path, message)
+        return None
+    return data, media_info
+
+
+def _given_predictions(row: TaskRow) -> list:
+    """The row's predictions as a list (one given alone is a list of one; not a list: none)."""
+    if isinstance(row.predictions, dict):
+        return [row.predictions]
+    return row.predictions if isinstance(row.predictions, list) else []
+
+
+def _row_answers(
+    row: TaskRow, *, kind: TaskKind, schema: dict, data: dict, add: AddProblem
+) -> tuple[dict | None, list[dict]]:
+    """The row's gold answer and predictions, each checked by the kind against the data."""
+    gold = row.gold
+    if gold is not None:
+        try:
+            gold = kind.clean_result(gold, schema=schema, data=data)
+        except ValidationError as error:
+            for path, message in _paths(error, prefix_from="result", prefix_to="gold"):
+                add(path, message)
+    predictions = _given_predictions(row)
+    if not isinstance(row.predictions, list | dict | None):
+        add("predictions", "Predictions are a list of results.")
+    cleaned = []
+    for i, prediction in enumerate(predictions):
+        try:
+            cleaned.append(kind.clean_result(prediction, schema=schema, data=data))
+        except ValidationError as error:
+            for path, message in _paths(error, prefix_from="result", prefix_to=f"predictions.{i}"):
+                add(path, message)
+    return gold, cleaned
 
 
 def lowest_score(predictions: list) -> float | None:

@@ -61,7 +61,7 @@ still open; that is a handful when several people share a project, but a person 
 project with overlap > 1 alone walks past all their own open answers.
 
 The plan depends on fresh statistics: a big import runs ``ANALYZE`` on the task table once it
-has committed (``annotation.services.ANALYZE_AFTER``), so that PostgreSQL walks the partial index
+has committed (``annotation.imports.ANALYZE_AFTER``), so that PostgreSQL walks the partial index
 instead of sorting every task of a project it believes to be tiny; autovacuum does the same for
 smaller changes within a minute or so.
 
@@ -407,93 +407,131 @@ def annotation_submit(
     :class:`LeaseLost` (the answer is kept as the draft). On an assignment given back after it
     was submitted (a reviewer sent the answer back to its author) the submit is the correction:
     it replaces that answer (:func:`_annotation_revise`).
+
+    The steps, in one transaction: lock the assignment with what the submit needs
+    (:func:`queue_sql.assignment_locked_for_submit`), validate the answer, take the task's slot
+    (:func:`_submit_slot_taken`), store the answer (:func:`_submit_store`), count sensitive work.
     """
     now = timezone.now()
     seconds = max(0, min(int(active_seconds), MAX_ACTIVE_SECONDS))
-    refused = False
     with transaction.atomic(durable=True):
         row = sql.assignment_locked_for_submit(assignment_id=assignment_id, user_id=contributor.pk)
         if row is None:
             raise Assignment.DoesNotExist("No such assignment.")
-        status, task_id, project_id, _version, data, is_gold, gold, kind_name, schema = row[:9]
-        quality, finished_at, content_flags, organization_id = row[9:]
-        revising = finished_at is not None and not is_gold  # finished once, then given back
-        if status == AssignmentStatus.SUBMITTED:
+        if row.status == AssignmentStatus.SUBMITTED:
             return Submission(
                 annotation=Annotation.objects.get(assignment_id=assignment_id), created=False
             )
-        if status == AssignmentStatus.SKIPPED:
+        if row.status == AssignmentStatus.SKIPPED:
             raise AssignmentClosed("You skipped this task, so it cannot be submitted.")
-        schema, data = sql.json_out(schema), sql.json_out(data)
-        quality = quality_with_defaults(sql.json_out(quality))
-        kind = kinds.get(kind_name)
+        schema, data = sql.json_out(row.schema), sql.json_out(row.data)
+        kind = kinds.get(row.kind)
         cleaned = kind.clean_result(
             result, schema=schema, data=kind.answer_data(data=data, result=result)
         )
-
-        if is_gold:
-            Task.objects.filter(pk=task_id).update(answer_count=F("answer_count") + 1)
-        elif status != AssignmentStatus.ACTIVE:
-            # Reclaimed: take a free slot if there is one, in one conditional UPDATE.
-            refused = not Task.objects.filter(open_task_filter(), pk=task_id).update(
-                answer_count=F("answer_count") + 1,
-                status=Case(
-                    When(answer_count__gte=F("overlap") - 1, then=Value(TaskStatus.ANNOTATED)),
-                    default=F("status"),
-                ),
-            )
-
+        refused = not _submit_slot_taken(row)
         if refused:
             Assignment.objects.filter(pk=assignment_id).update(
                 draft=cleaned, draft_saved_at=now, version=F("version") + 1, updated_at=now
             )
-        elif revising:
-            annotation = _annotation_revise(
-                assignment_id=assignment_id,
-                task_id=task_id,
-                result=cleaned,
-                seconds=seconds,
-                now=now,
-                live_slot=status == AssignmentStatus.ACTIVE,
-            )
-            annotation_submitted(annotation_id=annotation.pk, project_id=project_id)
         else:
-            gold_score = None
-            if is_gold:
-                gold_score = float(
-                    kind.score(cleaned, sql.json_out(gold), schema=schema, quality=quality)
-                )
-            annotation = sql.annotation_record(
-                task_id=task_id,
-                user_id=contributor.pk,
+            annotation = _submit_store(
+                row,
                 assignment_id=assignment_id,
+                contributor=contributor,
+                kind=kind,
+                schema=schema,
                 result=cleaned,
                 seconds=seconds,
-                score=gold_score,
                 now=now,
-                # A live lease's slot (even if its time is up and nobody reclaimed it yet) is
-                # still ours: it turns into the answer.
-                live_slot=not is_gold and status == AssignmentStatus.ACTIVE,
             )
-            if gold_score is not None:
-                _record_gold_score(
-                    project_id=project_id,
-                    contributor=contributor,
-                    score=gold_score,
-                    quality=quality,
+            if row.content_flags:
+                # Only sensitive work is counted: a plain task's submit adds nothing here.
+                sensitive_work_record(
+                    organization_id=row.organization_id,
+                    user_id=contributor.pk,
+                    seconds=seconds,
+                    now=now,
                 )
-            annotation_submitted(annotation_id=annotation.pk, project_id=project_id)
-        if content_flags and not refused:
-            # Only sensitive work is counted: a plain task's submit adds nothing here.
-            sensitive_work_record(
-                organization_id=organization_id, user_id=contributor.pk, seconds=seconds, now=now
-            )
     if refused:
         raise LeaseLost(
             "Your time on this task ran out and others have answered it meanwhile, so this "
             "answer was not counted. It is kept as your draft."
         )
     return Submission(annotation=annotation, created=True)
+
+
+def _submit_slot_taken(row: sql.SubmitRow) -> bool:
+    """Whether the answer has its slot on the task: a live lease holds one (it turns into the
+    answer when it is stored); a gold answer counts apart; a reclaimed lease takes a free slot if
+    there is one, in one conditional UPDATE. The caller holds the assignment's lock."""
+    if row.is_gold:
+        Task.objects.filter(pk=row.task_id).update(answer_count=F("answer_count") + 1)
+        return True
+    if row.status == AssignmentStatus.ACTIVE:
+        return True
+    return bool(
+        Task.objects.filter(open_task_filter(), pk=row.task_id).update(
+            answer_count=F("answer_count") + 1,
+            status=Case(
+                When(answer_count__gte=F("overlap") - 1, then=Value(TaskStatus.ANNOTATED)),
+                default=F("status"),
+            ),
+        )
+    )
+
+
+def _submit_store(
+    row: sql.SubmitRow,
+    *,
+    assignment_id: int,
+    contributor: AbstractBaseUser,
+    kind: kinds.TaskKind,
+    schema: dict,
+    result: dict,
+    seconds: int,
+    now,
+) -> Annotation:
+    """Store the answer (a correction replaces the answer sent back), score a gold answer, and
+    fire :data:`annotation.events.submitted`."""
+    live = row.status == AssignmentStatus.ACTIVE
+    if row.finished_at is not None and not row.is_gold:  # finished once, then given back
+        annotation = _annotation_revise(
+            assignment_id=assignment_id,
+            task_id=row.task_id,
+            result=result,
+            seconds=seconds,
+            now=now,
+            live_slot=live,
+        )
+    else:
+        quality = quality_with_defaults(sql.json_out(row.quality))
+        gold_score = None
+        if row.is_gold:
+            gold_score = float(
+                kind.score(result, sql.json_out(row.gold), schema=schema, quality=quality)
+            )
+        annotation = sql.annotation_record(
+            task_id=row.task_id,
+            user_id=contributor.pk,
+            assignment_id=assignment_id,
+            result=result,
+            seconds=seconds,
+            score=gold_score,
+            now=now,
+            # A live lease's slot (even if its time is up and nobody reclaimed it yet) is
+            # still ours: it turns into the answer.
+            live_slot=not row.is_gold and live,
+        )
+        if gold_score is not None:
+            _record_gold_score(
+                project_id=row.project_id,
+                contributor=contributor,
+                score=gold_score,
+                quality=quality,
+            )
+    annotation_submitted(annotation_id=annotation.pk, project_id=row.project_id)
+    return annotation
 
 
 def _annotation_revise(

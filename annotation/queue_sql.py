@@ -19,6 +19,7 @@ down the queue costs the same at ten thousand tasks and at a million.
 
 import json
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from django.db import connection
 from django.utils import timezone
@@ -272,13 +273,27 @@ def _lease(*, pk: int, task: Task, contributor, expires, now) -> Assignment:
     return assignment
 
 
-def assignment_locked_for_submit(*, assignment_id: int, user_id: int):
-    """The contributor's assignment with what a submit needs of its task and project, locked.
+class SubmitRow(NamedTuple):
+    """What a submit needs of an assignment, its task and its project, read in one statement."""
 
-    Returns (status, task, project fields, the assignment's ``finished_at``: set on one
-    given back after it was submitted, the content bits of the task and its project, the
-    organization) or None when it is not theirs.
-    """
+    status: str
+    task_id: int
+    project_id: int
+    version: int
+    data: object  # JSON as the driver gives it: json_out() it
+    is_gold: bool
+    gold: object
+    kind: str
+    schema: object
+    quality: object
+    finished_at: object  # set on an assignment given back after it was submitted
+    content_flags: int  # the task's and its project's content bits
+    organization_id: int
+
+
+def assignment_locked_for_submit(*, assignment_id: int, user_id: int) -> SubmitRow | None:
+    """The contributor's assignment with what a submit needs of its task and project, locked;
+    ``None`` when it is not theirs."""
     lock = " FOR UPDATE OF a" if _postgres() else ""
     with connection.cursor() as cursor:
         cursor.execute(
@@ -290,7 +305,8 @@ def assignment_locked_for_submit(*, assignment_id: int, user_id: int):
             f"WHERE a.id = %s AND a.contributor_id = %s{lock}",
             [assignment_id, user_id],
         )
-        return cursor.fetchone()
+        row = cursor.fetchone()
+    return SubmitRow(*row) if row is not None else None
 
 
 def annotation_record(

@@ -2,7 +2,8 @@
 
 from django.tasks import task
 
-from annotation.services import import_job_run, tasks_rank
+from annotation.imports import import_job_run
+from annotation.services import tasks_rank
 
 
 @task

@@ -30,10 +30,12 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from annotation.api.authentication import QueueTokenAuthentication
+from annotation.bulk import BULK_LIMIT, TASK_ACTIONS
 from annotation.editors import editor_context_for_task
 from annotation.events import assignment_notes, refusal_actions
 from annotation.forms import ImportForm
 from annotation.importing import ImportRejected
+from annotation.imports import import_job_create
 from annotation.models import Assignment, ImportJob, ImportStatus, Task, TaskStatus
 from annotation.queue import (
     QueueRefusal,
@@ -56,7 +58,6 @@ from annotation.selectors import (
     work_progress_for,
 )
 from annotation.sensitive import sensitive_today
-from annotation.services import BULK_LIMIT, TASK_ACTIONS, import_job_create
 from labelhub.content import content_display, opted_out_anything
 from labelhub.models import Project, Role
 from labelhub.permissions import can_manage, can_view, project_for, roles_in_order, roles_on
@@ -552,6 +553,7 @@ def task_import(request: HttpRequest, project_id: int) -> HttpResponse:
                 user=request.user,
                 files=files,
                 coco_use=form.cleaned_data.get("coco") or "",
+                import_format=form.cleaned_data.get("format") or "",
             )
         except ImportRejected as rejected:
             problems = rejected.messages

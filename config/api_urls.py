@@ -7,7 +7,14 @@ change a path or a JSON shape only by adding to it. Each route is registered onc
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from exports.api import ExportApi, WebhookDeliveryListApi
+from exports.api import (
+    ExportApi,
+    ExportJobDetailApi,
+    ExportJobDownloadApi,
+    ExportJobListApi,
+    ResultFeedApi,
+    WebhookDeliveryListApi,
+)
 from labelhub.api import tokens, views
 from people.api import content, skills
 from people.api import members as people
@@ -19,6 +26,8 @@ urlpatterns = [
     path("", include("genai.api_urls")),
     path("", include("pay.api_urls")),
     path("", include("appeals.api.urls")),
+    path("", include("signin.api_urls")),
+    path("", include("evals.api_urls")),
     path("auth/token/", tokens.TokenObtainApi.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
@@ -101,6 +110,22 @@ urlpatterns = [
         name="api-project-join",
     ),
     path("projects/<int:project_id>/export/", ExportApi.as_view(), name="api-project-export"),
+    path(
+        "projects/<int:project_id>/exports/",
+        ExportJobListApi.as_view(),
+        name="api-project-exports",
+    ),
+    path("exports/<int:export_id>/", ExportJobDetailApi.as_view(), name="api-export"),
+    path(
+        "exports/<int:export_id>/download/",
+        ExportJobDownloadApi.as_view(),
+        name="api-export-download",
+    ),
+    path(
+        "projects/<int:project_id>/results/",
+        ResultFeedApi.as_view(),
+        name="api-project-results",
+    ),
     path(
         "projects/<int:project_id>/webhooks/",
         WebhookDeliveryListApi.as_view(),

@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "kinds.ranking",
     "kinds.transcription",
     "kinds.conversation",
+    "kinds.rubric_eval",
+    "kinds.trajectory",
     "labelhub",
     "people",
     "annotation",
@@ -106,18 +108,22 @@ INSTALLED_APPS = [
     "backends",
     "pay",
     "appeals",
+    "signin",
+    "evals",
     "demo",
     "bench",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "labelhub.api.version.ApiVersionMiddleware",  # X-LabelHub-API-Version on every API answer
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "signin.middleware.ProviderSessionCheck",  # re-checks sessions opened through a provider
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -169,6 +175,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "signin.backends.PasswordsOffBackend",  # no passwords where an organization turned them off
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Login throttling: 5 failed tries for one username from one address lock it for 15 minutes.

@@ -67,6 +67,7 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("projects/", include((project_patterns, "projects"))),
     path("", include("people.urls")),
+    path("", include("signin.urls")),  # ahead of auth's: its log-in page knows about passwords off
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("annotation.urls")),
     path("", include("quality.urls")),
@@ -75,6 +76,7 @@ urlpatterns = [
     path("", include("backends.urls")),
     path("", include("pay.urls")),
     path("", include("appeals.urls")),
+    path("", include("evals.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),
     path("favicon.ico", RedirectView.as_view(url="/static/img/favicon.svg", permanent=True)),

@@ -27,7 +27,7 @@ from annotation.models import Annotation, Task
 from annotation.webhooks import project_webhook_secret
 from kinds.formats import ExportAnswer, ExportItem
 from labelhub.models import Project
-from quality.models import NOT_COUNTED, AnnotationReview, Review, Verdict
+from quality.models import NOT_COUNTED, AnnotationReview, Review, TaskOutcome, Verdict
 
 User = get_user_model()
 
@@ -427,3 +427,43 @@ def audit_rows(
                 "confidence": confidence,
                 "reviews": verdicts.get(pk, []),
             }
+
+
+@dataclass(frozen=True)
+class AcceptedResult:
+    """One accepted result of the incremental feed, and where it sits in the feed's order."""
+
+    task: int
+    external_id: str
+    data: dict | None
+    result: dict
+    accepted_at: datetime
+
+
+def results_accepted_since(
+    *,
+    project: Project,
+    after: tuple[datetime, int] | None,
+    settled_before: datetime,
+    limit: int,
+    with_data: bool = False,
+) -> list[AcceptedResult]:
+    """Accepted results in the order they were accepted: ``(accepted_at, task)`` after ``after``
+    (a keyset on the index ``outcome_project_accepted``, as fast at any depth), up to
+    ``settled_before`` (acceptances newer than that may still be committing, and one committed
+    later with an earlier time would be skipped by a cursor that had moved past it). The task's
+    ``data`` is read only ``with_data`` (it may be large)."""
+    rows = TaskOutcome.objects.filter(
+        project=project, accepted_at__isnull=False, accepted_at__lt=settled_before
+    )
+    if after is not None:
+        at, task_id = after
+        rows = rows.filter(Q(accepted_at__gt=at) | Q(accepted_at=at, task_id__gt=task_id))
+    data = "task__data" if with_data else "project_id"  # a placeholder column when not asked
+    rows = rows.order_by("accepted_at", "task_id").values_list(
+        "task_id", "task__external_id", data, "accepted_result", "accepted_at"
+    )[:limit]
+    return [
+        AcceptedResult(task, external_id, data if with_data else None, result, at)
+        for task, external_id, data, result, at in rows
+    ]

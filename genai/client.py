@@ -28,6 +28,8 @@ USER_AGENT = "LabelHub-Live/1"
 class ModelFailed(Exception):
     """The model could not give a reply; the message says why, in words."""
 
+    status: int | None = None  # the HTTP status, when the server answered with an error
+
 
 @dataclass(frozen=True)
 class ChatRequest:
@@ -37,6 +39,7 @@ class ChatRequest:
     temperature: float
     max_tokens: int
     messages: list[dict]
+    timeout: float | None = None  # None: READ_TIMEOUT
 
 
 def _error_detail(raw: bytes) -> str:
@@ -54,8 +57,10 @@ def _error_detail(raw: bytes) -> str:
     return text.strip()[:300]
 
 
-def chat_stream(request: ChatRequest) -> Iterator[str]:
-    """The reply's text as it streams in, piece by piece. Raises :class:`ModelFailed`."""
+def _post(
+    request: ChatRequest, *, stream: bool
+) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
+    """Send the request through the address guard; the open connection and its response."""
     try:
         destination = destination_check(
             request.endpoint,
@@ -68,29 +73,94 @@ def chat_stream(request: ChatRequest) -> Iterator[str]:
         {
             "model": request.model,
             "messages": [{"role": m["role"], "content": m["content"]} for m in request.messages],
-            "stream": True,
+            "stream": stream,
             "temperature": request.temperature,
             "max_tokens": request.max_tokens,
         }
     ).encode()
     headers = {
         "Content-Type": "application/json",
-        "Accept": "text/event-stream",
+        "Accept": "text/event-stream" if stream else "application/json",
         "User-Agent": USER_AGENT,
     }
     if request.api_key:
         headers["Authorization"] = f"Bearer {request.api_key}"
-    connection = pinned_connection(destination, timeout=READ_TIMEOUT)
+    timeout = request.timeout or READ_TIMEOUT
+    connection = pinned_connection(destination, timeout=timeout)
     try:
+        connection.request("POST", destination.target, body=body, headers=headers)
+        return connection, connection.getresponse()
+    except TimeoutError:
+        connection.close()
+        raise ModelFailed(f"The model did not answer within {timeout:g} s.") from None
+    except (OSError, http.client.HTTPException) as error:
+        connection.close()
+        raise ModelFailed(
+            f"The model could not be reached: {error or type(error).__name__}."
+        ) from None
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A whole reply with the token counts the server reported (``None`` when it said none)."""
+
+    text: str
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+
+def _token_count(usage: object, key: str) -> int | None:
+    value = usage.get(key) if isinstance(usage, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def chat_complete(request: ChatRequest) -> Completion:
+    """One whole reply (not streamed) with its token usage. Raises :class:`ModelFailed`;
+    ``ModelFailed.status`` is the HTTP status when the server answered with an error."""
+    connection, response = _post(request, stream=False)
+    try:
+        if 300 <= response.status < 400:
+            raise ModelFailed(
+                f"The model answered HTTP {response.status}: redirects are not followed."
+            )
         try:
-            connection.request("POST", destination.target, body=body, headers=headers)
-            response = connection.getresponse()
+            raw = response.read(MAX_REPLY * 4 + 100_000)
         except TimeoutError:
-            raise ModelFailed(f"The model did not answer within {READ_TIMEOUT} s.") from None
+            raise ModelFailed(
+                f"The model did not answer within {request.timeout or READ_TIMEOUT:g} s."
+            ) from None
         except (OSError, http.client.HTTPException) as error:
             raise ModelFailed(
-                f"The model could not be reached: {error or type(error).__name__}."
+                f"The model's reply broke off: {error or type(error).__name__}."
             ) from None
+        if response.status != 200:
+            failure = ModelFailed(
+                f"The model answered HTTP {response.status}: "
+                f"{_error_detail(raw) or response.reason}"
+            )
+            failure.status = response.status
+            raise failure
+        try:
+            body = json.loads(raw)
+            text = body["choices"][0]["message"]["content"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise ModelFailed("The model sent something that is not a chat completion.") from None
+        if not isinstance(text, str):
+            raise ModelFailed("The model sent a chat completion without text.")
+        usage = body.get("usage")
+        return Completion(
+            text=text[:MAX_REPLY],
+            prompt_tokens=_token_count(usage, "prompt_tokens"),
+            completion_tokens=_token_count(usage, "completion_tokens"),
+        )
+    finally:
+        connection.close()
+
+
+def chat_stream(request: ChatRequest) -> Iterator[str]:
+    """The reply's text as it streams in, piece by piece. Raises :class:`ModelFailed`."""
+    connection, response = _post(request, stream=True)
+    try:
         if 300 <= response.status < 400:
             raise ModelFailed(
                 f"The model answered HTTP {response.status}: redirects are not followed."

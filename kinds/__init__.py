@@ -76,6 +76,14 @@ What the screens around the kind ask of it (each optional; the default is a plai
 ``has_alpha`` and ``alpha_questions(tasks, schema=)``
     Krippendorff's alpha on the dashboard: the questions answered on many tasks (a verdict, a
     criterion), each as units of values with a level of measurement.
+``import_formats()`` and ``import_data(data, *, format=)``
+    The formats a kind reads on import besides its own shape (:class:`ImportFormat`), and one
+    row's data converted from them: the format named on the import (``?format=``), else
+    detected from the row. Errors are keyed by the path in the row (``data.messages.3.role``);
+    ``clean_data`` then checks the converted data as usual.
+``disagreement(results, *, schema=)``
+    A difference between several answers that must not be averaged away and goes to review
+    whatever the agreement (two different corrections of one step), in words; "" for none.
 ``has_parts`` and ``agreement_parts(results, schema=)``
     Agreement per part on the dashboard (boxes: per label): the answers of one task, each cut
     down to one part, for ``agreement`` to measure part by part.
@@ -118,6 +126,14 @@ class Consensus:
 class EditorSpec:
     template: str
     module: str
+
+
+@dataclass(frozen=True)
+class ImportFormat:
+    """A format a kind reads on import (``?format=<name>``), with its name in words."""
+
+    name: str
+    label: str
 
 
 @dataclass(frozen=True)
@@ -282,6 +298,15 @@ class TaskKind:
     def answer_data(self, *, data: dict, result: object) -> dict:
         return data
 
+    def import_formats(self) -> "tuple[ImportFormat, ...]":
+        return ()
+
+    def import_data(self, data: object, *, format: str = "") -> object:
+        """One imported row's data in the kind's own shape (unchecked: ``clean_data`` checks)."""
+        if format:
+            raise ValidationError({"format": [f"A {self.label} project reads no other format."]})
+        return data
+
     def shows_images(self, data: dict) -> bool:
         """Whether the screen shows this task as an image (blurred while its content is
         sensitive); otherwise its text is what sits behind the warning."""
@@ -322,7 +347,13 @@ class TaskKind:
 
     def import_words(self) -> str:
         """The files the import form takes for this kind, in words."""
-        words = ["JSON (a list of tasks)", "JSONL", "CSV or TSV (one task per row)", "a zip"]
+        words = [
+            "JSON (a list of tasks, or one)",
+            "JSONL",
+            "CSV or TSV (one task per row)",
+            "a zip",
+        ]
+        words += [f"{f.label} files" for f in self.import_formats()]
         media = sorted(set(self.media_fields.values()))
         if media:
             words.append(" or ".join(f"{m} files" for m in media) + " (one task each)")
@@ -367,6 +398,10 @@ class TaskKind:
     ) -> list[AlphaQuestion]:
         """Units for alpha from ``(task data, answers)`` of recent multi-answer tasks."""
         return []
+
+    def disagreement(self, results: list[dict], *, schema: dict) -> str:
+        """Why these answers must go to a reviewer whatever they agree on; "" when they need not."""
+        return ""
 
     def measure_prediction(
         self, result: dict, reference: dict, *, schema: dict, quality: dict

@@ -245,7 +245,13 @@ def tasks_consolidate(
                 changes[answer.contributor_id].peer_sum += value
                 changes[answer.contributor_id].peer_count += 1
         reason, note = _route(
-            outcome=outcome, answers=mine, contributors=contributors, quality=quality
+            outcome=outcome,
+            answers=mine,
+            contributors=contributors,
+            quality=quality,
+            disagreement=kind.disagreement([a.result for a in mine], schema=project.schema)
+            if len(mine) >= 2
+            else "",
         )
         if reason:
             outcome.review_reason, outcome.review_note = reason, note
@@ -311,8 +317,18 @@ def _outcome_for(
     )
 
 
-def _route(*, outcome: TaskOutcome, answers: list, contributors: dict, quality: dict):
-    """(review reason, note), or ("", "") to accept."""
+def _route(
+    *,
+    outcome: TaskOutcome,
+    answers: list,
+    contributors: dict,
+    quality: dict,
+    disagreement: str = "",
+):
+    """(review reason, note), or ("", "") to accept. ``disagreement`` is the kind's word on a
+    difference its agreement does not average away (two corrections of one step)."""
+    if disagreement:
+        return ReviewReason.LOW_AGREEMENT, disagreement
     threshold = float(quality["agreement_threshold"])
     if outcome.agreement is not None and outcome.agreement < threshold:
         note = (

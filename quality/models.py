@@ -56,6 +56,12 @@ class TaskOutcome(models.Model):
     class Meta:
         indexes = [
             models.Index(fields=["project", "computed_at"], name="outcome_project_computed"),
+            # The incremental results feed: accepted results in the order they were accepted.
+            models.Index(
+                fields=["project", "accepted_at", "task"],
+                condition=Q(accepted_at__isnull=False),
+                name="outcome_project_accepted",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -114,46 +114,18 @@ def review_record(
     (:func:`_send_back`). Raises :class:`ReviewConflict` when ``version`` is not the outcome's
     current version (someone else reviewed it, or new answers changed it) and ``Task.DoesNotExist``
     for a task outside ``project``.
+
+    The steps: check the verdict (:func:`_review_clean`), lock the task and its outcome
+    (:func:`_review_locked`), store the review, then judge the answers —
+    :func:`_review_reject` or :func:`_review_accept` — and write the audit row.
     """
-    if verdict not in Verdict.values:
-        raise ValidationError({"verdict": ["The verdict is accept, reject or fix."]})
-    comment = (comment or "").strip()
-    if verdict == Verdict.REJECT and not comment:
-        raise ValidationError({"comment": ["Say why you reject it: the contributor sees this."]})
-    if len(comment) > COMMENT_LIMIT:
-        raise ValidationError(
-            {"comment": [f"Up to {COMMENT_LIMIT:,} characters; this one has {len(comment):,}."]}
-        )
-    if verdict == Verdict.FIX and result is None:
-        raise ValidationError({"result": ["A fix needs the corrected result."]})
+    comment = _review_clean(verdict=verdict, comment=comment, result=result)
     now = timezone.now()
     returned: set[int] = set()
     with transaction.atomic(durable=True):
-        task = (
-            Task.objects.select_for_update(of=("self",))
-            .select_related("project")
-            .get(pk=task_id, project=project, is_gold=False)
+        task, outcome = _review_locked(
+            task_id=task_id, project=project, reviewer=reviewer, version=version
         )
-        outcome = TaskOutcome.objects.select_for_update().filter(task=task).first()
-        if task.status != TaskStatus.IN_REVIEW or outcome is None:
-            raise ReviewConflict(
-                "This task is no longer waiting for review: someone else has reviewed it."
-            )
-        if task.annotations.filter(contributor_id=reviewer.pk).exists():
-            raise OwnAnswer("You answered this task yourself: someone else reviews it.")
-        if Review.objects.filter(
-            task=task, reviewer_id=reviewer.pk, judgements__judgement__in=OVERRULED
-        ).exists():
-            raise Overruled(
-                "An appeal reversed your rejection on this task: another reviewer or a manager "
-                "reviews it now."
-            )
-        if outcome.version != version:
-            raise ReviewConflict(
-                "This task changed since you opened it (another review or new answers). "
-                "Reload it to see the latest before you decide."
-            )
-        kind = project.task_kind
         quality = quality_with_defaults(project.quality)
         annotations = list(
             task.annotations.exclude(quality_reviews__judgement__in=NOT_COUNTED)
@@ -176,62 +148,24 @@ def review_record(
             comment=comment,
         )
         if verdict == Verdict.REJECT:
-            if reject_annotation_ids is None:
-                wanted = {a.pk for a in annotations}
-            else:
-                wanted = set(reject_annotation_ids)
-            rejected = [a for a in annotations if a.pk in wanted]
-            if not rejected:
-                raise ValidationError(
-                    {"annotations": ["Mark the answers that are wrong: only those are rejected."]}
-                )
-            for a in rejected:
-                _standing_reviewed(project=project, user=a.contributor, ok=False, quality=quality)
-            if quality.get("rejected_to") == "author":
-                returned = _send_back(project=project, rejected=rejected, now=now)
-            AnnotationReview.objects.bulk_create(
-                AnnotationReview(
-                    review=review,
-                    annotation=a,
-                    judgement=AnswerJudgement.REJECTED,
-                    sent_back=a.pk in returned,
-                    result=a.result if a.pk in returned else None,
-                )
-                for a in rejected
-            )
-            answers_rejected(project=project, annotation_ids=[a.pk for a in rejected])
-            Task.objects.filter(pk=task.pk).update(
-                answer_count=F("answer_count") - len(rejected),
-                lease_count=F("lease_count") + len(returned),
-                status=TaskStatus.OPEN,
-                updated_at=now,
-            )
-            TaskOutcome.objects.filter(pk=outcome.pk).update(
-                review_reason="",
-                review_priority=0,
-                in_review_since=None,
-                version=F("version") + 1,
+            returned = _review_reject(
+                review=review,
+                outcome=outcome,
+                annotations=annotations,
+                wanted=reject_annotation_ids,
+                quality=quality,
+                now=now,
             )
         else:
             accepted = cleaned if verdict == Verdict.FIX else outcome.proposal
-            bar = gold_pass_score(quality)
-            judgements = []
-            for a in annotations:
-                score = float(
-                    kind.score(a.result, accepted, schema=project.schema, quality=quality)
-                )
-                ok = score >= bar
-                judgements.append(
-                    AnnotationReview(
-                        review=review,
-                        annotation=a,
-                        judgement=AnswerJudgement.ACCEPTED if ok else AnswerJudgement.CORRECTED,
-                        score=score,
-                    )
-                )
-                _standing_reviewed(project=project, user=a.contributor, ok=ok, quality=quality)
-            AnnotationReview.objects.bulk_create(judgements)
-            accept(task=task, outcome=outcome, result=accepted, now=now)
+            _review_accept(
+                review=review,
+                outcome=outcome,
+                annotations=annotations,
+                accepted=accepted,
+                quality=quality,
+                now=now,
+            )
         audit_record(
             actor=reviewer,
             action=AuditAction.REVIEW_RECORDED,
@@ -245,6 +179,136 @@ def review_record(
     return ReviewRecorded(
         review=review, task=task, outcome=outcome, sent_back=tuple(sorted(returned))
     )
+
+
+def _review_clean(*, verdict: str, comment: str, result: dict | None) -> str:
+    """Check what the reviewer sent before anything is locked; the comment, trimmed."""
+    if verdict not in Verdict.values:
+        raise ValidationError({"verdict": ["The verdict is accept, reject or fix."]})
+    comment = (comment or "").strip()
+    if verdict == Verdict.REJECT and not comment:
+        raise ValidationError({"comment": ["Say why you reject it: the contributor sees this."]})
+    if len(comment) > COMMENT_LIMIT:
+        raise ValidationError(
+            {"comment": [f"Up to {COMMENT_LIMIT:,} characters; this one has {len(comment):,}."]}
+        )
+    if verdict == Verdict.FIX and result is None:
+        raise ValidationError({"result": ["A fix needs the corrected result."]})
+    return comment
+
+
+def _review_locked(
+    *, task_id: int, project: Project, reviewer: AbstractBaseUser, version: int
+) -> tuple[Task, TaskOutcome]:
+    """The task and its outcome, locked, once it is sure this reviewer may decide this version.
+
+    Caller holds the transaction; takes the task's and the outcome's row locks."""
+    task = (
+        Task.objects.select_for_update(of=("self",))
+        .select_related("project")
+        .get(pk=task_id, project=project, is_gold=False)
+    )
+    outcome = TaskOutcome.objects.select_for_update().filter(task=task).first()
+    if task.status != TaskStatus.IN_REVIEW or outcome is None:
+        raise ReviewConflict(
+            "This task is no longer waiting for review: someone else has reviewed it."
+        )
+    if task.annotations.filter(contributor_id=reviewer.pk).exists():
+        raise OwnAnswer("You answered this task yourself: someone else reviews it.")
+    if Review.objects.filter(
+        task=task, reviewer_id=reviewer.pk, judgements__judgement__in=OVERRULED
+    ).exists():
+        raise Overruled(
+            "An appeal reversed your rejection on this task: another reviewer or a manager "
+            "reviews it now."
+        )
+    if outcome.version != version:
+        raise ReviewConflict(
+            "This task changed since you opened it (another review or new answers). "
+            "Reload it to see the latest before you decide."
+        )
+    return task, outcome
+
+
+def _review_reject(
+    *,
+    review: Review,
+    outcome: TaskOutcome,
+    annotations: list[Annotation],
+    wanted: list[int] | None,
+    quality: dict,
+    now,
+) -> set[int]:
+    """Reject the wanted answers (all when ``None``): they stop counting, their authors'
+    standing moves, the task goes back to the queue (or each answer to its author, with
+    ``rejected_to`` at ``author``). Returns the answers sent back."""
+    project, task = review.project, review.task
+    wanted_ids = {a.pk for a in annotations} if wanted is None else set(wanted)
+    rejected = [a for a in annotations if a.pk in wanted_ids]
+    if not rejected:
+        raise ValidationError(
+            {"annotations": ["Mark the answers that are wrong: only those are rejected."]}
+        )
+    for a in rejected:
+        _standing_reviewed(project=project, user=a.contributor, ok=False, quality=quality)
+    returned: set[int] = set()
+    if quality.get("rejected_to") == "author":
+        returned = _send_back(project=project, rejected=rejected, now=now)
+    AnnotationReview.objects.bulk_create(
+        AnnotationReview(
+            review=review,
+            annotation=a,
+            judgement=AnswerJudgement.REJECTED,
+            sent_back=a.pk in returned,
+            result=a.result if a.pk in returned else None,
+        )
+        for a in rejected
+    )
+    answers_rejected(project=project, annotation_ids=[a.pk for a in rejected])
+    Task.objects.filter(pk=task.pk).update(
+        answer_count=F("answer_count") - len(rejected),
+        lease_count=F("lease_count") + len(returned),
+        status=TaskStatus.OPEN,
+        updated_at=now,
+    )
+    TaskOutcome.objects.filter(pk=outcome.pk).update(
+        review_reason="",
+        review_priority=0,
+        in_review_since=None,
+        version=F("version") + 1,
+    )
+    return returned
+
+
+def _review_accept(
+    *,
+    review: Review,
+    outcome: TaskOutcome,
+    annotations: list[Annotation],
+    accepted: dict,
+    quality: dict,
+    now,
+) -> None:
+    """Accept ``accepted`` (the proposal, or the reviewer's fix): each answer is judged against
+    it (accepted, or corrected under the gold pass score) and counts in its author's standing."""
+    project = review.project
+    kind = project.task_kind
+    bar = gold_pass_score(quality)
+    judgements = []
+    for a in annotations:
+        score = float(kind.score(a.result, accepted, schema=project.schema, quality=quality))
+        ok = score >= bar
+        judgements.append(
+            AnnotationReview(
+                review=review,
+                annotation=a,
+                judgement=AnswerJudgement.ACCEPTED if ok else AnswerJudgement.CORRECTED,
+                score=score,
+            )
+        )
+        _standing_reviewed(project=project, user=a.contributor, ok=ok, quality=quality)
+    AnnotationReview.objects.bulk_create(judgements)
+    accept(task=review.task, outcome=outcome, result=accepted, now=now)
 
 
 REVIEW_PAUSE_PREFIX = "Paused automatically by reviews"  # how a review-made pause reads

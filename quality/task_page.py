@@ -3,7 +3,7 @@
 The media with every answer drawn (boxes) or shown (rankings, transcripts) side by side, the gold
 answer, the outcome, the reviews, the skips with their reasons and the task's history. Quality
 owns the page because most of what it shows is quality's; the actions on it are the data
-manager's (``annotation.services``), posted to the task list's bulk route.
+manager's (``annotation.bulk``), posted to the task list's bulk route.
 """
 
 import json

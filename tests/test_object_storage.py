@@ -264,6 +264,33 @@ def test_an_export_job_is_written_to_the_bucket_and_downloads_by_a_link(
     assert client.get(f"/projects/{project.pk}/export/{job.pk}/download/").status_code == 404
 
 
+def test_an_api_export_in_the_bucket_resumes_by_range_at_the_stores_link(
+    store, people, django_capture_on_commit_callbacks
+):
+    """The API's export download redirects to the store, which answers ranges itself: the
+    client resumes a broken download from an object store as it does from the app."""
+    manager, _reviewer, contributor, _ = people
+    project = project_of("bbox", people)
+    for n in range(30):
+        task = Task.objects.create(project=project, data={"image": f"https://x/{n}.png"})
+        answer(task, contributor, {"boxes": []})
+        settle(task, {"boxes": []})
+    api = APIClient()
+    api.force_authenticate(manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        created = api.post(f"/api/v1/projects/{project.pk}/exports/", {"format": "coco"})
+    job = api.get(f"/api/v1/exports/{created.json()['id']}/").json()
+    assert job["status"] == "done"
+    response = api.get(f"/api/v1/exports/{job['id']}/download/")
+    assert response.status_code == 302
+    status, headers, whole = fetch(response["Location"])
+    assert (status, len(whole)) == (200, job["size"])
+    status, headers, rest = fetch(response["Location"], {"Range": "bytes=100-"})
+    assert status == 206
+    assert headers["Content-Range"] == f"bytes 100-{len(whole) - 1}/{len(whole)}"
+    assert rest == whole[100:]
+
+
 def test_deleting_tasks_removes_their_objects(
     store, people, client, django_capture_on_commit_callbacks
 ):

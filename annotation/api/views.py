@@ -11,6 +11,8 @@ from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import ValidationError as ApiValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
@@ -41,7 +43,9 @@ from annotation.api.serializers import (
     TaskReviewerListOutput,
     TaskUploadInput,
 )
+from annotation.bulk import TASK_ACTIONS
 from annotation.importing import ImportRejected, rows_from_items
+from annotation.imports import import_job_create, tasks_import
 from annotation.models import Assignment, ImportJob, Task
 from annotation.selectors import (
     TaskFilters,
@@ -49,8 +53,16 @@ from annotation.selectors import (
     project_for_contributor,
     tasks_for_manager,
 )
-from annotation.services import TASK_ACTIONS, import_job_create, tasks_import
 from labelhub.api import examples
+from labelhub.api.cursor import (
+    CursorPage,
+    cursor_decode,
+    cursor_encode,
+    cursor_requested,
+    fields_of,
+    only_fields,
+    page_size_of,
+)
 from labelhub.api.parsers import SafeJSONParser
 from labelhub.permissions import can_manage, can_review, project_for
 
@@ -188,8 +200,19 @@ class TaskPagination(PageNumberPagination):
     max_page_size = 1000
 
 
+class _NoFormatOverride:
+    URL_FORMAT_OVERRIDE = None
+
+
+class ImportFormatNegotiation(DefaultContentNegotiation):
+    """``?format=`` names the format of the imported rows here, not DRF's renderer."""
+
+    settings = _NoFormatOverride
+
+
 class ProjectTaskListApi(APIView):
     parser_classes = [SafeJSONParser, MultiPartParser, FormParser]
+    content_negotiation_class = ImportFormatNegotiation
 
     @extend_schema(
         operation_id="projects_tasks_list",
@@ -198,6 +221,19 @@ class ProjectTaskListApi(APIView):
             TaskFilterInput,
             OpenApiParameter("page", int),
             OpenApiParameter("page_size", int, description="Up to 1000."),
+            OpenApiParameter(
+                "cursor",
+                str,
+                description="Cursor pages (keyset on id, as fast at any depth): empty for the "
+                "first page, then the `cursor` of the page before. The answer is then "
+                "`{next, cursor, results}` (no count); without it, page-number pages as before.",
+            ),
+            OpenApiParameter(
+                "fields",
+                str,
+                description="Only these keys of each task, comma-separated: "
+                "`id,external_id,status`.",
+            ),
         ],
         responses={
             200: TaskManagerListOutput(many=True),
@@ -228,10 +264,18 @@ class ProjectTaskListApi(APIView):
             tasks = tasks.filter(created_at__gte=given["created_after"])
         if "created_before" in given:
             tasks = tasks.filter(created_at__lt=given["created_before"])
+        output = task_list_output_for(request, project)
+        fields = fields_of(request, allowed=output().fields)
+        if cursor_requested(request):
+            if given.get("sort", "id") != "id":
+                raise ApiValidationError(
+                    {"sort": ["Cursor pages are in id order: leave sort out."]}
+                )
+            return Response(task_cursor_page(request, tasks, output, fields).response_data(request))
         paginator = TaskPagination()
         page = paginator.paginate_queryset(tasks, request, view=self)
-        output = task_list_output_for(request, project)
-        return paginator.get_paginated_response(output(page, many=True).data)
+        data = only_fields(output(page, many=True).data, fields)
+        return paginator.get_paginated_response(data)
 
     @extend_schema(
         examples=examples.TASKS_CREATE,
@@ -241,8 +285,13 @@ class ProjectTaskListApi(APIView):
             "A JSON list of up to 1000 tasks is created at once (201). Bigger lists and every file "
             "upload are queued (202): follow the import with `GET /api/v1/imports/{id}/`. "
             "A task whose `external_id` exists already is updated, never duplicated. "
-            "If any task is invalid, nothing is imported (400, with each problem by row and field)."
+            "If any task is invalid, nothing is imported (400, with each problem by row and "
+            "field). "
+            "`?format=` names the format of the rows among those the project's kind reads "
+            "(agent trajectories: `openai`, `anthropic`, `openai_agents`, `otel`, `atif`, "
+            "`swe_agent`, `steps`); without it each row's format is detected."
         ),
+        parameters=[OpenApiParameter("format", str, description="The rows' format (optional).")],
         request={
             "application/json": TaskInput(many=True),
             "multipart/form-data": TaskUploadInput,
@@ -256,6 +305,10 @@ class ProjectTaskListApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = project_for(user=request.user, project_id=project_id, action="manage")
+        given = request.query_params.get("format")
+        if not given and hasattr(request.data, "get"):
+            given = request.data.get("format")
+        import_format = str(given or "")
         try:
             if request.content_type.startswith("application/json"):
                 items = request.data
@@ -266,7 +319,7 @@ class ProjectTaskListApi(APIView):
                     )
                 if len(items) <= sync_limit():
                     rows = rows_from_items(items, label="item")
-                    outcome = tasks_import(project=project, rows=rows)
+                    outcome = tasks_import(project=project, rows=rows, import_format=import_format)
                     return Response(
                         {
                             "created": outcome.created,
@@ -275,7 +328,9 @@ class ProjectTaskListApi(APIView):
                         },
                         status=status.HTTP_201_CREATED,
                     )
-                job = import_job_create(project=project, user=request.user, items=items)
+                job = import_job_create(
+                    project=project, user=request.user, items=items, import_format=import_format
+                )
             else:
                 files = [(file.name, file) for file in request.FILES.getlist("file")]
                 job = import_job_create(
@@ -283,11 +338,54 @@ class ProjectTaskListApi(APIView):
                     user=request.user,
                     files=files,
                     coco_use=str(request.data.get("coco", "")),
+                    import_format=import_format,
                 )
         except ImportRejected as rejected:
             return rejected_response(rejected)
         job.refresh_from_db()  # an immediate backend has run it already
         return Response(ImportJobOutput(job).data, status=status.HTTP_202_ACCEPTED)
+
+
+# Fields read straight from the task's row: a cursor page of only these skips the serializer.
+TASK_COLUMNS = frozenset(
+    {
+        "id",
+        "project",
+        "external_id",
+        "data",
+        "predictions",
+        "status",
+        "priority",
+        "overlap",
+        "answer_count",
+        "callback_url",
+        "media_meta",
+        "created_at",
+        "updated_at",
+        "is_gold",
+        "gold",
+    }
+)
+
+
+def task_cursor_page(request: Request, tasks, output: type, fields: list[str] | None) -> CursorPage:
+    """A keyset page of ``tasks`` in id order: ``id > last id`` on the primary key's index."""
+    position = cursor_decode(request.query_params["cursor"], keys=["after"])
+    size = page_size_of(request)
+    tasks = tasks.order_by("pk")
+    if position is not None:
+        tasks = tasks.filter(pk__gt=int(position["after"]))
+    if fields is not None and set(fields) <= TASK_COLUMNS:
+        rows = list(tasks.values(*{"id", *fields})[: size + 1])
+        items = only_fields(rows, fields)
+        ids = [row["id"] for row in rows]
+    else:
+        page = list(tasks[: size + 1])
+        items = only_fields(output(page, many=True).data, fields)
+        ids = [task.pk for task in page]
+    more = len(ids) > size
+    cursor = cursor_encode({"after": ids[size - 1]}) if more else None
+    return CursorPage(results=items[:size], cursor=cursor)
 
 
 def task_output_for(request: Request, project) -> type:

@@ -6,15 +6,15 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotation import queue
-from annotation.models import Assignment, AssignmentStatus, Task, TaskStatus
-from annotation.selectors import TaskFilters, task_counts_for, tasks_for_manager
-from annotation.services import (
+from annotation.bulk import (
     task_delete,
     task_mark_gold,
     task_raise_priority,
     task_requeue,
     task_unmark_gold,
 )
+from annotation.models import Assignment, AssignmentStatus, Task, TaskStatus
+from annotation.selectors import TaskFilters, task_counts_for, tasks_for_manager
 from labelhub.models import AuditAction, AuditEvent, Role
 from quality.models import TaskOutcome
 from tests.factories import make_project, make_user

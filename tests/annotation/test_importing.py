@@ -10,8 +10,8 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from annotation.importing import ImportRejected, parse_content
+from annotation.imports import parsed_import, tasks_import
 from annotation.models import ImportJob, Task
-from annotation.services import parsed_import, tasks_import
 from labelhub.models import Role
 from tests.factories import make_project, make_task, make_user
 from tests.media_files import image_bytes, wav_bytes
@@ -336,7 +336,7 @@ def test_a_zip_bomb_is_refused_before_unpacking(monkeypatch):
 
 def test_checking_reports_progress_every_thousand_rows():
     from annotation.importing import rows_from_items
-    from annotation.services import tasks_check
+    from annotation.imports import tasks_check
 
     project = make_project(kind="bbox")
     rows = rows_from_items([{"image": f"https://x/{i}.jpg"} for i in range(2500)], label="item")
@@ -347,8 +347,8 @@ def test_checking_reports_progress_every_thousand_rows():
 
 def test_the_copy_fast_path_writes_every_column_of_a_task():
     """A new Task column must join the COPY import too, or imports break on PostgreSQL."""
+    from annotation.imports import COPY_FIELDS
     from annotation.models import Task
-    from annotation.services import COPY_FIELDS
 
     columns = {field.name for field in Task._meta.concrete_fields if not field.primary_key}
     assert set(COPY_FIELDS) == columns
@@ -362,9 +362,9 @@ def test_a_big_import_refreshes_the_planner_statistics_once_committed(
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from annotation import services
+    from annotation import imports
 
-    monkeypatch.setattr(services, "ANALYZE_AFTER", 3)
+    monkeypatch.setattr(imports, "ANALYZE_AFTER", 3)
     project = make_project(kind="bbox")
     small = [{"image": f"https://example.com/{i}.jpg"} for i in range(2)]
     big = [{"image": f"https://example.com/{i}.jpg"} for i in range(3)]

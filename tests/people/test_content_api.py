@@ -5,8 +5,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from annotation.importing import ImportRejected, parse_csv, parse_jsonl
+from annotation.imports import tasks_import
 from annotation.models import Task
-from annotation.services import tasks_import
 from labelhub.content import content_category_create
 from labelhub.models import AuditAction, AuditEvent, OrganizationMember, Role
 from tests.factories import make_organization, make_project, make_user

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from annotation import queue
+from annotation.bulk import task_requeue
 from annotation.events import assignment_notes
 from annotation.models import Annotation, Assignment, AssignmentStatus, Task, TaskStatus
-from annotation.services import task_requeue
 from labelhub.quality_bars import quality_clean
 from quality.models import AnnotationReview, AnswerJudgement
 from quality.services import contributor_pause, review_record

@@ -39,6 +39,7 @@ from annotation.models import Annotation, Assignment, ImportJob, Task, TaskStatu
 from appeals.models import Appeal
 from appeals.services import appeal_file_rejection
 from backends.models import ModelBackend
+from evals.models import EvalModel, EvalRun, Judge
 from exports.models import ExportJob, ExportStatus
 from labelhub.models import (
     ApiToken,
@@ -57,6 +58,7 @@ from labelhub.models import (
 from pay.models import Earning, EarningEvent, ProjectPay
 from people.invitations import InviteRow, invitation_create_many
 from quality.services import review_record
+from signin.models import ProviderConfig
 from tests.factories import make_organization, make_project, make_user
 from tests.media import png_bytes
 
@@ -107,6 +109,17 @@ RULES: dict[str, str] = {
     "people:project-requirements": MANAGE,
     "people:project-people-add": MANAGE,
     "people:project-join": "joinable",
+    # sign-in with an organization's identity provider
+    "signin:find": "public",
+    "signin:start": "public",
+    "signin:callback": "public",  # the state in the session is the key
+    "signin:settings": ORG_ADMIN,
+    "signin:settings-delete": ORG_ADMIN,
+    "signin:settings-scim-token": ORG_ADMIN,
+    "api-org-sign-in": ORG_ADMIN,
+    "api-org-sign-in-scim-token": ORG_ADMIN,
+    "signin-scim:users": "scim",  # the organization's SCIM bearer token, nobody's session
+    "signin-scim:user": "scim",
     # django.contrib.auth
     "login": "public",
     "logout": "public",
@@ -149,6 +162,30 @@ RULES: dict[str, str] = {
     "backends:list": MANAGE,
     "backends:action": MANAGE,
     "backends:task-predict": MANAGE,
+    # rubric evals
+    "evals:home": MANAGE,
+    "evals:items-import": MANAGE,
+    "evals:responses-import": MANAGE,
+    "evals:run": MANAGE,
+    "evals:runs": MANAGE,
+    "evals:route": MANAGE,
+    "evals:judges": MANAGE,
+    "evals:judge-action": MANAGE,
+    "evals:leaderboard": MANAGE,
+    "evals:export": MANAGE,
+    "api-evals-prompts": MANAGE,
+    "api-evals-models": MANAGE,
+    "api-evals-model": MANAGE,
+    "api-evals-runs": MANAGE,
+    "api-evals-run": MANAGE,
+    "api-evals-responses": MANAGE,
+    "api-evals-route": MANAGE,
+    "api-evals-judges": MANAGE,
+    "api-evals-judge": MANAGE,
+    "api-evals-judge-runs": MANAGE,
+    "api-evals-judge-calibrate": MANAGE,
+    "api-evals-leaderboard": MANAGE,
+    "api-evals-export": MANAGE,
     # API
     "api-next-task": LABEL,
     "api-assignment-draft": "holder",
@@ -191,6 +228,10 @@ RULES: dict[str, str] = {
     "exports:webhooks": MANAGE,
     "exports:webhook-resend": MANAGE,
     "api-project-export": MANAGE,
+    "api-project-exports": MANAGE,
+    "api-export": MANAGE,
+    "api-export-download": MANAGE,
+    "api-project-results": MANAGE,
     "api-project-webhooks": MANAGE,
     "api-backends": MANAGE,
     "api-backend": MANAGE,
@@ -238,6 +279,7 @@ ALLOWED = {
     ORG_MEMBER: {"contributor", "reviewer", "manager"},
     "self_or_org_admin": {"contributor", "manager"},
     "joinable": set(),
+    "scim": set(),
     "staff": {"staff"},
 }
 CALLERS = [
@@ -378,6 +420,13 @@ def world(django_capture_on_commit_callbacks):
     backend = ModelBackend.objects.create(
         project=project, name=f"Model {SECRET}", url="https://models.example/", auth_header=SECRET
     )
+    eval_model = EvalModel.objects.create(
+        project=project, name=f"Model {SECRET}", base_url="https://models.example/v1", model="m"
+    )
+    judge = Judge.objects.create(
+        project=project, name=f"Judge {SECRET}", base_url="https://models.example/v1", model="j"
+    )
+    eval_run = EvalRun.objects.create(project=project)
     other_contributor, other_manager = make_user(), make_user()
     make_project(
         organization=org_b,
@@ -403,6 +452,14 @@ def world(django_capture_on_commit_callbacks):
     OrganizationMember.objects.filter(organization=org_a, user=manager).update(is_admin=True)
     OrganizationMember.objects.filter(organization=org_b, user=other_manager).update(is_admin=True)
     python = Skill.objects.create(organization=org_a, name="python")
+    ProviderConfig.objects.create(
+        organization=org_a,
+        display_name=f"SSO {SECRET}",
+        issuer="https://login.example",
+        client_id="labelhub",
+        client_secret=SECRET,
+        allowed_domains=["a.example"],
+    )
     PersonSkill.objects.create(skill=python, user=contributor, level=SkillLevel.WORKING)
     invitation = invitation_create_many(
         organization=org_a,
@@ -419,8 +476,13 @@ def world(django_capture_on_commit_callbacks):
         "annotation_id": answered.pk,
         "import_id": job.pk,
         "job_id": export_job.pk,
+        "export_id": export_job.pk,
         "delivery_id": delivery.pk,
         "backend_id": backend.pk,
+        "model_id": eval_model.pk,
+        "judge_id": judge.pk,
+        "run_id": eval_run.pk,
+        "name": "scores",
         "member_id": ProjectMember.objects.get(project=project, user=contributor).pk,
         "user_id": contributor.pk,
         "slug": org_a.slug,
@@ -545,7 +607,9 @@ def test_no_route_gives_a_caller_more_than_their_rule(client, world, caller):
             if caller in ALLOWED[_rule(route, method)]:
                 continue
             response = request(client, method, route, url)
-            allowed_statuses = DENIED_ANONYMOUS if user is None else DENIED_SIGNED_IN
+            # SCIM authenticates its client by bearer token alone: a session is no one there (401).
+            anonymous = user is None or rule == "scim"
+            allowed_statuses = DENIED_ANONYMOUS if anonymous else DENIED_SIGNED_IN
             if response.status_code not in allowed_statuses:
                 failures.append(f"{method.upper()} {url} ({route.key}): {response.status_code}")
             elif response.status_code == 302 and "/accounts/login/" not in response["Location"]:

@@ -71,6 +71,8 @@ from annotation.queue import (
 )
 from annotation.services import task_create, task_create_with_media
 from demo import content, people
+from evals.demo import seed_eval_set
+from kinds.trajectory import demo as trajectory_demo
 from labelhub.models import (
     Organization,
     OrganizationMember,
@@ -336,12 +338,16 @@ class Command(BaseCommand):
         ):
             users = self.seed_people()
             built, kept = self.seed_projects(users, count)
+            self.seed_agent_runs(users)
             # The history needs every answer to commit (the quality step runs after commit), so
             # inside a transaction someone else holds open (a TestCase) there is none to make.
             in_transaction = transaction.get_connection().in_atomic_block
             if built and not in_transaction:
                 self.simulate(built, users)
         self.seed_directory(users)  # on the real clock: the invitations expire from now
+        seed_eval_set(
+            organization=self.organization, manager=users["maria"], experts=[users["ana"]]
+        )
         self.report(built, kept)
         if built and in_transaction:
             self.stdout.write("Inside an open transaction: tasks made, no history simulated.")
@@ -447,6 +453,32 @@ class Command(BaseCommand):
             with transaction.atomic():
                 built.append(self.build_project(kind_name, name, users, count))
         return built, kept
+
+    def seed_agent_runs(self, users: dict[str, AbstractBaseUser]) -> None:
+        """The agent-run project: a dozen hand-written runs (kinds/trajectory/demo.py), waiting
+        for whoever logs in; no simulated history."""
+        spec = trajectory_demo.PROJECT
+        if Project.objects.filter(organization=self.organization, name=spec["name"]).exists():
+            return
+        with transaction.atomic():
+            project = project_create(
+                user=users["maria"],
+                organization=self.organization,
+                name=spec["name"],
+                kind="trajectory",
+                schema=spec["schema"],
+                quality=spec["quality"],
+                instructions=spec["instructions"],
+            )
+            for username, _name, role, *_rest in PEOPLE:
+                if username != "maria":
+                    project_member_add(
+                        project=project, username=username, role=role, actor=users["maria"]
+                    )
+            for run in trajectory_demo.runs():
+                task_create(
+                    project=project, data=run.data, external_id=run.external_id, gold=run.gold
+                )
 
     def build_project(
         self, kind_name: str, name: str, users: dict[str, AbstractBaseUser], count: int

@@ -9,6 +9,10 @@
  * the error type), `W` rewrites the turn (or writes), `O` ranks a candidate next, `R` the rationale,
  * Esc leaves a text box.
  *
+ * Pieces: ./state.js (the settings, the answer, its result shape, loading and checking it; no
+ * DOM), ./text.js (source alignment, offsets and word diffs), ./live.js (live mode's streamed
+ * turns), ./dom.js (`el`); this module draws the units and wires the mouse and the keys.
+ *
  * Long conversations stay responsive: a change re-renders its unit only, span highlights use the
  * CSS Custom Highlight API (no DOM surgery in the rendered Markdown), the source alignment of a
  * turn is computed on first use, and the rewrite diff runs after typing pauses.
@@ -16,102 +20,32 @@
 
 import { debounce } from "../js/lib/debounce.js";
 import { Shortcuts } from "../js/lib/keyboard.js";
-import { alignRendered, codePointLength, rangesFor, selectionOffsets, sliceCodePoints, wordDiff } from "./text.js";
+import { el } from "./dom.js";
+import { mountLive } from "./live.js";
+import { editorSettings, emptyAnswer, freshWritten, loadResult, problemsOf, resultOf, SEVERITIES } from "./state.js";
+import { alignRendered, rangesFor, selectionOffsets, sliceCodePoints, wordDiff } from "./text.js";
+
+export { judgedTurns } from "./state.js";
 
 const GROUP = "Conversation";
-const SEVERITIES = ["minor", "major", "critical"];
-
-function el(tag, attributes = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attributes)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key === "className") node.className = value;
-    else if (key === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-  node.append(...children);
-  return node;
-}
-
-export function judgedTurns(messages) {
-  const assistant = messages.flatMap((m, i) => (m.role === "assistant" ? [i] : []));
-  const marked = assistant.filter((i) => messages[i].judge === true);
-  return marked.length ? marked : assistant;
-}
 
 export function mount(root, config) {
-  const schema = config.schema || {};
-  const data = config.data || {};
-  const messages = data.messages || [];
-  const candidatesData = data.candidates || [];
-  // A task may name the modes that apply to it (data.modes), the project's being the default.
-  const modes = (Array.isArray(data.modes) && data.modes.length ? data.modes : schema.modes) || [];
-  const criteria = schema.criteria || [];
-  const perTurn = criteria.filter((c) => (c.per || "turn") === "turn");
-  const perConversation = criteria.filter((c) => c.per === "conversation");
-  const errorTypes = schema.error_types || [];
-  const rationaleRule = schema.rationale || "optional";
-  const writeStyle = schema.write || "reply";
+  const settings = editorSettings(config.schema || {}, config.data || {});
+  const { messages, candidatesData, perTurn, perConversation, errorTypes, writeStyle, judged, applies, spansAllowed, severityOf } = settings;
   const shortcuts = config.shortcuts || new Shortcuts();
   const listeners = new Set();
   const cleanups = [];
-  const judged = judgedTurns(messages);
-  const live = data.live === true; // a seed: the turns come from the project's model, here
-  const nextRole = messages.length && messages[messages.length - 1].role === "user" ? "assistant" : "user";
-  const applies = {
-    rate: modes.includes("rate") && (judged.length > 0 || live),
-    rewrite: modes.includes("rewrite") && (judged.length > 0 || live),
-    compare: modes.includes("compare") && candidatesData.length > 0,
-    write: modes.includes("write") && (writeStyle === "conversation" || nextRole === "assistant"),
-  };
-  const spansAllowed = errorTypes.length > 0 && (applies.rate || applies.rewrite || applies.compare);
   const highlights = typeof CSS !== "undefined" && CSS.highlights && typeof Highlight !== "undefined"
-    ? Object.fromEntries(SEVERITIES.map((s) => [s, new Highlight()]))
+    ? Object.fromEntries(SEVERITIES.map((severity) => [severity, new Highlight()]))
     : null;
   if (highlights) {
     for (const severity of SEVERITIES) CSS.highlights.set(`conv-${severity}`, highlights[severity]);
   }
-  const severityOf = Object.fromEntries(errorTypes.map((t) => [t.name, t.severity || "major"]));
 
-  // --- the answer ------------------------------------------------------------------------------
+  // --- the answer (state.js: no DOM) -----------------------------------------------------------
 
-  const answer = {
-    turns: new Map(judged.map((index) => [index, { scores: {}, spans: [], rewrite: null }])),
-    candidates: new Map(candidatesData.map((c) => [c.id, { scores: {}, spans: [] }])),
-    scores: {},
-    order: [],
-    written: [],
-    rationale: "",
-  };
-
-  function freshWritten() {
-    if (!applies.write) return [];
-    if (writeStyle === "reply") return [{ role: "assistant", content: "" }];
-    return nextRole === "assistant"
-      ? [{ role: "assistant", content: "" }]
-      : [{ role: "user", content: "" }, { role: "assistant", content: "" }];
-  }
-
-  function getResult() {
-    const result = { turns: [] };
-    for (const index of judged) {
-      const turn = answer.turns.get(index);
-      const entry = { index, scores: { ...turn.scores }, spans: turn.spans.map((s) => ({ ...s })) };
-      if (turn.rewrite !== null) entry.rewrite = turn.rewrite;
-      if (Object.keys(entry.scores).length || entry.spans.length || turn.rewrite !== null) result.turns.push(entry);
-    }
-    if (applies.rate && perConversation.length) result.scores = { ...answer.scores };
-    if (applies.compare) {
-      result.order = [...answer.order];
-      result.candidates = candidatesData.map((c) => {
-        const part = answer.candidates.get(c.id);
-        return { id: c.id, scores: { ...part.scores }, spans: part.spans.map((s) => ({ ...s })) };
-      });
-    }
-    if (applies.write) result.written = answer.written.map((m) => ({ role: m.role, content: m.content }));
-    if (rationaleRule !== "none") result.rationale = answer.rationale;
-    return result;
-  }
+  const answer = emptyAnswer(settings);
+  const getResult = () => resultOf(answer, settings);
 
   function emit() {
     const result = getResult();
@@ -120,6 +54,7 @@ export function mount(root, config) {
 
   // --- units -----------------------------------------------------------------------------------
 
+  let advancedFrom = null; // the row a digit just scored and moved on from (see moveRow)
   const units = [];
   const turnItems = new Map([...root.querySelectorAll(".chat-turn[data-index]")].map((li) => [Number(li.dataset.index), li]));
   const candidateCards = new Map([...root.querySelectorAll("[data-candidate]")].map((card) => [card.dataset.candidate, card]));
@@ -360,7 +295,6 @@ export function mount(root, config) {
   // The arrow pressed right after it counts from the criterion just scored, so it does what it
   // says: ↓ goes to the next criterion (where the digit already moved: it stays), ↑ back to the
   // one just scored. "1 ↓ 3 ↓ 1" scores three criteria in a row, whatever the habit.
-  let advancedFrom = null; // the row a digit just scored and moved on from
 
   function moveRow(step) {
     const unit = units[focusedUnit];
@@ -494,7 +428,7 @@ export function mount(root, config) {
   }
 
   function removeExchange() {
-    const minimum = freshWritten().length;
+    const minimum = freshWritten(settings).length;
     if (answer.written.length - 2 < minimum) return false;
     answer.written.splice(-2, 2);
     renderWritten();
@@ -505,127 +439,21 @@ export function mount(root, config) {
   // --- live mode: the contributor's turns go to the project's model, its replies stream in ------
 
   const liveBox = root.querySelector(".live-box");
-  const liveInput = liveBox && liveBox.querySelector(".live-input");
-  const liveStatus = liveBox && liveBox.querySelector(".live-status");
-  const chat = root.querySelector(".chat");
-  let sending = null; // the AbortController of the turn on its way
-
-  function csrfToken() {
-    try {
-      return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"];
-    } catch {
-      return "";
-    }
-  }
-
-  function chatTurn(role, text, model) {
-    const li = el("li", { className: `chat-turn role-${role} streaming`, "data-testid": "chat-turn" },
-      el("header", { className: "turn-head" }, el("span", { className: "turn-role" }, role),
-        model ? el("span", { className: "badge turn-model" }, model) : "",
-        el("span", { className: "turn-number" }, "")),
-      el("div", { className: "turn-content markdown", dataset: { content: "" } }, text));
-    chat.querySelector(".chat-empty")?.remove();
-    chat.append(li);
-    return li;
-  }
-
-  function settle(li, index, html) {
-    li.classList.remove("streaming");
-    li.dataset.index = String(index);
-    li.querySelector(".turn-number").textContent = `turn ${index}`;
-    // HTML rendered and cleaned by the server (labelhub.markdown), never the model's raw text.
-    li.querySelector("[data-content]").innerHTML = html;
-  }
-
-  function showStatus(text, failed = false) {
-    liveStatus.textContent = text;
-    liveStatus.classList.toggle("failed", failed);
-    liveStatus.setAttribute("role", failed ? "alert" : "status");
-  }
-
-  async function readEvents(response, onEvent) {
-    const reader = response.body.getReader();
-    const decoder = new TextDecoder();
-    let buffer = "";
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += decoder.decode(value, { stream: true });
-      let cut = buffer.indexOf("\n\n");
-      while (cut >= 0) {
-        for (const line of buffer.slice(0, cut).split("\n")) {
-          if (line.startsWith("data:")) onEvent(JSON.parse(line.slice(5)));
-        }
-        buffer = buffer.slice(cut + 2);
-        cut = buffer.indexOf("\n\n");
-      }
-    }
-  }
-
-  async function sendLive() {
-    const text = liveInput.value;
-    if (sending || !text.trim()) return;
-    sending = new AbortController();
-    liveInput.value = "";
-    liveInput.blur(); // the keys go back to the rubric, for the reply on its way
-    const userTurn = chatTurn("user", text);
-    const reply = chatTurn("assistant", "", liveBox.dataset.model);
-    const replyText = reply.querySelector("[data-content]");
-    reply.scrollIntoView({ block: "nearest" });
-    showStatus(`Waiting for ${liveBox.dataset.model}…`);
-    let finished = null;
-    try {
-      const response = await fetch(liveBox.dataset.liveUrl, {
-        method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-        body: JSON.stringify({ content: text }),
-        signal: sending.signal,
-      });
-      if (!response.ok) {
-        const body = await response.json().catch(() => ({}));
-        throw new Error(body.detail || `The server answered HTTP ${response.status}.`);
-      }
-      await readEvents(response, (event) => {
-        if (event.error) throw new Error(event.error);
-        if (event.delta) {
-          replyText.textContent += event.delta;
-          showStatus(`${liveBox.dataset.model} is answering…`);
-        }
-        if (event.done) finished = event;
-      });
-      if (!finished) throw new Error("The reply stopped before it was complete; nothing was kept.");
-    } catch (error) {
-      userTurn.remove();
-      reply.remove();
-      if (!liveInput.value) liveInput.value = text;
-      if (error.name !== "AbortError") showStatus(error.message, true);
-      return;
-    } finally {
-      sending = null;
-    }
-    messages.push(finished.user, finished.message); // the stored conversation, as the server has it
-    settle(userTurn, finished.index - 1, finished.html.user);
-    settle(reply, finished.index, finished.html.assistant);
-    judged.push(finished.index);
-    answer.turns.set(finished.index, { scores: {}, spans: [], rewrite: null });
-    const at = units.filter((u) => u.kind === "turn").length;
-    const unit = addTurnUnit(finished.index, reply, at);
-    renderUnit(unit);
-    focusUnit(at);
-    showStatus(`Reply stored as turn ${finished.index}. Rate it, rewrite it, or write your next message.`);
-    emit();
-  }
-
-  if (liveBox) {
-    const onLiveClick = (event) => {
-      if (event.target.closest("[data-action=live-send]")) sendLive();
-    };
-    liveBox.addEventListener("click", onLiveClick);
-    cleanups.push(() => {
-      liveBox.removeEventListener("click", onLiveClick);
-      if (sending) sending.abort();
-    });
-  }
+  const liveChat = liveBox && mountLive({
+    liveBox,
+    chat: root.querySelector(".chat"),
+    onStored(finished, reply) {
+      messages.push(finished.user, finished.message); // the stored conversation, as the server has it
+      judged.push(finished.index);
+      answer.turns.set(finished.index, { scores: {}, spans: [], rewrite: null });
+      const at = units.filter((u) => u.kind === "turn").length;
+      const unit = addTurnUnit(finished.index, reply, at);
+      renderUnit(unit);
+      focusUnit(at);
+      emit();
+    },
+  });
+  if (liveChat) cleanups.push(() => liveChat.destroy());
 
   // --- mouse and typing ------------------------------------------------------------------------
 
@@ -727,11 +555,11 @@ export function mount(root, config) {
   }
   if (applies.write && writeStyle === "conversation") add(["alt+n"], "Add a user turn and a reply", addExchange, { inInputs: true });
   if (rationale) add(["r"], "Write the rationale", () => rationale.focus());
-  if (liveBox) {
-    add(["n"], "Write your next message to the model", () => liveInput.focus());
+  if (liveChat) {
+    add(["n"], "Write your next message to the model", () => liveChat.focus());
     add(["alt+enter"], "Send the message to the model", () => {
-      if (document.activeElement !== liveInput) return false;
-      sendLive();
+      if (!liveChat.owns(document.activeElement)) return false;
+      liveChat.send();
       return true;
     }, { inInputs: true });
   }
@@ -751,88 +579,14 @@ export function mount(root, config) {
   // --- the contract ----------------------------------------------------------------------------
 
   function setResult(result) {
-    const start = result || {};
-    for (const [index, turn] of answer.turns) {
-      const given = (start.turns || []).find((t) => t && t.index === index) || {};
-      turn.scores = cleanScores(given.scores, perTurn);
-      turn.spans = cleanSpans(given.spans, messages[index].content);
-      turn.rewrite = applies.rewrite && typeof given.rewrite === "string" && given.rewrite ? given.rewrite : null;
-    }
-    for (const [id, part] of answer.candidates) {
-      const given = (start.candidates || []).find((c) => c && c.id === id) || {};
-      part.scores = cleanScores(given.scores, perTurn);
-      part.spans = cleanSpans(given.spans, candidatesData.find((c) => c.id === id).content);
-    }
-    answer.scores = cleanScores(start.scores, perConversation);
-    const ids = candidatesData.map((c) => c.id);
-    answer.order = Array.isArray(start.order) ? start.order.filter((id, i, all) => ids.includes(id) && all.indexOf(id) === i) : [];
-    const written = Array.isArray(start.written) ? start.written.filter((m) => m && typeof m.content === "string") : [];
-    const fresh = freshWritten();
-    answer.written = fresh;
-    if (fresh.length && written.length >= fresh.length && (writeStyle === "conversation" || written.length === 1)) {
-      // Roles alternate from the one that speaks next, whatever the start said.
-      const roles = [fresh[0].role, fresh[0].role === "user" ? "assistant" : "user"];
-      answer.written = written.map((m, i) => ({ role: roles[i % 2], content: m.content }));
-    }
-    answer.rationale = typeof start.rationale === "string" ? start.rationale : "";
+    loadResult(answer, result, settings);
     focusedUnit = Math.min(focusedUnit, Math.max(0, units.length - 1));
     focusedRow = 0;
     renderAll();
     emit();
   }
 
-  function cleanScores(scores, list) {
-    const out = {};
-    for (const criterion of list) {
-      const value = scores && scores[criterion.name];
-      if (Number.isInteger(value) && value >= 1 && value <= criterion.scale) out[criterion.name] = value;
-    }
-    return out;
-  }
-
-  function cleanSpans(spans, content) {
-    if (!spansAllowed || !Array.isArray(spans)) return [];
-    const length = codePointLength(content);
-    return spans
-      .filter((s) => s && Number.isInteger(s.start) && Number.isInteger(s.end) && s.start >= 0 && s.end <= length && s.start < s.end && severityOf[s.type])
-      .map((s) => ({ start: s.start, end: s.end, type: s.type, ...(s.note ? { note: s.note } : {}) }));
-  }
-
-  function validate() {
-    const problems = [];
-    if (live && !judged.length) problems.push("Talk to the model first: write a message and send it (Alt+Enter).");
-    const missing = (part, list) => list.filter((c) => part.scores[c.name] === undefined).map((c) => c.name);
-    if (applies.rate) {
-      for (const index of judged) {
-        const names = missing(answer.turns.get(index), perTurn);
-        if (names.length) problems.push(`Score turn ${index}: ${names.join(", ")}.`);
-        if (problems.length >= 5) break;
-      }
-      const names = missing(answer, perConversation);
-      if (names.length) problems.push(`Score the whole conversation: ${names.join(", ")}.`);
-    }
-    for (const index of judged) {
-      const turn = answer.turns.get(index);
-      if (turn.rewrite !== null && !turn.rewrite.trim()) problems.push(`The rewrite of turn ${index} is empty.`);
-      if (turn.rewrite !== null && turn.rewrite === messages[index].content) problems.push(`The rewrite of turn ${index} changes nothing yet.`);
-    }
-    if (applies.rewrite && !applies.rate && !applies.compare && !applies.write
-      && ![...answer.turns.values()].some((t) => t.rewrite !== null && t.rewrite.trim())) {
-      problems.push("Rewrite at least one assistant turn (W).");
-    }
-    if (applies.compare) {
-      if (answer.order.length < candidatesData.length) problems.push(`Rank every candidate: ${answer.order.length} of ${candidatesData.length} ranked.`);
-      for (const c of candidatesData) {
-        const names = missing(answer.candidates.get(c.id), perTurn);
-        if (names.length) problems.push(`Score candidate ${c.id}: ${names.join(", ")}.`);
-      }
-    }
-    if (applies.write) {
-      answer.written.forEach((m, i) => { if (!m.content.trim()) problems.push(`Write the ${m.role}'s turn (${i + 1}).`); });
-    }
-    if (rationaleRule === "required" && !answer.rationale.trim()) problems.push("Write a rationale: this project asks for one.");
-    return problems;
-  }
+  const validate = () => problemsOf(answer, settings);
 
   setResult(config.initial_result);
   if (units.length) focusUnit(0, { scroll: false });

@@ -1,0 +1,10 @@
+"""Background entry points of the evals app (django.tasks, run by ``manage.py db_worker``)."""
+
+from django.tasks import task
+
+from evals.services import run_execute
+
+
+@task
+def eval_run_process(run_id: int) -> str:
+    return run_execute(run_id=run_id).status

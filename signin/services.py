@@ -1,0 +1,662 @@
+"""Writes of the sign-in app: an organization's provider settings, people signing in (provisioned
+just in time), their sessions, and the end of access when the provider stops vouching for someone.
+"""
+
+import contextlib
+import hashlib
+import hmac
+import logging
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from labelhub.accounts import api_token_revoke
+from labelhub.email_addresses import email_address_mark_verified, email_address_owner
+from labelhub.models import Organization, OrganizationMember, Project, Role
+from people.members import member_add, member_remove, member_set_admin
+from signin.models import ProviderConfig, ProviderIdentity, ProviderSession, ScimPerson
+from signin.oidc import SignInRefused, forget_metadata
+
+log = logging.getLogger(__name__)
+
+DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+MAX_RULES = 100
+EDITABLE = (
+    "enabled",
+    "display_name",
+    "issuer",
+    "client_id",
+    "scopes",
+    "allowed_domains",
+    "groups_claim",
+    "role_rules",
+    "passwords_off",
+    "recheck_minutes",
+)
+
+
+# --- settings ----------------------------------------------------------------------------------
+
+
+def _clean_domains(value) -> list[str]:
+    if isinstance(value, str):
+        value = re.split(r"[\s,]+", value)
+    if not isinstance(value, list):
+        raise ValidationError({"allowed_domains": ["A list of email domains, e.g. example.com."]})
+    domains = []
+    for number, raw in enumerate(value, 1):
+        if not isinstance(raw, str):
+            raise ValidationError({f"allowed_domains.{number}": ["A domain is text."]})
+        domain = raw.strip().lower().removeprefix("@")
+        if not domain:
+            continue
+        if not DOMAIN.match(domain):
+            raise ValidationError(
+                {f"allowed_domains.{number}": [f"{raw!r} is not a domain like example.com."]}
+            )
+        if domain not in domains:
+            domains.append(domain)
+    if not domains:
+        raise ValidationError(
+            {"allowed_domains": ["Name at least one email domain whose people sign in here."]}
+        )
+    return domains
+
+
+def _clean_rules(value, *, organization: Organization) -> list[dict]:
+    if not isinstance(value, list):
+        raise ValidationError(
+            {"role_rules": ["A list of rules, each {group, admin?, project?, role?}."]}
+        )
+    if len(value) > MAX_RULES:
+        raise ValidationError({"role_rules": [f"At most {MAX_RULES} rules."]})
+    projects = set(organization.projects.values_list("pk", flat=True))
+    rules = []
+    for number, rule in enumerate(value, 1):
+        where = f"role_rules.{number}"
+        if not isinstance(rule, dict):
+            raise ValidationError(
+                {where: ["A rule is an object {group, admin?, project?, role?}."]}
+            )
+        unknown = set(rule) - {"group", "admin", "project", "role"}
+        if unknown:
+            raise ValidationError({where: [f"Unknown keys: {', '.join(sorted(unknown))}."]})
+        group = rule.get("group")
+        if not isinstance(group, str) or not group.strip():
+            raise ValidationError({f"{where}.group": ["Name the provider's group."]})
+        clean: dict = {"group": group.strip()}
+        admin = rule.get("admin", False)
+        if not isinstance(admin, bool):
+            raise ValidationError({f"{where}.admin": ["true or false."]})
+        if admin:
+            clean["admin"] = True
+        project, role = rule.get("project"), rule.get("role")
+        if project is not None or role is not None:
+            if not isinstance(project, int) or isinstance(project, bool) or project not in projects:
+                raise ValidationError(
+                    {f"{where}.project": [f"No project {project!r} in {organization.name}."]}
+                )
+            if role not in Role.values:
+                raise ValidationError(
+                    {f"{where}.role": ["The role is manager, reviewer or contributor."]}
+                )
+            clean["project"], clean["role"] = project, role
+        if len(clean) == 1:
+            raise ValidationError(
+                {where: ["A rule makes an admin or gives a project role (or both)."]}
+            )
+        rules.append(clean)
+    return rules
+
+
+def _clean(changes: dict, *, organization: Organization) -> dict:
+    clean: dict = {}
+    for key, value in changes.items():
+        if key == "issuer":
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError({"issuer": ["The issuer URL is required."]})
+            value = value.strip().rstrip("/")
+            try:
+                URLValidator(schemes=["https", "http"])(value)
+            except ValidationError:
+                raise ValidationError({"issuer": [f"{value!r} is not a URL."]}) from None
+            if value.startswith("http://") and not settings.DEBUG and not _loopback(value):
+                raise ValidationError(
+                    {"issuer": ["The issuer must use https (http is for a provider on this host)."]}
+                )
+        elif key in ("display_name", "client_id", "groups_claim"):
+            if not isinstance(value, str) or not value.strip():
+                raise ValidationError({key: ["This field is required."]})
+            value = value.strip()
+            limit = ProviderConfig._meta.get_field(key).max_length
+            if len(value) > limit:
+                raise ValidationError({key: [f"At most {limit} characters."]})
+        elif key == "scopes":
+            if isinstance(value, list):
+                value = " ".join(str(scope) for scope in value)
+            if not isinstance(value, str):
+                raise ValidationError({"scopes": ["Scopes separated by spaces."]})
+            scopes = value.split()
+            if "openid" not in scopes:
+                raise ValidationError({"scopes": ["The scopes must include openid."]})
+            if "email" not in scopes:
+                raise ValidationError({"scopes": ["The scopes must include email."]})
+            value = " ".join(dict.fromkeys(scopes))
+        elif key == "allowed_domains":
+            value = _clean_domains(value)
+            taken = (
+                ProviderConfig.objects.exclude(organization=organization)
+                .filter(allowed_domains__isnull=False)
+                .values_list("allowed_domains", "organization__name")
+            )
+            for domains, other in taken:
+                clash = set(domains or []) & set(value)
+                if clash:
+                    raise ValidationError(
+                        {"allowed_domains": [f"{', '.join(sorted(clash))} signs in with {other}."]}
+                    )
+        elif key == "role_rules":
+            value = _clean_rules(value, organization=organization)
+        elif key in ("enabled", "passwords_off") and not isinstance(value, bool):
+            raise ValidationError({key: ["true or false."]})
+        elif key == "recheck_minutes" and not _minutes(value):
+            raise ValidationError({"recheck_minutes": ["Minutes between checks, from 1 to 1440."]})
+        clean[key] = value
+    return clean
+
+
+def _minutes(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1440
+
+
+def _loopback(url: str) -> bool:
+    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
+    return host in ("127.0.0.1", "localhost", "[::1]")
+
+
+@transaction.atomic
+def provider_config_save(
+    *,
+    organization: Organization,
+    changes: dict,
+    client_secret: str | None = None,
+    actor: AbstractBaseUser | None,
+) -> ProviderConfig:
+    """Create or change the organization's provider. ``client_secret`` is kept when ``None`` or
+    empty (the pages never show it back, so a form left blank means "unchanged")."""
+    current = ProviderConfig.objects.select_for_update().filter(organization=organization).first()
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError({key: ["Not a sign-in setting."] for key in sorted(unknown)})
+    if current is None:
+        missing = [
+            key
+            for key in ("display_name", "issuer", "client_id", "allowed_domains")
+            if key not in changes
+        ]
+        if missing:
+            raise ValidationError({key: ["This field is required."] for key in missing})
+    clean = _clean(changes, organization=organization)
+    if client_secret is not None and not isinstance(client_secret, str):
+        raise ValidationError({"client_secret": ["The client secret is text."]})
+    config = current or ProviderConfig(organization=organization)
+    issuer_before = config.issuer
+    for key, value in clean.items():
+        setattr(config, key, value)
+    if client_secret:
+        config.client_secret = client_secret.strip()
+    config.full_clean(exclude=["organization", "client_secret"])
+    config.save()
+    if issuer_before and issuer_before != config.issuer:
+        forget_metadata(config)
+    log.info(
+        "sign-in settings of %s changed by %s: %s",
+        organization.slug,
+        actor,
+        sorted(clean) + (["client_secret"] if client_secret else []),
+    )
+    return config
+
+
+@transaction.atomic
+def provider_config_delete(*, organization: Organization) -> None:
+    """Stop signing in through the provider: its sessions end, the accounts and memberships stay
+    (people get back in with a password or an invitation)."""
+    config = ProviderConfig.objects.filter(organization=organization).first()
+    if config is None:
+        return
+    keys = list(
+        ProviderSession.objects.filter(identity__provider=config).values_list(
+            "session_key", flat=True
+        )
+    )
+    _end_sessions(keys)
+    config.delete()
+
+
+# --- signing in --------------------------------------------------------------------------------
+
+
+def record_provider_verified_email(*, user: AbstractBaseUser, email: str) -> None:
+    """Record that ``user`` owns ``email``, verified by the organization's identity provider: the
+    one place the sign-in app adds to a person's verified addresses. Refused in words when
+    another person has verified that address."""
+    try:
+        email_address_mark_verified(user=user, email=email)
+    except ValidationError as error:
+        raise SignInRefused(
+            f"The address {email} is verified for another account here: an admin must sort that "
+            "out first.",
+            reason="address_taken",
+        ) from error
+
+
+def _verified(claims: dict) -> bool:
+    value = claims.get("email_verified")
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def _names(claims: dict) -> tuple[str, str]:
+    first = str(claims.get("given_name") or "").strip()
+    last = str(claims.get("family_name") or "").strip()
+    if not first and not last and claims.get("name"):
+        parts = str(claims["name"]).strip().split(" ", 1)
+        first, last = parts[0], parts[1] if len(parts) > 1 else ""
+    return first[:150], last[:150]
+
+
+def _groups(claims: dict, claim: str) -> list[str]:
+    value = claims.get(claim) or []
+    if isinstance(value, str):
+        value = value.split()
+    return [str(group) for group in value if isinstance(group, (str, int))]
+
+
+def _unique_username(email: str) -> str:
+    User = get_user_model()
+    base = slugify(email.split("@", 1)[0])[:140] or "person"
+    username, n = base, 1
+    while User.objects.filter(username__iexact=username).exists():
+        n += 1
+        username = f"{base}{n}"
+    return username
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: AbstractBaseUser
+    identity: ProviderIdentity
+    created: bool
+
+
+@transaction.atomic
+def person_sign_in(*, provider: ProviderConfig, claims: dict) -> SignedIn:
+    """The person the provider vouched for, provisioned just in time.
+
+    A first sign-in needs an address the provider marks verified at one of the allowed domains:
+    it creates the account (no password) and the membership, or binds an account that is
+    already a member here with that address. Every sign-in updates the name and the address, and
+    grants what the role rules say for the person's groups. Refused (with words for the person):
+    an unverified address, a domain not allowed, a deactivated account, an address that belongs
+    to an account outside the organization.
+    """
+    organization = provider.organization
+    name = provider.display_name
+    subject = str(claims.get("sub") or "")
+    email = str(claims.get("email") or "").strip()
+    verified = _verified(claims)
+    domain = email.rsplit("@", 1)[-1].lower() if "@" in email else ""
+    if not subject:
+        raise SignInRefused(f"{name} did not say who you are (no subject).", reason="sub")
+    if not email:
+        raise SignInRefused(
+            f"{name} did not share your email address: ask your admin to allow the email scope.",
+            reason="email",
+        )
+    if domain not in provider.allowed_domains:
+        raise SignInRefused(
+            f"Addresses at {domain or email} do not sign in to {organization.name}: its "
+            f"allowed domains are {', '.join(provider.allowed_domains)}.",
+            reason="domain",
+        )
+    identity = (
+        ProviderIdentity.objects.select_for_update()
+        .select_related("user")
+        .filter(provider=provider, subject=subject)
+        .first()
+    )
+    created = False
+    if identity is None:
+        if not verified:
+            raise SignInRefused(
+                f"{name} has not verified your address {email}: verify it there first.",
+                reason="email_verified",
+            )
+        user, created = _account_for_first_sign_in(organization=organization, email=email)
+        identity = ProviderIdentity.objects.create(
+            provider=provider, subject=subject, user=user, email=email
+        )
+    user = identity.user
+    if not user.is_active:
+        raise SignInRefused(
+            f"Your account here is deactivated: an admin of {organization.name} can let you back.",
+            reason="inactive",
+        )
+    _update_person(user=user, identity=identity, claims=claims, email=email, verified=verified)
+    groups = _groups(claims, provider.groups_claim)
+    _grant_roles(provider=provider, user=user, groups=groups, via=f"signed in with {name}")
+    identity.groups = groups
+    identity.last_sign_in_at = timezone.now()
+    identity.save(update_fields=["groups", "last_sign_in_at", "email"])
+    return SignedIn(user=user, identity=identity, created=created)
+
+
+def _account_for_first_sign_in(*, organization: Organization, email: str):
+    """The account a first sign-in lands on: the member here who has verified the address, or a
+    new one. Refused: an address verified by someone outside the organization (never taken
+    over), or used unverified by an existing account (which proves nothing either way)."""
+    User = get_user_model()
+    owner = email_address_owner(email=email)
+    if owner is not None:
+        member = OrganizationMember.objects.filter(organization=organization, user=owner).exists()
+        if not member or owner.is_staff or owner.is_superuser:
+            raise SignInRefused(
+                f"An account with the address {email} exists already outside "
+                f"{organization.name}: sign in with it, or ask an admin to invite it.",
+                reason="existing_account",
+            )
+        return owner, False
+    if User.objects.filter(email__iexact=email).exists():
+        raise SignInRefused(
+            f"An account here uses {email} without having verified it: sign in with it and "
+            "verify the address, or ask an admin of "
+            f"{organization.name}.",
+            reason="existing_account",
+        )
+    user = User(username=_unique_username(email), email=email)
+    user.set_unusable_password()
+    user.save()
+    return user, True
+
+
+def _update_person(
+    *, user: AbstractBaseUser, identity: ProviderIdentity, claims: dict, email: str, verified: bool
+) -> None:
+    first, last = _names(claims)
+    fields = []
+    if (first or last) and (user.first_name, user.last_name) != (first, last):
+        user.first_name, user.last_name = first, last
+        fields += ["first_name", "last_name"]
+    if verified:
+        if user.email.lower() != email.lower():
+            user.email = email
+            fields.append("email")
+        identity.email = email
+        record_provider_verified_email(user=user, email=email)
+    if fields:
+        user.save(update_fields=fields)
+
+
+def _grant_roles(
+    *, provider: ProviderConfig, user: AbstractBaseUser, groups: list[str], via: str
+) -> None:
+    """Membership for everyone; admin and project roles for the groups the rules name. Rules
+    grant and never take away: an admin's own changes here stand."""
+    organization = provider.organization
+    rules = [rule for rule in provider.role_rules if rule["group"] in groups]
+    admin = any(rule.get("admin") for rule in rules)
+    member = member_add(organization=organization, user=user, via=via)
+    if admin and not member.is_admin:
+        member_set_admin(organization=organization, user_id=user.pk, is_admin=True, actor=None)
+    projects = {
+        project.pk: project
+        for project in Project.objects.filter(
+            organization=organization,
+            pk__in=[rule["project"] for rule in rules if "project" in rule],
+        )
+    }
+    for rule in rules:
+        project = projects.get(rule.get("project"))
+        if project is not None:
+            member_add(
+                organization=organization, user=user, project=project, role=rule["role"], via=via
+            )
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+#: Keys in a Django session opened through a provider.
+SESSION_ID = "signin_session"
+SESSION_CHECK_AFTER = "signin_check_after"
+
+
+def session_open(*, identity: ProviderIdentity, session, refresh_token: str) -> ProviderSession:
+    """Remember that this (already logged-in) session came from the provider, and when to ask
+    the provider again."""
+    if session.session_key is None:
+        session.save()
+    now = timezone.now()
+    row, _ = ProviderSession.objects.update_or_create(
+        session_key=session.session_key,
+        defaults={"identity": identity, "refresh_token": refresh_token, "checked_at": now},
+    )
+    session[SESSION_ID] = row.pk
+    session[SESSION_CHECK_AFTER] = _check_after(now, identity.provider).timestamp()
+    return row
+
+
+def _check_after(checked_at, provider: ProviderConfig):
+    return checked_at + timedelta(minutes=provider.recheck_minutes)
+
+
+def session_checked(*, row: ProviderSession, session, refresh_token: str, claims: dict) -> None:
+    """The provider still vouches: move the next check on, keep the rotated refresh token and
+    take the person's current name and address."""
+    now = timezone.now()
+    row.refresh_token = refresh_token
+    row.checked_at = now
+    row.save(update_fields=["refresh_token", "checked_at"])
+    session[SESSION_CHECK_AFTER] = _check_after(now, row.identity.provider).timestamp()
+    email = str(claims.get("email") or row.identity.email)
+    allowed = email.rsplit("@", 1)[-1].lower() in row.identity.provider.allowed_domains
+    if claims.get("sub") == row.identity.subject:
+        with contextlib.suppress(SignInRefused):  # an address verified by another meanwhile
+            _update_person(
+                user=row.identity.user,
+                identity=row.identity,
+                claims=claims,
+                email=email,
+                verified=_verified(claims) and allowed,
+            )
+            row.identity.save(update_fields=["email"])
+
+
+def session_forget(*, session_key: str | None) -> None:
+    """The person logged out: nothing more to check for that session."""
+    if session_key:
+        ProviderSession.objects.filter(session_key=session_key).delete()
+
+
+def _end_sessions(session_keys: list[str]) -> None:
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for key in session_keys:
+        store(session_key=key).delete()
+    ProviderSession.objects.filter(session_key__in=session_keys).delete()
+
+
+@transaction.atomic
+def access_end(*, identity: ProviderIdentity, reason: str) -> None:
+    """The provider no longer vouches for this person: every session they opened through it ends
+    and their API token stops, at once. Their account, memberships and work stay (an admin
+    removes them from the People page; signing in again needs the provider's yes)."""
+    keys = list(identity.sessions.values_list("session_key", flat=True))
+    _end_sessions(keys)
+    api_token_revoke(user=identity.user)
+    log.info(
+        "access of %s through %s ended: %s", identity.user, identity.provider.display_name, reason
+    )
+
+
+def passwords_off_for(user) -> ProviderConfig | None:
+    """The provider of an organization of ``user`` that turned passwords off, if any."""
+    if user is None or not getattr(user, "pk", None):
+        return None
+    return (
+        ProviderConfig.objects.filter(
+            enabled=True,
+            passwords_off=True,
+            organization__members__user_id=user.pk,
+        )
+        .select_related("organization")
+        .first()
+    )
+
+
+def provider_for_email(email: str) -> ProviderConfig | None:
+    """The enabled provider whose allowed domains include the address's domain."""
+    domain = email.strip().rsplit("@", 1)[-1].lower() if "@" in email else email.strip().lower()
+    if not domain:
+        return None
+    for config in ProviderConfig.objects.filter(enabled=True).select_related("organization"):
+        if domain in config.allowed_domains:
+            return config
+    return None
+
+
+# --- SCIM ---------------------------------------------------------------------------------------
+
+
+def scim_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def scim_token_create(*, organization: Organization) -> str:
+    """A new bearer token for the provider's SCIM client (the previous one stops); only its
+    SHA-256 is kept, the token is shown this once."""
+    config = ProviderConfig.objects.select_for_update().filter(organization=organization).first()
+    if config is None:
+        raise ValidationError({"provider": ["Connect the identity provider first."]})
+    token = secrets.token_urlsafe(32)
+    config.scim_token_hash = scim_token_digest(token)
+    config.save(update_fields=["scim_token_hash", "updated_at"])
+    return token
+
+
+def provider_for_scim_token(token: str) -> ProviderConfig | None:
+    if not token:
+        return None
+    digest = scim_token_digest(token)
+    config = (
+        ProviderConfig.objects.select_related("organization")
+        .filter(scim_token_hash=digest, enabled=True)
+        .first()
+    )
+    if config is None or not hmac.compare_digest(config.scim_token_hash, digest):
+        return None
+    return config
+
+
+@transaction.atomic
+def scim_person_create(
+    *,
+    provider: ProviderConfig,
+    email: str,
+    first_name: str,
+    last_name: str,
+    external_id: str,
+    active: bool,
+):
+    """A person created ahead of their first sign-in: an account with no password and, when
+    active, the membership. An address outside the allowed domains, or of an existing account,
+    is refused (409 for the latter, as SCIM says)."""
+    organization = provider.organization
+    email = email.strip()
+    if "@" not in email or email.rsplit("@", 1)[1].lower() not in provider.allowed_domains:
+        raise ValidationError(
+            {"userName": [f"{email!r} is not an address at {', '.join(provider.allowed_domains)}."]}
+        )
+    User = get_user_model()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ScimConflict(f"An account with the address {email} exists already.")
+    user = User(
+        username=_unique_username(email),
+        email=email,
+        first_name=first_name[:150],
+        last_name=last_name[:150],
+    )
+    user.set_unusable_password()
+    user.save()
+    ScimPerson.objects.create(provider=provider, user=user, external_id=external_id[:255])
+    if active:
+        member_add(
+            organization=organization, user=user, via=f"provisioned by {provider.display_name}"
+        )
+    return user
+
+
+class ScimConflict(Exception):
+    pass
+
+
+@transaction.atomic
+def scim_person_update(
+    *,
+    provider: ProviderConfig,
+    user,
+    email: str | None,
+    first_name: str | None,
+    last_name: str | None,
+    active: bool | None,
+) -> None:
+    """Name and address as the provider says; ``active`` false does what *Remove* does (leases
+    back, API token 401, account deactivated when in no other organization, work kept) and ends
+    the sessions opened through the provider; true brings the person back."""
+    organization = provider.organization
+    fields = []
+    if email is not None and email.lower() != user.email.lower():
+        if "@" not in email or email.rsplit("@", 1)[1].lower() not in provider.allowed_domains:
+            raise ValidationError({"emails": [f"{email!r} is not at an allowed domain."]})
+        user.email = email
+        fields.append("email")
+    if first_name is not None and first_name != user.first_name:
+        user.first_name = first_name[:150]
+        fields.append("first_name")
+    if last_name is not None and last_name != user.last_name:
+        user.last_name = last_name[:150]
+        fields.append("last_name")
+    if fields:
+        user.save(update_fields=fields)
+    ScimPerson.objects.get_or_create(provider=provider, user=user)
+    member = OrganizationMember.objects.filter(organization=organization, user=user).exists()
+    if active is False and member:
+        scim_person_deactivate(provider=provider, user=user)
+    elif active is True and not member:
+        if not user.is_active:
+            get_user_model().objects.filter(pk=user.pk).update(is_active=True)
+            user.is_active = True
+        member_add(
+            organization=organization, user=user, via=f"provisioned by {provider.display_name}"
+        )
+
+
+@transaction.atomic
+def scim_person_deactivate(*, provider: ProviderConfig, user) -> None:
+    member_remove(organization=provider.organization, user_id=user.pk, actor=None)
+    keys = list(
+        ProviderSession.objects.filter(
+            identity__provider=provider, identity__user=user
+        ).values_list("session_key", flat=True)
+    )
+    _end_sessions(keys)

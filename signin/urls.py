@@ -1,0 +1,36 @@
+"""Routes of the sign-in app (namespace ``signin``), and Django's log-in and reset pages with
+passwords off (mounted ahead of ``django.contrib.auth.urls``, under the same names)."""
+
+from django.urls import include, path
+
+from signin import scim, views
+
+signin_patterns = [
+    path("login/sso/", views.find, name="find"),
+    path("login/<slug:slug>/", views.start, name="start"),
+    path("login/<slug:slug>/callback/", views.callback, name="callback"),
+    path("organizations/<slug:slug>/people/sign-in/", views.settings_page, name="settings"),
+    path(
+        "organizations/<slug:slug>/people/sign-in/scim-token/",
+        views.settings_scim_token,
+        name="settings-scim-token",
+    ),
+    path(
+        "organizations/<slug:slug>/people/sign-in/delete/",
+        views.settings_delete,
+        name="settings-delete",
+    ),
+]
+
+urlpatterns = [
+    path("", include((signin_patterns, "signin"))),
+    # Django's own names (``login``, ``password_reset``), outside the namespace.
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
+]
+
+scim_patterns = [
+    path("Users", scim.users, name="users"),
+    path("Users/<int:user_id>", scim.user, name="user"),
+]
+urlpatterns.append(path("scim/v2/", include((scim_patterns, "signin-scim"))))

@@ -1,0 +1,199 @@
+"""Signing in against a real OpenID provider: what is accepted and each refusal, with its words."""
+
+import time
+
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from labelhub.email_addresses import email_address_is_verified, email_address_mark_verified
+from labelhub.models import OrganizationMember, ProjectMember
+from signin.models import ProviderIdentity
+from tests.factories import make_project
+from tests.signin.conftest import connect
+from tests.signin.flow import provider_answer, sign_in, to_provider
+
+BASE = "http://testserver"
+
+
+def test_first_sign_in_creates_the_account_and_membership(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    idp_clean.person(
+        "ada", email="ada@acme.test", first_name="Ada", last_name="Lovelace", groups=[]
+    )
+    response = sign_in(client, idp_clean.browser_session("ada"), acme.slug)
+    assert response.status_code == 302, response.content.decode()[-600:]
+    assert response["Location"] == "/"
+    user = get_user_model().objects.get(email="ada@acme.test")
+    assert (user.first_name, user.last_name) == ("Ada", "Lovelace")
+    assert not user.has_usable_password()
+    member = OrganizationMember.objects.get(organization=acme, user=user)
+    assert member.is_admin is False
+    assert ProviderIdentity.objects.get(user=user).subject
+    assert email_address_is_verified(user=user, email="ada@acme.test")
+    assert client.get("/").wsgi_request.user == user
+
+
+def _refusal(response) -> tuple[str, str]:
+    """The refusal page's reason and words."""
+    assert response.status_code == 403, response.status_code
+    html = response.content.decode()
+    reason = html.split('data-reason="', 1)[1].split('"', 1)[0]
+    words = html.split('data-testid="refusal"', 1)[1].split(">", 1)[1].split("</p>", 1)[0]
+    return reason, words
+
+
+def test_an_address_outside_the_allowed_domains_is_refused(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    idp_clean.person("eve", email="eve@elsewhere.test")
+    response = sign_in(client, idp_clean.browser_session("eve"), acme.slug)
+    reason, words = _refusal(response)
+    assert reason == "domain"
+    assert "Addresses at elsewhere.test do not sign in to Acme" in words
+    assert not get_user_model().objects.filter(email="eve@elsewhere.test").exists()
+
+
+def test_an_unverified_address_creates_nothing_and_binds_nothing(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    existing = get_user_model().objects.create_user("carol", email="carol@acme.test")
+    OrganizationMember.objects.create(organization=acme, user=existing)
+    idp_clean.person("carol-at-idp", email="carol@acme.test", email_verified=False)
+    response = sign_in(client, idp_clean.browser_session("carol-at-idp"), acme.slug)
+    reason, words = _refusal(response)
+    assert reason == "email_verified"
+    assert "has not verified your address carol@acme.test" in words
+    assert not ProviderIdentity.objects.exists()
+    assert get_user_model().objects.filter(email="carol@acme.test").count() == 1
+
+
+def test_a_verified_address_binds_the_members_existing_account(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    existing = get_user_model().objects.create_user("dora", email="Dora@acme.test")
+    OrganizationMember.objects.create(organization=acme, user=existing)
+    email_address_mark_verified(user=existing, email="Dora@acme.test")
+    idp_clean.person("dora-at-idp", email="dora@acme.test", first_name="Dora")
+    response = sign_in(client, idp_clean.browser_session("dora-at-idp"), acme.slug)
+    assert response.status_code == 302
+    assert ProviderIdentity.objects.get().user == existing
+    assert get_user_model().objects.filter(email__iexact="dora@acme.test").count() == 1
+
+
+def test_a_members_account_with_the_address_unverified_is_not_bound(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    existing = get_user_model().objects.create_user("gwen", email="gwen@acme.test")
+    OrganizationMember.objects.create(organization=acme, user=existing)
+    idp_clean.person("gwen-at-idp", email="gwen@acme.test")
+    reason, words = _refusal(sign_in(client, idp_clean.browser_session("gwen-at-idp"), acme.slug))
+    assert reason == "existing_account"
+    assert "without having verified it" in words
+    assert not ProviderIdentity.objects.exists()
+
+
+def test_an_account_outside_the_organization_is_not_taken_over(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    fred = get_user_model().objects.create_user("fred", email="fred@acme.test")
+    email_address_mark_verified(user=fred, email="fred@acme.test")
+    idp_clean.person("fred-at-idp", email="fred@acme.test")
+    reason, words = _refusal(sign_in(client, idp_clean.browser_session("fred-at-idp"), acme.slug))
+    assert reason == "existing_account"
+    assert "exists already outside Acme" in words
+    assert not ProviderIdentity.objects.exists()
+
+
+def test_an_id_token_for_another_client_is_refused(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    idp_clean.application("other-app", "other-secret", ["http://other.test/cb"])
+    idp_clean.person("gus", email="gus@acme.test")
+    idp_clean.control("tamper", claims={"aud": "other-app"})
+    reason, words = _refusal(sign_in(client, idp_clean.browser_session("gus"), acme.slug))
+    assert reason == "aud"
+    assert "issued the ID token for another application" in words
+    assert not ProviderIdentity.objects.exists()
+
+
+def test_an_expired_id_token_is_refused(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    idp_clean.person("hal", email="hal@acme.test")
+    idp_clean.control("tamper", claims={"exp": int(time.time()) - 600})
+    reason, words = _refusal(sign_in(client, idp_clean.browser_session("hal"), acme.slug))
+    assert reason == "expired"
+    assert "already expired" in words
+
+
+def test_an_id_token_with_another_sign_ins_nonce_is_refused(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    idp_clean.person("ivy", email="ivy@acme.test")
+    idp_clean.control("tamper", claims={"nonce": "a-nonce-from-another-sign-in"})
+    reason, words = _refusal(sign_in(client, idp_clean.browser_session("ivy"), acme.slug))
+    assert reason == "nonce"
+    assert "nonce does not match" in words
+
+
+def test_a_replayed_answer_is_refused(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    idp_clean.person("jon", email="jon@acme.test")
+    answer = provider_answer(idp_clean.browser_session("jon"), to_provider(client, acme.slug))
+    assert client.get(answer).status_code == 302
+    client.logout()
+    reason, words = _refusal(client.get(answer))
+    assert reason == "state"
+    assert "already used or has expired" in words
+
+
+def test_an_answer_meant_for_another_browser_is_refused(client, idp_clean, acme):
+    """The state lives in the session of the browser that started: a stolen answer is useless."""
+    connect(idp_clean, acme, base_url=BASE)
+    idp_clean.person("kim", email="kim@acme.test")
+    answer = provider_answer(idp_clean.browser_session("kim"), to_provider(client, acme.slug))
+    reason, _ = _refusal(Client().get(answer))
+    assert reason == "state"
+
+
+def test_a_rotated_signing_key_is_fetched_when_a_token_names_it(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    idp_clean.person("lea", email="lea@acme.test")
+    at_provider = idp_clean.browser_session("lea")
+    jwks = "/o/.well-known/jwks.json"
+    before = idp_clean.requests_to(jwks)
+    assert sign_in(client, at_provider, acme.slug).status_code == 302
+    assert sign_in(Client(), at_provider, acme.slug).status_code == 302
+    assert idp_clean.requests_to(jwks) == before + 1  # kept, not fetched for every sign-in
+    idp_clean.control("rotate_key")
+    response = sign_in(Client(), at_provider, acme.slug)
+    assert response.status_code == 302, response.content.decode()[-400:]
+    assert idp_clean.requests_to(jwks) == before + 2  # the new key, fetched once
+
+
+def test_groups_become_roles_by_the_admins_rules(client, idp_clean, acme):
+    project = make_project(organization=acme, name="Street signs")
+    connect(
+        idp_clean,
+        acme,
+        base_url=BASE,
+        role_rules=[
+            {"group": "labeling-admins", "admin": True},
+            {"group": "vision", "project": project.pk, "role": "reviewer"},
+        ],
+    )
+    idp_clean.person("max", email="max@acme.test", groups=["vision", "labeling-admins"])
+    idp_clean.person("ned", email="ned@acme.test", groups=["finance"])
+    assert sign_in(client, idp_clean.browser_session("max"), acme.slug).status_code == 302
+    assert sign_in(Client(), idp_clean.browser_session("ned"), acme.slug).status_code == 302
+    max_, ned = (get_user_model().objects.get(email=f"{n}@acme.test") for n in ("max", "ned"))
+    assert OrganizationMember.objects.get(organization=acme, user=max_).is_admin is True
+    assert list(ProjectMember.objects.filter(user=max_).values_list("project", "role")) == [
+        (project.pk, "reviewer")
+    ]
+    assert OrganizationMember.objects.get(organization=acme, user=ned).is_admin is False
+    assert not ProjectMember.objects.filter(user=ned).exists()
+
+
+def test_each_sign_in_takes_the_name_and_address_from_the_provider(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE, allowed_domains=["acme.test", "acme-group.test"])
+    idp_clean.person("olga", email="olga@acme.test", first_name="Olga", last_name="Old")
+    assert sign_in(client, idp_clean.browser_session("olga"), acme.slug).status_code == 302
+    idp_clean.person("olga", email="olga@acme-group.test", first_name="Olga", last_name="New")
+    assert sign_in(Client(), idp_clean.browser_session("olga"), acme.slug).status_code == 302
+    user = ProviderIdentity.objects.get().user
+    user.refresh_from_db()
+    assert (user.last_name, user.email) == ("New", "olga@acme-group.test")
+    assert get_user_model().objects.filter(provider_identities__isnull=False).count() == 1

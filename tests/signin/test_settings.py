@@ -1,0 +1,222 @@
+"""People → Sign-in and ``/api/v1/organizations/{slug}/sign-in/``: the admins' settings, the secret
+that never comes back, and passwords off."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core import mail
+from django.db import connection
+from django.test import Client
+
+from labelhub.models import ApiToken
+from signin.models import ProviderConfig
+from tests.factories import PASSWORD, make_project, make_user
+from tests.signin.conftest import CLIENT_SECRET, database_text
+
+URL = "/api/v1/organizations/{}/sign-in/"
+SETTINGS = {
+    "display_name": "Acme SSO",
+    "issuer": "https://login.acme.test/",
+    "client_id": "labelhub-acme",
+    "client_secret": CLIENT_SECRET,
+    "allowed_domains": ["acme.test", "@Acme-Labs.test"],
+    "scopes": "openid email profile groups",
+    "role_rules": [{"group": "labeling-admins", "admin": True}],
+    "recheck_minutes": 15,
+}
+
+
+@pytest.fixture
+def admin_client(acme):
+    client = Client()
+    client.force_login(acme.members.get(is_admin=True).user)
+    return client
+
+
+def test_an_admin_configures_the_provider_through_the_api_and_never_reads_the_secret(
+    admin_client, acme
+):
+    response = admin_client.put(URL.format(acme.slug), SETTINGS, content_type="application/json")
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["issuer"] == "https://login.acme.test"
+    assert body["allowed_domains"] == ["acme.test", "acme-labs.test"]
+    assert body["client_secret_set"] is True
+    assert body["redirect_uri"] == f"http://testserver/login/{acme.slug}/callback/"
+    assert "client_secret" not in body
+    got = admin_client.get(URL.format(acme.slug))
+    assert got.status_code == 200
+    assert CLIENT_SECRET not in got.content.decode()
+    changed = admin_client.patch(
+        URL.format(acme.slug), {"passwords_off": True}, content_type="application/json"
+    )
+    assert changed.status_code == 200
+    assert changed.json()["passwords_off"] is True
+    assert ProviderConfig.objects.get().client_secret == CLIENT_SECRET  # kept
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        ({"issuer": "not a url"}, "issuer", "is not a URL"),
+        ({"issuer": "http://login.acme.test"}, "issuer", "must use https"),
+        ({"allowed_domains": ["acme.test", "no domain"]}, "allowed_domains.2", "not a domain"),
+        ({"scopes": "email profile"}, "scopes", "must include openid"),
+        ({"recheck_minutes": 0}, "recheck_minutes", "from 1 to 1440"),
+        (
+            {"role_rules": [{"group": "x", "role": "boss", "project": 1}]},
+            "role_rules.1.project",
+            "",
+        ),
+        ({"role_rules": [{"group": "x"}]}, "role_rules.1", "makes an admin or gives"),
+        ({"colour": "red"}, "colour", "Not a sign-in setting"),
+    ],
+)
+def test_bad_settings_are_refused_by_field_and_change_nothing(
+    admin_client, acme, change, field, words
+):
+    response = admin_client.put(
+        URL.format(acme.slug), {**SETTINGS, **change}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert field in response.json(), response.json()
+    assert words in " ".join(response.json()[field])
+    assert not ProviderConfig.objects.exists()
+
+
+def test_a_domain_signs_in_with_one_organization_only(admin_client, acme):
+    other = make_user("other-admin")
+    from tests.factories import make_organization
+
+    beta = make_organization("Beta")
+    beta.members.create(user=other, is_admin=True)
+    assert (
+        admin_client.put(
+            URL.format(acme.slug), SETTINGS, content_type="application/json"
+        ).status_code
+        == 201
+    )
+    client = Client()
+    client.force_login(other)
+    response = client.put(URL.format(beta.slug), SETTINGS, content_type="application/json")
+    assert response.status_code == 400
+    assert "signs in with Acme" in response.json()["allowed_domains"][0]
+
+
+def test_only_the_organizations_admins_reach_the_settings(acme):
+    member = make_user("plain", organization=acme)
+    client = Client()
+    client.force_login(member)
+    assert client.get(URL.format(acme.slug)).status_code == 404
+    assert (
+        client.put(URL.format(acme.slug), SETTINGS, content_type="application/json").status_code
+        == 404
+    )
+    assert client.get(f"/organizations/{acme.slug}/people/sign-in/").status_code == 404
+
+
+def test_the_settings_page_saves_and_never_shows_the_secret(admin_client, acme):
+    project = make_project(organization=acme, name="Street signs")
+    page = f"/organizations/{acme.slug}/people/sign-in/"
+    assert (
+        f'href="/organizations/{acme.slug}/people/sign-in/"'
+        in admin_client.get(f"/organizations/{acme.slug}/people/").content.decode()
+    )
+    form = {
+        "display_name": "Acme SSO",
+        "issuer": "https://login.acme.test",
+        "client_id": "labelhub-acme",
+        "client_secret": CLIENT_SECRET,
+        "scopes": "openid email profile groups",
+        "allowed_domains": "acme.test, acme-labs.test",
+        "groups_claim": "groups",
+        "role_rules": "labeling-admins: admin\nvision: reviewer on Street signs",
+        "recheck_minutes": "15",
+        "enabled": "on",
+    }
+    response = admin_client.post(page, form)
+    assert response.status_code == 302
+    config = ProviderConfig.objects.get()
+    assert config.role_rules == [
+        {"group": "labeling-admins", "admin": True},
+        {"group": "vision", "project": project.pk, "role": "reviewer"},
+    ]
+    html = admin_client.get(page).content.decode()
+    assert CLIENT_SECRET not in html
+    assert "Client secret: set (hidden)" in html
+    assert "vision: reviewer on Street signs" in html
+    # Saved again without a secret: the stored one stays.
+    assert admin_client.post(page, {**form, "client_secret": ""}).status_code == 302
+    assert ProviderConfig.objects.get().client_secret == CLIENT_SECRET
+    bad = admin_client.post(page, {**form, "role_rules": "vision: reviewer on Nowhere"})
+    assert bad.status_code == 422
+    assert "Line 1: no project named &#x27;Nowhere&#x27;" in bad.content.decode()
+
+
+def test_the_client_secret_is_not_readable_in_a_database_dump(admin_client, acme):
+    admin_client.put(URL.format(acme.slug), SETTINGS, content_type="application/json")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT client_secret FROM signin_providerconfig")
+        [(stored,)] = cursor.fetchall()
+    assert stored.startswith("fernet:")
+    assert CLIENT_SECRET not in stored
+    assert CLIENT_SECRET not in database_text()
+    assert ProviderConfig.objects.get().client_secret == CLIENT_SECRET
+
+
+@pytest.fixture
+def passwords_off(acme):
+    ProviderConfig.objects.create(
+        organization=acme,
+        display_name="Acme SSO",
+        issuer="https://login.acme.test",
+        client_id="labelhub-acme",
+        allowed_domains=["acme.test"],
+        passwords_off=True,
+    )
+    return make_user("sam", organization=acme, email="sam@acme.test")
+
+
+def test_with_passwords_off_the_log_in_page_refuses_a_password_with_words(passwords_off):
+    client = Client()
+    response = client.post("/accounts/login/", {"username": "sam", "password": PASSWORD})
+    assert response.status_code == 200
+    assert "Acme signs in with Acme SSO, not with a password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_with_passwords_off_the_token_route_refuses_a_password(passwords_off):
+    response = Client().post("/api/v1/auth/token/", {"username": "sam", "password": PASSWORD})
+    assert response.status_code == 400
+    assert not ApiToken.objects.filter(user=passwords_off).exists()
+
+
+def test_with_passwords_off_no_reset_mail_is_sent(passwords_off, acme):
+    outsider = make_user("tia", email="tia@elsewhere.test")
+    client = Client()
+    client.post("/accounts/password_reset/", {"email": "sam@acme.test"})
+    assert mail.outbox == []
+    client.post("/accounts/password_reset/", {"email": outsider.email})
+    assert [message.to for message in mail.outbox] == [["tia@elsewhere.test"]]
+
+
+def test_passwords_stay_on_for_people_of_other_organizations(passwords_off):
+    make_user("uma", email="uma@elsewhere.test")
+    client = Client()
+    response = client.post("/accounts/login/", {"username": "uma", "password": PASSWORD})
+    assert response.status_code == 302
+    token = Client().post("/api/v1/auth/token/", {"username": "uma", "password": PASSWORD})
+    assert token.status_code == 200
+
+
+def test_the_log_in_page_finds_the_organizations_provider_by_address(passwords_off, acme):
+    client = Client()
+    page = client.get("/accounts/login/").content.decode()
+    assert 'action="/login/sso/"' in page
+    response = client.post("/login/sso/", {"email": "someone@ACME.test"})
+    assert response.status_code == 200
+    assert f'href="/login/{acme.slug}/?login_hint=someone%40ACME.test"' in response.content.decode()
+    assert "Sign in with Acme SSO" in response.content.decode()
+    unknown = client.post("/login/sso/", {"email": "x@nowhere.test"})
+    assert unknown.status_code == 422
+    assert "No organization signs in with addresses at nowhere.test" in unknown.content.decode()
+    assert get_user_model().objects.count() == 2

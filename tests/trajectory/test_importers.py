@@ -1,0 +1,271 @@
+"""Agent runs imported in each format: converted into the step model with what a person needs to
+judge them, the format detected per row or named; a broken row refuses the whole import and
+names its row and field."""
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from annotation.importing import ImportRejected, rows_from_items
+from annotation.imports import tasks_import
+from annotation.models import Task
+from kinds.trajectory.importers import detect
+from labelhub.models import Role
+from tests.factories import make_project, make_user
+from tests.trajectory.samples import SAMPLES, sample
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def project():
+    return make_project(kind="trajectory")
+
+
+def imported(project, *rows, import_format: str = "") -> list[dict]:
+    tasks_import(
+        project=project, rows=rows_from_items(list(rows), label="item"), import_format=import_format
+    )
+    return [task.data for task in Task.objects.filter(project=project).order_by("pk")]
+
+
+def shape(data: dict) -> list[tuple]:
+    return [(s["source"], s["type"]) for s in data["steps"]]
+
+
+@pytest.mark.parametrize("name", list(SAMPLES))
+def test_each_format_is_detected_from_its_keys(name):
+    assert detect(sample(name)) == name
+
+
+def test_openai_chat_with_tool_calls_and_tool_replies(project):
+    (data,) = imported(project, sample("openai"))
+    assert data["instruction"] == "The test test_total fails. Find out why and fix it."
+    assert shape(data) == [
+        ("system", "message"), ("user", "message"), ("agent", "tool_call"),
+        ("environment", "observation"), ("agent", "message"), ("agent", "tool_call"),
+        ("environment", "observation"), ("agent", "message"),
+    ]  # fmt: skip
+    call, reply = data["steps"][2], data["steps"][3]
+    assert call["tool"] == {"name": "run_tests", "arguments": {"target": "tests/test_cart.py"}}
+    assert reply["call_id"] == call["call_id"] == "call_1"
+    assert [t["name"] for t in data["tools"]] == ["read_file", "run_tests"]
+    assert data["tools"][0]["parameters"]["required"] == ["path"]
+
+
+def test_anthropic_blocks_keep_thinking_tool_use_and_errors(project):
+    (data,) = imported(project, sample("anthropic"))
+    assert shape(data) == [
+        ("system", "message"), ("user", "message"), ("agent", "reasoning"), ("agent", "message"),
+        ("agent", "tool_call"), ("environment", "observation"), ("agent", "tool_call"),
+        ("environment", "error"), ("agent", "message"),
+    ]  # fmt: skip
+    assert data["steps"][2]["content"] == "Run the test first."
+    assert data["steps"][5] == {
+        "id": "6", "source": "environment", "type": "observation", "content": "1 failed",
+        "call_id": "toolu_01",
+    }  # fmt: skip
+    assert data["steps"][7]["content"] == "No such file"
+    assert data["tools"][1]["parameters"]["properties"]["verbose"] == {"type": "boolean"}
+
+
+def test_openai_agents_trace_spans(project):
+    (data,) = imported(project, sample("openai_agents"))
+    assert shape(data) == [
+        ("system", "message"), ("user", "message"), ("agent", "message"), ("agent", "tool_call"),
+        ("environment", "observation"), ("environment", "observation"), ("agent", "message"),
+    ]  # fmt: skip
+    generation, call = data["steps"][2], data["steps"][3]
+    assert generation["metrics"] == {"latency_ms": 1500.0, "input_tokens": 120, "output_tokens": 12}
+    assert call["tool"] == {"name": "run_tests", "arguments": {"target": "tests/test_cart.py"}}
+    assert data["steps"][4]["content"] == "1 failed, 3 passed"
+    assert data["steps"][6]["content"] == "Hands off from Fixer to Reviewer"
+    assert data["metadata"]["openai_agents"]["workflow_name"] == "Cart fixer"
+
+
+def test_openai_agents_exporter_batch_shape(project):
+    trace = sample("openai_agents")
+    batch = {"data": [trace["trace"], *trace["spans"]]}
+    (data,) = imported(project, batch, import_format="openai_agents")
+    assert [s["type"] for s in data["steps"]][:4] == ["message", "message", "message", "tool_call"]
+
+
+def test_otel_genai_spans_in_otlp_json(project):
+    (data,) = imported(project, sample("otel"))
+    assert shape(data) == [
+        ("user", "message"), ("agent", "message"), ("agent", "tool_call"),
+        ("environment", "observation"), ("agent", "tool_call"), ("environment", "error"),
+    ]  # fmt: skip
+    assert data["steps"][1]["metrics"] == {
+        "latency_ms": 1000.0,
+        "input_tokens": 300,
+        "output_tokens": 25,
+    }
+    assert data["steps"][3] == {
+        "id": "4", "source": "environment", "type": "observation", "content": "1 failed",
+        "call_id": "call_a", "metrics": {"latency_ms": 1500.0},
+    }  # fmt: skip
+    # A tool span whose call the model's output did not carry becomes the call itself.
+    assert data["steps"][4]["tool"] == {"name": "read_file", "arguments": {"path": "nope.py"}}
+    assert data["steps"][5]["content"] == "file not found"
+    assert data["metadata"] == {"model": "gpt-x"}
+
+
+def test_harbor_atif_keeps_metrics_reward_and_its_identity(project):
+    (data,) = imported(project, sample("atif"))
+    assert shape(data) == [
+        ("system", "message"), ("user", "message"), ("agent", "reasoning"), ("agent", "message"),
+        ("agent", "tool_call"), ("environment", "observation"), ("agent", "message"),
+    ]  # fmt: skip
+    assert data["instruction"] == "Create hello.txt containing hi."
+    assert data["steps"][2]["metrics"] == {
+        "input_tokens": 520,
+        "output_tokens": 42,
+        "cost_usd": 0.0031,
+    }
+    assert data["steps"][4]["call_id"] == data["steps"][5]["call_id"] == "call_1"
+    assert data["outcome"] == {"reward": 1.0}
+    assert data["metadata"]["atif"]["session_id"] == "sess-42"
+    assert data["metadata"]["atif"]["final_metrics"]["total_steps"] == 4
+
+
+def test_swe_agent_traj_thoughts_actions_observations(project):
+    (data,) = imported(project, sample("swe_agent"))
+    assert data["instruction"] == "Fix issue #12: total() ignores tax."
+    assert shape(data)[:4] == [
+        ("user", "message"), ("agent", "reasoning"), ("agent", "tool_call"),
+        ("environment", "observation"),
+    ]  # fmt: skip
+    assert data["steps"][2]["tool"] == {
+        "name": "find_file",
+        "arguments": {"command": "find_file cart.py"},
+    }
+    assert data["steps"][3]["metrics"] == {"latency_ms": 400.0}
+    assert data["steps"][-2]["metrics"] == {"cost_usd": 0.12}
+    assert "exit status: submitted" in data["outcome"]["notes"]
+
+
+def test_the_step_model_is_kept_as_it_is(project):
+    (data,) = imported(project, sample("steps"))
+    assert data["steps"] == sample("steps")["steps"]
+    assert data["outcome"] == {"reward": 0.0, "notes": "tests still fail upstream"}
+
+
+def test_formats_are_detected_row_by_row_in_one_file(project):
+    rows = [sample(name) for name in SAMPLES]
+    assert len(imported(project, *rows)) == len(SAMPLES)
+
+
+BROKEN = {
+    "steps": (
+        lambda row: row["steps"][1].update(type="dance"),
+        "data.steps.1.type",
+    ),
+    "openai": (
+        lambda row: row["messages"][2]["tool_calls"][0]["function"].update(arguments="{oops"),
+        "data.messages.2.tool_calls.0.function.arguments",
+    ),
+    "anthropic": (
+        lambda row: row["messages"][2]["content"][0].update(tool_use_id="toolu_99"),
+        "data.messages.2.content.0.tool_use_id",
+    ),
+    "openai_agents": (
+        lambda row: row["spans"][2]["span_data"].pop("name"),
+        "data.spans.2.span_data.name",
+    ),
+    "otel": (
+        lambda row: row["resourceSpans"][0]["scopeSpans"][0]["spans"][3]["attributes"][3]
+        .update(value={"stringValue": "{not json"}),
+        "data.resourceSpans.0.scopeSpans.0.spans.3.attributes.gen_ai.tool.call.arguments",
+    ),
+    "atif": (
+        lambda row: row["steps"][2]["observation"]["results"][0].update(source_call_id="call_9"),
+        "data.steps.2.observation.results.0.source_call_id",
+    ),
+    "swe_agent": (
+        lambda row: row["trajectory"][1].pop("action"),
+        "data.trajectory.1.action",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(BROKEN))
+def test_a_broken_row_refuses_the_import_naming_its_row_and_field(project, name):
+    breaks, field = BROKEN[name]
+    broken = sample(name)
+    breaks(broken)
+    rows = [sample(name), broken, sample(name)]
+    with pytest.raises(ImportRejected) as refused:
+        imported(project, *rows)
+    (problem,) = refused.value.problems
+    assert (problem.where, problem.field) == ("item 2", field)
+    assert Task.objects.filter(project=project).count() == 0
+
+
+def test_a_tool_reply_to_no_call_is_refused_where_it_is(project):
+    row = sample("openai")
+    row["messages"][3]["tool_call_id"] = "call_9"
+    with pytest.raises(ImportRejected) as refused:
+        imported(project, row)
+    (problem,) = refused.value.problems
+    assert problem.field == "data.messages.3.tool_call_id"
+
+
+def test_a_row_in_no_known_format_is_refused(project):
+    with pytest.raises(ImportRejected) as refused:
+        imported(project, {"conversation": []})
+    (problem,) = refused.value.problems
+    assert problem.field == "data"
+    assert "Not an agent run" in problem.message
+
+
+def test_the_api_takes_the_format_named_and_refuses_a_row_that_is_not_in_it():
+    maria = make_user("maria")
+    project = make_project(kind="trajectory", members={maria: Role.MANAGER})
+    client = APIClient()
+    client.force_authenticate(maria)
+    url = f"/api/v1/projects/{project.pk}/tasks/"
+    created = client.post(f"{url}?format=atif", [sample("atif")], format="json")
+    assert created.status_code == 201, created.content
+    assert Task.objects.get(project=project).data["metadata"]["atif"]["session_id"] == "sess-42"
+    refused = client.post(f"{url}?format=atif", [sample("openai")], format="json")
+    assert refused.status_code == 400
+    assert refused.json()["problems"][0]["where"] == "item 1"
+    assert refused.json()["problems"][0]["field"] == "data.steps"
+    unknown = client.post(f"{url}?format=xml", [sample("atif")], format="json")
+    assert unknown.status_code == 400
+    assert unknown.json()["problems"][0]["field"] == "format"
+    assert Task.objects.filter(project=project).count() == 1
+
+
+def test_a_jsonl_file_of_traces_imports_through_the_page_with_the_format_chosen(
+    client, django_capture_on_commit_callbacks
+):
+    maria = make_user("maria")
+    project = make_project(kind="trajectory", members={maria: Role.MANAGER})
+    client.force_login(maria)
+    page = client.get(f"/projects/{project.pk}/tasks/")
+    assert b"The rows are in" in page.content
+    assert b"SWE-agent .traj" in page.content
+    lines = "\n".join(json.dumps(sample("swe_agent")) for _ in range(2)).encode()
+    upload = SimpleUploadedFile("runs.jsonl", lines, content_type="application/x-ndjson")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/projects/{project.pk}/tasks/import/", {"files": upload, "format": "swe_agent"}
+        )
+    assert response.status_code == 302
+    assert Task.objects.filter(project=project).count() == 2
+
+
+def test_a_single_traj_file_is_one_run(client, django_capture_on_commit_callbacks):
+    maria = make_user("maria")
+    project = make_project(kind="trajectory", members={maria: Role.MANAGER})
+    client.force_login(maria)
+    upload = SimpleUploadedFile("issue-12.traj", json.dumps(sample("swe_agent")).encode())
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/projects/{project.pk}/tasks/import/", {"files": upload})
+    assert response.status_code == 302
+    (task,) = Task.objects.filter(project=project)
+    assert task.data["instruction"] == "Fix issue #12: total() ignores tax."
