@@ -152,20 +152,20 @@ def transcription_answer(truth: dict, data: dict, profile: Profile, rng: random.
 
 def conversation_answer(truth: dict, data: dict, profile: Profile, rng: random.Random) -> dict:
     """Scores off by one or two now and then (more often for careless people) and a rewrite
-    where the true answer has one; a skimmer gives top marks everywhere and rewrites nothing."""
+    where the true answer has one; a skimmer picks scores without reading and rewrites nothing."""
     scales = {"accuracy": 5, "helpfulness": 3, "overall": 5}
     if rng.random() < profile.rank_by_length:
-        # Skimming: every reply looks fine, top marks everywhere and nothing rewritten.
+        # Skimming: a score picked without reading, nothing rewritten.
         return {
             "turns": [
                 {
                     "index": turn["index"],
-                    "scores": {name: scales[name] for name in turn["scores"]},
+                    "scores": {name: rng.randint(1, scales[name]) for name in turn["scores"]},
                     "spans": [],
                 }
                 for turn in truth["turns"]
             ],
-            "scores": {name: scales[name] for name in truth.get("scores", {})},
+            "scores": {name: rng.randint(1, scales[name]) for name in truth.get("scores", {})},
         }
 
     def nudge(name: str, value: int) -> int:
