@@ -65,3 +65,4 @@ def test_contributors_compare_without_model_names(live_server, page: Page, open_
     preview = open_preview(maria, task)
     expect(preview.locator(".turn-model").first).to_be_visible()
     assert "model-alpha" in preview.content()
+    preview.goto("about:blank")  # no request of the page left in flight when the test ends
