@@ -55,7 +55,7 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 worker: install
-	DEBUG=true $(BIN)/python manage.py db_worker --interval 0.2
+	DEBUG=true $(BIN)/python manage.py db_worker --interval 0.2 --queue-name default,sandbox
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* media staticfiles .pytest_cache .ruff_cache

@@ -33,6 +33,14 @@ assignment_note = Hook(
     doc="What the work screen says above a task handed out again (the reviewer's reason): "
     'words, or "". One query at most.',
 )
+result_gate = Hook(
+    "answer.gate",
+    when=When.ON_READ,
+    arguments="project_id, kind, result",
+    doc="Asked inside the transaction that would store an answer or a reviewer's fix, once the "
+    "kind has cleaned it: words saying why it cannot be stored yet (the sandbox: not proven), "
+    'or "". No query for kinds that need nothing.',
+)
 refusal_action = Hook(
     "work.refusal_actions",
     when=When.ON_READ,
@@ -58,3 +66,11 @@ def refusal_actions(*, project, user) -> list[tuple[str, str]]:
     """The links the work screen shows under a refusal of work."""
     answers = refusal_action.collect(project=project, user=user).values()
     return [action for actions in answers for action in actions]
+
+
+def result_refusal(*, project_id: int, kind, result: dict) -> str:
+    """The first refusal of this content by a listener of :data:`result_gate`, or ""."""
+    for refusal in result_gate.collect(project_id=project_id, kind=kind, result=result).values():
+        if refusal:
+            return refusal
+    return ""

@@ -90,13 +90,14 @@ from datetime import timedelta
 from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 import kinds
 from annotation import queue_sql as sql
-from annotation.events import annotation_revised, annotation_submitted
+from annotation.events import annotation_revised, annotation_submitted, result_refusal
 from annotation.models import (
     Annotation,
     Assignment,
@@ -429,6 +430,8 @@ def annotation_submit(
         cleaned = kind.clean_result(
             result, schema=schema, data=kind.answer_data(data=data, result=result)
         )
+        if refusal := result_refusal(project_id=row.project_id, kind=kind, result=cleaned):
+            raise ValidationError({"proof": [refusal]})
         refused = not _submit_slot_taken(row)
         if refused:
             Assignment.objects.filter(pk=assignment_id).update(

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("genai.api_urls")),
     path("", include("pay.api_urls")),
     path("", include("appeals.api.urls")),
+    path("", include("sandbox.api_urls")),
     path("", include("signin.api_urls")),
     path("", include("evals.api_urls")),
     path("auth/token/", tokens.TokenObtainApi.as_view(), name="api-token"),

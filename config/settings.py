@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "kinds.conversation",
     "kinds.rubric_eval",
     "kinds.trajectory",
+    "kinds.environment",
     "labelhub",
     "people",
     "annotation",
@@ -108,6 +109,7 @@ INSTALLED_APPS = [
     "backends",
     "pay",
     "appeals",
+    "sandbox",
     "signin",
     "evals",
     "demo",
@@ -291,6 +293,8 @@ MODEL_BACKENDS_ALLOW_PRIVATE_ADDRESSES = env_bool(
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        # "sandbox": proofs of authored code, run by workers of their own (sandbox/tasks.py).
+        "QUEUES": ["default", "sandbox"],
     }
 }
 

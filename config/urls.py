@@ -76,6 +76,7 @@ urlpatterns = [
     path("", include("backends.urls")),
     path("", include("pay.urls")),
     path("", include("appeals.urls")),
+    path("", include("sandbox.urls")),
     path("", include("evals.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("config.api_urls")),

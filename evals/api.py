@@ -7,6 +7,7 @@ from functools import wraps
 import orjson
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -23,6 +24,7 @@ from labelhub.permissions import project_for
 
 NOT_FOUND = OpenApiResponse(description="Not found, or not a project the caller manages.")
 TAGS = ["evals"]
+OBJ = OpenApiTypes.OBJECT  # the shapes are in docs/evals.md
 PAGE = 500
 
 
@@ -108,17 +110,21 @@ def _page(request: Request, rows, shape) -> dict:
 class ItemListApi(APIView):
     parser_classes = [JSONParser, MultiPartParser]
 
-    @extend_schema(tags=TAGS, summary="The eval set's prompts and rubrics (cursor pages)",
-                   responses={200: None, 404: NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        tags=TAGS,
+        summary="The eval set's prompts and rubrics (cursor pages)",
+        responses={200: OBJ, 404: NOT_FOUND},
+    )
     @refusals
     def get(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id)
         return ApiResponse(_page(request, EvalItem.objects.filter(project=project), item_dict))
 
     @extend_schema(
+        request=OBJ,
         tags=TAGS,
         summary="Add prompts: HealthBench rows as a JSON list, or a JSONL file (field file)",
-        responses={201: None, 400: None, 404: NOT_FOUND},
+        responses={201: OBJ, 400: None, 404: NOT_FOUND},
     )
     @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
@@ -137,15 +143,20 @@ class ItemListApi(APIView):
 
 
 class ModelListApi(APIView):
-    @extend_schema(tags=TAGS, summary="Models connected to the eval set",
-                   responses={200: None, 404: NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        tags=TAGS, summary="Models connected to the eval set", responses={200: OBJ, 404: NOT_FOUND}
+    )
     @refusals
     def get(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id)
         return ApiResponse([model_dict(m) for m in project.eval_models.all()])
 
-    @extend_schema(tags=TAGS, summary="Connect a model (OpenAI-compatible endpoint)",
-                   responses={201: None, 400: None, 404: NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        request=OBJ,
+        tags=TAGS,
+        summary="Connect a model (OpenAI-compatible endpoint)",
+        responses={201: OBJ, 400: None, 404: NOT_FOUND},
+    )
     @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
@@ -155,8 +166,12 @@ class ModelListApi(APIView):
 
 
 class ModelDetailApi(APIView):
-    @extend_schema(tags=TAGS, summary="Change a connected model (fields left out are kept)",
-                   responses={200: None, 400: None, 404: NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        request=OBJ,
+        tags=TAGS,
+        summary="Change a connected model (fields left out are kept)",
+        responses={200: OBJ, 400: None, 404: NOT_FOUND},
+    )
     @refusals
     def patch(self, request: Request, project_id: int, model_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
@@ -165,8 +180,11 @@ class ModelDetailApi(APIView):
         saved = services.eval_model_save(project=project, eval_model=found, values=dict(values))
         return ApiResponse(model_dict(saved))
 
-    @extend_schema(tags=TAGS, summary="Disconnect a model (its responses stay)",
-                   responses={204: None, 404: NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        tags=TAGS,
+        summary="Disconnect a model (its responses stay)",
+        responses={204: None, 404: NOT_FOUND},
+    )
     def delete(self, request: Request, project_id: int, model_id: int) -> ApiResponse:
         project = project_for(user=request.user, project_id=project_id, action="manage")
         get_object_or_404(project.eval_models, pk=model_id).delete()
@@ -174,7 +192,12 @@ class ModelDetailApi(APIView):
 
 
 class RunListApi(APIView):
-    @extend_schema(tags=TAGS, summary="Runs, newest first", responses={200: None, 404: NOT_FOUND})
+    @extend_schema(
+        operation_id="projects_evals_runs_list",
+        tags=TAGS,
+        summary="Runs, newest first",
+        responses={200: OBJ, 404: NOT_FOUND},
+    )
     @refusals
     def get(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id)
@@ -182,9 +205,10 @@ class RunListApi(APIView):
         return ApiResponse([selectors.run_summary(r) for r in runs])
 
     @extend_schema(
+        request=OBJ,
         tags=TAGS,
         summary="Ask models every prompt they have not answered: {models: [ids]} (202: the run)",
-        responses={202: None, 400: None, 404: NOT_FOUND, 409: None},
+        responses={202: OBJ, 400: None, 404: NOT_FOUND, 409: None},
     )
     @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
@@ -200,8 +224,9 @@ class RunListApi(APIView):
 
 
 class RunDetailApi(APIView):
-    @extend_schema(tags=TAGS, summary="One run with its progress",
-                   responses={200: None, 404: NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        tags=TAGS, summary="One run with its progress", responses={200: OBJ, 404: NOT_FOUND}
+    )
     @refusals
     def get(self, request: Request, project_id: int, run_id: int) -> ApiResponse:
         project = _project(request, project_id)
@@ -209,8 +234,11 @@ class RunDetailApi(APIView):
 
 
 class ResponseListApi(APIView):
-    @extend_schema(tags=TAGS, summary="Responses with their verdicts and scores (cursor pages)",
-                   responses={200: None, 404: NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        tags=TAGS,
+        summary="Responses with their verdicts and scores (cursor pages)",
+        responses={200: OBJ, 404: NOT_FOUND},
+    )
     @refusals
     def get(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id)
@@ -221,9 +249,10 @@ class ResponseListApi(APIView):
         return ApiResponse(_page(request, rows, response_dict))
 
     @extend_schema(
+        request=OBJ,
         tags=TAGS,
         summary="Import responses: [{task: prompt_id or id, model, version?, response}]",
-        responses={201: None, 400: None, 404: NOT_FOUND},
+        responses={201: OBJ, 400: None, 404: NOT_FOUND},
     )
     @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
@@ -234,9 +263,10 @@ class ResponseListApi(APIView):
 
 class RouteApi(APIView):
     @extend_schema(
+        request=OBJ,
         tags=TAGS,
         summary="Send a sample to people ({sample: n}) or route the rest ({})",
-        responses={200: None, 400: None, 404: NOT_FOUND},
+        responses={200: OBJ, 400: None, 404: NOT_FOUND},
     )
     @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
@@ -254,15 +284,23 @@ class RouteApi(APIView):
 
 
 class JudgeListApi(APIView):
-    @extend_schema(tags=TAGS, summary="Judges with their current version and calibration",
-                   responses={200: None, 404: NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        operation_id="projects_evals_judges_list",
+        tags=TAGS,
+        summary="Judges with their current version and calibration",
+        responses={200: OBJ, 404: NOT_FOUND},
+    )
     @refusals
     def get(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id)
         return ApiResponse([selectors.judge_summary(judge=j) for j in project.judges.all()])
 
-    @extend_schema(tags=TAGS, summary="Add a judge (template optional: the default one)",
-                   responses={201: None, 400: None, 404: NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        request=OBJ,
+        tags=TAGS,
+        summary="Add a judge (template optional: the default one)",
+        responses={201: OBJ, 400: None, 404: NOT_FOUND},
+    )
     @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
@@ -278,8 +316,11 @@ class JudgeDetailApi(APIView):
         project = _project(request, project_id, write=write)
         return get_object_or_404(project.judges, pk=judge_id)
 
-    @extend_schema(tags=TAGS, summary="One judge: template, calibration per tag, status",
-                   responses={200: None, 404: NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        tags=TAGS,
+        summary="One judge: template, calibration per tag, status",
+        responses={200: OBJ, 404: NOT_FOUND},
+    )
     @refusals
     def get(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
         return ApiResponse(
@@ -287,9 +328,10 @@ class JudgeDetailApi(APIView):
         )
 
     @extend_schema(
+        request=OBJ,
         tags=TAGS,
         summary="Change a judge; a changed template is a new version; {status: active|stopped}",
-        responses={200: None, 400: None, 404: NOT_FOUND},
+        responses={200: OBJ, 400: None, 404: NOT_FOUND},
     )
     @refusals
     def patch(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
@@ -312,8 +354,12 @@ class JudgeDetailApi(APIView):
 
 
 class JudgeRunApi(APIView):
-    @extend_schema(tags=TAGS, summary="Grade the responses this judge version has not graded",
-                   responses={202: None, 404: NOT_FOUND, 409: None})  # fmt: skip
+    @extend_schema(
+        request=OBJ,
+        tags=TAGS,
+        summary="Grade the responses this judge version has not graded",
+        responses={202: OBJ, 404: NOT_FOUND, 409: None},
+    )
     @refusals
     def post(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
@@ -323,8 +369,12 @@ class JudgeRunApi(APIView):
 
 
 class JudgeCalibrateApi(APIView):
-    @extend_schema(tags=TAGS, summary="Calibrate the judge's current version now, then route",
-                   responses={200: None, 404: NOT_FOUND, 409: None})  # fmt: skip
+    @extend_schema(
+        request=OBJ,
+        tags=TAGS,
+        summary="Calibrate the judge's current version now, then route",
+        responses={200: OBJ, 404: NOT_FOUND, 409: None},
+    )
     @refusals
     def post(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
@@ -337,8 +387,11 @@ class JudgeCalibrateApi(APIView):
 
 
 class LeaderboardApi(APIView):
-    @extend_schema(tags=TAGS, summary="The leaderboard: means with intervals, per tag, pairs",
-                   responses={200: None, 404: NOT_FOUND})  # fmt: skip
+    @extend_schema(
+        tags=TAGS,
+        summary="The leaderboard: means with intervals, per tag, pairs",
+        responses={200: OBJ, 404: NOT_FOUND},
+    )
     @refusals
     def get(self, request: Request, project_id: int) -> ApiResponse:
         return ApiResponse(selectors.leaderboard(project=_project(request, project_id)))
@@ -358,7 +411,7 @@ class ExportApi(APIView):
     @extend_schema(
         tags=TAGS,
         summary="A file: ?format=graded (default)|healthbench|scores|leaderboard|sft|preferences",
-        responses={200: None, 400: None, 404: NOT_FOUND},
+        responses={200: OBJ, 400: None, 404: NOT_FOUND},
     )
     @refusals
     def get(self, request: Request, project_id: int):

@@ -11,6 +11,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import timedelta
+from functools import partial
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.files import File
@@ -37,6 +38,7 @@ from kinds.formats import (
     ExportFormat,
     ExportItem,
     NothingToWrite,  # noqa: F401 - raised by formats' checks; callers catch it from here
+    export_evidence,
 )
 from kinds.ranking import formats as preferences
 from kinds.ranking.formats import DPO_STYLES, DpoStyle, StyleRefused  # noqa: F401
@@ -84,6 +86,7 @@ def export_context(*, project: Project, options: ExportOptions) -> ExportContext
         val_split=options.val_split,
         images=options.images,
         open_media=_open_media,
+        evidence=partial(export_evidence, project_id=project.pk),
     )
 
 

@@ -98,6 +98,19 @@ What the screens around the kind ask of it (each optional; the default is a plai
     Whether a project of this kind can talk to the customer's model live (``genai``).
 ``takes_coco``
     Whether a COCO file's boxes can be set as the gold answers or predictions of its tasks.
+
+Work that must be proven before it counts (each optional):
+
+``needs_proof`` and ``prove(result, *, schema, data, sandbox)``
+    A kind whose answers hold code (an RL environment's verifier and reference solution) says
+    ``needs_proof``: an answer, or a reviewer's fix, is refused until a proof of exactly that
+    content holds. ``prove`` runs it through ``sandbox`` (the sandbox app's runner, passed in so
+    that the kind never imports it: ``sandbox.run(script=, app=, tests=, logs=, seconds=)``
+    returns how the run ended) and returns a :class:`ProofReport`. It is called by the sandbox
+    worker only, never in a web request.
+``lease_renewal_seconds``
+    How often the work screen renews the lease while the editor is open (long authoring work);
+    ``None``: only saving a draft renews it.
 """
 
 from collections.abc import Iterable
@@ -201,6 +214,36 @@ class ModelFigure:
 
 
 @dataclass(frozen=True)
+class ProofRunReport:
+    """One run of a proof: which (``solution``, ``wrong_attempt``, ``repeat``), the reward the
+    verifier gave, whether the run did what it must, what it printed (capped), its time, its
+    ``status`` (``passed``, ``failed``, ``stopped``) and the reason in words; ``details`` holds
+    what the kind wants to show (the state checks one by one, the files the run changed)."""
+
+    run: str
+    reward: float | None
+    passed: bool
+    output: str
+    seconds: float
+    status: str
+    reason: str = ""
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ProofReport:
+    runs: list[ProofRunReport]
+
+    @property
+    def holds(self) -> bool:
+        return bool(self.runs) and all(run.passed for run in self.runs)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [run.reason for run in self.runs if not run.passed and run.reason]
+
+
+@dataclass(frozen=True)
 class AlphaQuestion:
     """A question answered on many tasks, for Krippendorff's alpha: one unit per task (or task
     and turn), the values its annotators gave (``None``: no answer)."""
@@ -282,6 +325,8 @@ class TaskKind:
     live_mode: ClassVar[bool] = False
     takes_coco: ClassVar[bool] = False
     thumbnail_field: ClassVar[str | None] = None
+    needs_proof: ClassVar[bool] = False
+    lease_renewal_seconds: ClassVar[int | None] = None
 
     def default_schema(self) -> dict:
         raise NotImplementedError
@@ -410,6 +455,10 @@ class TaskKind:
         places; by default the agreement of the two."""
         agreement = self.agreement([result, reference], schema=schema, quality=quality)
         return {"agreement": round(float(agreement), 4)}
+
+    def prove(self, result: dict, *, schema: dict, data: dict, sandbox: object) -> ProofReport:
+        """Run the answer's proof in ``sandbox`` (only kinds with ``needs_proof``)."""
+        raise NotImplementedError
 
     def agreement_parts(self, results: list[dict], *, schema: dict) -> dict[str, list[dict]]:
         """For each part some answer of one task has (a box label), every answer cut down to

@@ -88,6 +88,9 @@ class ExportContext:
     val_split: float = 0.0
     images: bool = False
     open_media: Callable[[ExportItem], bytes | None] = lambda item: None
+    # What other apps know about an item's result (the sandbox: the proof that made an
+    # environment task count), from the providers registered with :func:`on_export_evidence`.
+    evidence: Callable[[ExportItem], dict] = lambda item: {}
 
 
 @dataclass(frozen=True)
@@ -109,3 +112,22 @@ class ExportFormat:
     check: Callable[[ExportContext], None] | None = None
     options: tuple[str, ...] = ()
     answers: bool = False
+
+
+EvidenceProvider = Callable[..., dict]  # provider(*, project_id: int, item: ExportItem) -> dict
+_evidence_providers: list[EvidenceProvider] = []
+
+
+def on_export_evidence(provider: EvidenceProvider) -> EvidenceProvider:
+    """Register ``provider(project_id=…, item=…)``, whose dict is merged into what writers get
+    from ``context.evidence(item)``; registering it twice is harmless."""
+    if provider not in _evidence_providers:
+        _evidence_providers.append(provider)
+    return provider
+
+
+def export_evidence(item: ExportItem, *, project_id: int) -> dict:
+    evidence: dict = {}
+    for provider in _evidence_providers:
+        evidence.update(provider(project_id=project_id, item=item))
+    return evidence

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from annotation.events import result_refusal
 from annotation.models import (
     Annotation,
     Assignment,
@@ -89,7 +90,10 @@ def _clean_fix(*, task: Task, project: Project, result: dict) -> dict:
     """Validate a fix the way a submission is validated (with what the editor sent along)."""
     kind = project.task_kind
     data = kind.answer_data(data=task.data, result=result)
-    return kind.clean_result(result, schema=project.schema, data=data)
+    cleaned = kind.clean_result(result, schema=project.schema, data=data)
+    if refusal := result_refusal(project_id=project.pk, kind=kind, result=cleaned):
+        raise ValidationError({"proof": [refusal]})  # e.g. a fix is re-proved before it stands
+    return cleaned
 
 
 def review_record(

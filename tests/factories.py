@@ -67,5 +67,5 @@ def make_task(*, project: Project, data: dict | None = None, **fields) -> Task:
                 {"role": "assistant", "content": "Hello!"},
             ]
         },
-    }[project.kind]
+    }.get(project.kind)
     return Task.objects.create(project=project, data=data or default_data, **fields)

@@ -22,7 +22,8 @@ TASKS = {
     "default": {
         "BACKEND": os.environ.get(
             "TEST_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"
-        )
+        ),
+        "QUEUES": ["default", "sandbox"],
     }
 }
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]

@@ -30,6 +30,7 @@ def test_print_the_wiring():
         "fair_pay: pay.selectors.fair_pay_figure",
     ]
     assert by_name["tasks.imported"][1] == ["backends.apps._prelabel_after_import"]
+    assert by_name["answer.gate"] == ("on read", ["sandbox.services.proof_refusal"])
     assert all(listeners for _, listeners in by_name.values()), "a hook nobody listens to"
 
 

@@ -5,6 +5,8 @@
  *   loses nothing; the page warns before leaving while a save is pending or failed;
  * - active time: seconds on the task while the tab is visible and the person did something in the
  *   last minute (or audio is playing), sent with the submission and shown as the task clock;
+ * - long work (a kind's lease_renewal_seconds, e.g. authoring an environment): while the person
+ *   is active, the draft is saved again every so often, which renews the lease;
  * - Submit (Ctrl+Enter) and Skip (Alt+S), also while typing; the answer is checked by the editor
  *   first and its messages shown beside the button;
  * - the media of the likely next task is fetched into the cache while this one is worked on;
@@ -123,6 +125,7 @@ async function saveDraft(current) {
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const body = await response.json();
     current.version = body.version ?? current.version;
+    current.savedAt = performance.now();
     if (current === task) setSaveState("Draft saved", "saved");
   } catch (error) {
     current.dirty = true;
@@ -152,6 +155,13 @@ function tick() {
   if (document.visibilityState === "visible" && (recent || playing)) task.activeMs += elapsed;
   const clock = document.getElementById("task-clock");
   if (clock) clock.textContent = formatClock(task.activeMs);
+  // Long work keeps its lease while the person works: a draft save renews it.
+  if (task.renewMs && now - task.savedAt > task.renewMs && now - task.lastInput < task.renewMs
+      && !task.saving) {
+    task.savedAt = now;
+    task.dirty = true;
+    saveDraft(task);
+  }
 }
 
 function begin(editor, shortcuts) {
@@ -167,6 +177,8 @@ function begin(editor, shortcuts) {
     activeMs: 0,
     lastTick: now,
     lastInput: now,
+    savedAt: now,
+    renewMs: Number(panel.dataset.renewSeconds || 0) * 1000,
     dirty: false,
     saving: false,
     cleanups: [],

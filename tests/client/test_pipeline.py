@@ -3,8 +3,8 @@ import 10,000 tasks, label some from code, read the accepted results twice (the 
 the new ones), and check the webhooks that the acceptances sent.
 
 Labeling goes through HTTP one task at a time (next, then submit, with the quality step inline),
-so the test labels a few hundred of the 10,000 (LABELHUB_CLIENT_TEST_LABELED, default 150 then
-50) to stay within the client suite's few minutes; the code path is the same for every task."""
+so the test labels a hundred or so of the 10,000 (LABELHUB_CLIENT_TEST_LABELED, default 100 then
+33) to stay within the client suite's few minutes; the code path is the same for every task."""
 
 import os
 import time
@@ -18,7 +18,7 @@ from labelhub.models import Project as ProjectRow
 from tests.client.conftest import QUALITY, SCHEMA
 
 TOTAL = int(os.environ.get("LABELHUB_CLIENT_TEST_TASKS", "10000"))
-FIRST = int(os.environ.get("LABELHUB_CLIENT_TEST_LABELED", "150"))
+FIRST = int(os.environ.get("LABELHUB_CLIENT_TEST_LABELED", "100"))
 SECOND = FIRST // 3
 
 

@@ -75,12 +75,18 @@ def gold_accuracy(username: str) -> float:
 def test_seed_demo_makes_two_weeks_of_history_through_the_real_services(client):
     call_command("seed_demo", tasks=SMALL, stdout=quiet())
     projects = {project.kind: project for project in Project.objects.all()}
+    environment = projects.pop("environment")
     eval_set = projects.pop("rubric_eval")  # its content is tested in tests/evals/test_demo.py
     assert eval_set.eval_items.count() == 12
     agent_runs = projects.pop("trajectory")  # hand-written runs, waiting; no history
     assert agent_runs.tasks.count() == 12
     assert agent_runs.tasks.filter(is_gold=True).count() == 8
     assert set(projects) == {"bbox", "ranking", "transcription", "conversation"}
+    # Three authored environment tasks, each submitted with a holding proof; the first accepted.
+    assert Annotation.objects.filter(task__project=environment).count() == 3
+    assert environment.proofs.filter(holds=True).count() == 3
+    first = environment.tasks.order_by("pk").first()
+    assert first.status == TaskStatus.ACCEPTED
     usernames = set(ProjectMember.objects.values_list("user__username", flat=True))
     assert usernames == {"maria", "rui", "ana", "ben", "carla", "dev", "sam", "pia"}
     now = timezone.now()

@@ -18,6 +18,7 @@ def fresh_registry():
 def test_the_installed_apps_bring_their_kinds_in_their_order():
     assert list(kinds.registry()) == [
         "bbox", "ranking", "transcription", "conversation", "rubric_eval", "trajectory",
+        "environment",
     ]  # fmt: skip
     assert kinds.installed_paths()[0] == BboxConfig.task_kind == "kinds.bbox.kind.BoundingBoxKind"
 

@@ -58,6 +58,7 @@ from labelhub.models import (
 from pay.models import Earning, EarningEvent, ProjectPay
 from people.invitations import InviteRow, invitation_create_many
 from quality.services import review_record
+from sandbox.models import Proof
 from signin.models import ProviderConfig
 from tests.factories import make_organization, make_project, make_user
 from tests.media import png_bytes
@@ -246,6 +247,13 @@ RULES: dict[str, str] = {
     "api-appeal": VIEW,  # the appellant (A's contributor), the project's reviewers and managers
     "api-appeal-decision": REVIEW,
     "favicon.ico": "public",
+    # sandbox: proofs of environment tasks (the world's task is of a kind that needs none, so a
+    # Check of it is refused to everyone; tests/environment proves the rule on environment tasks)
+    "sandbox:check": REVIEW,  # and the contributor holding the task's lease
+    "api-task-proofs": REVIEW,  # likewise
+    "sandbox:proof": VIEW,  # who asked for it (A's contributor here), reviewers and managers
+    "api-proof": VIEW,
+    "sandbox:answer-proof": VIEW,  # the answer's author, reviewers and managers
     # pay
     "pay:project": VIEW,  # GET: members read the rates; POST: managers
     "pay:organization": ORG_ADMIN,
@@ -488,6 +496,13 @@ def world(django_capture_on_commit_callbacks):
         "slug": org_a.slug,
         "invitation_id": invitation.pk,
         "appeal_id": appeal.pk,
+        "proof_id": Proof.objects.create(
+            project=project,
+            task=answered_task,
+            requested_by=contributor,
+            content_key="0" * 64,
+            result={"instruction": SECRET},
+        ).pk,
         "uidb64": urlsafe_base64_encode(force_bytes(contributor.pk)),
         "token": default_token_generator.make_token(contributor),
     }

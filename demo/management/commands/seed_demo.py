@@ -71,6 +71,7 @@ from annotation.queue import (
 )
 from annotation.services import task_create, task_create_with_media
 from demo import content, people
+from demo.environment import seed_environment_project
 from evals.demo import seed_eval_set
 from kinds.trajectory import demo as trajectory_demo
 from labelhub.models import (
@@ -349,6 +350,14 @@ class Command(BaseCommand):
             organization=self.organization, manager=users["maria"], experts=[users["ana"]]
         )
         self.report(built, kept)
+        self.stdout.write(
+            seed_environment_project(
+                organization=self.organization,
+                manager=users["maria"],
+                author=users["ana"],
+                reviewer=users["rui"],
+            )
+        )
         if built and in_transaction:
             self.stdout.write("Inside an open transaction: tasks made, no history simulated.")
 

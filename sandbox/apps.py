@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+
+
+class SandboxConfig(AppConfig):
+    """Proofs of authored code (environment tasks' verifiers) run behind bubblewrap."""
+
+    name = "sandbox"
+    verbose_name = "Sandbox"
+
+    def ready(self) -> None:
+        from annotation.events import result_gate
+        from kinds.formats import on_export_evidence
+        from sandbox.selectors import proof_evidence
+        from sandbox.services import proof_refusal
+
+        # An answer (or a reviewer's fix) of a kind that needs proof is refused until a proof
+        # of exactly that content holds.
+        result_gate.connect(proof_refusal)
+        # The JSONL export carries the proof that made each task count.
+        on_export_evidence(proof_evidence)

@@ -1,0 +1,91 @@
+"""Proofs: one Check of an answer's content, and the sandboxed runs it took.
+
+A :class:`Proof` is of exactly one content (``content_key``, the SHA-256 of the cleaned
+answer's canonical JSON): an answer whose content changed after its Check is not proven. It
+belongs to a task and, when the Check was made from a lease, to that assignment (whose
+submission is the answer the proof is stored with); a reviewer's Check of a fix has none.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from annotation.models import Assignment, Task
+from labelhub.models import Project
+
+
+class ProofStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    ERROR = "error", "Could not run"
+
+
+class Proof(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="proofs")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="proofs")
+    assignment = models.ForeignKey(
+        Assignment, null=True, blank=True, on_delete=models.SET_NULL, related_name="proofs"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    content_key = models.CharField(max_length=64)
+    result = models.JSONField()
+    status = models.CharField(
+        max_length=20, choices=ProofStatus.choices, default=ProofStatus.QUEUED
+    )
+    holds = models.BooleanField(null=True, blank=True)
+    reasons = models.JSONField(default=list, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["project", "content_key", "-id"], name="proof_by_content"),
+            models.Index(fields=["task", "-id"], name="proof_by_task"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ProofStatus.values), name="proof_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Proof {self.pk} of task {self.task_id} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ProofStatus.DONE, ProofStatus.ERROR)
+
+
+class RunKind(models.TextChoices):
+    SOLUTION = "solution", "Reference solution"
+    WRONG_ATTEMPT = "wrong_attempt", "Wrong attempt"
+    REPEAT = "repeat", "Verifier again (flakiness)"
+
+
+class ProofRun(models.Model):
+    """One sandboxed run of a proof: its reward, whether it did what it must, its output
+    (capped), its time and why it failed."""
+
+    proof = models.ForeignKey(Proof, on_delete=models.CASCADE, related_name="runs")
+    run = models.CharField(max_length=20, choices=RunKind.choices)
+    reward = models.FloatField(null=True, blank=True)
+    passed = models.BooleanField(default=False)
+    status = models.CharField(max_length=20)
+    reason = models.TextField(blank=True, default="")
+    output = models.TextField(blank=True, default="")
+    seconds = models.FloatField(default=0.0)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["proof", "run"], name="proof_run_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} of proof {self.proof_id}"

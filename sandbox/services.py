@@ -1,0 +1,184 @@
+"""Writes of the sandbox app: ask for a proof, run it, and the gate that needs one.
+
+A Check (``proof_request``) stores a queued :class:`Proof` and, once that commits, puts a job on
+the ``sandbox`` queue (:mod:`sandbox.tasks`): the proof runs in a worker of that queue, never
+in the web request and never in a judging worker, so a slow verifier delays nothing else.
+The worker (``proof_run``) calls the kind's ``prove`` with :class:`BwrapSandbox`, which runs
+each script with :func:`sandbox.runner.run`: the author's code only ever runs in ``bwrap``.
+"""
+
+import time
+from pathlib import Path
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from annotation.models import Assignment, Task
+from kinds import TaskKind
+from sandbox import runner
+from sandbox.models import Proof, ProofRun, ProofStatus
+from sandbox.selectors import content_key, latest_proof_of
+
+# Proofs one person may have waiting at once: a Check costs up to five sandboxed runs.
+MAX_WAITING_PER_PERSON = 3
+
+
+class BwrapSandbox:
+    """What a kind's ``prove`` runs its scripts with: ``app`` (the agent's tree, writable) at
+    ``/app``, ``tests`` read-only at ``/tests``, ``logs`` writable at ``/logs/verifier``."""
+
+    def __init__(self, *, memory_mb: int = 512, processes: int = 64, output_bytes: int = 64_000):
+        self.memory_mb, self.processes, self.output_bytes = memory_mb, processes, output_bytes
+
+    def run(
+        self,
+        *,
+        script: str,
+        app: Path,
+        tests: Path | None,
+        logs: Path | None,
+        seconds: float,
+    ) -> runner.Outcome:
+        uid = runner.run_uid()
+        binds = [runner.Bind(app, "/app", writable=True)]
+        runner.give_to(app, uid)
+        if tests is not None:
+            binds.append(runner.Bind(tests, "/tests"))
+        if logs is not None:
+            runner.give_to(logs, uid)
+            binds.append(runner.Bind(logs, "/logs/verifier", writable=True))
+        limits = runner.Limits(
+            seconds=seconds,
+            memory_mb=self.memory_mb,
+            processes=self.processes,
+            output_bytes=self.output_bytes,
+        )
+        return runner.run(script=script, binds=binds, limits=limits, uid=uid)
+
+
+def proof_request(
+    *,
+    task: Task,
+    user: AbstractBaseUser,
+    result: dict,
+    assignment: Assignment | None = None,
+) -> Proof:
+    """Queue a Check of ``result`` for ``task``. Raises ``ValidationError`` (the kind's, with
+    field paths) for an answer that cannot be proven as it is, or while the person already has
+    ``MAX_WAITING_PER_PERSON`` proofs waiting; changes nothing then. A Check of content already
+    queued or running returns that proof."""
+    project = task.project
+    kind = project.task_kind
+    if not kind.needs_proof:
+        raise ValueError(f"A {kind.label} answer has nothing to prove.")
+    cleaned = kind.clean_result(result, schema=project.schema, data=task.data)
+    key = content_key(cleaned)
+    from sandbox.tasks import run_proof  # the task module imports this one
+
+    with transaction.atomic():
+        busy = Proof.objects.filter(
+            requested_by=user, status__in=(ProofStatus.QUEUED, ProofStatus.RUNNING)
+        ).count()
+        if busy >= MAX_WAITING_PER_PERSON:
+            raise ValidationError(
+                {
+                    "proof": [
+                        f"{busy} of your proofs are still waiting for the sandbox: wait for "
+                        "their results before you check again."
+                    ]
+                }
+            )
+        waiting = (
+            Proof.objects.filter(
+                project=project,
+                content_key=key,
+                task=task,
+                status__in=(ProofStatus.QUEUED, ProofStatus.RUNNING),
+            )
+            .order_by("-pk")
+            .first()
+        )
+        if waiting is not None:
+            return waiting
+        proof = Proof.objects.create(
+            project=project,
+            task=task,
+            assignment=assignment,
+            requested_by=user,
+            content_key=key,
+            result=cleaned,
+        )
+        transaction.on_commit(lambda: run_proof.enqueue(proof.pk))
+    return proof
+
+
+def proof_run(*, proof_id: int) -> Proof | None:
+    """Run a queued proof (the sandbox worker's job); a proof already taken is left alone."""
+    now = timezone.now()
+    taken = Proof.objects.filter(pk=proof_id, status=ProofStatus.QUEUED).update(
+        status=ProofStatus.RUNNING, started_at=now
+    )
+    if not taken:
+        return None
+    proof = Proof.objects.select_related("project", "task").get(pk=proof_id)
+    kind: TaskKind = proof.project.task_kind
+    limits = proof.project.schema.get("limits", {})
+    started = time.monotonic()
+    try:
+        report = kind.prove(
+            proof.result,
+            schema=proof.project.schema,
+            data=proof.task.data,
+            sandbox=BwrapSandbox(memory_mb=int(limits.get("memory_mb", 512))),
+        )
+    except runner.SandboxUnavailable as error:
+        return _proof_error(proof, str(error))
+    except Exception as error:  # the proof failed to run: say so on the proof, keep the worker
+        return _proof_error(proof, f"The proof could not run: {type(error).__name__}: {error}")
+    with transaction.atomic():
+        ProofRun.objects.bulk_create(
+            ProofRun(
+                proof=proof,
+                run=run.run,
+                reward=run.reward,
+                passed=run.passed,
+                status=run.status,
+                reason=run.reason,
+                output=run.output,
+                seconds=run.seconds,
+                details=run.details,
+            )
+            for run in report.runs
+        )
+        proof.status = ProofStatus.DONE
+        proof.holds = report.holds
+        proof.reasons = report.reasons
+        proof.seconds = round(time.monotonic() - started, 3)
+        proof.finished_at = timezone.now()
+        proof.save(update_fields=["status", "holds", "reasons", "seconds", "finished_at"])
+    return proof
+
+
+def _proof_error(proof: Proof, message: str) -> Proof:
+    proof.status, proof.holds, proof.reasons = ProofStatus.ERROR, False, [message]
+    proof.finished_at = timezone.now()
+    proof.save(update_fields=["status", "holds", "reasons", "finished_at"])
+    return proof
+
+
+def proof_refusal(*, project_id: int, kind: TaskKind, result: dict) -> str:
+    """The gate (a listener of ``annotation.events.result_gate``): why this content cannot be
+    stored yet, or "". One query, and only for kinds that need proof."""
+    if not kind.needs_proof:
+        return ""
+    proof = latest_proof_of(project_id=project_id, key=content_key(result))
+    if proof is None:
+        return "Check it first: press Check so that LabelHub proves this verifier in the sandbox."
+    if not proof.finished:
+        return "The proof of this version is still running: wait for its result, then submit."
+    if not proof.holds:
+        why = " ".join(proof.reasons) or "The proof does not hold."
+        return f"The proof of this version does not hold: {why} Fix it and press Check again."
+    return ""
