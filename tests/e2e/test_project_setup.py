@@ -45,6 +45,9 @@ def set_quality_and_instructions(page: Page, overlap: str, instructions: str, he
 
 def import_files(page: Page, files: list, expected_rows: int) -> None:
     page.get_by_role("link", name="Tasks & import").click()
+    panel = page.get_by_test_id("import-details")
+    if panel.get_attribute("open") is None:  # folded once the project has tasks
+        panel.locator("summary").click()
     page.get_by_label("Files").set_input_files(files)
     page.get_by_role("button", name="Import").click()
     expect(page.get_by_test_id("import-status").first).to_contain_text("created")
