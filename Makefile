@@ -1,4 +1,5 @@
-# LabelHub: `make run` to try it with demo data, `make test` to run the whole suite.
+# LabelHub: `make run` to try it with demo data (runtime dependencies only), `make test` to run the
+# whole suite (adds the test dependencies).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -6,17 +7,32 @@ PORT   ?= 8000
 # `make test` uses DATABASE_URL when set (CI points it at PostgreSQL), else SQLite.
 TEST_ENV := DJANGO_ALLOW_ASYNC_UNSAFE=true
 
-.PHONY: run test install lint format migrate demo worker clean
+.PHONY: run test install install-test lint format migrate demo worker clean
+
+# Running needs the runtime dependencies only; the tests and linters add the `test` extra (pytest,
+# Playwright, datasets, moto, schemathesis…). uv (from PyPI, into the virtualenv) installs the
+# dependencies listed in pyproject.toml, a few seconds from a warm cache; the code itself runs from
+# this folder. Where uv cannot be had, pip installs the same, slower.
+define deps_install
+	$(BIN)/pip install --quiet --disable-pip-version-check uv \
+	  && $(BIN)/uv pip install --quiet --python $(BIN)/python -r pyproject.toml $(if $(1),--extra $(1)) \
+	  || $(BIN)/pip install --quiet --disable-pip-version-check ".$(if $(1),[$(1)])"
+endef
 
 $(BIN)/activate: pyproject.toml client/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet ".[test]"
-	# The Python client and CLI (client/, its own package), editable: tests/client runs it.
-	$(BIN)/pip install --quiet -e "./client[progress]"
+	$(call deps_install,)
 	touch $(BIN)/activate
 
+$(VENV)/.test-installed: $(BIN)/activate
+	$(call deps_install,test)
+	# The Python client and CLI (client/, its own package), editable: tests/client runs it.
+	$(BIN)/pip install --quiet --disable-pip-version-check -e "./client[progress]"
+	touch $(VENV)/.test-installed
+
 install: $(BIN)/activate
+
+install-test: $(VENV)/.test-installed
 
 run: install
 	DEBUG=true TASKS_BACKEND=django.tasks.backends.immediate.ImmediateBackend $(BIN)/python manage.py migrate --no-input
@@ -25,16 +41,16 @@ run: install
 	@echo "LabelHub is starting at http://127.0.0.1:$(PORT)/  (Ctrl+C to stop)"
 	DEBUG=true TASKS_BACKEND=django.tasks.backends.immediate.ImmediateBackend $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-test: install
+test: install-test
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	env -u DATABASE_URL DEBUG=true $(BIN)/python manage.py makemigrations --check --dry-run
 
-format: install
+format: install-test
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 

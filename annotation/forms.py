@@ -4,6 +4,9 @@ from django import forms
 
 
 class ImportForm(forms.Form):
+    """The import's options: what a COCO file's boxes become, for kinds that take boxes (the
+    kind says so: ``takes_coco``); other kinds have no option."""
+
     coco = forms.ChoiceField(
         required=False,
         choices=[("predictions", "as predictions"), ("gold", "as gold answers")],
@@ -13,6 +16,8 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, kind=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if kind is not None and not kind.takes_coco:
+            del self.fields["coco"]
         formats = kind.import_formats() if kind is not None else ()
         if formats:
             self.fields["format"] = forms.ChoiceField(

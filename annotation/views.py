@@ -257,6 +257,8 @@ def _panel_context(
     }
     if assignment is not None:
         task = assignment.task
+        # A comparison is blind: the screen never names the models behind what is compared.
+        task.data = project.task_kind.for_contributor(task.data)
         editor = editor_context_for_task(
             task=task, project=project, initial_result=assignment.draft
         )
@@ -406,6 +408,18 @@ def _submit_errors(request: HttpRequest, errors: list[tuple[str, list[str]]]) ->
     return response
 
 
+def _picture_of(task, *, field: str | None, full: bool) -> str:
+    """The address of a task's picture in the data manager: its thumbnail when the file was
+    uploaded; in the grid view (``full``) else the image URL it was given by, which the browser
+    loads as the editor does (the table does not fetch 50 full images for a column)."""
+    if task.thumbnail:
+        return reverse("annotation:task-thumbnail", args=[task.pk])
+    value = (task.data or {}).get(field) if field and full else None
+    if isinstance(value, str) and value.startswith(("https://", "http://", "/")):
+        return value
+    return ""
+
+
 def _task_page(request: HttpRequest, project) -> dict:
     """The data manager's table: the filtered, sorted page of tasks with their figures."""
     filters = TaskFilters.from_query(request.GET)
@@ -415,7 +429,11 @@ def _task_page(request: HttpRequest, project) -> dict:
     )  # fmt: skip
     page = Paginator(tasks, PAGE_SIZE).get_page(request.GET.get("page"))
     reasons = skip_reasons_for(task_ids=[task.pk for task in page.object_list])
+    kind = project.task_kind
+    grid = request.GET.get("view") == "grid" and bool(kind.thumbnail_field)
     for task in page.object_list:
+        task.summary = kind.summary(task.data)
+        task.picture = _picture_of(task, field=kind.thumbnail_field, full=grid)
         task.skip_reasons = reasons.get(task.pk, [])
         counted = Counter(task.skip_reasons)
         task.skip_summary = ", ".join(
@@ -423,8 +441,14 @@ def _task_page(request: HttpRequest, project) -> dict:
         )
     query = request.GET.copy()
     query.pop("page", None)
+    view = "grid" if grid else "table"
+    without_view = query.copy()
+    without_view.pop("view", None)
     return {
         "page": page,
+        "view": view,
+        "has_grid": bool(kind.thumbnail_field),
+        "query_without_view": without_view.urlencode(),
         "filters": filters,
         "query": query.urlencode(),
         "statuses": TaskStatus.choices,

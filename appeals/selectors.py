@@ -104,14 +104,27 @@ def appeal_page(*, project: Project, appeal_id: int, reviewer_only: bool = False
     task.project = project
     rejected = judgement.result if judgement.result is not None else annotation.result
     cards = [Card("The answer as it was rejected", rejected, rejected=True)]
-    accepted = (
-        TaskOutcome.objects.filter(task=task).values_list("accepted_result", "proposal").first()
+    outcome = (
+        TaskOutcome.objects.filter(task=task)
+        .values_list("accepted_result", "proposal", "is_consensus")
+        .first()
     )
     other = None
-    if accepted is not None:
-        other = accepted[0] or accepted[1]
-        name = "The accepted answer" if accepted[0] else "The task's current consensus"
-        cards.append(Card(name, other, role="outcome"))
+    if outcome is not None:
+        accepted_result, proposal, is_consensus = outcome
+        other = accepted_result or proposal
+        if accepted_result:
+            name = "The accepted answer"
+        elif is_consensus:
+            name = "The consensus of the task's answers"
+        else:
+            name = "The answer the task holds now"
+        # With one answer per task the task may still hold the rejected answer itself: it is
+        # not a second opinion, so it is not shown as one.
+        if other != rejected:
+            cards.append(Card(name, other, role="outcome"))
+        else:
+            other = None
     drawn = cards_drawn(project=project, task=task, cards=cards, proposal=other or rejected)
     page.cards, page.view, page.answer_template = drawn.cards, drawn.shared, drawn.template
     page.task_status = task.get_status_display()

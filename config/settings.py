@@ -397,6 +397,7 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "annotation.models.DeliveryStatus",
         "ReviewReasonEnum": "quality.models.ReviewReason",
         "VerdictEnum": "quality.models.Verdict",
+        "ProjectRoleEnum": "labelhub.models.Role",
     },
 }
 

@@ -67,8 +67,8 @@ urlpatterns = [
     path("account/", views.account, name="account"),
     path("projects/", include((project_patterns, "projects"))),
     path("", include("people.urls")),
-    path("", include("signin.urls")),  # ahead of auth's: its log-in page knows about passwords off
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("signin.urls")),
+    path("accounts/", include("signin.auth_urls")),  # auth's, its log-in knowing passwords off
     path("", include("annotation.urls")),
     path("", include("quality.urls")),
     path("", include("exports.urls")),

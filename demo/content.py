@@ -617,3 +617,57 @@ def ranking_tasks(count: int, rng: random.Random) -> list[DemoTask]:
     for prompt in templated[: max(0, count - len(tasks))]:
         tasks.append(prompt.task(f"prompt-{len(tasks) + 1:03}", rng))
     return tasks[:count]
+
+
+# --- conversations ---------------------------------------------------------------------------
+
+# A reply's accuracy on the rubric's 1–5 scale by its rank among the prompt's responses (best
+# first), and its helpfulness on 1–3: the best reply is right and useful, the worst is wrong.
+REPLY_ACCURACY = {0: 5, 1: 3, 2: 2, 3: 1}
+REPLY_HELPFULNESS = {0: 3, 1: 2, 2: 1, 3: 1}
+
+
+def conversation_tasks(count: int, rng: random.Random) -> list[DemoTask]:
+    """Two-turn chats made from the ranking templates: a question, the assistant's reply (one of
+    the prompt's responses, so how good it is is known), a follow-up and a second reply. The true
+    answer scores both replies and rewrites a wrong one with the best response."""
+    prompts = [
+        *capital_prompts(),
+        *unit_prompts(),
+        *python_prompts(),
+        *decimal_prompts(),
+        *weekday_prompts(),
+    ]
+    prompts += arithmetic_prompts(max(0, count - len(prompts)), rng)
+    rng.shuffle(prompts)
+    tasks = []
+    for n in range(count):
+        first, second = prompts[n % len(prompts)], prompts[(n * 7 + 3) % len(prompts)]
+        rank_1 = rng.randrange(len(first.responses))
+        rank_2 = rng.randrange(len(second.responses))
+        messages = [
+            {"role": "system", "content": "You are a concise, careful assistant."},
+            {"role": "user", "content": first.prompt},
+            {"role": "assistant", "content": first.responses[rank_1], "model": "demo-assistant-1"},
+            {"role": "user", "content": f"Thanks. One more: {second.prompt}"},
+            {"role": "assistant", "content": second.responses[rank_2], "model": "demo-assistant-1"},
+        ]
+        turns = []
+        for index, prompt, rank in ((2, first, rank_1), (4, second, rank_2)):
+            turn = {
+                "index": index,
+                "scores": {
+                    "accuracy": REPLY_ACCURACY.get(rank, 1),
+                    "helpfulness": REPLY_HELPFULNESS.get(rank, 1),
+                },
+                "spans": [],
+            }
+            if rank > 0:  # a wrong or weaker reply: the true answer rewrites it with the best
+                turn["rewrite"] = prompt.responses[0]
+            turns.append(turn)
+        worst = max(rank_1, rank_2)
+        truth = {"turns": turns, "scores": {"overall": 5 - min(worst, 3)}}
+        tasks.append(
+            DemoTask(external_id=f"chat-{n + 1:03}", truth=truth, data={"messages": messages})
+        )
+    return tasks

@@ -150,7 +150,49 @@ def transcription_answer(truth: dict, data: dict, profile: Profile, rng: random.
     return {"text": text}
 
 
-ANSWERERS = {"bbox": bbox_answer, "ranking": ranking_answer, "transcription": transcription_answer}
+def conversation_answer(truth: dict, data: dict, profile: Profile, rng: random.Random) -> dict:
+    """Scores off by one or two now and then (more often for careless people) and a rewrite
+    where the true answer has one; a skimmer picks scores without reading and rewrites nothing."""
+    scales = {"accuracy": 5, "helpfulness": 3, "overall": 5}
+    if rng.random() < profile.rank_by_length:
+        # Skimming: a score picked without reading, nothing rewritten.
+        return {
+            "turns": [
+                {
+                    "index": turn["index"],
+                    "scores": {name: rng.randint(1, scales[name]) for name in turn["scores"]},
+                    "spans": [],
+                }
+                for turn in truth["turns"]
+            ],
+            "scores": {name: rng.randint(1, scales[name]) for name in truth.get("scores", {})},
+        }
+
+    def nudge(name: str, value: int) -> int:
+        if rng.random() < profile.rank_criteria:
+            value += rng.choice([-2, -1, 1, 2])
+        return int(_clamp(value, 1, scales[name]))
+
+    turns = []
+    for turn in truth["turns"]:
+        mine = {
+            "index": turn["index"],
+            "scores": {name: nudge(name, value) for name, value in turn["scores"].items()},
+            "spans": [],
+        }
+        if "rewrite" in turn and rng.random() >= profile.rank_by_length:
+            mine["rewrite"] = turn["rewrite"]
+        turns.append(mine)
+    scores = {name: nudge(name, value) for name, value in truth.get("scores", {}).items()}
+    return {"turns": turns, "scores": scores}
+
+
+ANSWERERS = {
+    "bbox": bbox_answer,
+    "ranking": ranking_answer,
+    "transcription": transcription_answer,
+    "conversation": conversation_answer,
+}
 
 
 def answer(kind: str, truth: dict, data: dict, profile: Profile, rng: random.Random) -> dict:
@@ -164,6 +206,8 @@ def active_seconds(kind: str, truth: dict, data: dict, profile: Profile, rng: ra
         units = 2 + len(truth["boxes"])
     elif kind == "ranking":
         units = 3 * len(data["responses"])
+    elif kind == "conversation":
+        units = 4 * len(data["messages"])
     else:
         units = 3 + float(data.get("duration", 4.0))
     return max(3, round(profile.speed * units * rng.uniform(0.7, 1.4)))

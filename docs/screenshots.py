@@ -1,13 +1,14 @@
 """Take the README's screenshots from a running demo (`make run`), one PNG per screen.
 
-    .venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]
+    .venv/bin/python docs/screenshots.py [http://127.0.0.1:8000] [--only NAMES] [--suffix -before]
 
-Uses Playwright with the system's Chromium when there is one (else Playwright's own), at 1280×800,
-logged in as the demo people. Writes docs/screenshots/*.png.
+``--only tasks,dashboard`` takes some screens (by file name), ``--suffix`` names the files apart
+(before/after pictures of a change). Uses Playwright with the system's Chromium when there is one
+(else Playwright's own), at 1280×800, logged in as the demo people. Writes docs/screenshots/*.png.
 """
 
+import argparse
 import shutil
-import sys
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
@@ -37,13 +38,26 @@ def log_in(page: Page, base: str, username: str) -> dict[str, int]:
     return {row["kind"]: row["id"] for row in rows}
 
 
-def shot(page: Page, name: str) -> None:
+ONLY: set[str] = set()
+SUFFIX = ""
+
+
+def wanted(name: str) -> bool:
+    return not ONLY or name in ONLY
+
+
+def shot(page: Page, name: str, *, full_page: bool = False) -> None:
+    if not wanted(name):
+        return
     page.wait_for_timeout(700)  # let images, fonts and the editor settle
-    page.screenshot(path=OUT / f"{name}.png")
-    print("wrote", OUT / f"{name}.png")
+    path = OUT / f"{name}{SUFFIX}.png"
+    page.screenshot(path=path, full_page=full_page)
+    print("wrote", path)
 
 
 def work(page: Page, base: str, project_id: int, name: str) -> None:
+    if not wanted(name):
+        return
     page.goto(f"{base}/projects/{project_id}/label/")
     start = page.locator("[data-testid=start]")
     if start.count():
@@ -67,8 +81,16 @@ def main(base: str) -> None:
         shot(page, "settings")
         page.goto(f"{base}/projects/{ids['bbox']}/tasks/")
         shot(page, "tasks")
+        if wanted("tasks-grid"):
+            page.goto(f"{base}/projects/{ids['bbox']}/tasks/?view=grid")
+            shot(page, "tasks-grid")
+        if "conversation" in ids and wanted("tasks-conversation"):
+            page.goto(f"{base}/projects/{ids['conversation']}/tasks/")
+            shot(page, "tasks-conversation")
         page.goto(f"{base}/projects/{ids['ranking']}/quality/")
         shot(page, "dashboard")
+        if wanted("dashboard-full"):
+            shot(page, "dashboard-full", full_page=True)
         page.goto(f"{base}/projects/{ids['bbox']}/pay/")
         shot(page, "pay")
         page.goto(f"{base}/organizations/acme-ai/people/")
@@ -96,4 +118,11 @@ def main(base: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("base", nargs="?", default="http://127.0.0.1:8000")
+    parser.add_argument("--only", default="", help="screens to take, by name, comma-separated")
+    parser.add_argument("--suffix", default="", help="added to each file name, e.g. -before")
+    arguments = parser.parse_args()
+    ONLY = {name for name in arguments.only.split(",") if name}
+    SUFFIX = arguments.suffix
+    main(arguments.base)

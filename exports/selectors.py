@@ -18,7 +18,7 @@ from pathlib import PurePosixPath
 
 import orjson
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, JSONField, Q, QuerySet, TextField
+from django.db.models import Count, F, JSONField, OuterRef, Q, QuerySet, Subquery, TextField
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -27,7 +27,7 @@ from annotation.models import Annotation, Task
 from annotation.webhooks import project_webhook_secret
 from kinds.formats import ExportAnswer, ExportItem
 from labelhub.models import Project
-from quality.models import NOT_COUNTED, AnnotationReview, Review, TaskOutcome
+from quality.models import NOT_COUNTED, AnnotationReview, Review, TaskOutcome, Verdict
 
 User = get_user_model()
 
@@ -191,6 +191,13 @@ def _answers_by_task(
         yield task_id, ExportAnswer(contributor=pseudonyms[user_id], result=orjson.loads(result))
 
 
+def _newest_verdict() -> Subquery:
+    """The verdict of the task's newest review (a subquery): ``fix`` means the accepted result
+    is the reviewer's fix."""
+    newest = Review.objects.filter(task=OuterRef("pk")).order_by("-created_at", "-pk")
+    return Subquery(newest.values("verdict")[:1])
+
+
 def export_items(
     *,
     project: Project,
@@ -220,6 +227,7 @@ def export_items(
             meta_json=Cast("media_meta", TextField()),
             gold_json=Cast("gold", TextField()),
             confidence=F("outcome__confidence"),
+            newest_verdict=_newest_verdict(),
         )
         .values_list(
             "pk",
@@ -231,13 +239,13 @@ def export_items(
             "gold_json",
             "result_json",
             "confidence",
+            "newest_verdict",
         )
     )
     loads = orjson.loads
     base_url = options.base_url.rstrip("/")
-    for pk, external_id, data, media, meta, is_gold, gold, result, confidence in rows.iterator(
-        chunk_size=chunk_size
-    ):
+    for row in rows.iterator(chunk_size=chunk_size):
+        pk, external_id, data, media, meta, is_gold, gold, result, confidence, verdict = row
         data, meta = loads(data), loads(meta or "{}")
         result = loads(gold) if is_gold else (loads(result) if result else None)
         result = result or {}
@@ -258,6 +266,7 @@ def export_items(
             width=data.get("width") or meta.get("width") or result.get("width"),
             height=data.get("height") or meta.get("height") or result.get("height"),
             confidence=confidence,
+            fixed_by_review=verdict == Verdict.FIX and not is_gold,
             extra={"gold": True} if is_gold else {},
             answers=tuple(given),
         )

@@ -57,6 +57,16 @@ What the screens around the kind ask of it (each optional; the default is a plai
     The settings page's form for the schema: a template partial, the schema the posted fields
     describe (unchecked: ``clean_schema`` checks it), the rows to show, and the rows added or
     removed by the form's buttons. Without a builder the page offers the JSON view alone.
+``import_words()``
+    What the import form says it takes, in words (the media in ``media_fields`` and, with
+    ``takes_coco``, a COCO file of boxes among them).
+``for_contributor(data)``
+    The task's data as the people who label it see it: a comparison is blind, so the kinds that
+    compare model outputs drop the ``model`` names (managers, reviewers and exports keep them).
+``summary(data)`` and ``thumbnail_field``
+    The data manager's column for a task: its data in one line of words (a conversation's last
+    user message and its length, a prompt and its responses) instead of raw JSON; an image kind
+    names the ``data`` key whose picture is shown as a thumbnail (and in the grid view).
 ``export_formats()``
     The dataset files the kind writes, as :class:`kinds.formats.ExportFormat` (name, label,
     content type and writer). Every kind also gets the audit trail.
@@ -314,6 +324,7 @@ class TaskKind:
     model_figures: ClassVar[tuple[ModelFigure, ...]] = (ModelFigure("agreement", "agreement"),)
     live_mode: ClassVar[bool] = False
     takes_coco: ClassVar[bool] = False
+    thumbnail_field: ClassVar[str | None] = None
     needs_proof: ClassVar[bool] = False
     lease_renewal_seconds: ClassVar[int | None] = None
 
@@ -379,6 +390,36 @@ class TaskKind:
         """The schema after an add/remove button of the builder (nothing is saved)."""
         return schema
 
+    def import_words(self) -> str:
+        """The files the import form takes for this kind, in words."""
+        words = [
+            "JSON (a list of tasks, or one)",
+            "JSONL",
+            "CSV or TSV (one task per row)",
+            "a zip",
+        ]
+        words += [f"{f.label} files" for f in self.import_formats()]
+        media = sorted(set(self.media_fields.values()))
+        if media:
+            words.append(" or ".join(f"{m} files" for m in media) + " (one task each)")
+        if self.takes_coco:
+            words.append("a COCO file of boxes for existing tasks")
+        return ", ".join(words[:-1]) + " or " + words[-1]
+
+    def for_contributor(self, data: dict) -> dict:
+        """The data as contributors see it (the default: all of it)."""
+        return data
+
+    def summary(self, data: dict) -> str:
+        """A task's data in one line for the data manager (no more than ~120 characters).
+        The default names the data's keys and the first text found in it."""
+        if not isinstance(data, dict):
+            return ""
+        for value in data.values():
+            if isinstance(value, str) and value.strip():
+                return one_line(value)
+        return ", ".join(sorted(data))[:120]
+
     def export_formats(self) -> "tuple[ExportFormat, ...]":
         return ()
 
@@ -423,6 +464,25 @@ class TaskKind:
         """For each part some answer of one task has (a box label), every answer cut down to
         that part (an answer without it gives an empty one), in the order given."""
         return {}
+
+
+def without_models(items: object) -> object:
+    """A list of objects (messages, responses, candidates) without their ``model`` names."""
+    if not isinstance(items, list):
+        return items
+    return [
+        {k: v for k, v in item.items() if k != "model"} if isinstance(item, dict) else item
+        for item in items
+    ]
+
+
+def one_line(text: str, *, limit: int = 120) -> str:
+    """``text`` on one line, cut at a word before ``limit`` characters with an ellipsis."""
+    flat = " ".join(str(text).split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat[: limit - 1].rsplit(" ", 1)[0] or flat[: limit - 1]
+    return cut + "…"
 
 
 def installed_paths() -> list[str]:

@@ -33,6 +33,8 @@ class ExportItem:
     width: int | None = None
     height: int | None = None
     confidence: float | None = None
+    # The accepted result is a reviewer's fix (the reviewer set its values), not the answers'.
+    fixed_by_review: bool = False
     extra: dict = field(default_factory=dict)
     # Every counted answer, in the order given; filled only for formats that ask (``answers``).
     answers: tuple[ExportAnswer, ...] = ()
@@ -48,6 +50,14 @@ class ExportItem:
     def contributors(self) -> list[str]:
         """The pseudonyms of the counted answers' authors, in order."""
         return [answer.contributor for answer in self.answers]
+
+
+def confidence_of(item: ExportItem) -> dict:
+    """``{"confidence": x}`` when the task's consensus has a confidence (several answers were
+    combined), else nothing: a preference row never carries ``confidence: null``, so a file of
+    single-answer tasks has no such column instead of one ``datasets`` types as null, and a file
+    of consolidated tasks types it as a number."""
+    return {} if item.confidence is None else {"confidence": float(item.confidence)}
 
 
 class NothingToWrite(ValueError):

@@ -15,6 +15,14 @@ def changed_fields(before: dict, after: dict) -> dict:
     }
 
 
+def person_name(user) -> str:
+    """How the audit log names a person: their username; an account that cannot log in (a model
+    backend's version answering as a contributor) by its full name, e.g. "Face finder v2"."""
+    if not user.is_active and not user.has_usable_password() and user.get_full_name():
+        return user.get_full_name()
+    return user.get_username()
+
+
 def audit_record(
     *,
     actor: AbstractBaseUser | None,

@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from labelhub.models import EmailAddress, EmailVerification, Invitation
+from labelhub.models import EmailAddress, EmailVerification, Invitation, Profile
 
 LINK_DAYS = 3
 TOKEN = re.compile(r"^(\d{1,18})\.([A-Za-z0-9_-]{20,100})$")
@@ -248,7 +248,8 @@ def signup_request(
             f"and choose another one:\n\n    {invitation_url}\n",
         )
         return
-    first, _, last = (full_name or "").strip().partition(" ")
+    full_name = " ".join((full_name or "").split())
+    first, _, last = full_name.partition(" ")
     user = User.objects.create_user(
         username=username,
         password=password,
@@ -257,6 +258,8 @@ def signup_request(
         last_name=last[:150],
         is_active=False,
     )
+    if full_name:  # the name given at sign-up is the one the profile shows the organization
+        Profile.objects.create(user=user, display_name=full_name[:150])
     pending = EmailAddress.objects.create(user=user, email=address)
     url = _url(base_url, "people:email-verify", _issue(pending, invitation))
     _mail(

@@ -25,7 +25,7 @@ from labelhub.permissions import can_manage, organization_for, project_for
 from pay import selectors
 from pay.ledger import currency_of
 from pay.models import OrganizationPay, PayBasis, ProjectPay
-from pay.services import organization_pay_save, project_pay_save
+from pay.services import organization_pay_save, project_pay_backpay, project_pay_save
 
 NOT_FOUND = OpenApiResponse(description="No such project or organization, or not the caller's.")
 MONEY = {"max_digits": 12, "decimal_places": 4, "coerce_to_string": True}
@@ -38,7 +38,15 @@ PERIOD_PARAMS = [
 
 
 class RatesOut(serializers.Serializer):
-    configured = serializers.BooleanField(help_text="False until a manager sets rates.")
+    configured = serializers.BooleanField(
+        help_text="False until a manager sets rates or marks the project unpaid."
+    )
+    state = serializers.ChoiceField(
+        choices=["paid", "unpaid", "unset"],
+        help_text="paid (rates set), unpaid (volunteers or internal staff, chosen by a manager) "
+        "or unset (no choice yet).",
+    )
+    words = serializers.CharField(help_text="The pay in one line, as contributors read it.")
     currency = serializers.CharField()
     basis = serializers.ChoiceField(choices=PayBasis.choices)
     accepted_rate = serializers.DecimalField(**MONEY)
@@ -49,7 +57,9 @@ class RatesOut(serializers.Serializer):
 
 
 class RatesIn(serializers.Serializer):
-    basis = serializers.CharField(required=False, help_text="task or hour")
+    basis = serializers.CharField(
+        required=False, help_text="task, hour, or unpaid (volunteers or internal staff)"
+    )
     accepted_rate = serializers.CharField(required=False, help_text="Per accepted task, e.g. 0.25")
     rejected_rate = serializers.CharField(required=False, help_text="Per rejected task (may be 0)")
     hourly_rate = serializers.CharField(required=False, help_text="Per active hour (basis hour)")
@@ -85,12 +95,25 @@ class ProjectPayOut(serializers.Serializer):
     rates = RatesOut()
     earned = EarnedOut(help_text="What the caller earned on this project.")
     fair_pay = FairPayOut(required=False, help_text="Managers only.")
+    unpaid_answers = serializers.IntegerField(
+        required=False,
+        help_text="Managers only: counted answers the ledger never paid (made before rates "
+        "were set); POST …/pay/backpay/ pays them at the current rates.",
+    )
+
+
+class BackpayOut(serializers.Serializer):
+    paid = serializers.IntegerField(help_text="How many earlier answers were paid.")
+    pay = ProjectPayOut()
 
 
 def _rates(pay: ProjectPay | None, currency: str) -> dict:
+    terms = selectors.pay_terms_of(pay, currency=currency)
     pay = pay or ProjectPay()
     return {
-        "configured": pay.pk is not None,
+        "configured": terms.state != "unset",
+        "state": terms.state,
+        "words": terms.words,
         "currency": currency,
         "basis": pay.basis,
         "accepted_rate": pay.accepted_rate,
@@ -116,6 +139,7 @@ def _project_pay(request: Request, project) -> dict:
     }
     if can_manage(user=request.user, project=project):
         out["fair_pay"] = selectors.fair_pay_for(project=project).as_dict()
+        out["unpaid_answers"] = selectors.answers_unpaid_count(project=project)
     return ProjectPayOut(out).data
 
 
@@ -143,6 +167,21 @@ class ProjectPayApi(APIView):
         given.is_valid(raise_exception=True)
         project_pay_save(project=project, actor=request.user, values=given.validated_data)
         return Response(_project_pay(request, project))
+
+
+class ProjectBackpayApi(APIView):
+    @extend_schema(
+        operation_id="projects_pay_backpay",
+        tags=["pay"],
+        summary="Pay the answers made before the project had rates, at its current rates "
+        "(managers); one ledger settlement per answer",
+        request=None,
+        responses={200: BackpayOut, 400: OpenApiResponse(), 404: NOT_FOUND},
+    )
+    def post(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        paid = project_pay_backpay(project=project, actor=request.user)
+        return Response({"paid": paid, "pay": _project_pay(request, project)})
 
 
 class EntryOut(serializers.Serializer):

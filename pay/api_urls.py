@@ -5,6 +5,11 @@ from pay import api
 urlpatterns = [
     path("projects/<int:project_id>/pay/", api.ProjectPayApi.as_view(), name="api-project-pay"),
     path(
+        "projects/<int:project_id>/pay/backpay/",
+        api.ProjectBackpayApi.as_view(),
+        name="api-project-pay-backpay",
+    ),
+    path(
         "projects/<int:project_id>/pay/ledger/",
         api.ProjectLedgerApi.as_view(),
         name="api-project-pay-ledger",

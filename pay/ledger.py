@@ -12,9 +12,11 @@ What an answer is owed follows from the rates it was first paid at (its ``terms`
 
 Every event *settles* an answer: it writes the difference between what the answer is owed now
 and what its entries already sum to, so entries are never edited and a reversal is a new entry.
-Gold and qualification answers are paid like any other, when the quality step counts them — the
-same moment as every answer, so the ledger cannot tell a gold task from a real one. Answers of
-model backends are not paid.
+Answers counted while a project had no rates (or was unpaid) have no entries; when rates are
+set, the manager may pay them (:func:`answers_backpay`): one settlement per answer at the rates
+of that moment, which become its terms. Gold and qualification answers are paid like any other,
+when the quality step counts them — the same moment as every answer, so the ledger cannot tell
+a gold task from a real one. Answers of model backends are not paid.
 
 Locks: :func:`answers_judged` runs inside a judging batch, which holds the answers' rows; the
 other events run under the lock of the answers' task (reviews and appeals take it first), so
@@ -180,7 +182,7 @@ def answers_judged(*, project: Project, answers: Sequence[Annotation]) -> int:
     """Pay the answers a judging batch counted (first count, or again after a correction);
     return how many entries were written. A handful of statements per batch, none per answer."""
     pay = ProjectPay.objects.filter(project=project).first()
-    if pay is None or not answers:
+    if pay is None or pay.basis == PayBasis.UNPAID or not answers:
         return 0
     models = _model_users(a.contributor_id for a in answers)
     answers = [a for a in answers if a.contributor_id not in models]
@@ -306,3 +308,84 @@ def annotations_settle(*, annotation_ids: Sequence[int], event: str, note: str =
 
 def answers_rejected(*, project: Project, annotation_ids: Sequence[int]) -> int:
     return annotations_settle(annotation_ids=annotation_ids, event=EarningEvent.REJECTED)
+
+
+def answers_unpaid(*, project: Project):
+    """People's answers on the project that the quality step counted but the ledger never paid
+    (made before the project had rates, or while it was unpaid). Model backends' answers are
+    not paid and are left out."""
+    from backends.models import ModelVersion  # a model answers as a user: it is not paid
+
+    return (
+        Annotation.objects.filter(task__project=project, judged_at__isnull=False)
+        .exclude(earnings__isnull=False)
+        .exclude(contributor_id__in=ModelVersion.objects.values("user_id"))
+    )
+
+
+def answers_backpay(*, project: Project, now=None) -> int:
+    """Pay the project's counted, never-paid answers at its current rates; return how many
+    answers were paid. One settlement per answer (``backpay`` entries whose ``terms`` are
+    today's rates, so a later rejection or reversal moves it between them like any answer):
+    per task ``accepted_rate``, or ``rejected_rate`` for an answer a review rejected; per hour
+    ``hourly_rate`` × active time capped by its lease. No accuracy bonus: whether the person was
+    credibly above the level when the answer was counted is not known now.
+
+    Takes the answers' row locks (a judging batch holds the same rows), so an answer is paid
+    once even when the quality step counts it again meanwhile. The caller opens the
+    transaction. A project with no rates, or unpaid, pays nothing."""
+    pay = ProjectPay.objects.filter(project=project).first()
+    if pay is None or pay.basis == PayBasis.UNPAID:
+        return 0
+    ids = list(answers_unpaid(project=project).values_list("pk", flat=True))
+    if not ids:
+        return 0
+    answers = list(
+        Annotation.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .only("pk", "contributor_id", "assignment_id", "active_seconds", "created_at")
+    )
+    already = set(
+        Earning.objects.filter(annotation_id__in=ids).values_list("annotation_id", flat=True)
+    )
+    answers = [a for a in answers if a.pk not in already]
+    rejected = set(
+        AnnotationReview.objects.filter(
+            annotation_id__in=[a.pk for a in answers], judgement=AnswerJudgement.REJECTED
+        ).values_list("annotation_id", flat=True)
+    )
+    leases = dict(
+        Assignment.objects.filter(pk__in=[a.assignment_id for a in answers]).values_list(
+            "pk", "created_at"
+        )
+    )
+    terms = Terms.of(pay)
+    currency = currency_of(organization_id=project.organization_id)
+    now = now or timezone.now()
+    entries = []
+    for answer in answers:
+        lease = _seconds(answer.created_at, leases.get(answer.assignment_id))
+        if terms.basis == PayBasis.HOUR:
+            amount = money(terms.hourly_rate * min(answer.active_seconds, lease) / 3600)
+        else:
+            amount = money(terms.base_owed(rejected=answer.pk in rejected))
+        entries.append(
+            Earning(
+                organization_id=project.organization_id,
+                project=project,
+                project_name=project.name,
+                person_id=answer.contributor_id,
+                annotation_id=answer.pk,
+                event=EarningEvent.BACKPAY,
+                part=EarningPart.BASE,
+                amount=amount,
+                currency=currency,
+                active_seconds=answer.active_seconds,
+                lease_seconds=lease,
+                terms=terms.as_json(),
+                created_at=now,
+            )
+        )
+    Earning.objects.bulk_create(entries)
+    return len(entries)

@@ -47,11 +47,15 @@ class OrganizationPay(models.Model):
 class PayBasis(models.TextChoices):
     TASK = "task", "Per task"
     HOUR = "hour", "Per active hour"
+    # An explicit choice by the manager (volunteers, internal staff): answers write no entries.
+    UNPAID = "unpaid", "Unpaid (volunteer or internal staff)"
 
 
 class ProjectPay(models.Model):
-    """A project's rates. Per task: ``accepted_rate`` for an answer that stands and
-    ``rejected_rate`` (may be 0) for one a review rejected. Per hour: ``hourly_rate`` for the
+    """A project's rates, or the manager's explicit choice that it is unpaid. Until a row
+    exists the project's pay is *not set*: managers are warned and contributors told. Per task:
+    ``accepted_rate`` for an answer that stands and ``rejected_rate`` (may be 0) for one a
+    review rejected. Per hour: ``hourly_rate`` for the
     active time of every answer (never more than its lease lasted). Either way, a bonus per
     accepted answer for people whose gold accuracy is credibly above ``bonus_accuracy`` (the
     lower end of its 95% interval)."""
@@ -94,6 +98,12 @@ class EarningEvent(models.TextChoices):
     REJECTED = "rejected", "Rejected by a review"
     REVISED = "revised", "Corrected after a rejection"
     APPEAL_REVERSED = "appeal_reversed", "Reversed on appeal"
+    # An answer made before the project had rates, paid when its manager chose to.
+    BACKPAY = "backpay", "Paid when rates were set"
+
+
+# The events that pay an answer for the first time (counted in "answers" of statements).
+FIRST_PAY_EVENTS = (EarningEvent.JUDGED, EarningEvent.BACKPAY)
 
 
 class EarningPart(models.TextChoices):

@@ -15,8 +15,9 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from labelhub.models import Organization, OrganizationMember, Project
-from pay.ledger import DEFAULT_CURRENCY, currency_of
+from pay.ledger import DEFAULT_CURRENCY, answers_unpaid, currency_of
 from pay.models import (
+    FIRST_PAY_EVENTS,
     ZERO,
     Earning,
     EarningEvent,
@@ -138,6 +139,69 @@ def earnings_summary(*, project: Project, user: AbstractBaseUser) -> EarningsSum
     )
 
 
+@dataclass(frozen=True)
+class PayTerms:
+    """What a project pays, in one line for the people who label it.
+
+    ``state`` is ``paid`` (rates set), ``unpaid`` (the manager's explicit choice) or ``unset``
+    (no choice made yet: managers are warned, contributors told before they start)."""
+
+    state: str
+    words: str
+
+
+def _money_words(value: Decimal) -> str:
+    return str(cents(value))
+
+
+def pay_terms_of(pay: ProjectPay | None, *, currency: str) -> PayTerms:
+    if pay is None:
+        return PayTerms("unset", "Pay not set yet: ask the project's manager before you start")
+    if pay.basis == PayBasis.UNPAID:
+        return PayTerms("unpaid", "Unpaid (volunteer or internal staff)")
+    if pay.basis == PayBasis.HOUR:
+        words = f"Pays {_money_words(pay.hourly_rate)} {currency} per active hour"
+    else:
+        words = f"Pays {_money_words(pay.accepted_rate)} {currency} per accepted task"
+        if pay.rejected_rate:
+            words += f", {_money_words(pay.rejected_rate)} {currency} per rejected task"
+    if pay.bonus_per_task:
+        words += f"; bonus {_money_words(pay.bonus_per_task)} {currency} per accepted task"
+    return PayTerms("paid", words)
+
+
+def pay_terms_for(*, project: Project) -> PayTerms:
+    """The project's pay in one line (two queries)."""
+    return pay_terms_of(
+        ProjectPay.objects.filter(project=project).first(),
+        currency=currency_of(organization_id=project.organization_id),
+    )
+
+
+def pay_terms_for_projects(projects) -> dict[int, PayTerms]:
+    """Each project's pay in one line, by project id (two queries whatever the number)."""
+    projects = list(projects)
+    if not projects:
+        return {}
+    rates = {p.project_id: p for p in ProjectPay.objects.filter(project__in=projects)}
+    currencies = dict(
+        OrganizationPay.objects.filter(
+            organization_id__in={p.organization_id for p in projects}
+        ).values_list("organization_id", "currency")
+    )
+    return {
+        p.pk: pay_terms_of(
+            rates.get(p.pk), currency=currencies.get(p.organization_id, DEFAULT_CURRENCY)
+        )
+        for p in projects
+    }
+
+
+def answers_unpaid_count(*, project: Project) -> int:
+    """How many counted answers the ledger never paid (made before rates were set)."""
+    return answers_unpaid(project=project).count()
+
+
 def ledger_for(*, project: Project, person_id: int | None = None, limit: int = 500):
     """Entries of the project, newest first (of one person when given)."""
     entries = Earning.objects.filter(project=project).select_related("person")
@@ -248,7 +312,7 @@ def statement_for(
         event, part, amount = row["event"], row["part"], row["amount"]
         if part == EarningPart.BONUS and event == EarningEvent.JUDGED:
             line.bonus += amount
-        elif event == EarningEvent.JUDGED:
+        elif event in FIRST_PAY_EVENTS:
             line.pay += amount
             line.answers += row["count"]
         elif event == EarningEvent.REJECTED:
@@ -291,7 +355,7 @@ def payouts_for(*, organization: Organization, period: Period) -> list[PayoutRow
         )
         .annotate(
             amount=Sum("amount"),
-            answers=Count("pk", filter=Q(event=EarningEvent.JUDGED, part=EarningPart.BASE)),
+            answers=Count("pk", filter=Q(event__in=FIRST_PAY_EVENTS, part=EarningPart.BASE)),
             active=Sum("active_seconds"),
             lease=Sum("lease_seconds"),
             entries=Count("pk"),
@@ -428,6 +492,8 @@ def fair_pay_for(*, project: Project) -> FairPay:
     currency = settings.currency if settings else DEFAULT_CURRENCY
     floor = settings.fair_pay_floor if settings else None
     pay = ProjectPay.objects.filter(project=project).first()
+    if pay is not None and pay.basis == PayBasis.UNPAID:
+        pay = None  # volunteers or staff: nobody is paid here, so no floor to check
     if pay is None and floor is None:  # nothing to check: spare the dashboard the sums
         return FairPay(currency, None, 0, None, {}, [], False, {}, {}, configured=False)
     rows = (
@@ -436,7 +502,7 @@ def fair_pay_for(*, project: Project) -> FairPay:
         .annotate(
             amount=Sum("amount"),
             active=Sum("active_seconds"),
-            answers=Count("pk", filter=Q(event=EarningEvent.JUDGED, part=EarningPart.BASE)),
+            answers=Count("pk", filter=Q(event__in=FIRST_PAY_EVENTS, part=EarningPart.BASE)),
         )
         .filter(active__gte=RATE_MIN_SECONDS)
     )

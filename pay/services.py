@@ -14,6 +14,7 @@ from django.db import transaction
 
 from labelhub.audit import audit_record, changed_fields
 from labelhub.models import AuditAction, Organization, Project
+from pay.ledger import answers_backpay
 from pay.models import OrganizationPay, PayBasis, ProjectPay
 
 RATE_FIELDS = ("accepted_rate", "rejected_rate", "hourly_rate", "bonus_per_task")
@@ -49,7 +50,10 @@ def project_pay_save(*, project: Project, actor: AbstractBaseUser, values: dict)
         before = _rates_of(pay)
         if "basis" in values:
             if values["basis"] not in PayBasis.values:
-                errors["basis"] = ["The basis is task (per task) or hour (per active hour)."]
+                errors["basis"] = [
+                    "The basis is task (per task), hour (per active hour) or unpaid "
+                    "(volunteers or internal staff)."
+                ]
             else:
                 pay.basis = values["basis"]
         for name in RATE_FIELDS:
@@ -80,6 +84,29 @@ def project_pay_save(*, project: Project, actor: AbstractBaseUser, values: dict)
                 changes=changes,
             )
     return pay
+
+
+def project_pay_backpay(*, project: Project, actor: AbstractBaseUser) -> int:
+    """Pay the answers counted before the project had rates (or while it was unpaid) at its
+    current rates: one ``backpay`` settlement per answer (see :func:`pay.ledger.answers_backpay`).
+    Returns how many answers were paid; raises ``ValidationError`` when there are no rates."""
+    with transaction.atomic():
+        pay = ProjectPay.objects.select_for_update().filter(project=project).first()
+        if pay is None or pay.basis == PayBasis.UNPAID:
+            raise ValidationError(
+                {"basis": ["Set the project's rates first: earlier answers are paid at them."]}
+            )
+        paid = answers_backpay(project=project)
+        if paid:
+            audit_record(
+                actor=actor,
+                action=AuditAction.PAY_RATES_CHANGED,
+                project=project,
+                summary=f"Pay: {paid} answer{'s' if paid != 1 else ''} made before the rates "
+                "were set paid at the current rates",
+                changes={"backpay": {"from": 0, "to": paid}},
+            )
+    return paid
 
 
 def _rates_of(pay: ProjectPay) -> dict:

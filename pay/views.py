@@ -7,16 +7,15 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from labelhub.models import OrganizationMember
 from labelhub.permissions import can_label, can_manage, organization_for, project_for
-from pay import selectors
+from pay import selectors, services
 from pay.api import payout_csv_response
 from pay.forms import OrganizationPayForm, ProjectPayForm
 from pay.ledger import currency_of
 from pay.models import OrganizationPay, ProjectPay
-from pay.services import organization_pay_save, project_pay_save
 
 
 def _form_errors(form, error: ValidationError) -> None:
@@ -49,11 +48,13 @@ def project_pay(request: HttpRequest, project_id: int) -> HttpResponse:
         form = ProjectPayForm(request.POST)
         if form.is_valid():
             try:
-                project_pay_save(project=project, actor=request.user, values=form.cleaned_data)
+                services.project_pay_save(
+                    project=project, actor=request.user, values=form.cleaned_data
+                )
             except ValidationError as error:
                 _form_errors(form, error)
             else:
-                messages.success(request, "Rates saved: they apply to answers counted from now on.")
+                messages.success(request, _saved_words(project=project))
                 return redirect("pay:project", project.pk)
         status = 422
     context = {
@@ -62,6 +63,8 @@ def project_pay(request: HttpRequest, project_id: int) -> HttpResponse:
         "labels": can_label(user=request.user, project=project),
         "pay": pay,
         "configured": pay.pk is not None and not pay._state.adding,
+        "terms": selectors.pay_terms_for(project=project),
+        "unpaid_answers": selectors.answers_unpaid_count(project=project) if manages else 0,
         "form": form,
         "currency": currency_of(organization_id=project.organization_id),
         "earned": selectors.earnings_summary(project=project, user=request.user),
@@ -69,6 +72,38 @@ def project_pay(request: HttpRequest, project_id: int) -> HttpResponse:
         "current": "pay",
     }
     return render(request, "pay/project_pay.html", context, status=status)
+
+
+def _saved_words(*, project) -> str:
+    terms = selectors.pay_terms_for(project=project)
+    if terms.state == "unpaid":
+        return "Saved: this project is unpaid (volunteers or internal staff); contributors see so."
+    words = "Rates saved: they apply to answers counted from now on."
+    waiting = selectors.answers_unpaid_count(project=project)
+    if waiting:
+        words += (
+            f" {waiting} answer{'s' if waiting != 1 else ''} made before "
+            f"{'have' if waiting != 1 else 'has'} no pay: you may pay them at these rates below."
+        )
+    return words
+
+
+@require_POST
+@login_required
+def project_pay_backpay(request: HttpRequest, project_id: int) -> HttpResponse:
+    """Managers pay the answers made before the project had rates, at its current rates."""
+    project = project_for(user=request.user, project_id=project_id, action="manage")
+    try:
+        paid = services.project_pay_backpay(project=project, actor=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"Paid {paid} earlier answer{'s' if paid != 1 else ''} at the current rates: "
+            "each is on its author's statement.",
+        )
+    return redirect("pay:project", project.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -87,7 +122,7 @@ def organization_pay(request: HttpRequest, slug: str) -> HttpResponse:
         form = OrganizationPayForm(request.POST)
         if form.is_valid():
             try:
-                organization_pay_save(
+                services.organization_pay_save(
                     organization=organization, actor=request.user, values=form.cleaned_data
                 )
             except ValidationError as error:

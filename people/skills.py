@@ -404,8 +404,9 @@ def _speaks(spoken: list[str], code: str) -> bool:
 
 
 def open_projects_for(*, user: AbstractBaseUser) -> list[Project]:
-    """Open projects of the person's organizations where they hold no role and whose
-    requirements they meet. One query when there are none; four when there are."""
+    """Open projects of the person's organizations where they neither label nor review (a
+    reviewer labeling the work they check would judge their own answers) and whose requirements
+    they meet. One query when there are none; four when there are."""
     if not user.is_authenticated:
         return []
     candidates = list(
@@ -415,9 +416,9 @@ def open_projects_for(*, user: AbstractBaseUser) -> list[Project]:
             organization__members__user_id=user.pk,
         )
         .exclude(
-            pk__in=ProjectMember.objects.filter(user_id=user.pk, role=Role.CONTRIBUTOR).values(
-                "project"
-            )
+            pk__in=ProjectMember.objects.filter(
+                user_id=user.pk, role__in=[Role.CONTRIBUTOR, Role.REVIEWER]
+            ).values("project")
         )
         .select_related("organization")
         .prefetch_related("requirements__skill")

@@ -9,8 +9,8 @@ link to the tasks behind it (the data manager's task list with its filters).
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-W, H = 360, 200
-LEFT, BOTTOM, TOP, RIGHT = 44, 44, 12, 8  # room for the ticks and the axis titles
+W, H = 480, 260
+LEFT, BOTTOM, TOP, RIGHT = 56, 50, 14, 12  # room for the ticks and the axis titles
 NOT_ENOUGH = "Not enough data yet"
 
 

@@ -32,7 +32,7 @@ from django.utils import timezone
 
 from annotation.models import Annotation, ContributorStatus, ProjectContributor, Task, TaskStatus
 from annotation.webhooks import webhook_enqueue, webhooks_enqueue
-from labelhub.audit import audit_record
+from labelhub.audit import audit_record, person_name
 from labelhub.models import AuditAction, Project
 from labelhub.quality_bars import quality_with_defaults
 from quality.answer_weights import answer_weights
@@ -478,7 +478,7 @@ def _pause_if_credibly_below_floor(*, pc_id: int, quality: dict) -> bool:
         actor=None,
         action=AuditAction.CONTRIBUTOR_PAUSED,
         project=pc.project,
-        summary=f"{pc.user.get_username()}: {pc.pause_reason}",
+        summary=f"{person_name(pc.user)}: {pc.pause_reason}",
         changes={"status": {"from": ContributorStatus.ACTIVE, "to": ContributorStatus.PAUSED}},
     )
     return True

@@ -126,6 +126,9 @@ class AnswerJudgement(models.TextChoices):
 # The judgements after which an answer no longer counts toward its task's overlap, consensus
 # and exports (every "counted answers" query excludes them).
 NOT_COUNTED = (AnswerJudgement.REJECTED, AnswerJudgement.REINSTATED_RECORD)
+# A rejection an appeal reversed: its reviewer was overruled on the task, and someone else (another
+# reviewer or a manager) reviews the task from then on.
+OVERRULED = (AnswerJudgement.REINSTATED, AnswerJudgement.REINSTATED_RECORD)
 
 
 class AnnotationReview(models.Model):

@@ -30,6 +30,7 @@ from quality.agreement import alpha_in_words, krippendorff_alpha
 from quality.judging import Backlog, backlog_for
 from quality.models import (
     NOT_COUNTED,
+    OVERRULED,
     AnnotationReview,
     AnswerJudgement,
     ContributorStanding,
@@ -91,7 +92,9 @@ class ReviewFilters:
 def _review_tasks(*, project: Project, reviewer, filters: ReviewFilters):
     tasks = Task.objects.filter(project=project, status=TaskStatus.IN_REVIEW, is_gold=False)
     if reviewer is not None:
-        tasks = tasks.exclude(annotations__contributor_id=reviewer.pk)
+        tasks = tasks.exclude(annotations__contributor_id=reviewer.pk).exclude(
+            pk__in=tasks_where_overruled(project=project, reviewer=reviewer)
+        )
         # Reviewers have the same content opt-outs as contributors.
         tasks = tasks_not_opted_out(tasks, project=project, user=reviewer)
     if filters.reason:
@@ -99,6 +102,14 @@ def _review_tasks(*, project: Project, reviewer, filters: ReviewFilters):
     if filters.contributor:
         tasks = tasks.filter(annotations__contributor__username=filters.contributor)
     return tasks
+
+
+def tasks_where_overruled(*, project: Project, reviewer: AbstractBaseUser):
+    """Ids of the tasks on which an appeal reversed ``reviewer``'s rejection (a subquery): they
+    go to another reviewer or a manager, never back to the one overruled."""
+    return Review.objects.filter(
+        project=project, reviewer_id=reviewer.pk, judgements__judgement__in=OVERRULED
+    ).values("task_id")
 
 
 def review_queue(
@@ -111,7 +122,7 @@ def review_queue(
     """Tasks waiting for review: by default flagged first, then low agreement, then the sample;
     oldest first within each (``filters`` narrow and sort it). One query. Without the tasks
     ``reviewer`` answered: nobody reviews their own answers (someone who manages a project and
-    labels it has some)."""
+    labels it has some), nor those where an appeal overruled ``reviewer``."""
     tasks = _review_tasks(project=project, reviewer=reviewer, filters=filters)
     return list(tasks.select_related("outcome").order_by(*REVIEW_ORDER[filters.sort])[:limit])
 
@@ -346,7 +357,9 @@ def my_answer(*, project: Project, user: AbstractBaseUser, annotation_id: int) -
                 TaskOutcome.objects.filter(task=task).values_list("accepted_result", flat=True)
             ).first()
     if accepted:
-        cards.insert(1, Card("The accepted answer", accepted, role="outcome"))
+        fixed = latest.review.verdict == "fix"
+        name = "The reviewer's fix (the accepted answer)" if fixed else "The accepted answer"
+        cards.insert(1, Card(name, accepted, role="outcome"))
     drawn = cards_drawn(
         project=project, task=task, cards=cards, proposal=accepted or annotation.result
     )

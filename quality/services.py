@@ -24,7 +24,7 @@ from annotation.models import (
     Task,
     TaskStatus,
 )
-from labelhub.audit import audit_record, changed_fields
+from labelhub.audit import audit_record, changed_fields, person_name
 from labelhub.models import AuditAction, Project
 from labelhub.permissions import can_label
 from labelhub.quality_bars import quality_with_defaults
@@ -33,6 +33,7 @@ from quality.events import answers_rejected
 from quality.judging import accept, send_to_review, tasks_consolidate
 from quality.models import (
     NOT_COUNTED,
+    OVERRULED,
     AnnotationReview,
     AnswerJudgement,
     ContributorStanding,
@@ -60,6 +61,14 @@ class OwnAnswer(ReviewRefusal):
     """The reviewer answered the task: someone else reviews it (a manager who labels may)."""
 
     code = "own_answer"
+    status = 403
+
+
+class Overruled(ReviewRefusal):
+    """An appeal reversed the reviewer's rejection on this task: another reviewer or a manager
+    reviews it from then on."""
+
+    code = "overruled"
     status = 403
 
 
@@ -210,6 +219,13 @@ def _review_locked(
         )
     if task.annotations.filter(contributor_id=reviewer.pk).exists():
         raise OwnAnswer("You answered this task yourself: someone else reviews it.")
+    if Review.objects.filter(
+        task=task, reviewer_id=reviewer.pk, judgements__judgement__in=OVERRULED
+    ).exists():
+        raise Overruled(
+            "An appeal reversed your rejection on this task: another reviewer or a manager "
+            "reviews it now."
+        )
     if outcome.version != version:
         raise ReviewConflict(
             "This task changed since you opened it (another review or new answers). "
@@ -563,7 +579,7 @@ def _standing_review_reversed(
             pc=pc,
             project=project,
             actor=actor,
-            summary=f"{pc.user.get_username()} may work again: a rejection behind the pause "
+            summary=f"{person_name(pc.user)} may work again: a rejection behind the pause "
             f"was reversed on appeal: {reason}",
         )
         return True
@@ -615,7 +631,7 @@ def contributor_pause(
             actor=actor,
             action=AuditAction.CONTRIBUTOR_PAUSED,
             project=project,
-            summary=f"{pc.user.get_username()}: {pc.pause_reason}",
+            summary=f"{person_name(pc.user)}: {pc.pause_reason}",
             changes=changed_fields(before, {"status": pc.status, "pause_reason": pc.pause_reason}),
         )
     return pc
@@ -628,7 +644,7 @@ def contributor_resume(
     with transaction.atomic(durable=True):
         pc = _contributor_for_update(project=project, user_id=user_id)
         _resume(
-            pc=pc, project=project, actor=actor, summary=f"{pc.user.get_username()} may work again."
+            pc=pc, project=project, actor=actor, summary=f"{person_name(pc.user)} may work again."
         )
     return pc
 
@@ -644,7 +660,7 @@ def contributor_resume_on_appeal(
         pc=pc,
         project=project,
         actor=actor,
-        summary=f"{pc.user.get_username()} may work again: pause reversed on appeal: {reason}",
+        summary=f"{person_name(pc.user)} may work again: pause reversed on appeal: {reason}",
     )
     return pc
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labelhub.api.errors import as_api_error
+from labelhub.models import Role
 from labelhub.permissions import organization_for
 from signin.models import ProviderConfig
 from signin.services import (
@@ -33,7 +34,7 @@ class RoleRule(serializers.Serializer):
     group = serializers.CharField(help_text="A value of the groups claim.")
     admin = serializers.BooleanField(required=False, help_text="Members of the group are admins.")
     project = serializers.IntegerField(required=False, help_text="A project of the organization.")
-    role = serializers.ChoiceField(required=False, choices=["manager", "reviewer", "contributor"])
+    role = serializers.ChoiceField(required=False, choices=Role.choices)
 
 
 class ProviderConfigOutput(serializers.Serializer):

@@ -1,5 +1,6 @@
-"""Routes of the sign-in app (namespace ``signin``), and Django's log-in and reset pages with
-passwords off (mounted ahead of ``django.contrib.auth.urls``, under the same names)."""
+"""Routes of the sign-in app (namespace ``signin``) and SCIM (``signin-scim``); Django's account
+pages, with the log-in and reset pages that know about passwords off, are in
+:mod:`signin.auth_urls`."""
 
 from django.urls import include, path
 
@@ -24,9 +25,6 @@ signin_patterns = [
 
 urlpatterns = [
     path("", include((signin_patterns, "signin"))),
-    # Django's own names (``login``, ``password_reset``), outside the namespace.
-    path("accounts/login/", views.LoginView.as_view(), name="login"),
-    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
 ]
 
 scim_patterns = [

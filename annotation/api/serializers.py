@@ -49,9 +49,13 @@ class QueueTaskSerializer(serializers.Serializer):
     """What a contributor sees of a task: never whether it is gold, never the gold answer."""
 
     id = serializers.IntegerField()
-    data = serializers.JSONField()
+    data = serializers.SerializerMethodField()
     predictions = serializers.JSONField()
     content = ContentNamesField()
+
+    def get_data(self, task) -> dict:
+        """Blind, as on the work screen: no model names in what is compared."""
+        return task.project.task_kind.for_contributor(task.data)
 
 
 class AssignmentSerializer(serializers.Serializer):

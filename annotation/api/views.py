@@ -75,13 +75,18 @@ class QueueView(APIView):
 
 
 def result_errors(error: ValidationError) -> dict[str, list[str]]:
-    """A kind's path-keyed errors, rooted at ``result``."""
+    """A kind's path-keyed errors, rooted at ``result`` once (kinds write some paths from the
+    result's root, ``result.turns.0.scores``, and some inside it, ``turns.0``)."""
     if not hasattr(error, "error_dict"):
         return {"result": list(error.messages)}
-    return {
-        ("result" if path == "__all__" else f"result.{path}"): list(messages)
-        for path, messages in error.message_dict.items()
-    }
+    rooted: dict[str, list[str]] = {}
+    for path, messages in error.message_dict.items():
+        if path == "__all__":
+            path = "result"
+        elif path != "result" and not path.startswith("result."):
+            path = f"result.{path}"
+        rooted.setdefault(path, []).extend(messages)
+    return rooted
 
 
 class NextTaskView(QueueView):
@@ -104,6 +109,7 @@ class NextTaskView(QueueView):
         assignment = queue.assignment_claim_next(project=project, contributor=request.user)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
+        assignment.task.project = project  # the serializer blinds the data by the project's kind
         return Response(NextTaskSerializer(assignment).data)
 
 

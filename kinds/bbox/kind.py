@@ -21,6 +21,7 @@ from kinds import (
     is_number,
     number_or_text,
     object_errors,
+    one_line,
     rows_with_errors,
 )
 from kinds.bbox import formats as boxes
@@ -44,6 +45,7 @@ class BoundingBoxKind(TaskKind):
     review_template = "bbox/review.html"
     has_parts = True
     takes_coco = True
+    thumbnail_field = "image"
     model_figures = (ModelFigure("mean_iou", "mean IoU"), ModelFigure("f1", "F1"))
     quality_bars = (
         QualityBar(
@@ -68,6 +70,13 @@ class BoundingBoxKind(TaskKind):
             "minority boxes for the reviewer.",
         ),
     )
+
+    def summary(self, data: dict) -> str:
+        """The image's file name (or the end of its URL), and its size when known."""
+        image = str((data or {}).get("image") or "")
+        name = image.rstrip("/").rsplit("/", 1)[-1] or "no image"
+        width, height = (data or {}).get("width"), (data or {}).get("height")
+        return one_line(f"{name} · {width}×{height}" if width and height else name)
 
     def default_schema(self) -> dict:
         return {

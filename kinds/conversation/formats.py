@@ -9,15 +9,17 @@
   conversation before it; a turn with nothing before it gives no pair), and in compare mode the
   best candidate is chosen over the worst (the prompt is the whole conversation).
 * **Rubric scores** (JSONL and CSV): one row per conversation × unit (a judged turn, a candidate,
-  the whole conversation) × criterion, with the accepted score (``consensus``) and every
-  contributor's, by pseudonym. Units nobody scored are left out. The CSV has one header row; its
-  ``scores`` cell lists ``contributor=score`` pairs separated by ``;``.
+  the whole conversation) × criterion, with the accepted score (``consensus``), where it comes
+  from (``source``: ``review_fix`` when a reviewer's fix set it, which may differ from every
+  contributor's score; ``consensus`` for the median of several answers; ``answer`` for a single
+  answer) and every contributor's, by pseudonym. Units nobody scored are left out. The CSV has
+  one header row; its ``scores`` cell lists ``contributor=score`` pairs separated by ``;``.
 * **Full JSONL**: each task's data, accepted result, confidence and every counted answer.
 """
 
 from collections.abc import Iterator
 
-from kinds.formats import Chunks, ExportContext, ExportItem, ItemSource
+from kinds.formats import Chunks, ExportContext, ExportItem, ItemSource, confidence_of
 from kinds.streams import csv_rows, json_line
 
 RUBRIC_COLUMNS = [
@@ -29,6 +31,7 @@ RUBRIC_COLUMNS = [
     "criterion",
     "scale",
     "consensus",
+    "source",
     "mean",
     "contributors",
     "scores",
@@ -68,7 +71,7 @@ def sft(items: ItemSource) -> Chunks:
 
 def dpo_rows(item: ExportItem) -> Iterator[dict]:
     messages = item.data.get("messages") or []
-    ids = {"confidence": item.confidence, "task_id": item.task_id, "external_id": item.external_id}
+    ids = {**confidence_of(item), "task_id": item.task_id, "external_id": item.external_id}
 
     def reply(text: str) -> list[dict]:
         return [{"role": "assistant", "content": text}]
@@ -132,6 +135,12 @@ def rubric_rows(item: ExportItem, schema: dict) -> Iterator[dict]:
             if consensus is None and not scores:
                 continue
             values = [s["score"] for s in scores]
+            if consensus is None:
+                source = None
+            elif item.fixed_by_review:
+                source = "review_fix"
+            else:
+                source = "consensus" if item.confidence is not None else "answer"
             yield {
                 "task_id": item.task_id,
                 "external_id": item.external_id,
@@ -141,6 +150,7 @@ def rubric_rows(item: ExportItem, schema: dict) -> Iterator[dict]:
                 "criterion": name,
                 "scale": criterion.get("scale"),
                 "consensus": consensus,
+                "source": source,
                 "mean": round(sum(values) / len(values), 6) if values else None,
                 "contributors": len(values),
                 "scores": scores,

@@ -32,7 +32,9 @@ from kinds import (
     edit_rows,
     int_or_text,
     object_errors,
+    one_line,
     rows_with_errors,
+    without_models,
 )
 from kinds.conversation import formats as files
 from kinds.conversation import metrics
@@ -91,6 +93,30 @@ class ConversationKind(TaskKind):
     review_template = "conversation/review.html"
     live_mode = True  # genai: a live task is a seed the contributor talks on with the model
     has_alpha = True
+
+    def for_contributor(self, data: dict) -> dict:
+        """Blind: the replies and candidates without the names of the models that wrote them."""
+        if not isinstance(data, dict):
+            return data
+        blind = dict(data)
+        for key in ("messages", "candidates"):
+            if key in blind:
+                blind[key] = without_models(blind[key])
+        return blind
+
+    def summary(self, data: dict) -> str:
+        """How many turns, the last user message, and the candidates if any."""
+        data = data or {}
+        messages = data.get("messages") or []
+        users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        last = one_line(str(users[-1].get("content", "")), limit=80) if users else ""
+        words = f"{len(messages)} turn{'s' if len(messages) != 1 else ''}"
+        if last:
+            words += f" · “{last}”"
+        candidates = data.get("candidates") or []
+        if candidates:
+            words += f" · {len(candidates)} candidate{'s' if len(candidates) != 1 else ''}"
+        return words
 
     def default_schema(self) -> dict:
         return {
@@ -242,9 +268,15 @@ class ConversationKind(TaskKind):
 
     # --- data -----------------------------------------------------------------------------
 
+    def task_modes(self, *, schema: dict, data: dict) -> list[str]:
+        """The modes that apply to this task: its own ``data.modes`` (some of the project's),
+        else the project's."""
+        own = data.get("modes") if isinstance(data, dict) else None
+        return own if isinstance(own, list) and own else schema.get("modes", [])
+
     def applies(self, *, schema: dict, data: dict) -> dict[str, bool]:
-        """Which of the project's modes this task gives work for."""
-        modes = schema.get("modes", [])
+        """Which of the task's modes (:meth:`task_modes`) it gives work for."""
+        modes = self.task_modes(schema=schema, data=data)
         messages = data.get("messages") or []
         turns = bool(judged_turns(messages))
         style = schema.get("write", "reply")
@@ -293,7 +325,21 @@ class ConversationKind(TaskKind):
         candidates = data.get("candidates")
         if candidates is not None:
             self._clean_candidates(candidates, errors, schema=schema)
-        for key in sorted(set(data) - {"messages", "candidates", "live"}):
+        own_modes = data.get("modes")
+        if own_modes is not None:
+            project_modes = schema.get("modes", [])
+            if (
+                not isinstance(own_modes, list)
+                or not own_modes
+                or any(mode not in project_modes for mode in own_modes)
+                or len(set(own_modes)) != len(own_modes)
+            ):
+                errors.add(
+                    "data.modes",
+                    "The task's modes are some of the project's "
+                    f"({', '.join(project_modes)}), once each.",
+                )
+        for key in sorted(set(data) - {"messages", "candidates", "live", "modes"}):
             if key not in ("title", "context"):  # free notes for people, kept as given
                 errors.add(f"data.{key}", "Not part of a conversation task.")
         for key in ("title", "context"):

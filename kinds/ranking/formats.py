@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from itertools import combinations
 from typing import Literal
 
-from kinds.formats import Chunks, ExportContext, ExportItem, ItemSource
+from kinds.formats import Chunks, ExportContext, ExportItem, ItemSource, confidence_of
 from kinds.streams import json_line
 
 DpoStyle = Literal["standard", "conversational"]
@@ -102,7 +102,7 @@ def dpo(items: ItemSource, *, style: DpoStyle) -> Chunks:
                     "prompt": prompt,
                     "chosen": _reply(texts[chosen], style),
                     "rejected": _reply(texts[rejected], style),
-                    "confidence": item.confidence,
+                    **confidence_of(item),
                     "task_id": item.task_id,
                     "external_id": item.external_id,
                     "chosen_id": chosen,

@@ -17,6 +17,8 @@ from kinds import (
     edit_rows,
     int_or_text,
     object_errors,
+    one_line,
+    without_models,
 )
 from kinds.formats import ExportFormat
 from kinds.ranking import formats as preferences
@@ -63,6 +65,26 @@ class RankingKind(TaskKind):
             "the overall verdict only.",
         ),
     )
+
+    def for_contributor(self, data: dict) -> dict:
+        """Blind: the responses (and chat messages) without the names of their models."""
+        if not isinstance(data, dict):
+            return data
+        blind = dict(data)
+        for key in ("responses", "messages"):
+            if key in blind:
+                blind[key] = without_models(blind[key])
+        return blind
+
+    def summary(self, data: dict) -> str:
+        """The prompt (or the last user message) and how many responses there are."""
+        data = data or {}
+        prompt = data.get("prompt")
+        if not prompt:
+            users = [m for m in data.get("messages") or [] if m.get("role") == "user"]
+            prompt = users[-1].get("content", "") if users else ""
+        n = len(data.get("responses") or [])
+        return f"{one_line(str(prompt), limit=100)} · {n} response{'s' if n != 1 else ''}"
 
     def default_schema(self) -> dict:
         return {"mode": "pairwise", "strength_scale": 3, "criteria": [], "rationale": "optional"}

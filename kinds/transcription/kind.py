@@ -14,6 +14,7 @@ from kinds import (
     TaskKind,
     is_number,
     object_errors,
+    one_line,
 )
 from kinds.diffs import word_diff
 from kinds.formats import ZIP, ExportFormat
@@ -37,6 +38,15 @@ class TranscriptionKind(TaskKind):
     review_template = "transcription/review.html"
     context_template = "transcription/context.html"
     model_figures = (ModelFigure("wer", "WER", testid="wer"), ModelFigure("cer", "CER"))
+    thumbnail_field = "image"
+
+    def summary(self, data: dict) -> str:
+        """The clip's or image's file name, and the start of the machine draft."""
+        data = data or {}
+        media = str(data.get("audio") or data.get("image") or "")
+        name = media.rstrip("/").rsplit("/", 1)[-1] or "no media"
+        draft = data.get("draft")
+        return one_line(f"{name} · draft: {draft}" if draft else name)
 
     def default_schema(self) -> dict:
         return {

@@ -50,3 +50,25 @@ QUANTILE_NAMES = {
 @register.filter
 def quantile_name(key: str) -> str:
     return QUANTILE_NAMES.get(key, key)
+
+
+@register.simple_tag
+def project_pay_terms(project):
+    """``{% project_pay_terms project as terms %}``: the project's pay in one line (its
+    ``state``: paid, unpaid or unset, and ``words``)."""
+    from pay.selectors import pay_terms_for
+
+    return pay_terms_for(project=project)
+
+
+@register.simple_tag
+def pay_terms_attach(projects) -> str:
+    """``{% pay_terms_attach projects %}`` sets ``project.pay_terms`` on each of a list of
+    projects in two queries (the home page's cards)."""
+    from pay.selectors import pay_terms_for_projects
+
+    projects = list(projects or [])
+    terms = pay_terms_for_projects(projects)
+    for project in projects:
+        project.pay_terms = terms.get(project.pk)
+    return ""

@@ -1,10 +1,11 @@
 /**
  * The review screen's keys and fix mode; the editor itself is mounted by editor-page.js.
  *
- * Until the reviewer starts a fix, A accepts, R goes to the reject reason and F starts a fix
- * (these keys are caught before the editor's own, which also use letters). In fix mode (F, the
- * button, or any change made in the editor) the editor's keys are live and Alt+Enter saves the
- * fix with the editor's current result. "Start the fix from this answer" on any contributor's
+ * The verdicts have Alt keys: Alt+A accepts, Alt+R goes to the reject reason, Alt+F starts a fix
+ * and Alt+Enter saves it. Plain letters stay the editor's (R writes a rationale, A prefers
+ * response A…), so a letter means one thing on every screen; the verdict keys are listed under
+ * "Review" in the `?` help. In fix mode (Alt+F, the button, or any change made in the editor)
+ * Alt+Enter saves the fix with the editor's current result. "Start the fix from this answer" on any contributor's
  * answer loads that answer into the editor and starts a fix from it (one click). No inline
  * script: the CSP forbids it. A sensitive task stays blurred until Reveal (lib/reveal.js).
  */
@@ -46,16 +47,27 @@ function submitWith(verdict) {
   form.requestSubmit(button);
 }
 
-function editorReady() {
+function editorReady(shortcuts) {
   ready = true;
   document.body.dataset.reviewMode = "review";
+  // Listed in the `?` help (the keys themselves are caught below, before the editor's).
+  if (shortcuts && !shortcuts.reviewListed) {
+    shortcuts.reviewListed = true;
+    const group = "Review";
+    shortcuts.add({ keys: ["alt+a"], description: "Accept the answer as it is", group });
+    shortcuts.add({ keys: ["alt+r"], description: "Reject: go to the reason (the contributor sees it)", group });
+    shortcuts.add({ keys: ["alt+f"], description: "Fix it in the editor (the editor's keys are live)", group });
+    shortcuts.add({ keys: ["alt+enter"], description: "Save the fix", group });
+  }
 }
 
 if (form) {
-  document.addEventListener("editor:ready", editorReady);
+  document.addEventListener("editor:ready", (event) => editorReady(event.detail?.shortcuts));
   // editor-page.js may have mounted the editor before this module ran (its kind's module came
   // from the cache while ours still waited on lib/reveal.js): then its editor:ready is gone.
-  if (document.querySelector('[data-editor-root][data-mounted="true"]')) editorReady();
+  if (document.querySelector('[data-editor-root][data-mounted="true"]')) {
+    editorReady(window.labelhubShortcuts);
+  }
   // The change fired while mounting comes before editor:ready; later ones are the reviewer's.
   document.addEventListener("editor:change", () => {
     if (ready && !fixing) startFix();
@@ -80,14 +92,15 @@ if (form) {
         submitWith("fix");
         return;
       }
-      if (fixing || typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
-      const key = event.key.toLowerCase();
-      if (!["a", "r", "f"].includes(key)) return;
+      if (!event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
+      // By physical key: on a Mac, Alt+A types "å".
+      const key = /^Key([ARF])$/.exec(event.code)?.[1];
+      if (!key || (fixing && key !== "R")) return;
       event.preventDefault();
       event.stopPropagation();
-      if (key === "a") submitWith("accept");
-      if (key === "r") comment.focus();
-      if (key === "f") startFix();
+      if (key === "A") submitWith("accept");
+      if (key === "R") comment.focus();
+      if (key === "F") startFix();
     },
     true,
   );

@@ -62,6 +62,43 @@ function showErrors(messages) {
   box.append(intro, list);
 }
 
+/**
+ * A blocked Submit says so where the person is: the number of things left next to the button,
+ * every missing item marked by the editor (`showMissing()`, when it has one), and the focus on the
+ * first of them, scrolled into view (else on the list of problems).
+ */
+function showBlocked(editor, problems) {
+  showErrors(problems);
+  const count = document.getElementById("submit-missing");
+  if (count) {
+    count.hidden = false;
+    count.textContent = leftWords(editor, problems.length);
+  }
+  const first = (typeof editor.showMissing === "function" && editor.showMissing())
+    || document.getElementById("submit-errors");
+  if (!first) return;
+  if (!first.hasAttribute("tabindex") && !first.matches("button, input, select, textarea, a[href]")) {
+    first.setAttribute("tabindex", "-1");
+  }
+  first.scrollIntoView({ block: "center" });
+  first.focus({ preventScroll: true });
+}
+
+/** "3 missing": the items the editor counts (`missingCount()`), else its problems. */
+function leftWords(editor, problems) {
+  const n = typeof editor.missingCount === "function" ? editor.missingCount() : problems;
+  return `${n || problems} missing`;
+}
+
+function updateBlocked(editor) {
+  const count = document.getElementById("submit-missing");
+  if (!count || count.hidden) return;
+  const problems = editor.validate();
+  count.textContent = problems.length ? leftWords(editor, problems.length) : "";
+  count.hidden = problems.length === 0;
+  showErrors(problems);
+}
+
 function prefetch(url) {
   if (!url) return;
   if (url.startsWith("/")) {
@@ -213,6 +250,7 @@ document.addEventListener("editor:change", (event) => {
   if (!task || event.detail.editor !== task.editor) return;
   task.dirty = true;
   task.lastInput = performance.now();
+  updateBlocked(task.editor);
   setSaveState("Editing…", "dirty");
   task.save();
 });
@@ -234,7 +272,7 @@ document.addEventListener("htmx:configRequest", (event) => {
     const problems = task.editor.validate();
     if (problems.length) {
       event.preventDefault();
-      showErrors(problems);
+      showBlocked(task.editor, problems);
       return;
     }
     tick();

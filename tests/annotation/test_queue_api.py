@@ -10,7 +10,7 @@ from labelhub.accounts import api_token_issue
 from labelhub.models import Role
 from tests.annotation.helpers import make_gold, make_queue_project, make_tasks
 from tests.annotation.test_queue import statements
-from tests.factories import make_user
+from tests.factories import make_project, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -289,3 +289,31 @@ def test_the_browser_session_works_too():
     client = APIClient()
     client.force_login(ana)
     assert client.post(next_url(project)).status_code == 200
+
+
+def test_a_kinds_paths_rooted_at_result_are_not_rooted_twice():
+    ana, manager = make_user(), make_user()
+    schema = {
+        "modes": ["rate"],
+        "criteria": [{"name": "accuracy", "scale": 5, "per": "turn"}],
+        "error_types": [],
+    }
+    project = make_project(
+        kind="conversation",
+        schema=schema,
+        members={ana: Role.CONTRIBUTOR, manager: Role.MANAGER},
+    )
+    messages = [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]
+    Task.objects.create(project=project, data={"messages": messages})
+    client = client_for(ana)
+    aid = client.post(next_url(project)).json()["assignment"]["id"]
+    response = client.post(
+        f"/api/v1/assignments/{aid}/submit/",
+        {"result": {"turns": [{"index": 1, "scores": {"accuracy": 9}, "spans": []}]}},
+        format="json",
+    )
+    assert response.status_code == 400
+    paths = list(response.json())
+    assert paths, response.json()
+    assert all(p.startswith("result.") and not p.startswith("result.result") for p in paths)
+    assert any(p.startswith("result.turns.0.scores") for p in paths), paths

@@ -10,7 +10,7 @@ from annotation.models import ContributorStatus, ProjectContributor, Task, TaskS
 from backends.measure import pending_measure, version_summary
 from backends.models import ModelVersion
 from backends.services import backend_save, run_create
-from labelhub.models import Role
+from labelhub.models import AuditAction, AuditEvent, Role
 from labelhub.quality_bars import quality_with_defaults
 from quality.models import TaskOutcome
 from tests.backends.planted import PlantedBackend
@@ -87,6 +87,10 @@ def test_bad_model_paused_good_one_counts_and_auto_accepts_within_target(
     assert bad_pc.status == ContributorStatus.PAUSED
     assert "accuracy on quality checks is 0%" in bad_pc.pause_reason
     assert "under the project's floor of 70%" in bad_pc.pause_reason
+    # The audit log names the model by its backend, not by its account's made-up username.
+    paused = AuditEvent.objects.get(project=project, action=AuditAction.CONTRIBUTOR_PAUSED)
+    assert paused.summary.startswith("Bad bad-1: Paused automatically")
+    assert bad_version.user.username not in paused.summary
     # Paused on gold (sent first), the bad model's answers count nowhere.
     assert not bad_version.predictions.filter(annotation__isnull=False, task__is_gold=False)
     good_pc = ProjectContributor.objects.get(project=project, user=good_version.user)

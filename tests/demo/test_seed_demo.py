@@ -38,7 +38,7 @@ def quiet() -> io.StringIO:
 def test_the_default_demo_has_hundreds_of_valid_tasks_of_each_kind():
     assert DEFAULT_TASKS >= 200
     rng = random.Random(1)
-    for kind_name in ("bbox", "ranking", "transcription"):
+    for kind_name in ("bbox", "ranking", "transcription", "conversation"):
         kind = kinds.get(kind_name)
         schema = kind.clean_schema(SCHEMAS[kind_name])
         items = getattr(content, f"{kind_name}_tasks")(DEFAULT_TASKS, rng)
@@ -81,7 +81,7 @@ def test_seed_demo_makes_two_weeks_of_history_through_the_real_services(client):
     agent_runs = projects.pop("trajectory")  # hand-written runs, waiting; no history
     assert agent_runs.tasks.count() == 12
     assert agent_runs.tasks.filter(is_gold=True).count() == 8
-    assert set(projects) == {"bbox", "ranking", "transcription"}
+    assert set(projects) == {"bbox", "ranking", "transcription", "conversation"}
     # Three authored environment tasks, each submitted with a holding proof; the first accepted.
     assert Annotation.objects.filter(task__project=environment).count() == 3
     assert environment.proofs.filter(holds=True).count() == 3

@@ -3,14 +3,20 @@ reverses it with a reason, and the contributor sees the reversal, the reason and
 statement, the pay given back."""
 
 import contextlib
+import re
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from appeals.models import Appeal, AppealStatus
+from appeals.services import appeal_file_rejection
 from quality.models import AnnotationReview, AnswerJudgement
+from quality.services import review_record
 from tests.appeals.helpers import rejected_answer
 from tests.e2e.test_review import log_in
+from tests.pay.helpers import answer as pay_answer
+from tests.pay.helpers import paid_project
+from tests.quality.helpers import make_ranking_tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,3 +84,59 @@ def test_contributor_appeals_a_rejection_and_a_manager_reverses_it(
     rejection = page.locator("[data-testid=statement-entry][data-event=rejected]")
     expect(rejection).to_contain_text("-0.40")
     expect(page.get_by_test_id("line-reversals")).to_have_text("0.40")
+
+
+def test_a_reversed_rejection_goes_to_someone_other_than_the_overruled_reviewer(
+    page: Page, live_server
+):
+    project, people, reviewer, manager, task, annotation, _judgement = rejected_answer(
+        _run_on_commit
+    )
+    appeal = appeal_file_rejection(
+        annotation_id=annotation.pk, user=people[0], comment="A is what was asked."
+    )
+
+    # The decider reads the rejected answer as what it is, not as "the task's consensus".
+    log_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects/{project.pk}/appeals/{appeal.pk}/")
+    expect(page.get_by_test_id("appeal-card-answer")).to_contain_text("as it was rejected")
+    expect(page.locator("body")).not_to_contain_text("consensus")
+    page.get_by_test_id("decision-reason").fill("A is right.")
+    page.get_by_test_id("reverse").click()
+    expect(page.get_by_test_id("appeal-row").first).to_contain_text("Reversed")
+    task.refresh_from_db()
+    assert task.status == "in_review"  # the answer counts again and is sampled for review
+
+    # The overruled reviewer no longer gets the task; the manager does.
+    page.goto(f"{live_server.url}/projects/{project.pk}/reviews/")
+    expect(page.locator(f"[data-testid=review-row][data-task='{task.pk}']")).to_have_count(1)
+    log_in(page, live_server, reviewer)
+    page.goto(f"{live_server.url}/projects/{project.pk}/reviews/")
+    expect(page.get_by_test_id("review-empty")).to_be_visible()
+    expect(page.locator("[data-testid=review-row]")).to_have_count(0)
+
+
+def test_my_work_says_fixed_by_review_and_links_the_fix(page: Page, live_server):
+    project, people, reviewer, _manager = paid_project(contributors=1)
+    (task,) = make_ranking_tasks(project, 1)
+    pay_answer(_run_on_commit, project=project, user=people[0], preference="a")
+    task.refresh_from_db()
+    review_record(
+        task_id=task.pk,
+        project=project,
+        reviewer=reviewer,
+        verdict="fix",
+        version=task.outcome.version,
+        comment="B is the better answer.",
+        result={"preference": "b", "strength": 1},
+    )
+
+    log_in(page, live_server, people[0])
+    page.goto(f"{live_server.url}/projects/{project.pk}/my-work/")
+    row = page.get_by_test_id("my-work-row")
+    expect(row.get_by_test_id("fixed-by-review")).to_have_text("Fixed by review")
+    expect(row).not_to_contain_text("Accepted")
+    row.get_by_test_id("see-fix").click()
+    expect(page).to_have_url(re.compile(r"/my-work/\d+/#answer-outcome$"))
+    expect(page.get_by_test_id("my-reviews")).to_contain_text("Fixed by review")
+    expect(page.locator("#answer-outcome")).to_contain_text("The reviewer's fix")

@@ -297,3 +297,41 @@ def test_box_state_geometry_runs_in_the_browser(open_preview, manager, make_imag
     assert outcome["afterUndo"] == 0
     assert outcome["fixed"] == {"x": 50, "y": 50}
     assert outcome["hit"] == {"id": 2, "part": "body"}
+
+
+def test_a_box_is_drawn_with_the_keyboard_only_from_the_skip_link(
+    open_preview, make_image_task, manager
+):
+    """Tab reaches the skip link first; it puts the focus in the editor; Enter shows the
+    crosshair in the middle, arrows move it, Enter anchors each corner."""
+    task = make_image_task(width=400, height=300)
+    page = open_preview(manager, task)
+    page.keyboard.press("Tab")
+    skip = page.get_by_test_id("skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_be_visible()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "editor"
+    page.keyboard.press("Enter")  # the crosshair, at (200, 150)
+    expect(page.locator("[data-editor-root]")).to_have_attribute("data-key-drawing", "point")
+    expect(page.locator(".bbox-crosshair")).to_have_count(2)
+    for _ in range(5):
+        page.keyboard.press("Shift+ArrowLeft")  # 150
+    page.keyboard.press("Shift+ArrowUp")  # 140
+    page.keyboard.press("Enter")  # first corner (150, 140)
+    for _ in range(8):
+        page.keyboard.press("Shift+ArrowRight")  # 230
+    page.keyboard.press("ArrowRight")  # 231
+    for _ in range(4):
+        page.keyboard.press("Shift+ArrowDown")  # 180
+    expect(page.locator(".bbox-draft")).to_have_count(1)
+    page.keyboard.press("Enter")  # opposite corner (231, 180)
+    result = json.loads(page.get_by_test_id("result-json").inner_text())
+    assert result["boxes"] == [{"label": "person", "x": 150, "y": 140, "w": 81, "h": 40}]
+    expect(page.locator("[data-editor-root]")).not_to_have_attribute("data-key-drawing", "point")
+    # Esc gives up a drawing under way; nothing is added.
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Escape")
+    assert len(json.loads(page.get_by_test_id("result-json").inner_text())["boxes"]) == 1

@@ -303,3 +303,88 @@ def test_a_contributor_rates_and_rewrites_on_the_work_screen_and_submits(
         "turns": []
     }
     assert console_errors == []
+
+
+def test_a_task_names_its_own_modes(open_preview, manager, console_errors):
+    """With write on for the project, a compare task that ends on a user turn asks for a reply
+    only when its modes say so: ``data.modes`` narrows the project's modes for this task."""
+    schema = {"modes": ["compare", "write"], "criteria": RUBRIC[:1], "error_types": []}
+    data = {
+        "messages": [{"role": "user", "content": "Name a prime."}],
+        "candidates": [{"id": "a", "content": "4"}, {"id": "b", "content": "7"}],
+    }
+    both = conversation_task(manager, schema=schema, data=data)
+    compare_only = task_create(project=both.project, data={**data, "modes": ["compare"]})
+    page = open_preview(manager, both)
+    expect(page.get_by_test_id("write-area")).to_be_visible()
+    page = open_preview(manager, compare_only)
+    expect(page.get_by_test_id("write-area")).to_be_hidden()
+    page.keyboard.press("1")
+    page.keyboard.press("o")
+    page.keyboard.press("]")
+    page.keyboard.press("5")
+    page.keyboard.press("o")
+    server_accepts(page)
+    assert "written" not in shown_result(page)
+
+
+def test_w_reaches_the_write_box_from_a_candidate_and_typing_stays_there(
+    open_preview, manager, console_errors
+):
+    schema = {"modes": ["compare", "write"], "criteria": RUBRIC[:1], "error_types": []}
+    data = {
+        "messages": [{"role": "user", "content": "Name a prime."}],
+        "candidates": [{"id": "a", "content": "4"}, {"id": "b", "content": "7"}],
+    }
+    page = open_preview(manager, conversation_task(manager, schema=schema, data=data))
+    page.locator("[data-candidate='b']").click()  # a candidate card has the focus
+    page.keyboard.press("w")
+    assert page.evaluate("document.activeElement.closest('.conv-write') !== null")
+    page.keyboard.type("Really, write seven: rare wins.")  # r, w and o inside: no shortcut fires
+    written = page.get_by_test_id("write-area").locator("textarea").first
+    expect(written).to_have_value("Really, write seven: rare wins.")
+    rationale = page.locator("textarea[data-rationale], .conv-rationale textarea")
+    if rationale.count():
+        expect(rationale.first).to_have_value("")
+    assert shown_result(page).get("order", []) == []
+
+
+def test_digits_move_on_visibly_and_arrows_after_them_do_what_they_say(
+    open_preview, manager, console_errors
+):
+    rubric = [
+        {"name": "accuracy", "scale": 5, "per": "turn"},
+        {"name": "helpfulness", "scale": 5, "per": "turn"},
+        {"name": "tone", "scale": 5, "per": "turn"},
+    ]
+    data = {
+        "messages": [
+            {"role": "user", "content": "Hi?"},
+            {"role": "assistant", "content": "Hello."},
+        ]
+    }
+    page = open_preview(manager, conversation_task(manager, schema={"criteria": rubric}, data=data))
+    status = page.get_by_test_id("score-status")
+    page.keyboard.press("1")
+    expect(status).to_have_text("accuracy 1 → Now: helpfulness")
+    page.keyboard.press("ArrowDown")  # right after a digit: the next criterion, where it is
+    expect(status).to_have_text("Now: helpfulness")
+    page.keyboard.press("3")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("1")
+    expect(status).to_have_text("tone 1 · Now: tone")
+    scores = shown_result(page)["turns"][0]["scores"]
+    assert scores == {"accuracy": 1, "helpfulness": 3, "tone": 1}
+    # ↑ right after a digit goes back to the criterion just scored.
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("4")
+    expect(status).to_have_text("accuracy 4 → Now: helpfulness")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("2")
+    assert shown_result(page)["turns"][0]["scores"]["accuracy"] == 2
+    # `?` says how digits move.
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("shortcut-help")).to_contain_text(
+        "Score the criterion and move to the next"
+    )

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from annotation.models import Annotation
 from annotation.services import task_create
 from labelhub.accounts import api_token_issue
-from labelhub.models import OrganizationMember, ProjectMember, Role
+from labelhub.models import Invitation, OrganizationMember, ProjectMember, Role
 from tests.e2e.test_work_screen import log_in, mounted
 from tests.factories import make_organization, make_project, make_user
 
@@ -161,3 +161,40 @@ def test_invited_by_email_labels_a_task_then_removal_stops_session_and_token(
     context.close()
     assert console_errors == []
     assert nadia_errors == []
+
+
+def test_a_new_invitation_link_is_shown_at_the_top_with_a_copy_button(
+    live_server, page: Page, browser: Browser
+):
+    organization = make_organization("Acme AI")
+    olga = make_user("olga", email="olga@acme.example")
+    OrganizationMember.objects.create(organization=organization, user=olga, is_admin=True)
+    for n in range(30):  # a long People page: the link must not land below it
+        make_user(f"member{n}", organization=organization)
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    page = context.new_page()
+
+    log_in(page, live_server, "olga")
+    page.goto(f"{live_server.url}/organizations/{organization.slug}/people/")
+    link_form = page.get_by_test_id("link-form")
+    link_form.locator("select[name=role]").select_option("member")
+    link_form.get_by_role("button", name="Make a link").click()
+
+    panel = page.get_by_test_id("new-link-panel")
+    expect(panel).to_be_visible()
+    assert panel.bounding_box()["y"] < 400  # at the top, in view without scrolling
+    assert page.evaluate("window.scrollY") == 0
+    link = page.get_by_test_id("new-link").inner_text()
+    assert LINK.fullmatch(link)
+    page.get_by_test_id("copy-link").click()
+    expect(page.get_by_test_id("copy-link")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == link
+    # The address bar shows the People page: a reload reads it, it makes no second link.
+    assert page.url.endswith(f"/organizations/{organization.slug}/people/")
+    page.get_by_test_id("dismiss-link").click()
+    expect(panel).to_have_count(0)
+    page.reload()
+    expect(page.get_by_test_id("new-link-panel")).to_have_count(0)
+    assert Invitation.objects.filter(organization=organization).count() == 1
+    context.close()

@@ -144,7 +144,7 @@ def test_planted_accuracies_lead_to_pause_consensus_review_and_a_browser_fix(
     page.wait_for_selector("[data-editor-root][data-mounted=true]", state="attached")
     wait_js(page, "document.body.dataset.reviewMode === 'review'")
     reviewed_id = int(page.url.rstrip("/").split("/")[-1])
-    page.keyboard.press("f")  # fix in the contributors' editor
+    page.keyboard.press("Alt+f")  # fix in the contributors' editor
     expect(page.get_by_test_id("save-fix")).to_be_visible()
     box = page.locator("[data-editor-root] textarea").first
     box.fill("the quick brown fox was fixed by the reviewer")

@@ -77,17 +77,34 @@ def test_reviewer_accepts_rejects_and_fixes_by_keyboard(
 
     wait_for_editor(page)
     expect(page.get_by_test_id("review-reason")).to_contain_text("Reviewing every one of C0's")
-    page.keyboard.press("a")  # accept
+    # `?` lists the verdict keys beside the editor's.
+    page.keyboard.press("?")
+    help_dialog = page.get_by_test_id("shortcut-help")
+    expect(help_dialog).to_contain_text("Review")
+    for key, words in (
+        ("Alt+A", "Accept"),
+        ("Alt+R", "Reject"),
+        ("Alt+F", "Fix it in the editor"),
+        ("Alt+Enter", "Save the fix"),
+    ):
+        expect(help_dialog.locator("tr", has_text=words).locator("kbd")).to_have_text(key)
+    # A letter means one thing: R is the editor's "Write the rationale", nowhere "reject".
+    expect(
+        help_dialog.locator("tr", has=page.locator("kbd", has_text=re.compile("^R$")))
+    ).to_have_text(re.compile("rationale"))
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("editor-starts")).to_have_text("The editor starts from C0's answer.")
+    page.keyboard.press("Alt+a")  # accept
     page.wait_for_url(f"**/reviews/{tasks[1].pk}/")
 
     wait_for_editor(page)
-    page.keyboard.press("r")  # to the reason
+    page.keyboard.press("Alt+r")  # to the reason
     page.keyboard.type("Response B answers the question; A does not.")
     page.get_by_test_id("reject").click()
     page.wait_for_url(f"**/reviews/{tasks[2].pk}/")
 
     wait_for_editor(page)
-    page.keyboard.press("f")  # fix mode: the editor's own keys are live
+    page.keyboard.press("Alt+f")  # fix mode: the editor's own keys are live
     expect(page.get_by_test_id("save-fix")).to_be_visible()
     page.keyboard.press("b")
     page.keyboard.press("Alt+Enter")
@@ -109,7 +126,8 @@ def test_reviewer_accepts_rejects_and_fixes_by_keyboard(
     log_in(page, live_server, people[0])
     page.goto(live_server.url + reverse("quality:my-work", args=[project.pk]))
     expect(page.get_by_test_id("my-work")).to_contain_text("Response B answers the question")
-    expect(page.get_by_test_id("my-work")).to_contain_text("Corrected by the reviewer")
+    expect(page.get_by_test_id("my-work")).to_contain_text("Fixed by review")
+    expect(page.get_by_test_id("my-work")).to_contain_text("your answer counts as wrong")
 
 
 def test_manager_sees_the_dashboard_and_pauses_a_contributor(
@@ -291,7 +309,7 @@ def test_a_rejected_answer_goes_back_to_its_author_and_comes_back_corrected(
     page.goto(live_server.url + reverse("quality:review-next", args=[project.pk]))
     wait_for_editor(page)
     expect(page.get_by_test_id("reject")).to_have_text("Reject and send back to the author")
-    page.keyboard.press("r")
+    page.keyboard.press("Alt+r")
     page.keyboard.type("B answers the question; A does not.")
     page.get_by_test_id("reject").click()
     page.wait_for_url("**/reviews/")
@@ -319,7 +337,7 @@ def test_a_rejected_answer_goes_back_to_its_author_and_comes_back_corrected(
     page.goto(live_server.url + reverse("quality:review-next", args=[project.pk]))
     wait_for_editor(page)
     expect(page.get_by_test_id("answer-summary")).to_have_text("b (strength 1)")
-    page.keyboard.press("a")
+    page.keyboard.press("Alt+a")
     page.wait_for_url("**/reviews/")
     task.refresh_from_db()
     assert task.status == TaskStatus.ACCEPTED
@@ -382,12 +400,63 @@ def test_the_review_queue_is_filtered_and_sorted_and_the_filters_stay_on_while_r
     page.get_by_test_id("start-review").click()
     page.wait_for_url(f"**/reviews/{t3.pk}/?contributor={c0.username}")
     wait_for_editor(page)
-    page.keyboard.press("a")
+    page.keyboard.press("Alt+a")
     page.wait_for_url(f"**/reviews/{t1.pk}/?contributor={c0.username}")
     wait_for_editor(page)
-    page.keyboard.press("a")
+    page.keyboard.press("Alt+a")
     page.wait_for_url(f"**/reviews/?contributor={c0.username}")
     expect(messages_saying(page, "Nothing that matches the filters")).to_have_count(1)
     expect(page.get_by_test_id("review-empty")).to_contain_text("Nothing that matches")
     assert Task.objects.get(pk=t2.pk).status == TaskStatus.IN_REVIEW  # C1's, not touched
     assert console_errors == []
+
+
+def test_review_words_and_a_readable_word_diff_for_conversations(page: Page, live_server):
+    """Two answers that score alike but rewrite differently: the screen does not call them in
+    disagreement at agreement 1.00, and each rewrite's diff keeps removed and added words apart."""
+    rubric = [{"name": "accuracy", "scale": 5, "per": "turn", "labels": []}]
+    schema = {"modes": ["rate", "rewrite"], "criteria": rubric, "error_types": []}
+    project, people, reviewer, _manager = make_quality_project(
+        contributors=2, quality={"review_policy": "share", "review_share": 1.0}
+    )
+    project.kind, project.schema = "conversation", schema
+    project.save()
+    messages = [
+        {"role": "user", "content": "Capital of Australia?"},
+        {"role": "assistant", "content": "It is Sydney, of course."},
+    ]
+    task = Task.objects.create(project=project, data={"messages": messages}, overlap=2)
+    for person, rewrite in (
+        (people[0], "It is Canberra."),
+        (people[1], "It is Canberra, of course."),
+    ):
+        assignment = queue.assignment_claim_next(project=project, contributor=person)
+        queue.annotation_submit(
+            assignment_id=assignment.pk,
+            contributor=person,
+            result={
+                "turns": [{"index": 1, "scores": {"accuracy": 2}, "spans": [], "rewrite": rewrite}]
+            },
+            active_seconds=20,
+        )
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_REVIEW
+    assert task.outcome.agreement == 1.0
+
+    log_in(page, live_server, reviewer)
+    page.goto(live_server.url + reverse("quality:review", args=[project.pk, task.pk]))
+    wait_for_editor(page)
+    note = page.get_by_test_id("disagreement")
+    expect(note).to_contain_text("The 2 answers differ")
+    expect(note).not_to_contain_text("disagree")
+    expect(page.get_by_test_id("editor-starts")).to_have_text(
+        "The editor starts from the consensus."
+    )
+    diff = page.get_by_test_id("review-answers").get_by_test_id("rewrite-diff").first
+    # "Sydney, of course." removed and "Canberra." added: apart, each with its own mark.
+    expect(diff.get_by_test_id("diff-del")).to_have_text("removed: Sydney, of course.")
+    expect(diff.get_by_test_id("diff-ins")).to_have_text("added: Canberra.")
+    expect(diff).to_have_text("It is removed: Sydney, of course. added: Canberra.")
+    deleted = diff.get_by_test_id("diff-del").bounding_box()
+    added = diff.get_by_test_id("diff-ins").bounding_box()
+    assert added["x"] >= deleted["x"] + deleted["width"] + 2  # a visible gap between them

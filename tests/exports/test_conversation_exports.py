@@ -9,6 +9,7 @@ import pytest
 from datasets import Features, Value
 
 import kinds
+from quality.models import Review, ReviewReason, TaskOutcome, Verdict
 from tests.exports.helpers import answer, api, body, make_world, settle
 from tests.factories import make_task, make_user
 from tests.kinds.hf_datasets import CONVERSATIONAL, MESSAGES, load_jsonl
@@ -182,3 +183,40 @@ def test_rubric_jsonl_and_the_full_record_load_as_json_lines(world, tmp_path):
     assert full["result"]["turns"][0]["rewrite"] == "Canberra."
     assert len(full["answers"]) == 2
     assert full["confidence"] == 0.8
+
+
+def test_rubric_marks_the_values_a_reviewers_fix_set(world, tmp_path):
+    project, manager, rated, compared = world
+    fix = {"turns": [turn(2, 3), turn(4, 5)], "scores": {"overall": 3}}
+    TaskOutcome.objects.filter(task=rated).update(accepted_result=fix)
+    Review.objects.create(
+        task=rated,
+        project=project,
+        reviewer=manager,
+        verdict=Verdict.FIX,
+        reason=ReviewReason.SAMPLED,
+        result=fix,
+    )
+    ds = load_jsonl(tmp_path / "rubric", export(project, manager, "rubric"))
+    row = next(r for r in ds if r["task_id"] == rated.pk and r["turn"] == 2)
+    # The reviewer set the 3; no contributor gave it.
+    assert (row["consensus"], row["source"], row["mean"]) == (3, "review_fix", 1.5)
+    assert {r["source"] for r in ds if r["task_id"] == rated.pk} == {"review_fix"}
+    assert {r["source"] for r in ds if r["task_id"] == compared.pk} == {"answer"}
+    text = export(project, manager, "rubric_csv").decode()
+    records = list(csv.DictReader(io.StringIO(text)))
+    assert {r["source"] for r in records if r["task_id"] == str(rated.pk)} == {"review_fix"}
+
+
+def test_dpo_confidence_is_a_number_or_left_out(world, tmp_path):
+    project, manager, rated, compared = world
+    # Single answers only: no confidence anywhere, so no column datasets would type as null.
+    TaskOutcome.objects.filter(task=rated).update(confidence=None, is_consensus=False)
+    ds = load_jsonl(tmp_path / "single", export(project, manager, "dpo"))
+    assert "confidence" not in ds.features
+    assert ds.features == Features({k: v for k, v in CONVERSATIONAL.items() if k != "confidence"})
+    # Consolidated answers: a number.
+    TaskOutcome.objects.filter(task__in=[rated, compared]).update(confidence=0.75)
+    ds = load_jsonl(tmp_path / "consensus", export(project, manager, "dpo"))
+    assert ds.features["confidence"] == Value("float64")
+    assert set(ds["confidence"]) == {0.75}

@@ -320,7 +320,37 @@ def test_two_answers_make_a_median_consensus_and_the_reviewer_reads_the_rewrite(
     client.force_login(rui)
     html = client.get(reverse("quality:review", args=[project.pk, task.pk])).content.decode()
     assert html.count('data-testid="conversation-answer"') == 2
-    assert "<del>Sydney.</del>" in html
-    assert "<ins>Canberra.</ins>" in html
+    assert '<span class="visually-hidden">removed: </span>Sydney.</del>' in html
+    assert '<span class="visually-hidden">added: </span>Canberra.</ins>' in html
     assert "“Sydney”" in html  # the text a span marks
     assert "2 turns answered · 1 span · 1 rewrite" in html
+
+
+def test_data_modes_narrow_the_projects_modes_for_one_task():
+    kind = kinds.get("conversation")
+    schema = kind.clean_schema(
+        {
+            "modes": ["compare", "write"],
+            "criteria": [{"name": "accuracy", "scale": 5, "per": "turn"}],
+            "error_types": [],
+        }
+    )
+    data = {
+        "messages": [{"role": "user", "content": "Name a prime."}],
+        "candidates": [{"id": "a", "content": "4"}, {"id": "b", "content": "7"}],
+    }
+    answer = {
+        "order": ["b", "a"],
+        "candidates": [
+            {"id": "a", "scores": {"accuracy": 1}, "spans": []},
+            {"id": "b", "scores": {"accuracy": 5}, "spans": []},
+        ],
+    }
+    with pytest.raises(ValidationError) as missing:  # the project's modes: a reply is due
+        kind.clean_result(answer, schema=schema, data=kind.clean_data(data, schema=schema))
+    assert any(path.startswith("result.written") for path in missing.value.message_dict)
+    own = kind.clean_data({**data, "modes": ["compare"]}, schema=schema)
+    assert kind.clean_result(answer, schema=schema, data=own)["order"] == ["b", "a"]
+    with pytest.raises(ValidationError) as bad:
+        kind.clean_data({**data, "modes": ["rewrite"]}, schema=schema)
+    assert list(bad.value.message_dict) == ["data.modes"]

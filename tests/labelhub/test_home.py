@@ -95,8 +95,9 @@ def test_home_runs_a_fixed_number_of_queries(client, world, django_assert_max_nu
     client.force_login(world["ana"])
     # session + user, projects with roles, task counts, what waits for the contributor (whether
     # they are paused, and the tasks they could still get: two for all projects), and "may this
-    # person create projects?", and the open projects they might join
-    with django_assert_max_num_queries(8):
+    # person create projects?", the open projects they might join, and what each project pays
+    # (its rates and its organization's currency: two for all projects)
+    with django_assert_max_num_queries(10):
         client.get(reverse("home"))
 
 

@@ -492,3 +492,26 @@ def test_password_reset_by_email_sets_a_new_password(client):
     assert client.login(username="rosa", password="cedar-lantern-58")
     assert not client.login(username="rosa", password=PASSWORD)
     assert b"cannot be used" in client.get(_path(link), follow=True).content
+
+
+def test_the_name_given_at_sign_up_is_the_profiles_display_name(client):
+    organization, admin, project = _org_with_admin()
+    issued = invitation_create_link(
+        organization=organization, actor=admin, project=project, max_uses=1, expires_in_days=3
+    )
+    path = _path(invitation_url(base_url="http://testserver/", token=issued.token))
+    response = client.post(
+        path,
+        {
+            "username": "nadia",
+            "full_name": "  Nadia   El Amrani ",
+            "email": "nadia@x.example",
+            "password1": "amber-fox-31",
+            "password2": "amber-fox-31",
+        },
+    )
+    assert response.status_code == 200, response.content
+    assert _confirm(client).status_code == 302
+    nadia = get_user_model().objects.get(username="nadia")
+    assert nadia.profile.display_name == "Nadia El Amrani"
+    assert (nadia.first_name, nadia.last_name) == ("Nadia", "El Amrani")

@@ -261,6 +261,8 @@ RULES: dict[str, str] = {
     "pay:mine": "login",
     "api-project-pay": VIEW,  # GET: members; PUT: managers
     "api-project-pay-ledger": VIEW,  # managers: every entry; others their own
+    "pay:backpay": MANAGE,  # POST: pay earlier answers at the rates now set
+    "api-project-pay-backpay": MANAGE,
     "api-org-pay": ORG_MEMBER,  # GET: members; PUT: admins
     "api-org-statements": ORG_MEMBER,
     "api-org-payouts": ORG_ADMIN,

@@ -126,6 +126,9 @@ DEFAULT_TASKS = 300
 GOLD_EVERY = 12  # one task in twelve is gold (at least MIN_GOLD of them)
 MIN_GOLD = 10
 FILL = 0.75  # share of the answer slots the simulated people take on over the two weeks
+# Conversations are rarely rejected (no answer goes back to the queue): fewer slots are taken,
+# so work is left to label there too.
+FILL_OF = {"conversation": 0.45}
 SKIP_RATE = 0.02
 BACKGROUND_EVERY = 12  # the worker catches up after this many submissions (a few seconds' lag)
 SKIP_REASONS = ["Not sure what counts here.", "The media would not load.", "Need a break."]
@@ -158,6 +161,7 @@ PROJECTS = {
     "bbox": "Street scenes: people, animals, vehicles",
     "ranking": "Assistant answers: preference ranking",
     "transcription": "Short voice clips",
+    "conversation": "Assistant chats: rubric grading",
 }
 INSTRUCTIONS = {
     "bbox": "Draw a tight box around **every** person, animal, vehicle and object.\n\n"
@@ -168,6 +172,10 @@ INSTRUCTIONS = {
     "ranking": "Order the responses from best to worst.\n\n"
     "Judge **helpfulness** (does it answer?), **harmlessness** (is it safe?) and "
     "**honesty** (is it true?). Explain your choice in one or two sentences.",
+    "conversation": "Score each assistant reply on the rubric.\n\n"
+    "- **Accuracy**: 5 is fully right, 1 is wrong.\n"
+    "- **Helpfulness**: 3 answers the question as asked.\n"
+    "- Rewrite a reply that is wrong or weak with the reply it should have been.",
     "transcription": "Write exactly what is said, in plain sentences.\n\n"
     "- Numbers as words (*nine thirty*, not *9:30*).\n"
     "- Correct the machine draft where it is wrong.",
@@ -189,6 +197,24 @@ SCHEMAS = {
         "criteria": content.CRITERIA,
         "rationale": "optional",
     },
+    "conversation": {
+        "modes": ["rate", "rewrite"],
+        "criteria": [
+            {
+                "name": "accuracy",
+                "scale": 5,
+                "per": "turn",
+                "labels": ["wrong", "mostly wrong", "partly right", "mostly right", "right"],
+            },
+            {"name": "helpfulness", "scale": 3, "per": "turn", "labels": []},
+            {"name": "overall", "scale": 5, "per": "conversation", "labels": []},
+        ],
+        "error_types": [
+            {"name": "factual error", "severity": "major"},
+            {"name": "unsafe", "severity": "critical"},
+        ],
+        "rationale": "optional",
+    },
     "transcription": {
         "media": "audio",
         "normalisation": ["collapse_whitespace", "lowercase", "strip_punctuation"],
@@ -199,11 +225,12 @@ SCHEMAS = {
 # one within a few gold answers and leaves the sloppy one working, and an agreement bar that sends
 # real disagreements to review (both set from what the profiles produce).
 SHARED_QUALITY = {"overlap": 2, "gold_rate": 0.2, "accuracy_floor": 0.7, "review_share": 0.1}
-AGREEMENT_NEEDED = {"bbox": 0.7, "ranking": 0.7, "transcription": 0.85}
+AGREEMENT_NEEDED = {"bbox": 0.7, "ranking": 0.7, "transcription": 0.85, "conversation": 0.6}
 REJECT_COMMENTS = {
     "bbox": "Most objects are missing or the boxes are far off; please look again.",
     "ranking": "This order puts a wrong or unsafe answer first.",
     "transcription": "Several words do not match the audio.",
+    "conversation": "The scores do not match the replies: re-read both turns.",
 }
 
 
@@ -509,7 +536,7 @@ class Command(BaseCommand):
         Task.objects.filter(pk__in=callbacks).update(callback_url=CALLBACK_URL)
         real = sum(1 for n in range(len(items)) if n % gold_every != gold_every // 2)
         overlap = project.quality["overlap"]
-        demo.claims_per_day = FILL * overlap * real / DAYS
+        demo.claims_per_day = FILL_OF.get(kind_name, FILL) * overlap * real / DAYS
         for username, *_rest, profile in PEOPLE:
             if profile is not None:
                 demo.crowd[username] = Person(user=users[username], profile=profile)

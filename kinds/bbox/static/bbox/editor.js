@@ -4,13 +4,17 @@
  * Pieces: ./state.js (boxes, undo, geometry, the view; no DOM), ./render.js (SVG
  * drawing), ./handlers.js (pointer and wheel). Keys are registered here, on the page's shared
  * shortcut registry (`config.shortcuts`), so the `?` overlay lists them.
+ *
+ * A box can be drawn without a mouse: Enter shows a crosshair in the middle of the image, the
+ * arrows move it (Shift: 10 px), Enter anchors the first corner, the arrows stretch the box and
+ * Enter anchors the opposite corner (the box takes the current label); Esc gives up.
  */
 
 import { Shortcuts } from "../js/lib/keyboard.js";
 import { mediaBroken, reportBrokenMedia } from "../js/lib/media.js";
 import { BoxRenderer } from "./render.js";
 import { attachPointerHandlers } from "./handlers.js";
-import { BoxState, fitView, zoomAt } from "./state.js";
+import { BoxState, clamp, fitView, rectFromPoints, toScreen, zoomAt } from "./state.js";
 
 const ZOOM_STEP = 1.25;
 const MIN_STAGE_HEIGHT = 240;
@@ -254,6 +258,78 @@ export function mount(root, config) {
   }
 
   const add = (keys, description, run) => cleanups.push(shortcuts.add({ keys, description, group: GROUP, run }));
+
+  // --- drawing by keyboard: a crosshair moved by the arrows, corners anchored with Enter ------
+  let keyDraw = null; // { point: {x, y}, anchor: {x, y} | null }, in image pixels
+
+  function showKeyDraw() {
+    ui.pointerImage = { ...keyDraw.point };
+    ui.pointer = toScreen(ui.view, keyDraw.point);
+    ui.draft = keyDraw.anchor ? rectFromPoints(keyDraw.anchor, keyDraw.point) : null;
+    root.dataset.keyDrawing = keyDraw.anchor ? "corner" : "point";
+    renderer.schedule();
+  }
+
+  function endKeyDraw() {
+    keyDraw = null;
+    ui.draft = null;
+    ui.pointer = null;
+    ui.pointerImage = null;
+    delete root.dataset.keyDrawing;
+    renderer.schedule();
+  }
+
+  function keyDrawStep(event) {
+    const target = event.target;
+    if (target instanceof Element && target.closest("button, a, summary, select, [role=button]")) return false;
+    if (ui.broken || !state.width || !state.height) return false;
+    if (!keyDraw) {
+      const centre = { x: Math.round(state.width / 2), y: Math.round(state.height / 2) };
+      keyDraw = { point: centre, anchor: null };
+      ui.crosshair = true;
+      editor.hint("Drawing by keyboard: arrows move the crosshair (Shift: 10 px), Enter anchors a corner, Esc gives up.");
+    } else if (!keyDraw.anchor) {
+      keyDraw.anchor = { ...keyDraw.point };
+      editor.hint("First corner set: move to the opposite corner and press Enter.");
+    } else {
+      const made = state.add({ label: ui.currentLabel, ...rectFromPoints(keyDraw.anchor, keyDraw.point) });
+      if (!made.ok) {
+        editor.hint(made.reason);
+        return true;
+      }
+      ui.picked = false;
+      endKeyDraw();
+      editor.changed();
+      return true;
+    }
+    showKeyDraw();
+    return true;
+  }
+
+  function keyDrawMove(event) {
+    if (!keyDraw) return false;
+    const step = event.shiftKey ? 10 : 1;
+    const dx = { ArrowLeft: -step, ArrowRight: step }[event.key] || 0;
+    const dy = { ArrowUp: -step, ArrowDown: step }[event.key] || 0;
+    keyDraw.point = {
+      x: clamp(keyDraw.point.x + dx, 0, state.width),
+      y: clamp(keyDraw.point.y + dy, 0, state.height),
+    };
+    showKeyDraw();
+    return true;
+  }
+
+  add(["enter"], "Draw a box by keyboard: show the crosshair, then anchor each corner", keyDrawStep);
+  add(
+    ["arrowleft", "arrowright", "arrowup", "arrowdown", "shift+arrowleft", "shift+arrowright", "shift+arrowup", "shift+arrowdown"],
+    "While drawing by keyboard: move the crosshair (Shift: 10 px)",
+    keyDrawMove,
+  );
+  add(["escape"], "Give up drawing by keyboard", () => {
+    if (!keyDraw) return false;
+    endKeyDraw();
+    editor.hint("");
+  });
   labels.forEach((label) => {
     if (label.hotkey) {
       add([String(label.hotkey)], `Label “${label.name}”: for the next box, or for the box you picked`, () =>

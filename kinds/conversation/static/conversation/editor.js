@@ -54,6 +54,7 @@ export function mount(root, config) {
 
   // --- units -----------------------------------------------------------------------------------
 
+  let advancedFrom = null; // the row a digit just scored and moved on from (see moveRow)
   const units = [];
   const turnItems = new Map([...root.querySelectorAll(".chat-turn[data-index]")].map((li) => [Number(li.dataset.index), li]));
   const candidateCards = new Map([...root.querySelectorAll("[data-candidate]")].map((card) => [card.dataset.candidate, card]));
@@ -281,6 +282,7 @@ export function mount(root, config) {
   function focusUnit(position, { scroll = true } = {}) {
     if (!units.length) return false;
     const previous = units[focusedUnit];
+    advancedFrom = null;
     focusedUnit = Math.max(0, Math.min(units.length - 1, position));
     focusedRow = 0;
     if (previous && previous !== units[focusedUnit]) renderRows(previous);
@@ -289,12 +291,27 @@ export function mount(root, config) {
     return true;
   }
 
+  // A digit scores the focused criterion and moves on to the next one (said in the status line).
+  // The arrow pressed right after it counts from the criterion just scored, so it does what it
+  // says: ↓ goes to the next criterion (where the digit already moved: it stays), ↑ back to the
+  // one just scored. "1 ↓ 3 ↓ 1" scores three criteria in a row, whatever the habit.
+
   function moveRow(step) {
     const unit = units[focusedUnit];
     if (!unit || !unit.rows || !unit.rows.length) return false;
-    focusedRow = Math.max(0, Math.min(unit.rows.length - 1, focusedRow + step));
+    const from = advancedFrom !== null ? advancedFrom : focusedRow;
+    advancedFrom = null;
+    focusedRow = Math.max(0, Math.min(unit.rows.length - 1, from + step));
     renderRows(unit);
+    sayRow(unit, "");
     return true;
+  }
+
+  function sayRow(unit, before) {
+    const status = root.querySelector("[data-testid=score-status]");
+    if (!status) return;
+    const { criterion } = unit.rows[focusedRow];
+    status.textContent = `${before}Now: ${criterion.name}`;
   }
 
   function score(point) {
@@ -303,8 +320,11 @@ export function mount(root, config) {
     const { criterion } = unit.rows[focusedRow];
     if (point < 1 || point > criterion.scale) return false;
     unitPart(unit).scores[criterion.name] = point;
+    const scored = focusedRow;
     if (focusedRow < unit.rows.length - 1) focusedRow += 1; // on to the next criterion
+    advancedFrom = focusedRow !== scored ? scored : null;
     renderRows(unit);
+    sayRow(unit, `${criterion.name} ${point}${focusedRow !== scored ? " → " : " · "}`);
     emit();
     return true;
   }
@@ -359,15 +379,23 @@ export function mount(root, config) {
     return true;
   }
 
+  /** The write box, from wherever the person is (a candidate card, the whole conversation): W
+   * goes there directly, past every candidate. */
+  function toWriteBox() {
+    const field = applies.write && writtenList ? writtenList.querySelector("textarea") : null;
+    if (!field) return false;
+    const unit = units.find((u) => u.kind === "write");
+    if (unit) focusUnit(unit.position, { scroll: false });
+    field.focus();
+    field.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
   function startRewrite() {
     const unit = units[focusedUnit];
     if (!unit) return false;
-    if (unit.kind === "write") {
-      const field = writtenList.querySelector("textarea");
-      if (field) field.focus();
-      return Boolean(field);
-    }
-    if (unit.kind !== "turn" || !unit.rewriteBox) return false;
+    if (unit.kind === "write") return toWriteBox();
+    if (unit.kind !== "turn" || !unit.rewriteBox) return toWriteBox();
     const part = unitPart(unit);
     if (part.rewrite === null) {
       part.rewrite = unit.content;
@@ -510,7 +538,7 @@ export function mount(root, config) {
   add(["arrowdown", "j"], "Next criterion of the turn", () => moveRow(1));
   add(["arrowup", "k"], "Previous criterion of the turn", () => moveRow(-1));
   const digits = ["1", "2", "3", "4", "5", "6", "7", "8", "9"];
-  add(digits, "Score the criterion; with the span picker open: choose the error type", (event) => {
+  add(digits, "Score the criterion and move to the next (an arrow right after counts from the one scored); with the span picker open: choose the error type", (event) => {
     const match = /^(?:Digit|Numpad)(\d)$/.exec(event.code || "");
     const digit = Number(match ? match[1] : event.key);
     if (pending) {
@@ -520,7 +548,7 @@ export function mount(root, config) {
     return score(digit);
   });
   if (spansAllowed) add(["m"], "Mark the selected text as an error span", openPicker);
-  if (applies.rewrite || applies.write) add(["w"], "Rewrite the turn (or write the reply)", startRewrite);
+  if (applies.rewrite || applies.write) add(["w"], "Rewrite the turn, or write the reply (from any card)", startRewrite);
   if (applies.compare) {
     add(["o"], "Rank the candidate next", rankNext);
     add(["x"], "Clear the candidates' order", () => { answer.order = []; renderOrder(); emit(); });
@@ -563,10 +591,43 @@ export function mount(root, config) {
   setResult(config.initial_result);
   if (units.length) focusUnit(0, { scroll: false });
 
+  /** After a blocked Submit: mark every criterion still without a score and return the first
+   * one's first point (the focus goes there), else the first unranked candidate. */
+  function showMissing() {
+    root.dataset.showMissing = "true";
+    for (const unit of units) {
+      const part = unitPart(unit);
+      if (!part || !unit.rows) continue;
+      const row = unit.rows.find(({ criterion }) => part.scores[criterion.name] === undefined);
+      if (row) {
+        focusUnit(unit.position, { scroll: false });
+        return row.points.querySelector("button");
+      }
+    }
+    if (applies.compare) {
+      const unranked = candidatesData.find((c) => !answer.order.includes(c.id));
+      if (unranked) return candidateCards.get(unranked.id) || null;
+    }
+    return null;
+  }
+
+  /** How many scores are still to give, plus the candidates still to rank. */
+  function missingCount() {
+    let n = 0;
+    for (const unit of units) {
+      const part = unitPart(unit);
+      if (part && unit.rows) n += unit.rows.filter(({ criterion }) => part.scores[criterion.name] === undefined).length;
+    }
+    if (applies.compare) n += candidatesData.filter((c) => !answer.order.includes(c.id)).length;
+    return n;
+  }
+
   return {
     getResult,
     setResult,
     validate,
+    showMissing,
+    missingCount,
     onChange(callback) {
       listeners.add(callback);
       return () => listeners.delete(callback);

@@ -19,7 +19,8 @@ export function judgedTurns(messages) {
 export function editorSettings(schema, data) {
   const messages = data.messages || [];
   const candidatesData = data.candidates || [];
-  const modes = schema.modes || [];
+  // A task may name the modes that apply to it (data.modes), the project's being the default.
+  const modes = (Array.isArray(data.modes) && data.modes.length ? data.modes : schema.modes) || [];
   const criteria = schema.criteria || [];
   const errorTypes = schema.error_types || [];
   const writeStyle = schema.write || "reply";
