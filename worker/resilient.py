@@ -9,8 +9,9 @@ enough.
 
 :class:`ResilientWorker` catches those, closes the broken connections, waits (0.5 s doubling to
 30 s, back to 0.5 s once it has run for a while) and goes on; it never exits for a lost
-connection. A task whose result could not be recorded because the connection died under it is
-put back in the queue (``READY``) once the database answers again, so it runs again: LabelHub's
+connection. A task it claimed and could not finish or record because the connection died (under
+the task, or under the claim's COMMIT) is put back in the queue (``READY``) once the database
+answers again, so it runs again: LabelHub's
 background tasks are idempotent (judging takes each answer once under a row lock; a delivery's
 attempt commits with its result, and receivers drop a repeated delivery id).
 
@@ -50,38 +51,35 @@ class ResilientWorker(Worker):
         super().__init__(*args, **kwargs)
         self.sleep = sleep
         self.reconnections = 0
-        self._running_result: DBTaskResult | None = None
-        self._lost_result_id = None
+        self._lost = False
 
-    def run_task(self, db_task_result: DBTaskResult) -> None:
-        self._running_result = db_task_result
-        super().run_task(db_task_result)
-        self._running_result = None
-
-    def _requeue_lost_task(self) -> None:
-        """The task whose result was lost with the connection runs again."""
-        if self._lost_result_id is None:
-            return
-        requeued = DBTaskResult.objects.filter(pk=self._lost_result_id, status="RUNNING").update(
-            status="READY"
-        )
-        if requeued:
-            logger.warning(
-                "Task id=%s is queued again after a lost connection", self._lost_result_id
-            )
-        self._lost_result_id = None
+    def _requeue_orphans(self) -> None:
+        """Tasks this worker claimed and will never finish, queued again: the one whose result
+        was lost with the connection, and one whose claim committed at the server while the
+        connection died under the COMMIT (the worker saw an error and never ran it). This worker
+        runs one task at a time and runs none now, so every task still RUNNING under its id
+        (the last in ``worker_ids``) is such an orphan."""
+        running = DBTaskResult.objects.filter(status="RUNNING", backend_name=self.backend_name)
+        orphans = [
+            pk
+            for pk, worker_ids in running.values_list("pk", "worker_ids")
+            if worker_ids and worker_ids[-1] == self.worker_id
+        ]
+        if orphans:
+            DBTaskResult.objects.filter(pk__in=orphans, status="RUNNING").update(status="READY")
+            logger.warning("Tasks %s queued again after a lost connection", orphans)
+        self._lost = False
 
     def run(self) -> None:
         delay = FIRST_DELAY
         while True:
             started = time.monotonic()
             try:
-                self._requeue_lost_task()
+                if self._lost:
+                    self._requeue_orphans()
                 return super().run()
             except DATABASE_ERRORS as error:
-                if self._running_result is not None:
-                    self._lost_result_id = self._running_result.pk
-                    self._running_result = None
+                self._lost = True
                 self.running_task = False
                 if not self.running:
                     return None
