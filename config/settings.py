@@ -398,6 +398,8 @@ SPECTACULAR_SETTINGS = {
         "ReviewReasonEnum": "quality.models.ReviewReason",
         "VerdictEnum": "quality.models.Verdict",
         "ProjectRoleEnum": "labelhub.models.Role",
+        "InvitationStateEnum": "labelhub.models.InvitationState",
+        "PayStateEnum": ["paid", "unpaid", "unset"],
     },
 }
 
