@@ -34,7 +34,7 @@ class Profile:
 CAREFUL = Profile("careful", 0.02, 0.01, 0.0, 0.0, 0.03, 0.03, 0.0, 0.005, 0.0, 9.0, 0.34)
 AVERAGE = Profile("average", 0.05, 0.05, 0.02, 0.03, 0.1, 0.08, 0.02, 0.03, 0.05, 6.0, 0.32)
 SLOPPY = Profile("sloppy", 0.12, 0.18, 0.07, 0.12, 0.3, 0.25, 0.1, 0.14, 0.4, 3.5, 0.26)
-CARELESS = Profile("careless", 0.3, 0.5, 0.3, 0.5, 0.4, 0.4, 0.9, 0.65, 0.0, 2.0, 0.4, 3, 8)
+CARELESS = Profile("careless", 0.3, 0.5, 0.4, 0.5, 0.4, 0.4, 0.9, 0.7, 0.0, 2.0, 0.4, 3, 8)
 
 LABELS = ["person", "animal", "vehicle", "object"]
 

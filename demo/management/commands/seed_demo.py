@@ -128,7 +128,7 @@ MIN_GOLD = 10
 FILL = 0.75  # share of the answer slots the simulated people take on over the two weeks
 # Conversations are rarely rejected (no answer goes back to the queue): fewer slots are taken,
 # so work is left to label there too.
-FILL_OF = {"conversation": 0.45}
+FILL_OF = {"conversation": 0.5}
 SKIP_RATE = 0.02
 BACKGROUND_EVERY = 12  # the worker catches up after this many submissions (a few seconds' lag)
 SKIP_REASONS = ["Not sure what counts here.", "The media would not load.", "Need a break."]
