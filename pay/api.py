@@ -306,7 +306,7 @@ class StatementLineOut(serializers.Serializer):
 class StatementOut(serializers.Serializer):
     organization = serializers.CharField(source="organization.slug")
     person = serializers.CharField(source="person.username")
-    period = serializers.CharField(source="period.kind")
+    period = serializers.CharField(source="period.span")
     start = serializers.DateField(source="period.start")
     end = serializers.DateField(source="period.last_day")
     currency = serializers.CharField()
@@ -339,7 +339,7 @@ class StatementsOut(serializers.Serializer):
 
 def _period(request: Request) -> selectors.Period:
     return selectors.period_parse(
-        kind=request.query_params.get("period"), start=request.query_params.get("start")
+        span=request.query_params.get("period"), start=request.query_params.get("start")
     )
 
 
@@ -364,7 +364,7 @@ class StatementsApi(APIView):
             return Response(
                 StatementsOut(
                     {
-                        "period": period.kind,
+                        "period": period.span,
                         "start": period.start,
                         "end": period.last_day,
                         "currency": currency_of(organization_id=organization.pk),
@@ -411,6 +411,6 @@ def payout_csv_response(*, organization, period) -> HttpResponse:
         for row in selectors.payout_csv_rows(organization=organization, period=period)
     )
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    name = f"payouts-{organization.slug}-{period.kind}-{period.start.isoformat()}.csv"
+    name = f"payouts-{organization.slug}-{period.span}-{period.start.isoformat()}.csv"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response

@@ -38,7 +38,7 @@ def cents(value: Decimal) -> Decimal:
 # --- periods -----------------------------------------------------------------------------------
 
 
-class PeriodKind:
+class PeriodSpan:
     WEEK = "week"
     MONTH = "month"
     ALL = (WEEK, MONTH)
@@ -46,7 +46,7 @@ class PeriodKind:
 
 @dataclass(frozen=True)
 class Period:
-    kind: str
+    span: str  # week or month
     start: date
     end: date  # exclusive
 
@@ -56,7 +56,7 @@ class Period:
 
     @property
     def label(self) -> str:
-        if self.kind == PeriodKind.MONTH:
+        if self.span == PeriodSpan.MONTH:
             return self.start.strftime("%B %Y")
         return f"Week of {self.start.isoformat()} to {self.last_day.isoformat()}"
 
@@ -67,26 +67,26 @@ class Period:
         )
 
     def previous(self) -> "Period":
-        return period_of(kind=self.kind, day=self.start - timedelta(days=1))
+        return period_of(span=self.span, day=self.start - timedelta(days=1))
 
     def next(self) -> "Period":
-        return period_of(kind=self.kind, day=self.end)
+        return period_of(span=self.span, day=self.end)
 
 
-def period_of(*, kind: str, day: date) -> Period:
+def period_of(*, span: str, day: date) -> Period:
     """The week (from Monday) or month holding ``day``."""
-    if kind == PeriodKind.WEEK:
+    if span == PeriodSpan.WEEK:
         start = day - timedelta(days=day.weekday())
-        return Period(kind, start, start + timedelta(days=7))
+        return Period(span, start, start + timedelta(days=7))
     start = day.replace(day=1)
     end = (start + timedelta(days=32)).replace(day=1)
-    return Period(PeriodKind.MONTH, start, end)
+    return Period(PeriodSpan.MONTH, start, end)
 
 
-def period_parse(*, kind: str | None, start: str | None) -> Period:
+def period_parse(*, span: str | None, start: str | None) -> Period:
     """From ``?period=week|month&start=YYYY-MM-DD`` (any day of it; default: today's period)."""
-    kind = kind or PeriodKind.MONTH
-    if kind not in PeriodKind.ALL:
+    span = span or PeriodSpan.MONTH
+    if span not in PeriodSpan.ALL:
         raise ValidationError({"period": ["The period is week or month."]})
     if start:
         try:
@@ -97,7 +97,7 @@ def period_parse(*, kind: str | None, start: str | None) -> Period:
             ) from None
     else:
         day = timezone.now().astimezone(UTC).date()
-    return period_of(kind=kind, day=day)
+    return period_of(span=span, day=day)
 
 
 # --- one person's earnings ---------------------------------------------------------------------

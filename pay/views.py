@@ -162,7 +162,7 @@ def statements(request: HttpRequest, slug: str) -> HttpResponse:
     is_admin = selectors.is_organization_admin(organization=organization, user=request.user)
     try:
         period = selectors.period_parse(
-            kind=request.GET.get("period"), start=request.GET.get("start")
+            span=request.GET.get("period"), start=request.GET.get("start")
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))

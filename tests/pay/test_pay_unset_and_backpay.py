@@ -78,7 +78,7 @@ def test_answers_made_before_rates_are_paid_once_each_when_the_manager_asks(unpa
     statement = statement_for(
         organization=project.organization,
         person=people[0],
-        period=period_parse(kind="month", start=None),
+        period=period_parse(span="month", start=None),
     )
     (line,) = statement.lines
     assert line.project_name == project.name

@@ -232,6 +232,8 @@ REJECT_COMMENTS = {
     "transcription": "Several words do not match the audio.",
     "conversation": "The scores do not match the replies: re-read both turns.",
 }
+# What a reviewer's fix adds to the true answer, per kind (rankings carry a rationale).
+FIX_ADDS = {"ranking": {"rationale": "Reviewer's order: the correct, complete answer first."}}
 
 
 class SimulatedClock:
@@ -665,9 +667,7 @@ class Command(BaseCommand):
         bad = [a.pk for a in answers if score(a.result) < 0.5]
         if bad:
             return Verdict.REJECT, None, REJECT_COMMENTS[demo.kind], bad
-        fix = dict(truth)
-        if demo.kind == "ranking":
-            fix["rationale"] = "Reviewer's order: the correct, complete answer first."
+        fix = {**truth, **FIX_ADDS.get(demo.kind, {})}
         return Verdict.FIX, fix, "", None
 
     def flag_one(self, demo: DemoProject, manager: AbstractBaseUser) -> None:
