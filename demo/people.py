@@ -200,14 +200,16 @@ def answer(kind: str, truth: dict, data: dict, profile: Profile, rng: random.Ran
     return ANSWERERS[kind](truth, data, profile, rng)
 
 
+# The units of work in one task, per kind: boxes, responses, turns, or seconds of audio.
+WORK_UNITS = {
+    "bbox": lambda truth, data: 2 + len(truth["boxes"]),
+    "ranking": lambda truth, data: 3 * len(data["responses"]),
+    "conversation": lambda truth, data: 4 * len(data["messages"]),
+    "transcription": lambda truth, data: 3 + float(data.get("duration", 4.0)),
+}
+
+
 def active_seconds(kind: str, truth: dict, data: dict, profile: Profile, rng: random.Random) -> int:
     """How long the answer took: per box, per response or per second of audio, with some spread."""
-    if kind == "bbox":
-        units = 2 + len(truth["boxes"])
-    elif kind == "ranking":
-        units = 3 * len(data["responses"])
-    elif kind == "conversation":
-        units = 4 * len(data["messages"])
-    else:
-        units = 3 + float(data.get("duration", 4.0))
+    units = WORK_UNITS[kind](truth, data)
     return max(3, round(profile.speed * units * rng.uniform(0.7, 1.4)))
