@@ -225,8 +225,6 @@ SCHEMAS = {
 # one within a few gold answers and leaves the sloppy one working, and an agreement bar that sends
 # real disagreements to review (both set from what the profiles produce).
 SHARED_QUALITY = {"overlap": 2, "gold_rate": 0.2, "accuracy_floor": 0.7, "review_share": 0.1}
-# Chat grading scores partly on spans most answers leave empty alike, so its floor sits higher.
-ACCURACY_FLOOR_OF = {"conversation": 0.9}
 AGREEMENT_NEEDED = {"bbox": 0.7, "ranking": 0.7, "transcription": 0.85, "conversation": 0.6}
 REJECT_COMMENTS = {
     "bbox": "Most objects are missing or the boxes are far off; please look again.",
@@ -503,13 +501,7 @@ class Command(BaseCommand):
             name=name,
             kind=kind_name,
             schema=SCHEMAS[kind_name],
-            quality={
-                **SHARED_QUALITY,
-                "accuracy_floor": ACCURACY_FLOOR_OF.get(
-                    kind_name, SHARED_QUALITY["accuracy_floor"]
-                ),
-                "agreement_threshold": AGREEMENT_NEEDED[kind_name],
-            },
+            quality={**SHARED_QUALITY, "agreement_threshold": AGREEMENT_NEEDED[kind_name]},
             instructions=INSTRUCTIONS[kind_name],
         )
         for username, _name, role, _admin, _staff, _profile in PEOPLE:
