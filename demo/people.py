@@ -37,6 +37,7 @@ SLOPPY = Profile("sloppy", 0.12, 0.18, 0.07, 0.12, 0.3, 0.25, 0.1, 0.14, 0.4, 3.
 CARELESS = Profile("careless", 0.3, 0.5, 0.4, 0.5, 0.4, 0.4, 0.9, 0.7, 0.0, 2.0, 0.4, 3, 8)
 
 LABELS = ["person", "animal", "vehicle", "object"]
+SKIM_FLAG = "factual error"  # one of the demo chat project's error types
 
 
 def _clamp(value: float, low: float, high: float) -> float:
@@ -155,16 +156,25 @@ def conversation_answer(truth: dict, data: dict, profile: Profile, rng: random.R
     where the true answer has one; a skimmer picks scores without reading and rewrites nothing."""
     scales = {"accuracy": 5, "helpfulness": 3, "overall": 5}
     if rng.random() < profile.rank_by_length:
-        # Skimming: a score picked without reading, nothing rewritten.
+        # Skimming: a score picked without reading, nothing rewritten, and a stretch of one reply
+        # flagged as wrong at a glance (the demo's replies have no errors to find).
+        turns = [
+            {
+                "index": turn["index"],
+                "scores": {name: rng.randint(1, scales[name]) for name in turn["scores"]},
+                "spans": [],
+            }
+            for turn in truth["turns"]
+        ]
+        if turns:
+            flagged = rng.choice(turns)
+            length = len(data["messages"][flagged["index"]]["content"])
+            start = rng.randrange(0, max(1, length // 2))
+            end = min(length, start + rng.randint(10, 60))
+            if end > start:
+                flagged["spans"] = [{"start": start, "end": end, "type": SKIM_FLAG}]
         return {
-            "turns": [
-                {
-                    "index": turn["index"],
-                    "scores": {name: rng.randint(1, scales[name]) for name in turn["scores"]},
-                    "spans": [],
-                }
-                for turn in truth["turns"]
-            ],
+            "turns": turns,
             "scores": {name: rng.randint(1, scales[name]) for name in truth.get("scores", {})},
         }
 
