@@ -144,8 +144,8 @@ def test_the_worker_survives_its_connection_cut_mid_claim_and_does_all_the_work(
         # a cut has landed inside a claim or a task: a cut while it sleeps between polls is healed
         # silently by Django's connection health check and proves nothing.
         cutting_until = time.monotonic() + 120
-        while cut < KILLS or load.poll() is None or (
-            not lost() and time.monotonic() < cutting_until
+        while (
+            cut < KILLS or load.poll() is None or (not lost() and time.monotonic() < cutting_until)
         ):
             time.sleep(0.3 if cut < KILLS * 3 else random.uniform(0.01, 0.1))
             if cut < KILLS * 3 or not lost():
