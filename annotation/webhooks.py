@@ -451,13 +451,20 @@ def _retry_later(deliveries: list[WebhookDelivery]) -> None:
             deliver_webhook.using(run_after=delivery.next_attempt_at).enqueue(delivery.pk)
 
 
-@task
+# Deliveries share the head of the worker's queue with the quality step that makes them
+# (``quality.tasks.JUDGING_PRIORITY`` is this number): a submission is done for the customer once
+# it is judged *and* delivered. Below judging, a busy project always had a judging run queued
+# ahead of its deliveries, and they waited until the submits paused (6 s p50 in the bench).
+LINE_PRIORITY = 10
+
+
+@task(priority=LINE_PRIORITY)
 def deliver_webhook(delivery_id: int) -> str:
     """Background entry point: one attempt at one delivery."""
     return webhook_attempt(delivery_id=delivery_id).status
 
 
-@task
+@task(priority=LINE_PRIORITY)
 def deliver_webhooks(delivery_ids: list[int]) -> int:
     """Background entry point: one attempt at each delivery of a batch (see
     :func:`webhooks_enqueue`); returns how many were delivered."""

@@ -63,6 +63,9 @@ project_patterns = [
 ]
 
 urlpatterns = [
+    # The API first: scripts call it hundreds of times a second, and a path is matched against
+    # the patterns in order (no site page lives under api/v1/).
+    path("api/v1/", include("config.api_urls")),
     path("", home, name="home"),
     path("account/", views.account, name="account"),
     path("projects/", include((project_patterns, "projects"))),
@@ -79,6 +82,5 @@ urlpatterns = [
     path("", include("sandbox.urls")),
     path("", include("evals.urls")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("config.api_urls")),
     path("favicon.ico", RedirectView.as_view(url="/static/img/favicon.svg", permanent=True)),
 ]

@@ -4,11 +4,13 @@ from functools import partial
 
 from django.tasks import task
 
+from annotation.webhooks import LINE_PRIORITY
 from quality.judging import judging_request, judging_run
 
-# Ahead of everything else a worker does (webhook deliveries, imports, exports): a submission is
-# done for the customer only when it is judged, and a run is cheap and at most one per project.
-JUDGING_PRIORITY = 10
+# Ahead of everything else a worker does (imports, exports), level with the webhook deliveries
+# it makes, first come first served: a submission is done for the customer only when it is
+# judged and delivered, and a run is cheap and at most one per project.
+JUDGING_PRIORITY = LINE_PRIORITY
 
 
 @task(priority=JUDGING_PRIORITY)

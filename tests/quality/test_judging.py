@@ -318,8 +318,13 @@ def test_bench_judging_times_real_workers_and_checks_exactness(monkeypatch):
     assert not Project.objects.exists()
 
 
-def test_a_worker_takes_judging_before_deliveries_imports_and_exports():
-    """A submission is done only when judged: its run goes ahead of other background work."""
-    from annotation.webhooks import deliver_webhooks
+def test_a_worker_takes_judging_and_its_deliveries_before_imports_and_exports():
+    """A submission is done only when judged and delivered: judging runs and the deliveries they
+    make share the head of the queue, first come first served (below judging, deliveries waited
+    as long as a busy project kept a run queued), ahead of imports and exports."""
+    from annotation.tasks import import_job_process
+    from annotation.webhooks import deliver_webhook, deliver_webhooks
+    from exports.tasks import export_job_process
 
-    assert judge_project.priority > deliver_webhooks.priority
+    assert judge_project.priority == deliver_webhooks.priority == deliver_webhook.priority
+    assert judge_project.priority > max(import_job_process.priority, export_job_process.priority)

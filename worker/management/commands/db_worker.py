@@ -5,6 +5,7 @@ The same command line and options as django-tasks-db's own (this app comes befor
 :class:`worker.resilient.ResilientWorker` reconnects with backoff instead of exiting.
 """
 
+import gc
 import os
 
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
@@ -39,4 +40,8 @@ class Command(db_worker.Command):
             run_with_reloader(worker.run)
         else:
             worker.configure_signals()
+            # What the process has loaded lives as long as it does: keep it out of the garbage
+            # collector's full passes (see config/wsgi.py), so a judging run is not paused by one.
+            gc.collect()
+            gc.freeze()
             worker.run()
