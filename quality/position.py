@@ -49,7 +49,7 @@ class PositionFigures:
             return "No decided answer yet."
         text = (
             f"First shown won {pct(self.share)} of {self.decided} decided answers "
-            f"(95% CI {pct(self.interval.low)}–{pct(self.interval.high)}), "
+            f"(95% CI {span_pct(self.interval)}), "
             f"{pct(self.expected)} expected by chance: "
         )
         return text + VERDICT_WORDS[self.verdict]
@@ -60,9 +60,7 @@ class PositionFigures:
         dash = "—"
         return {
             "share": dash if self.share is None else pct(self.share),
-            "interval": dash
-            if self.interval is None
-            else f"{pct(self.interval.low)}–{pct(self.interval.high)}",
+            "interval": dash if self.interval is None else span_pct(self.interval),
             "expected": dash if self.expected is None else pct(self.expected),
             "ties": dash
             if self.tie_rate is None
@@ -75,7 +73,7 @@ class PositionFigures:
             return "Ties are not an answer here."
         return (
             f"Ties: {pct(self.tie_rate)} of {self.tie_possible} answers "
-            f"(95% CI {pct(self.tie_interval.low)}–{pct(self.tie_interval.high)})."
+            f"(95% CI {span_pct(self.tie_interval)})."
         )
 
     def as_dict(self) -> dict:
@@ -112,6 +110,11 @@ VERDICT_WORDS = {
 
 def pct(value: float) -> str:
     return f"{value * 100:.0f}%"
+
+
+def span_pct(interval: Interval) -> str:
+    """An interval as "55–67%"."""
+    return f"{interval.low * 100:.0f}–{pct(interval.high)}"
 
 
 def position_figures(outcomes: list[PositionOutcome]) -> PositionFigures:
