@@ -519,6 +519,14 @@ def _submit_store(
             user_id=contributor.pk,
             assignment_id=assignment_id,
             result=result,
+            # What the screen and the API served this person (the server derives it again).
+            shown_order=kinds.shown_order(
+                kind,
+                sql.json_out(row.data),
+                quality=quality,
+                task_id=row.task_id,
+                contributor_id=contributor.pk,
+            ),
             seconds=seconds,
             score=gold_score,
             now=now,

@@ -319,6 +319,7 @@ def annotation_record(
     score,
     now,
     live_slot: bool,
+    shown_order: list[str] | None = None,
 ) -> Annotation:
     """Store the answer and mark the assignment submitted. With ``live_slot`` (a real task
     answered on its own lease) the lease's slot also turns into an answer, and the task becomes
@@ -337,12 +338,16 @@ def annotation_record(
     cast = "::jsonb" if _postgres() else ""
     insert = (
         f"INSERT INTO {ANNOTATION} (task_id, contributor_id, assignment_id, "  # noqa: S608
-        "result, active_seconds, gold_score, created_at) "
-        f"VALUES (%s, %s, %s, %s{cast}, %s, %s, %s) RETURNING id"
+        "result, shown_order, active_seconds, gold_score, created_at) "
+        f"VALUES (%s, %s, %s, %s{cast}, %s{cast}, %s, %s, %s) RETURNING id"
     )
     count_params = [task_id]
     close_params = [_when(now), seconds, _when(now), assignment_id]
-    insert_params = [task_id, user_id, assignment_id, _json_in(result), seconds, score, _when(now)]
+    shown = list(shown_order or [])
+    insert_params = [
+        *(task_id, user_id, assignment_id, _json_in(result), _json_in(shown)),
+        *(seconds, score, _when(now)),
+    ]
     with connection.cursor() as cursor:
         if _postgres():
             steps = [f"closed AS ({close})"]
@@ -363,6 +368,7 @@ def annotation_record(
         contributor_id=user_id,
         assignment_id=assignment_id,
         result=result,
+        shown_order=shown,
         active_seconds=seconds,
         gold_score=score,
         created_at=now,

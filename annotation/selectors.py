@@ -23,6 +23,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+import kinds
 from annotation.models import (
     Annotation,
     Assignment,
@@ -38,6 +39,33 @@ from labelhub.models import Project, ProjectMember, Role
 
 # What the queue needs of a project; the other fields load on first use.
 QUEUE_PROJECT_FIELDS = ("id", "organization_id", "name", "kind", "schema", "quality", "archived_at")
+
+
+@dataclass(frozen=True)
+class ShownTask:
+    """A task's data as one contributor sees it (blind, candidates in their order) and the
+    candidate ids in that order (``[]`` when the kind compares nothing)."""
+
+    data: dict
+    order: list[str]
+
+
+def task_shown_to(*, project: Project, task: Task, contributor_id: int) -> ShownTask:
+    """What the work screen and the API's next task show a contributor. No query: the order is
+    derived from task and person (``kinds.shown_order``), and the submit derives it again to
+    record it, so what was shown never depends on what a client says."""
+    kind = project.task_kind
+    order = kinds.shown_order(
+        kind,
+        task.data,
+        quality=project.quality or {},
+        task_id=task.pk,
+        contributor_id=contributor_id,
+    )
+    data = kind.for_contributor(task.data)
+    if order:
+        data = kind.in_shown_order(data, order)
+    return ShownTask(data=data, order=order)
 
 
 class ProjectArchived(QueueRefusal):

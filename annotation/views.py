@@ -53,6 +53,7 @@ from annotation.selectors import (
     project_for_contributor,
     skip_reasons_for,
     task_counts_for,
+    task_shown_to,
     tasks_for_manager,
     tasks_waiting_for,
     work_progress_for,
@@ -257,8 +258,9 @@ def _panel_context(
     }
     if assignment is not None:
         task = assignment.task
-        # A comparison is blind: the screen never names the models behind what is compared.
-        task.data = project.task_kind.for_contributor(task.data)
+        # A comparison is blind: the screen never names the models behind what is compared,
+        # and shows the candidates in this person's own order (the submit records it).
+        task.data = task_shown_to(project=project, task=task, contributor_id=request.user.pk).data
         editor = editor_context_for_task(
             task=task, project=project, initial_result=assignment.draft
         )

@@ -63,6 +63,16 @@ What the screens around the kind ask of it (each optional; the default is a plai
 ``for_contributor(data)``
     The task's data as the people who label it see it: a comparison is blind, so the kinds that
     compare model outputs drop the ``model`` names (managers, reviewers and exports keep them).
+``shows_candidates``, ``candidate_ids(data)`` and ``in_shown_order(data, order)``
+    A kind that puts several candidates side by side (ranking's responses, a conversation's
+    candidate replies) names their ids in stored order and gives the data with them reordered:
+    each contributor sees them in an order of their own (:func:`shown_order`, stable on reload)
+    unless the project's ``shuffle_candidates`` bar is 0, and the order shown is kept with the
+    answer. Results keep candidate ids, so an order changes no answer's meaning.
+``position_outcome(result, *, shown_order, schema)``
+    For the dashboard's position-bias report: whether the first candidate shown won, whether the
+    answer is a tie, and what share of wins the first place would get by chance, as a
+    :class:`PositionOutcome`; ``None`` (the default) when it does not apply.
 ``summary(data)`` and ``thumbnail_field``
     The data manager's column for a task: its data in one line of words (a conversation's last
     user message and its length, a prompt and its responses) instead of raw JSON; an image kind
@@ -113,6 +123,8 @@ Work that must be proven before it counts (each optional):
     ``None``: only saving a draft renews it.
 """
 
+import hashlib
+import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -147,6 +159,18 @@ class ImportFormat:
 
     name: str
     label: str
+
+
+@dataclass(frozen=True)
+class PositionOutcome:
+    """One answer seen from the order it was shown in: ``first_won`` (``None`` for a tie),
+    ``tie``, ``ties_possible`` (the question allows a tie at all) and ``expected``, the chance
+    that the first shown wins if position does not matter (½ for a pair, 1/n for n candidates)."""
+
+    first_won: bool | None
+    tie: bool
+    expected: float
+    ties_possible: bool
 
 
 @dataclass(frozen=True)
@@ -327,6 +351,7 @@ class TaskKind:
     thumbnail_field: ClassVar[str | None] = None
     needs_proof: ClassVar[bool] = False
     lease_renewal_seconds: ClassVar[int | None] = None
+    shows_candidates: ClassVar[bool] = False
 
     def default_schema(self) -> dict:
         raise NotImplementedError
@@ -410,6 +435,20 @@ class TaskKind:
         """The data as contributors see it (the default: all of it)."""
         return data
 
+    def candidate_ids(self, data: dict) -> list[str]:
+        """The ids of the candidates shown side by side, in stored order (none by default)."""
+        return []
+
+    def in_shown_order(self, data: dict, order: list[str]) -> dict:
+        """The data with its candidates in ``order`` (ids); the default changes nothing."""
+        return data
+
+    def position_outcome(
+        self, result: dict, *, shown_order: list[str], schema: dict
+    ) -> PositionOutcome | None:
+        """How the first candidate shown fared in this answer; ``None``: not applicable."""
+        return None
+
     def summary(self, data: dict) -> str:
         """A task's data in one line for the data manager (no more than ~120 characters).
         The default names the data's keys and the first text found in it."""
@@ -474,6 +513,52 @@ def without_models(items: object) -> object:
         {k: v for k, v in item.items() if k != "model"} if isinstance(item, dict) else item
         for item in items
     ]
+
+
+SHUFFLE_BAR = QualityBar(
+    "shuffle_candidates",
+    "Candidates in an order of each person's own",
+    int,
+    0,
+    1,
+    1,
+    "1 (the default) shows every contributor the candidates in an order of their own, the same "
+    "each time they open the task, so that no response gains from being shown first; the order "
+    "shown is kept with each answer for the dashboard's position-bias report. 0 shows them in "
+    "the order they were imported (e.g. when a fixed baseline must come first).",
+    step="1",
+)
+
+
+def shuffled(ids: list[str], *, seed: str) -> list[str]:
+    """``ids`` in an order that depends only on ``seed``: the same seed, the same order (a
+    reload shows what was shown before); different seeds spread over every order alike."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    order = list(ids)
+    random.Random(int.from_bytes(digest[:8], "big")).shuffle(order)  # noqa: S311 (not secret)
+    return order
+
+
+def shown_order(
+    kind: "TaskKind", data: dict, *, quality: dict, task_id: int, contributor_id: int
+) -> list[str]:
+    """The order one contributor is shown a task's candidates in: their own (seeded by task and
+    person) while the project's ``shuffle_candidates`` bar is on, else the stored one; ``[]``
+    for a task with nothing to compare. The server derives it, never takes it from the client."""
+    ids = kind.candidate_ids(data) if isinstance(data, dict) else []
+    if len(ids) < 2:
+        return []
+    if not quality.get("shuffle_candidates", 1):
+        return list(ids)
+    return shuffled(ids, seed=f"labelhub-order:{task_id}:{contributor_id}")
+
+
+def in_order(items: list, order: list[str]) -> list:
+    """Candidates (objects with an ``id``) in ``order``; any the order does not name stay after
+    it, as they were (a stale order never hides a candidate)."""
+    by_id = {item.get("id"): item for item in items if isinstance(item, dict)}
+    first = [by_id[i] for i in order if i in by_id]
+    return first + [item for item in items if item not in first]
 
 
 def one_line(text: str, *, limit: int = 120) -> str:

@@ -20,6 +20,7 @@ from labelhub.content import content_display
 from labelhub.permissions import project_for
 from quality import charts, events, selectors, services
 from quality.models import ReviewReason
+from quality.position import position_report
 from quality.standing import RATE_MIN_SECONDS
 
 STATUS_LABELS = {
@@ -324,6 +325,7 @@ def dashboard(request: HttpRequest, project_id: int) -> HttpResponse:
             ("status", "Status"),
         ],
     }
+    context["position"] = position_report(project=project)
     context["panels"] = list(
         events.dashboard_panels.collect(request=request, project=project).values()
     )

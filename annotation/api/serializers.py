@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotation.models import ImportJob, Task, TaskStatus
+from annotation.selectors import ShownTask, task_shown_to
 from labelhub.content import BUILT_IN, categories_of, names_of
 from labelhub.models import Project
 
@@ -52,10 +53,27 @@ class QueueTaskSerializer(serializers.Serializer):
     data = serializers.SerializerMethodField()
     predictions = serializers.JSONField()
     content = ContentNamesField()
+    shown_order = serializers.SerializerMethodField(
+        help_text="The ids of the candidates compared (ranking responses, conversation "
+        "candidates) in the order `data` lists them for you: an order of your own, the same on "
+        "every call, unless the project turned shuffling off. Empty when nothing is compared."
+    )
+
+    def _shown(self, task) -> ShownTask:
+        cache = self.root.__dict__.setdefault("_shown", {})
+        if task.pk not in cache:
+            cache[task.pk] = task_shown_to(
+                project=task.project, task=task, contributor_id=self.context["contributor_id"]
+            )
+        return cache[task.pk]
 
     def get_data(self, task) -> dict:
-        """Blind, as on the work screen: no model names in what is compared."""
-        return task.project.task_kind.for_contributor(task.data)
+        """Blind, as on the work screen: no model names in what is compared, and the candidates
+        in the caller's own order."""
+        return self._shown(task).data
+
+    def get_shown_order(self, task) -> list[str]:
+        return self._shown(task).order
 
 
 class AssignmentSerializer(serializers.Serializer):

@@ -110,7 +110,8 @@ class NextTaskView(QueueView):
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         assignment.task.project = project  # the serializer blinds the data by the project's kind
-        return Response(NextTaskSerializer(assignment).data)
+        context = {"contributor_id": request.user.pk}
+        return Response(NextTaskSerializer(assignment, context=context).data)
 
 
 class DraftView(QueueView):

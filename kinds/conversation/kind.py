@@ -21,15 +21,18 @@ The metrics are in ``metrics.py`` beside this module, the files it writes in
 """
 
 from kinds import (
+    SHUFFLE_BAR,
     AlphaQuestion,
     BuilderForm,
     Consensus,
     EditorSpec,
     Errors,
+    PositionOutcome,
     ReviewViews,
     SchemaBuilder,
     TaskKind,
     edit_rows,
+    in_order,
     int_or_text,
     object_errors,
     one_line,
@@ -93,6 +96,32 @@ class ConversationKind(TaskKind):
     review_template = "conversation/review.html"
     live_mode = True  # genai: a live task is a seed the contributor talks on with the model
     has_alpha = True
+    shows_candidates = True
+    quality_bars = (SHUFFLE_BAR,)
+
+    def candidate_ids(self, data: dict) -> list[str]:
+        return [c["id"] for c in data.get("candidates") or [] if isinstance(c, dict) and "id" in c]
+
+    def in_shown_order(self, data: dict, order: list[str]) -> dict:
+        """The candidate replies in ``order``; the conversation itself stays as it is."""
+        if not data.get("candidates"):
+            return data
+        return {**data, "candidates": in_order(data["candidates"], order)}
+
+    def position_outcome(
+        self, result: dict, *, shown_order: list[str], schema: dict
+    ) -> PositionOutcome | None:
+        """Whether the candidate shown first was ranked first (1 in n by chance; an order has
+        no ties); ``None`` for an answer that ranked nothing."""
+        order = result.get("order") if isinstance(result, dict) else None
+        if len(shown_order) < 2 or not isinstance(order, list) or not order:
+            return None
+        return PositionOutcome(
+            first_won=order[0] == shown_order[0],
+            tie=False,
+            expected=1 / len(shown_order),
+            ties_possible=False,
+        )
 
     def for_contributor(self, data: dict) -> dict:
         """Blind: the replies and candidates without the names of the models that wrote them."""

@@ -6,15 +6,18 @@ with 2–6 responses. The schema's ``mode`` is ``pairwise`` (A / B / tie with a 
 """
 
 from kinds import (
+    SHUFFLE_BAR,
     AlphaQuestion,
     BuilderForm,
     BuilderRow,
     Consensus,
     EditorSpec,
+    PositionOutcome,
     QualityBar,
     SchemaBuilder,
     TaskKind,
     edit_rows,
+    in_order,
     int_or_text,
     object_errors,
     one_line,
@@ -41,6 +44,7 @@ class RankingKind(TaskKind):
         save_label="Save ranking setup",
     )
     has_alpha = True
+    shows_candidates = True
     quality_bars = (
         QualityBar(
             "strength_weight",
@@ -64,6 +68,7 @@ class RankingKind(TaskKind):
             "of a score that comes from them; the rest comes from the overall verdict. 0 scores "
             "the overall verdict only.",
         ),
+        SHUFFLE_BAR,
     )
 
     def for_contributor(self, data: dict) -> dict:
@@ -75,6 +80,39 @@ class RankingKind(TaskKind):
             if key in blind:
                 blind[key] = without_models(blind[key])
         return blind
+
+    def candidate_ids(self, data: dict) -> list[str]:
+        return [r["id"] for r in data.get("responses") or [] if isinstance(r, dict) and "id" in r]
+
+    def in_shown_order(self, data: dict, order: list[str]) -> dict:
+        """The responses in ``order``: response A on the screen is the first of it."""
+        return {**data, "responses": in_order(data.get("responses") or [], order)}
+
+    def position_outcome(
+        self, result: dict, *, shown_order: list[str], schema: dict
+    ) -> PositionOutcome | None:
+        """Pairwise: the first shown won if it is the preference (a tie is neither); rank: if it
+        was ranked first (1 in n by chance; a full order has no ties)."""
+        if len(shown_order) < 2 or not isinstance(result, dict):
+            return None
+        first = shown_order[0]
+        if "preference" in result:
+            tie = result["preference"] == "tie"
+            return PositionOutcome(
+                first_won=None if tie else result["preference"] == first,
+                tie=tie,
+                expected=0.5,
+                ties_possible=True,
+            )
+        order = result.get("order")
+        if isinstance(order, list) and order:
+            return PositionOutcome(
+                first_won=order[0] == first,
+                tie=False,
+                expected=1 / len(shown_order),
+                ties_possible=False,
+            )
+        return None
 
     def summary(self, data: dict) -> str:
         """The prompt (or the last user message) and how many responses there are."""

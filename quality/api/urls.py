@@ -27,4 +27,9 @@ urlpatterns = [
         views.ContributorResumeView.as_view(),
         name="api-contributor-resume",
     ),
+    path(
+        "projects/<int:project_id>/position-bias/",
+        views.PositionBiasView.as_view(),
+        name="api-position-bias",
+    ),
 ]

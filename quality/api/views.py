@@ -13,6 +13,7 @@ from labelhub.api import examples
 from labelhub.permissions import can_review, project_for
 from quality import selectors, services
 from quality.models import ReviewReason
+from quality.position import position_report
 
 
 class ReviewAnswerSerializer(serializers.Serializer):
@@ -209,3 +210,24 @@ class ContributorResumeView(APIView):
             )
         )
         return Response(ContributorStateSerializer(pc).data)
+
+
+class PositionBiasView(APIView):
+    """The position-bias and tie report of a ranking or compare project (managers only)."""
+
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                description="`applicable` (false for kinds that show no candidates), "
+                "`shuffled` (the project's shuffle_candidates), `project` and `contributors` "
+                "(each with `username`): `answers`, `decided`, `first_won`, `first_won_share`, "
+                "`first_won_interval` (95% Wilson), `expected`, `verdict` (bias_first, "
+                "bias_later, no_bias, too_few), `words`, `tie_possible`, `ties`, `tie_rate`, "
+                "`tie_interval`, `tie_words`."
+            ),
+            404: OpenApiResponse(description="Not found, or not a project the caller manages."),
+        }
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        return Response(position_report(project=project).as_dict())

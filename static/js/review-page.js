@@ -9,6 +9,7 @@
  * answer loads that answer into the editor and starts a fix from it (one click). No inline
  * script: the CSP forbids it. A sensitive task stays blurred until Reveal (lib/reveal.js).
  */
+import { isTyping } from "./lib/keyboard.js";
 import "./lib/reveal.js";
 
 const form = document.getElementById("review-form");
@@ -18,10 +19,6 @@ const fixHint = document.getElementById("fix-hint");
 const comment = document.getElementById("review-comment");
 let fixing = false;
 let ready = false;
-
-function typing(target) {
-  return target instanceof HTMLElement && (target.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(target.tagName));
-}
 
 function startFix() {
   fixing = true;
@@ -92,7 +89,7 @@ if (form) {
         submitWith("fix");
         return;
       }
-      if (!event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) return;
+      if (!event.altKey || event.ctrlKey || event.metaKey || isTyping(event.target)) return;
       // By physical key: on a Mac, Alt+A types "å".
       const key = /^Key([ARF])$/.exec(event.code)?.[1];
       if (!key || (fixing && key !== "R")) return;

@@ -39,6 +39,7 @@ def test_next_returns_the_assignment_task_and_expiry():
         "data": {"n": 0},
         "predictions": [{"label": "cat"}],
         "content": [],
+        "shown_order": [],  # nothing compared in this kind
     }
     assert body["assignment"]["expires_at"] == body["expires_at"]
     assert set(body["assignment"]) == {
@@ -75,7 +76,9 @@ def test_gold_and_real_tasks_look_the_same():
     assert real_body["task"]["id"] != gold.pk
     assert set(gold_body) == set(real_body)
     assert (
-        set(gold_body["task"]) == set(real_body["task"]) == {"id", "data", "predictions", "content"}
+        set(gold_body["task"])
+        == set(real_body["task"])
+        == {"id", "data", "predictions", "content", "shown_order"}
     )
     assert set(gold_body["assignment"]) == set(real_body["assignment"])
     assert "cat" not in str(gold_body)  # the gold answer never leaves the server

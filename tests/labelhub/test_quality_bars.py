@@ -45,7 +45,9 @@ def test_each_kind_adds_its_own_bars_with_their_defaults():
         **DEFAULT_QUALITY,
         "strength_weight": 0.5,
         "criteria_weight": 0.5,
+        "shuffle_candidates": 1,
     }
+    assert quality_clean({}, kind="conversation") == {**DEFAULT_QUALITY, "shuffle_candidates": 1}
     assert quality_clean({}, kind="transcription") == DEFAULT_QUALITY
     assert "iou_threshold" in errors_of({"iou_threshold": 0.5}, kind="ranking")
     assert "strength_weight" in errors_of({"strength_weight": 0.5}, kind="bbox")

@@ -5,8 +5,13 @@
  * Letters and digits match by physical key too (event.code), so Alt+K still works on a Mac where
  * Alt+K types "˚". Symbols such as "?" match whatever modifiers produced them.
  *
- * While the focus is in a text field, only shortcuts registered with `inInputs: true` fire (use a
- * Ctrl or Alt combination for those, so typing is never hijacked).
+ * The one guard for "no shortcut while typing", used by every screen: while the focus is in a text
+ * field (an input that takes text, a textarea, a select or anything contenteditable; see
+ * `isTyping`), a key that types or edits text never fires a shortcut. Only shortcuts registered
+ * with `inInputs: true` fire there at all, and only chords (`firesWhileTyping`): Escape, or a key
+ * held with Ctrl, Alt or Meta (Alt+Enter, Ctrl+Enter, Alt+I…). A letter, a digit, Shift+letter,
+ * Space, Backspace, Enter, Tab or an arrow always reaches the text box; `add` refuses to register
+ * one of those with `inInputs`, so no screen can get it wrong.
  */
 
 const MODIFIERS = ["ctrl", "alt", "meta", "shift"];
@@ -79,6 +84,16 @@ export function isTyping(target) {
   return false;
 }
 
+/** Whether a shortcut may fire while the person types: Escape, or a chord with Ctrl, Alt or Meta.
+ * Everything else (a letter, a digit, a symbol, Space, Enter, Backspace, an arrow, with or
+ * without Shift) is typing or moving the caret, and belongs to the text box. */
+export function firesWhileTyping(combo) {
+  const parts = normalizeCombo(combo).split("+");
+  const key = parts.pop();
+  if (key === "escape") return true;
+  return parts.some((mod) => ["ctrl", "alt", "meta"].includes(mod));
+}
+
 /** Radio groups and sliders move with the arrow keys: leave those keys to them. */
 function usesArrows(target) {
   return target instanceof HTMLInputElement && ["radio", "range"].includes(target.type);
@@ -101,6 +116,10 @@ export class Shortcuts {
    */
   add({ keys, description, group = "General", run = null, inInputs = false, inDialogs = false }) {
     const entry = { keys: keys.map(normalizeCombo), description, group, run, inInputs, inDialogs };
+    const typingKeys = inInputs ? entry.keys.filter((key) => !firesWhileTyping(key)) : [];
+    if (typingKeys.length) {
+      throw new Error(`A shortcut that works while typing needs Escape, Ctrl, Alt or Meta: ${typingKeys.join(", ")}.`);
+    }
     this.entries.push(entry);
     return () => {
       this.entries = this.entries.filter((other) => other !== entry);
@@ -115,7 +134,8 @@ export class Shortcuts {
     const dialogOpen = Boolean(document.querySelector("dialog[open]"));
     for (const entry of this.entries) {
       if (!entry.run || (typing && !entry.inInputs) || (dialogOpen && !entry.inDialogs)) continue;
-      if (!entry.keys.some((key) => names.includes(key))) continue;
+      const matched = entry.keys.filter((key) => names.includes(key));
+      if (!matched.length || (typing && !matched.some(firesWhileTyping))) continue;
       if (entry.run(event) === false) continue; // not for this one: the next entry may take it
       event.preventDefault();
       return;

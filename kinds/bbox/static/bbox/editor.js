@@ -10,7 +10,7 @@
  * Enter anchors the opposite corner (the box takes the current label); Esc gives up.
  */
 
-import { Shortcuts } from "../js/lib/keyboard.js";
+import { Shortcuts, isTyping } from "../js/lib/keyboard.js";
 import { mediaBroken, reportBrokenMedia } from "../js/lib/media.js";
 import { BoxRenderer } from "./render.js";
 import { attachPointerHandlers } from "./handlers.js";
@@ -370,7 +370,8 @@ export function mount(root, config) {
   cleanups.push(shortcuts.add({ keys: ["wheel"], description: "Mouse wheel: zoom around the cursor", group: GROUP }));
 
   function onKeyDown(event) {
-    if (event.code === "Space" && !event.target.closest("input, textarea, select, button")) {
+    // Space pans, except where it types (the shared guard) or presses a button.
+    if (event.code === "Space" && !isTyping(event.target) && !event.target.closest("button, select")) {
       spaceHeld = true;
       svg.classList.add("pan-ready");
       event.preventDefault();
