@@ -1,7 +1,10 @@
 """Measure LabelHub over real HTTP: ``python manage.py bench [queue] [options]``.
 
-Sections are subcommands so that import and export figures can join later; ``queue`` is the
-default and the only one today. It:
+Sections are subcommands: ``queue`` (the default) and ``matrix``, which runs the queue's
+single-client and 8-client measurements at several sizes (``--sizes``, default 10k, 100k, 1M), in
+every queue order (``--orders``), each plain and then with a content mix (``--mix 0.3,0.5``: 30%
+of tasks marked, half the crowd opted out), against one gunicorn, and prints one table.
+``queue``:
 
 1. builds a project of ``--tasks`` preference-ranking tasks (default 1,000,000 on PostgreSQL,
    10,000 on SQLite) with PostgreSQL's COPY, or ``bulk_create`` in big batches on SQLite,
@@ -150,8 +153,22 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sections = parser.add_subparsers(dest="section")
         queue = sections.add_parser("queue", help="next-task and submit latency, throughput")
-        for target in (parser, queue):
+        matrix = sections.add_parser(
+            "matrix", help="the queue at several sizes, in every order, with and without opt-outs"
+        )
+        for target in (parser, queue, matrix):
             self.add_queue_arguments(target)
+        matrix.add_argument(
+            "--sizes", default="10000,100000,1000000", help="comma-separated numbers of tasks"
+        )
+        matrix.add_argument(
+            "--orders", default="priority,low_score,random", help="comma-separated queue orders"
+        )
+        matrix.add_argument(
+            "--mix",
+            default="0.3,0.5",
+            help="content share, opted-out share of the second row of each (none: 0,0)",
+        )
 
     def add_queue_arguments(self, parser):
         parser.add_argument("--tasks", type=int, default=None, help="tasks in the project")
@@ -200,6 +217,95 @@ class Command(BaseCommand):
         section = options.get("section") or "queue"
         if section == "queue":
             self.bench_queue(options)
+        elif section == "matrix":
+            self.bench_matrix(options)
+
+    # The matrix section ----------------------------------------------------------------------
+
+    def bench_matrix(self, options) -> None:
+        """One gunicorn and its judging workers; for each size and order a fresh project, timed
+        from one client (plain, then with the content mix: the opted-out client alternating with
+        one without opt-outs), and 8 clients' cycles per second in both states. One table and
+        one JSON line per row."""
+        sizes = [int(n) for n in options["sizes"].split(",") if n.strip()]
+        orders = [o.strip() for o in options["orders"].split(",") if o.strip()]
+        content_share, opted_out_share = (float(x) for x in options["mix"].split(","))
+        concurrency = [int(c) for c in options["concurrency"].split(",") if c.strip()]
+        people = max([1, *concurrency]) + 2
+        rows = []
+        header = (
+            f"{'tasks':>9}  {'order':<9}  {'mix':<5}  {'next p50/p95/p99 (ms)':<22}  "
+            f"{'submit p50/p95/p99':<22}  {'opted out: next p50/p95/p99':<28}  "
+            + "  ".join(f"cycles/s {c}" for c in concurrency)
+        )
+        with (
+            Receiver() as receiver,
+            self.server(options) as port,
+            self.workers(options) as workers,
+        ):
+            for n in sizes:
+                for order in orders:
+                    project, tokens = self.build_project(
+                        n=n,
+                        overlap=options["overlap"],
+                        people=people,
+                        callback_url=receiver.url,
+                        order=order,
+                    )
+                    try:
+                        for mixed in (False, True) if opted_out_share > 0 else (False,):
+                            if mixed:
+                                self.mark_content(
+                                    project=project,
+                                    organization=project.organization,
+                                    people=people,
+                                    content_share=content_share,
+                                    opted_out_share=opted_out_share,
+                                )
+                            row = self.matrix_row(
+                                project, port, tokens, workers, concurrency, options, mixed
+                            )
+                            row.update(
+                                order=order,
+                                content_share=content_share if mixed else 0,
+                                opted_out_share=opted_out_share if mixed else 0,
+                            )
+                            rows.append(row)
+                            self.stdout.write(json.dumps({"bench": "matrix", **row}))
+                    finally:
+                        if not options["keep"]:
+                            self.delete_project(project)
+        self.stdout.write("")
+        self.stdout.write(header)
+        for row in rows:
+            mix = "mix" if row["opted_out_share"] else "-"
+            out = self.triple(row["opted_out_next_ms"]) if row["opted_out_next_ms"] else "-"
+            self.stdout.write(
+                f"{row['tasks']:>9,}  {row['order']:<9}  {mix:<5}  "
+                f"{self.triple(row['next_ms']):<22}  {self.triple(row['submit_ms']):<22}  "
+                f"{out:<28}  "
+                + "  ".join(f"{row['cycles_per_s'][str(c)]:>11}" for c in concurrency)
+            )
+
+    def matrix_row(self, project, port, tokens, workers, concurrency, options, mixed) -> dict:
+        figures = QueueFigures(tasks=project.tasks.count(), build_seconds=0)
+        opted_out = tokens[-1] if mixed else None
+        self.measure_single(figures, port, project, tokens[0], options["samples"], opted_out)
+        self.drain(project, options["drain_seconds"])
+        rates = {}
+        for c in concurrency:
+            run = self.measure_throughput(
+                port, project, tokens[1 : c + 1], options["seconds"], workers
+            )
+            rates[str(c)] = run["cycles_per_s"]
+            self.drain(project, options["drain_seconds"])
+        return {
+            "tasks": figures.tasks,
+            "next_ms": figures.next_ms,
+            "submit_ms": figures.submit_ms,
+            "opted_out_next_ms": figures.opted_out_next_ms,
+            "cycles_per_s": rates,
+        }
 
     # The queue section ---------------------------------------------------------------------
 
