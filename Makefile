@@ -28,6 +28,9 @@ $(VENV)/.test-installed: $(BIN)/activate
 	$(call deps_install,test)
 	# The Python client and CLI (client/, its own package), editable: tests/client runs it.
 	$(BIN)/pip install --quiet --disable-pip-version-check -e "./client[progress]"
+	# Harbor's task loader checks the environment kind's exported task folders: the package
+	# without its agent, LLM and cloud dependencies (the loader needs pydantic and these three).
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps "harbor==0.26.0" toml pathspec shortuuid
 	touch $(VENV)/.test-installed
 
 install: $(BIN)/activate

@@ -3,9 +3,9 @@
 A Harbor task folder (the open format agent frameworks run, the successor of Terminal-Bench's):
 
 - ``instruction.md``: the instruction;
-- ``task.toml``: ``version``, ``[metadata]`` (difficulty, category, tags, the author's time,
+- ``task.toml``: ``schema_version``, ``[metadata]`` (difficulty, category, tags, the author's time,
   LabelHub's ids), ``[verifier] timeout_sec``, ``[agent] timeout_sec``, ``[environment]``
-  (``build_timeout_sec``, ``cpus``, ``memory_mb``, ``storage_mb``, ``allow_internet = false``);
+  (``build_timeout_sec``, ``cpus``, ``memory_mb``, ``storage_mb``, ``network_mode = "no-network"``);
 - ``environment/Dockerfile`` naming the runtime the sandbox stands for (the project's
   ``runtime`` image with pytest), which copies ``environment/files/`` to ``/app``;
 - ``tests/test.sh``: the verifier; it writes the reward to ``/logs/verifier/reward.txt``, where
@@ -132,7 +132,7 @@ def task_toml(item: ExportItem, schema: dict) -> str:
     if item.external_id:
         metadata["labelhub_external_id"] = item.external_id
     sections = [
-        'version = "1.0"',
+        'schema_version = "1.4"',
         "",
         "[metadata]",
         *(f"{key} = {_toml(value)}" for key, value in metadata.items()),
@@ -148,7 +148,7 @@ def task_toml(item: ExportItem, schema: dict) -> str:
         "cpus = 1",
         f"memory_mb = {int(limits.get('memory_mb', 512))}",
         "storage_mb = 1024",
-        "allow_internet = false",
+        'network_mode = "no-network"',
         "",
     ]
     return "\n".join(sections)

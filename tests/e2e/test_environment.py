@@ -186,7 +186,7 @@ def test_author_proves_and_submits_reviewer_accepts_manager_exports(
     archive = zipfile.ZipFile(io.BytesIO(Path(info.value.path()).read_bytes()))
     for task in tasks:
         toml = tomllib.loads(archive.read(f"task-{task.pk}/task.toml").decode())
-        assert toml["environment"]["allow_internet"] is False
+        assert toml["environment"]["network_mode"] == "no-network"
     assert archive.read(f"task-{tasks[1].pk}/tests/test_task.py").startswith(b"import sys")
 
 

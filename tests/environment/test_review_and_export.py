@@ -5,6 +5,7 @@ import copy
 import io
 import json
 import tomllib
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -87,6 +88,26 @@ def _export(client, project, name: str) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
 
+def _harbor_reads(folder: Path, tasks) -> None:
+    """Harbor's own task loader (the ``harbor`` package, installed without its agent and cloud
+    dependencies by `make test`) reads every exported folder: its task.toml validates against
+    Harbor's config model, and the instruction, tests and solution are where Harbor looks."""
+    harbor = pytest.importorskip("harbor.models.task.task")
+    warnings.simplefilter("error", DeprecationWarning)  # nothing in our files is outdated
+    for task in tasks:
+        root = folder / f"task-{task.pk}"
+        loaded = harbor.Task(root)
+        assert loaded.instruction.strip()
+        assert loaded.instruction.strip() == (root / "instruction.md").read_text().strip()
+        assert loaded.config.verifier.timeout_sec > 0
+        assert loaded.config.agent.timeout_sec > 0
+        assert loaded.config.environment.network_mode.value == "no-network"
+        assert loaded.config.schema_version == "1.4"
+        assert loaded.paths.test_path.is_file()
+        assert loaded.paths.solve_path.is_file()
+        assert harbor.Task.is_valid_dir(root)
+
+
 def test_harbor_folders_follow_the_task_layout_and_their_verifier_runs(
     django_capture_on_commit_callbacks, tmp_path
 ):
@@ -109,20 +130,21 @@ def test_harbor_folders_follow_the_task_layout_and_their_verifier_runs(
         ):
             assert f"{root}/{required}" in names
         toml = tomllib.loads(archive.read(f"{root}/task.toml").decode())
-        assert toml["version"] == "1.0"
+        assert toml["schema_version"] == "1.4"
         assert toml["metadata"]["difficulty"] in ("easy", "medium")
         assert toml["verifier"]["timeout_sec"] > 0
         assert toml["agent"]["timeout_sec"] > 0
-        assert toml["environment"]["allow_internet"] is False
+        assert toml["environment"]["network_mode"] == "no-network"
         assert archive.read(f"{root}/environment/Dockerfile").startswith(b"FROM python:3.13-slim")
         assert b"/logs/verifier/reward.txt" in archive.read(f"{root}/tests/test.sh")
     invoice = f"task-{tasks[0].pk}"
     assert f"{invoice}/environment/files/invoices.csv" in names
     assert f"{invoice}/tests/checks.py" in names
-
-    # The exported folder runs as Harbor would run it: solve, then tests/test.sh, in the sandbox.
     folder = tmp_path / "harbor"
     archive.extractall(folder)
+    _harbor_reads(folder, tasks)
+
+    # The exported folder runs as Harbor would run it: solve, then tests/test.sh, in the sandbox.
     task_dir = folder / invoice
     app = tmp_path / "app"
     (app).mkdir()
