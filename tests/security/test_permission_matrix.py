@@ -201,6 +201,7 @@ RULES: dict[str, str] = {
     "api-contributors": MANAGE,
     "api-contributor-pause": MANAGE,
     "api-contributor-resume": MANAGE,
+    "api-position-bias": MANAGE,
     "api-token": "public",
     "api-schema": "public",
     "api-docs": "public",
