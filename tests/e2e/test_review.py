@@ -285,7 +285,8 @@ def test_a_rejected_answer_goes_back_to_its_author_and_comes_back_corrected(
     ana, rui, maria = make_user("ana"), make_user("rui"), make_user("maria")
     project = make_project(
         kind="ranking",
-        quality={"review_policy": "share", "review_share": 1.0},
+        # Imported order on every screen: the keys below name responses by their place.
+        quality={"review_policy": "share", "review_share": 1.0, "shuffle_candidates": 0},
         members={ana: Role.CONTRIBUTOR, rui: Role.REVIEWER, maria: Role.MANAGER},
     )
     (task,) = make_ranking_tasks(project, 1)
