@@ -260,7 +260,7 @@ class Annotation(models.Model):
     result = models.JSONField()
     # The candidate ids in the order this person was shown them (kinds.shown_order: derived by
     # the server from task and person, never sent by the client); [] when nothing is compared.
-    shown_order = models.JSONField(default=list, blank=True)
+    shown_order = models.JSONField(default=list, db_default=[], blank=True)
     active_seconds = models.PositiveIntegerField(default=0)
     # Score against the gold answer (0..1) when the task is gold; never shown to the contributor.
     gold_score = models.FloatField(null=True, blank=True)
