@@ -111,6 +111,14 @@ Work that must be proven before it counts (each optional):
 ``lease_renewal_seconds``
     How often the work screen renews the lease while the editor is open (long authoring work);
     ``None``: only saving a draft renews it.
+
+Pay that depends on the answer (optional):
+
+``pay_level_name``, ``pay_levels(schema=)`` and ``pay_level(result, schema=)``
+    A kind whose answers come in levels worth different pay (an RL environment's difficulty)
+    names the levels (``"difficulty"``), lists them for a schema (``["easy", "medium",
+    "hard"]``) and says the level of one answer (``None``: none of them). The pay app offers a
+    rate per level and pays each answer at its level's rate, never asking which kind it is.
 """
 
 from collections.abc import Iterable
@@ -327,6 +335,7 @@ class TaskKind:
     thumbnail_field: ClassVar[str | None] = None
     needs_proof: ClassVar[bool] = False
     lease_renewal_seconds: ClassVar[int | None] = None
+    pay_level_name: ClassVar[str] = ""
 
     def default_schema(self) -> dict:
         raise NotImplementedError
@@ -459,6 +468,14 @@ class TaskKind:
     def prove(self, result: dict, *, schema: dict, data: dict, sandbox: object) -> ProofReport:
         """Run the answer's proof in ``sandbox`` (only kinds with ``needs_proof``)."""
         raise NotImplementedError
+
+    def pay_levels(self, *, schema: dict) -> list[str]:
+        """The levels a project of this schema may pay at different rates; none by default."""
+        return []
+
+    def pay_level(self, result: object, *, schema: dict) -> str | None:
+        """The level of one answer (one of :meth:`pay_levels`), or ``None``."""
+        return None
 
     def agreement_parts(self, results: list[dict], *, schema: dict) -> dict[str, list[dict]]:
         """For each part some answer of one task has (a box label), every answer cut down to

@@ -104,6 +104,7 @@ class EnvironmentKind(TaskKind):
     review_template = "environment/review_answer.html"
     needs_proof = True
     lease_renewal_seconds = 300
+    pay_level_name = "difficulty"
 
     def default_schema(self) -> dict:
         return {
@@ -475,6 +476,18 @@ class EnvironmentKind(TaskKind):
             run=name, reward=total, passed=False, output=output.strip()[-OUTPUT_SHOWN:],
             seconds=round(seconds, 3), status=status, reason=reason, details=details,
         )  # fmt: skip
+
+    # --- pay: a rate per difficulty ---------------------------------------------------------
+
+    def pay_levels(self, *, schema: dict) -> list[str]:
+        """The project's difficulties: a hard task may pay more than an easy one."""
+        levels = schema.get("difficulties") if isinstance(schema, dict) else None
+        return [d for d in levels if isinstance(d, str)] if isinstance(levels, list) else []
+
+    def pay_level(self, result: object, *, schema: dict) -> str | None:
+        """The difficulty the author gave the task (reviewers check it with the rest)."""
+        difficulty = result.get("difficulty") if isinstance(result, dict) else None
+        return difficulty if difficulty in self.pay_levels(schema=schema) else None
 
     # --- the screens around the kind ----------------------------------------------------------
 
