@@ -29,8 +29,16 @@ class BwrapSandbox:
     """What a kind's ``prove`` runs its scripts with: ``app`` (the agent's tree, writable) at
     ``/app``, ``tests`` read-only at ``/tests``, ``logs`` writable at ``/logs/verifier``."""
 
-    def __init__(self, *, memory_mb: int = 512, processes: int = 64, output_bytes: int = 64_000):
+    def __init__(
+        self,
+        *,
+        memory_mb: int = 512,
+        processes: int = 64,
+        output_bytes: int = 64_000,
+        disk_mb: int = runner.Limits.disk_mb,
+    ):
         self.memory_mb, self.processes, self.output_bytes = memory_mb, processes, output_bytes
+        self.disk_mb = disk_mb
 
     def run(
         self,
@@ -54,6 +62,7 @@ class BwrapSandbox:
             memory_mb=self.memory_mb,
             processes=self.processes,
             output_bytes=self.output_bytes,
+            disk_mb=self.disk_mb,
         )
         return runner.run(script=script, binds=binds, limits=limits, uid=uid)
 
@@ -131,7 +140,10 @@ def proof_run(*, proof_id: int) -> Proof | None:
             proof.result,
             schema=proof.project.schema,
             data=proof.task.data,
-            sandbox=BwrapSandbox(memory_mb=int(limits.get("memory_mb", 512))),
+            sandbox=BwrapSandbox(
+                memory_mb=int(limits.get("memory_mb", 512)),
+                disk_mb=int(limits.get("disk_mb", runner.Limits.disk_mb)),
+            ),
         )
     except runner.SandboxUnavailable as error:
         return _proof_error(proof, str(error))

@@ -4,7 +4,7 @@ A project's task is a brief: ``data = {"brief": "write a task for a spreadsheet 
 invoices", "domain"?, "difficulty"?}``. The schema is the project's frame:
 ``{"verifier_kinds": ["checks", "script", "rubric"], "tools": ["bash", …], "difficulties":
 ["easy", "medium", "hard"], "pass_mark": 1.0, "limits": {"files", "bytes", "seconds",
-"memory_mb"}, "runtime": "python:3.13-slim"}``.
+"memory_mb", "disk_mb"}, "runtime": "python:3.13-slim"}``.
 
 The author's answer (``result``):
 
@@ -54,12 +54,19 @@ from kinds.formats import ExportFormat
 VERIFIER_KINDS = ("checks", "script", "rubric")
 SCRIPT_LANGUAGES = ("shell", "pytest")
 DEFAULT_TOOLS = ["bash", "python", "read_file", "write_file", "list_files"]
-DEFAULT_LIMITS = {"files": 200, "bytes": 5_000_000, "seconds": 60, "memory_mb": 512}
+DEFAULT_LIMITS = {
+    "files": 200,
+    "bytes": 5_000_000,
+    "seconds": 60,
+    "memory_mb": 512,
+    "disk_mb": 100,
+}
 LIMIT_RANGES = {
     "files": (1, 2000),
     "bytes": (1000, 50_000_000),
     "seconds": (1, 900),
     "memory_mb": (64, 8192),
+    "disk_mb": (16, 10240),
 }
 MAX_TEXT = 200_000
 MAX_CHECKS = 100
@@ -156,7 +163,9 @@ class EnvironmentKind(TaskKind):
             errors.add("pass_mark", "The pass mark is a reward above 0 and at most 1.")
         limits = schema.get("limits", {})
         if not isinstance(limits, dict):
-            errors.add("limits", "Limits are an object {files, bytes, seconds, memory_mb}.")
+            errors.add(
+                "limits", "Limits are an object {files, bytes, seconds, memory_mb, disk_mb}."
+            )
             limits = {}
         cleaned_limits = {}
         for key, fallback in DEFAULT_LIMITS.items():
