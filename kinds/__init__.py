@@ -108,6 +108,11 @@ Work that must be proven before it counts (each optional):
     that the kind never imports it: ``sandbox.run(script=, app=, tests=, logs=, seconds=)``
     returns how the run ended) and returns a :class:`ProofReport`. It is called by the sandbox
     worker only, never in a web request.
+``takes_audits`` and ``audit(result, *, schema, data, attempt, sandbox)``
+    A proven kind whose accepted tasks can be audited: someone else tries the task themselves
+    (``attempt``, a script run on a fresh copy of the starting state) and the task's own
+    verifier judges it in ``sandbox``. Returns a :class:`ProofRunReport` whose ``passed`` says
+    whether the verifier passed the attempt (``status`` ``stopped`` when it could not judge).
 ``lease_renewal_seconds``
     How often the work screen renews the lease while the editor is open (long authoring work);
     ``None``: only saving a draft renews it.
@@ -335,6 +340,7 @@ class TaskKind:
     thumbnail_field: ClassVar[str | None] = None
     needs_proof: ClassVar[bool] = False
     lease_renewal_seconds: ClassVar[int | None] = None
+    takes_audits: ClassVar[bool] = False
     pay_level_name: ClassVar[str] = ""
 
     def default_schema(self) -> dict:
@@ -467,6 +473,12 @@ class TaskKind:
 
     def prove(self, result: dict, *, schema: dict, data: dict, sandbox: object) -> ProofReport:
         """Run the answer's proof in ``sandbox`` (only kinds with ``needs_proof``)."""
+        raise NotImplementedError
+
+    def audit(
+        self, result: dict, *, schema: dict, data: dict, attempt: str, sandbox: object
+    ) -> ProofRunReport:
+        """Judge someone's own attempt at an accepted task with its verifier (``takes_audits``)."""
         raise NotImplementedError
 
     def pay_levels(self, *, schema: dict) -> list[str]:

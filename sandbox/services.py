@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from annotation.models import Assignment, Task
+from annotation.models import Assignment, Task, TaskStatus
 from kinds import TaskKind
 from sandbox import runner
-from sandbox.models import Proof, ProofRun, ProofStatus
+from sandbox.models import AuditAttempt, Proof, ProofRun, ProofStatus
 from sandbox.selectors import content_key, latest_proof_of
 
 # Proofs one person may have waiting at once: a Check costs up to five sandboxed runs.
@@ -194,3 +194,92 @@ def proof_refusal(*, project_id: int, kind: TaskKind, result: dict) -> str:
         why = " ".join(proof.reasons) or "The proof does not hold."
         return f"The proof of this version does not hold: {why} Fix it and press Check again."
     return ""
+
+
+# --- audits: someone else tries an accepted task, and its verifier judges the attempt ---------
+
+MAX_ATTEMPT = 200_000
+
+
+def audit_request(
+    *, task: Task, auditor: AbstractBaseUser, attempt: object, expected_pass: object, note=""
+) -> AuditAttempt:
+    """Queue an audit attempt of an accepted task by ``auditor`` (a reviewer or manager, not an
+    author of the task). Raises ``ValidationError`` keyed by field; nothing is stored then."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(attempt, str) or not attempt.strip() or len(attempt) > MAX_ATTEMPT:
+        errors["attempt"] = [
+            "Write your attempt: a bash script that turns the starting files into your answer."
+        ]
+    if not isinstance(expected_pass, bool):
+        errors["expected_pass"] = ["Say whether you expect the verifier to pass your attempt."]
+    if not isinstance(note, str) or len(note) > 500:
+        errors["note"] = ["A note of at most 500 characters."]
+    outcome = getattr(task, "outcome", None)
+    if task.status != TaskStatus.ACCEPTED or outcome is None or not outcome.accepted_result:
+        errors["task"] = ["Only an accepted task can be audited."]
+    elif task.annotations.filter(contributor=auditor).exists():
+        errors["task"] = ["You wrote this task: an audit is someone else's attempt."]
+    if errors:
+        raise ValidationError(errors)
+    from sandbox.tasks import run_audit  # the task module imports this one
+
+    with transaction.atomic():
+        if AuditAttempt.objects.filter(task=task, auditor=auditor).exists():
+            raise ValidationError({"task": ["You have audited this task already."]})
+        audit = AuditAttempt.objects.create(
+            project=task.project,
+            task=task,
+            auditor=auditor,
+            attempt=attempt,
+            expected_pass=expected_pass,
+            note=note,
+        )
+        transaction.on_commit(lambda: run_audit.enqueue(audit.pk))
+    return audit
+
+
+def audit_run(*, audit_id: int) -> AuditAttempt | None:
+    """Run a queued audit attempt (the sandbox worker's job) against the task's accepted
+    content; an attempt already taken is left alone."""
+    taken = AuditAttempt.objects.filter(pk=audit_id, status=ProofStatus.QUEUED).update(
+        status=ProofStatus.RUNNING
+    )
+    if not taken:
+        return None
+    audit = AuditAttempt.objects.select_related("project", "task__outcome").get(pk=audit_id)
+    project = audit.project
+    limits = project.schema.get("limits", {})
+    started = time.monotonic()
+    try:
+        report = project.task_kind.audit(
+            audit.task.outcome.accepted_result,
+            schema=project.schema,
+            data=audit.task.data,
+            attempt=audit.attempt,
+            sandbox=BwrapSandbox(
+                memory_mb=int(limits.get("memory_mb", 512)),
+                disk_mb=int(limits.get("disk_mb", runner.Limits.disk_mb)),
+            ),
+        )
+    except Exception as error:  # say so on the attempt, keep the worker
+        audit.status, audit.reason = ProofStatus.ERROR, f"The attempt could not run: {error}"
+        audit.finished_at = timezone.now()
+        audit.save(update_fields=["status", "reason", "finished_at"])
+        return audit
+    judged = report.status != "stopped"
+    audit.status = ProofStatus.DONE
+    audit.reward = report.reward
+    audit.verifier_passed = report.passed if judged else None
+    audit.agrees = (report.passed == audit.expected_pass) if judged else None
+    audit.reason = report.reason
+    audit.output = report.output
+    audit.seconds = round(time.monotonic() - started, 3)
+    audit.finished_at = timezone.now()
+    audit.save(
+        update_fields=[
+            "status", "reward", "verifier_passed", "agrees", "reason", "output", "seconds",
+            "finished_at",
+        ]
+    )  # fmt: skip
+    return audit

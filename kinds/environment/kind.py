@@ -110,6 +110,7 @@ class EnvironmentKind(TaskKind):
     editor = EditorSpec(template="environment/editor.html", module="environment/editor.js")
     review_template = "environment/review_answer.html"
     needs_proof = True
+    takes_audits = True
     lease_renewal_seconds = 300
     pay_level_name = "difficulty"
 
@@ -416,6 +417,32 @@ class EnvironmentKind(TaskKind):
             details=repeat.details,
         )  # fmt: skip
         return ProofReport(runs=[solution, wrong, repeat])
+
+    def audit(
+        self, result: dict, *, schema: dict, data: dict, attempt: str, sandbox
+    ) -> ProofRunReport:
+        """An auditor's own attempt, run like the solution on a fresh copy of the starting
+        files, then the task's verifier: ``passed`` when it reaches the pass mark. An attempt
+        that fails to run is still judged (the verifier sees what it left), as an agent's."""
+        limits = {**DEFAULT_LIMITS, **schema.get("limits", {})}
+        mark = float(result.get("pass_mark") or schema.get("pass_mark", 1.0))
+        verifier = result.get("verifier", {})
+        with tempfile.TemporaryDirectory(prefix="labelhub-audit-") as scratch:
+            root = Path(scratch)
+            tests = root / "tests"
+            formats.write_tests(tests, verifier, with_checks=False)
+            _, report = self._attempt(
+                root, "audit", result, attempt, sandbox, limits, verifier, tests
+            )
+        if report.status == "stopped" or report.reward is None:
+            return replace(report, passed=False, status="stopped")
+        passed = report.reward >= mark
+        return replace(
+            report,
+            passed=passed,
+            status="passed" if passed else "failed",
+            reason=f"The verifier gave {report.reward:g} (the pass mark is {mark:g}).",
+        )
 
     def _attempt(self, root, name, result, script, sandbox, limits, verifier, tests):
         """Run an attempt on a fresh copy of the files, then the verifier; keep a copy of the
