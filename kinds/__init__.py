@@ -113,6 +113,9 @@ Work that must be proven before it counts (each optional):
     (``attempt``, a script run on a fresh copy of the starting state) and the task's own
     verifier judges it in ``sandbox``. Returns a :class:`ProofRunReport` whose ``passed`` says
     whether the verifier passed the attempt (``status`` ``stopped`` when it could not judge).
+    ``rubric_claims(result)`` and ``grade_claims(result, *, grades)``: the claims a person
+    grades on an attempt (``[{"claim", "points"}]``), and the reward of one grading (a list of
+    met / not met, one per claim), from 0 to 1; errors keyed ``grades.<i>``.
 ``lease_renewal_seconds``
     How often the work screen renews the lease while the editor is open (long authoring work);
     ``None``: only saving a draft renews it.
@@ -479,6 +482,14 @@ class TaskKind:
         self, result: dict, *, schema: dict, data: dict, attempt: str, sandbox: object
     ) -> ProofRunReport:
         """Judge someone's own attempt at an accepted task with its verifier (``takes_audits``)."""
+        raise NotImplementedError
+
+    def rubric_claims(self, result: dict) -> list[dict]:
+        """The claims graded by people on an audit attempt; none by default."""
+        return []
+
+    def grade_claims(self, result: dict, *, grades: object) -> float:
+        """The reward of one grading of :meth:`rubric_claims` (``takes_audits`` kinds)."""
         raise NotImplementedError
 
     def pay_levels(self, *, schema: dict) -> list[str]:

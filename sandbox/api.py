@@ -2,6 +2,7 @@
 audits: ``GET/POST /api/v1/tasks/{id}/audits/`` and ``GET /api/v1/projects/{id}/audits/``."""
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -11,7 +12,8 @@ from rest_framework.views import APIView
 from labelhub.permissions import project_for
 from sandbox.permissions import proof_for, task_for_audit, task_for_proof
 from sandbox.selectors import audit_agreement, audits_of_task, proof_summary, proof_with_runs
-from sandbox.services import audit_request, proof_request
+from sandbox.models import AuditAttempt
+from sandbox.services import audit_grade_rubric, audit_request, proof_request
 
 
 class ProofInputSerializer(serializers.Serializer):
@@ -112,6 +114,14 @@ class AuditSerializer(serializers.Serializer):
     seconds = serializers.FloatField(allow_null=True)
     created_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
+    rubric_grades = serializers.ListField(
+        child=serializers.BooleanField(),
+        allow_null=True,
+        help_text="The task's rubric claims graded on this attempt, met or not, in order.",
+    )
+    rubric_reward = serializers.FloatField(
+        allow_null=True, help_text="Points of the claims met over the positive points (0..1)."
+    )
 
 
 class TaskAuditsSerializer(serializers.Serializer):
@@ -150,3 +160,21 @@ class ProjectAuditsApi(APIView):
         """The project's audit agreement (reviewers and managers)."""
         project = project_for(user=request.user, project_id=project_id, action="review")
         return Response(audit_agreement(project_id=project.pk).as_dict())
+
+
+class RubricGradesInput(serializers.Serializer):
+    grades = serializers.JSONField(help_text="One true (met) / false (not met) per rubric claim.")
+
+
+class AuditRubricApi(APIView):
+    @extend_schema(request=RubricGradesInput, responses={200: AuditSerializer})
+    def put(self, request: Request, audit_id: int) -> Response:
+        """Grade the task's rubric claims on someone's audit attempt (reviewers, managers)."""
+        audit = AuditAttempt.objects.select_related("auditor").filter(pk=audit_id).first()
+        if audit is None:
+            raise Http404("No such audit.")
+        task_for_audit(user=request.user, task_id=audit.task_id)
+        data = RubricGradesInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        audit_grade_rubric(audit=audit, grader=request.user, grades=data.validated_data["grades"])
+        return Response(AuditSerializer(audit).data)

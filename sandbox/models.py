@@ -117,6 +117,13 @@ class AuditAttempt(models.Model):
     seconds = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The task's rubric claims graded on this attempt by someone other than its auditor: one
+    # met / not met per claim, and the reward they come to (points met over positive points).
+    rubric_grades = models.JSONField(null=True, blank=True)
+    rubric_reward = models.FloatField(null=True, blank=True)
+    rubric_graded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["pk"]

@@ -283,3 +283,21 @@ def audit_run(*, audit_id: int) -> AuditAttempt | None:
         ]
     )  # fmt: skip
     return audit
+
+
+def audit_grade_rubric(*, audit: AuditAttempt, grader: AbstractBaseUser, grades: object) -> float:
+    """Grade the task's rubric claims on a finished audit attempt (someone other than its
+    auditor; a later grading replaces an earlier one). Returns the reward; raises
+    ``ValidationError`` keyed ``grades`` / ``grades.<i>``."""
+    if audit.auditor_id == grader.pk:
+        raise ValidationError({"grades": ["Someone else grades your attempt's rubric."]})
+    if not audit.finished:
+        raise ValidationError({"grades": ["Wait until the attempt has run."]})
+    task = Task.objects.select_related("outcome", "project").get(pk=audit.task_id)
+    reward = task.project.task_kind.grade_claims(task.outcome.accepted_result, grades=grades)
+    with transaction.atomic():
+        AuditAttempt.objects.filter(pk=audit.pk).update(
+            rubric_grades=grades, rubric_reward=reward, rubric_graded_by=grader
+        )
+    audit.rubric_grades, audit.rubric_reward, audit.rubric_graded_by = grades, reward, grader
+    return reward

@@ -19,7 +19,8 @@ from sandbox.selectors import (
     content_key,
     proof_with_runs,
 )
-from sandbox.services import audit_request, proof_request
+from sandbox.models import AuditAttempt
+from sandbox.services import audit_grade_rubric, audit_request, proof_request
 
 PANEL = "sandbox/_proof.html"
 
@@ -86,8 +87,23 @@ def task_audits(request: HttpRequest, task_id: int) -> HttpResponse:
     """Audit an accepted task: the task as an agent gets it, the auditor's own attempt and what
     they expect, then each attempt with the verifier's verdict and the task's agreement."""
     task = task_for_audit(user=request.user, task_id=task_id)
-    status, errors, values = 200, {}, {}
-    if request.method == "POST":
+    accepted = getattr(task, "outcome", None) and task.outcome.accepted_result
+    status, errors, values, rubric_errors = 200, {}, {}, {}
+    if request.method == "POST" and "grade" in request.POST:
+        audit = AuditAttempt.objects.filter(pk=request.POST["grade"], task=task).first()
+        if audit is None:
+            raise Http404("No such audit.")
+        count = len(task.project.task_kind.rubric_claims(accepted or {}))
+        met = set(request.POST.getlist("met"))
+        try:
+            audit_grade_rubric(
+                audit=audit, grader=request.user, grades=[str(i) in met for i in range(count)]
+            )
+        except ValidationError as error:
+            rubric_errors, status = {audit.pk: error.messages}, 422
+        else:
+            return redirect("sandbox:task-audits", task.pk)
+    elif request.method == "POST":
         expected = request.POST.get("expected_pass")
         values = {
             "attempt": request.POST.get("attempt", ""),
@@ -101,10 +117,21 @@ def task_audits(request: HttpRequest, task_id: int) -> HttpResponse:
         else:
             return redirect("sandbox:task-audits", task.pk)
     attempts = audits_of_task(task_id=task.pk)
+    claims = task.project.task_kind.rubric_claims(accepted) if accepted else []
+    for attempt in attempts:
+        grades = attempt.rubric_grades or []
+        attempt.claim_rows = [
+            (i, claim, i < len(grades) and grades[i]) for i, claim in enumerate(claims)
+        ]
+        attempt.gradable = (
+            bool(claims) and attempt.finished and attempt.auditor_id != request.user.pk
+        )
+        attempt.rubric_errors = rubric_errors.get(attempt.pk, [])
     context = {
         "task": task,
         "project": task.project,
-        "accepted": getattr(task, "outcome", None) and task.outcome.accepted_result,
+        "accepted": accepted,
+        "claims": claims,
         "attempts": attempts,
         "waiting": any(not a.finished for a in attempts),
         "agreement": audit_agreement(project_id=task.project_id, task_id=task.pk),

@@ -444,6 +444,27 @@ class EnvironmentKind(TaskKind):
             reason=f"The verifier gave {report.reward:g} (the pass mark is {mark:g}).",
         )
 
+    def rubric_claims(self, result: dict) -> list[dict]:
+        return list((result.get("verifier") or {}).get("rubric") or [])
+
+    def grade_claims(self, result: dict, *, grades: object) -> float:
+        """The points of the claims met over the points of the positive claims, within 0..1
+        (a met claim with negative points, a mistake the rubric names, takes points away)."""
+        claims = self.rubric_claims(result)
+        errors = Errors()
+        if not claims:
+            errors.add("grades", "This task has no rubric claims to grade.")
+        elif not isinstance(grades, list) or len(grades) != len(claims):
+            errors.add("grades", f"Grade every claim: a list of {len(claims)} true/false.")
+        else:
+            for i, grade in enumerate(grades):
+                if not isinstance(grade, bool):
+                    errors.add(f"grades.{i}", "Met (true) or not met (false).")
+        errors.raise_if_any()
+        possible = sum(c["points"] for c in claims if c["points"] > 0)
+        earned = sum(c["points"] for c, met in zip(claims, grades, strict=True) if met)
+        return round(min(1.0, max(0.0, earned / possible)), 4) if possible else 0.0
+
     def _attempt(self, root, name, result, script, sandbox, limits, verifier, tests):
         """Run an attempt on a fresh copy of the files, then the verifier; keep a copy of the
         state the attempt left (the repeat runs the verifier on it again)."""

@@ -1,6 +1,8 @@
 """Audits of accepted tasks: reviewers try a task themselves, say what they expect, the task's
 verifier judges each attempt in the sandbox, and agreement is the share judged as expected."""
 
+import copy
+
 import pytest
 from django.urls import reverse
 
@@ -19,8 +21,16 @@ pytestmark = [
 ]
 
 
-def accepted(capture):
-    project, (task,), author, reviewer, manager = authored(capture)
+RUBRIC_TASK = copy.deepcopy(INVOICE_TASK)
+RUBRIC_TASK["verifier"]["rubric"] = [
+    {"claim": "Only open invoices are summed.", "points": 3},
+    {"claim": "The ids keep the file's order.", "points": 1},
+    {"claim": "The attempt rewrote invoices.csv.", "points": -2},
+]
+
+
+def accepted(capture, result=INVOICE_TASK):
+    project, (task,), author, reviewer, manager = authored(capture, tasks=(result,))
     with capture(execute=True):
         response = api(reviewer).post(
             f"/api/v1/reviews/{task.pk}/", {"verdict": "accept"}, format="json"
@@ -126,3 +136,42 @@ def test_the_audit_pages_and_the_dashboard_show_the_agreement(
     dashboard = client.get(reverse("quality:dashboard", args=[project.pk])).content.decode()
     assert 'data-testid="audit-panel"' in dashboard
     assert "Audit agreement <strong>1.00</strong>" in dashboard
+
+
+def test_rubric_claims_are_graded_per_attempt_into_a_reward(
+    client, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    _, task, _, reviewer, manager = accepted(capture, RUBRIC_TASK)
+    attempt = audit(
+        api(reviewer), task, capture, attempt=RUBRIC_TASK["solution"], expected_pass=True
+    ).json()
+    url = f"/api/v1/audits/{attempt['id']}/rubric/"
+
+    own = api(reviewer).put(url, {"grades": [True, True, False]}, format="json")
+    assert own.status_code == 400
+    assert own.json()["grades"] == ["Someone else grades your attempt's rubric."]
+    short = api(manager).put(url, {"grades": [True]}, format="json")
+    assert short.json()["grades"] == ["Grade every claim: a list of 3 true/false."]
+    typed = api(manager).put(url, {"grades": [True, "yes", False]}, format="json")
+    assert typed.json()["grades.1"] == ["Met (true) or not met (false)."]
+
+    graded = api(manager).put(url, {"grades": [True, False, True]}, format="json")
+    assert graded.status_code == 200, graded.content
+    # (3 met − 2 for the named mistake) over the 4 positive points.
+    assert graded.json()["rubric_reward"] == 0.25
+    assert graded.json()["rubric_grades"] == [True, False, True]
+
+    # On the page: the manager regrades with the checkboxes; the reviewer reads the reward.
+    client.login(username=manager.username, password=PASSWORD)
+    page_url = reverse("sandbox:task-audits", args=[task.pk])
+    assert 'data-testid="audit-rubric-form"' in client.get(page_url).content.decode()
+    saved = client.post(page_url, {"grade": attempt["id"], "met": ["0", "1"]})
+    assert saved.status_code == 302
+    row = AuditAttempt.objects.get(pk=attempt["id"])
+    assert (row.rubric_grades, row.rubric_reward) == ([True, True, False], 1.0)
+    client.logout()
+    client.login(username=reviewer.username, password=PASSWORD)
+    shown = client.get(page_url).content.decode()
+    assert 'data-testid="audit-rubric-form"' not in shown  # not their own attempt's grader
+    assert 'data-testid="audit-rubric-reward">1</strong>' in shown
