@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labelhub.permissions import project_for
+from sandbox.models import AuditAttempt
 from sandbox.permissions import proof_for, task_for_audit, task_for_proof
 from sandbox.selectors import audit_agreement, audits_of_task, proof_summary, proof_with_runs
-from sandbox.models import AuditAttempt
 from sandbox.services import audit_grade_rubric, audit_request, proof_request
 
 

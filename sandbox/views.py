@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from annotation.models import Annotation, Task, TaskStatus
 from labelhub.permissions import can_manage, can_review, project_for
+from sandbox.models import AuditAttempt
 from sandbox.permissions import proof_for, task_for_audit, task_for_proof
 from sandbox.selectors import (
     audit_agreement,
@@ -19,7 +20,6 @@ from sandbox.selectors import (
     content_key,
     proof_with_runs,
 )
-from sandbox.models import AuditAttempt
 from sandbox.services import audit_grade_rubric, audit_request, proof_request
 
 PANEL = "sandbox/_proof.html"
