@@ -38,13 +38,17 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from kinds import (
+    BuilderForm,
     Consensus,
     EditorSpec,
     Errors,
     ProofReport,
     ProofRunReport,
     ReviewViews,
+    SchemaBuilder,
     TaskKind,
+    int_or_text,
+    number_or_text,
     object_errors,
 )
 from kinds.environment import checks as state
@@ -109,6 +113,11 @@ class EnvironmentKind(TaskKind):
     )
     editor = EditorSpec(template="environment/editor.html", module="environment/editor.js")
     review_template = "environment/review_answer.html"
+    schema_builder = SchemaBuilder(
+        template="environment/builder.html",
+        heading="The authors' frame",
+        save_label="Save frame",
+    )
     needs_proof = True
     takes_audits = True
     lease_renewal_seconds = 300
@@ -534,6 +543,70 @@ class EnvironmentKind(TaskKind):
             seconds=round(seconds, 3), status=status, reason=reason, details=details,
         )  # fmt: skip
 
+    # --- the settings page's form ------------------------------------------------------------
+
+    def schema_from_form(self, post) -> dict:
+        """The schema the form's fields describe: tools and difficulties one per line (or
+        separated by commas), numbers as typed (``clean_schema`` says what is wrong, by path)."""
+
+        def lines(name: str) -> list[str]:
+            text = post.get(name, "") or ""
+            return [item.strip() for item in re.split(r"[\n,]", text) if item.strip()]
+
+        return {
+            "verifier_kinds": [k for k in post.getlist("verifier_kinds") if k],
+            "tools": lines("tools"),
+            "difficulties": lines("difficulties"),
+            "pass_mark": number_or_text(post.get("pass_mark")),
+            "limits": {key: int_or_text(post.get(f"limits.{key}")) for key in DEFAULT_LIMITS},
+            "runtime": (post.get("runtime") or "").strip(),
+        }
+
+    def schema_form(self, *, schema: dict, errors: dict[str, list[str]]) -> BuilderForm:
+        """Each field with its value and the errors of its path."""
+        limits = schema.get("limits") if isinstance(schema.get("limits"), dict) else {}
+        labels = {
+            "files": ("Files in the starting tree", ""),
+            "bytes": ("Bytes in the starting tree", ""),
+            "seconds": ("Seconds per sandbox run", ""),
+            "memory_mb": ("Memory per run (MB)", ""),
+            "disk_mb": ("Disk per run (MB)", "what a run may write: /app, the logs, /tmp"),
+        }
+        limit_fields = [
+            {
+                "key": key,
+                "name": f"limits.{key}",
+                "label": labels[key][0],
+                "help": labels[key][1],
+                "value": limits.get(key, DEFAULT_LIMITS[key]),
+                "low": LIMIT_RANGES[key][0],
+                "high": LIMIT_RANGES[key][1],
+                "errors": errors.get(f"limits.{key}", []),
+            }
+            for key in DEFAULT_LIMITS
+        ]
+        allowed = schema.get("verifier_kinds") or []
+        context = {
+            "verifier_kinds": [
+                (kind, words, kind in allowed)
+                for kind, words in (
+                    ("checks", "State checks (assertions on the final files)"),
+                    ("script", "A test script (shell or pytest)"),
+                    ("rubric", "Rubric claims (graded by people)"),
+                )
+            ],
+            "tools_text": "\n".join(_strings(schema.get("tools"))),
+            "difficulties_text": "\n".join(_strings(schema.get("difficulties"))),
+            "limit_fields": limit_fields,
+            "field_errors": {
+                key: errors.get(key, [])
+                for key in ("verifier_kinds", "tools", "difficulties", "pass_mark", "runtime")
+            },
+        }
+        used = {"verifier_kinds", "tools", "difficulties", "pass_mark", "runtime"}
+        used |= {f"limits.{key}" for key in DEFAULT_LIMITS}
+        return BuilderForm(context=context, used=frozenset(used))
+
     # --- pay: a rate per difficulty ---------------------------------------------------------
 
     def pay_levels(self, *, schema: dict) -> list[str]:
@@ -585,6 +658,10 @@ class EnvironmentKind(TaskKind):
                 }
             )
         return ReviewViews(shared={}, answers=answers)
+
+
+def _strings(value: object) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 def clean_check(check: object, *, path: str, errors: Errors) -> dict:

@@ -71,3 +71,24 @@ def test_reviewer_audits_an_accepted_task_and_the_manager_reads_the_agreement(
     page.get_by_test_id("audit-panel").get_by_role("link", name="Task audits").click()
     expect(page.get_by_test_id("nav-task-audits")).to_have_attribute("aria-current", "page")
     expect(page.get_by_test_id("project-audit-agreement")).to_contain_text("0.00")
+
+
+def test_manager_edits_the_frame_in_the_settings_form(live_server, page: Page, console_errors):
+    """The schema form: a bad limit is refused beside its field; new difficulty levels saved
+    there become the Pay page's rates per difficulty."""
+    console_errors.expect("status of 422")  # the refused save, and nothing else
+    project, _, _, _, manager = make_environment_project()
+    log_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/projects/{project.pk}/settings/")
+    page.get_by_test_id("env-schema-limit-disk_mb").fill("4")
+    page.get_by_role("button", name="Save frame").click()
+    expect(page.get_by_test_id("env-schema-error-disk_mb")).to_have_text(
+        "A whole number from 16 to 10240."
+    )
+    page.get_by_test_id("env-schema-limit-disk_mb").fill("64")
+    page.get_by_test_id("env-schema-difficulties").fill("starter\nexpert")
+    page.get_by_role("button", name="Save frame").click()
+    expect(page.get_by_test_id("env-schema-error-disk_mb")).to_have_count(0)
+    page.goto(f"{live_server.url}/projects/{project.pk}/pay/")
+    expect(page.get_by_label("Per accepted task, difficulty expert")).to_be_visible()
+    expect(page.get_by_label("Per accepted task, difficulty hard")).to_have_count(0)
