@@ -13,7 +13,7 @@ from sandbox import runner
 from sandbox.models import AuditAttempt
 from tests.environment.test_proof_gate import api
 from tests.environment.test_review_and_export import authored
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, make_project, make_user
 
 pytestmark = [
     pytest.mark.django_db,
@@ -104,6 +104,29 @@ def test_an_audit_is_refused_by_field_and_only_for_accepted_tasks_of_reviewers(
     assert set(missing.json()) >= {"attempt", "expected_pass"}
     # The author is no reviewer: the task is not there for them.
     assert api(author).get(f"/api/v1/tasks/{task.pk}/audits/").status_code == 404
+    assert not AuditAttempt.objects.exists()
+
+
+def test_only_the_projects_reviewers_and_managers_reach_audits(
+    client, django_capture_on_commit_callbacks
+):
+    project, task, _, _, _ = accepted(django_capture_on_commit_callbacks)
+    labeller = make_user(organization=project.organization)
+    ProjectMember.objects.create(project=project, user=labeller, role=Role.CONTRIBUTOR)
+    outsider = make_user()
+    make_project(kind="environment", members={outsider: Role.MANAGER})  # another organization
+    for person in (labeller, outsider):
+        assert api(person).get(f"/api/v1/tasks/{task.pk}/audits/").status_code == 404
+        refused = api(person).post(
+            f"/api/v1/tasks/{task.pk}/audits/",
+            {"attempt": "true", "expected_pass": True},
+            format="json",
+        )
+        assert refused.status_code == 404
+        assert api(person).get(f"/api/v1/projects/{project.pk}/audits/").status_code == 404
+        client.force_login(person)
+        assert client.get(reverse("sandbox:task-audits", args=[task.pk])).status_code == 404
+        assert client.get(reverse("sandbox:project-audits", args=[project.pk])).status_code == 404
     assert not AuditAttempt.objects.exists()
 
 
