@@ -118,9 +118,25 @@ Work that must be proven before it counts (each optional):
     that the kind never imports it: ``sandbox.run(script=, app=, tests=, logs=, seconds=)``
     returns how the run ended) and returns a :class:`ProofReport`. It is called by the sandbox
     worker only, never in a web request.
+``takes_audits`` and ``audit(result, *, schema, data, attempt, sandbox)``
+    A proven kind whose accepted tasks can be audited: someone else tries the task themselves
+    (``attempt``, a script run on a fresh copy of the starting state) and the task's own
+    verifier judges it in ``sandbox``. Returns a :class:`ProofRunReport` whose ``passed`` says
+    whether the verifier passed the attempt (``status`` ``stopped`` when it could not judge).
+    ``rubric_claims(result)`` and ``grade_claims(result, *, grades)``: the claims a person
+    grades on an attempt (``[{"claim", "points"}]``), and the reward of one grading (a list of
+    met / not met, one per claim), from 0 to 1; errors keyed ``grades.<i>``.
 ``lease_renewal_seconds``
     How often the work screen renews the lease while the editor is open (long authoring work);
     ``None``: only saving a draft renews it.
+
+Pay that depends on the answer (optional):
+
+``pay_level_name``, ``pay_levels(schema=)`` and ``pay_level(result, schema=)``
+    A kind whose answers come in levels worth different pay (an RL environment's difficulty)
+    names the levels (``"difficulty"``), lists them for a schema (``["easy", "medium",
+    "hard"]``) and says the level of one answer (``None``: none of them). The pay app offers a
+    rate per level and pays each answer at its level's rate, never asking which kind it is.
 """
 
 import hashlib
@@ -352,6 +368,8 @@ class TaskKind:
     needs_proof: ClassVar[bool] = False
     lease_renewal_seconds: ClassVar[int | None] = None
     shows_candidates: ClassVar[bool] = False
+    takes_audits: ClassVar[bool] = False
+    pay_level_name: ClassVar[str] = ""
 
     def default_schema(self) -> dict:
         raise NotImplementedError
@@ -498,6 +516,28 @@ class TaskKind:
     def prove(self, result: dict, *, schema: dict, data: dict, sandbox: object) -> ProofReport:
         """Run the answer's proof in ``sandbox`` (only kinds with ``needs_proof``)."""
         raise NotImplementedError
+
+    def audit(
+        self, result: dict, *, schema: dict, data: dict, attempt: str, sandbox: object
+    ) -> ProofRunReport:
+        """Judge someone's own attempt at an accepted task with its verifier (``takes_audits``)."""
+        raise NotImplementedError
+
+    def rubric_claims(self, result: dict) -> list[dict]:
+        """The claims graded by people on an audit attempt; none by default."""
+        return []
+
+    def grade_claims(self, result: dict, *, grades: object) -> float:
+        """The reward of one grading of :meth:`rubric_claims` (``takes_audits`` kinds)."""
+        raise NotImplementedError
+
+    def pay_levels(self, *, schema: dict) -> list[str]:
+        """The levels a project of this schema may pay at different rates; none by default."""
+        return []
+
+    def pay_level(self, result: object, *, schema: dict) -> str | None:
+        """The level of one answer (one of :meth:`pay_levels`), or ``None``."""
+        return None
 
     def agreement_parts(self, results: list[dict], *, schema: dict) -> dict[str, list[dict]]:
         """For each part some answer of one task has (a box label), every answer cut down to

@@ -54,6 +54,19 @@ class RatesOut(serializers.Serializer):
     hourly_rate = serializers.DecimalField(**MONEY)
     bonus_per_task = serializers.DecimalField(**MONEY)
     bonus_accuracy = serializers.FloatField()
+    level_name = serializers.CharField(
+        help_text="What the project's kind pays at different rates (an environment's "
+        "difficulty); empty when every answer is paid alike."
+    )
+    level_rates = serializers.DictField(
+        child=serializers.DecimalField(**MONEY),
+        help_text="Per task: each level (in the kind's order) with the rate an accepted answer "
+        "of that level is paid: its own rate, else accepted_rate.",
+    )
+    own_level_rates = serializers.DictField(
+        child=serializers.DecimalField(**MONEY),
+        help_text="The levels given a rate of their own (what PUT level_rates set).",
+    )
 
 
 class RatesIn(serializers.Serializer):
@@ -66,6 +79,13 @@ class RatesIn(serializers.Serializer):
     bonus_per_task = serializers.CharField(required=False, help_text="Per answer that stands")
     bonus_accuracy = serializers.FloatField(
         required=False, help_text="Bonus when the gold accuracy's lower 95% bound is above this"
+    )
+    level_rates = serializers.DictField(
+        child=serializers.CharField(allow_null=True, allow_blank=True),
+        required=False,
+        help_text="Per task, for kinds with levels: {level: amount} replaces the rates per "
+        'level, e.g. {"easy": "2", "hard": "9"}; a level left out (or null) is paid '
+        "accepted_rate. Errors are keyed level_rates.<level>.",
     )
 
 
@@ -107,10 +127,14 @@ class BackpayOut(serializers.Serializer):
     pay = ProjectPayOut()
 
 
-def _rates(pay: ProjectPay | None, currency: str) -> dict:
-    terms = selectors.pay_terms_of(pay, currency=currency)
+def _rates(pay: ProjectPay | None, currency: str, project) -> dict:
+    levels = selectors.pay_levels_of(project)
+    terms = selectors.pay_terms_of(pay, currency=currency, levels=levels)
     pay = pay or ProjectPay()
     return {
+        "level_name": levels.name,
+        "level_rates": dict(selectors.level_rates_of(pay, levels)),
+        "own_level_rates": dict(pay.level_rates or {}),
         "configured": terms.state != "unset",
         "state": terms.state,
         "words": terms.words,
@@ -127,7 +151,9 @@ def _rates(pay: ProjectPay | None, currency: str) -> dict:
 def _project_pay(request: Request, project) -> dict:
     summary = selectors.earnings_summary(project=project, user=request.user)
     out = {
-        "rates": _rates(ProjectPay.objects.filter(project=project).first(), summary.currency),
+        "rates": _rates(
+            ProjectPay.objects.filter(project=project).first(), summary.currency, project
+        ),
         "earned": {
             "amount": summary.amount,
             "currency": summary.currency,

@@ -30,6 +30,47 @@ class ProjectPayForm(forms.Form):
         "it when their answer is counted.",
     )
 
+    def __init__(self, *args, levels=None, **kwargs) -> None:
+        """``levels`` (a :class:`pay.selectors.PayLevels`) adds an optional accepted rate per
+        level, after the accepted rate; empty pays that level the accepted rate."""
+        super().__init__(*args, **kwargs)
+        self.levels = levels
+        if not levels or not levels.levels:
+            return
+        fields = {}
+        for name, field in self.fields.items():
+            fields[name] = field
+            if name == "accepted_rate":
+                for level in levels.levels:
+                    fields[self.level_field(level)] = forms.DecimalField(
+                        **AMOUNT,
+                        required=False,
+                        label=f"Per accepted task, {levels.name} {level}",
+                        help_text=f"Empty: the rate per accepted task. Answers whose "
+                        f"{levels.name} is {level} are paid this instead.",
+                    )
+        self.fields = fields
+
+    @staticmethod
+    def level_field(level: str) -> str:
+        return f"level_rate__{level}"
+
+    def values(self) -> dict:
+        """The cleaned data in the services' shape: the level fields as ``level_rates``."""
+        values = dict(self.cleaned_data)
+        if self.levels and self.levels.levels:
+            values["level_rates"] = {
+                level: values.pop(self.level_field(level), None) for level in self.levels.levels
+            }
+        return values
+
+    def field_of(self, path: str) -> str | None:
+        """The form field a service error's path (``level_rates.hard``) belongs to."""
+        if path.startswith("level_rates."):
+            name = self.level_field(path.removeprefix("level_rates."))
+            return name if name in self.fields else None
+        return path if path in self.fields else None
+
 
 class OrganizationPayForm(forms.Form):
     currency = forms.CharField(

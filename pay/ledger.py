@@ -2,7 +2,9 @@
 
 What an answer is owed follows from the rates it was first paid at (its ``terms``) and its state:
 
-* **per task**: ``accepted_rate`` while the answer stands, ``rejected_rate`` once a review has
+* **per task**: ``accepted_rate`` while the answer stands (or, when the project's kind pays by
+  level and the project set a rate for the answer's level, that level's rate: an environment
+  task's difficulty), ``rejected_rate`` once a review has
   rejected it (a correction by its author or a reversal on appeal brings it back);
 * **per hour**: ``hourly_rate`` × the answer's active time, capped by how long its lease lasted
   (server time, lease start to submit), whatever its verdict: time worked is time paid;
@@ -62,15 +64,20 @@ class Terms:
     rejected_rate: Decimal
     hourly_rate: Decimal
     bonus_per_task: Decimal
+    # The answer's pay level ("hard") when its accepted rate is that level's rate.
+    level: str = ""
 
     @classmethod
-    def of(cls, pay: ProjectPay) -> "Terms":
+    def of(cls, pay: ProjectPay, *, level: str | None = None) -> "Terms":
+        """The project's rates for one answer: a level with its own rate is paid that rate."""
+        level_rate = (pay.level_rates or {}).get(level) if level else None
         return cls(
             pay.basis,
-            pay.accepted_rate,
+            Decimal(level_rate) if level_rate is not None else pay.accepted_rate,
             pay.rejected_rate,
             pay.hourly_rate,
             pay.bonus_per_task,
+            level if level_rate is not None else "",
         )
 
     @classmethod
@@ -81,16 +88,20 @@ class Terms:
             Decimal(data.get("rejected_rate", "0")),
             Decimal(data.get("hourly_rate", "0")),
             Decimal(data.get("bonus_per_task", "0")),
+            data.get("level", ""),
         )
 
     def as_json(self) -> dict:
-        return {
+        terms = {
             "basis": self.basis,
             "accepted_rate": str(self.accepted_rate),
             "rejected_rate": str(self.rejected_rate),
             "hourly_rate": str(self.hourly_rate),
             "bonus_per_task": str(self.bonus_per_task),
         }
+        if self.level:
+            terms["level"] = self.level
+        return terms
 
     def base_owed(self, *, rejected: bool) -> Decimal:
         """Per task: what the answer's base pay comes to in its current state."""
@@ -171,6 +182,16 @@ def _bonus_eligible(*, project: Project, user_ids: set[int], level: float) -> se
     return eligible
 
 
+def answer_levels(*, project: Project, pay: ProjectPay, answer_ids: Iterable[int]) -> dict:
+    """The pay level of each answer, by id, for a project that set rates per level (one query;
+    none when the project pays every answer alike). The kind says the level of an answer."""
+    kind = project.installed_kind
+    if not pay.level_rates or kind is None or not kind.pay_level_name:
+        return {}
+    results = Annotation.objects.filter(pk__in=list(answer_ids)).values_list("pk", "result")
+    return {pk: kind.pay_level(result, schema=project.schema) for pk, result in results}
+
+
 def _seconds(later, earlier) -> int:
     if later is None or earlier is None:
         return 0
@@ -207,7 +228,7 @@ def answers_judged(*, project: Project, answers: Sequence[Annotation]) -> int:
         if again
         else {}
     )
-    current = Terms.of(pay)
+    levels = answer_levels(project=project, pay=pay, answer_ids=[a.pk for a in answers])
     eligible = (
         _bonus_eligible(
             project=project,
@@ -221,7 +242,10 @@ def answers_judged(*, project: Project, answers: Sequence[Annotation]) -> int:
     for answer in answers:
         before = paid.get(answer.pk)
         first = before is None
-        terms = current if first or before.terms is None else before.terms
+        if first or before.terms is None:
+            terms = Terms.of(pay, level=levels.get(answer.pk))
+        else:
+            terms = before.terms
         created, finished = leases.get(answer.assignment_id, (None, None))
         if first:
             lease = _seconds(answer.created_at, created)
@@ -360,11 +384,12 @@ def answers_backpay(*, project: Project, now=None) -> int:
             "pk", "created_at"
         )
     )
-    terms = Terms.of(pay)
+    levels = answer_levels(project=project, pay=pay, answer_ids=[a.pk for a in answers])
     currency = currency_of(organization_id=project.organization_id)
     now = now or timezone.now()
     entries = []
     for answer in answers:
+        terms = Terms.of(pay, level=levels.get(answer.pk))
         lease = _seconds(answer.created_at, leases.get(answer.assignment_id))
         if terms.basis == PayBasis.HOUR:
             amount = money(terms.hourly_rate * min(answer.active_seconds, lease) / 3600)

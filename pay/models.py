@@ -58,7 +58,11 @@ class ProjectPay(models.Model):
     review rejected. Per hour: ``hourly_rate`` for the
     active time of every answer (never more than its lease lasted). Either way, a bonus per
     accepted answer for people whose gold accuracy is credibly above ``bonus_accuracy`` (the
-    lower end of its 95% interval)."""
+    lower end of its 95% interval).
+
+    ``level_rates`` (per task, kinds with pay levels such as an environment's difficulty):
+    ``{level: "amount"}``, the accepted rate of an answer of that level; a level not in it is
+    paid ``accepted_rate``."""
 
     project = models.OneToOneField(
         Project, on_delete=models.CASCADE, related_name="pay", primary_key=True
@@ -67,6 +71,7 @@ class ProjectPay(models.Model):
     accepted_rate = models.DecimalField(**MONEY, default=ZERO)
     rejected_rate = models.DecimalField(**MONEY, default=ZERO)
     hourly_rate = models.DecimalField(**MONEY, default=ZERO)
+    level_rates = models.JSONField(default=dict, blank=True)
     bonus_per_task = models.DecimalField(**MONEY, default=ZERO)
     bonus_accuracy = models.FloatField(default=0.9)
     updated_at = models.DateTimeField(auto_now=True)

@@ -154,13 +154,48 @@ def _money_words(value: Decimal) -> str:
     return str(cents(value))
 
 
-def pay_terms_of(pay: ProjectPay | None, *, currency: str) -> PayTerms:
+@dataclass(frozen=True)
+class PayLevels:
+    """The levels a project's kind pays at different rates (``name`` "difficulty", ``levels``
+    in the kind's order); empty for kinds that pay every answer alike."""
+
+    name: str = ""
+    levels: tuple[str, ...] = ()
+
+
+def pay_levels_of(project: Project) -> PayLevels:
+    kind = project.installed_kind
+    if kind is None or not kind.pay_level_name:
+        return PayLevels()
+    return PayLevels(kind.pay_level_name, tuple(kind.pay_levels(schema=project.schema)))
+
+
+def level_rates_of(pay: ProjectPay | None, levels: PayLevels) -> list[tuple[str, Decimal]]:
+    """Each level with the accepted rate it is paid (its own rate, else the accepted rate)."""
+    if pay is None:
+        return []
+    own = pay.level_rates or {}
+    return [(level, Decimal(own.get(level, pay.accepted_rate))) for level in levels.levels]
+
+
+def pay_terms_of(
+    pay: ProjectPay | None, *, currency: str, levels: PayLevels | None = None
+) -> PayTerms:
     if pay is None:
         return PayTerms("unset", "Pay not set yet: ask the project's manager before you start")
     if pay.basis == PayBasis.UNPAID:
         return PayTerms("unpaid", "Unpaid (volunteer or internal staff)")
+    levels = levels or PayLevels()
     if pay.basis == PayBasis.HOUR:
         words = f"Pays {_money_words(pay.hourly_rate)} {currency} per active hour"
+    elif pay.level_rates and levels.levels:
+        by_level = ", ".join(
+            f"{_money_words(rate)} {currency} {level}"
+            for level, rate in level_rates_of(pay, levels)
+        )
+        words = f"Pays per accepted task by {levels.name}: {by_level}"
+        if pay.rejected_rate:
+            words += f"; {_money_words(pay.rejected_rate)} {currency} per rejected task"
     else:
         words = f"Pays {_money_words(pay.accepted_rate)} {currency} per accepted task"
         if pay.rejected_rate:
@@ -175,6 +210,7 @@ def pay_terms_for(*, project: Project) -> PayTerms:
     return pay_terms_of(
         ProjectPay.objects.filter(project=project).first(),
         currency=currency_of(organization_id=project.organization_id),
+        levels=pay_levels_of(project),
     )
 
 
@@ -191,7 +227,9 @@ def pay_terms_for_projects(projects) -> dict[int, PayTerms]:
     )
     return {
         p.pk: pay_terms_of(
-            rates.get(p.pk), currency=currencies.get(p.organization_id, DEFAULT_CURRENCY)
+            rates.get(p.pk),
+            currency=currencies.get(p.organization_id, DEFAULT_CURRENCY),
+            levels=pay_levels_of(p),
         )
         for p in projects
     }

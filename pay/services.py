@@ -40,8 +40,8 @@ def _amount(value, *, name: str, errors: dict) -> Decimal | None:
 
 
 def project_pay_save(*, project: Project, actor: AbstractBaseUser, values: dict) -> ProjectPay:
-    """Set the project's rates (only the keys given change). Raises ``ValidationError`` keyed
-    by field; nothing changes then."""
+    """Set the project's rates (only the keys given change; ``level_rates`` is replaced whole).
+    Raises ``ValidationError`` keyed by field; nothing changes then."""
     errors: dict[str, list[str]] = {}
     with transaction.atomic():
         pay = ProjectPay.objects.select_for_update().filter(project=project).first()
@@ -61,6 +61,10 @@ def project_pay_save(*, project: Project, actor: AbstractBaseUser, values: dict)
                 amount = _amount(values[name], name=name, errors=errors)
                 if amount is not None:
                     setattr(pay, name, amount)
+        if "level_rates" in values:
+            level_rates = _level_rates(project=project, given=values["level_rates"], errors=errors)
+            if level_rates is not None:
+                pay.level_rates = level_rates
         if "bonus_accuracy" in values:
             try:
                 level = float(values["bonus_accuracy"])
@@ -84,6 +88,30 @@ def project_pay_save(*, project: Project, actor: AbstractBaseUser, values: dict)
                 changes=changes,
             )
     return pay
+
+
+def _level_rates(*, project: Project, given: object, errors: dict) -> dict | None:
+    """The rates per level (``{level: amount}``, empty or ``None`` for a level paid the accepted
+    rate), checked against the levels the project's kind offers; errors keyed
+    ``level_rates.<level>``."""
+    kind = project.installed_kind
+    levels = kind.pay_levels(schema=project.schema) if kind is not None else []
+    if not isinstance(given, dict):
+        errors["level_rates"] = ["Rates per level are an object {level: amount}."]
+        return None
+    if not levels and given:
+        errors["level_rates"] = ["This project's kind has no levels to pay at different rates."]
+        return None
+    cleaned = {}
+    for level, value in given.items():
+        name = f"level_rates.{level}"
+        if level not in levels:
+            errors[name] = [f"Not one of the project's levels: {', '.join(levels)}."]
+        elif value is not None and str(value).strip() != "":
+            amount = _amount(value, name=name, errors=errors)
+            if amount is not None:
+                cleaned[level] = str(amount.quantize(Decimal("0.0001")))
+    return {level: cleaned[level] for level in levels if level in cleaned}
 
 
 def project_pay_backpay(*, project: Project, actor: AbstractBaseUser) -> int:
@@ -113,6 +141,7 @@ def _rates_of(pay: ProjectPay) -> dict:
     return {
         "basis": pay.basis,
         **{name: str(getattr(pay, name)) for name in RATE_FIELDS},
+        "level_rates": dict(pay.level_rates or {}),
         "bonus_accuracy": pay.bonus_accuracy,
     }
 

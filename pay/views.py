@@ -20,8 +20,9 @@ from pay.models import OrganizationPay, ProjectPay
 
 def _form_errors(form, error: ValidationError) -> None:
     for field, problems in error.message_dict.items():
+        name = form.field_of(field) if hasattr(form, "field_of") else field
         for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
+            form.add_error(name if name in form.fields else None, problem)
 
 
 @require_http_methods(["GET", "POST"])
@@ -32,6 +33,7 @@ def project_pay(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_for(user=request.user, project_id=project_id, action="view")
     manages = can_manage(user=request.user, project=project)
     pay = ProjectPay.objects.filter(project=project).first() or ProjectPay(project=project)
+    levels = selectors.pay_levels_of(project)
     initial = {
         "basis": pay.basis,
         "accepted_rate": pay.accepted_rate,
@@ -39,18 +41,20 @@ def project_pay(request: HttpRequest, project_id: int) -> HttpResponse:
         "hourly_rate": pay.hourly_rate,
         "bonus_per_task": pay.bonus_per_task,
         "bonus_accuracy": pay.bonus_accuracy,
+        **{
+            ProjectPayForm.level_field(level): rate
+            for level, rate in (pay.level_rates or {}).items()
+        },
     }
-    form = ProjectPayForm(initial=initial)
+    form = ProjectPayForm(initial=initial, levels=levels)
     status = 200
     if request.method == "POST":
         if not manages:
             raise Http404("No such project.")
-        form = ProjectPayForm(request.POST)
+        form = ProjectPayForm(request.POST, levels=levels)
         if form.is_valid():
             try:
-                services.project_pay_save(
-                    project=project, actor=request.user, values=form.cleaned_data
-                )
+                services.project_pay_save(project=project, actor=request.user, values=form.values())
             except ValidationError as error:
                 _form_errors(form, error)
             else:
@@ -64,6 +68,8 @@ def project_pay(request: HttpRequest, project_id: int) -> HttpResponse:
         "pay": pay,
         "configured": pay.pk is not None and not pay._state.adding,
         "terms": selectors.pay_terms_for(project=project),
+        "levels": levels,
+        "level_rates": selectors.level_rates_of(pay, levels) if pay.level_rates else [],
         "unpaid_answers": selectors.answers_unpaid_count(project=project) if manages else 0,
         "form": form,
         "currency": currency_of(organization_id=project.organization_id),

@@ -89,3 +89,55 @@ class ProofRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run} of proof {self.proof_id}"
+
+
+class AuditAttempt(models.Model):
+    """An audit of an accepted task: someone other than its author tries the task themselves
+    (``attempt``, a bash script from the starting files), says beforehand whether they expect
+    the verifier to pass it (``expected_pass``), and the task's verifier judges it in the
+    sandbox. ``agrees``: the verifier judged it as its auditor expected — the evidence that a
+    task measures what it says. One attempt per auditor and task."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="audit_attempts")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="audit_attempts")
+    auditor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    attempt = models.TextField()
+    expected_pass = models.BooleanField()
+    note = models.CharField(max_length=500, blank=True, default="")
+    status = models.CharField(
+        max_length=20, choices=ProofStatus.choices, default=ProofStatus.QUEUED
+    )
+    reward = models.FloatField(null=True, blank=True)
+    verifier_passed = models.BooleanField(null=True, blank=True)
+    agrees = models.BooleanField(null=True, blank=True)
+    reason = models.TextField(blank=True, default="")
+    output = models.TextField(blank=True, default="")
+    seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The task's rubric claims graded on this attempt by someone other than its auditor: one
+    # met / not met per claim, and the reward they come to (points met over positive points).
+    rubric_grades = models.JSONField(null=True, blank=True)
+    rubric_reward = models.FloatField(null=True, blank=True)
+    rubric_graded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        indexes = [models.Index(fields=["project", "task"], name="audit_by_task")]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "auditor"], name="audit_once_per_auditor"),
+            models.CheckConstraint(
+                condition=Q(status__in=ProofStatus.values), name="audit_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Audit of task {self.task_id} by {self.auditor_id} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (ProofStatus.DONE, ProofStatus.ERROR)

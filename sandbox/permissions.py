@@ -35,3 +35,19 @@ def proof_for(*, user: AbstractBaseUser, proof: Proof | None) -> Proof:
     ):
         raise Http404("No such proof.")
     return proof
+
+
+def task_for_audit(*, user: AbstractBaseUser, task_id: int) -> Task:
+    """A task of a kind that takes audits, if the caller reviews (or manages) its project;
+    otherwise 404, whatever the reason. Whether it may be audited now is the service's word."""
+    if not user.is_authenticated:
+        raise Http404("No such task.")
+    task = (
+        Task.objects.select_related("project__organization", "outcome")
+        .filter(pk=task_id, is_gold=False)
+        .first()
+    )
+    kind = task.project.installed_kind if task is not None else None
+    if kind is None or not kind.takes_audits or not can_review(user=user, project=task.project):
+        raise Http404("No such task.")
+    return task

@@ -21,7 +21,15 @@ The walls, each enforced by the kernel, not by asking the code nicely:
   (``RLIMIT_AS``), processes of the run's user (``RLIMIT_NPROC``), CPU seconds, the size of any
   file written (``RLIMIT_FSIZE``), open files, and the output kept (the run is stopped once it has
   written more than ``output_bytes``); ``--die-with-parent`` ends the run with its runner,
-  ``--new-session`` keeps it off the runner's terminal.
+  ``--new-session`` keeps it off the runner's terminal;
+- **disk**: ``disk_mb`` bounds what a run may write in all. ``/tmp`` and ``/dev/shm`` are tmpfs
+  mounts of that size (``--size``: the kernel refuses a write past it, "No space left on
+  device"); the writable binds (``/app``, the logs) live on the host's disk, where no
+  unprivileged wall exists, so the runner watches them: it measures them every
+  ``DISK_CHECK_SECONDS`` and once more when the run ends, and stops a run whose files take more
+  than ``disk_mb`` (each file counted at least one block, so a flood of empty files counts).
+  Between two checks a run can overshoot by what it writes in that time (each file at most
+  ``file_mb``); the verdict is the same either way: stopped, "disk limit of N MB reached".
 
 Python verifiers (pytest) run with the runner's own virtualenv and the interpreter it was made
 from bound read-only, so ``python`` and ``pytest`` inside the sandbox are the ones LabelHub has.
@@ -43,6 +51,8 @@ from pathlib import Path
 BWRAP = "bwrap"
 SETPRIV = "/usr/bin/setpriv"
 SANDBOX_PATH = "/usr/local/bin:/usr/bin:/bin"
+DISK_CHECK_SECONDS = 0.2
+BLOCK = 4096
 # Per-run user ids when the runner is root: a wide range far from real accounts.
 RUN_UID_LOW, RUN_UID_HIGH = 200_000, 299_999
 _uid_dice = random.SystemRandom()
@@ -60,6 +70,7 @@ class Limits:
     output_bytes: int = 64_000
     file_mb: int = 20
     open_files: int = 256
+    disk_mb: int = 100
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,7 @@ class Bind:
 class Outcome:
     """How a run ended. ``reason`` is empty for a clean exit, else why it was stopped or failed,
     in words (``stopped_by`` says which wall: ``time``, ``memory``, ``processes``, ``output``,
-    ``network``, ``exit``)."""
+    ``network``, ``disk``, ``exit``)."""
 
     exit_code: int | None
     output: str
@@ -114,7 +125,10 @@ def _namespaces(uid: int | None) -> list[str]:
     ]
 
 
-def _command(*, binds: list[Bind], workdir: str, uid: int | None) -> list[str]:
+def _command(
+    *, binds: list[Bind], workdir: str, uid: int | None, disk_mb: int = Limits.disk_mb
+) -> list[str]:
+    size = str(disk_mb * 1024 * 1024)
     args = [
         BWRAP,
         *_namespaces(uid),
@@ -128,8 +142,20 @@ def _command(*, binds: list[Bind], workdir: str, uid: int | None) -> list[str]:
         "/proc",
         "--dev",
         "/dev",
+        # /dev/shm and /tmp: private, empty, of at most disk_mb, writable by the run's user
+        # (sticky, like the host's).
+        "--perms",
+        "1777",
+        "--size",
+        size,
         "--tmpfs",
-        "/tmp",  # noqa: S108 - a private, empty /tmp inside the run
+        "/dev/shm",  # noqa: S108 - a path inside the run
+        "--perms",
+        "1777",
+        "--size",
+        size,
+        "--tmpfs",
+        "/tmp",  # noqa: S108 - a path inside the run
         "--dir",
         "/etc",
     ]
@@ -256,7 +282,13 @@ def run(
     """
     if not available():
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
-    command = [*_command(binds=binds, workdir=workdir, uid=uid), "/bin/bash", "-c", script]
+    command = [
+        *_command(binds=binds, workdir=workdir, uid=uid, disk_mb=limits.disk_mb),
+        "/bin/bash",
+        "-c",
+        script,
+    ]
+    written = [bind.source for bind in binds if bind.writable]
     started = time.monotonic()
     process = subprocess.Popen(  # noqa: S603 - the argument list is built above, no shell
         command,
@@ -267,8 +299,10 @@ def run(
         preexec_fn=_limits(limits, uid),
         env={"PATH": SANDBOX_PATH, "LANG": "C.UTF-8"},
     )
-    output, stopped_by = _collect(process, limits=limits, started=started)
+    output, stopped_by = _collect(process, limits=limits, started=started, written=written)
     elapsed = time.monotonic() - started
+    if not stopped_by and _over_disk(written, limits=limits):
+        stopped_by = "disk"  # what it wrote since the last check, seen once it ended
     text = output[: limits.output_bytes].decode("utf-8", errors="replace")
     code = process.returncode
     hit = _wall_hit(text, code)
@@ -284,8 +318,60 @@ def run(
     )
 
 
-def _collect(process: subprocess.Popen, *, limits: Limits, started: float) -> tuple[bytes, str]:
-    """Read the run's output until it ends, its time is up or it wrote too much."""
+def disk_used(roots: list[Path], *, stop_above: int | None = None) -> int:
+    """Bytes the files under ``roots`` take: their allocated blocks (a sparse file counts what
+    it holds), each file and directory at least one block, a hard-linked file once; links are
+    not followed. Stops counting once past ``stop_above``."""
+    total = 0
+    seen: set[tuple[int, int]] = set()
+    stack = [str(root) for root in roots]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except PermissionError:
+            if not _open_to_runner(directory):
+                continue
+            entries = list(os.scandir(directory))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if (info.st_dev, info.st_ino) in seen:
+                continue
+            seen.add((info.st_dev, info.st_ino))
+            total += max(BLOCK, info.st_blocks * 512)
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(entry.path)
+        if stop_above is not None and total > stop_above:
+            break
+    return total
+
+
+def _open_to_runner(directory: str) -> bool:
+    """A directory the run closed (``chmod 000``) is opened again for counting: its files are
+    the runner's own when it is not root (as root every directory is readable anyway)."""
+    try:
+        os.chmod(directory, 0o700)
+        os.scandir(directory).close()
+    except OSError:
+        return False
+    return True
+
+
+def _over_disk(written: list[Path], *, limits: Limits) -> bool:
+    cap = limits.disk_mb * 1024 * 1024
+    return bool(written) and disk_used(written, stop_above=cap) > cap
+
+
+def _collect(
+    process: subprocess.Popen, *, limits: Limits, started: float, written: list[Path] = ()
+) -> tuple[bytes, str]:
+    """Read the run's output until it ends, its time is up, it wrote too much output, or its
+    files grew past the disk limit (measured every ``DISK_CHECK_SECONDS``)."""
     stdout = process.stdout
     if stdout is None:
         raise RuntimeError("The run's output is not piped.")
@@ -293,14 +379,22 @@ def _collect(process: subprocess.Popen, *, limits: Limits, started: float) -> tu
     size = 0
     stopped_by = ""
     deadline = started + limits.seconds
+    next_check = started + DISK_CHECK_SECONDS
     with selectors.DefaultSelector() as selector:
         selector.register(process.stdout, selectors.EVENT_READ)
         while True:
-            left = deadline - time.monotonic()
+            now = time.monotonic()
+            left = deadline - now
             if left <= 0:
                 stopped_by = "time"
                 break
-            if not selector.select(timeout=min(left, 0.5)):
+            if written and now >= next_check:
+                if _over_disk(list(written), limits=limits):
+                    stopped_by = "disk"
+                    break
+                next_check = time.monotonic() + DISK_CHECK_SECONDS
+            wait = min(left, 0.5, max(0.0, next_check - now)) if written else min(left, 0.5)
+            if not selector.select(timeout=wait):
                 if process.poll() is not None:
                     break
                 continue
@@ -335,6 +429,7 @@ def _kill(process: subprocess.Popen) -> None:
 FORK_FAILED = ("fork: retry", "fork: Resource temporarily unavailable", "BlockingIOError")
 NO_MEMORY = ("MemoryError", "Cannot allocate memory", "xmalloc", "std::bad_alloc", "out of memory")
 NO_NETWORK = ("Network is unreachable", "Temporary failure in name resolution", "Name or service")
+NO_SPACE = ("No space left on device", "Disk quota exceeded")
 
 
 def _wall_hit(output: str, code: int | None) -> str:
@@ -348,6 +443,8 @@ def _wall_hit(output: str, code: int | None) -> str:
             return "time"
         if -code == signal.SIGXFSZ:
             return "output"
+    if any(words in output for words in NO_SPACE):
+        return "disk"
     if any(words in output for words in NO_MEMORY):
         return "memory"
     if any(words in output for words in NO_NETWORK):
@@ -364,5 +461,6 @@ def _reason(stopped_by: str, *, code: int | None, limits: Limits) -> str:
         "processes": f"Stopped: tried to start more than {limits.processes} processes.",
         "memory": f"Failed: ran out of memory (limit {limits.memory_mb} MB).",
         "network": "Failed: tried to reach the network, which the sandbox does not have.",
+        "disk": f"Stopped: disk limit of {limits.disk_mb} MB reached (the files it wrote).",
         "exit": f"Failed: exited with code {code}.",
     }[stopped_by]

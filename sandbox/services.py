@@ -15,10 +15,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from annotation.models import Assignment, Task
+from annotation.models import Assignment, Task, TaskStatus
 from kinds import TaskKind
 from sandbox import runner
-from sandbox.models import Proof, ProofRun, ProofStatus
+from sandbox.models import AuditAttempt, Proof, ProofRun, ProofStatus
 from sandbox.selectors import content_key, latest_proof_of
 
 # Proofs one person may have waiting at once: a Check costs up to five sandboxed runs.
@@ -29,8 +29,16 @@ class BwrapSandbox:
     """What a kind's ``prove`` runs its scripts with: ``app`` (the agent's tree, writable) at
     ``/app``, ``tests`` read-only at ``/tests``, ``logs`` writable at ``/logs/verifier``."""
 
-    def __init__(self, *, memory_mb: int = 512, processes: int = 64, output_bytes: int = 64_000):
+    def __init__(
+        self,
+        *,
+        memory_mb: int = 512,
+        processes: int = 64,
+        output_bytes: int = 64_000,
+        disk_mb: int = runner.Limits.disk_mb,
+    ):
         self.memory_mb, self.processes, self.output_bytes = memory_mb, processes, output_bytes
+        self.disk_mb = disk_mb
 
     def run(
         self,
@@ -54,6 +62,7 @@ class BwrapSandbox:
             memory_mb=self.memory_mb,
             processes=self.processes,
             output_bytes=self.output_bytes,
+            disk_mb=self.disk_mb,
         )
         return runner.run(script=script, binds=binds, limits=limits, uid=uid)
 
@@ -131,7 +140,10 @@ def proof_run(*, proof_id: int) -> Proof | None:
             proof.result,
             schema=proof.project.schema,
             data=proof.task.data,
-            sandbox=BwrapSandbox(memory_mb=int(limits.get("memory_mb", 512))),
+            sandbox=BwrapSandbox(
+                memory_mb=int(limits.get("memory_mb", 512)),
+                disk_mb=int(limits.get("disk_mb", runner.Limits.disk_mb)),
+            ),
         )
     except runner.SandboxUnavailable as error:
         return _proof_error(proof, str(error))
@@ -182,3 +194,110 @@ def proof_refusal(*, project_id: int, kind: TaskKind, result: dict) -> str:
         why = " ".join(proof.reasons) or "The proof does not hold."
         return f"The proof of this version does not hold: {why} Fix it and press Check again."
     return ""
+
+
+# --- audits: someone else tries an accepted task, and its verifier judges the attempt ---------
+
+MAX_ATTEMPT = 200_000
+
+
+def audit_request(
+    *, task: Task, auditor: AbstractBaseUser, attempt: object, expected_pass: object, note=""
+) -> AuditAttempt:
+    """Queue an audit attempt of an accepted task by ``auditor`` (a reviewer or manager, not an
+    author of the task). Raises ``ValidationError`` keyed by field; nothing is stored then."""
+    errors: dict[str, list[str]] = {}
+    if not isinstance(attempt, str) or not attempt.strip() or len(attempt) > MAX_ATTEMPT:
+        errors["attempt"] = [
+            "Write your attempt: a bash script that turns the starting files into your answer."
+        ]
+    if not isinstance(expected_pass, bool):
+        errors["expected_pass"] = ["Say whether you expect the verifier to pass your attempt."]
+    if not isinstance(note, str) or len(note) > 500:
+        errors["note"] = ["A note of at most 500 characters."]
+    outcome = getattr(task, "outcome", None)
+    if task.status != TaskStatus.ACCEPTED or outcome is None or not outcome.accepted_result:
+        errors["task"] = ["Only an accepted task can be audited."]
+    elif task.annotations.filter(contributor=auditor).exists():
+        errors["task"] = ["You wrote this task: an audit is someone else's attempt."]
+    if errors:
+        raise ValidationError(errors)
+    from sandbox.tasks import run_audit  # the task module imports this one
+
+    with transaction.atomic():
+        if AuditAttempt.objects.filter(task=task, auditor=auditor).exists():
+            raise ValidationError({"task": ["You have audited this task already."]})
+        audit = AuditAttempt.objects.create(
+            project=task.project,
+            task=task,
+            auditor=auditor,
+            attempt=attempt,
+            expected_pass=expected_pass,
+            note=note,
+        )
+        transaction.on_commit(lambda: run_audit.enqueue(audit.pk))
+    return audit
+
+
+def audit_run(*, audit_id: int) -> AuditAttempt | None:
+    """Run a queued audit attempt (the sandbox worker's job) against the task's accepted
+    content; an attempt already taken is left alone."""
+    taken = AuditAttempt.objects.filter(pk=audit_id, status=ProofStatus.QUEUED).update(
+        status=ProofStatus.RUNNING
+    )
+    if not taken:
+        return None
+    audit = AuditAttempt.objects.select_related("project", "task__outcome").get(pk=audit_id)
+    project = audit.project
+    limits = project.schema.get("limits", {})
+    started = time.monotonic()
+    try:
+        report = project.task_kind.audit(
+            audit.task.outcome.accepted_result,
+            schema=project.schema,
+            data=audit.task.data,
+            attempt=audit.attempt,
+            sandbox=BwrapSandbox(
+                memory_mb=int(limits.get("memory_mb", 512)),
+                disk_mb=int(limits.get("disk_mb", runner.Limits.disk_mb)),
+            ),
+        )
+    except Exception as error:  # say so on the attempt, keep the worker
+        audit.status, audit.reason = ProofStatus.ERROR, f"The attempt could not run: {error}"
+        audit.finished_at = timezone.now()
+        audit.save(update_fields=["status", "reason", "finished_at"])
+        return audit
+    judged = report.status != "stopped"
+    audit.status = ProofStatus.DONE
+    audit.reward = report.reward
+    audit.verifier_passed = report.passed if judged else None
+    audit.agrees = (report.passed == audit.expected_pass) if judged else None
+    audit.reason = report.reason
+    audit.output = report.output
+    audit.seconds = round(time.monotonic() - started, 3)
+    audit.finished_at = timezone.now()
+    audit.save(
+        update_fields=[
+            "status", "reward", "verifier_passed", "agrees", "reason", "output", "seconds",
+            "finished_at",
+        ]
+    )  # fmt: skip
+    return audit
+
+
+def audit_grade_rubric(*, audit: AuditAttempt, grader: AbstractBaseUser, grades: object) -> float:
+    """Grade the task's rubric claims on a finished audit attempt (someone other than its
+    auditor; a later grading replaces an earlier one). Returns the reward; raises
+    ``ValidationError`` keyed ``grades`` / ``grades.<i>``."""
+    if audit.auditor_id == grader.pk:
+        raise ValidationError({"grades": ["Someone else grades your attempt's rubric."]})
+    if not audit.finished:
+        raise ValidationError({"grades": ["Wait until the attempt has run."]})
+    task = Task.objects.select_related("outcome", "project").get(pk=audit.task_id)
+    reward = task.project.task_kind.grade_claims(task.outcome.accepted_result, grades=grades)
+    with transaction.atomic():
+        AuditAttempt.objects.filter(pk=audit.pk).update(
+            rubric_grades=grades, rubric_reward=reward, rubric_graded_by=grader
+        )
+    audit.rubric_grades, audit.rubric_reward, audit.rubric_graded_by = grades, reward, grader
+    return reward

@@ -7,7 +7,7 @@ others that reach the same database and have bubblewrap installed; the judging w
 
 from django.tasks import task
 
-from sandbox.services import proof_run
+from sandbox.services import audit_run, proof_run
 
 SANDBOX_QUEUE = "sandbox"
 
@@ -16,3 +16,9 @@ SANDBOX_QUEUE = "sandbox"
 def run_proof(proof_id: int) -> None:
     """Run one queued proof in the sandbox."""
     proof_run(proof_id=proof_id)
+
+
+@task(queue_name=SANDBOX_QUEUE)
+def run_audit(audit_id: int) -> None:
+    """Run one queued audit attempt in the sandbox."""
+    audit_run(audit_id=audit_id)

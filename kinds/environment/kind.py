@@ -4,7 +4,7 @@ A project's task is a brief: ``data = {"brief": "write a task for a spreadsheet 
 invoices", "domain"?, "difficulty"?}``. The schema is the project's frame:
 ``{"verifier_kinds": ["checks", "script", "rubric"], "tools": ["bash", …], "difficulties":
 ["easy", "medium", "hard"], "pass_mark": 1.0, "limits": {"files", "bytes", "seconds",
-"memory_mb"}, "runtime": "python:3.13-slim"}``.
+"memory_mb", "disk_mb"}, "runtime": "python:3.13-slim"}``.
 
 The author's answer (``result``):
 
@@ -38,13 +38,17 @@ from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 from kinds import (
+    BuilderForm,
     Consensus,
     EditorSpec,
     Errors,
     ProofReport,
     ProofRunReport,
     ReviewViews,
+    SchemaBuilder,
     TaskKind,
+    int_or_text,
+    number_or_text,
     object_errors,
 )
 from kinds.environment import checks as state
@@ -54,12 +58,19 @@ from kinds.formats import ExportFormat
 VERIFIER_KINDS = ("checks", "script", "rubric")
 SCRIPT_LANGUAGES = ("shell", "pytest")
 DEFAULT_TOOLS = ["bash", "python", "read_file", "write_file", "list_files"]
-DEFAULT_LIMITS = {"files": 200, "bytes": 5_000_000, "seconds": 60, "memory_mb": 512}
+DEFAULT_LIMITS = {
+    "files": 200,
+    "bytes": 5_000_000,
+    "seconds": 60,
+    "memory_mb": 512,
+    "disk_mb": 100,
+}
 LIMIT_RANGES = {
     "files": (1, 2000),
     "bytes": (1000, 50_000_000),
     "seconds": (1, 900),
     "memory_mb": (64, 8192),
+    "disk_mb": (16, 10240),
 }
 MAX_TEXT = 200_000
 MAX_CHECKS = 100
@@ -102,8 +113,15 @@ class EnvironmentKind(TaskKind):
     )
     editor = EditorSpec(template="environment/editor.html", module="environment/editor.js")
     review_template = "environment/review_answer.html"
+    schema_builder = SchemaBuilder(
+        template="environment/builder.html",
+        heading="The authors' frame",
+        save_label="Save frame",
+    )
     needs_proof = True
+    takes_audits = True
     lease_renewal_seconds = 300
+    pay_level_name = "difficulty"
 
     def default_schema(self) -> dict:
         return {
@@ -155,7 +173,9 @@ class EnvironmentKind(TaskKind):
             errors.add("pass_mark", "The pass mark is a reward above 0 and at most 1.")
         limits = schema.get("limits", {})
         if not isinstance(limits, dict):
-            errors.add("limits", "Limits are an object {files, bytes, seconds, memory_mb}.")
+            errors.add(
+                "limits", "Limits are an object {files, bytes, seconds, memory_mb, disk_mb}."
+            )
             limits = {}
         cleaned_limits = {}
         for key, fallback in DEFAULT_LIMITS.items():
@@ -407,6 +427,53 @@ class EnvironmentKind(TaskKind):
         )  # fmt: skip
         return ProofReport(runs=[solution, wrong, repeat])
 
+    def audit(
+        self, result: dict, *, schema: dict, data: dict, attempt: str, sandbox
+    ) -> ProofRunReport:
+        """An auditor's own attempt, run like the solution on a fresh copy of the starting
+        files, then the task's verifier: ``passed`` when it reaches the pass mark. An attempt
+        that fails to run is still judged (the verifier sees what it left), as an agent's."""
+        limits = {**DEFAULT_LIMITS, **schema.get("limits", {})}
+        mark = float(result.get("pass_mark") or schema.get("pass_mark", 1.0))
+        verifier = result.get("verifier", {})
+        with tempfile.TemporaryDirectory(prefix="labelhub-audit-") as scratch:
+            root = Path(scratch)
+            tests = root / "tests"
+            formats.write_tests(tests, verifier, with_checks=False)
+            _, report = self._attempt(
+                root, "audit", result, attempt, sandbox, limits, verifier, tests
+            )
+        if report.status == "stopped" or report.reward is None:
+            return replace(report, passed=False, status="stopped")
+        passed = report.reward >= mark
+        return replace(
+            report,
+            passed=passed,
+            status="passed" if passed else "failed",
+            reason=f"The verifier gave {report.reward:g} (the pass mark is {mark:g}).",
+        )
+
+    def rubric_claims(self, result: dict) -> list[dict]:
+        return list((result.get("verifier") or {}).get("rubric") or [])
+
+    def grade_claims(self, result: dict, *, grades: object) -> float:
+        """The points of the claims met over the points of the positive claims, within 0..1
+        (a met claim with negative points, a mistake the rubric names, takes points away)."""
+        claims = self.rubric_claims(result)
+        errors = Errors()
+        if not claims:
+            errors.add("grades", "This task has no rubric claims to grade.")
+        elif not isinstance(grades, list) or len(grades) != len(claims):
+            errors.add("grades", f"Grade every claim: a list of {len(claims)} true/false.")
+        else:
+            for i, grade in enumerate(grades):
+                if not isinstance(grade, bool):
+                    errors.add(f"grades.{i}", "Met (true) or not met (false).")
+        errors.raise_if_any()
+        possible = sum(c["points"] for c in claims if c["points"] > 0)
+        earned = sum(c["points"] for c, met in zip(claims, grades, strict=True) if met)
+        return round(min(1.0, max(0.0, earned / possible)), 4) if possible else 0.0
+
     def _attempt(self, root, name, result, script, sandbox, limits, verifier, tests):
         """Run an attempt on a fresh copy of the files, then the verifier; keep a copy of the
         state the attempt left (the repeat runs the verifier on it again)."""
@@ -476,6 +543,82 @@ class EnvironmentKind(TaskKind):
             seconds=round(seconds, 3), status=status, reason=reason, details=details,
         )  # fmt: skip
 
+    # --- the settings page's form ------------------------------------------------------------
+
+    def schema_from_form(self, post) -> dict:
+        """The schema the form's fields describe: tools and difficulties one per line (or
+        separated by commas), numbers as typed (``clean_schema`` says what is wrong, by path)."""
+
+        def lines(name: str) -> list[str]:
+            text = post.get(name, "") or ""
+            return [item.strip() for item in re.split(r"[\n,]", text) if item.strip()]
+
+        return {
+            "verifier_kinds": [k for k in post.getlist("verifier_kinds") if k],
+            "tools": lines("tools"),
+            "difficulties": lines("difficulties"),
+            "pass_mark": number_or_text(post.get("pass_mark")),
+            "limits": {key: int_or_text(post.get(f"limits.{key}")) for key in DEFAULT_LIMITS},
+            "runtime": (post.get("runtime") or "").strip(),
+        }
+
+    def schema_form(self, *, schema: dict, errors: dict[str, list[str]]) -> BuilderForm:
+        """Each field with its value and the errors of its path."""
+        limits = schema.get("limits") if isinstance(schema.get("limits"), dict) else {}
+        labels = {
+            "files": ("Files in the starting tree", ""),
+            "bytes": ("Bytes in the starting tree", ""),
+            "seconds": ("Seconds per sandbox run", ""),
+            "memory_mb": ("Memory per run (MB)", ""),
+            "disk_mb": ("Disk per run (MB)", "what a run may write: /app, the logs, /tmp"),
+        }
+        limit_fields = [
+            {
+                "key": key,
+                "name": f"limits.{key}",
+                "label": labels[key][0],
+                "help": labels[key][1],
+                "value": limits.get(key, DEFAULT_LIMITS[key]),
+                "low": LIMIT_RANGES[key][0],
+                "high": LIMIT_RANGES[key][1],
+                "errors": errors.get(f"limits.{key}", []),
+            }
+            for key in DEFAULT_LIMITS
+        ]
+        allowed = schema.get("verifier_kinds") or []
+        context = {
+            "verifier_kinds": [
+                (kind, words, kind in allowed)
+                for kind, words in (
+                    ("checks", "State checks (assertions on the final files)"),
+                    ("script", "A test script (shell or pytest)"),
+                    ("rubric", "Rubric claims (graded by people)"),
+                )
+            ],
+            "tools_text": "\n".join(_strings(schema.get("tools"))),
+            "difficulties_text": "\n".join(_strings(schema.get("difficulties"))),
+            "limit_fields": limit_fields,
+            "field_errors": {
+                key: errors.get(key, [])
+                for key in ("verifier_kinds", "tools", "difficulties", "pass_mark", "runtime")
+            },
+        }
+        used = {"verifier_kinds", "tools", "difficulties", "pass_mark", "runtime"}
+        used |= {f"limits.{key}" for key in DEFAULT_LIMITS}
+        return BuilderForm(context=context, used=frozenset(used))
+
+    # --- pay: a rate per difficulty ---------------------------------------------------------
+
+    def pay_levels(self, *, schema: dict) -> list[str]:
+        """The project's difficulties: a hard task may pay more than an easy one."""
+        levels = schema.get("difficulties") if isinstance(schema, dict) else None
+        return [d for d in levels if isinstance(d, str)] if isinstance(levels, list) else []
+
+    def pay_level(self, result: object, *, schema: dict) -> str | None:
+        """The difficulty the author gave the task (reviewers check it with the rest)."""
+        difficulty = result.get("difficulty") if isinstance(result, dict) else None
+        return difficulty if difficulty in self.pay_levels(schema=schema) else None
+
     # --- the screens around the kind ----------------------------------------------------------
 
     def export_formats(self) -> tuple[ExportFormat, ...]:
@@ -515,6 +658,10 @@ class EnvironmentKind(TaskKind):
                 }
             )
         return ReviewViews(shared={}, answers=answers)
+
+
+def _strings(value: object) -> list[str]:
+    return [str(item) for item in value] if isinstance(value, list) else []
 
 
 def clean_check(check: object, *, path: str, errors: Errors) -> dict:

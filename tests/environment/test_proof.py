@@ -3,6 +3,7 @@
 import copy
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from kinds.environment.demo import INVOICE_TASK, SHELL_TASK
 from kinds.environment.kind import EnvironmentKind
@@ -72,3 +73,42 @@ def test_a_solution_that_fails_is_the_reason():
     assert runs["solution"].reason.startswith(
         "The solution itself failed. Failed: exited with code 3"
     )
+
+
+FLOOD = "for i in $(seq 1 40); do head -c 2000000 /dev/zero > /app/f$i.bin; done; exit 0"
+
+
+def test_a_verifier_that_fills_the_disk_is_stopped_and_says_why():
+    result = with_script(FLOOD)
+    cleaned = KIND.clean_result(result, schema=SCHEMA, data={})
+    report = KIND.prove(
+        cleaned, schema=SCHEMA, data={}, sandbox=BwrapSandbox(memory_mb=256, disk_mb=16)
+    )
+    runs = {run.run: run for run in report.runs}
+    assert not report.holds
+    assert runs["solution"].status == "stopped"
+    assert "disk limit of 16 MB reached" in runs["solution"].reason
+
+
+@pytest.mark.django_db
+def test_the_projects_disk_limit_reaches_the_sandbox(django_capture_on_commit_callbacks):
+    """Through the API's Check: the schema's ``limits.disk_mb`` is the run's disk limit."""
+    from tests.environment.helpers import make_environment_project
+    from tests.environment.test_proof_gate import api, check, claim
+
+    project, (task,), author, _, _ = make_environment_project()
+    project.schema = KIND.clean_schema({**project.schema, "limits": {"disk_mb": 16}})
+    project.save(update_fields=["schema"])
+    client = api(author)
+    claim(client, project)
+    proof = check(client, task, with_script(FLOOD), django_capture_on_commit_callbacks)
+    runs = {run["run"]: run for run in proof["runs"]}
+    assert proof["holds"] is False
+    assert "disk limit of 16 MB reached" in runs["solution"]["reason"]
+
+
+def test_the_disk_limit_is_a_checked_schema_limit():
+    assert KIND.default_schema()["limits"]["disk_mb"] == 100
+    with pytest.raises(ValidationError) as refused:
+        KIND.clean_schema({**KIND.default_schema(), "limits": {"disk_mb": 4}})
+    assert refused.value.message_dict == {"limits.disk_mb": ["A whole number from 16 to 10240."]}

@@ -112,3 +112,51 @@ def _cmdline(pid: str) -> str:
 
 def test_bubblewrap_is_what_runs_it():
     assert shutil.which("bwrap")
+
+
+DISK = runner.Limits(seconds=20, memory_mb=256, processes=32, output_bytes=20_000, disk_mb=16)
+
+
+def test_many_files_past_the_disk_limit_stop_the_run_and_say_why(tmp_path):
+    """Each file under the per-file cap, together past the total: the runner's watch stops it
+    long before the 40 files (80 MB) it tries to write, and says which wall."""
+    script = (
+        "for i in $(seq 1 40); do head -c 2000000 /dev/zero > part-$i.bin || exit 3; "
+        "sleep 0.05; done; echo finished"
+    )
+    outcome = _run(tmp_path, script, DISK)
+    assert outcome.stopped_by == "disk", outcome.output
+    assert outcome.reason == "Stopped: disk limit of 16 MB reached (the files it wrote)."
+    assert "finished" not in outcome.output
+    written = runner.disk_used([tmp_path / "app"])
+    assert written < 40 * 2_000_000 / 2, written  # stopped early, not after the flood
+
+
+def test_a_burst_past_the_disk_limit_between_checks_is_still_refused(tmp_path):
+    """Written faster than the watch looks: the check when the run ends still refuses it."""
+    script = "for i in $(seq 1 12); do head -c 2000000 /dev/zero > part-$i.bin; done"
+    outcome = _run(tmp_path, script, DISK)
+    assert outcome.stopped_by == "disk", outcome.output
+    assert "disk limit of 16 MB" in outcome.reason
+
+
+def test_a_flood_of_empty_files_counts_against_the_disk(tmp_path):
+    script = "mkdir flood && cd flood && for i in $(seq 1 6000); do : > f$i; done; echo finished"
+    outcome = _run(tmp_path, script, DISK)
+    assert outcome.stopped_by == "disk", outcome.output[-300:]
+
+
+def test_tmp_is_a_tmpfs_of_the_disk_limit(tmp_path):
+    outcome = _run(tmp_path, "head -c 20000000 /dev/zero > /tmp/big", DISK)
+    assert outcome.stopped_by == "disk", outcome.output
+    assert "No space left on device" in outcome.output
+    shm = _run(tmp_path, "head -c 20000000 /dev/zero > /dev/shm/big", DISK)
+    assert shm.exit_code != 0
+    assert shm.stopped_by == "disk", shm.output
+
+
+def test_a_run_within_the_disk_limit_is_untouched(tmp_path):
+    outcome = _run(
+        tmp_path, "head -c 3000000 /dev/zero > a.bin && head -c 3000000 /dev/zero > /tmp/b", DISK
+    )
+    assert outcome.ok, outcome.output

@@ -14,7 +14,9 @@ Rules (who may use the route on organization A's objects):
 - ``org_admin``: an admin of the organization (its People pages and API; A's manager is one);
 - ``org_member``: any member of the organization (their own profile, the skill list);
 - ``self_or_org_admin``: the person themselves (A's contributor is the ``user_id``) or an admin;
-- ``joinable``: a member an open project is offered to (A's project is not open: nobody).
+- ``joinable``: a member an open project is offered to (A's project is not open: nobody);
+- ``auditable``: reviewers and managers of a project whose kind takes audits (A's does not:
+  nobody).
 
 The objects in the URLs all belong to organization A; the callers are anonymous, A's contributor,
 reviewer and manager, a contributor and a manager of organization B's project, and a staff user
@@ -58,7 +60,7 @@ from labelhub.models import (
 from pay.models import Earning, EarningEvent, ProjectPay
 from people.invitations import InviteRow, invitation_create_many
 from quality.services import review_record
-from sandbox.models import Proof
+from sandbox.models import AuditAttempt, Proof
 from signin.models import ProviderConfig
 from tests.factories import make_organization, make_project, make_user
 from tests.media import png_bytes
@@ -255,6 +257,13 @@ RULES: dict[str, str] = {
     "sandbox:proof": VIEW,  # who asked for it (A's contributor here), reviewers and managers
     "api-proof": VIEW,
     "sandbox:answer-proof": VIEW,  # the answer's author, reviewers and managers
+    # audits of accepted tasks: reviewers and managers of a project whose kind takes audits (the
+    # world's kind takes none, so nobody here; tests/environment/test_audits.py proves the rule)
+    "sandbox:task-audits": "auditable",
+    "sandbox:project-audits": "auditable",
+    "api-task-audits": "auditable",
+    "api-audit-rubric": "auditable",
+    "api-project-audits": REVIEW,  # the agreement figures: reviewers and managers of any kind
     # pay
     "pay:project": VIEW,  # GET: members read the rates; POST: managers
     "pay:organization": ORG_ADMIN,
@@ -290,6 +299,7 @@ ALLOWED = {
     ORG_MEMBER: {"contributor", "reviewer", "manager"},
     "self_or_org_admin": {"contributor", "manager"},
     "joinable": set(),
+    "auditable": set(),
     "scim": set(),
     "staff": {"staff"},
 }
@@ -505,6 +515,13 @@ def world(django_capture_on_commit_callbacks):
             requested_by=contributor,
             content_key="0" * 64,
             result={"instruction": SECRET},
+        ).pk,
+        "audit_id": AuditAttempt.objects.create(
+            project=project,
+            task=answered_task,
+            auditor=reviewer,
+            attempt=SECRET,
+            expected_pass=True,
         ).pk,
         "uidb64": urlsafe_base64_encode(force_bytes(contributor.pk)),
         "token": default_token_generator.make_token(contributor),
