@@ -34,6 +34,7 @@ import json
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
@@ -392,14 +393,22 @@ class EnvironmentKind(TaskKind):
 
     # --- the proof ---------------------------------------------------------------------------
 
-    def prove(self, result: dict, *, schema: dict, data: dict, sandbox) -> ProofReport:
+    @staticmethod
+    @contextmanager
+    def _workspace(result: dict, schema: dict, purpose: str):
+        """The run's terms (limits, pass mark, verifier) and a scratch folder holding the
+        verifier's tests, removed afterwards: what a proof and an audit both start from."""
         limits = {**DEFAULT_LIMITS, **schema.get("limits", {})}
         mark = float(result.get("pass_mark") or schema.get("pass_mark", 1.0))
         verifier = result.get("verifier", {})
-        with tempfile.TemporaryDirectory(prefix="labelhub-proof-") as scratch:
+        with tempfile.TemporaryDirectory(prefix=f"labelhub-{purpose}-") as scratch:
             root = Path(scratch)
             tests = root / "tests"
             formats.write_tests(tests, verifier, with_checks=False)
+            yield root, tests, limits, mark, verifier
+
+    def prove(self, result: dict, *, schema: dict, data: dict, sandbox) -> ProofReport:
+        with self._workspace(result, schema, "proof") as (root, tests, limits, mark, verifier):
             solved, solution = self._attempt(
                 root, "solution", result, result["solution"], sandbox, limits, verifier, tests
             )
@@ -433,13 +442,7 @@ class EnvironmentKind(TaskKind):
         """An auditor's own attempt, run like the solution on a fresh copy of the starting
         files, then the task's verifier: ``passed`` when it reaches the pass mark. An attempt
         that fails to run is still judged (the verifier sees what it left), as an agent's."""
-        limits = {**DEFAULT_LIMITS, **schema.get("limits", {})}
-        mark = float(result.get("pass_mark") or schema.get("pass_mark", 1.0))
-        verifier = result.get("verifier", {})
-        with tempfile.TemporaryDirectory(prefix="labelhub-audit-") as scratch:
-            root = Path(scratch)
-            tests = root / "tests"
-            formats.write_tests(tests, verifier, with_checks=False)
+        with self._workspace(result, schema, "audit") as (root, tests, limits, mark, verifier):
             _, report = self._attempt(
                 root, "audit", result, attempt, sandbox, limits, verifier, tests
             )
