@@ -6,10 +6,11 @@ from functools import wraps
 
 import orjson
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
@@ -18,9 +19,13 @@ from rest_framework.response import Response as ApiResponse
 from rest_framework.views import APIView
 
 from evals import selectors, services, views
+from evals.audits import audit_judge_request
 from evals.models import EvalItem, EvalModel, EvalRun, Judge, Response
 from kinds.rubric_eval import formats
-from labelhub.permissions import project_for
+from labelhub.permissions import can_manage, project_for
+from sandbox.api import AuditSerializer
+from sandbox.models import AuditAttempt
+from sandbox.permissions import task_for_audit
 
 NOT_FOUND = OpenApiResponse(description="Not found, or not a project the caller manages.")
 TAGS = ["evals"]
@@ -420,3 +425,34 @@ class ExportApi(APIView):
         if name not in views.EXPORTS:
             raise ValidationError({"format": [f"One of {', '.join(views.EXPORTS)}."]})
         return views.export_response(project=project, name=name)
+
+
+class AuditJudgeInput(serializers.Serializer):
+    judge = serializers.IntegerField(help_text="The id of one of the organization's judges.")
+
+
+class AuditJudgeApi(APIView):
+    """``POST /api/v1/audits/{id}/rubric/judge/ {"judge": id}``: have one of the organization's
+    judge models grade an audit attempt's rubric claims (the project's managers; 404 for anyone
+    else). 202 with the attempt; poll ``GET /api/v1/tasks/{task}/audits/`` for its grades."""
+
+    @extend_schema(
+        tags=["audits"],
+        request=AuditJudgeInput,
+        responses={202: AuditSerializer, 400: OBJ, 404: NOT_FOUND, 409: OBJ},
+    )
+    def post(self, request: Request, audit_id: int) -> ApiResponse:
+        audit = (
+            AuditAttempt.objects.select_related("project", "auditor").filter(pk=audit_id).first()
+        )
+        if audit is None:
+            raise Http404("No such audit.")
+        task = task_for_audit(user=request.user, task_id=audit.task_id)
+        if not can_manage(user=request.user, project=task.project):
+            raise Http404("No such audit.")
+        data = AuditJudgeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        audit = audit_judge_request(
+            audit=audit, judge_id=data.validated_data["judge"], actor=request.user
+        )
+        return ApiResponse(AuditSerializer(audit).data, status=status.HTTP_202_ACCEPTED)

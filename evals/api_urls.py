@@ -22,4 +22,7 @@ urlpatterns = [
     ),
     path(f"{P}leaderboard/", api.LeaderboardApi.as_view(), name="api-evals-leaderboard"),
     path(f"{P}export/", api.ExportApi.as_view(), name="api-evals-export"),
+    path(
+        "audits/<int:audit_id>/rubric/judge/", api.AuditJudgeApi.as_view(), name="api-audit-judge"
+    ),
 ]

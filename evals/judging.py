@@ -43,7 +43,7 @@ def template_errors(template: object) -> list[str]:
 
 def render(template: str, *, prompt: list[dict], rubric: list[dict], response: str) -> str:
     conversation = "\n\n".join(f"[{m['role']}] {m['content']}" for m in prompt)
-    lines = "\n".join(f"{c['id']} ({c['points']:+d}): {c['criterion']}" for c in rubric)
+    lines = "\n".join(f"{c['id']} ({c['points']:+g}): {c['criterion']}" for c in rubric)
     return (
         template.replace("{{conversation}}", conversation)
         .replace("{{rubric}}", lines)

@@ -23,4 +23,5 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/evals/leaderboard/", views.leaderboard, name="leaderboard"),
     path("projects/<int:project_id>/evals/export/<slug:name>/", views.export, name="export"),
+    path("audits/<int:audit_id>/judge/", views.audit_judge, name="audit-judge"),
 ]

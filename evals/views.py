@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,7 +17,8 @@ from kinds.rubric_eval import formats
 from kinds.rubric_eval.kind import RubricEvalKind
 from labelhub.forms import add_service_errors
 from labelhub.models import Project
-from labelhub.permissions import project_for
+from labelhub.permissions import can_manage, project_for
+from labelhub.refusals import Refusal
 
 ENDPOINT_FIELDS = [
     "base_url", "model", "concurrency", "requests_per_minute", "timeout_seconds", "max_retries",
@@ -411,3 +412,31 @@ def export(request: HttpRequest, project_id: int, name: str) -> HttpResponse:
     if name not in EXPORTS:
         return HttpResponse("Unknown export.", status=404)
     return export_response(project=project, name=name)
+
+
+@require_POST
+@login_required
+def audit_judge(request: HttpRequest, audit_id: int) -> HttpResponse:
+    """Have a judge model grade an audit attempt's rubric claims (the project's managers), then
+    back to the task's audits, which poll until its grades are in."""
+    from evals.audits import audit_judge_request
+    from sandbox.models import AuditAttempt
+    from sandbox.permissions import task_for_audit
+
+    audit = AuditAttempt.objects.select_related("project").filter(pk=audit_id).first()
+    if audit is None:
+        raise Http404("No such audit.")
+    task = task_for_audit(user=request.user, task_id=audit.task_id)
+    if not can_manage(user=request.user, project=task.project):
+        raise Http404("No such audit.")
+    judge_id = request.POST.get("judge", "")
+    try:
+        audit_judge_request(
+            audit=audit, judge_id=int(judge_id) if judge_id.isdigit() else None, actor=request.user
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            messages.error(request, message)
+    except Refusal as refusal:
+        messages.error(request, refusal.message)
+    return redirect("sandbox:task-audits", task.pk)

@@ -122,6 +122,28 @@ class AuditSerializer(serializers.Serializer):
     rubric_reward = serializers.FloatField(
         allow_null=True, help_text="Points of the claims met over the positive points (0..1)."
     )
+    changes = serializers.JSONField(
+        help_text="The files the attempt changed: [{file, change, diff}] (a unified diff)."
+    )
+    rubric_judge = serializers.CharField(
+        help_text="The judge model (name and version) asked to grade the claims; empty if none."
+    )
+    judge_status = serializers.CharField(
+        help_text="Empty until a judge is asked; then queued, running, done or error."
+    )
+    judge_error = serializers.CharField(help_text="Why the judge could not grade.")
+    judge_grades = serializers.ListField(
+        child=serializers.BooleanField(),
+        allow_null=True,
+        help_text="The judge's grades of the claims, kept beside a person's (never over them).",
+    )
+    judge_reward = serializers.FloatField(
+        allow_null=True, help_text="The reward the judge's grades come to (the same rule)."
+    )
+    rubric_agreement = serializers.JSONField(
+        allow_null=True,
+        help_text="{claims, agreeing, share}: the person's and the judge's grades compared.",
+    )
 
 
 class TaskAuditsSerializer(serializers.Serializer):

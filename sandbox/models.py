@@ -124,6 +124,20 @@ class AuditAttempt(models.Model):
     rubric_graded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The files the attempt changed, each with a unified diff (what a judge model reads).
+    changes = models.JSONField(default=list, blank=True)
+    # A judge model's grading of the same claims, kept beside a person's (never over it), so the
+    # two can be compared: ``rubric_judge`` names the judge and version ("grader v2"),
+    # ``rubric_judged_by`` is the contributor that version works as, ``judge_status`` is blank
+    # until a judge is asked, then queued, running, done or error (``judge_error`` says why).
+    judge_grades = models.JSONField(null=True, blank=True)
+    judge_reward = models.FloatField(null=True, blank=True)
+    rubric_judge = models.CharField(max_length=200, blank=True, default="")
+    rubric_judged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    judge_status = models.CharField(max_length=20, blank=True, default="")
+    judge_error = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["pk"]
@@ -133,6 +147,10 @@ class AuditAttempt(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=ProofStatus.values), name="audit_status_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(judge_status__in=["", *ProofStatus.values]),
+                name="audit_judge_status_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,3 +159,21 @@ class AuditAttempt(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (ProofStatus.DONE, ProofStatus.ERROR)
+
+    @property
+    def judging(self) -> bool:
+        return self.judge_status in (ProofStatus.QUEUED, ProofStatus.RUNNING)
+
+    @property
+    def rubric_agreement(self) -> dict | None:
+        """How a person's and a judge's grades of the claims compare, once both exist:
+        ``{"claims", "agreeing", "share"}``."""
+        person, judge = self.rubric_grades, self.judge_grades
+        if not person or not judge or len(person) != len(judge):
+            return None
+        agreeing = sum(a == b for a, b in zip(person, judge, strict=True))
+        return {
+            "claims": len(person),
+            "agreeing": agreeing,
+            "share": round(agreeing / len(person), 4),
+        }

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from annotation.models import Assignment, Task, TaskStatus
 from kinds import TaskKind
+from labelhub.refusals import Refusal
 from sandbox import runner
 from sandbox.models import AuditAttempt, Proof, ProofRun, ProofStatus
 from sandbox.selectors import content_key, latest_proof_of
@@ -276,10 +277,11 @@ def audit_run(*, audit_id: int) -> AuditAttempt | None:
     audit.output = report.output
     audit.seconds = round(time.monotonic() - started, 3)
     audit.finished_at = timezone.now()
+    audit.changes = list((report.details or {}).get("changes") or [])
     audit.save(
         update_fields=[
             "status", "reward", "verifier_passed", "agrees", "reason", "output", "seconds",
-            "finished_at",
+            "finished_at", "changes",
         ]
     )  # fmt: skip
     return audit
@@ -301,3 +303,62 @@ def audit_grade_rubric(*, audit: AuditAttempt, grader: AbstractBaseUser, grades:
         )
     audit.rubric_grades, audit.rubric_reward, audit.rubric_graded_by = grades, reward, grader
     return reward
+
+
+def audit_judge_queue(
+    *, audit: AuditAttempt, judged_by: AbstractBaseUser, judge_name: str
+) -> AuditAttempt:
+    """Mark a finished attempt as waiting for a judge model's grading of its rubric claims (the
+    app that calls judges queues the call). A person's grades stay as they are: the judge's go
+    beside them. Raises ``ValidationError`` keyed ``audit``, or a :class:`Refusal` (409) while
+    a judge is already at work on it."""
+    if not audit.finished:
+        raise ValidationError({"audit": ["Wait until the attempt has run."]})
+    task = Task.objects.select_related("outcome", "project").get(pk=audit.task_id)
+    outcome = getattr(task, "outcome", None)
+    if not task.project.task_kind.rubric_claims((outcome and outcome.accepted_result) or {}):
+        raise ValidationError({"audit": ["This task has no rubric claims to grade."]})
+    with transaction.atomic():
+        taken = (
+            AuditAttempt.objects.filter(pk=audit.pk)
+            .exclude(judge_status__in=(ProofStatus.QUEUED, ProofStatus.RUNNING))
+            .update(
+                judge_status=ProofStatus.QUEUED,
+                judge_error="",
+                rubric_judge=judge_name,
+                rubric_judged_by=judged_by,
+            )
+        )
+    if not taken:
+        raise Refusal("A judge is already grading this attempt: wait for its grades.")
+    audit.refresh_from_db()
+    return audit
+
+
+def audit_judge_claims(*, audit_id: int) -> tuple[AuditAttempt, dict, list[dict]] | None:
+    """Take a queued judge grading (queued → running): the attempt, the task's accepted answer
+    and its claims; ``None`` when it is not waiting (taken already)."""
+    taken = AuditAttempt.objects.filter(pk=audit_id, judge_status=ProofStatus.QUEUED).update(
+        judge_status=ProofStatus.RUNNING
+    )
+    if not taken:
+        return None
+    audit = AuditAttempt.objects.select_related("project", "task__outcome").get(pk=audit_id)
+    accepted = audit.task.outcome.accepted_result
+    return audit, accepted, audit.project.task_kind.rubric_claims(accepted)
+
+
+def audit_judge_store(*, audit_id: int, grades: list[bool] | None, error: str = "") -> None:
+    """Store a judge's grades of the claims (met / not met, in order) and the reward they come
+    to, by the same rule as a person's grading; or why the judge could not grade."""
+    audit = AuditAttempt.objects.select_related("task__outcome", "project").get(pk=audit_id)
+    if grades is None:
+        AuditAttempt.objects.filter(pk=audit_id).update(
+            judge_status=ProofStatus.ERROR, judge_error=error[:2000]
+        )
+        return
+    kind = audit.project.task_kind
+    reward = kind.grade_claims(audit.task.outcome.accepted_result, grades=grades)
+    AuditAttempt.objects.filter(pk=audit_id).update(
+        judge_status=ProofStatus.DONE, judge_error="", judge_grades=grades, judge_reward=reward
+    )

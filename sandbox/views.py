@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from annotation.models import Annotation, Task, TaskStatus
 from labelhub.permissions import can_manage, can_review, project_for
+from sandbox.events import audit_rubric_actions
 from sandbox.models import AuditAttempt
 from sandbox.permissions import proof_for, task_for_audit, task_for_proof
 from sandbox.selectors import (
@@ -127,13 +128,22 @@ def task_audits(request: HttpRequest, task_id: int) -> HttpResponse:
             bool(claims) and attempt.finished and attempt.auditor_id != request.user.pk
         )
         attempt.rubric_errors = rubric_errors.get(attempt.pk, [])
+        attempt.judge_rows = [
+            (claim, (attempt.judge_grades or [])[i] if attempt.judge_grades else None)
+            for i, claim in enumerate(claims)
+        ]
+    actions = audit_rubric_actions.collect(request=request, task=task, attempts=attempts)
+    for attempt in attempts:
+        attempt.rubric_actions = [
+            part[attempt.pk] for part in actions.values() if part and attempt.pk in part
+        ]
     context = {
         "task": task,
         "project": task.project,
         "accepted": accepted,
         "claims": claims,
         "attempts": attempts,
-        "waiting": any(not a.finished for a in attempts),
+        "waiting": any(not a.finished or a.judging for a in attempts),
         "agreement": audit_agreement(project_id=task.project_id, task_id=task.pk),
         "mine": any(a.auditor_id == request.user.pk for a in attempts),
         "errors": errors,

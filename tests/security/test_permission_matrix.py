@@ -263,6 +263,10 @@ RULES: dict[str, str] = {
     "sandbox:project-audits": "auditable",
     "api-task-audits": "auditable",
     "api-audit-rubric": "auditable",
+    # a judge model grades an audit's claims: managers of a project whose kind takes audits
+    # (nobody here; tests/evals/test_audit_judging.py proves the manager-only rule)
+    "evals:audit-judge": "auditable",
+    "api-audit-judge": "auditable",
     "api-project-audits": REVIEW,  # the agreement figures: reviewers and managers of any kind
     # pay
     "pay:project": VIEW,  # GET: members read the rates; POST: managers
