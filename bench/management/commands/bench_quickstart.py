@@ -107,6 +107,12 @@ class Command(BaseCommand):
             help="clone this checkout's HEAD into a temporary folder and time `make run` there",
         )
         parser.add_argument(
+            "--tasks",
+            type=int,
+            default=None,
+            help="tasks per demo project (seed_demo --tasks; default: the demo's own)",
+        )
+        parser.add_argument(
             "--keep", action="store_true", help="leave the temporary folder (its path is printed)"
         )
 
@@ -114,7 +120,14 @@ class Command(BaseCommand):
         folder = Path(tempfile.mkdtemp(prefix="labelhub-quickstart-"))
         try:
             cpu = children_cpu()
-            steps = self.from_clone(folder) if options["clone"] else self.from_database(folder)
+            if options["clone"]:
+                if options["tasks"] is not None:
+                    raise CommandError(
+                        "--tasks is for a fresh database; make run seeds the default."
+                    )
+                steps = self.from_clone(folder)
+            else:
+                steps = self.from_database(folder, tasks=options["tasks"])
             total_cpu = children_cpu() - cpu
         finally:
             if options["keep"]:
@@ -130,7 +143,7 @@ class Command(BaseCommand):
             f"({os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at the end)"
         )
 
-    def from_database(self, folder: Path) -> list[Step]:
+    def from_database(self, folder: Path, *, tasks: int | None) -> list[Step]:
         """migrate, seed_demo and runserver in this checkout, on a new SQLite file."""
         env = step_environment(
             DEBUG="true",
@@ -142,7 +155,7 @@ class Command(BaseCommand):
         steps = []
         for name, command in [
             ("migrate", ["migrate", "--no-input"]),
-            ("seed_demo", ["seed_demo"]),
+            ("seed_demo", ["seed_demo", *([f"--tasks={tasks}"] if tasks else [])]),
         ]:
             cpu, began = children_cpu(), time.monotonic()
             done = subprocess.run(  # noqa: S603 - our own manage.py
