@@ -35,8 +35,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 # The lines ``make run`` prints before each step, in order: (pattern, step name).
 MAKE_STEPS = [
-    (re.compile(r"-m venv "), "virtualenv"),
-    (re.compile(r"pip install .*\buv\b"), "dependencies"),
+    (re.compile(r"-m venv "), "virtualenv"),  # with uv and pip in it
+    (re.compile(r"-r pyproject\.toml"), "dependencies"),
     (re.compile(r"manage\.py migrate"), "migrate"),
     (re.compile(r"manage\.py seed_demo"), "seed_demo"),
     (re.compile(r"manage\.py runserver"), "server start"),
