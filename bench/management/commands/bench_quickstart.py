@@ -117,6 +117,10 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+            # Started in the background, this process ignores SIGINT, and its children would
+            # inherit that and outlive stop(); with a handler here they start with the default.
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         folder = Path(tempfile.mkdtemp(prefix="labelhub-quickstart-"))
         try:
             cpu = children_cpu()
