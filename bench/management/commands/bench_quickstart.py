@@ -56,6 +56,27 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def group_cpu(pgid: int) -> float | None:
+    """CPU seconds of a running process group: its live processes' own and those of the children
+    they have reaped (Linux's /proc; None elsewhere). Read while the server still runs: once it is
+    stopped, the autoreloader's child may be killed unreaped and its time lost."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for entry in filter(str.isdigit, entries):
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue  # ended meanwhile
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[2]) == pgid:  # pgrp; then utime, stime, cutime, cstime at 11-14
+            total += sum(int(value) for value in fields[11:15])
+    return total / tick
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -123,16 +144,15 @@ class Command(BaseCommand):
             signal.signal(signal.SIGINT, signal.default_int_handler)
         folder = Path(tempfile.mkdtemp(prefix="labelhub-quickstart-"))
         try:
-            cpu = children_cpu()
             if options["clone"]:
                 if options["tasks"] is not None:
                     raise CommandError(
                         "--tasks is for a fresh database; make run seeds the default."
                     )
-                steps = self.from_clone(folder)
+                steps, total_cpu = self.from_clone(folder)
             else:
                 steps = self.from_database(folder, tasks=options["tasks"])
-            total_cpu = children_cpu() - cpu
+                total_cpu = sum(step.cpu or 0.0 for step in steps)
         finally:
             if options["keep"]:
                 self.stdout.write(f"Left in {folder}")
@@ -180,12 +200,15 @@ class Command(BaseCommand):
         try:
             wait_for_page(f"http://127.0.0.1:{port}/", server)
             wall = time.monotonic() - began
+            server_cpu = group_cpu(server.pid)
         finally:
             stop(server)
-        steps.append(Step("server start", wall, children_cpu() - cpu))
+        if server_cpu is None:
+            server_cpu = children_cpu() - cpu
+        steps.append(Step("server start", wall, server_cpu))
         return steps
 
-    def from_clone(self, folder: Path) -> list[Step]:
+    def from_clone(self, folder: Path) -> tuple[list[Step], float]:
         """``make run`` in a fresh clone; a step lasts from its command's line to the next one's,
         the last until the first page answers. CPU is known for the whole run only (the total)."""
         source = Path(settings.BASE_DIR)
@@ -194,7 +217,7 @@ class Command(BaseCommand):
         env = step_environment()
         env.pop("DATABASE_URL", None)
         env.pop("VIRTUAL_ENV", None)
-        began = time.monotonic()
+        began, cpu = time.monotonic(), children_cpu()
         head = subprocess.run(  # noqa: S603
             ["git", "-C", str(source), "rev-parse", "HEAD"],  # noqa: S607
             check=True,
@@ -231,10 +254,14 @@ class Command(BaseCommand):
         try:
             wait_for_page(f"http://127.0.0.1:{port}/", make)
             answered = time.monotonic()
+            make_cpu = group_cpu(make.pid)
         except CommandError as error:
             stop(make)
             raise CommandError(f"{error}\n{''.join(output)[-3000:]}") from error
+        git_cpu = children_cpu() - cpu
         stop(make)
+        if make_cpu is None:
+            make_cpu = children_cpu() - cpu - git_cpu
         reader.join(timeout=5)
         steps = [
             Step(name, end - start, None)
@@ -242,4 +269,4 @@ class Command(BaseCommand):
                 marks, [*marks[1:], ("first page", answered)], strict=True
             )
         ]
-        return steps
+        return steps, git_cpu + make_cpu
