@@ -24,9 +24,17 @@ Choices:
 import math
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
-from scipy.stats import beta as beta_distribution
-from scipy.stats import norm
+
+@cache
+def _scipy_stats():
+    """scipy.stats, imported on first use: its import takes longer than the rest of Django's
+    start, and every process (migrate, the server, the worker) would pay it at start-up, though
+    most of them never compute an interval."""
+    from scipy import stats
+
+    return stats
 
 
 @dataclass(frozen=True)
@@ -51,7 +59,7 @@ def wilson_interval(successes: int, trials: int, *, confidence: float = 0.95) ->
     check_confidence(confidence)
     if trials == 0:
         return Interval(0.0, 1.0)
-    z = norm.ppf(1 - (1 - confidence) / 2)
+    z = _scipy_stats().norm.ppf(1 - (1 - confidence) / 2)
     p = successes / trials
     centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
     half = (
@@ -66,8 +74,8 @@ def jeffreys_interval(successes: int, trials: int, *, confidence: float = 0.95) 
     check_confidence(confidence)
     tail = (1 - confidence) / 2
     a, b = successes + 0.5, trials - successes + 0.5
-    low = 0.0 if successes == 0 else float(beta_distribution.ppf(tail, a, b))
-    high = 1.0 if successes == trials else float(beta_distribution.ppf(1 - tail, a, b))
+    low = 0.0 if successes == 0 else float(_scipy_stats().beta.ppf(tail, a, b))
+    high = 1.0 if successes == trials else float(_scipy_stats().beta.ppf(1 - tail, a, b))
     return Interval(low, high)
 
 
@@ -85,13 +93,13 @@ def clopper_pearson_interval(successes: int, trials: int, *, confidence: float =
 def cp_upper(successes: int, trials: int, confidence: float) -> float:
     if successes == trials:
         return 1.0
-    return float(beta_distribution.ppf(confidence, successes + 1, trials - successes))
+    return float(_scipy_stats().beta.ppf(confidence, successes + 1, trials - successes))
 
 
 def cp_lower(successes: int, trials: int, confidence: float) -> float:
     if successes == 0:
         return 0.0
-    return float(beta_distribution.ppf(1 - confidence, successes, trials - successes + 1))
+    return float(_scipy_stats().beta.ppf(1 - confidence, successes, trials - successes + 1))
 
 
 def upper_bound(
@@ -105,7 +113,7 @@ def upper_bound(
     if method == "jeffreys":
         if successes == trials:
             return 1.0
-        return float(beta_distribution.ppf(confidence, successes + 0.5, trials - successes + 0.5))
+        return float(_scipy_stats().beta.ppf(confidence, successes + 0.5, trials - successes + 0.5))
     if method == "wilson":
         return wilson_interval(successes, trials, confidence=2 * confidence - 1).high
     raise ValueError(f"Unknown method {method!r}.")

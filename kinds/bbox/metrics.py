@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from kinds.metrics import check_weights, mean_pairwise, weighted_median
 
@@ -83,6 +82,10 @@ def match(
         return []
     eligible = overlaps >= threshold
     weight = eligible + 1e-3 * overlaps
+    # Imported here: scipy.optimize takes about 0.3 s to import, which every process (migrate, the
+    # server and its autoreloader) paid at start-up though few of them ever match boxes.
+    from scipy.optimize import linear_sum_assignment
+
     rows, cols = linear_sum_assignment(weight, maximize=True)
     return [
         (int(i), int(j), float(overlaps[i, j]))
