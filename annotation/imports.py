@@ -19,6 +19,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from annotation.events import tasks_imported
@@ -210,6 +211,16 @@ def tasks_write(*, project: Project, tasks: list[CleanTask]) -> ImportOutcome:
     priority); answers already in, the status and the overlap stay as they are.
     """
     overlap = quality_with_defaults(project.quality)["overlap"]
+    marked = 0
+    for clean in tasks:
+        marked |= clean.content_flags
+    if marked & ~project.task_content_flags:
+        # Only grows; read by the queue to serve a person who opted out of every category the
+        # tasks carry from the unmarked tasks alone (see queue_sql._candidate).
+        Project.objects.filter(pk=project.pk).update(
+            task_content_flags=F("task_content_flags").bitor(marked)
+        )
+        project.task_content_flags |= marked
     existing = _existing_ids(
         project=project, external_ids=[task.external_id for task in tasks if task.external_id]
     )

@@ -82,6 +82,17 @@ class Task(models.Model):
                 & Q(lease_count__lt=F("overlap") - F("answer_count")),
                 name="task_queue_ranked",
             ),
+            # The same queue without the tasks that carry a content category of their own: the
+            # walk of a person who opted out of every category the project's tasks carry.
+            models.Index(
+                F("project"),
+                F("priority").desc(),
+                F("queue_rank"),
+                F("id"),
+                condition=Q(status=TaskStatus.OPEN, is_gold=False, content_flags=0)
+                & Q(lease_count__lt=F("overlap") - F("answer_count")),
+                name="task_queue_unmarked",
+            ),
             models.Index(
                 F("project"),
                 F("priority").desc(),

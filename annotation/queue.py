@@ -326,6 +326,12 @@ def _claim(
         now=now,
         exclude=exclude,
     )
+    if exclude and not project.task_content_flags & ~exclude:
+        # Every category the tasks carry is one this person is kept from: only unmarked tasks
+        # can be theirs, found without walking past the marked ones. A task marked outside the
+        # import (the union then misses its bits) is still found by the full walk below, once
+        # the unmarked ones are gone: the order may differ, what the person is shown never does.
+        lease = partial(_unmarked_first, lease)
     if pc.status == ContributorStatus.QUALIFYING:
         if assignment := lease(gold=True):
             return assignment
@@ -346,6 +352,11 @@ def _claim(
         if rate > 0 and _gold_dice.random() < rate and (assignment := lease(gold=True)):
             return assignment
     return lease(gold=False)
+
+
+def _unmarked_first(lease, *, gold: bool) -> Assignment | None:
+    """The lease on the first unmarked task in the queue, else the walk over all of them."""
+    return (not gold and lease(gold=False, unmarked=True)) or lease(gold=gold)
 
 
 def content_excluded(*, pc: ProjectContributor, now) -> int:

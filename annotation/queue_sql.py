@@ -152,7 +152,7 @@ LEASE_INSERT = (
 )
 
 
-def _candidate(*, gold: bool, exclude: int = 0) -> str:
+def _candidate(*, gold: bool, exclude: int = 0, unmarked: bool = False) -> str:
     """The first task by priority, rank and id this contributor never had (params: project,
     then ``exclude`` when given, then user): the order of ``task_queue_ranked`` /
     ``task_queue_gold_ranked``, walked, never sorted.
@@ -168,6 +168,13 @@ def _candidate(*, gold: bool, exclude: int = 0) -> str:
     equality keeps 0.5% of the rows: it would then fetch the project's whole queue and sort it on
     every claim. An inequality it guesses at a third, so it walks ``task_queue_ranked`` in order
     and stops at the first task that fits (a test in tests/annotation/test_content.py checks).
+
+    That walk reads every task it passes over, and where half the crowd opted out of a category
+    the marked tasks gather at the head of the queue (only the other half takes them): each
+    opted-out claim passed over all of them. ``unmarked`` (the person opted out of every category
+    the project's tasks carry) walks ``task_queue_unmarked`` instead, the queue without the tasks
+    that carry a category of their own, so nothing is passed over; its ``t.content_flags = 0``
+    is a plain column test, which PostgreSQL has statistics for. Params as with ``exclude``.
     """
     if gold:
         kind = "t.is_gold" if _postgres() else 't."is_gold" = 1'
@@ -176,6 +183,10 @@ def _candidate(*, gold: bool, exclude: int = 0) -> str:
         kind = _open_filter()
         lock = " FOR UPDATE OF t SKIP LOCKED" if _postgres() else ""
     content = " AND (t.content_flags & %s) <= 0" if exclude else ""
+    if unmarked and not gold:
+        # The same params (the bits are tested as 0 either way), the unmarked queue's predicate.
+        column = "t.content_flags" if _postgres() else 't."content_flags"'
+        content = f" AND {column} = 0 AND (t.content_flags & %s) <= 0"
     return (
         f"SELECT t.id FROM {TASK} t WHERE t.project_id = %s AND {kind}{content} "  # noqa: S608
         f"AND {NEVER_HAD} ORDER BY t.priority DESC, t.queue_rank, t.id LIMIT 1{lock}"
@@ -186,7 +197,9 @@ def _candidate_params(*, project_id: int, user_id: int, exclude: int) -> list:
     return [project_id, exclude, user_id] if exclude else [project_id, user_id]
 
 
-def lease_next_task(*, project_id: int, contributor, gold: bool, expires, now, exclude: int = 0):
+def lease_next_task(
+    *, project_id: int, contributor, gold: bool, expires, now, exclude: int = 0, unmarked=False
+):
     """Claim the contributor's next task (gold or real work): the task found, its slot taken
     (real work only), the lease inserted; returns the lease with its task, or None. A task
     with any of the content bits ``exclude`` is never chosen.
@@ -195,7 +208,7 @@ def lease_next_task(*, project_id: int, contributor, gold: bool, expires, now, e
     classic ``UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED)`` queue, and the lease is
     inserted from its RETURNING. SQLite runs the same steps one by one (it claims one at a time).
     """
-    candidate = _candidate(gold=gold, exclude=exclude)
+    candidate = _candidate(gold=gold, exclude=exclude, unmarked=unmarked)
     params = _candidate_params(project_id=project_id, user_id=contributor.pk, exclude=exclude)
     if not _postgres():
         with connection.cursor() as cursor:

@@ -38,7 +38,11 @@ from labelhub.content import tasks_not_opted_out
 from labelhub.models import Project, ProjectMember, Role
 
 # What the queue needs of a project; the other fields load on first use.
-QUEUE_PROJECT_FIELDS = ("id", "organization_id", "name", "kind", "schema", "quality", "archived_at")
+# What the queue reads of the project (the content bits too: an opted-out claim tests them).
+QUEUE_PROJECT_FIELDS = (
+    *("id", "organization_id", "name", "kind", "schema", "quality", "archived_at"),
+    *("content_flags", "task_content_flags"),
+)
 
 
 @dataclass(frozen=True)

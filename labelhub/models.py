@@ -80,6 +80,9 @@ class Project(models.Model):
     # The content categories every task of the project carries (bits, see labelhub.content);
     # a task's own categories are on the task and add to these.
     content_flags = models.BigIntegerField(default=0)
+    # Every content bit any of its tasks has been imported with (only grows; the import keeps
+    # it). The queue reads it to know when an opted-out person can take only unmarked tasks.
+    task_content_flags = models.BigIntegerField(default=0, db_default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

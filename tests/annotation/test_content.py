@@ -3,6 +3,7 @@
 The claim runs on SQLite and PostgreSQL alike (the suite runs on both), so these test both paths.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -249,3 +250,100 @@ def test_a_skip_never_counts_against_the_contributor(reason):
     assert after == before
     pc_before.pop("updated_at"), pc_after.pop("updated_at")
     assert pc_after == pc_before
+
+
+def imported(project, flags_per_task: list[int]) -> list[Task]:
+    """Tasks written by the import (which keeps the project's record of the bits tasks carry)."""
+    from annotation.importing import CleanTask
+    from annotation.imports import tasks_write
+
+    tasks_write(
+        project=project,
+        tasks=[
+            CleanTask(
+                where=f"row {i}",
+                data={"n": i},
+                given=frozenset({"data"}),
+                external_id=f"t{i}",
+                gold=None,
+                predictions=[],
+                callback_url="",
+                priority=0,
+                content_flags=flags,
+            )
+            for i, flags in enumerate(flags_per_task)
+        ],
+    )
+    return list(Task.objects.filter(project=project).order_by("id"))
+
+
+def test_the_import_records_the_bits_its_tasks_carry():
+    project, _ = make_queue_project(contributors=1)
+    imported(project, [0, VIOLENCE, 0])
+    project.refresh_from_db()
+    assert project.task_content_flags == VIOLENCE
+    imported(project, [SELF_HARM])  # only grows
+    project.refresh_from_db()
+    assert project.task_content_flags == VIOLENCE | SELF_HARM
+
+
+def test_opted_out_of_every_marked_category_the_claim_walks_only_unmarked_tasks():
+    """Marked tasks at the head of the queue (the rest of the crowd has not reached them) are
+    not walked past: the claim reads the queue of unmarked tasks, in the queue's order."""
+    project, (ana,) = make_queue_project(contributors=1)
+    tasks = imported(project, [VIOLENCE] * 30 + [0] * 5)
+    opt_out(project, ana, "violence")
+    first = claim(project, ana)  # her contributor row is made: the next claim is the steady state
+    submit(first)
+    with CaptureQueriesContext(connection) as queries:
+        lease = claim(project, ana)
+    assert len(statements(queries)) == CLAIM_STATEMENTS
+    assert any(re.search(r'content_flags"? = 0', q["sql"]) for q in queries.captured_queries)
+    got = [first.task_id, lease.task_id]
+    submit(lease)
+    while lease := claim(project, ana):
+        got.append(lease.task_id)
+        submit(lease)
+    assert got == [t.pk for t in tasks[30:]]  # in order, and never a marked one
+
+
+def test_a_category_the_person_keeps_is_walked_in_the_queues_order():
+    project, (ana,) = make_queue_project(contributors=1)
+    tasks = imported(project, [VIOLENCE, SELF_HARM, 0, VIOLENCE | SELF_HARM, 0, SELF_HARM])
+    opt_out(project, ana, "violence")
+    got = []
+    while lease := claim(project, ana):
+        got.append(lease.task_id)
+        submit(lease)
+    assert got == [tasks[i].pk for i in (1, 2, 4, 5)]
+
+
+def test_a_task_marked_outside_the_import_is_still_handed_out_after_the_unmarked_ones():
+    """The project's record misses bits set behind the import's back: the person is served the
+    unmarked tasks first, then the rest by the full walk; never a task they opted out of."""
+    project, (ana,) = make_queue_project(contributors=1)
+    tasks = make_tasks(project, 6)
+    flag(tasks[:2], SELF_HARM)  # kept by ana, unknown to the project's record
+    flag(tasks[2:3], VIOLENCE)
+    opt_out(project, ana, "violence")
+    got = []
+    while lease := claim(project, ana):
+        got.append(lease.task_id)
+        submit(lease)
+    assert got == [tasks[i].pk for i in (3, 4, 5, 0, 1)]
+
+
+@pytest.mark.postgres
+def test_the_unmarked_walk_uses_its_index():
+    project, (ana,) = make_queue_project(contributors=1)
+    tasks = make_tasks(project, 2000)
+    flag(tasks[::2], VIOLENCE)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotation_task")
+        cursor.execute(
+            f"EXPLAIN {sql._candidate(gold=False, exclude=VIOLENCE, unmarked=True)}",
+            [project.pk, VIOLENCE, ana.pk],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan using task_queue_unmarked" in plan, plan
+    assert "Sort" not in plan, plan

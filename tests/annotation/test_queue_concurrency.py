@@ -17,10 +17,12 @@ from django.db import connection
 from django.db.models import Count
 
 from annotation.models import Annotation, Assignment, AssignmentStatus, Task, TaskStatus
+from labelhub.content import content_opt_outs_set
 from tests.annotation.helpers import make_queue_project
 from tests.annotation.queue_worker import run_threads
 
 TASKS = 2000
+VIOLENCE = 1  # the built-in category's bit
 OVERLAP = 3
 
 
@@ -46,9 +48,18 @@ def database_url() -> str:
 @pytest.mark.django_db(transaction=True)
 def test_many_processes_and_threads_fill_every_task_exactly():
     project, people = make_queue_project(contributors=12)
+    # Three tasks in ten carry a content category that a third of the crowd (spread over the
+    # processes and threads) opted out of: their claims take the queue of unmarked tasks.
     Task.objects.bulk_create(
-        Task(project=project, data={"n": i}, overlap=OVERLAP, priority=i % 7) for i in range(TASKS)
-    )
+        Task(project=project, data={"n": i}, overlap=OVERLAP, priority=i % 7,
+             content_flags=VIOLENCE if i % 10 < 3 else 0)
+        for i in range(TASKS)
+    )  # fmt: skip
+    project.task_content_flags = VIOLENCE
+    project.save(update_fields=["task_content_flags"])
+    opted_out = people[::3]
+    for person in opted_out:
+        content_opt_outs_set(organization=project.organization, user=person, names=["violence"])
     ids = [person.pk for person in people]
     env = {
         **os.environ,
@@ -115,3 +126,8 @@ def test_many_processes_and_threads_fill_every_task_exactly():
         (TaskStatus.ANNOTATED, OVERLAP, 0)
     }
     assert not Assignment.objects.filter(status=AssignmentStatus.ACTIVE).exists()
+    # Nobody was given a task they opted out of.
+    assert not Annotation.objects.filter(
+        contributor__in=opted_out, task__content_flags=VIOLENCE
+    ).exists()
+    assert Annotation.objects.filter(contributor__in=opted_out).count() > 0

@@ -413,6 +413,9 @@ class Command(BaseCommand):
                 )
                 if connection.vendor == "postgresql":
                     cursor.execute("ANALYZE annotation_task")
+            # As the import records it (the queue reads it for opted-out claims).
+            Project.objects.filter(pk=project.pk).update(task_content_flags=1)
+            project.task_content_flags = 1
         if opted_out_share > 0:
             names = [
                 f"bench-contributor-{i}"
