@@ -23,11 +23,12 @@ from annotation.models import (
     WebhookDelivery,
 )
 from annotation.queue import assignment_claim_next
-from demo import content
+from demo import content, people
 from demo.management.commands.seed_demo import (
     CALLBACK_URL,
     DEFAULT_TASKS,
     SCHEMAS,
+    SHARED_QUALITY,
     TASKS_AT_MOST,
 )
 from kinds.trajectory import demo as trajectory_demo
@@ -63,6 +64,28 @@ def test_the_default_demo_has_valid_tasks_of_each_kind_hundreds_of_most():
             assert kind.clean_result(item.truth, schema=schema, data=data)
     prompts = {item.data["prompt"] for item in content.ranking_tasks(DEFAULT_TASKS, rng)[4:]}
     assert len(prompts) > DEFAULT_TASKS * 0.9  # templates, not one prompt repeated
+
+
+def test_simulated_judges_of_agent_runs_give_valid_answers_that_sort_them_out():
+    """Every profile's answer to every run is a valid answer; against the truth the careful one
+    scores near 1, the sloppy one above the demo's accuracy floor, the careless one far below."""
+    kind = kinds.get("trajectory")
+    schema = kind.clean_schema(SCHEMAS["trajectory"])
+    rng = random.Random(7)
+    mean = {}
+    for profile in (people.CAREFUL, people.AVERAGE, people.SLOPPY, people.CARELESS):
+        scores = []
+        for _ in range(20):
+            for run in trajectory_demo.runs():
+                data = kind.clean_data(run.data, schema=schema)
+                answer = people.answer("trajectory", run.truth, data, profile, rng)
+                cleaned = kind.clean_result(answer, schema=schema, data=data)
+                scores.append(kind.score(cleaned, run.truth, schema=schema, quality={}))
+        mean[profile.name] = sum(scores) / len(scores)
+    floor = SHARED_QUALITY["accuracy_floor"]
+    assert mean["careful"] > 0.95
+    assert mean["careful"] > mean["average"] > mean["sloppy"] > floor + 0.1
+    assert mean["careless"] < 0.5
 
 
 def standing(username: str, project: Project) -> ProjectContributor:
