@@ -17,6 +17,8 @@ from pathlib import Path
 
 from PIL import Image
 
+from kinds.trajectory import demo as trajectory_demo
+
 DEMO_DIR = Path(__file__).resolve().parent
 
 
@@ -671,3 +673,14 @@ def conversation_tasks(count: int, rng: random.Random) -> list[DemoTask]:
             DemoTask(external_id=f"chat-{n + 1:03}", truth=truth, data={"messages": messages})
         )
     return tasks
+
+
+# --- agent runs ------------------------------------------------------------------------------
+
+
+def trajectory_tasks(count: int, rng: random.Random) -> list[DemoTask]:
+    """The hand-written agent runs of ``kinds/trajectory/demo.py``, each several times."""
+    return [
+        DemoTask(external_id=run.external_id, truth=run.truth, data=run.data)
+        for run in trajectory_demo.tasks(count, rng)
+    ]

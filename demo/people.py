@@ -29,12 +29,37 @@ class Profile:
     daily: float  # this person's share of the day's work
     first_day: int = 0  # the day they join the project
     min_daily: int = 0  # tasks a day they take on at least, however small the project
+    step_slip: float = 0.0  # chance to misrate each step of an agent run
+    run_skim: float = 0.0  # chance to rate a whole agent run without reading it
 
 
-CAREFUL = Profile("careful", 0.02, 0.01, 0.0, 0.0, 0.03, 0.03, 0.0, 0.005, 0.0, 9.0, 0.34)
-AVERAGE = Profile("average", 0.05, 0.05, 0.02, 0.03, 0.1, 0.08, 0.02, 0.03, 0.05, 6.0, 0.32)
-SLOPPY = Profile("sloppy", 0.12, 0.18, 0.07, 0.12, 0.3, 0.25, 0.1, 0.14, 0.4, 3.5, 0.26)
-CARELESS = Profile("careless", 0.3, 0.5, 0.4, 0.5, 0.4, 0.4, 0.9, 0.7, 0.0, 2.0, 0.4, 3, 8)
+CAREFUL = Profile(
+    "careful", 0.02, 0.01, 0.0, 0.0, 0.03, 0.03, 0.0, 0.005, 0.0, 9.0, 0.34, step_slip=0.02
+)
+AVERAGE = Profile(
+    "average", 0.05, 0.05, 0.02, 0.03, 0.1, 0.08, 0.02, 0.03, 0.05, 6.0, 0.32, step_slip=0.05
+)
+SLOPPY = Profile(
+    "sloppy", 0.12, 0.18, 0.07, 0.12, 0.3, 0.25, 0.1, 0.14, 0.4, 3.5, 0.26, step_slip=0.15
+)
+CARELESS = Profile(
+    "careless",
+    0.3,
+    0.5,
+    0.4,
+    0.5,
+    0.4,
+    0.4,
+    0.9,
+    0.7,
+    0.0,
+    2.0,
+    0.4,
+    3,
+    8,
+    step_slip=0.4,
+    run_skim=0.9,
+)
 
 LABELS = ["person", "animal", "vehicle", "object"]
 SKIM_FLAG = "factual error"  # one of the demo chat project's error types
@@ -197,11 +222,65 @@ def conversation_answer(truth: dict, data: dict, profile: Profile, rng: random.R
     return {"turns": turns, "scores": scores}
 
 
+STEP_RATINGS = ["correct", "partly correct", "wrong"]  # the demo agent-run project's ratings
+
+
+def trajectory_answer(truth: dict, data: dict, profile: Profile, rng: random.Random) -> dict:
+    """Each agent step rated as the truth has it, or one notch off now and then (``step_slip``); the
+    first error is then the earliest step rated wrong, the verdict follows from it, the first
+    error's correction is written when it is found (a hurried person now and then leaves it
+    out), and rubric scores are off by one or two now and then. A skimmer (the careless one,
+    mostly) rates the steps and the run without reading it: at random."""
+    skim = rng.random() < profile.run_skim
+    steps = {}
+    for step_id, entry in truth["steps"].items():
+        rating = entry["rating"]
+        if skim:
+            rating = rng.choice(STEP_RATINGS)
+        elif rng.random() < profile.step_slip:  # one notch off: a hedge, rarely a new error
+            at = STEP_RATINGS.index(rating)
+            rating = STEP_RATINGS[rng.choice([n for n in (at - 1, at + 1) if 0 <= n < 3])]
+        steps[step_id] = {"rating": rating}
+    first = next((s for s, e in steps.items() if e["rating"] == STEP_RATINGS[-1]), None)
+    if skim:
+        verdict = rng.choice(["success", "partial", "failure"])
+    elif first is None:
+        partly = any(e["rating"] != STEP_RATINGS[0] for e in steps.values())
+        verdict = "partial" if partly else "success"
+    else:
+        verdict = truth["verdict"] if truth["first_error"] else "failure"
+    found = first is not None and first == truth["first_error"] and not skim
+    if found and truth["steps"][first].get("error"):
+        steps[first]["error"] = truth["steps"][first]["error"]
+    corrections = []
+    if found and rng.random() >= profile.rank_criteria:
+        corrections = [c for c in truth["corrections"] if c["step"] == first]
+    scales = {"efficiency": 5, "safety": 3}
+
+    def nudge(name: str, value: int) -> int:
+        if skim:
+            return rng.randint(1, scales.get(name, 3))
+        if rng.random() < profile.rank_criteria:
+            value += rng.choice([-2, -1, 1, 2])
+        return int(_clamp(value, 1, scales.get(name, 3)))
+
+    return {
+        "steps": steps,
+        "first_error": first,
+        "corrections": corrections,
+        "verdict": verdict,
+        "scores": {name: nudge(name, value) for name, value in truth["scores"].items()},
+        "failure_modes": [] if skim else list(truth["failure_modes"]),
+        "critique": "",
+    }
+
+
 ANSWERERS = {
     "bbox": bbox_answer,
     "ranking": ranking_answer,
     "transcription": transcription_answer,
     "conversation": conversation_answer,
+    "trajectory": trajectory_answer,
 }
 
 
@@ -210,12 +289,13 @@ def answer(kind: str, truth: dict, data: dict, profile: Profile, rng: random.Ran
     return ANSWERERS[kind](truth, data, profile, rng)
 
 
-# The units of work in one task, per kind: boxes, responses, turns, or seconds of audio.
+# The units of work in one task, per kind: boxes, responses, turns, seconds of audio, agent steps.
 WORK_UNITS = {
     "bbox": lambda truth, data: 2 + len(truth["boxes"]),
     "ranking": lambda truth, data: 3 * len(data["responses"]),
     "conversation": lambda truth, data: 4 * len(data["messages"]),
     "transcription": lambda truth, data: 3 + float(data.get("duration", 4.0)),
+    "trajectory": lambda truth, data: 2 + 3 * len(truth["steps"]),
 }
 
 

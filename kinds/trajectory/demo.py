@@ -2,10 +2,13 @@
 planted wrong step, so that a newcomer sees the trajectory screen with ``make run``.
 
 Pure content (no database): ``seed_demo`` makes the project from :data:`PROJECT` and
-:func:`runs`. A few runs carry their true answer as gold, so the quality figures have something
-to stand on.
+:func:`tasks` (the runs, each several times, with their true answers), and plays two weeks of
+history on it as on the other kinds' projects. Every run carries its true answer (``truth``), so
+the simulated people have something to stray from and the reviewer something to fix to.
 """
 
+import math
+import random
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -78,15 +81,15 @@ PROJECT = {
     "wrong, `t` says why.\n"
     "- Correct the first wrong step (`c`): write the tool call or message it should have been.\n"
     "- Give the whole run a verdict (`v`) and score it (`s`).",
-    "quality": {"overlap": 2, "gold_rate": 0.2, "agreement_threshold": 0.7},
 }
+AGREEMENT_NEEDED = 0.7  # the demo's agreement bar (the other quality bars are the demo's own)
 
 
 @dataclass(frozen=True)
 class Run:
     external_id: str
     data: dict
-    gold: dict | None = None
+    truth: dict
 
 
 def _page(title: str, *buttons: tuple[str, int, int]) -> str:
@@ -156,6 +159,7 @@ class _Builder:
         result = {
             "steps": steps,
             "first_error": first_error,
+            "first_error_at": at if first_error else None,  # as a cleaned answer has it
             "corrections": [{"step": first_error, **fix}] if fix else [],
             "verdict": verdict or ("failure" if first_error else "success"),
             "scores": {"efficiency": efficiency, "safety": 3},
@@ -201,7 +205,7 @@ def _coding() -> list[Run]:
     b.call("bash", "docs/source/conf.py", command="find docs -name conf.py")
     b.say("conf.py lives in docs/source, but the Makefile points sphinx at docs/. "
           "Change SOURCEDIR to docs/source.")  # fmt: skip
-    runs.append(Run("coding-4", b.data))
+    runs.append(Run("coding-4", b.data, b.truth(None, efficiency=5)))
 
     b = _Builder("Make parse_date accept ISO dates with a Z suffix.", CODING_TOOLS)
     b.call("read_file", "def parse_date(s):\n    return datetime.fromisoformat(s)\n",
@@ -220,7 +224,7 @@ def _coding() -> list[Run]:
     b = _Builder("Report how many TODO comments the repository has.", CODING_TOOLS)
     b.call("bash", "17", command="grep -rn TODO src | wc -l")
     b.say("There are 17 TODO comments in src/.")
-    runs.append(Run("coding-6", b.data))
+    runs.append(Run("coding-6", b.data, b.truth(None, efficiency=5)))
     return runs
 
 
@@ -269,7 +273,7 @@ def _web() -> list[Run]:
     b.screen(cart, (320, 300))
     b.call("click", "Checkout: saved address selected, order placed", x=320, y=300)
     b.say("Order placed with the saved address.")
-    runs.append(Run("web-4", b.data))
+    runs.append(Run("web-4", b.data, b.truth(None, efficiency=5)))
 
     b = _Builder("Subscribe to the newsletter with ana@example.com.", WEB_TOOLS)
     b.call("goto", "Loaded shop.example", url="https://shop.example/")
@@ -278,7 +282,7 @@ def _web() -> list[Run]:
     b.call("goto", "Loaded the newsletter page", url="https://shop.example/newsletter")
     b.call("type_text", "Subscribed ana@example.com", text="ana@example.com\n")
     b.say("Subscribed ana@example.com.")
-    runs.append(Run("web-5", b.data))
+    runs.append(Run("web-5", b.data, b.truth(None, modes=("good recovery",))))
 
     b = _Builder("Compare the prices of the 1 m and 2 m cables.", WEB_TOOLS)
     b.call("goto", "Results for usb-c cable", url="https://shop.example/search?q=usb-c+cable")
@@ -291,3 +295,19 @@ def _web() -> list[Run]:
 def runs() -> list[Run]:
     """The twelve runs, coding agent first."""
     return _coding() + _web()
+
+
+def tasks(count: int, rng: random.Random) -> list[Run]:
+    """``count`` tasks made of the twelve runs, each run as often as the others (give or take
+    one): each round of twelve in an order of its own, so that whichever tasks the seed makes
+    gold are a mix of runs that went right and runs that went wrong. A run's first copy keeps
+    its name; later ones are ``coding-1.2``, ``coding-1.3``…"""
+    made = runs()
+    out: list[Run] = []
+    for round_ in range(math.ceil(count / len(made))):
+        batch = list(made)
+        rng.shuffle(batch)
+        for run in batch:
+            name = run.external_id if round_ == 0 else f"{run.external_id}.{round_ + 1}"
+            out.append(Run(name, run.data, run.truth))
+    return out[:count]

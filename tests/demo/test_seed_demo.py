@@ -23,8 +23,15 @@ from annotation.models import (
     WebhookDelivery,
 )
 from annotation.queue import assignment_claim_next
-from demo import content
-from demo.management.commands.seed_demo import CALLBACK_URL, DEFAULT_TASKS, SCHEMAS
+from demo import content, people
+from demo.management.commands.seed_demo import (
+    CALLBACK_URL,
+    DEFAULT_TASKS,
+    SCHEMAS,
+    SHARED_QUALITY,
+    TASKS_AT_MOST,
+)
+from kinds.trajectory import demo as trajectory_demo
 from labelhub.models import AuditAction, AuditEvent, Project, ProjectMember
 from quality.models import ContributorStanding, Review, TaskOutcome, Verdict
 
@@ -35,15 +42,16 @@ def quiet() -> io.StringIO:
     return io.StringIO()
 
 
-def test_the_default_demo_has_hundreds_of_valid_tasks_of_each_kind():
+def test_the_default_demo_has_valid_tasks_of_each_kind_hundreds_of_most():
     assert DEFAULT_TASKS >= 200
     rng = random.Random(1)
-    for kind_name in ("bbox", "ranking", "transcription", "conversation"):
+    for kind_name in ("bbox", "ranking", "transcription", "conversation", "trajectory"):
         kind = kinds.get(kind_name)
         schema = kind.clean_schema(SCHEMAS[kind_name])
-        items = getattr(content, f"{kind_name}_tasks")(DEFAULT_TASKS, rng)
-        assert len(items) == DEFAULT_TASKS
-        assert len({item.external_id for item in items}) == DEFAULT_TASKS
+        size = min(DEFAULT_TASKS, TASKS_AT_MOST.get(kind_name, DEFAULT_TASKS))
+        items = getattr(content, f"{kind_name}_tasks")(size, rng)
+        assert len(items) == size >= 60
+        assert len({item.external_id for item in items}) == size
         for item in items:
             data = dict(item.data)
             if kind_name == "bbox":
@@ -56,6 +64,28 @@ def test_the_default_demo_has_hundreds_of_valid_tasks_of_each_kind():
             assert kind.clean_result(item.truth, schema=schema, data=data)
     prompts = {item.data["prompt"] for item in content.ranking_tasks(DEFAULT_TASKS, rng)[4:]}
     assert len(prompts) > DEFAULT_TASKS * 0.9  # templates, not one prompt repeated
+
+
+def test_simulated_judges_of_agent_runs_give_valid_answers_that_sort_them_out():
+    """Every profile's answer to every run is a valid answer; against the truth the careful one
+    scores near 1, the sloppy one above the demo's accuracy floor, the careless one far below."""
+    kind = kinds.get("trajectory")
+    schema = kind.clean_schema(SCHEMAS["trajectory"])
+    rng = random.Random(7)
+    mean = {}
+    for profile in (people.CAREFUL, people.AVERAGE, people.SLOPPY, people.CARELESS):
+        scores = []
+        for _ in range(20):
+            for run in trajectory_demo.runs():
+                data = kind.clean_data(run.data, schema=schema)
+                answer = people.answer("trajectory", run.truth, data, profile, rng)
+                cleaned = kind.clean_result(answer, schema=schema, data=data)
+                scores.append(kind.score(cleaned, run.truth, schema=schema, quality={}))
+        mean[profile.name] = sum(scores) / len(scores)
+    floor = SHARED_QUALITY["accuracy_floor"]
+    assert mean["careful"] > 0.95
+    assert mean["careful"] > mean["average"] > mean["sloppy"] > floor + 0.1
+    assert mean["careless"] < 0.5
 
 
 def standing(username: str, project: Project) -> ProjectContributor:
@@ -78,10 +108,15 @@ def test_seed_demo_makes_two_weeks_of_history_through_the_real_services(client):
     environment = projects.pop("environment")
     eval_set = projects.pop("rubric_eval")  # its content is tested in tests/evals/test_demo.py
     assert eval_set.eval_items.count() == 12
-    agent_runs = projects.pop("trajectory")  # hand-written runs, waiting; no history
-    assert agent_runs.tasks.count() == 12
-    assert agent_runs.tasks.filter(is_gold=True).count() == 8
-    assert set(projects) == {"bbox", "ranking", "transcription", "conversation"}
+    assert set(projects) == {"bbox", "ranking", "transcription", "conversation", "trajectory"}
+    # The agent runs: the dozen hand-written runs, each several times, with a history like the
+    # other projects' (checked with them below); gold among runs that went right and wrong.
+    runs = projects["trajectory"].tasks
+    assert {t.external_id.split(".")[0] for t in runs.all()} == {
+        run.external_id for run in trajectory_demo.runs()
+    }
+    gold_firsts = {t.gold["first_error"] is None for t in runs.filter(is_gold=True)}
+    assert gold_firsts == {True, False}
     # Three authored environment tasks, each submitted with a holding proof; the first accepted.
     assert Annotation.objects.filter(task__project=environment).count() == 3
     assert environment.proofs.filter(holds=True).count() == 3

@@ -2,9 +2,11 @@
 
 Each project gets a few hundred tasks (``--tasks``, 300 by default) made from the photographs and
 speech clips in ``demo`` and from ranking templates (see :mod:`demo.content`),
-about one in twelve of them gold. Then four simulated contributors work through them for two weeks
-through the real services, exactly as the screens would: they claim their next task from the
-queue, submit an answer derived from the true one with their own kind of error
+about one in twelve of them gold; the agent runs' project gets at most 60, made of the dozen
+hand-written runs of ``kinds/trajectory/demo.py``. (The RL environments and the eval set come with
+their own content and no simulated history.) Then four simulated contributors work through them
+for two weeks through the real services, exactly as the screens would: they claim their next
+task from the queue, submit an answer derived from the true one with their own kind of error
 (:mod:`demo.people`), now and then skip; the quality step judges what they submit
 (standing, gold scores, the accuracy-floor pause, consensus, routing to review, webhooks); Rui
 reviews what lands in his queue each evening (accepting, fixing or rejecting against the true
@@ -129,6 +131,9 @@ FILL = 0.75  # share of the answer slots the simulated people take on over the t
 # Conversations are rarely rejected (no answer goes back to the queue): fewer slots are taken,
 # so work is left to label there too.
 FILL_OF = {"conversation": 0.5}
+# The agent runs are a dozen hand-written ones, each several times: a project a fifth the size
+# of the others (it also keeps the seed quick: judging a run is the slowest answer to check).
+TASKS_AT_MOST = {"trajectory": 60}
 SKIP_RATE = 0.02
 BACKGROUND_EVERY = 12  # the worker catches up after this many submissions (a few seconds' lag)
 SKIP_REASONS = ["Not sure what counts here.", "The media would not load.", "Need a break."]
@@ -162,6 +167,7 @@ PROJECTS = {
     "ranking": "Assistant answers: preference ranking",
     "transcription": "Short voice clips",
     "conversation": "Assistant chats: rubric grading",
+    "trajectory": trajectory_demo.PROJECT["name"],
 }
 INSTRUCTIONS = {
     "bbox": "Draw a tight box around **every** person, animal, vehicle and object.\n\n"
@@ -179,6 +185,7 @@ INSTRUCTIONS = {
     "transcription": "Write exactly what is said, in plain sentences.\n\n"
     "- Numbers as words (*nine thirty*, not *9:30*).\n"
     "- Correct the machine draft where it is wrong.",
+    "trajectory": trajectory_demo.PROJECT["instructions"],
 }
 SCHEMAS = {
     "bbox": {
@@ -220,17 +227,25 @@ SCHEMAS = {
         "normalisation": ["collapse_whitespace", "lowercase", "strip_punctuation"],
         "segments": False,
     },
+    "trajectory": trajectory_demo.SCHEMA,
 }
 # Two answers per task, a gold task one claim in five, an accuracy floor that pauses the careless
 # one within a few gold answers and leaves the sloppy one working, and an agreement bar that sends
 # real disagreements to review (both set from what the profiles produce).
 SHARED_QUALITY = {"overlap": 2, "gold_rate": 0.2, "accuracy_floor": 0.7, "review_share": 0.1}
-AGREEMENT_NEEDED = {"bbox": 0.7, "ranking": 0.7, "transcription": 0.85, "conversation": 0.6}
+AGREEMENT_NEEDED = {
+    "bbox": 0.7,
+    "ranking": 0.7,
+    "transcription": 0.85,
+    "conversation": 0.6,
+    "trajectory": trajectory_demo.AGREEMENT_NEEDED,
+}
 REJECT_COMMENTS = {
     "bbox": "Most objects are missing or the boxes are far off; please look again.",
     "ranking": "This order puts a wrong or unsafe answer first.",
     "transcription": "Several words do not match the audio.",
     "conversation": "The scores do not match the replies: re-read both turns.",
+    "trajectory": "The step ratings miss where the run went wrong: read each step's result.",
 }
 # What a reviewer's fix adds to the true answer, per kind (rankings carry a rationale).
 FIX_ADDS = {"ranking": {"rationale": "Reviewer's order: the correct, complete answer first."}}
@@ -279,6 +294,7 @@ DEMO_RATES = {
     },
     "transcription": {"basis": "hour", "hourly_rate": "18.00"},
     "conversation": {"basis": "task", "accepted_rate": "2.50", "rejected_rate": "0.50"},
+    "trajectory": {"basis": "task", "accepted_rate": "1.50", "rejected_rate": "0.40"},
 }
 
 
@@ -348,7 +364,6 @@ class Command(BaseCommand):
         ):
             users = self.seed_people()
             built, kept = self.seed_projects(users, count)
-            self.seed_agent_runs(users)
             # The history needs every answer to commit (the quality step runs after commit), so
             # inside a transaction someone else holds open (a TestCase) there is none to make.
             in_transaction = transaction.get_connection().in_atomic_block
@@ -472,32 +487,6 @@ class Command(BaseCommand):
                 built.append(self.build_project(kind_name, name, users, count))
         return built, kept
 
-    def seed_agent_runs(self, users: dict[str, AbstractBaseUser]) -> None:
-        """The agent-run project: a dozen hand-written runs (kinds/trajectory/demo.py), waiting
-        for whoever logs in; no simulated history."""
-        spec = trajectory_demo.PROJECT
-        if Project.objects.filter(organization=self.organization, name=spec["name"]).exists():
-            return
-        with transaction.atomic():
-            project = project_create(
-                user=users["maria"],
-                organization=self.organization,
-                name=spec["name"],
-                kind="trajectory",
-                schema=spec["schema"],
-                quality=spec["quality"],
-                instructions=spec["instructions"],
-            )
-            for username, _name, role, *_rest in PEOPLE:
-                if username != "maria":
-                    project_member_add(
-                        project=project, username=username, role=role, actor=users["maria"]
-                    )
-            for run in trajectory_demo.runs():
-                task_create(
-                    project=project, data=run.data, external_id=run.external_id, gold=run.gold
-                )
-
     def build_project(
         self, kind_name: str, name: str, users: dict[str, AbstractBaseUser], count: int
     ) -> DemoProject:
@@ -517,8 +506,10 @@ class Command(BaseCommand):
         # Pay, so the history earns: statements, the ledger and the fair-pay check have figures.
         project_pay_save(project=project, actor=maria, values=DEMO_RATES[kind_name])
         demo = DemoProject(project=project)
-        items = getattr(content, f"{kind_name}_tasks")(count, self.rng)
-        gold_every = min(GOLD_EVERY, max(2, count // MIN_GOLD))
+        items = getattr(content, f"{kind_name}_tasks")(
+            min(count, TASKS_AT_MOST.get(kind_name, count)), self.rng
+        )
+        gold_every = min(GOLD_EVERY, max(2, len(items) // MIN_GOLD))
         callbacks = []
         for n, item in enumerate(items):
             gold = item.truth if n % gold_every == gold_every // 2 else None
