@@ -19,11 +19,12 @@ def work(*, project_id: int, user_id: int, seed: int, deadline: float, out: dict
     """One contributor: claim, then submit (sometimes twice), skip, or abandon the lease."""
     from django.contrib.auth import get_user_model
     from django.db import connection
+    from django.db.models import F
     from django.utils import timezone
 
     from annotation import queue
     from annotation.models import Assignment, Task, TaskStatus
-    from labelhub.models import Project
+    from labelhub.models import OrganizationMember, Project
 
     rng = random.Random(seed)
     counts: Counter = Counter()
@@ -36,11 +37,23 @@ def work(*, project_id: int, user_id: int, seed: int, deadline: float, out: dict
                 cursor.execute("SET synchronous_commit TO off")
         project = Project.objects.get(pk=project_id)
         user = get_user_model().objects.get(pk=user_id)
+        opted_out = (
+            OrganizationMember.objects.filter(organization_id=project.organization_id, user=user)
+            .values_list("content_opt_outs", flat=True)
+            .first()
+        ) or 0
+        # What is still open for this person: they stop once nothing is (an opted-out person
+        # does not spin on the marked tasks the others are finishing).
+        open_to_them = (
+            Task.objects.filter(project=project, status=TaskStatus.OPEN)
+            .annotate(kept=F("content_flags").bitand(opted_out))
+            .filter(kept=0)
+        )
         abandoned: list[int] = []
         while time.monotonic() < deadline:
             lease = queue.assignment_claim_next(project=project, contributor=user)
             if lease is None:
-                if not Task.objects.filter(project=project, status=TaskStatus.OPEN).exists():
+                if not open_to_them.exists():
                     break
                 counts["idle"] += 1
                 time.sleep(0.002)
