@@ -35,6 +35,7 @@ from html import unescape
 
 import pytest
 from django.conf import settings
+from django_tasks_db.models import DBTaskResult
 
 from annotation.models import Annotation, Assignment, AssignmentStatus, ImportJob, Task
 from exports.models import ExportJob, ExportStatus
@@ -206,6 +207,22 @@ def topology(django_db_setup, django_db_blocker):
         for process in reversed(processes):
             stop(process)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def worker_idle_after_each_test(topology):
+    """The worker outlives each test; the test's database flush (TRUNCATE of every table) must
+    not meet it in the middle of a judging run, whose row locks it would deadlock with."""
+    yield
+    wait_until(
+        lambda: (
+            not (
+                DBTaskResult.objects.ready().exists()
+                or DBTaskResult.objects.filter(status="RUNNING").exists()
+            )
+        ),
+        what="the worker's queue",
+    )
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
