@@ -14,8 +14,18 @@ from backends.models import ModelBackend
 from backends.services import KEEP, RunView, backend_save, predict_task, run_create
 from labelhub.permissions import project_for
 from labelhub.quality_bars import quality_with_defaults
+from labelhub.refusals import Refusal
 
 NOT_FOUND = OpenApiResponse(description="Not found, or not a project the caller manages.")
+
+
+class BackendDisabled(Refusal):
+    """Predictions asked of a backend its manager switched off."""
+
+    code = "backend_disabled"
+
+    def __init__(self) -> None:
+        super().__init__("The backend is disabled.")
 
 
 class BackendIn(serializers.Serializer):
@@ -160,7 +170,7 @@ class BackendPredictApi(APIView):
         body = PredictIn(data=request.data)
         body.is_valid(raise_exception=True)
         if not backend.enabled:
-            return Response({"detail": "The backend is disabled."}, status=status.HTTP_409_CONFLICT)
+            raise BackendDisabled
         ids = body.validated_data.get("tasks") or []
         if len(ids) == 1:
             task = get_object_or_404(Task, pk=ids[0], project=project)

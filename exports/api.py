@@ -33,14 +33,11 @@ from exports.download import export_file_response
 from exports.models import ExportJob, ExportStatus
 from exports.selectors import ExportOptions, results_accepted_since
 from exports.services import (
-    DPO_STYLES,
-    NothingToWrite,
-    StyleRefused,
-    UnknownFormat,
     export_formats,
     export_job_create,
     export_record,
     export_stream,
+    export_styles,
 )
 from exports.views import base_url_of, streamed
 from labelhub.api.cursor import cursor_decode, cursor_encode, fields_of, only_fields, page_size_of
@@ -89,7 +86,7 @@ class ExportQuery(serializers.Serializer):
         "listed in images_missing.txt).",
     )
     style = serializers.ChoiceField(
-        choices=DPO_STYLES,
+        choices=(),  # the installed kinds' styles, set in __init__
         required=False,
         default="auto",
         help_text="dpo only, one for the whole file: conversational (prompt a list of messages, "
@@ -98,10 +95,29 @@ class ExportQuery(serializers.Serializer):
         "turn). auto: conversational as soon as any exported task has messages, else standard.",
     )
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["style"].choices = [value for value, _ in export_styles()]
+
     def validate(self, data):
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             raise serializers.ValidationError({"until": ["The end is before the start."]})
         return data
+
+    def options(self, request: Request) -> ExportOptions:
+        """The validated query as the export's options; media links are made from the address
+        the export is asked at."""
+        given = self.validated_data
+        return ExportOptions(
+            accepted_only=given["accepted_only"],
+            include_gold=given["include_gold"],
+            since=given.get("since"),
+            until=given.get("until"),
+            style=given["style"],
+            val_split=given["val_split"],
+            images=given["images"],
+            base_url=base_url_of(request),
+        )
 
 
 class ExportNegotiation(DefaultContentNegotiation):
@@ -175,8 +191,10 @@ class ExportApi(APIView):
                 status_codes=["400"],
                 response_only=True,
                 value={
-                    "detail": str(StyleRefused(task_id=42, external_id="chat-42")),
-                    "code": StyleRefused.code,
+                    "detail": "The standard DPO style writes every prompt as text, but task 42 "
+                    "(chat-42) has a chat prompt that is not a single user turn; export with "
+                    "style=conversational (or auto).",
+                    "code": "dpo_style_refused",
                     "task": {"id": 42, "external_id": "chat-42"},
                 },
             ),
@@ -186,38 +204,9 @@ class ExportApi(APIView):
         project = project_for(user=request.user, project_id=project_id, action="manage")
         query = ExportQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        given = query.validated_data
-        options = ExportOptions(
-            accepted_only=given["accepted_only"],
-            include_gold=given["include_gold"],
-            since=given.get("since"),
-            until=given.get("until"),
-            style=given["style"],
-            val_split=given["val_split"],
-            images=given["images"],
-            base_url=base_url_of(request),
-        )
-        try:
-            format_name = given.get("format") or export_formats(project=project)[0].name
-            export = export_stream(project=project, format_name=format_name, options=options)
-        except UnknownFormat as error:
-            return Response(
-                {"format": [str(error)], "formats": error.available},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        except StyleRefused as error:
-            return Response(
-                {
-                    "detail": str(error),
-                    "code": error.code,
-                    "task": {"id": error.task_id, "external_id": error.external_id},
-                },
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        except NothingToWrite as error:
-            return Response(
-                {"detail": str(error), "code": error.code}, status=status.HTTP_400_BAD_REQUEST
-            )
+        options = query.options(request)
+        format_name = query.validated_data.get("format") or export_formats(project=project)[0].name
+        export = export_stream(project=project, format_name=format_name, options=options)
         event = export_record(
             project=project,
             user=request.user,
@@ -430,33 +419,15 @@ class ExportJobListApi(APIView):
     )
     def post(self, request: Request, project_id: int) -> Response:
         project = project_for(user=request.user, project_id=project_id, action="manage")
-        given_input = ExportJobInput(data=request.data)
-        given_input.is_valid(raise_exception=True)
-        given = given_input.validated_data
-        options = ExportOptions(
-            accepted_only=given["accepted_only"],
-            include_gold=given["include_gold"],
-            since=given.get("since"),
-            until=given.get("until"),
-            style=given["style"],
-            val_split=given["val_split"],
-            images=given["images"],
-            base_url=base_url_of(request),
+        given = ExportJobInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        format_name = given.validated_data.get("format") or export_formats(project=project)[0].name
+        job = export_job_create(
+            project=project,
+            user=request.user,
+            format_name=format_name,
+            options=given.options(request),
         )
-        try:
-            format_name = given.get("format") or export_formats(project=project)[0].name
-            job = export_job_create(
-                project=project, user=request.user, format_name=format_name, options=options
-            )
-        except UnknownFormat as error:
-            return Response(
-                {"format": [str(error)], "formats": error.available},
-                status=status.HTTP_400_BAD_REQUEST,
-            )
-        except (StyleRefused, NothingToWrite) as error:
-            return Response(
-                {"detail": str(error), "code": error.code}, status=status.HTTP_400_BAD_REQUEST
-            )
         job.refresh_from_db()  # an immediate backend has run it already
         return Response(
             ExportJobOutput(job, context={"request": request}).data,

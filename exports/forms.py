@@ -24,11 +24,6 @@ class ExportForm(forms.Form):
         label="DPO style",
         required=False,
         initial="auto",
-        choices=[
-            ("auto", "Automatic: chat messages as soon as one task has them"),
-            ("conversational", "Conversational: every prompt a list of messages"),
-            ("standard", "Standard: every prompt text (refused for multi-turn chats)"),
-        ],
         help_text="One format for the whole file, as TRL's DPOTrainer needs. DPO pairs only.",
     )
     val_split = forms.FloatField(
@@ -55,6 +50,10 @@ class ExportForm(forms.Form):
         for option in ("style", "val_split", "images"):  # only where a format reads it
             if not any(option in fmt.options for fmt in formats):
                 del self.fields[option]
+        if "style" in self.fields:  # the values the project's formats take, the first the default
+            styles = dict(choice for fmt in formats for choice in fmt.styles)
+            self.fields["style"].choices = list(styles.items())
+            self.fields["style"].initial = next(iter(styles), None)
 
     def clean(self):
         data = super().clean()

@@ -37,14 +37,13 @@ from kinds.formats import (
     ExportContext,
     ExportFormat,
     ExportItem,
-    NothingToWrite,  # noqa: F401 - raised by formats' checks; callers catch it from here
+    FormatRefused,
     export_evidence,
 )
-from kinds.ranking import formats as preferences
-from kinds.ranking.formats import DPO_STYLES, DpoStyle, StyleRefused  # noqa: F401
 from kinds.streams import csv_rows, json_line
 from labelhub.audit import audit_record
 from labelhub.models import AuditAction, AuditEvent, Project
+from labelhub.refusals import Refusal
 
 JSONL = "application/x-ndjson"
 PROGRESS_EVERY = 1000
@@ -90,11 +89,6 @@ def export_context(*, project: Project, options: ExportOptions) -> ExportContext
     )
 
 
-def dpo_style(*, project: Project, options: ExportOptions) -> DpoStyle:
-    """The one style of a ranking project's DPO file (see :func:`preferences.dpo_style`)."""
-    return preferences.dpo_style(export_context(project=project, options=options))
-
-
 def _kind_formats(project: Project) -> tuple[ExportFormat, ...]:
     kind = kinds.find(project.kind)
     return kind.export_formats() if kind else ()
@@ -109,13 +103,66 @@ def export_format(*, project: Project, name: str) -> ExportFormat | None:
     return next((fmt for fmt in export_formats(project=project) if fmt.name == name), None)
 
 
-class UnknownFormat(ValueError):
+def export_styles() -> list[tuple[str, str]]:
+    """The values (and labels) of the ``style`` option: those of every installed kind's formats
+    (``ExportFormat.styles``), in their order, the first the default."""
+    styles: dict[str, str] = {}
+    for kind in kinds.registry().values():
+        for fmt in kind.export_formats():
+            for value, label in fmt.styles:
+                styles.setdefault(value, label)
+    return list(styles.items())
+
+
+class ExportRefused(Refusal):
+    """An export refused before it starts (400), for a reason the customer can fix: the API
+    answers ``{detail, code}`` plus the writer's details (a DPO style refusal names the task);
+    ``field`` is the export option at fault, where the page shows the message."""
+
+    code = "export_refused"
+    status = 400
+
+    def __init__(
+        self, message: str, *, code: str, field: str = "format", details: dict | None = None
+    ) -> None:
+        super().__init__(message, code=code)
+        self.field = field
+        self.details = details or {}
+
+    @classmethod
+    def of(cls, refused: FormatRefused) -> "ExportRefused":
+        """A kind's writer's refusal as the export's."""
+        return cls(str(refused), code=refused.code, field=refused.field, details=refused.details())
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), **self.details}
+
+
+class UnknownFormat(ExportRefused):
+    """A format the project's kind does not write: ``{"format": [message], "formats": [...]}``,
+    the shape of a serializer's field error, with the names to choose from."""
+
     def __init__(self, project: Project, name: str) -> None:
         self.available = [fmt.name for fmt in export_formats(project=project)]
         super().__init__(
             f"Unknown format {name!r} for a {project.kind} project; "
-            f"choose one of: {', '.join(self.available)}."
+            f"choose one of: {', '.join(self.available)}.",
+            code="unknown_format",
         )
+
+    def as_dict(self) -> dict:
+        return {"format": [self.message], "formats": self.available}
+
+
+def _export_check(fmt: ExportFormat, context: ExportContext) -> None:
+    """The format's own check (subtitles without segments, a DPO style that cannot be written):
+    a refusal before the export starts, not an empty file or a failed job."""
+    if fmt.check is None:
+        return
+    try:
+        fmt.check(context)
+    except FormatRefused as refused:
+        raise ExportRefused.of(refused) from refused
 
 
 @dataclass(frozen=True)
@@ -163,8 +210,7 @@ def export_stream(
     if fmt is None:
         raise UnknownFormat(project, format_name)
     context = export_context(project=project, options=options)
-    if fmt.check is not None:  # e.g. subtitles without segments: refused, not an empty file
-        fmt.check(context)
+    _export_check(fmt, context)
     if fmt is AUDIT:
         rows = _counted(audit_rows(project=project, options=options), tick)
         chunks = (json_line(row) for row in rows)
@@ -211,8 +257,7 @@ def export_job_create(
     fmt = export_format(project=project, name=format_name)
     if fmt is None:
         raise UnknownFormat(project, format_name)
-    if fmt.check is not None:  # refused now, not as a failed job
-        fmt.check(export_context(project=project, options=options))
+    _export_check(fmt, export_context(project=project, options=options))  # not a failed job
     job = ExportJob.objects.create(
         project=project, created_by=user, format=format_name, options=options.as_dict()
     )

@@ -26,8 +26,7 @@ from exports.forms import ExportForm
 from exports.models import ExportJob, ExportStatus
 from exports.services import (
     ExportFile,
-    NothingToWrite,
-    StyleRefused,
+    ExportRefused,
     export_formats,
     export_job_create,
     export_record,
@@ -81,10 +80,8 @@ def export_page(request: HttpRequest, project_id: int) -> HttpResponse:
             job = export_job_create(
                 project=project, user=request.user, format_name=name, options=options
             )
-        except StyleRefused as error:
-            form.add_error("style", str(error))
-        except NothingToWrite as error:
-            form.add_error("format", str(error))
+        except ExportRefused as refused:
+            form.add_error(refused.field if refused.field in form.fields else None, refused.message)
         else:
             messages.info(request, "The export is big: it runs in the background. Follow it below.")
             return redirect(f"{request.path}?job={job.pk}")

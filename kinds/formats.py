@@ -60,7 +60,23 @@ def confidence_of(item: ExportItem) -> dict:
     return {} if item.confidence is None else {"confidence": float(item.confidence)}
 
 
-class NothingToWrite(ValueError):
+class FormatRefused(ValueError):
+    """A writer refuses an export before it starts, for a reason the customer can fix.
+
+    ``code`` names the reason for scripts, ``field`` the export option at fault (the form shows
+    the message there) and :meth:`details` what the API's answer carries besides the message.
+    Kinds sit below the core, so this is not a ``labelhub.refusals.Refusal``: the export service
+    turns it into one (``exports.services.ExportRefused``), in one place.
+    """
+
+    code = "format_refused"
+    field = "format"
+
+    def details(self) -> dict:
+        return {}
+
+
+class NothingToWrite(FormatRefused):
     """The export would be an empty file for a reason the customer can fix (a subtitle export of
     transcripts without timed segments): refused before it starts, with that reason."""
 
@@ -100,8 +116,9 @@ class ExportFormat:
     ``write(items, context)`` returns the chunks (its arguments are computed when it is called,
     before the first chunk is asked for); ``check(context)`` refuses an export before it starts
     (before a background job is queued, too); ``options`` names the export options it reads
-    (``"style"``), so that forms offer them only where they apply; ``answers`` asks for every
-    counted answer on each item, not only the accepted result.
+    (``"style"``), so that forms offer them only where they apply; ``styles`` are the values
+    (with their labels) the ``style`` option takes, the first the default; ``answers`` asks for
+    every counted answer on each item, not only the accepted result.
     """
 
     name: str
@@ -111,6 +128,7 @@ class ExportFormat:
     write: Callable[[ItemSource, ExportContext], Chunks] | None = None
     check: Callable[[ExportContext], None] | None = None
     options: tuple[str, ...] = ()
+    styles: tuple[tuple[str, str], ...] = ()
     answers: bool = False
 
 

@@ -15,17 +15,32 @@ from collections.abc import Iterator
 from itertools import combinations
 from typing import Literal
 
-from kinds.formats import Chunks, ExportContext, ExportItem, ItemSource, confidence_of
+from kinds.formats import (
+    Chunks,
+    ExportContext,
+    ExportItem,
+    FormatRefused,
+    ItemSource,
+    confidence_of,
+)
 from kinds.streams import json_line
 
 DpoStyle = Literal["standard", "conversational"]
-DPO_STYLES = ("auto", "standard", "conversational")
+# The values of the export's ``style`` option, with the export page's labels; the first is the
+# default (``ExportFormat.styles``).
+DPO_STYLE_CHOICES = (
+    ("auto", "Automatic: chat messages as soon as one task has them"),
+    ("standard", "Standard: every prompt text (refused for multi-turn chats)"),
+    ("conversational", "Conversational: every prompt a list of messages"),
+)
+DPO_STYLES = tuple(value for value, _ in DPO_STYLE_CHOICES)
 
 
-class StyleRefused(ValueError):
+class StyleRefused(FormatRefused):
     """A task's chat prompt has no plain-text form, so the standard style cannot write it."""
 
     code = "dpo_style_refused"
+    field = "style"
 
     def __init__(self, *, task_id: int, external_id: str) -> None:
         self.task_id, self.external_id = task_id, external_id
@@ -34,6 +49,9 @@ class StyleRefused(ValueError):
             f"The standard DPO style writes every prompt as text, but {name} has a chat prompt "
             "that is not a single user turn; export with style=conversational (or auto)."
         )
+
+    def details(self) -> dict:
+        return {"task": {"id": self.task_id, "external_id": self.external_id}}
 
 
 def dpo_style(context: ExportContext) -> DpoStyle:

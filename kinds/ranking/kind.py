@@ -340,6 +340,7 @@ class RankingKind(TaskKind):
                 ),
                 check=preferences.dpo_style,
                 options=("style",),
+                styles=preferences.DPO_STYLE_CHOICES,
             ),
             ExportFormat(
                 "rankings",

@@ -72,6 +72,23 @@ def test_pre_label_every_open_task_through_the_api(django_capture_on_commit_call
 
 
 @override_settings(MODEL_BACKENDS_ALLOW_PRIVATE_ADDRESSES=True)
+def test_a_disabled_backend_is_refused_with_a_code():
+    project, manager = _project()
+    make_task(project=project, data=IMAGE)
+    backend = backend_save(project=project, name="Off", url="http://127.0.0.1:9/", enabled=False)
+    client = APIClient()
+    client.force_authenticate(manager)
+    response = client.post(
+        f"/api/v1/projects/{project.pk}/backends/{backend.pk}/predict/", {}, format="json"
+    )
+    assert (response.status_code, response.json()) == (
+        409,
+        {"detail": "The backend is disabled.", "code": "backend_disabled"},
+    )
+    assert not backend.runs.exists()
+
+
+@override_settings(MODEL_BACKENDS_ALLOW_PRIVATE_ADDRESSES=True)
 def test_one_task_from_the_editor_and_bad_answers_reported(client):
     project, manager = _project()
     task = make_task(project=project, data=IMAGE)

@@ -251,11 +251,12 @@ def test_a_background_export_is_named_by_its_job(photos, django_capture_on_commi
 
 def test_a_subtitle_job_is_refused_before_it_is_queued(clips):
     from exports.selectors import ExportOptions
-    from exports.services import NothingToWrite, export_job_create
+    from exports.services import ExportRefused, export_job_create
 
     project, manager, *_ = clips
-    with pytest.raises(NothingToWrite):
+    with pytest.raises(ExportRefused, match="timed segments") as refused:
         export_job_create(project=project, user=manager, format_name="srt", options=ExportOptions())
+    assert (refused.value.code, refused.value.status) == ("nothing_to_write", 400)
 
 
 def test_coco_images_say_where_to_fetch_them(photos):

@@ -224,6 +224,13 @@ def test_dpo_standard_style_is_text_and_refused_for_a_multi_turn_chat(chat_world
     assert error["code"] == "dpo_style_refused"
     assert error["task"] == {"id": long_chat.pk, "external_id": "chat-3"}
     assert f"task {long_chat.pk} (chat-3)" in error["detail"]
+    assert set(error) == {"detail", "code", "task"}
+    job = api(manager).post(
+        f"/api/v1/projects/{project.pk}/exports/",
+        {"format": "dpo", "style": "standard", "accepted_only": False},
+        format="json",
+    )
+    assert (job.status_code, job.json()) == (400, error)  # a job is refused the same way
     assert exports.count() == 1  # nothing was taken out
 
 
@@ -334,8 +341,15 @@ def test_unknown_format_is_a_400_naming_the_kinds_formats(boxes_world):
     project, manager, *_ = boxes_world
     response = api(manager).get(f"/api/v1/projects/{project.pk}/export/", {"format": "dpo"})
     assert response.status_code == 400
-    assert response.json()["formats"] == ["coco", "yolo", "voc", "audit", "contributors"]
-    assert "coco" in response.json()["format"][0]
+    assert response.json() == {  # the shape of a field error, as before refusals were one type
+        "format": [
+            "Unknown format 'dpo' for a bbox project; "
+            "choose one of: coco, yolo, voc, audit, contributors."
+        ],
+        "formats": ["coco", "yolo", "voc", "audit", "contributors"],
+    }
+    job = api(manager).post(f"/api/v1/projects/{project.pk}/exports/", {"format": "dpo"})
+    assert (job.status_code, job.json()) == (400, response.json())
 
 
 def test_only_managers_can_export_others_get_404(boxes_world):
