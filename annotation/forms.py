@@ -4,8 +4,8 @@ from django import forms
 
 
 class ImportForm(forms.Form):
-    """The import's options: what a COCO file's boxes become, for kinds that take boxes (the
-    kind says so: ``takes_coco``); other kinds have no option."""
+    """The import's options: what a file of answers for existing tasks becomes (a COCO file's
+    boxes), for kinds that read one (``TaskKind.answer_file``); other kinds have no option."""
 
     coco = forms.ChoiceField(
         required=False,
@@ -16,8 +16,15 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args, kind=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        if kind is not None and not kind.takes_coco:
+        answer_file = kind.answer_file if kind is not None else None
+        if answer_file is None:
             del self.fields["coco"]
+        else:  # the field keeps its name: it is the API's ``coco`` option too
+            self.fields["coco"].label = f"A {answer_file.name} file's {answer_file.holds} go in"
+            self.fields["coco"].help_text = (
+                f"Only used for a {answer_file.name} file: {answer_file.holds} are matched to "
+                "tasks by file name."
+            )
         formats = kind.import_formats() if kind is not None else ()
         if formats:
             self.fields["format"] = forms.ChoiceField(

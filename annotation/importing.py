@@ -43,9 +43,10 @@ from typing import IO, Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 
+import kinds
 from annotation.media import AudioInfo, ImageInfo, MediaError, read_audio, read_image
 from annotation.webhooks import DeliveryRefused, HostLookups, destination_check
-from kinds import TaskKind
+from kinds import AnswerFile, AnswerFileRefused, TaskKind
 from labelhub.content import BUILT_IN, Category, flags_from
 from labelhub.unstorable import unstorable_in
 
@@ -144,17 +145,12 @@ class CleanTask:
 
 
 @dataclass
-class Coco:
-    """Boxes from a COCO file, by image file name, to attach to existing tasks."""
-
-    boxes_by_file: dict[str, list[dict]]
-    where_by_file: dict[str, str]
-
-
-@dataclass
 class Parsed:
+    """An import's rows, or a file of answers for tasks the project already has (a COCO file of
+    boxes, read by its kind: ``TaskKind.read_answer_file``)."""
+
     rows: list[TaskRow] = field(default_factory=list)
-    coco: Coco | None = None
+    answers: AnswerFile | None = None
 
 
 def media_field_for(*, kind: TaskKind, schema: dict) -> str:
@@ -220,8 +216,12 @@ def _parse_json_bytes(content: bytes, *, where: str) -> Any:
 
 def parse_json(content: bytes, *, name: str) -> Parsed:
     value = _parse_json_bytes(content, where=f"file {name}")
-    if isinstance(value, dict) and "images" in value and "annotations" in value:
-        return Parsed(coco=parse_coco(value, name=name))
+    try:
+        answers = kinds.answer_file_read(value, name=name)
+    except AnswerFileRefused as refused:
+        raise ImportRejected([Problem(*problem) for problem in refused.problems]) from None
+    if answers is not None:
+        return Parsed(answers=answers)
     if isinstance(value, dict):
         value = [value]  # one task: {"data": …, …} or its bare data
     if not isinstance(value, list):
@@ -339,64 +339,6 @@ def parse_csv(content: bytes, *, name: str) -> Parsed:
     if problems:
         raise ImportRejected(problems)
     return Parsed(rows=rows)
-
-
-def parse_coco(value: dict, *, name: str) -> Coco:
-    """Boxes by image file name from a COCO object (``bbox`` is ``[x, y, w, h]`` in pixels)."""
-    problems: list[Problem] = []
-    images, annotations = value.get("images"), value.get("annotations")
-    categories = value.get("categories", [])
-    if not isinstance(images, list):
-        problems.append(Problem(f"file {name}", "images", "A list of images."))
-    if not isinstance(annotations, list):
-        problems.append(Problem(f"file {name}", "annotations", "A list of annotations."))
-    if not isinstance(categories, list):
-        problems.append(Problem(f"file {name}", "categories", "A list of categories."))
-    if problems:
-        raise ImportRejected(problems)
-    names_by_category: dict[Any, str] = {}
-    for i, category in enumerate(categories):
-        if not isinstance(category, dict) or not isinstance(category.get("name"), str):
-            problems.append(Problem(f"categories.{i}", "name", "A category has an id and a name."))
-            continue
-        names_by_category[category.get("id")] = category["name"]
-    file_by_image: dict[Any, str] = {}
-    boxes: dict[str, list[dict]] = {}
-    where: dict[str, str] = {}
-    for i, image in enumerate(images):
-        file_name = image.get("file_name") if isinstance(image, dict) else None
-        if not isinstance(file_name, str) or not file_name.strip():
-            problems.append(Problem(f"images.{i}", "file_name", "An image needs its file name."))
-            continue
-        file_by_image[image.get("id")] = file_name
-        boxes.setdefault(file_name, [])
-        where[file_name] = f"images.{i} ({file_name})"
-    for i, annotation in enumerate(annotations):
-        place = f"annotations.{i}"
-        if not isinstance(annotation, dict):
-            problems.append(Problem(place, "", "An annotation is an object."))
-            continue
-        file_name = file_by_image.get(annotation.get("image_id"))
-        if file_name is None:
-            problems.append(Problem(place, "image_id", "No image in the file has this id."))
-            continue
-        label = names_by_category.get(annotation.get("category_id"))
-        if label is None:
-            problems.append(Problem(place, "category_id", "No category in the file has this id."))
-            continue
-        bbox = annotation.get("bbox")
-        if (
-            not isinstance(bbox, list)
-            or len(bbox) != 4
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in bbox)
-        ):
-            problems.append(Problem(place, "bbox", "A box is four numbers [x, y, w, h]."))
-            continue
-        x, y, w, h = bbox
-        boxes[file_name].append({"label": label, "x": x, "y": y, "w": w, "h": h})
-    if problems:
-        raise ImportRejected(problems)
-    return Coco(boxes_by_file=boxes, where_by_file=where)
 
 
 def _extension(name: str) -> str:

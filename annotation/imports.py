@@ -22,11 +22,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+import kinds
 from annotation.events import tasks_imported
 from annotation.importing import (
     MAX_PROBLEMS,
     CleanTask,
-    Coco,
     ImportRejected,
     Parsed,
     Problem,
@@ -43,6 +43,7 @@ from annotation.models import (
     TaskStatus,
 )
 from annotation.services import rank_new_tasks, task_media_url
+from kinds import AnswerFile
 from labelhub.content import categories_of
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
@@ -436,32 +437,46 @@ def _match_name(name: str) -> str:
     return posixpath.basename(name.replace("\\", "/")).lower()
 
 
-@transaction.atomic
-def tasks_attach_coco(*, project: Project, coco: Coco, use: str) -> ImportOutcome:
-    """Set COCO boxes as the gold answer (``use="gold"``) or the prediction of existing tasks.
+# What a file of answers becomes (the API's and the form's ``coco`` option).
+COCO_USES = ("gold", "predictions")
 
-    An image is matched to a task whose ``external_id`` is its file name (with or without folders),
-    else whose image URL ends with that file name. Every image must match a task and every box must
-    be valid for that task; otherwise nothing changes.
+
+@transaction.atomic
+def tasks_attach_answers(*, project: Project, answers: AnswerFile, use: str) -> ImportOutcome:
+    """Set a file's answers (a COCO file's boxes) as the gold answer (``use="gold"``) or the
+    prediction of existing tasks.
+
+    A file name is matched to a task whose ``external_id`` is that name (with or without folders),
+    else whose media URL (an image's, a clip's) ends with it. Every name must match a task and
+    every answer must be valid for that task; otherwise nothing changes.
     """
-    if not project.task_kind.takes_coco:
-        raise ImportRejected([Problem("file", "", "COCO files are for bounding-box projects.")])
-    if use not in ("gold", "predictions"):
-        raise ImportRejected([Problem("file", "coco", "Say whether COCO is gold or predictions.")])
+    if answers.kind != project.kind:
+        reader = kinds.find(answers.kind)
+        label = reader.label.lower() if reader else answers.kind
+        raise ImportRejected(
+            [Problem("file", "", f"{answers.format} files are for projects of {label}.")]
+        )
+    if use not in COCO_USES:
+        raise ImportRejected(
+            [Problem("file", "coco", f"Say whether {answers.format} is gold or predictions.")]
+        )
+    media_fields = list(project.task_kind.media_fields)
     by_name: dict[str, Task] = {}
     by_url: dict[str, Task] = {}
     for task in Task.objects.filter(project=project).only("pk", "external_id", "data").iterator():
         if task.external_id:
             by_name.setdefault(task.external_id.lower(), task)
             by_name.setdefault(_match_name(task.external_id), task)
-        image = task.data.get("image") if isinstance(task.data, dict) else None
-        if isinstance(image, str):
-            by_url.setdefault(_match_name(image.split("?")[0]), task)
+        data = task.data if isinstance(task.data, dict) else {}
+        for media_field in media_fields:
+            url = data.get(media_field)
+            if isinstance(url, str):
+                by_url.setdefault(_match_name(url.split("?")[0]), task)
     kind = project.task_kind
     problems: list[Problem] = []
     updates: list[Task] = []
-    for file_name, boxes in coco.boxes_by_file.items():
-        where = coco.where_by_file[file_name]
+    for file_name, given in answers.results.items():
+        where = answers.where[file_name]
         task = (
             by_name.get(file_name.lower())
             or by_name.get(_match_name(file_name))
@@ -471,7 +486,7 @@ def tasks_attach_coco(*, project: Project, coco: Coco, use: str) -> ImportOutcom
             problems.append(Problem(where, "file_name", "No task has this file name."))
             continue
         try:
-            result = kind.clean_result({"boxes": boxes}, schema=project.schema, data=task.data)
+            result = kind.clean_result(given, schema=project.schema, data=task.data)
         except ValidationError as error:
             for path, messages in error.message_dict.items():
                 problems.extend(
@@ -492,14 +507,13 @@ def tasks_attach_coco(*, project: Project, coco: Coco, use: str) -> ImportOutcom
 
 
 def parsed_import(*, project: Project, parsed: Parsed, coco_use: str = "") -> ImportOutcome:
-    if parsed.coco is not None:
-        return tasks_attach_coco(project=project, coco=parsed.coco, use=coco_use or "predictions")
+    if parsed.answers is not None:
+        use = coco_use or "predictions"
+        return tasks_attach_answers(project=project, answers=parsed.answers, use=use)
     return tasks_import(project=project, rows=parsed.rows)
 
 
 # --- background imports ----------------------------------------------------------------------
-
-COCO_USES = ("gold", "predictions")
 
 
 def _bundle(files: list[tuple[str, IO[bytes]]]) -> tuple[str, File]:
@@ -577,15 +591,17 @@ def import_job_run(*, import_job_id: int) -> ImportJob:
             # The name it was sent with: a stored name may carry a suffix the store added.
             name = job.original_name or job.upload.name
             parsed = parse_file(handle, name=name, media_field=media_field)
-            total = len(parsed.coco.boxes_by_file) if parsed.coco else len(parsed.rows)
+            total = len(parsed.answers.results) if parsed.answers else len(parsed.rows)
             ImportJob.objects.filter(pk=job.pk).update(total=total)
 
             def progress(n: int) -> None:
                 ImportJob.objects.filter(pk=job.pk).update(processed=n)
 
-            if parsed.coco is not None:
-                outcome = tasks_attach_coco(
-                    project=project, coco=parsed.coco, use=job.options.get("coco") or "predictions"
+            if parsed.answers is not None:
+                outcome = tasks_attach_answers(
+                    project=project,
+                    answers=parsed.answers,
+                    use=job.options.get("coco") or "predictions",
                 )
             else:
                 outcome = tasks_import(

@@ -59,7 +59,7 @@ What the screens around the kind ask of it (each optional; the default is a plai
     removed by the form's buttons. Without a builder the page offers the JSON view alone.
 ``import_words()``
     What the import form says it takes, in words (the media in ``media_fields`` and, with
-    ``takes_coco``, a COCO file of boxes among them).
+    ``answer_file``, a COCO file of boxes among them).
 ``for_contributor(data)``
     The task's data as the people who label it see it: a comparison is blind, so the kinds that
     compare model outputs drop the ``model`` names (managers, reviewers and exports keep them).
@@ -106,8 +106,12 @@ What the screens around the kind ask of it (each optional; the default is a plai
     as :class:`ModelFigure` (key, words, test id).
 ``live_mode``
     Whether a project of this kind can talk to the customer's model live (``genai``).
-``takes_coco``
-    Whether a COCO file's boxes can be set as the gold answers or predictions of its tasks.
+``answer_file`` and ``read_answer_file(value, *, name=)``
+    A file of answers for tasks a project already has (a COCO file of boxes), as
+    :class:`AnswerFileFormat`, and the kind's reader of it: a JSON file's content read as an
+    :class:`AnswerFile` (each file name's answer, to set as the gold answers or predictions of
+    its tasks), ``None`` when the file is not one, :class:`AnswerFileRefused` with its problems
+    when it is one but cannot be read. :func:`answer_file_read` asks every installed kind.
 
 Work that must be proven before it counts (each optional):
 
@@ -175,6 +179,35 @@ class ImportFormat:
 
     name: str
     label: str
+
+
+@dataclass(frozen=True)
+class AnswerFileFormat:
+    """A file of answers for tasks a project already has that a kind reads: its ``name``
+    ("COCO"), what it is in words ("a COCO file of boxes") and what its answers are ("boxes")."""
+
+    name: str
+    words: str
+    holds: str
+
+
+@dataclass(frozen=True)
+class AnswerFile:
+    """A file of answers as its kind read it: the answer (in the kind's result shape, unchecked)
+    for each file name it names, and where in the file each name is (``images.3 (a.jpg)``)."""
+
+    format: str
+    kind: str
+    results: dict[str, dict]
+    where: dict[str, str]
+
+
+class AnswerFileRefused(ValueError):
+    """A file of answers that cannot be read: its problems as ``(where, field, message)``."""
+
+    def __init__(self, problems: list[tuple[str, str, str]]) -> None:
+        super().__init__("; ".join(message for _, _, message in problems))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -363,7 +396,7 @@ class TaskKind:
     context_template: ClassVar[str | None] = None
     model_figures: ClassVar[tuple[ModelFigure, ...]] = (ModelFigure("agreement", "agreement"),)
     live_mode: ClassVar[bool] = False
-    takes_coco: ClassVar[bool] = False
+    answer_file: ClassVar[AnswerFileFormat | None] = None
     thumbnail_field: ClassVar[str | None] = None
     needs_proof: ClassVar[bool] = False
     lease_renewal_seconds: ClassVar[int | None] = None
@@ -388,6 +421,11 @@ class TaskKind:
 
     def import_formats(self) -> "tuple[ImportFormat, ...]":
         return ()
+
+    def read_answer_file(self, value: object, *, name: str) -> AnswerFile | None:
+        """A JSON file's content as a file of answers for existing tasks (``answer_file``);
+        ``None``: it is not one (the default: the kind reads none)."""
+        return None
 
     def import_data(self, data: object, *, format: str = "") -> object:
         """One imported row's data in the kind's own shape (unchecked: ``clean_data`` checks)."""
@@ -445,8 +483,8 @@ class TaskKind:
         media = sorted(set(self.media_fields.values()))
         if media:
             words.append(" or ".join(f"{m} files" for m in media) + " (one task each)")
-        if self.takes_coco:
-            words.append("a COCO file of boxes for existing tasks")
+        if self.answer_file is not None:
+            words.append(f"{self.answer_file.words} for existing tasks")
         return ", ".join(words[:-1]) + " or " + words[-1]
 
     def for_contributor(self, data: dict) -> dict:
@@ -650,6 +688,16 @@ def find(name: str) -> TaskKind | None:
 def choices() -> list[tuple[str, str]]:
     """Model and form choices; a callable so that migrations do not freeze the list of kinds."""
     return [(kind.name, kind.label) for kind in registry().values()]
+
+
+def answer_file_read(value: object, *, name: str) -> AnswerFile | None:
+    """A JSON file's content as the file of answers of the first installed kind that reads it
+    (``TaskKind.read_answer_file``); ``None``: no kind's. Raises :class:`AnswerFileRefused`."""
+    for kind in registry().values():
+        answers = kind.read_answer_file(value, name=name)
+        if answers is not None:
+            return answers
+    return None
 
 
 class Errors:

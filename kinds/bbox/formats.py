@@ -1,4 +1,4 @@
-"""Bounding-box datasets: COCO JSON, YOLO txt and Pascal VOC XML.
+"""Bounding-box datasets: COCO JSON, YOLO txt and Pascal VOC XML; COCO read back on import.
 
 Results hold boxes in image pixels with the origin at the top-left: ``{label, x, y, w, h}``.
 Categories are numbered in the order of the project's labels (COCO from 1, YOLO from 0).
@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import PurePosixPath
 from xml.etree import ElementTree as ET
 
+from kinds import AnswerFile, AnswerFileRefused
 from kinds.formats import Chunks, ExportContext, ExportItem, ItemSource
 from kinds.streams import json_dumps, zip_stream
 
@@ -229,3 +230,70 @@ def voc(items: ItemSource, *, labels: list[str], context: ExportContext = PLAIN)
     ``ImageSets/Main`` lists (``trainval``; ``train`` and ``val`` with a split), with
     ``JPEGImages/`` when the images are asked for."""
     return zip_stream(_voc_files(items(), context))
+
+
+def read_coco(value: object, *, name: str) -> AnswerFile | None:
+    """Boxes by image file name from a COCO object (``bbox`` is ``[x, y, w, h]`` in pixels), to
+    set on the tasks of those images; ``None`` for JSON that is not COCO (no ``images`` and
+    ``annotations``). Problems are keyed by where they are in the file."""
+    if not (isinstance(value, dict) and "images" in value and "annotations" in value):
+        return None
+    problems: list[tuple[str, str, str]] = []
+    images, annotations = value.get("images"), value.get("annotations")
+    categories = value.get("categories", [])
+    if not isinstance(images, list):
+        problems.append((f"file {name}", "images", "A list of images."))
+    if not isinstance(annotations, list):
+        problems.append((f"file {name}", "annotations", "A list of annotations."))
+    if not isinstance(categories, list):
+        problems.append((f"file {name}", "categories", "A list of categories."))
+    if problems:
+        raise AnswerFileRefused(problems)
+    names_by_category: dict[object, str] = {}
+    for i, category in enumerate(categories):
+        if not isinstance(category, dict) or not isinstance(category.get("name"), str):
+            problems.append((f"categories.{i}", "name", "A category has an id and a name."))
+            continue
+        names_by_category[category.get("id")] = category["name"]
+    file_by_image: dict[object, str] = {}
+    boxes: dict[str, list[dict]] = {}
+    where: dict[str, str] = {}
+    for i, image in enumerate(images):
+        file_name = image.get("file_name") if isinstance(image, dict) else None
+        if not isinstance(file_name, str) or not file_name.strip():
+            problems.append((f"images.{i}", "file_name", "An image needs its file name."))
+            continue
+        file_by_image[image.get("id")] = file_name
+        boxes.setdefault(file_name, [])
+        where[file_name] = f"images.{i} ({file_name})"
+    for i, annotation in enumerate(annotations):
+        place = f"annotations.{i}"
+        if not isinstance(annotation, dict):
+            problems.append((place, "", "An annotation is an object."))
+            continue
+        file_name = file_by_image.get(annotation.get("image_id"))
+        if file_name is None:
+            problems.append((place, "image_id", "No image in the file has this id."))
+            continue
+        label = names_by_category.get(annotation.get("category_id"))
+        if label is None:
+            problems.append((place, "category_id", "No category in the file has this id."))
+            continue
+        bbox = annotation.get("bbox")
+        if (
+            not isinstance(bbox, list)
+            or len(bbox) != 4
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in bbox)
+        ):
+            problems.append((place, "bbox", "A box is four numbers [x, y, w, h]."))
+            continue
+        x, y, w, h = bbox
+        boxes[file_name].append({"label": label, "x": x, "y": y, "w": w, "h": h})
+    if problems:
+        raise AnswerFileRefused(problems)
+    return AnswerFile(
+        format="COCO",
+        kind="bbox",
+        results={file_name: {"boxes": found} for file_name, found in boxes.items()},
+        where=where,
+    )

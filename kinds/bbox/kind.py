@@ -8,6 +8,8 @@ Coordinates are image pixels with the origin at the top-left corner.
 import re
 
 from kinds import (
+    AnswerFile,
+    AnswerFileFormat,
     BuilderForm,
     Consensus,
     EditorSpec,
@@ -44,7 +46,7 @@ class BoundingBoxKind(TaskKind):
     )
     review_template = "bbox/review.html"
     has_parts = True
-    takes_coco = True
+    answer_file = AnswerFileFormat("COCO", words="a COCO file of boxes", holds="boxes")
     thumbnail_field = "image"
     model_figures = (ModelFigure("mean_iou", "mean IoU"), ModelFigure("f1", "F1"))
     quality_bars = (
@@ -332,6 +334,9 @@ class BoundingBoxKind(TaskKind):
         labels = list(schema.get("labels", []))
         new = {"name": "", "colour": PALETTE[len(labels) % len(PALETTE)]}
         return {**schema, "labels": edit_rows(labels, action=action, noun="label", new=new)}
+
+    def read_answer_file(self, value: object, *, name: str) -> AnswerFile | None:
+        return boxes.read_coco(value, name=name)
 
     def export_formats(self) -> tuple[ExportFormat, ...]:
         def names(context) -> list[str]:

@@ -297,6 +297,17 @@ def test_coco_with_an_unknown_image_or_label_changes_nothing():
     assert not task.is_gold
 
 
+def test_a_coco_file_is_read_by_the_kind_that_takes_boxes_only():
+    ranking = make_project(kind="ranking")
+    content = coco(["a.jpg"], [(0, 1, [0, 0, 5, 5])])
+    messages = problems_of(lambda: run(ranking, "coco.json", content, coco_use="gold"))
+    assert messages == ["file: COCO files are for projects of bounding boxes."]
+    bad = json.dumps({"images": [{"id": 0}], "annotations": []}).encode()
+    messages = problems_of(lambda: run(ranking, "coco.json", bad))
+    assert messages == ["images.0, file_name: An image needs its file name."]
+    assert Task.objects.count() == 0
+
+
 def test_unknown_file_type_is_refused():
     project = make_project()
     messages = problems_of(lambda: run(project, "tasks.xlsx", b"PK"))
