@@ -13,6 +13,7 @@ from statistics import mean
 from django.db.models import F, Q
 from django.utils import timezone
 
+import kinds
 from annotation.models import Annotation, ProjectContributor
 from backends.models import ModelBackend, ModelVersion, Prediction
 from labelhub.quality_bars import quality_with_defaults
@@ -82,6 +83,19 @@ def _mean(values: list) -> float | None:
     return round(mean(values), 4) if values else None
 
 
+def _figure_means(*, measured: list[dict], accepted: list[dict]) -> dict[str, float | None]:
+    """The mean of every installed kind's figures (``kinds.model_figures``: boxes ``mean_iou``,
+    ``f1``; transcripts ``wer``, ``cer`` and ``gold_wer``; the others ``agreement``) over the
+    accepted tasks, ``None`` where this version's kind measures none."""
+    gold = [m for m in measured if m.get("reference") == "gold"]
+    means: dict[str, float | None] = {}
+    for figure in kinds.model_figures():
+        means[figure.key] = _mean([m.get(figure.key) for m in accepted])
+        if figure.on_gold:
+            means[f"gold_{figure.key}"] = _mean([m.get(figure.key) for m in gold])
+    return means
+
+
 def version_summary(*, version: ModelVersion, quality: dict) -> dict:
     """A version's standing and what it saved, for the page and the API."""
     project = version.backend.project
@@ -133,12 +147,7 @@ def version_summary(*, version: ModelVersion, quality: dict) -> dict:
             "measured": len(measured),
             "accepted_measured": len(accepted),
             "accepted_unchanged_share": round(mean(unchanged), 4) if unchanged else None,
-            "mean_iou": _mean([m.get("mean_iou") for m in accepted]),
-            "f1": _mean([m.get("f1") for m in accepted]),
-            "wer": _mean([m.get("wer") for m in accepted]),
-            "cer": _mean([m.get("cer") for m in accepted]),
-            "agreement": _mean([m.get("agreement") for m in accepted]),
-            "gold_wer": _mean([m.get("wer") for m in measured if m.get("reference") == "gold"]),
+            **_figure_means(measured=measured, accepted=accepted),
             "active_seconds_with_prediction": _mean(with_prediction),
             "active_seconds_without_prediction": _mean(without),
         },

@@ -21,7 +21,6 @@ from annotation.models import Annotation, Assignment, AssignmentStatus, Task
 from annotation.webhooks import DeliveryRefused, destination_check
 from genai.client import ChatRequest, ModelFailed, chat_stream
 from genai.models import LiveModel
-from kinds.conversation.kind import MAX_MESSAGES, MAX_TEXT
 from labelhub.audit import audit_record
 from labelhub.markdown import render_markdown
 from labelhub.models import AuditAction, Project
@@ -116,14 +115,16 @@ def live_turn_check(*, assignment: Assignment, content: object) -> LiveTurn:
     open, the project connected, the task a live one nobody answered, the text reasonable."""
     project = assignment.project
     live = live_model_for(project=project)
-    if live is None or not live.enabled:
+    kind = project.installed_kind
+    limits = kind.live_mode if kind is not None else None
+    if live is None or not live.enabled or limits is None:
         raise LiveTurnRefused("This project is not connected to a model.", code="live_off")
     if assignment.status != AssignmentStatus.ACTIVE:
         raise LiveTurnRefused("This task is no longer yours to work on.", code="assignment_closed")
     if not isinstance(content, str) or not content.strip():
         raise LiveTurnRefused("Write your message first.", status=400, code="empty")
-    if len(content) > MAX_TEXT:
-        raise LiveTurnRefused(f"A message has at most {MAX_TEXT} characters.", status=400)
+    if len(content) > limits.text:
+        raise LiveTurnRefused(f"A message has at most {limits.text} characters.", status=400)
     task = Task.objects.only("pk", "data").get(pk=assignment.task_id)
     data = task.data if isinstance(task.data, dict) else {}
     if not data.get("live"):
@@ -131,8 +132,8 @@ def live_turn_check(*, assignment: Assignment, content: object) -> LiveTurn:
     if Annotation.objects.filter(task_id=task.pk).exists():
         raise LiveTurnRefused("This conversation is already answered: judge it as it is.")
     messages = list(data.get("messages") or [])
-    if len(messages) + 2 > MAX_MESSAGES:
-        raise LiveTurnRefused(f"A conversation has at most {MAX_MESSAGES} messages.")
+    if len(messages) + 2 > limits.messages:
+        raise LiveTurnRefused(f"A conversation has at most {limits.messages} messages.")
     if messages and messages[-1].get("role") == "user":
         raise LiveTurnRefused("The model has not answered the last message yet.")
     return LiveTurn(task_id=task.pk, live=live, messages=messages, content=content)

@@ -105,7 +105,8 @@ What the screens around the kind ask of it (each optional; the default is a plai
     its reference (boxes: mean IoU and F1; transcripts: WER and CER; by default the agreement),
     as :class:`ModelFigure` (key, words, test id).
 ``live_mode``
-    Whether a project of this kind can talk to the customer's model live (``genai``).
+    Whether a project of this kind can talk to the customer's model live (``genai``), as the
+    :class:`LiveLimits` of such a conversation (``None``: it cannot).
 ``answer_file`` and ``read_answer_file(value, *, name=)``
     A file of answers for tasks a project already has (a COCO file of boxes), as
     :class:`AnswerFileFormat`, and the kind's reader of it: a JSON file's content read as an
@@ -279,11 +280,22 @@ class ReviewViews:
 @dataclass(frozen=True)
 class ModelFigure:
     """One figure of what a model saved on the backends page: the key of a prediction's measure
-    (and of its version's ``saved`` means), the words shown before it, a test id for its value."""
+    (and of its version's ``saved`` means), the words shown before it, a test id for its value;
+    ``on_gold`` also gives the mean over gold references alone, as ``gold_<key>``."""
 
     key: str
     label: str
     testid: str = ""
+    on_gold: bool = False
+
+
+@dataclass(frozen=True)
+class LiveLimits:
+    """What a conversation talked live with a model may hold: ``messages`` in all, ``text``
+    characters in one message (the kind's own limits on imported data)."""
+
+    messages: int
+    text: int
 
 
 @dataclass(frozen=True)
@@ -395,7 +407,7 @@ class TaskKind:
     has_parts: ClassVar[bool] = False
     context_template: ClassVar[str | None] = None
     model_figures: ClassVar[tuple[ModelFigure, ...]] = (ModelFigure("agreement", "agreement"),)
-    live_mode: ClassVar[bool] = False
+    live_mode: ClassVar[LiveLimits | None] = None
     answer_file: ClassVar[AnswerFileFormat | None] = None
     thumbnail_field: ClassVar[str | None] = None
     needs_proof: ClassVar[bool] = False
@@ -688,6 +700,16 @@ def find(name: str) -> TaskKind | None:
 def choices() -> list[tuple[str, str]]:
     """Model and form choices; a callable so that migrations do not freeze the list of kinds."""
     return [(kind.name, kind.label) for kind in registry().values()]
+
+
+def model_figures() -> list[ModelFigure]:
+    """The figures of every installed kind, each key once, in the kinds' order: the keys of a
+    model version's ``saved`` means (``backends.measure``)."""
+    figures: dict[str, ModelFigure] = {}
+    for kind in registry().values():
+        for figure in kind.model_figures:
+            figures.setdefault(figure.key, figure)
+    return list(figures.values())
 
 
 def answer_file_read(value: object, *, name: str) -> AnswerFile | None:

@@ -27,6 +27,7 @@ from kinds import (
     Consensus,
     EditorSpec,
     Errors,
+    LiveLimits,
     PositionOutcome,
     ReviewViews,
     SchemaBuilder,
@@ -94,7 +95,8 @@ class ConversationKind(TaskKind):
         save_label="Save rubric",
     )
     review_template = "conversation/review.html"
-    live_mode = True  # genai: a live task is a seed the contributor talks on with the model
+    # genai: a live task is a seed the contributor talks on with the model, within these limits
+    live_mode = LiveLimits(messages=MAX_MESSAGES, text=MAX_TEXT)
     has_alpha = True
     shows_candidates = True
     quality_bars = (SHUFFLE_BAR,)

@@ -31,9 +31,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kinds.metrics import check_weights, mean_pairwise
-from kinds.ranking import metrics as ranking_metrics
-from kinds.transcription import metrics as text_metrics
+from kinds.metrics import (
+    check_weights,
+    mean_pairwise,
+    order_consensus,
+    order_score,
+    word_accuracy,
+)
 
 CONVERSATION = "conversation"
 Key = tuple[str, str]  # (unit, criterion)
@@ -141,13 +145,12 @@ def similarity(first: dict, second: dict, rubric: Rubric) -> float:
     if rubric.error_types:
         parts.append(span_f1(first, second))
     if first.get("order") and second.get("order"):
-        parts.append(ranking_metrics.order_score(first["order"], second["order"]))
+        parts.append(order_score(first["order"], second["order"]))
     if not parts:
         mine, theirs = written_text(first), written_text(second)
         if not mine and not theirs:
             return 1.0
-        both_ways = text_metrics.word_accuracy(mine, theirs, rules=())
-        both_ways += text_metrics.word_accuracy(theirs, mine, rules=())
+        both_ways = word_accuracy(mine, theirs) + word_accuracy(theirs, mine)
         return both_ways / 2
     return sum(parts) / len(parts)
 
@@ -273,12 +276,8 @@ def consolidate(
         consensus["scores"] = conversation
     orders = [r.get("order") for r in results if r.get("order")]
     if orders:
-        ranked = ranking_metrics.consolidate(
-            [{"order": order} for order in orders],
-            ranking_metrics.RankingSettings(mode="rank"),
-            weights=[wt for r, wt in zip(results, w, strict=True) if r.get("order")],
-        )
-        consensus["order"] = ranked.result["order"]
+        backing = [wt for r, wt in zip(results, w, strict=True) if r.get("order")]
+        consensus["order"] = order_consensus(orders, check_weights(backing, len(orders))).order
     for key in ("written", "rationale"):
         if key in medoid:
             consensus[key] = medoid[key]

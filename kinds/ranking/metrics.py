@@ -24,17 +24,24 @@ Choices:
 * **Consensus of orders**: Bradley–Terry (Newton on log-strengths) on the pairs the orders imply,
   a tie worth half a win to each, weights multiplying counts, and a weak prior (one virtual win and
   loss against a dummy of strength 1) that keeps strengths finite; the order sorts by strength.
-  Confidence is the weighted mean score of the answers against that order. Not crowd-kit's
-  ``BradleyTerry``: it takes no ties, fits one global scale, and pulls in pandas and transformers.
+  Confidence is the weighted mean score of the answers against that order. The order math (τ-b,
+  Bradley–Terry) is shared with the kinds that order candidates too: :mod:`kinds.metrics`. Not
+  crowd-kit's ``BradleyTerry``: it takes no ties, fits one global scale, and pulls in pandas and
+  transformers.
 """
 
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 
-from kinds.metrics import check_weights, mean_pairwise, weighted_median
+from kinds.metrics import (
+    check_weights,
+    mean_pairwise,
+    order_consensus,
+    order_score,
+    weighted_median,
+)
 
 TIE = "tie"
 
@@ -45,64 +52,6 @@ def verdict_score(first: str, second: str) -> float:
     if TIE in (first, second):
         return 0.5
     return 0.0
-
-
-def ranks(order: Sequence) -> dict[Hashable, float]:
-    """Position of each id (1 = best); ids in a tied group (a list) share their mean position."""
-    positions: dict[Hashable, float] = {}
-    place = 1
-    for item in order:
-        group = list(item) if isinstance(item, list | tuple) else [item]
-        mean = place + (len(group) - 1) / 2
-        for member in group:
-            positions[member] = mean
-        place += len(group)
-    return positions
-
-
-def kendall_tau_b(first: dict[Hashable, float], second: dict[Hashable, float]) -> float | None:
-    """τ-b between two rank maps over their common ids; ``None`` when it is 0/0."""
-    common = [item for item in first if item in second]
-    concordant = discordant = tied_first = tied_second = 0
-    for i, j in combinations(common, 2):
-        a = np.sign(first[i] - first[j])
-        b = np.sign(second[i] - second[j])
-        if a == 0:
-            tied_first += 1
-        if b == 0:
-            tied_second += 1
-        if a and b:
-            if a == b:
-                concordant += 1
-            else:
-                discordant += 1
-    pairs = len(common) * (len(common) - 1) // 2
-    denominator = ((pairs - tied_first) * (pairs - tied_second)) ** 0.5
-    if denominator == 0:
-        return None
-    return (concordant - discordant) / denominator
-
-
-def pair_share(first: dict[Hashable, float], second: dict[Hashable, float]) -> float:
-    """Share of common pairs on which the orders agree (a tie against an order counts ½)."""
-    common = [item for item in first if item in second]
-    pairs = list(combinations(common, 2))
-    if not pairs:
-        return 1.0
-    total = 0.0
-    for i, j in pairs:
-        a, b = np.sign(first[i] - first[j]), np.sign(second[i] - second[j])
-        total += 1.0 if a == b else 0.5 if 0 in (a, b) else 0.0
-    return total / len(pairs)
-
-
-def order_score(order: Sequence, gold: Sequence) -> float:
-    """``(τ_b + 1) / 2`` in [0, 1]; see the module docstring for the 0/0 cases."""
-    first, second = ranks(order), ranks(gold)
-    tau = kendall_tau_b(first, second)
-    if tau is None:
-        return pair_share(first, second)
-    return min(1.0, max(0.0, (tau + 1) / 2))
 
 
 @dataclass(frozen=True)
@@ -154,74 +103,6 @@ def best_verdict(verdicts: Sequence[str], weights: np.ndarray, candidates: Seque
     return next(c for c, t in zip(options, totals, strict=True) if t >= best - 1e-9)
 
 
-def bradley_terry(
-    items: Sequence[Hashable],
-    wins: np.ndarray,
-    *,
-    prior: float = 1.0,
-    iterations: int = 100,
-    tolerance: float = 1e-10,
-) -> np.ndarray:
-    """Strengths π (normalised to sum 1) from a matrix ``wins[i, j]`` = (weighted) wins of i over j.
-
-    Maximises the likelihood of ``P(i beats j) = πᵢ / (πᵢ + πⱼ)`` by Newton's method on
-    θ = log π (a handful of steps, where Hunter's MM needs hundreds on close calls), with
-    ``prior`` virtual wins and losses of each item against a dummy of fixed strength 1. The
-    prior makes the problem strictly concave, keeps an unbeaten item finite and joins a
-    disconnected graph. ``prior=0`` is the plain maximum-likelihood fit (the first item is held
-    at θ = 0), which needs a strongly connected comparison graph.
-    """
-    n = len(items)
-    games = wins + wins.T
-    won = wins.sum(axis=1) + prior
-    free = slice(0, n) if prior > 0 else slice(1, n)
-    theta = np.zeros(n)
-
-    def log_likelihood(t: np.ndarray) -> float:
-        diff = t[:, None] - t[None, :]
-        pairs = float((wins * (diff - np.logaddexp(0, diff))).sum())
-        return pairs + prior * float((t - 2 * np.logaddexp(0, t)).sum())
-
-    current = log_likelihood(theta)
-    for _ in range(iterations):
-        p = 1 / (1 + np.exp(theta[None, :] - theta[:, None]))  # p[i, j] = P(i beats j)
-        q = 1 / (1 + np.exp(-theta))  # P(i beats the dummy)
-        gradient = won - (games * p).sum(axis=1) - 2 * prior * q
-        curvature = games * p * (1 - p)
-        hessian = curvature - np.diag(curvature.sum(axis=1) + 2 * prior * q * (1 - q))
-        step = np.zeros(n)
-        step[free] = np.linalg.solve(hessian[free, free], -gradient[free])
-        scale = 1.0
-        while (candidate := log_likelihood(theta + scale * step)) < current - 1e-12:
-            scale /= 2  # backtrack: Newton can overshoot far from the optimum
-            if scale < 1e-6:
-                break
-        theta, current = theta + scale * step, candidate
-        if np.max(np.abs(scale * step)) < tolerance:
-            break
-    strength = np.exp(theta - theta.max())
-    return strength / strength.sum()
-
-
-def implied_wins(
-    orders: Sequence[Sequence], items: Sequence[Hashable], weights: np.ndarray
-) -> np.ndarray:
-    index = {item: i for i, item in enumerate(items)}
-    wins = np.zeros((len(items), len(items)))
-    for order, weight in zip(orders, weights, strict=True):
-        positions = ranks(order)
-        for a, b in combinations([item for item in positions if item in index], 2):
-            i, j = index[a], index[b]
-            if positions[a] < positions[b]:
-                wins[i, j] += weight
-            elif positions[a] > positions[b]:
-                wins[j, i] += weight
-            else:
-                wins[i, j] += weight / 2
-                wins[j, i] += weight / 2
-    return wins
-
-
 @dataclass(frozen=True)
 class RankingConsensus:
     result: dict
@@ -238,16 +119,10 @@ def consolidate(
     w = check_weights(weights, len(answers))
     result: dict = {}
     if settings.mode == "rank":
-        items = list(response_ids) or list(
-            dict.fromkeys(i for a in answers for i in ranks(a.get("order") or []))
+        consensus = order_consensus(
+            [a.get("order") or [] for a in answers], w, items=list(response_ids)
         )
-        strengths = bradley_terry(
-            items, implied_wins([a.get("order") or [] for a in answers], items, w)
-        )
-        position = {item: p for p, item in enumerate(items)}
-        ordered = sorted(items, key=lambda item: (-strengths[position[item]], position[item]))
-        result["order"] = ordered
-        result["scores"] = {item: round(float(strengths[position[item]]), 6) for item in ordered}
+        result["order"], result["scores"] = consensus.order, consensus.scores
     else:
         verdicts = [a.get("preference") for a in answers]
         candidates = list(response_ids) or [v for v in dict.fromkeys(verdicts) if v is not None]

@@ -37,7 +37,10 @@ class TranscriptionKind(TaskKind):
     )
     review_template = "transcription/review.html"
     context_template = "transcription/context.html"
-    model_figures = (ModelFigure("wer", "WER", testid="wer"), ModelFigure("cer", "CER"))
+    model_figures = (
+        ModelFigure("wer", "WER", testid="wer", on_gold=True),
+        ModelFigure("cer", "CER"),
+    )
     thumbnail_field = "image"
 
     def summary(self, data: dict) -> str:

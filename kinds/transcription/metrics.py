@@ -13,7 +13,8 @@ Choices:
   raised). MER = (S + D + I) / (S + D + I + H) is reported too.
 * Edit distances come from **rapidfuzz** (C++, no dependencies, the engine jiwer itself uses),
   called directly: it takes word lists as well as strings. jiwer is a test-only oracle, which keeps
-  its ``click`` CLI and its version-to-version edge cases off the request path.
+  its ``click`` CLI and its version-to-version edge cases off the request path. The edit counts
+  are shared with other kinds' text: :func:`kinds.metrics.edit_counts`.
 * **Consensus = the medoid**: the answer with the least weighted total word edit distance to the
   others (character distance breaks ties, then the order given), so the consensus is always a real
   human transcript. Confidence = weighted mean similarity of the others to it, similarity being
@@ -28,7 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 from rapidfuzz.distance import Levenshtein
 
-from kinds.metrics import check_weights, mean_pairwise
+from kinds.metrics import EditCounts, check_weights, edit_counts, mean_pairwise
+from kinds.metrics import word_accuracy as words_kept
 
 RULES = ("lowercase", "strip_punctuation", "collapse_whitespace")
 
@@ -55,47 +57,6 @@ def normalise(text: str, rules: Sequence[str] = RULES) -> str:
     if "collapse_whitespace" in rules:
         text = " ".join(text.split())
     return text.strip()
-
-
-@dataclass(frozen=True)
-class EditCounts:
-    substitutions: int
-    deletions: int
-    insertions: int
-    hits: int
-
-    @property
-    def errors(self) -> int:
-        return self.substitutions + self.deletions + self.insertions
-
-    @property
-    def reference_length(self) -> int:
-        return self.substitutions + self.deletions + self.hits
-
-    @property
-    def error_rate(self) -> float:
-        """(S + D + I) / N; 0 for two empty sequences, 1 for anything against an empty reference."""
-        if self.reference_length == 0:
-            return 0.0 if self.insertions == 0 else 1.0
-        return self.errors / self.reference_length
-
-    @property
-    def match_error_rate(self) -> float:
-        total = self.errors + self.hits
-        return self.errors / total if total else 0.0
-
-
-def edit_counts(reference: Sequence, hypothesis: Sequence) -> EditCounts:
-    """S, D, I and H of a minimum-edit alignment turning ``reference`` into ``hypothesis``."""
-    counts = {"replace": 0, "delete": 0, "insert": 0}
-    for op in Levenshtein.editops(reference, hypothesis):
-        counts[op.tag] += 1
-    return EditCounts(
-        substitutions=counts["replace"],
-        deletions=counts["delete"],
-        insertions=counts["insert"],
-        hits=len(reference) - counts["replace"] - counts["delete"],
-    )
 
 
 @dataclass(frozen=True)
@@ -134,8 +95,7 @@ def compare(answer: str, gold: str, *, rules: Sequence[str] = RULES) -> Transcri
 
 def word_accuracy(answer: str, gold: str, *, rules: Sequence[str] = RULES) -> float:
     """``max(0, 1 − WER)`` after normalisation: the kind's score."""
-    hypothesis, reference = normalise(answer, rules).split(), normalise(gold, rules).split()
-    return max(0.0, 1.0 - edit_counts(reference, hypothesis).error_rate)
+    return words_kept(normalise(answer, rules), normalise(gold, rules))
 
 
 def agreement(texts: Sequence[str], *, rules: Sequence[str] = RULES) -> float:

@@ -135,3 +135,25 @@ def test_a_backend_that_never_answers_times_out():
             protocol.predict(backend=backend, tasks=[task])
     finally:
         silent.close()
+
+
+def test_what_a_model_saved_is_measured_with_the_installed_kinds_figures():
+    import kinds
+    from backends.measure import _figure_means
+
+    measured = [
+        {"reference": "gold", "wer": 0.2},
+        {"reference": "accepted", "wer": 0.4, "mean_iou": 0.5},
+    ]
+    assert _figure_means(measured=measured, accepted=measured[1:]) == {
+        "mean_iou": 0.5, "f1": None, "agreement": None, "wer": 0.4, "cer": None, "gold_wer": 0.2,
+    }  # fmt: skip
+    only = ["kinds.transcription.kind.TranscriptionKind"]
+    with override_settings(LABELHUB_TASK_KINDS=only):
+        kinds.registry.cache_clear()
+        try:
+            assert _figure_means(measured=measured, accepted=measured[1:]) == {
+                "wer": 0.4, "cer": None, "gold_wer": 0.2,
+            }  # fmt: skip
+        finally:
+            kinds.registry.cache_clear()

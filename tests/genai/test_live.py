@@ -226,6 +226,12 @@ def test_turns_are_refused_before_streaming_when_they_cannot_be_sent(client, liv
     connect(project, server)
     assert turn(client, project, assignment, "hi").json()["code"] == "not_live"
     assert turn(client, project, assignment, "  ").status_code == 400
+    most = project.task_kind.live_mode.text  # the kind's limit, not one of genai's own
+    long = turn(client, project, assignment, "x" * (most + 1))
+    assert (long.status_code, long.json()["detail"]) == (
+        400,
+        f"A message has at most {most} characters.",
+    )
     bad = client.post(reverse("genai:live-turn", args=[project.pk, assignment.pk]), "{",
                       content_type="application/json")  # fmt: skip
     assert bad.status_code == 400

@@ -8,7 +8,7 @@ import pytest
 from scipy.optimize import minimize
 from scipy.stats import kendalltau
 
-from kinds.ranking import metrics as rankings
+from kinds import metrics as orders
 from kinds.ranking.kind import RankingKind
 
 KIND = RankingKind()
@@ -64,7 +64,7 @@ def test_tau_b_matches_scipy_with_and_without_ties():
         x = {item: rng.randint(1, 4) for item in items}
         y = {item: rng.randint(1, 4) for item in items}
         expected = kendalltau([x[i] for i in items], [y[i] for i in items]).statistic
-        ours = rankings.kendall_tau_b(x, y)
+        ours = orders.kendall_tau_b(x, y)
         if math.isnan(expected):
             assert ours is None
         else:
@@ -72,15 +72,15 @@ def test_tau_b_matches_scipy_with_and_without_ties():
 
 
 def test_tied_groups_in_an_order_share_a_rank():
-    assert rankings.ranks(["a", ["b", "c"], "d"]) == {"a": 1, "b": 2.5, "c": 2.5, "d": 4}
-    tau = rankings.kendall_tau_b(rankings.ranks(["a", ["b", "c"]]), rankings.ranks(["a", "b", "c"]))
+    assert orders.ranks(["a", ["b", "c"], "d"]) == {"a": 1, "b": 2.5, "c": 2.5, "d": 4}
+    tau = orders.kendall_tau_b(orders.ranks(["a", ["b", "c"]]), orders.ranks(["a", "b", "c"]))
     assert tau == pytest.approx(kendalltau([1, 2.5, 2.5], [1, 2, 3]).statistic)
 
 
 def test_all_tied_orders_fall_back_to_pair_agreement():
     everything_tied = [["a", "b", "c"]]
-    assert rankings.order_score(everything_tied, everything_tied) == 1.0
-    assert rankings.order_score(everything_tied, ["a", "b", "c"]) == 0.5
+    assert orders.order_score(everything_tied, everything_tied) == 1.0
+    assert orders.order_score(everything_tied, ["a", "b", "c"]) == 0.5
 
 
 def test_agreement_is_mean_pairwise_and_symmetric():
@@ -137,7 +137,7 @@ def test_pairwise_consensus_takes_weights_strength_and_criteria():
 
 def test_bradley_terry_of_two_items_is_the_win_ratio():
     wins = np.array([[0, 3], [1, 0]], dtype=float)
-    strengths = rankings.bradley_terry(["a", "b"], wins, prior=0)
+    strengths = orders.bradley_terry(["a", "b"], wins, prior=0)
     assert strengths == pytest.approx([0.75, 0.25])
 
 
@@ -152,13 +152,13 @@ def test_bradley_terry_matches_the_maximum_likelihood_fit():
     fit = minimize(negative_log_likelihood, np.zeros(3), method="BFGS", options={"gtol": 1e-10})
     expected = np.exp(np.append(fit.x, 0.0))
     expected /= expected.sum()
-    ours = rankings.bradley_terry(["a", "b", "c", "d"], wins, prior=0)
+    ours = orders.bradley_terry(["a", "b", "c", "d"], wins, prior=0)
     assert ours == pytest.approx(expected, abs=1e-5)
 
 
 def test_bradley_terry_prior_keeps_an_unbeaten_item_finite():
     wins = np.array([[0, 2], [0, 0]], dtype=float)
-    strengths = rankings.bradley_terry(["a", "b"], wins)
+    strengths = orders.bradley_terry(["a", "b"], wins)
     assert 0.5 < strengths[0] < 1
     assert strengths.sum() == pytest.approx(1)
 
