@@ -41,6 +41,14 @@ result_gate = Hook(
     "kind has cleaned it: words saying why it cannot be stored yet (the sandbox: not proven), "
     'or "". No query for kinds that need nothing.',
 )
+evidence = Hook(
+    "export.evidence",
+    when=When.ON_READ,
+    arguments="project_id, item",
+    doc="Asked for each item an export writes: what an app knows about its result, as a dict "
+    "merged into what writers get from context.evidence(item) (the sandbox: the proof that made "
+    "an environment task count). One query per item at most, none for items it does not know.",
+)
 refusal_action = Hook(
     "work.refusal_actions",
     when=When.ON_READ,
@@ -74,3 +82,11 @@ def result_refusal(*, project_id: int, kind, result: dict) -> str:
         if refusal:
             return refusal
     return ""
+
+
+def export_evidence(item, *, project_id: int) -> dict:
+    """What every listener of ``export.evidence`` knows about an exported item, merged."""
+    merged: dict = {}
+    for found in evidence.collect(project_id=project_id, item=item).values():
+        merged.update(found)
+    return merged

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 import kinds
+from annotation.events import export_evidence
 from annotation.models import Task
 from exports.models import ExportJob, ExportStatus
 from exports.selectors import (
@@ -38,7 +39,6 @@ from kinds.formats import (
     ExportFormat,
     ExportItem,
     FormatRefused,
-    export_evidence,
 )
 from kinds.streams import csv_rows, json_line
 from labelhub.audit import audit_record

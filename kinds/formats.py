@@ -105,7 +105,7 @@ class ExportContext:
     images: bool = False
     open_media: Callable[[ExportItem], bytes | None] = lambda item: None
     # What other apps know about an item's result (the sandbox: the proof that made an
-    # environment task count), from the providers registered with :func:`on_export_evidence`.
+    # environment task count): the export asks the ``export.evidence`` hook (annotation.events).
     evidence: Callable[[ExportItem], dict] = lambda item: {}
 
 
@@ -130,22 +130,3 @@ class ExportFormat:
     options: tuple[str, ...] = ()
     styles: tuple[tuple[str, str], ...] = ()
     answers: bool = False
-
-
-EvidenceProvider = Callable[..., dict]  # provider(*, project_id: int, item: ExportItem) -> dict
-_evidence_providers: list[EvidenceProvider] = []
-
-
-def on_export_evidence(provider: EvidenceProvider) -> EvidenceProvider:
-    """Register ``provider(project_id=…, item=…)``, whose dict is merged into what writers get
-    from ``context.evidence(item)``; registering it twice is harmless."""
-    if provider not in _evidence_providers:
-        _evidence_providers.append(provider)
-    return provider
-
-
-def export_evidence(item: ExportItem, *, project_id: int) -> dict:
-    evidence: dict = {}
-    for provider in _evidence_providers:
-        evidence.update(provider(project_id=project_id, item=item))
-    return evidence

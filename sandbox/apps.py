@@ -8,8 +8,7 @@ class SandboxConfig(AppConfig):
     verbose_name = "Sandbox"
 
     def ready(self) -> None:
-        from annotation.events import result_gate
-        from kinds.formats import on_export_evidence
+        from annotation.events import evidence, result_gate
         from quality import events
         from sandbox.selectors import proof_evidence
         from sandbox.services import proof_refusal
@@ -19,6 +18,6 @@ class SandboxConfig(AppConfig):
         # of exactly that content holds.
         result_gate.connect(proof_refusal)
         # The JSONL export carries the proof that made each task count.
-        on_export_evidence(proof_evidence)
+        evidence.connect(proof_evidence)
         # The quality dashboard of a kind that takes audits shows the audit agreement.
         events.dashboard_panels.connect(audit_panel)

@@ -31,6 +31,7 @@ def test_print_the_wiring():
     ]
     assert by_name["tasks.imported"][1] == ["backends.apps._prelabel_after_import"]
     assert by_name["answer.gate"] == ("on read", ["sandbox.services.proof_refusal"])
+    assert by_name["export.evidence"] == ("on read", ["sandbox.selectors.proof_evidence"])
     assert all(listeners for _, listeners in by_name.values()), "a hook nobody listens to"
 
 
