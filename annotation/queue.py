@@ -21,6 +21,19 @@ Every counter moves with ``F()`` in the transaction that changes what it counts:
 - release of a person's live leases when they leave the organization (:func:`leases_release`):
   ``lease_count - 1`` each, the lease and its draft deleted.
 
+Outside this module, each in its own transaction with the task row locked:
+
+- a model's lease (``backends.services._lease_for_model``): ``lease_count + 1``, as a claim;
+- a rejected answer sent back to its author (``quality.services._review_reject``, through
+  ``_send_back``): ``lease_count + n`` for the n answers sent back, their authors' leases live
+  again;
+- a rejection reversed on appeal (``quality.services.rejection_reverse``): ``lease_count - 1``
+  when the author's sent-back lease was still live (its slot becomes the answer);
+- the data manager (``annotation.bulk``): marking gold sets ``lease_count = 0`` (gold takes no
+  slot); unmarking gold and requeueing set it to the task's live leases, counted under the lock.
+
+Imports create tasks with ``lease_count = 0``. Nothing else writes it.
+
 Expiry without a cron job
 -------------------------
 A lease whose ``lease_expires_at`` has passed keeps holding its slot until a claim on the same

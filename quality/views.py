@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from annotation.editors import editor_context_for_task
 from annotation.models import Annotation, ProjectContributor, Task
 from labelhub.content import content_display
-from labelhub.permissions import project_for
+from labelhub.permissions import can_manage, project_for
 from quality import charts, events, selectors, services
 from quality.models import ReviewReason
 from quality.position import position_report
@@ -56,6 +56,7 @@ def review_queue(request: HttpRequest, project_id: int) -> HttpResponse:
         "people": selectors.review_queue_people(project=project),
         "reasons": ReviewReason.choices,
         "sorts": list(selectors.REVIEW_SORTS.items()),
+        "manages": can_manage(user=request.user, project=project),
     }
     return render(request, "quality/review_queue.html", context)
 

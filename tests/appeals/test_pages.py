@@ -1,5 +1,7 @@
 """The appeal pages: the pause appeal from the work screen, the queue and one appeal."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -45,6 +47,10 @@ def test_the_queue_and_the_appeal_page_for_deciders(client, django_capture_on_co
     assert 'data-testid="nav-appeals-open">1 open' in detail
     queue = client.get(reverse("appeals:queue", args=[project.pk])).content.decode()
     assert queue.count('data-testid="appeal-row"') == 1
+    # The shared project header: the menu, with this page marked, closes the page head.
+    head = re.search(r'<div class="page-head">.*?</nav>\s*</div>', queue, re.DOTALL)
+    assert head is not None
+    assert 'data-testid="nav-appeals" aria-current="page"' in head.group()
     page = client.get(reverse("appeals:appeal", args=[project.pk, appeal.pk])).content.decode()
     assert 'data-testid="appeal-card-answer"' in page
     assert "A misses the question." in page

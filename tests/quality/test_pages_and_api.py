@@ -41,18 +41,33 @@ def test_review_queue_page_lists_tasks_in_a_fixed_number_of_queries(
     assert "Reviewing every one of" in response.content.decode()
 
 
+def test_the_review_queue_has_the_project_header_and_the_menu_for_managers(client, worked):
+    project, _, reviewer, manager = worked
+    url = reverse("quality:review-queue", args=[project.pk])
+    client.force_login(manager)
+    html = client.get(url).content.decode()
+    assert f'<p class="meta">{project.get_kind_display()} · ' in html
+    assert f'href="{url}" aria-current="page">Review queue</a>' in html
+    client.force_login(reviewer)
+    html = client.get(url).content.decode()
+    assert 'data-testid="start-review"' in html
+    assert '<nav class="subnav" aria-label="Project">' not in html  # the menu is the managers'
+
+
 def test_dashboard_shows_standing_and_charts_in_a_fixed_number_of_queries(
     client, worked, django_assert_max_num_queries
 ):
     project, _people, _, manager = worked
     client.force_login(manager)
-    with django_assert_max_num_queries(15):  # 9, the backlog, two for the ranking alpha, pay's two,
-        # the position-bias report
+    with django_assert_max_num_queries(16):  # 9, the backlog, two for the ranking alpha, pay's two,
+        # the position-bias report, the project menu's count of open appeals
         response = client.get(reverse("quality:dashboard", args=[project.pk]) + "?sort=-submitted")
     html = response.content.decode()
     assert html.count('data-testid="contributor-row"') == 3
     assert 'data-testid="chart-agreement"' in html
     assert "In review 4" in html  # statuses in words, not codes
+    assert '<nav class="subnav" aria-label="Project">' in html  # the project pages' shared header
+    assert f'href="/projects/{project.pk}/quality/" aria-current="page">Quality</a>' in html
 
 
 def test_contributor_cannot_open_the_dashboard_or_the_review_queue(client, worked):
