@@ -1,6 +1,6 @@
 """What an annotator screen needs to mount a task kind's editor.
 
-The contract between the server and the editors (see ``static/js/editors/README.md``):
+The contract between the server and the editors (see ``kinds/EDITORS.md``):
 
 * the kind's template (``kind.editor.template``) is included with ``task``, ``project``, ``schema``
   and ``initial_result`` in its context, and renders ``editor_config_json`` into the

@@ -6,7 +6,7 @@ A backend is any HTTP server with two routes under its base URL:
     ``media``, for a task whose file was uploaded to LabelHub, is ``{"name", "content_type",
     "base64"}`` (the backend cannot fetch LabelHub's member-only media URLs). The answer is
     ``{"predictions": [{"task", "result", "score", "model_version"}]}``: ``task`` an id that was
-    sent, ``result`` in the kind's own result shape (``labelhub/kinds``), ``score`` from 0 to 1
+    sent, ``result`` in the kind's own result shape (``kinds/<kind>/kind.py``), ``score`` 0 to 1
     (how sure the model is), ``model_version`` a short name of the model that answered. A task
     the model has no answer for is left out.
 ``GET {url}/health``

@@ -1,4 +1,6 @@
-"""Pages of the core: the home page, a project's page, the manager's settings, the account.
+"""Pages of the core: a new project, the manager's settings, the project's audit log, the account.
+
+(The home page is ``config.home``, a project's own page ``annotation.views.project_detail``.)
 
 Each settings section is its own small form that posts to its own URL. With htmx the section
 alone is swapped (status 422 and the errors when the input is refused); without JavaScript the same
