@@ -32,7 +32,7 @@ ALLOWED = (
     ".venv/",
 )
 # The companion app of a kind may know that kind's class (as the linter lets it import it).
-COMPANIONS = {"evals/": "rubric_eval", "sandbox/": "environment"}
+COMPANIONS = {"evals/": "rubric_eval"}
 SKIPPED_PARTS = {"migrations", "__pycache__", "node_modules", "media", "staticfiles"}
 SUFFIXES = (".py", ".html", ".js")
 
