@@ -6,10 +6,12 @@ a cut, a 503 and a 429 while it resumes."""
 import hashlib
 import json
 import stat
+import threading
 
 import httpx
 import pytest
 from click.testing import CliRunner
+from django.db import connection
 from labelhub_client import Client, ServerError
 from labelhub_client.cli import main
 
@@ -205,3 +207,47 @@ def test_a_download_resumes_through_a_cut_a_503_and_a_429(server, flaky_proxy, t
     ).content
     assert hashlib.sha256(target.read_bytes()).digest() == hashlib.sha256(whole).digest()
     assert target.read_bytes().count(b"\n") == 5000
+
+
+def test_projects_and_members_are_lazy_cursor_listings(server, flaky_proxy):
+    manager = Client(server.url, server.manager_token)
+    made = [manager.create_project(f"P{i}", "transcription", schema=SCHEMA) for i in range(5)]
+    asked: list[str] = []
+    manager.http.client.event_hooks["request"].append(lambda r: asked.append(str(r.url)))
+    listing = manager.projects(page_size=2)
+    assert asked == []  # nothing fetched before the loop
+    assert [p.id for p in listing] == [p.id for p in made]
+    assert len([u for u in asked if "/api/v1/projects/?" in u]) == 3
+
+    project = made[0]
+    project.add_member(server.contributor, "contributor")
+    project.add_member(server.contributor, "reviewer")
+    rows = list(project.members(page_size=1))
+    assert [(m.username, m.role) for m in rows][1:] == [
+        (server.contributor, "contributor"),
+        (server.contributor, "reviewer"),
+    ]
+    assert project.set_member_role(rows[1], "manager").role == "manager"
+    project.remove_member(rows[2])
+    assert [m.role for m in project.members()] == ["manager", "manager"]
+
+    # By name: one project, whether the runs come one after another, at once, or retried.
+    flaky_proxy.plan("/api/v1/projects/", [503])
+    retried = Client(flaky_proxy.url, server.manager_token, backoff=0.01)
+    again = retried.create_project("P0", "transcription", exist_ok=True)
+    assert again.id == project.id
+    answers: list[int] = []
+
+    def run() -> None:
+        with Client(server.url, server.manager_token) as client:
+            answers.append(client.create_project("Nightly", "transcription", exist_ok=True).id)
+
+    runs = 3 if connection.vendor == "postgresql" else 1  # SQLite: one connection to share
+    threads = [threading.Thread(target=run) for _ in range(runs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == runs
+    assert len(set(answers)) == 1
+    assert [p.name for p in manager.projects()].count("Nightly") == 1
