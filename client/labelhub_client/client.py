@@ -559,8 +559,12 @@ class ExportDownload:
             return None
         try:
             saved = json.loads(self.state.read_text())
-            if saved.get("format") != self.format or saved.get("project") != self.project.id:
-                return None
+            if (saved.get("format"), saved.get("project"), saved.get("options", {})) != (
+                self.format,
+                self.project.id,
+                json.loads(json.dumps(self.options, default=str)),
+            ):
+                return None  # another export was asked for: start it, not the old one
             job = self.project.client.export_status(int(saved["export_id"]))
         except (ValueError, KeyError, NotFound):
             return None
@@ -580,9 +584,11 @@ class ExportDownload:
                 {
                     "project": self.project.id,
                     "format": self.format,
+                    "options": self.options,
                     "export_id": self.job.id,
                     "etag": etag,
-                }
+                },
+                default=str,
             )
         )
 

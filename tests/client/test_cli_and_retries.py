@@ -251,3 +251,22 @@ def test_projects_and_members_are_lazy_cursor_listings(server, flaky_proxy):
     assert len(answers) == runs
     assert len(set(answers)) == 1
     assert [p.name for p in manager.projects()].count("Nightly") == 1
+
+
+def test_a_broken_export_is_resumed_only_for_the_same_options(server, flaky_proxy, tmp_path):
+    direct = Client(server.url, server.manager_token)
+    project = direct.create_project("Options", "transcription", schema=SCHEMA, quality=QUALITY)
+    accepted_tasks(project.id, 3000)
+    flaky = Client(flaky_proxy.url, server.manager_token, backoff=0.01, max_retries=0)
+    target = tmp_path / "options.jsonl"
+    flaky_proxy.plan("/download/", [("cut", 50_000)])
+    with pytest.raises(Exception, match="resume from byte"):
+        flaky.project(project.id).export("jsonl", target, progress=False)
+    first = json.loads(target.with_name("options.jsonl.labelhub-export.json").read_text())
+    # Asked with other options, the old export's part is not continued: a new export starts.
+    other = flaky.project(project.id).export("jsonl", target, progress=False, accepted_only=False)
+    assert other.started_at_byte == 0
+    assert other.job is not None
+    assert other.job.id != first["export_id"]
+    assert other.job.options["accepted_only"] is False
+    assert target.read_bytes().count(b"\n") == 3000

@@ -181,6 +181,12 @@ def test_create_import_label_and_follow_results(server, webhook_receiver, tmp_pa
         webhooks.verify("another secret", headers, body)
     with pytest.raises(webhooks.WebhookVerificationError, match="window"):
         webhooks.verify(secret, headers, body, now=time.time() + 3600)
+    # A replay within the window under another delivery id: the signed id in the body wins.
+    replayed = {**headers, "X-LabelHub-Delivery": "987654"}
+    with pytest.raises(webhooks.WebhookVerificationError, match="not the signed one"):
+        webhooks.verify(secret, replayed, body)
+    without_header = {k: v for k, v in headers.items() if k.lower() != "x-labelhub-delivery"}
+    assert webhooks.verify(secret, without_header, body).id == str(json.loads(body)["delivery_id"])
 
 
 @pytest.mark.django_db(transaction=True)
