@@ -18,12 +18,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
 from labelhub.accounts import api_token_revoke
 from labelhub.email_addresses import email_address_mark_verified, email_address_owner
-from labelhub.models import Organization, OrganizationMember, Project, Role
+from labelhub.models import EmailAddress, Organization, OrganizationMember, Project, Role
 from people.members import member_add, member_remove, member_set_admin
 from signin.models import ProviderConfig, ProviderIdentity, ProviderSession, ScimPerson
 from signin.oidc import SignInRefused, forget_metadata
@@ -343,12 +344,12 @@ def person_sign_in(*, provider: ProviderConfig, claims: dict) -> SignedIn:
                 f"{name} has not verified your address {email}: verify it there first.",
                 reason="email_verified",
             )
-        user, created = _account_for_first_sign_in(organization=organization, email=email)
+        user, created = _account_for_first_sign_in(provider=provider, email=email)
         identity = ProviderIdentity.objects.create(
             provider=provider, subject=subject, user=user, email=email
         )
     user = identity.user
-    if not user.is_active:
+    if not user.is_active or _deactivated_by_scim(provider=provider, user=user):
         raise SignInRefused(
             f"Your account here is deactivated: an admin of {organization.name} can let you back.",
             reason="inactive",
@@ -362,12 +363,49 @@ def person_sign_in(*, provider: ProviderConfig, claims: dict) -> SignedIn:
     return SignedIn(user=user, identity=identity, created=created)
 
 
-def _account_for_first_sign_in(*, organization: Organization, email: str):
-    """The account a first sign-in lands on: the member here who has verified the address, or a
-    new one. Refused: an address verified by someone outside the organization (never taken
-    over), or used unverified by an existing account (which proves nothing either way)."""
+def _deactivated_by_scim(*, provider: ProviderConfig, user: AbstractBaseUser) -> bool:
+    """The provider's SCIM client manages this person and made them (or left them) inactive here:
+    signing in must not make them a member again."""
+    return (
+        ScimPerson.objects.filter(provider=provider, user=user).exists()
+        and not OrganizationMember.objects.filter(
+            organization=provider.organization, user=user
+        ).exists()
+    )
+
+
+def accounts_using(email: str):
+    """Accounts whose address is ``email`` (case-insensitive), leaving out sign-ups that were never
+    confirmed: inactive, never logged in, no verified address, no membership, nobody's provider
+    vouched for them. Such an account squats nothing: its link, if used later, is refused because
+    the address is verified for someone else by then."""
+    User = get_user_model()
+    person = OuterRef("pk")
+    never_used = (
+        Q(is_active=False, last_login__isnull=True)
+        & ~Exists(EmailAddress.objects.filter(user=person, verified_at__isnull=False))
+        & ~Exists(OrganizationMember.objects.filter(user=person))
+        & ~Exists(ScimPerson.objects.filter(user=person))
+        & ~Exists(ProviderIdentity.objects.filter(user=person))
+    )
+    return User.objects.filter(email__iexact=email).exclude(never_used)
+
+
+def _account_for_first_sign_in(*, provider: ProviderConfig, email: str):
+    """The account a first sign-in lands on: the one this provider's SCIM client made with the
+    address, the member here who has verified the address, or a new one. Refused: an address
+    verified by someone outside the organization (never taken over), or used unverified by an
+    existing account (which proves nothing either way)."""
+    organization = provider.organization
     User = get_user_model()
     owner = email_address_owner(email=email)
+    provisioned = (
+        ScimPerson.objects.select_related("user")
+        .filter(provider=provider, user__email__iexact=email)
+        .first()
+    )
+    if provisioned is not None and owner in (None, provisioned.user):
+        return provisioned.user, False
     if owner is not None:
         member = OrganizationMember.objects.filter(organization=organization, user=owner).exists()
         if not member or owner.is_staff or owner.is_superuser:
@@ -377,7 +415,7 @@ def _account_for_first_sign_in(*, organization: Organization, email: str):
                 reason="existing_account",
             )
         return owner, False
-    if User.objects.filter(email__iexact=email).exists():
+    if accounts_using(email).exists():
         raise SignInRefused(
             f"An account here uses {email} without having verified it: sign in with it and "
             "verify the address, or ask an admin of "
@@ -588,7 +626,7 @@ def scim_person_create(
             {"userName": [f"{email!r} is not an address at {', '.join(provider.allowed_domains)}."]}
         )
     User = get_user_model()
-    if User.objects.filter(email__iexact=email).exists():
+    if accounts_using(email).exists():
         raise ScimConflict(f"An account with the address {email} exists already.")
     user = User(
         username=_unique_username(email),

@@ -197,3 +197,19 @@ def test_each_sign_in_takes_the_name_and_address_from_the_provider(client, idp_c
     user.refresh_from_db()
     assert (user.last_name, user.email) == ("New", "olga@acme-group.test")
     assert get_user_model().objects.filter(provider_identities__isnull=False).count() == 1
+
+
+def test_an_unconfirmed_sign_up_does_not_squat_the_address(client, idp_clean, acme):
+    """A sign-up never confirmed (inactive, never logged in, nothing verified) is ignored: the
+    person the provider vouches for gets their own account, and the old link stays unusable."""
+    connect(idp_clean, acme, base_url=BASE)
+    squatter = get_user_model().objects.create_user(
+        "squatter", email="pia@acme.test", password="x-1234567", is_active=False
+    )
+    idp_clean.person("pia", email="pia@acme.test")
+    response = sign_in(client, idp_clean.browser_session("pia"), acme.slug)
+    assert response.status_code == 302, response.content.decode()[-400:]
+    user = ProviderIdentity.objects.get().user
+    assert user.pk != squatter.pk
+    assert email_address_is_verified(user=user, email="pia@acme.test")
+    assert not email_address_is_verified(user=squatter, email="pia@acme.test")

@@ -4,12 +4,14 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 
 from annotation import queue
 from annotation.models import Assignment, AssignmentStatus, Task
 from labelhub.accounts import api_token_create
+from labelhub.email_addresses import email_address_is_verified
 from labelhub.models import ApiToken, OrganizationMember, Role
-from signin.models import ProviderConfig, ProviderSession
+from signin.models import ProviderConfig, ProviderIdentity, ProviderSession
 from signin.services import scim_token_create
 from tests.factories import make_organization, make_project, make_user
 from tests.signin.conftest import connect, database_text
@@ -143,3 +145,45 @@ def test_an_admin_makes_the_scim_token_on_the_page_and_the_api(provider, acme):
     new = response.json()["token"]
     assert Client(HTTP_AUTHORIZATION=f"Bearer {new}").get("/scim/v2/Users").status_code == 200
     assert admin.get(f"/api/v1/organizations/{acme.slug}/sign-in/").json()["scim_token_set"] is True
+
+
+def _scim_for(organization) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {scim_token_create(organization=organization)}")
+
+
+def test_a_person_created_by_scim_signs_in_with_that_account(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url="http://testserver")
+    created = _create(_scim_for(acme))
+    assert created.status_code == 201
+    idp_clean.person("yara", email="yara@acme.test")
+    response = sign_in(client, idp_clean.browser_session("yara"), acme.slug)
+    assert response.status_code == 302, response.content.decode()[-400:]
+    assert ProviderIdentity.objects.get().user_id == int(created.json()["id"])
+    assert get_user_model().objects.filter(email__iexact="yara@acme.test").count() == 1
+    user = get_user_model().objects.get(email="yara@acme.test")
+    assert email_address_is_verified(user=user, email="yara@acme.test")
+    assert client.get("/").wsgi_request.user == user
+
+
+def test_a_person_created_inactive_by_scim_stays_out(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url="http://testserver")
+    assert _create(_scim_for(acme), active=False).status_code == 201
+    idp_clean.person("yara", email="yara@acme.test")
+    response = sign_in(client, idp_clean.browser_session("yara"), acme.slug)
+    assert response.status_code == 403
+    assert 'data-reason="inactive"' in response.content.decode()
+    user = get_user_model().objects.get(email="yara@acme.test")
+    assert not OrganizationMember.objects.filter(organization=acme, user=user).exists()
+    assert not ProviderIdentity.objects.exists()
+
+
+def test_an_unconfirmed_sign_up_does_not_squat_an_address_for_scim(scim, acme):
+    squatter = get_user_model().objects.create_user(
+        "squatter", email="yara@acme.test", password="x-1234567", is_active=False
+    )
+    response = _create(scim)
+    assert response.status_code == 201, response.content
+    assert int(response.json()["id"]) != squatter.pk
+    # An account that was used (it logged in once) still counts.
+    get_user_model().objects.filter(pk=squatter.pk).update(last_login=timezone.now())
+    assert _create(scim, email="Yara@acme.test").status_code == 409
