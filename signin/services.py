@@ -23,8 +23,17 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from labelhub.accounts import api_token_revoke
+from labelhub.audit import audit_record
 from labelhub.email_addresses import email_address_mark_verified, email_address_owner
-from labelhub.models import EmailAddress, Organization, OrganizationMember, Project, Role
+from labelhub.models import (
+    ApiToken,
+    AuditAction,
+    EmailAddress,
+    Organization,
+    OrganizationMember,
+    Project,
+    Role,
+)
 from people.members import member_add, member_remove, member_set_admin
 from signin.models import ProviderConfig, ProviderIdentity, ProviderSession, ScimPerson
 from signin.oidc import SignInRefused, forget_metadata
@@ -678,9 +687,9 @@ def scim_person_update(
         user.save(update_fields=fields)
     ScimPerson.objects.get_or_create(provider=provider, user=user)
     member = OrganizationMember.objects.filter(organization=organization, user=user).exists()
-    if active is False and member:
+    if active is False and member and user.is_active:
         scim_person_deactivate(provider=provider, user=user)
-    elif active is True and not member:
+    elif active is True and not (member and user.is_active):
         if not user.is_active:
             get_user_model().objects.filter(pk=user.pk).update(is_active=True)
             user.is_active = True
@@ -691,10 +700,52 @@ def scim_person_update(
 
 @transaction.atomic
 def scim_person_deactivate(*, provider: ProviderConfig, user) -> None:
-    member_remove(organization=provider.organization, user_id=user.pk, actor=None)
+    """The provider deactivated the person: access ends at once, whatever else holds.
+
+    Their sessions opened through the provider end and their API token stops first. Then they are
+    removed as *Remove* does; when *Remove* refuses (the organization's last admin, a project's
+    only manager) the account is suspended instead (deactivated, memberships and roles kept so
+    nothing is left without its admin or manager) and the audit log tells the admins what to hand
+    over. Either way the provider hears success: it has nothing to retry.
+    """
+    organization = provider.organization
     keys = list(
         ProviderSession.objects.filter(
             identity__provider=provider, identity__user=user
         ).values_list("session_key", flat=True)
     )
     _end_sessions(keys)
+    revoke_tokens(
+        user=user, organization=organization, why=f"deactivated by {provider.display_name}"
+    )
+    try:
+        with transaction.atomic():
+            member_remove(organization=organization, user_id=user.pk, actor=None)
+    except ValidationError as refusal:
+        reasons = [message for messages in refusal.message_dict.values() for message in messages]
+        get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        audit_record(
+            actor=None,
+            action=AuditAction.PERSON_REMOVED,
+            organization=organization,
+            summary=(
+                f"{user.get_username()} deactivated by {provider.display_name} (SCIM) and "
+                f"suspended, not removed: {' '.join(reasons)} Then remove them on the People page."
+            ),
+            changes={"user": user.get_username(), "suspended": True, "kept_because": reasons},
+        )
+
+
+def revoke_tokens(*, user, organization: Organization, why: str) -> bool:
+    """End every API token of ``user`` because the provider said so (the audit log says who)."""
+    deleted, _ = ApiToken.objects.filter(user=user).delete()
+    if deleted:
+        audit_record(
+            actor=None,
+            action=AuditAction.TOKEN_REVOKED,
+            organization=organization,
+            summary=f"API token of {user.get_username()} revoked: {why}",
+            changes={"user": user.get_username()},
+        )
+    return bool(deleted)

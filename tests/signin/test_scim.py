@@ -10,7 +10,7 @@ from annotation import queue
 from annotation.models import Assignment, AssignmentStatus, Task
 from labelhub.accounts import api_token_create
 from labelhub.email_addresses import email_address_is_verified
-from labelhub.models import ApiToken, OrganizationMember, Role
+from labelhub.models import ApiToken, AuditEvent, OrganizationMember, ProjectMember, Role
 from signin.models import ProviderConfig, ProviderIdentity, ProviderSession
 from signin.services import scim_token_create
 from tests.factories import make_organization, make_project, make_user
@@ -187,3 +187,34 @@ def test_an_unconfirmed_sign_up_does_not_squat_an_address_for_scim(scim, acme):
     # An account that was used (it logged in once) still counts.
     get_user_model().objects.filter(pk=squatter.pk).update(last_login=timezone.now())
     assert _create(scim, email="Yara@acme.test").status_code == 409
+
+
+def test_deactivating_a_projects_only_manager_still_ends_their_access(client, idp_clean, acme):
+    """*Remove* refuses a project's only manager; SCIM deactivation suspends them instead: the
+    session ends, the token answers 401, the provider hears success and the admins are told."""
+    connect(idp_clean, acme, base_url="http://testserver")
+    idp_clean.person("mona", email="mona@acme.test")
+    assert sign_in(client, idp_clean.browser_session("mona"), acme.slug).status_code == 302
+    mona = get_user_model().objects.get(email="mona@acme.test")
+    project = make_project(organization=acme, name="Street signs", members={mona: Role.MANAGER})
+    token = api_token_create(user=mona).key
+    scim = _scim_for(acme)
+    patch = {"Operations": [{"op": "replace", "path": "active", "value": False}]}
+    response = scim.patch(f"/scim/v2/Users/{mona.pk}", patch, content_type=CT)
+    assert response.status_code == 200, response.content
+    assert response.json()["active"] is False
+    assert client.get("/account/").status_code == 302
+    assert Client().get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
+    mona.refresh_from_db()
+    assert mona.is_active is False
+    # Kept as the project's manager until an admin hands the project over.
+    assert ProjectMember.objects.filter(project=project, user=mona, role=Role.MANAGER).exists()
+    event = AuditEvent.objects.filter(organization=acme, changes__suspended=True).get()
+    assert "only manager of Street signs" in event.summary
+    assert scim.get(f"/scim/v2/Users/{mona.pk}").json()["active"] is False
+    # DELETE again answers success and changes nothing more.
+    assert scim.delete(f"/scim/v2/Users/{mona.pk}").status_code == 204
+    assert AuditEvent.objects.filter(organization=acme, changes__suspended=True).count() == 1
+    # Brought back by the provider: active again, with the roles they had.
+    back = {"Operations": [{"op": "replace", "path": "active", "value": True}]}
+    assert scim.patch(f"/scim/v2/Users/{mona.pk}", back, content_type=CT).json()["active"] is True
