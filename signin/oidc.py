@@ -61,6 +61,10 @@ class ProviderClient(DjangoOAuth2App):
                 "scope": provider.scopes,
                 "code_challenge_method": "S256",
                 "timeout": HTTP_TIMEOUT_SECONDS,
+                # The access token is used once, at once. Authlib's default (refresh it when
+                # less than 60 s remain) would spend the refresh token a second time during the
+                # check and keep the rotated one from us (seen with short-lived access tokens).
+                "leeway": 0,
             },
             **cached,
         )
@@ -102,6 +106,16 @@ def forget_metadata(provider: ProviderConfig) -> None:
     cache.delete(_metadata_key(provider))
 
 
+def scope_requested(provider: ProviderConfig, metadata: dict) -> str:
+    """The configured scopes, with ``offline_access`` added when the provider supports it: its
+    refresh token then outlives the person's session at the provider (Keycloak's, Okta's), so a
+    person idle in the browser is still checked, and kept, rather than cut off."""
+    scopes = provider.scopes.split()
+    if "offline_access" in metadata.get("scopes_supported", []) and "offline_access" not in scopes:
+        scopes.append("offline_access")
+    return " ".join(scopes)
+
+
 def authorize_redirect(
     *, provider: ProviderConfig, request: HttpRequest, redirect_uri: str, login_hint: str = ""
 ) -> HttpResponseRedirect:
@@ -110,7 +124,8 @@ def authorize_redirect(
     client = ProviderClient(provider)
     extra = {"login_hint": login_hint} if login_hint else {}
     try:
-        return client.authorize_redirect(request, redirect_uri, **extra)
+        scope = scope_requested(provider, client.load_server_metadata())
+        return client.authorize_redirect(request, redirect_uri, scope=scope, **extra)
     except (requests.RequestException, ValueError) as error:
         log.warning("identity provider %s unreachable: %s", provider.issuer, error)
         raise SignInRefused(

@@ -22,7 +22,6 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from labelhub.accounts import api_token_revoke
 from labelhub.audit import audit_record
 from labelhub.email_addresses import email_address_mark_verified, email_address_owner
 from labelhub.models import (
@@ -32,11 +31,19 @@ from labelhub.models import (
     Organization,
     OrganizationMember,
     Project,
+    ProjectMember,
     Role,
 )
+from labelhub.services import project_member_remove
 from people.members import member_add, member_remove, member_set_admin
-from signin.models import ProviderConfig, ProviderIdentity, ProviderSession, ScimPerson
-from signin.oidc import SignInRefused, forget_metadata
+from signin.models import (
+    ProviderConfig,
+    ProviderGrant,
+    ProviderIdentity,
+    ProviderSession,
+    ScimPerson,
+)
+from signin.oidc import ProviderCheck, SignInRefused, forget_metadata, recheck
 
 log = logging.getLogger(__name__)
 
@@ -365,7 +372,7 @@ def person_sign_in(*, provider: ProviderConfig, claims: dict) -> SignedIn:
         )
     _update_person(user=user, identity=identity, claims=claims, email=email, verified=verified)
     groups = _groups(claims, provider.groups_claim)
-    _grant_roles(provider=provider, user=user, groups=groups, via=f"signed in with {name}")
+    _apply_roles(identity=identity, groups=groups, via=f"signed in with {name}")
     identity.groups = groups
     identity.last_sign_in_at = timezone.now()
     identity.save(update_fields=["groups", "last_sign_in_at", "email"])
@@ -455,30 +462,60 @@ def _update_person(
         user.save(update_fields=fields)
 
 
-def _grant_roles(
-    *, provider: ProviderConfig, user: AbstractBaseUser, groups: list[str], via: str
-) -> None:
-    """Membership for everyone; admin and project roles for the groups the rules name. Rules
-    grant and never take away: an admin's own changes here stand."""
+def _apply_roles(*, identity: ProviderIdentity, groups: list[str], via: str) -> None:
+    """Membership for everyone; admin and project roles for the groups the rules name.
+
+    A role the rules give is recorded as the provider's (:class:`ProviderGrant`) only when the
+    person did not hold it already, and taken back once their groups no longer call for it. Roles
+    given by hand here are never taken away. A take-back that would leave the organization with
+    no admin, or a project with no manager, is kept (and logged) until someone else holds it.
+    """
+    provider, user = identity.provider, identity.user
     organization = provider.organization
     rules = [rule for rule in provider.role_rules if rule["group"] in groups]
-    admin = any(rule.get("admin") for rule in rules)
+    want_admin = any(rule.get("admin") for rule in rules)
+    want_roles = {(rule["project"], rule["role"]) for rule in rules if "project" in rule}
     member = member_add(organization=organization, user=user, via=via)
-    if admin and not member.is_admin:
+    held = {(grant.project_id, grant.role): grant for grant in identity.grants.all()}
+    if want_admin and not member.is_admin:
         member_set_admin(organization=organization, user_id=user.pk, is_admin=True, actor=None)
+        ProviderGrant.objects.get_or_create(identity=identity, project=None, role="")
     projects = {
         project.pk: project
         for project in Project.objects.filter(
-            organization=organization,
-            pk__in=[rule["project"] for rule in rules if "project" in rule],
+            organization=organization, pk__in=[project for project, _ in want_roles]
         )
     }
-    for rule in rules:
-        project = projects.get(rule.get("project"))
-        if project is not None:
-            member_add(
-                organization=organization, user=user, project=project, role=rule["role"], via=via
-            )
+    for project_id, role in sorted(want_roles):
+        project = projects.get(project_id)
+        if project is None:
+            continue
+        if not ProjectMember.objects.filter(project=project, user=user, role=role).exists():
+            member_add(organization=organization, user=user, project=project, role=role, via=via)
+            ProviderGrant.objects.get_or_create(identity=identity, project=project, role=role)
+    for (project_id, role), grant in held.items():
+        if (project_id is None and want_admin) or (project_id, role) in want_roles:
+            continue
+        try:
+            with transaction.atomic():
+                _take_back(grant=grant, user=user, organization=organization)
+        except ValidationError as refusal:
+            log.info("kept %s of %s: %s", grant, user, refusal.messages)
+            continue
+        grant.delete()
+
+
+def _take_back(*, grant: ProviderGrant, user, organization: Organization) -> None:
+    if grant.project_id is None:
+        member_set_admin(organization=organization, user_id=user.pk, is_admin=False, actor=None)
+        return
+    held = (
+        ProjectMember.objects.select_related("project", "user")
+        .filter(project_id=grant.project_id, user=user, role=grant.role)
+        .first()
+    )
+    if held is not None:
+        project_member_remove(member=held, actor=None)
 
 
 # --- sessions ----------------------------------------------------------------------------------
@@ -489,48 +526,112 @@ SESSION_CHECK_AFTER = "signin_check_after"
 
 
 def session_open(*, identity: ProviderIdentity, session, refresh_token: str) -> ProviderSession:
-    """Remember that this (already logged-in) session came from the provider, and when to ask
-    the provider again."""
+    """Remember that this (already logged-in) session came from the provider, keep the sign-in's
+    grant on the identity (for the checks, also after logging out) and say when to ask again."""
     if session.session_key is None:
         session.save()
     now = timezone.now()
+    if refresh_token:
+        identity.refresh_token = refresh_token
+    identity.checked_at = now
+    identity.access_ended_at = None
+    identity.save(update_fields=["refresh_token", "checked_at", "access_ended_at"])
     row, _ = ProviderSession.objects.update_or_create(
-        session_key=session.session_key,
-        defaults={"identity": identity, "refresh_token": refresh_token, "checked_at": now},
+        session_key=session.session_key, defaults={"identity": identity, "checked_at": now}
     )
     session[SESSION_ID] = row.pk
-    session[SESSION_CHECK_AFTER] = _check_after(now, identity.provider).timestamp()
+    session[SESSION_CHECK_AFTER] = check_due(identity).timestamp()
     return row
 
 
-def _check_after(checked_at, provider: ProviderConfig):
-    return checked_at + timedelta(minutes=provider.recheck_minutes)
+def check_due(identity: ProviderIdentity):
+    """When the provider must be asked again about this person."""
+    return identity.checked_at + timedelta(minutes=identity.provider.recheck_minutes)
 
 
-def session_checked(*, row: ProviderSession, session, refresh_token: str, claims: dict) -> None:
-    """The provider still vouches: move the next check on, keep the rotated refresh token and
-    take the person's current name and address."""
-    now = timezone.now()
-    row.refresh_token = refresh_token
-    row.checked_at = now
-    row.save(update_fields=["refresh_token", "checked_at"])
-    session[SESSION_CHECK_AFTER] = _check_after(now, row.identity.provider).timestamp()
-    email = str(claims.get("email") or row.identity.email)
-    allowed = email.rsplit("@", 1)[-1].lower() in row.identity.provider.allowed_domains
-    if claims.get("sub") == row.identity.subject:
-        with contextlib.suppress(SignInRefused):  # an address verified by another meanwhile
+class Recheck:
+    """The outcome of :func:`identity_recheck`."""
+
+    VALID = "valid"  # the provider still vouches (now, or at a check a moment ago)
+    REFUSED = "refused"  # it no longer honours the grant: access ended
+    NO_GRANT = "no_grant"  # nothing to ask it with (no refresh token, or the provider is off)
+    UNREACHABLE = "unreachable"  # it did not answer: nothing changed, asked again next time
+
+
+def identity_recheck(*, identity_id: int, now=None) -> str:
+    """Ask the provider whether it still vouches for the person, with the identity's grant.
+
+    One check for a browser session that is due and for ``manage.py recheck_identities``: the
+    identity's row lock is held during the call, so two checks at once do not both spend the same
+    refresh token, and a check someone made a moment ago is not repeated. The provider saying
+    yes moves the next check on and takes the person's current name, address and groups (roles
+    follow the rules, both ways); saying no ends every session the person opened through it and
+    their API token (:func:`access_end`).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        identity = (
+            ProviderIdentity.objects.select_for_update(of=("self",))
+            .select_related("provider__organization", "user")
+            .get(pk=identity_id)
+        )
+        if identity.access_ended_at is not None:
+            return Recheck.REFUSED
+        if identity.checked_at is not None and now < check_due(identity):
+            return Recheck.VALID
+        if not identity.refresh_token or not identity.provider.enabled:
+            return Recheck.NO_GRANT
+        status, refresh_token, claims = recheck(
+            provider=identity.provider, refresh_token=identity.refresh_token
+        )
+        if status == ProviderCheck.VALID:
+            _identity_checked(
+                identity=identity, refresh_token=refresh_token, claims=claims, now=now
+            )
+            return Recheck.VALID
+        if status == ProviderCheck.REFUSED:
+            access_end(identity=identity, reason="the provider refused the refresh grant")
+            return Recheck.REFUSED
+        return Recheck.UNREACHABLE
+
+
+def _identity_checked(*, identity: ProviderIdentity, refresh_token: str, claims: dict, now) -> None:
+    """The provider still vouches: keep the rotated refresh token, move the next check on, take
+    the person's current name and address, and their groups' roles when the answer lists them."""
+    identity.refresh_token = refresh_token
+    identity.checked_at = now
+    fields = ["refresh_token", "checked_at"]
+    if claims.get("sub") == identity.subject:
+        email = str(claims.get("email") or identity.email)
+        allowed = email.rsplit("@", 1)[-1].lower() in identity.provider.allowed_domains
+        # An address verified by someone else meanwhile stays as it was.
+        with contextlib.suppress(SignInRefused), transaction.atomic():
             _update_person(
-                user=row.identity.user,
-                identity=row.identity,
+                user=identity.user,
+                identity=identity,
                 claims=claims,
                 email=email,
                 verified=_verified(claims) and allowed,
             )
-            row.identity.save(update_fields=["email"])
+        fields.append("email")
+        member = OrganizationMember.objects.filter(
+            organization=identity.provider.organization, user=identity.user
+        ).exists()
+        if member and identity.provider.groups_claim in claims:
+            groups = _groups(claims, identity.provider.groups_claim)
+            _apply_roles(
+                identity=identity,
+                groups=groups,
+                via=f"groups at {identity.provider.display_name}",
+            )
+            identity.groups = groups
+            fields.append("groups")
+    identity.save(update_fields=fields)
 
 
 def session_forget(*, session_key: str | None) -> None:
-    """The person logged out: nothing more to check for that session."""
+    """The person logged out: nothing more to check for that session (the identity keeps its
+    grant, so the person's API token is still checked with the provider)."""
     if session_key:
         ProviderSession.objects.filter(session_key=session_key).delete()
 
@@ -549,10 +650,49 @@ def access_end(*, identity: ProviderIdentity, reason: str) -> None:
     removes them from the People page; signing in again needs the provider's yes)."""
     keys = list(identity.sessions.values_list("session_key", flat=True))
     _end_sessions(keys)
-    api_token_revoke(user=identity.user)
+    revoke_tokens(
+        user=identity.user,
+        organization=identity.provider.organization,
+        why=f"{identity.provider.display_name} no longer vouches for them ({reason})",
+    )
+    identity.refresh_token = ""
+    identity.access_ended_at = timezone.now()
+    identity.save(update_fields=["refresh_token", "access_ended_at"])
     log.info(
         "access of %s through %s ended: %s", identity.user, identity.provider.display_name, reason
     )
+
+
+def identities_due(*, now=None) -> list[int]:
+    """Identities whose last check is older than their provider's interval (enabled providers,
+    access not ended), oldest first."""
+    now = now or timezone.now()
+    due: list[int] = []
+    for provider in ProviderConfig.objects.filter(enabled=True):
+        before = now - timedelta(minutes=provider.recheck_minutes)
+        due += ProviderIdentity.objects.filter(
+            Q(checked_at__lt=before) | Q(checked_at__isnull=True),
+            provider=provider,
+            access_ended_at__isnull=True,
+        ).values_list("pk", flat=True)
+    return due
+
+
+def identities_recheck(*, now=None) -> dict[str, int]:
+    """Check every identity that is due (``manage.py recheck_identities``, from cron). An
+    identity with no grant to ask with (the provider gave no refresh token) cannot be vouched
+    for: its access ends (fail closed), so a removed person's API token never outlives the
+    interval. Returns how many checks ended which way."""
+    counts = dict.fromkeys(
+        (Recheck.VALID, Recheck.REFUSED, Recheck.NO_GRANT, Recheck.UNREACHABLE), 0
+    )
+    for identity_id in identities_due(now=now):
+        status = identity_recheck(identity_id=identity_id, now=now)
+        if status == Recheck.NO_GRANT:
+            identity = ProviderIdentity.objects.select_related("provider__organization", "user")
+            access_end(identity=identity.get(pk=identity_id), reason="no grant to check with")
+        counts[status] += 1
+    return counts
 
 
 def passwords_off_for(user) -> ProviderConfig | None:
@@ -715,6 +855,9 @@ def scim_person_deactivate(*, provider: ProviderConfig, user) -> None:
         ).values_list("session_key", flat=True)
     )
     _end_sessions(keys)
+    ProviderIdentity.objects.filter(provider=provider, user=user).update(
+        refresh_token="", access_ended_at=timezone.now()
+    )
     revoke_tokens(
         user=user, organization=organization, why=f"deactivated by {provider.display_name}"
     )

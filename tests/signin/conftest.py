@@ -19,10 +19,11 @@ def idp(tmp_path_factory):
 
 @pytest.fixture
 def idp_clean(idp):
-    """The provider with no deliberately wrong claims."""
+    """The provider with no deliberately wrong claims and its usual token lifetimes."""
     idp.control("tamper", claims={})
     yield idp
     idp.control("tamper", claims={})
+    idp.control("lifetimes")
 
 
 @pytest.fixture

@@ -73,7 +73,17 @@ def _rotate_key(data: dict) -> dict:
     return {"kid": new.thumbprint()}
 
 
+def _lifetimes(data: dict) -> dict:
+    """How long access tokens live and how long a refresh token outlives its access token (as a
+    provider's session idle timeout does); ``None`` for the refresh token: forever."""
+    settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"] = data.get("access", 3600)
+    settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"] = data.get("refresh")
+    oauth2_settings.reload()
+    return {}
+
+
 ACTIONS = {
+    "lifetimes": _lifetimes,
     "person": _person,
     "delete_person": lambda data: {
         "deleted": User.objects.filter(username=data["username"]).delete()[0]
