@@ -1,13 +1,16 @@
 """Signing in against a real OpenID provider: what is accepted and each refusal, with its words."""
 
 import time
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.test import Client
+from django.utils import timezone
 
 from labelhub.email_addresses import email_address_is_verified, email_address_mark_verified
 from labelhub.models import OrganizationMember, ProjectMember
 from signin.models import ProviderIdentity
+from signin.services import identities_recheck
 from tests.factories import make_project
 from tests.signin.conftest import connect
 from tests.signin.flow import provider_answer, sign_in, to_provider
@@ -213,3 +216,41 @@ def test_an_unconfirmed_sign_up_does_not_squat_the_address(client, idp_clean, ac
     assert user.pk != squatter.pk
     assert email_address_is_verified(user=user, email="pia@acme.test")
     assert not email_address_is_verified(user=squatter, email="pia@acme.test")
+
+
+def test_leaving_a_group_takes_back_what_its_rule_gave_and_nothing_else(client, idp_clean, acme):
+    project = make_project(organization=acme, name="Street signs")
+    connect(
+        idp_clean,
+        acme,
+        base_url=BASE,
+        recheck_minutes=1,
+        role_rules=[
+            {"group": "labeling-admins", "admin": True},
+            {"group": "vision", "project": project.pk, "role": "reviewer"},
+        ],
+    )
+    idp_clean.person("max", email="max@acme.test", groups=["vision", "labeling-admins"])
+    idp_clean.person("ola", email="ola@acme.test", groups=["labeling-admins"])
+    ola = get_user_model().objects.create_user("ola", email="ola@acme.test")
+    email_address_mark_verified(user=ola, email="ola@acme.test")
+    OrganizationMember.objects.create(organization=acme, user=ola, is_admin=True)  # by hand
+    assert sign_in(client, idp_clean.browser_session("max"), acme.slug).status_code == 302
+    assert sign_in(Client(), idp_clean.browser_session("ola"), acme.slug).status_code == 302
+    max_ = get_user_model().objects.get(email="max@acme.test")
+    ProjectMember.objects.create(project=project, user=max_, role="contributor")  # by hand
+    assert OrganizationMember.objects.get(organization=acme, user=max_).is_admin is True
+
+    idp_clean.person("max", email="max@acme.test", groups=[])
+    idp_clean.person("ola", email="ola@acme.test", groups=[])
+    later = timezone.now() + timedelta(seconds=61)
+    assert identities_recheck(now=later)["valid"] == 2
+    assert OrganizationMember.objects.get(organization=acme, user=max_).is_admin is False
+    assert list(ProjectMember.objects.filter(user=max_).values_list("role", flat=True)) == [
+        "contributor"
+    ]
+    assert OrganizationMember.objects.get(organization=acme, user=ola).is_admin is True
+    # Back in the group: the rule gives the role again, at the next sign-in.
+    idp_clean.person("max", email="max@acme.test", groups=["labeling-admins"])
+    assert sign_in(Client(), idp_clean.browser_session("max"), acme.slug).status_code == 302
+    assert OrganizationMember.objects.get(organization=acme, user=max_).is_admin is True
