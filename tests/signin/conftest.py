@@ -24,6 +24,7 @@ def idp_clean(idp):
     yield idp
     idp.control("tamper", claims={})
     idp.control("lifetimes")
+    idp.control("freeze_jwks", freeze=False)
 
 
 @pytest.fixture

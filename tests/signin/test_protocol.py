@@ -2,18 +2,22 @@
 
 import time
 from datetime import timedelta
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from labelhub.accounts import api_token_create
 from labelhub.email_addresses import email_address_is_verified, email_address_mark_verified
 from labelhub.models import OrganizationMember, ProjectMember
-from signin.models import ProviderIdentity
-from signin.services import identities_recheck
+from signin.models import ProviderIdentity, ProviderSession
+from signin.services import SESSION_CHECK_AFTER, identities_recheck
 from tests.factories import make_project
 from tests.signin.conftest import connect
 from tests.signin.flow import provider_answer, sign_in, to_provider
+from tests.signin.idp import free_port
 
 BASE = "http://testserver"
 
@@ -42,7 +46,7 @@ def _refusal(response) -> tuple[str, str]:
     html = response.content.decode()
     reason = html.split('data-reason="', 1)[1].split('"', 1)[0]
     words = html.split('data-testid="refusal"', 1)[1].split(">", 1)[1].split("</p>", 1)[0]
-    return reason, words
+    return reason, unescape(words)
 
 
 def test_an_address_outside_the_allowed_domains_is_refused(client, idp_clean, acme):
@@ -254,3 +258,77 @@ def test_leaving_a_group_takes_back_what_its_rule_gave_and_nothing_else(client, 
     idp_clean.person("max", email="max@acme.test", groups=["labeling-admins"])
     assert sign_in(Client(), idp_clean.browser_session("max"), acme.slug).status_code == 302
     assert OrganizationMember.objects.get(organization=acme, user=max_).is_admin is True
+
+
+def test_an_id_token_from_another_issuer_is_refused(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    idp_clean.person("iris", email="iris@acme.test")
+    idp_clean.control("tamper", claims={"iss": "https://evil.test"})
+    reason, words = _refusal(sign_in(client, idp_clean.browser_session("iris"), acme.slug))
+    assert reason == "iss"
+    assert "not issued by Acme SSO's issuer" in words
+    assert not ProviderIdentity.objects.exists()
+
+
+def test_an_id_token_signed_by_a_key_the_provider_does_not_publish_is_refused(
+    client, idp_clean, acme
+):
+    connect(idp_clean, acme, base_url=BASE)
+    idp_clean.person("kurt", email="kurt@acme.test")
+    idp_clean.control("freeze_jwks")
+    idp_clean.control("rotate_key")  # signs with a new key; the JWKS still lists the old one only
+    reason, words = _refusal(sign_in(client, idp_clean.browser_session("kurt"), acme.slug))
+    assert reason == "signature"
+    assert "not signed by any of its published keys" in words
+    assert not ProviderIdentity.objects.exists()
+
+
+def test_a_discovery_document_naming_another_issuer_is_refused(client, idp_clean, acme):
+    """The issuer setting must be exactly what the provider calls itself."""
+    connect(
+        idp_clean, acme, base_url=BASE, issuer=idp_clean.issuer.replace("127.0.0.1", "localhost")
+    )
+    reason, words = _refusal(client.get(f"/login/{acme.slug}/"))
+    assert reason == "issuer"
+    assert f"calls itself '{idp_clean.issuer}'" in words
+
+
+def test_an_unreachable_provider_refuses_the_sign_in_and_ends_sessions_at_the_check(
+    client, idp_clean, acme
+):
+    """Fail closed: no sign-in, and a session due for its check ends (the API token waits for a
+    check that gets an answer)."""
+    dead = f"http://127.0.0.1:{free_port()}/o"
+    config = connect(idp_clean, acme, base_url=BASE, recheck_minutes=1)
+    idp_clean.person("uma", email="uma@acme.test")
+    assert sign_in(client, idp_clean.browser_session("uma"), acme.slug).status_code == 302
+    user = ProviderIdentity.objects.get().user
+    token = api_token_create(user=user).key
+    config.issuer = dead
+    config.save()
+    reason, words = _refusal(Client().get(f"/login/{acme.slug}/"))
+    assert reason == "unreachable"
+    assert "cannot be reached just now" in words
+    assert identities_recheck(now=timezone.now() + timedelta(seconds=61))["unreachable"] == 1
+    ProviderIdentity.objects.update(checked_at=timezone.now() - timedelta(minutes=2))
+    session = client.session
+    session[SESSION_CHECK_AFTER] = 0
+    session.save()
+    response = client.get("/account/", follow=True)
+    assert response.redirect_chain[0][0].startswith("/accounts/login/")
+    assert "Acme SSO cannot be reached: sign in again later." in response.content.decode()
+    assert not ProviderSession.objects.exists()
+    assert Client().get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+
+
+def test_the_authorization_request_carries_pkce_s256_state_and_nonce(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    query = parse_qs(urlsplit(to_provider(client, acme.slug)).query)
+    assert query["code_challenge_method"] == ["S256"]
+    assert len(query["code_challenge"][0]) == 43  # base64url of a SHA-256
+    assert len(query["nonce"][0]) >= 20
+    assert len(query["state"][0]) >= 20
+    assert query["response_type"] == ["code"]
+    again = parse_qs(urlsplit(to_provider(Client(), acme.slug)).query)
+    assert again["nonce"] != query["nonce"]
+    assert again["code_challenge"] != query["code_challenge"]

@@ -7,10 +7,12 @@ from collections import Counter
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.http import HttpResponseForbidden, JsonResponse
+from django.test import RequestFactory
 from django.views.decorators.csrf import csrf_exempt
 from jwcrypto import jwk
 from oauth2_provider.models import Application
 from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import JwksInfoView
 
 from tests.signin.provider import validator
 
@@ -82,7 +84,28 @@ def _lifetimes(data: dict) -> dict:
     return {}
 
 
+#: The key set ``/o/.well-known/jwks.json`` serves instead of the real one, when set.
+FROZEN_JWKS: dict = {}
+
+
+def _freeze_jwks(data: dict) -> dict:
+    """Keep publishing today's keys whatever the provider signs with next (``freeze: false``
+    publishes the real set again): a token signed by a key not in the JWKS."""
+    FROZEN_JWKS.clear()
+    if data.get("freeze", True):
+        real = JwksInfoView.as_view()(RequestFactory().get("/o/.well-known/jwks.json"))
+        FROZEN_JWKS.update(json.loads(real.content))
+    return {}
+
+
+def jwks(request):
+    if FROZEN_JWKS:
+        return JsonResponse(FROZEN_JWKS)
+    return JwksInfoView.as_view()(request)
+
+
 ACTIONS = {
+    "freeze_jwks": _freeze_jwks,
     "lifetimes": _lifetimes,
     "person": _person,
     "delete_person": lambda data: {
