@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
+from annotation.webhooks import DeliveryRefused
 from labelhub.audit import audit_record
 from labelhub.email_addresses import email_address_mark_verified, email_address_owner
 from labelhub.models import (
@@ -43,7 +44,14 @@ from signin.models import (
     ProviderSession,
     ScimPerson,
 )
-from signin.oidc import ProviderCheck, SignInRefused, forget_metadata, recheck
+from signin.oidc import (
+    ProviderCheck,
+    SignInRefused,
+    allow_private,
+    forget_metadata,
+    provider_url_check,
+    recheck,
+)
 
 log = logging.getLogger(__name__)
 
@@ -148,10 +156,12 @@ def _clean(changes: dict, *, organization: Organization) -> dict:
                 URLValidator(schemes=["https", "http"])(value)
             except ValidationError:
                 raise ValidationError({"issuer": [f"{value!r} is not a URL."]}) from None
-            if value.startswith("http://") and not settings.DEBUG and not _loopback(value):
-                raise ValidationError(
-                    {"issuer": ["The issuer must use https (http is for a provider on this host)."]}
-                )
+            if value.startswith("http://") and not settings.DEBUG and not allow_private():
+                raise ValidationError({"issuer": ["The issuer must use https."]})
+            try:
+                provider_url_check(value)
+            except DeliveryRefused as refused:
+                raise ValidationError({"issuer": [str(refused)]}) from None
         elif key in ("display_name", "client_id", "groups_claim"):
             if not isinstance(value, str) or not value.strip():
                 raise ValidationError({key: ["This field is required."]})
@@ -195,11 +205,6 @@ def _clean(changes: dict, *, organization: Organization) -> dict:
 
 def _minutes(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1440
-
-
-def _loopback(url: str) -> bool:
-    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
-    return host in ("127.0.0.1", "localhost", "[::1]")
 
 
 @transaction.atomic

@@ -9,6 +9,12 @@ CLIENT_ID = "labelhub"
 CLIENT_SECRET = "s3cr3t-client-value-7d1f0c9b"
 
 
+@pytest.fixture(autouse=True)
+def _provider_on_loopback(settings):
+    """The test provider runs on loopback: allowed here as an on-premise one would be."""
+    settings.SIGNIN_ALLOW_PRIVATE_ADDRESSES = True
+
+
 @pytest.fixture(scope="session")
 def idp(tmp_path_factory):
     """One real OpenID provider for the whole run, on a loopback port, in its own process."""

@@ -58,7 +58,6 @@ def test_an_admin_configures_the_provider_through_the_api_and_never_reads_the_se
     ("change", "field", "words"),
     [
         ({"issuer": "not a url"}, "issuer", "is not a URL"),
-        ({"issuer": "http://login.acme.test"}, "issuer", "must use https"),
         ({"allowed_domains": ["acme.test", "no domain"]}, "allowed_domains.2", "not a domain"),
         ({"scopes": "email profile"}, "scopes", "must include openid"),
         ({"recheck_minutes": 0}, "recheck_minutes", "from 1 to 1440"),
@@ -81,6 +80,44 @@ def test_bad_settings_are_refused_by_field_and_change_nothing(
     assert field in response.json(), response.json()
     assert words in " ".join(response.json()[field])
     assert not ProviderConfig.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("issuer", "words"),
+    [
+        ("http://93.184.216.34/realms/acme", "must use https"),
+        ("https://127.0.0.1:8443/o", "127.0.0.1 is a loopback address"),
+        ("https://10.1.2.3/realms/acme", "10.1.2.3 is a private address"),
+        ("https://169.254.169.254/latest", "link-local"),
+        ("https://[::ffff:127.0.0.1]/o", "loopback"),
+    ],
+)
+def test_an_issuer_inside_our_network_is_refused(admin_client, acme, settings, issuer, words):
+    """The webhooks' address guard, unless SIGNIN_ALLOW_PRIVATE_ADDRESSES is on."""
+    settings.SIGNIN_ALLOW_PRIVATE_ADDRESSES = False
+    response = admin_client.put(
+        URL.format(acme.slug), {**SETTINGS, "issuer": issuer}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert words in " ".join(response.json()["issuer"])
+    assert not ProviderConfig.objects.exists()
+
+
+def test_an_issuer_refused_after_it_was_saved_is_not_called(client, acme, settings):
+    """Saved while private addresses were allowed, or resolving elsewhere since: signing in is
+    refused before any request leaves."""
+    settings.SIGNIN_ALLOW_PRIVATE_ADDRESSES = False
+    ProviderConfig.objects.create(
+        organization=acme,
+        display_name="Acme SSO",
+        issuer="http://127.0.0.1:9/o",
+        client_id="labelhub",
+        allowed_domains=["acme.test"],
+    )
+    response = client.get(f"/login/{acme.slug}/")
+    assert response.status_code == 403
+    assert 'data-reason="address"' in response.content.decode()
+    assert "loopback address" in response.content.decode()
 
 
 def test_a_domain_signs_in_with_one_organization_only(admin_client, acme):
