@@ -207,6 +207,25 @@ def _minutes(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1440
 
 
+def _check_an_admin_signs_in_with_it(*, config: ProviderConfig) -> None:
+    """Passwords off only once an admin of the organization has signed in through the provider:
+    otherwise a wrong setting would lock every admin out (passwords refused, the provider not
+    working)."""
+    admins = OrganizationMember.objects.filter(
+        organization=config.organization, is_admin=True, user__is_active=True
+    ).values("user_id")
+    if config.pk is None or not config.identities.filter(user_id__in=admins).exists():
+        raise ValidationError(
+            {
+                "passwords_off": [
+                    "First sign in through the provider as an admin of "
+                    f"{config.organization.name} (at /login/{config.organization.slug}/): "
+                    "with passwords off, nobody could get in if it does not work."
+                ]
+            }
+        )
+
+
 @transaction.atomic
 def provider_config_save(
     *,
@@ -233,6 +252,8 @@ def provider_config_save(
     if client_secret is not None and not isinstance(client_secret, str):
         raise ValidationError({"client_secret": ["The client secret is text."]})
     config = current or ProviderConfig(organization=organization)
+    if clean.get("passwords_off") and not config.passwords_off:
+        _check_an_admin_signs_in_with_it(config=config)
     issuer_before = config.issuer
     for key, value in clean.items():
         setattr(config, key, value)
@@ -818,8 +839,14 @@ def scim_person_update(
     organization = provider.organization
     fields = []
     if email is not None and email.lower() != user.email.lower():
+        email = email.strip()
         if "@" not in email or email.rsplit("@", 1)[1].lower() not in provider.allowed_domains:
             raise ValidationError({"emails": [f"{email!r} is not at an allowed domain."]})
+        owner = email_address_owner(email=email)
+        if (owner is not None and owner.pk != user.pk) or accounts_using(email).exclude(
+            pk=user.pk
+        ).exists():
+            raise ScimConflict(f"Another account has the address {email}.")
         user.email = email
         fields.append("email")
     if first_name is not None and first_name != user.first_name:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from annotation import queue
 from annotation.models import Assignment, AssignmentStatus, Task
 from labelhub.accounts import api_token_create
-from labelhub.email_addresses import email_address_is_verified
+from labelhub.email_addresses import email_address_is_verified, email_address_mark_verified
 from labelhub.models import ApiToken, AuditEvent, OrganizationMember, ProjectMember, Role
 from signin.models import ProviderConfig, ProviderIdentity, ProviderSession
 from signin.services import scim_token_create
@@ -218,3 +218,32 @@ def test_deactivating_a_projects_only_manager_still_ends_their_access(client, id
     # Brought back by the provider: active again, with the roles they had.
     back = {"Operations": [{"op": "replace", "path": "active", "value": True}]}
     assert scim.patch(f"/scim/v2/Users/{mona.pk}", back, content_type=CT).json()["active"] is True
+
+
+def test_scim_reaches_only_the_people_of_its_provider(scim, acme):
+    owner = acme.members.get(is_admin=True).user  # signs in with a password, another address
+    guest = make_user("guest", organization=acme, email="guest@elsewhere.test")
+    colleague = make_user("colleague", organization=acme, email="colleague@acme.test")
+    listed = {int(r["id"]) for r in scim.get("/scim/v2/Users").json()["Resources"]}
+    assert colleague.pk in listed
+    assert not listed & {owner.pk, guest.pk}
+    for person in (owner, guest):
+        assert scim.get(f"/scim/v2/Users/{person.pk}").status_code == 404
+        assert scim.delete(f"/scim/v2/Users/{person.pk}").status_code == 404
+    assert OrganizationMember.objects.filter(organization=acme, user=guest).exists()
+
+
+def test_scim_cannot_give_a_person_another_accounts_address(scim, acme):
+    yara = int(_create(scim).json()["id"])
+    other = make_user("zed", organization=acme, email="zed@acme.test")
+    taken = {"Operations": [{"op": "replace", "path": "userName", "value": "ZED@acme.test"}]}
+    response = scim.patch(f"/scim/v2/Users/{yara}", taken, content_type=CT)
+    assert response.status_code == 409
+    assert response.json()["scimType"] == "uniqueness"
+    assert get_user_model().objects.get(pk=yara).email == "yara@acme.test"
+    # Verified by someone outside the organization: refused as well.
+    outsider = get_user_model().objects.create_user("out", email="")
+    email_address_mark_verified(user=outsider, email="out@acme.test")
+    moved = {"Operations": [{"op": "replace", "path": "userName", "value": "out@acme.test"}]}
+    assert scim.patch(f"/scim/v2/Users/{yara}", moved, content_type=CT).status_code == 409
+    assert other.email == "zed@acme.test"

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test import Client
 
 from labelhub.models import ApiToken
-from signin.models import ProviderConfig
+from signin.models import ProviderConfig, ProviderIdentity
 from tests.factories import PASSWORD, make_project, make_user
 from tests.signin.conftest import CLIENT_SECRET, database_text
 
@@ -46,6 +46,16 @@ def test_an_admin_configures_the_provider_through_the_api_and_never_reads_the_se
     got = admin_client.get(URL.format(acme.slug))
     assert got.status_code == 200
     assert CLIENT_SECRET not in got.content.decode()
+    changed = admin_client.patch(
+        URL.format(acme.slug), {"passwords_off": True}, content_type="application/json"
+    )
+    assert changed.status_code == 400  # no admin has signed in through the provider yet
+    ProviderIdentity.objects.create(
+        provider=ProviderConfig.objects.get(),
+        subject="admin-at-provider",
+        user=acme.members.get(is_admin=True).user,
+        email="acme-admin@acme.test",
+    )
     changed = admin_client.patch(
         URL.format(acme.slug), {"passwords_off": True}, content_type="application/json"
     )
@@ -187,6 +197,41 @@ def test_the_settings_page_saves_and_never_shows_the_secret(admin_client, acme):
     bad = admin_client.post(page, {**form, "role_rules": "vision: reviewer on Nowhere"})
     assert bad.status_code == 422
     assert "Line 1: no project named &#x27;Nowhere&#x27;" in bad.content.decode()
+
+
+def test_passwords_go_off_only_once_an_admin_has_signed_in_through_the_provider(admin_client, acme):
+    refused = admin_client.put(
+        URL.format(acme.slug), {**SETTINGS, "passwords_off": True}, content_type="application/json"
+    )
+    assert refused.status_code == 400
+    assert (
+        "First sign in through the provider as an admin of Acme"
+        in refused.json()["passwords_off"][0]
+    )
+    assert not ProviderConfig.objects.exists()
+    assert admin_client.put(URL.format(acme.slug), SETTINGS, content_type="application/json")
+    config = ProviderConfig.objects.get()
+    member = make_user("mia", organization=acme, email="mia@acme.test")
+    ProviderIdentity.objects.create(provider=config, subject="m", user=member, email=member.email)
+    page = f"/organizations/{acme.slug}/people/sign-in/"
+    form = {
+        "display_name": "Acme SSO",
+        "issuer": "https://login.acme.test",
+        "client_id": "labelhub-acme",
+        "scopes": "openid email profile groups",
+        "allowed_domains": "acme.test",
+        "groups_claim": "groups",
+        "recheck_minutes": "15",
+        "enabled": "on",
+        "passwords_off": "on",
+    }
+    response = admin_client.post(page, form)
+    assert response.status_code == 422  # a member, not an admin, has signed in with it
+    assert "First sign in through the provider" in response.content.decode()
+    assert ProviderConfig.objects.get().passwords_off is False
+    acme.members.filter(user=member).update(is_admin=True)
+    assert admin_client.post(page, form).status_code == 302
+    assert ProviderConfig.objects.get().passwords_off is True
 
 
 def test_the_client_secret_is_not_readable_in_a_database_dump(admin_client, acme):
