@@ -152,3 +152,34 @@ class ScimPerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} via SCIM of {self.provider}"
+
+
+class DomainClaim(models.Model):
+    """An organization says an email domain is its own. The log-in page sends people of a domain
+    to an organization's provider only once the claim is verified (by LabelHub's staff, who
+    checked that the organization owns it); a verified domain belongs to one organization."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="domain_claims"
+    )
+    domain = models.CharField(max_length=253)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "domain"], name="signin_domain_claimed_once"
+            ),
+            models.UniqueConstraint(
+                fields=["domain"],
+                condition=Q(verified_at__isnull=False),
+                name="signin_domain_verified_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "verified" if self.verified_at else "not verified"
+        return f"{self.domain} for {self.organization} ({state})"

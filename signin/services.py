@@ -38,6 +38,7 @@ from labelhub.models import (
 from labelhub.services import project_member_remove
 from people.members import member_add, member_remove, member_set_admin
 from signin.models import (
+    DomainClaim,
     ProviderConfig,
     ProviderGrant,
     ProviderIdentity,
@@ -57,6 +58,35 @@ log = logging.getLogger(__name__)
 
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 MAX_RULES = 100
+#: Mail services where anyone gets an address: no organization may claim them.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "aol.com",
+        "gmail.com",
+        "googlemail.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "hotmail.com",
+        "icloud.com",
+        "live.com",
+        "mail.com",
+        "mail.ru",
+        "me.com",
+        "msn.com",
+        "outlook.com",
+        "proton.me",
+        "protonmail.com",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "web.de",
+        "yahoo.com",
+        "yandex.com",
+        "yandex.ru",
+        "zoho.com",
+    }
+)
 EDITABLE = (
     "enabled",
     "display_name",
@@ -182,17 +212,29 @@ def _clean(changes: dict, *, organization: Organization) -> dict:
             value = " ".join(dict.fromkeys(scopes))
         elif key == "allowed_domains":
             value = _clean_domains(value)
+            public = [domain for domain in value if domain in PUBLIC_MAIL_DOMAINS]
+            if public:
+                raise ValidationError(
+                    {
+                        "allowed_domains": [
+                            f"{', '.join(public)} is a public mail service: anyone has an "
+                            "address there. Name your organization's own domains."
+                        ]
+                    }
+                )
             taken = (
-                ProviderConfig.objects.exclude(organization=organization)
-                .filter(allowed_domains__isnull=False)
-                .values_list("allowed_domains", "organization__name")
+                DomainClaim.objects.exclude(organization=organization)
+                .filter(domain__in=value, verified_at__isnull=False)
+                .select_related("organization")
             )
-            for domains, other in taken:
-                clash = set(domains or []) & set(value)
-                if clash:
-                    raise ValidationError(
-                        {"allowed_domains": [f"{', '.join(sorted(clash))} signs in with {other}."]}
-                    )
+            for claim in taken:
+                raise ValidationError(
+                    {
+                        "allowed_domains": [
+                            f"{claim.domain} is verified for {claim.organization.name}."
+                        ]
+                    }
+                )
         elif key == "role_rules":
             value = _clean_rules(value, organization=organization)
         elif key in ("enabled", "passwords_off") and not isinstance(value, bool):
@@ -261,6 +303,8 @@ def provider_config_save(
         config.client_secret = client_secret.strip()
     config.full_clean(exclude=["organization", "client_secret"])
     config.save()
+    if "allowed_domains" in clean:
+        _claims_sync(organization=organization, domains=config.allowed_domains)
     if issuer_before and issuer_before != config.issuer:
         forget_metadata(config)
     log.info(
@@ -270,6 +314,36 @@ def provider_config_save(
         sorted(clean) + (["client_secret"] if client_secret else []),
     )
     return config
+
+
+def _claims_sync(*, organization: Organization, domains: list[str]) -> None:
+    """One claim per allowed domain: new domains wait for verification, dropped ones go."""
+    DomainClaim.objects.filter(organization=organization).exclude(domain__in=domains).delete()
+    for domain in domains:
+        DomainClaim.objects.get_or_create(organization=organization, domain=domain)
+
+
+@transaction.atomic
+def domain_claim_verify(*, claim_id: int, by: str) -> DomainClaim:
+    """LabelHub's staff checked that the organization owns the domain: its people are sent to
+    its provider from the log-in page. Refused while another organization holds it verified."""
+    claim = DomainClaim.objects.select_for_update().select_related("organization").get(pk=claim_id)
+    if claim.verified_at is not None:
+        return claim
+    other = (
+        DomainClaim.objects.filter(domain=claim.domain, verified_at__isnull=False)
+        .select_related("organization")
+        .first()
+    )
+    if other is not None:
+        raise ValidationError(
+            {"domain": [f"{claim.domain} is verified for {other.organization.name} already."]}
+        )
+    claim.verified_at = timezone.now()
+    claim.verified_by = by[:150]
+    claim.save(update_fields=["verified_at", "verified_by"])
+    log.info("domain %s verified for %s by %s", claim.domain, claim.organization.slug, by)
+    return claim
 
 
 @transaction.atomic
@@ -737,14 +811,22 @@ def passwords_off_for(user) -> ProviderConfig | None:
 
 
 def provider_for_email(email: str) -> ProviderConfig | None:
-    """The enabled provider whose allowed domains include the address's domain."""
+    """The enabled provider of the organization that holds the address's domain verified."""
     domain = email.strip().rsplit("@", 1)[-1].lower() if "@" in email else email.strip().lower()
     if not domain:
         return None
-    for config in ProviderConfig.objects.filter(enabled=True).select_related("organization"):
-        if domain in config.allowed_domains:
-            return config
-    return None
+    claim = (
+        DomainClaim.objects.filter(
+            domain=domain,
+            verified_at__isnull=False,
+            organization__identity_provider__enabled=True,
+        )
+        .select_related("organization__identity_provider")
+        .first()
+    )
+    if claim is None or domain not in claim.organization.identity_provider.allowed_domains:
+        return None
+    return claim.organization.identity_provider
 
 
 # --- SCIM ---------------------------------------------------------------------------------------

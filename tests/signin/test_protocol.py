@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from labelhub.accounts import api_token_create
 from labelhub.email_addresses import email_address_is_verified, email_address_mark_verified
-from labelhub.models import OrganizationMember, ProjectMember
+from labelhub.models import Organization, OrganizationMember, ProjectMember
 from signin.models import ProviderIdentity, ProviderSession
 from signin.services import SESSION_CHECK_AFTER, identities_recheck
-from tests.factories import make_project
+from tests.factories import make_organization, make_project
 from tests.signin.conftest import connect
 from tests.signin.flow import provider_answer, sign_in, to_provider
 from tests.signin.idp import free_port
@@ -332,3 +332,12 @@ def test_the_authorization_request_carries_pkce_s256_state_and_nonce(client, idp
     again = parse_qs(urlsplit(to_provider(Client(), acme.slug)).query)
     assert again["nonce"] != query["nonce"]
     assert again["code_challenge"] != query["code_challenge"]
+
+
+def test_an_organization_called_sso_has_its_own_link(client, idp_clean, db):
+    """The log-in page's search is not under /login/, so no slug is taken from organizations."""
+    sso = make_organization("SSO")
+    Organization.objects.filter(pk=sso.pk).update(slug="sso")  # what organization_create makes
+    sso.refresh_from_db()
+    connect(idp_clean, sso, base_url=BASE)
+    assert to_provider(client, "sso").startswith(f"{idp_clean.issuer}/authorize/")

@@ -1,15 +1,19 @@
 """People → Sign-in and ``/api/v1/organizations/{slug}/sign-in/``: the admins' settings, the secret
 that never comes back, and passwords off."""
 
+from io import StringIO
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from labelhub.models import ApiToken
-from signin.models import ProviderConfig, ProviderIdentity
-from tests.factories import PASSWORD, make_project, make_user
+from signin.models import DomainClaim, ProviderConfig, ProviderIdentity
+from tests.factories import PASSWORD, make_organization, make_project, make_user
 from tests.signin.conftest import CLIENT_SECRET, database_text
 
 URL = "/api/v1/organizations/{}/sign-in/"
@@ -130,23 +134,53 @@ def test_an_issuer_refused_after_it_was_saved_is_not_called(client, acme, settin
     assert "loopback address" in response.content.decode()
 
 
-def test_a_domain_signs_in_with_one_organization_only(admin_client, acme):
+def test_a_domain_is_verified_for_one_organization_only(admin_client, acme):
+    """Naming a domain claims nothing until staff verify it: another organization may name it
+    meanwhile (first come is not first served), and none may once it is verified."""
     other = make_user("other-admin")
-    from tests.factories import make_organization
-
     beta = make_organization("Beta")
     beta.members.create(user=other, is_admin=True)
-    assert (
-        admin_client.put(
-            URL.format(acme.slug), SETTINGS, content_type="application/json"
-        ).status_code
-        == 201
-    )
     client = Client()
     client.force_login(other)
-    response = client.put(URL.format(beta.slug), SETTINGS, content_type="application/json")
+    assert (
+        client.put(URL.format(beta.slug), SETTINGS, content_type="application/json").status_code
+        == 201
+    )
+    response = admin_client.put(URL.format(acme.slug), SETTINGS, content_type="application/json")
+    assert response.status_code == 201
+    assert response.json()["verified_domains"] == []
+    call_command("verify_domain", "acme.test", acme.slug, stdout=StringIO())
+    assert admin_client.get(URL.format(acme.slug)).json()["verified_domains"] == ["acme.test"]
+    with pytest.raises(CommandError, match=r"acme\.test is verified for Acme already"):
+        call_command("verify_domain", "acme.test", beta.slug, stdout=StringIO())
+    again = client.put(URL.format(beta.slug), SETTINGS, content_type="application/json")
+    assert again.status_code == 400
+    assert again.json()["allowed_domains"] == ["acme.test is verified for Acme."]
+
+
+def test_a_public_mail_domain_is_refused(admin_client, acme):
+    response = admin_client.put(
+        URL.format(acme.slug),
+        {**SETTINGS, "allowed_domains": ["acme.test", "Gmail.com"]},
+        content_type="application/json",
+    )
     assert response.status_code == 400
-    assert "signs in with Acme" in response.json()["allowed_domains"][0]
+    assert "gmail.com is a public mail service" in response.json()["allowed_domains"][0]
+    assert not ProviderConfig.objects.exists()
+
+
+def test_the_log_in_page_offers_a_domain_only_once_it_is_verified(admin_client, acme):
+    assert admin_client.put(URL.format(acme.slug), SETTINGS, content_type="application/json")
+    page = f"/organizations/{acme.slug}/people/sign-in/"
+    assert "waiting for verification" in admin_client.get(page).content.decode()
+    unverified = Client().post("/sso/find/", {"email": "someone@acme.test"})
+    assert unverified.status_code == 422
+    assert "No organization signs in with addresses at acme.test" in unverified.content.decode()
+    call_command("verify_domain", "acme.test", acme.slug, stdout=StringIO())
+    verified = Client().post("/sso/find/", {"email": "someone@acme.test"})
+    assert verified.status_code == 200
+    assert "Sign in with Acme SSO" in verified.content.decode()
+    assert "acme-labs.test</code>: waiting" in admin_client.get(page).content.decode()
 
 
 def test_only_the_organizations_admins_reach_the_settings(acme):
@@ -255,6 +289,7 @@ def passwords_off(acme):
         allowed_domains=["acme.test"],
         passwords_off=True,
     )
+    DomainClaim.objects.create(organization=acme, domain="acme.test", verified_at=timezone.now())
     return make_user("sam", organization=acme, email="sam@acme.test")
 
 
@@ -293,12 +328,12 @@ def test_passwords_stay_on_for_people_of_other_organizations(passwords_off):
 def test_the_log_in_page_finds_the_organizations_provider_by_address(passwords_off, acme):
     client = Client()
     page = client.get("/accounts/login/").content.decode()
-    assert 'action="/login/sso/"' in page
-    response = client.post("/login/sso/", {"email": "someone@ACME.test"})
+    assert 'action="/sso/find/"' in page
+    response = client.post("/sso/find/", {"email": "someone@ACME.test"})
     assert response.status_code == 200
     assert f'href="/login/{acme.slug}/?login_hint=someone%40ACME.test"' in response.content.decode()
     assert "Sign in with Acme SSO" in response.content.decode()
-    unknown = client.post("/login/sso/", {"email": "x@nowhere.test"})
+    unknown = client.post("/sso/find/", {"email": "x@nowhere.test"})
     assert unknown.status_code == 422
     assert "No organization signs in with addresses at nowhere.test" in unknown.content.decode()
     assert get_user_model().objects.count() == 2
