@@ -183,3 +183,20 @@ def test_the_sign_in_asks_for_offline_access_when_the_provider_offers_it(client,
     connect(idp_clean, acme, base_url=BASE)
     query = parse_qs(urlsplit(to_provider(client, acme.slug)).query)
     assert query["scope"] == ["openid email profile groups offline_access"]
+
+
+def test_someone_the_provider_gave_no_refresh_token_is_not_vouched_for_past_the_interval(
+    client, idp_clean, acme
+):
+    """Fail closed: with no grant to ask the provider with (Google gives none to this flow), the
+    API token ends once the last sign-in is older than the interval; signing in again starts it
+    over."""
+    connect(idp_clean, acme, base_url=BASE, recheck_minutes=1)
+    _, token = _signed_in(client, idp_clean, acme, "gil")
+    ProviderIdentity.objects.update(refresh_token="")
+    assert identities_recheck(now=_later(30))["no_grant"] == 0
+    assert identities_recheck(now=_later(61))["no_grant"] == 1
+    assert Client().get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
+    assert ProviderIdentity.objects.get().access_ended_at is not None
+    assert sign_in(Client(), idp_clean.browser_session("gil"), acme.slug).status_code == 302
+    assert ProviderIdentity.objects.get().access_ended_at is None
