@@ -91,6 +91,12 @@ def test_deactivation_does_what_remove_does(scim, acme):
     assert not Assignment.objects.filter(pk=lease.pk, status=AssignmentStatus.ACTIVE).exists()
     assert not ApiToken.objects.filter(user=person).exists()
     assert Client().get("/api/v1/projects/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 401
+    # Work kept with the name: the account stays (deactivated, not deleted) and the audit log
+    # says who left.
+    assert get_user_model().objects.filter(pk=user_id, username=person.username).exists()
+    assert AuditEvent.objects.filter(
+        organization=acme, summary=f"{person.username} removed from Acme"
+    ).exists()
     # Still known to the provider, as inactive; and it can bring the person back.
     assert scim.get(f"/scim/v2/Users/{user_id}").json()["active"] is False
     back = {"Operations": [{"op": "replace", "path": "active", "value": True}]}
