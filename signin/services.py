@@ -425,8 +425,8 @@ def person_sign_in(*, provider: ProviderConfig, claims: dict) -> SignedIn:
     it creates the account (no password) and the membership, or binds an account that is
     already a member here with that address. Every sign-in updates the name and the address, and
     grants what the role rules say for the person's groups. Refused (with words for the person):
-    an unverified address, a domain not allowed, a deactivated account, an address that belongs
-    to an account outside the organization.
+    an unverified address, a domain not allowed, a deactivated account, a person an admin removed
+    since their first sign-in, an address that belongs to an account outside the organization.
     """
     organization = provider.organization
     name = provider.display_name
@@ -463,6 +463,15 @@ def person_sign_in(*, provider: ProviderConfig, claims: dict) -> SignedIn:
         user, created = _account_for_first_sign_in(provider=provider, email=email)
         identity = ProviderIdentity.objects.create(
             provider=provider, subject=subject, user=user, email=email
+        )
+    elif not OrganizationMember.objects.filter(
+        organization=organization, user_id=identity.user_id
+    ).exists():
+        # They were a member (their first sign-in made them one) until an admin removed them:
+        # signing in again must not undo the *Remove*.
+        raise SignInRefused(
+            f"An admin of {organization.name} removed you from it: ask them to invite you again.",
+            reason="removed",
         )
     user = identity.user
     if not user.is_active or _deactivated_by_scim(provider=provider, user=user):

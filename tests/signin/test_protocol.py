@@ -12,6 +12,7 @@ from django.utils import timezone
 from labelhub.accounts import api_token_create
 from labelhub.email_addresses import email_address_is_verified, email_address_mark_verified
 from labelhub.models import Organization, OrganizationMember, ProjectMember
+from people.members import member_add, member_remove
 from signin.models import ProviderIdentity, ProviderSession
 from signin.services import SESSION_CHECK_AFTER, identities_recheck
 from tests.factories import make_organization, make_project
@@ -341,3 +342,18 @@ def test_an_organization_called_sso_has_its_own_link(client, idp_clean, db):
     sso.refresh_from_db()
     connect(idp_clean, sso, base_url=BASE)
     assert to_provider(client, "sso").startswith(f"{idp_clean.issuer}/authorize/")
+
+
+def test_signing_in_again_does_not_undo_an_admins_remove(client, idp_clean, acme):
+    connect(idp_clean, acme, base_url=BASE)
+    idp_clean.person("rex", email="rex@acme.test")
+    assert sign_in(client, idp_clean.browser_session("rex"), acme.slug).status_code == 302
+    rex = ProviderIdentity.objects.get().user
+    make_organization("Elsewhere").members.create(user=rex)  # stays active: a member there
+    member_remove(organization=acme, user_id=rex.pk, actor=acme.members.get(is_admin=True).user)
+    reason, words = _refusal(sign_in(Client(), idp_clean.browser_session("rex"), acme.slug))
+    assert reason == "removed"
+    assert "An admin of Acme removed you from it" in words
+    assert not OrganizationMember.objects.filter(organization=acme, user=rex).exists()
+    member_add(organization=acme, user=rex)  # invited again
+    assert sign_in(Client(), idp_clean.browser_session("rex"), acme.slug).status_code == 302
