@@ -796,10 +796,16 @@ def identities_recheck(*, now=None) -> dict[str, int]:
         (Recheck.VALID, Recheck.REFUSED, Recheck.NO_GRANT, Recheck.UNREACHABLE), 0
     )
     for identity_id in identities_due(now=now):
-        status = identity_recheck(identity_id=identity_id, now=now)
-        if status == Recheck.NO_GRANT:
-            identity = ProviderIdentity.objects.select_related("provider__organization", "user")
-            access_end(identity=identity.get(pk=identity_id), reason="no grant to check with")
+        try:
+            status = identity_recheck(identity_id=identity_id, now=now)
+            if status == Recheck.NO_GRANT:
+                identity = ProviderIdentity.objects.select_related(
+                    "provider__organization", "user"
+                ).get(pk=identity_id)
+                access_end(identity=identity, reason="no grant to check with")
+        except Exception:  # one person's failure must not stop the others' checks
+            log.exception("the check of identity %s failed", identity_id)
+            status = Recheck.UNREACHABLE
         counts[status] += 1
     return counts
 
