@@ -226,12 +226,13 @@ def _clean(changes: dict, *, organization: Organization) -> dict:
                 DomainClaim.objects.exclude(organization=organization)
                 .filter(domain__in=value, verified_at__isnull=False)
                 .select_related("organization")
+                .first()
             )
-            for claim in taken:
+            if taken is not None:
                 raise ValidationError(
                     {
                         "allowed_domains": [
-                            f"{claim.domain} is verified for {claim.organization.name}."
+                            f"{taken.domain} is verified for {taken.organization.name}."
                         ]
                     }
                 )

@@ -4,6 +4,16 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
+def claims_for_existing_domains(apps, schema_editor):
+    """Each allowed domain of a provider set up before domain verification: a claim waiting for
+    staff to verify it (the log-in page offers it again once verified)."""
+    ProviderConfig = apps.get_model("signin", "ProviderConfig")
+    DomainClaim = apps.get_model("signin", "DomainClaim")
+    for config in ProviderConfig.objects.all():
+        for domain in config.allowed_domains or []:
+            DomainClaim.objects.get_or_create(organization_id=config.organization_id, domain=domain)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("labelhub", "0014_project_task_content_flags"),
@@ -47,4 +57,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.RunPython(claims_for_existing_domains, migrations.RunPython.noop),
     ]
