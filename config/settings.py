@@ -295,6 +295,9 @@ LIVE_MODEL_ALLOW_PRIVATE_ADDRESSES = env_bool("LIVE_MODEL_ALLOW_PRIVATE_ADDRESSE
 MODEL_BACKENDS_ALLOW_PRIVATE_ADDRESSES = env_bool(
     "MODEL_BACKENDS_ALLOW_PRIVATE_ADDRESSES", default=False
 )
+# The same guard for an organization's identity provider (its issuer, and the keys, token and
+# userinfo URLs its discovery document names): a setting of its own, for an on-premise provider.
+SIGNIN_ALLOW_PRIVATE_ADDRESSES = env_bool("SIGNIN_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 TASKS = {
     "default": {

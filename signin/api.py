@@ -47,6 +47,10 @@ class ProviderConfigOutput(serializers.Serializer):
     )
     scopes = serializers.CharField()
     allowed_domains = serializers.ListField(child=serializers.CharField())
+    verified_domains = serializers.SerializerMethodField(
+        help_text="The allowed domains LabelHub's staff verified: the log-in page sends their "
+        "people to this provider."
+    )
     groups_claim = serializers.CharField()
     role_rules = RoleRule(many=True)
     passwords_off = serializers.BooleanField()
@@ -58,6 +62,13 @@ class ProviderConfigOutput(serializers.Serializer):
     scim_url = serializers.SerializerMethodField(help_text="The SCIM 2.0 base URL.")
     scim_token_set = serializers.SerializerMethodField()
     updated_at = serializers.DateTimeField()
+
+    def get_verified_domains(self, config: ProviderConfig) -> list[str]:
+        return sorted(
+            config.organization.domain_claims.filter(verified_at__isnull=False).values_list(
+                "domain", flat=True
+            )
+        )
 
     def get_client_secret_set(self, config: ProviderConfig) -> bool:
         return bool(config.client_secret)

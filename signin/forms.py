@@ -98,6 +98,7 @@ class ProviderConfigForm(forms.Form):
     passwords_off = forms.BooleanField(
         label="Passwords off: members sign in only through the provider",
         required=False,
+        help_text="Possible once an admin of the organization has signed in through the provider.",
     )
     enabled = forms.BooleanField(label="Enabled", required=False, initial=True)
 

@@ -1,25 +1,34 @@
 """Removal at the provider ends access: a session opened through a provider is checked with it
 again every ``recheck_minutes`` (15 by default).
 
-The check is the OAuth refresh grant with the session's refresh token, then the userinfo
-endpoint. The provider saying no (the person was removed or disabled there) ends every session
-they opened through it and their API token (see :func:`signin.services.access_end`). A session
-with no refresh token (the provider issued none) simply ends at its check: signing in again goes
-through the provider. A provider that cannot be reached ends the session too (fail closed).
+The check is :func:`signin.services.identity_recheck`: the OAuth refresh grant with the
+identity's refresh token (the latest sign-in's, kept after logging out), then the userinfo
+endpoint. ``manage.py recheck_identities`` (from cron) runs the same check for people with no
+browser session, so their API token is checked too. The provider saying no (the person was
+removed or disabled there) ends every session they opened through it and their API token (see
+:func:`signin.services.access_end`). A session with nothing to check with (the provider issued
+no refresh token, or it is turned off) simply ends at its check: signing in again goes through
+the provider. A provider that cannot be reached ends the session too (fail closed); the API
+token waits for the next check.
 
-Between checks the middleware reads only the session (no query); the check itself takes the
-session's row lock, so two requests at once do not both spend the same refresh token.
+Between checks the middleware reads only the session (no query); a check someone made a moment
+ago (another request, the cron job) is not repeated.
 """
 
 import time
+from datetime import UTC, datetime
 
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.db import transaction
 
-from signin.models import ProviderSession
-from signin.oidc import ProviderCheck, recheck
-from signin.services import SESSION_CHECK_AFTER, SESSION_ID, access_end, session_checked
+from signin.models import ProviderIdentity, ProviderSession
+from signin.services import (
+    SESSION_CHECK_AFTER,
+    SESSION_ID,
+    Recheck,
+    check_due,
+    identity_recheck,
+)
 
 
 class ProviderSessionCheck:
@@ -37,43 +46,29 @@ class ProviderSessionCheck:
 
     def _check(self, request) -> None:
         session = request.session
-        ended = ""
-        with transaction.atomic():
-            row = (
-                ProviderSession.objects.select_for_update()
-                .select_related("identity__provider__organization", "identity__user")
-                .filter(pk=session.get(SESSION_ID), session_key=session.session_key)
-                .first()
-            )
-            if row is None or row.identity.user_id != request.user.pk:
-                ended = "Your sign-in has ended: sign in again."
-            elif (
-                time.time()
-                < row.checked_at.timestamp() + row.identity.provider.recheck_minutes * 60
-            ):
-                # Another request checked it a moment ago.
-                session[SESSION_CHECK_AFTER] = (
-                    row.checked_at.timestamp() + row.identity.provider.recheck_minutes * 60
+        row = (
+            ProviderSession.objects.select_related("identity__provider")
+            .filter(pk=session.get(SESSION_ID), session_key=session.session_key)
+            .first()
+        )
+        if row is None or row.identity.user_id != request.user.pk:
+            ended = "Your sign-in has ended: sign in again."
+        else:
+            provider = row.identity.provider
+            now = datetime.fromtimestamp(time.time(), tz=UTC)
+            status = identity_recheck(identity_id=row.identity_id, now=now)
+            if status == Recheck.VALID:
+                identity = ProviderIdentity.objects.select_related("provider").get(
+                    pk=row.identity_id
                 )
+                session[SESSION_CHECK_AFTER] = check_due(identity).timestamp()
                 return
-            elif not row.refresh_token or not row.identity.provider.enabled:
+            if status == Recheck.REFUSED:
+                ended = f"{provider.display_name} no longer lets you in: you are signed out."
+            elif status == Recheck.NO_GRANT:
                 ended = "Your sign-in has ended: sign in again."
             else:
-                provider = row.identity.provider
-                status, refresh_token, claims = recheck(
-                    provider=provider, refresh_token=row.refresh_token
-                )
-                if status == ProviderCheck.VALID:
-                    session_checked(
-                        row=row, session=session, refresh_token=refresh_token, claims=claims
-                    )
-                    return
-                if status == ProviderCheck.REFUSED:
-                    access_end(identity=row.identity, reason="refused at the recheck")
-                    ended = f"{provider.display_name} no longer lets you in: you are signed out."
-                else:
-                    ended = f"{provider.display_name} cannot be reached: sign in again later."
-            if row is not None:
-                row.delete()
+                ended = f"{provider.display_name} cannot be reached: sign in again later."
+            ProviderSession.objects.filter(pk=row.pk).delete()
         logout(request)
         messages.warning(request, ended)

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from labelhub.encryption import EncryptedTextField
-from labelhub.models import Organization
+from labelhub.models import Organization, Project
 
 DEFAULT_SCOPES = "openid email profile"
 DEFAULT_RECHECK_MINUTES = 15
@@ -68,6 +68,14 @@ class ProviderIdentity(models.Model):
     groups = models.JSONField(default=list, blank=True)
     first_seen_at = models.DateTimeField(auto_now_add=True)
     last_sign_in_at = models.DateTimeField(null=True)
+    # The grant of the latest sign-in, kept after logging out: the provider is asked again with it
+    # every ``recheck_minutes`` (by a session's check or ``manage.py recheck_identities``). A
+    # secret the server sends back to the provider: encrypted at rest.
+    refresh_token = EncryptedTextField(blank=True, default="")
+    checked_at = models.DateTimeField(null=True, help_text="When the provider last vouched.")
+    access_ended_at = models.DateTimeField(
+        null=True, help_text="When the provider stopped vouching; a new sign-in clears it."
+    )
 
     class Meta:
         constraints = [
@@ -81,21 +89,48 @@ class ProviderIdentity(models.Model):
 
 
 class ProviderSession(models.Model):
-    """A browser session opened through the provider, with what it takes to ask the provider again.
-
-    The refresh token is a secret the server sends back to the provider: encrypted at rest.
-    """
+    """A browser session opened through the provider: it ends when the provider stops vouching
+    for the person (the grant it is checked with is the identity's)."""
 
     identity = models.ForeignKey(
         ProviderIdentity, on_delete=models.CASCADE, related_name="sessions"
     )
     session_key = models.CharField(max_length=64, unique=True)
-    refresh_token = EncryptedTextField(blank=True, default="")
     checked_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"session of {self.identity}"
+
+
+class ProviderGrant(models.Model):
+    """A role the provider's groups gave (``project`` empty: organization admin), kept so that it
+    is taken back when the person leaves the group. Roles given by hand are not recorded here and
+    the rules never take them away."""
+
+    identity = models.ForeignKey(ProviderIdentity, on_delete=models.CASCADE, related_name="grants")
+    project = models.ForeignKey(Project, null=True, blank=True, on_delete=models.CASCADE)
+    role = models.CharField(max_length=20, blank=True, default="")
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["identity", "project", "role"], name="signin_grant_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["identity"],
+                condition=Q(project__isnull=True),
+                name="signin_grant_admin_once",
+            ),
+            models.CheckConstraint(
+                condition=Q(project__isnull=True, role="") | Q(project__isnull=False) & ~Q(role=""),
+                name="signin_grant_admin_or_project_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role or 'admin'} for {self.identity}"
 
 
 class ScimPerson(models.Model):
@@ -117,3 +152,34 @@ class ScimPerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} via SCIM of {self.provider}"
+
+
+class DomainClaim(models.Model):
+    """An organization says an email domain is its own. The log-in page sends people of a domain
+    to an organization's provider only once the claim is verified (by LabelHub's staff, who
+    checked that the organization owns it); a verified domain belongs to one organization."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="domain_claims"
+    )
+    domain = models.CharField(max_length=253)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "domain"], name="signin_domain_claimed_once"
+            ),
+            models.UniqueConstraint(
+                fields=["domain"],
+                condition=Q(verified_at__isnull=False),
+                name="signin_domain_verified_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "verified" if self.verified_at else "not verified"
+        return f"{self.domain} for {self.organization} ({state})"

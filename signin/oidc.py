@@ -14,10 +14,12 @@ from dataclasses import dataclass
 import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.django_client import DjangoIntegration, DjangoOAuth2App
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponseRedirect
 from joserfc.errors import ClaimError, ExpiredTokenError, JoseError
 
+from annotation.webhooks import DeliveryRefused, destination_check
 from signin.models import ProviderConfig
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,23 @@ class SignInRefused(Exception):
         super().__init__(message)
         self.message = message
         self.reason = reason
+
+
+def allow_private() -> bool:
+    """``SIGNIN_ALLOW_PRIVATE_ADDRESSES``: a provider on loopback, private or link-local
+    addresses (on-premise, the tests) may be used."""
+    return bool(getattr(settings, "SIGNIN_ALLOW_PRIVATE_ADDRESSES", False))
+
+
+def provider_url_check(url: str) -> None:
+    """Refuse a provider URL that reaches into our own network, with the webhooks' guard
+    (:func:`annotation.webhooks.destination_check`): ``DeliveryRefused`` says why."""
+    destination_check(url, allow_private=allow_private(), called="sign-in requests")
+
+
+#: The discovery document's URLs the server itself calls (the authorization endpoint is the
+#: browser's).
+SERVER_CALLED = ("jwks_uri", "token_endpoint", "userinfo_endpoint")
 
 
 def discovery_url(issuer: str) -> str:
@@ -61,14 +80,23 @@ class ProviderClient(DjangoOAuth2App):
                 "scope": provider.scopes,
                 "code_challenge_method": "S256",
                 "timeout": HTTP_TIMEOUT_SECONDS,
+                # The access token is used once, at once. Authlib's default (refresh it when
+                # less than 60 s remain) would spend the refresh token a second time during the
+                # check and keep the rotated one from us (seen with short-lived access tokens).
+                "leeway": 0,
             },
             **cached,
         )
 
     def load_server_metadata(self) -> dict:
         fresh = "_loaded_at" not in self.server_metadata
+        if fresh:
+            self._check_address(discovery_url(self.provider.issuer))
         metadata = super().load_server_metadata()
         if fresh:
+            for key in SERVER_CALLED:
+                if metadata.get(key):
+                    self._check_address(metadata[key])
             if metadata.get("issuer", "").rstrip("/") != self.provider.issuer.rstrip("/"):
                 raise SignInRefused(
                     f"The provider at {self.provider.issuer} calls itself "
@@ -77,6 +105,15 @@ class ProviderClient(DjangoOAuth2App):
                 )
             self._remember()
         return metadata
+
+    def _check_address(self, url: str) -> None:
+        try:
+            provider_url_check(url)
+        except DeliveryRefused as refused:
+            log.warning("identity provider URL %s refused: %s", url, refused)
+            raise SignInRefused(
+                f"{self.provider.display_name}'s address is refused: {refused}", reason="address"
+            ) from None
 
     def fetch_jwk_set(self, force: bool = False) -> dict:
         had = self.server_metadata.get("jwks")
@@ -102,6 +139,16 @@ def forget_metadata(provider: ProviderConfig) -> None:
     cache.delete(_metadata_key(provider))
 
 
+def scope_requested(provider: ProviderConfig, metadata: dict) -> str:
+    """The configured scopes, with ``offline_access`` added when the provider supports it: its
+    refresh token then outlives the person's session at the provider (Keycloak's, Okta's), so a
+    person idle in the browser is still checked, and kept, rather than cut off."""
+    scopes = provider.scopes.split()
+    if "offline_access" in metadata.get("scopes_supported", []) and "offline_access" not in scopes:
+        scopes.append("offline_access")
+    return " ".join(scopes)
+
+
 def authorize_redirect(
     *, provider: ProviderConfig, request: HttpRequest, redirect_uri: str, login_hint: str = ""
 ) -> HttpResponseRedirect:
@@ -110,7 +157,8 @@ def authorize_redirect(
     client = ProviderClient(provider)
     extra = {"login_hint": login_hint} if login_hint else {}
     try:
-        return client.authorize_redirect(request, redirect_uri, **extra)
+        scope = scope_requested(provider, client.load_server_metadata())
+        return client.authorize_redirect(request, redirect_uri, scope=scope, **extra)
     except (requests.RequestException, ValueError) as error:
         log.warning("identity provider %s unreachable: %s", provider.issuer, error)
         raise SignInRefused(
@@ -222,5 +270,8 @@ def recheck(*, provider: ProviderConfig, refresh_token: str) -> tuple[str, str, 
         return ProviderCheck.UNREACHABLE, "", {}
     except (requests.RequestException, ValueError) as error:
         log.warning("identity provider %s unreachable: %s", provider.issuer, error)
+        return ProviderCheck.UNREACHABLE, "", {}
+    except SignInRefused as refusal:  # its discovery document or address is refused now
+        log.warning("identity provider %s refused: %s", provider.issuer, refusal.message)
         return ProviderCheck.UNREACHABLE, "", {}
     return ProviderCheck.VALID, token.get("refresh_token") or refresh_token, claims

@@ -4,7 +4,9 @@ ahead of (or without) their sign-in.
 The provider's SCIM client authenticates with the organization's bearer token (made on
 *People → Sign-in*, stored as a hash). ``id`` is the LabelHub account's id; ``active`` is being a
 member of the organization. Setting ``active`` to false (PUT or PATCH) or DELETE does what *Remove*
-does on the People page. Supported: create, read, list with ``filter=userName eq "…"`` and
+does on the People page. Only the people of this provider are served: those its SCIM client
+manages or who signed in through it, and members with an address at its allowed domains.
+Supported: create, read, list with ``filter=userName eq "…"`` and
 ``startIndex``/``count``, replace, PATCH (``replace``/``add`` of ``active``, ``userName``,
 ``name.givenName``, ``name.familyName``, ``emails``), delete. Groups are not served.
 """
@@ -78,12 +80,19 @@ def _scim(view: Callable) -> Callable:
 
 
 def _people(provider: ProviderConfig):
-    """Members of the organization and the people its SCIM client manages (deactivated too)."""
+    """The people this provider answers for: those its SCIM client manages (deactivated too),
+    those who signed in through it, and members with an address at its allowed domains. Nobody
+    else of the organization (a guest invited with another address, an owner with a password)
+    is read, changed or deactivated through SCIM."""
+    at_domains = Q()
+    for domain in provider.allowed_domains:
+        at_domains |= Q(email__iendswith=f"@{domain}")
     return (
         get_user_model()
         .objects.filter(
-            Q(organization_memberships__organization=provider.organization)
-            | Q(scim_records__provider=provider)
+            Q(scim_records__provider=provider)
+            | Q(provider_identities__provider=provider)
+            | Q(organization_memberships__organization=provider.organization) & at_domains
         )
         .distinct()
     )

@@ -18,20 +18,75 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from labelhub.accounts import api_token_revoke
+from annotation.webhooks import DeliveryRefused
+from labelhub.audit import audit_record
 from labelhub.email_addresses import email_address_mark_verified, email_address_owner
-from labelhub.models import Organization, OrganizationMember, Project, Role
+from labelhub.models import (
+    ApiToken,
+    AuditAction,
+    EmailAddress,
+    Organization,
+    OrganizationMember,
+    Project,
+    ProjectMember,
+    Role,
+)
+from labelhub.services import project_member_remove
 from people.members import member_add, member_remove, member_set_admin
-from signin.models import ProviderConfig, ProviderIdentity, ProviderSession, ScimPerson
-from signin.oidc import SignInRefused, forget_metadata
+from signin.models import (
+    DomainClaim,
+    ProviderConfig,
+    ProviderGrant,
+    ProviderIdentity,
+    ProviderSession,
+    ScimPerson,
+)
+from signin.oidc import (
+    ProviderCheck,
+    SignInRefused,
+    allow_private,
+    forget_metadata,
+    provider_url_check,
+    recheck,
+)
 
 log = logging.getLogger(__name__)
 
 DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 MAX_RULES = 100
+#: Mail services where anyone gets an address: no organization may claim them.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    {
+        "aol.com",
+        "gmail.com",
+        "googlemail.com",
+        "gmx.com",
+        "gmx.de",
+        "gmx.net",
+        "hotmail.com",
+        "icloud.com",
+        "live.com",
+        "mail.com",
+        "mail.ru",
+        "me.com",
+        "msn.com",
+        "outlook.com",
+        "proton.me",
+        "protonmail.com",
+        "qq.com",
+        "163.com",
+        "126.com",
+        "web.de",
+        "yahoo.com",
+        "yandex.com",
+        "yandex.ru",
+        "zoho.com",
+    }
+)
 EDITABLE = (
     "enabled",
     "display_name",
@@ -131,10 +186,12 @@ def _clean(changes: dict, *, organization: Organization) -> dict:
                 URLValidator(schemes=["https", "http"])(value)
             except ValidationError:
                 raise ValidationError({"issuer": [f"{value!r} is not a URL."]}) from None
-            if value.startswith("http://") and not settings.DEBUG and not _loopback(value):
-                raise ValidationError(
-                    {"issuer": ["The issuer must use https (http is for a provider on this host)."]}
-                )
+            if value.startswith("http://") and not settings.DEBUG and not allow_private():
+                raise ValidationError({"issuer": ["The issuer must use https."]})
+            try:
+                provider_url_check(value)
+            except DeliveryRefused as refused:
+                raise ValidationError({"issuer": [str(refused)]}) from None
         elif key in ("display_name", "client_id", "groups_claim"):
             if not isinstance(value, str) or not value.strip():
                 raise ValidationError({key: ["This field is required."]})
@@ -155,17 +212,30 @@ def _clean(changes: dict, *, organization: Organization) -> dict:
             value = " ".join(dict.fromkeys(scopes))
         elif key == "allowed_domains":
             value = _clean_domains(value)
+            public = [domain for domain in value if domain in PUBLIC_MAIL_DOMAINS]
+            if public:
+                raise ValidationError(
+                    {
+                        "allowed_domains": [
+                            f"{', '.join(public)} is a public mail service: anyone has an "
+                            "address there. Name your organization's own domains."
+                        ]
+                    }
+                )
             taken = (
-                ProviderConfig.objects.exclude(organization=organization)
-                .filter(allowed_domains__isnull=False)
-                .values_list("allowed_domains", "organization__name")
+                DomainClaim.objects.exclude(organization=organization)
+                .filter(domain__in=value, verified_at__isnull=False)
+                .select_related("organization")
+                .first()
             )
-            for domains, other in taken:
-                clash = set(domains or []) & set(value)
-                if clash:
-                    raise ValidationError(
-                        {"allowed_domains": [f"{', '.join(sorted(clash))} signs in with {other}."]}
-                    )
+            if taken is not None:
+                raise ValidationError(
+                    {
+                        "allowed_domains": [
+                            f"{taken.domain} is verified for {taken.organization.name}."
+                        ]
+                    }
+                )
         elif key == "role_rules":
             value = _clean_rules(value, organization=organization)
         elif key in ("enabled", "passwords_off") and not isinstance(value, bool):
@@ -180,9 +250,23 @@ def _minutes(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 1440
 
 
-def _loopback(url: str) -> bool:
-    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0]
-    return host in ("127.0.0.1", "localhost", "[::1]")
+def _check_an_admin_signs_in_with_it(*, config: ProviderConfig) -> None:
+    """Passwords off only once an admin of the organization has signed in through the provider:
+    otherwise a wrong setting would lock every admin out (passwords refused, the provider not
+    working)."""
+    admins = OrganizationMember.objects.filter(
+        organization=config.organization, is_admin=True, user__is_active=True
+    ).values("user_id")
+    if config.pk is None or not config.identities.filter(user_id__in=admins).exists():
+        raise ValidationError(
+            {
+                "passwords_off": [
+                    "First sign in through the provider as an admin of "
+                    f"{config.organization.name} (at /login/{config.organization.slug}/): "
+                    "with passwords off, nobody could get in if it does not work."
+                ]
+            }
+        )
 
 
 @transaction.atomic
@@ -211,6 +295,8 @@ def provider_config_save(
     if client_secret is not None and not isinstance(client_secret, str):
         raise ValidationError({"client_secret": ["The client secret is text."]})
     config = current or ProviderConfig(organization=organization)
+    if clean.get("passwords_off") and not config.passwords_off:
+        _check_an_admin_signs_in_with_it(config=config)
     issuer_before = config.issuer
     for key, value in clean.items():
         setattr(config, key, value)
@@ -218,6 +304,8 @@ def provider_config_save(
         config.client_secret = client_secret.strip()
     config.full_clean(exclude=["organization", "client_secret"])
     config.save()
+    if "allowed_domains" in clean:
+        _claims_sync(organization=organization, domains=config.allowed_domains)
     if issuer_before and issuer_before != config.issuer:
         forget_metadata(config)
     log.info(
@@ -227,6 +315,36 @@ def provider_config_save(
         sorted(clean) + (["client_secret"] if client_secret else []),
     )
     return config
+
+
+def _claims_sync(*, organization: Organization, domains: list[str]) -> None:
+    """One claim per allowed domain: new domains wait for verification, dropped ones go."""
+    DomainClaim.objects.filter(organization=organization).exclude(domain__in=domains).delete()
+    for domain in domains:
+        DomainClaim.objects.get_or_create(organization=organization, domain=domain)
+
+
+@transaction.atomic
+def domain_claim_verify(*, claim_id: int, by: str) -> DomainClaim:
+    """LabelHub's staff checked that the organization owns the domain: its people are sent to
+    its provider from the log-in page. Refused while another organization holds it verified."""
+    claim = DomainClaim.objects.select_for_update().select_related("organization").get(pk=claim_id)
+    if claim.verified_at is not None:
+        return claim
+    other = (
+        DomainClaim.objects.filter(domain=claim.domain, verified_at__isnull=False)
+        .select_related("organization")
+        .first()
+    )
+    if other is not None:
+        raise ValidationError(
+            {"domain": [f"{claim.domain} is verified for {other.organization.name} already."]}
+        )
+    claim.verified_at = timezone.now()
+    claim.verified_by = by[:150]
+    claim.save(update_fields=["verified_at", "verified_by"])
+    log.info("domain %s verified for %s by %s", claim.domain, claim.organization.slug, by)
+    return claim
 
 
 @transaction.atomic
@@ -308,8 +426,8 @@ def person_sign_in(*, provider: ProviderConfig, claims: dict) -> SignedIn:
     it creates the account (no password) and the membership, or binds an account that is
     already a member here with that address. Every sign-in updates the name and the address, and
     grants what the role rules say for the person's groups. Refused (with words for the person):
-    an unverified address, a domain not allowed, a deactivated account, an address that belongs
-    to an account outside the organization.
+    an unverified address, a domain not allowed, a deactivated account, a person an admin removed
+    since their first sign-in, an address that belongs to an account outside the organization.
     """
     organization = provider.organization
     name = provider.display_name
@@ -343,31 +461,77 @@ def person_sign_in(*, provider: ProviderConfig, claims: dict) -> SignedIn:
                 f"{name} has not verified your address {email}: verify it there first.",
                 reason="email_verified",
             )
-        user, created = _account_for_first_sign_in(organization=organization, email=email)
+        user, created = _account_for_first_sign_in(provider=provider, email=email)
         identity = ProviderIdentity.objects.create(
             provider=provider, subject=subject, user=user, email=email
         )
+    elif not OrganizationMember.objects.filter(
+        organization=organization, user_id=identity.user_id
+    ).exists():
+        # They were a member (their first sign-in made them one) until an admin removed them:
+        # signing in again must not undo the *Remove*.
+        raise SignInRefused(
+            f"An admin of {organization.name} removed you from it: ask them to invite you again.",
+            reason="removed",
+        )
     user = identity.user
-    if not user.is_active:
+    if not user.is_active or _deactivated_by_scim(provider=provider, user=user):
         raise SignInRefused(
             f"Your account here is deactivated: an admin of {organization.name} can let you back.",
             reason="inactive",
         )
     _update_person(user=user, identity=identity, claims=claims, email=email, verified=verified)
     groups = _groups(claims, provider.groups_claim)
-    _grant_roles(provider=provider, user=user, groups=groups, via=f"signed in with {name}")
+    _apply_roles(identity=identity, groups=groups, via=f"signed in with {name}")
     identity.groups = groups
     identity.last_sign_in_at = timezone.now()
     identity.save(update_fields=["groups", "last_sign_in_at", "email"])
     return SignedIn(user=user, identity=identity, created=created)
 
 
-def _account_for_first_sign_in(*, organization: Organization, email: str):
-    """The account a first sign-in lands on: the member here who has verified the address, or a
-    new one. Refused: an address verified by someone outside the organization (never taken
-    over), or used unverified by an existing account (which proves nothing either way)."""
+def _deactivated_by_scim(*, provider: ProviderConfig, user: AbstractBaseUser) -> bool:
+    """The provider's SCIM client manages this person and made them (or left them) inactive here:
+    signing in must not make them a member again."""
+    return (
+        ScimPerson.objects.filter(provider=provider, user=user).exists()
+        and not OrganizationMember.objects.filter(
+            organization=provider.organization, user=user
+        ).exists()
+    )
+
+
+def accounts_using(email: str):
+    """Accounts whose address is ``email`` (case-insensitive), leaving out sign-ups that were never
+    confirmed: inactive, never logged in, no verified address, no membership, nobody's provider
+    vouched for them. Such an account squats nothing: its link, if used later, is refused because
+    the address is verified for someone else by then."""
+    User = get_user_model()
+    person = OuterRef("pk")
+    never_used = (
+        Q(is_active=False, last_login__isnull=True)
+        & ~Exists(EmailAddress.objects.filter(user=person, verified_at__isnull=False))
+        & ~Exists(OrganizationMember.objects.filter(user=person))
+        & ~Exists(ScimPerson.objects.filter(user=person))
+        & ~Exists(ProviderIdentity.objects.filter(user=person))
+    )
+    return User.objects.filter(email__iexact=email).exclude(never_used)
+
+
+def _account_for_first_sign_in(*, provider: ProviderConfig, email: str):
+    """The account a first sign-in lands on: the one this provider's SCIM client made with the
+    address, the member here who has verified the address, or a new one. Refused: an address
+    verified by someone outside the organization (never taken over), or used unverified by an
+    existing account (which proves nothing either way)."""
+    organization = provider.organization
     User = get_user_model()
     owner = email_address_owner(email=email)
+    provisioned = (
+        ScimPerson.objects.select_related("user")
+        .filter(provider=provider, user__email__iexact=email)
+        .first()
+    )
+    if provisioned is not None and owner in (None, provisioned.user):
+        return provisioned.user, False
     if owner is not None:
         member = OrganizationMember.objects.filter(organization=organization, user=owner).exists()
         if not member or owner.is_staff or owner.is_superuser:
@@ -377,7 +541,7 @@ def _account_for_first_sign_in(*, organization: Organization, email: str):
                 reason="existing_account",
             )
         return owner, False
-    if User.objects.filter(email__iexact=email).exists():
+    if accounts_using(email).exists():
         raise SignInRefused(
             f"An account here uses {email} without having verified it: sign in with it and "
             "verify the address, or ask an admin of "
@@ -408,30 +572,60 @@ def _update_person(
         user.save(update_fields=fields)
 
 
-def _grant_roles(
-    *, provider: ProviderConfig, user: AbstractBaseUser, groups: list[str], via: str
-) -> None:
-    """Membership for everyone; admin and project roles for the groups the rules name. Rules
-    grant and never take away: an admin's own changes here stand."""
+def _apply_roles(*, identity: ProviderIdentity, groups: list[str], via: str) -> None:
+    """Membership for everyone; admin and project roles for the groups the rules name.
+
+    A role the rules give is recorded as the provider's (:class:`ProviderGrant`) only when the
+    person did not hold it already, and taken back once their groups no longer call for it. Roles
+    given by hand here are never taken away. A take-back that would leave the organization with
+    no admin, or a project with no manager, is kept (and logged) until someone else holds it.
+    """
+    provider, user = identity.provider, identity.user
     organization = provider.organization
     rules = [rule for rule in provider.role_rules if rule["group"] in groups]
-    admin = any(rule.get("admin") for rule in rules)
+    want_admin = any(rule.get("admin") for rule in rules)
+    want_roles = {(rule["project"], rule["role"]) for rule in rules if "project" in rule}
     member = member_add(organization=organization, user=user, via=via)
-    if admin and not member.is_admin:
+    held = {(grant.project_id, grant.role): grant for grant in identity.grants.all()}
+    if want_admin and not member.is_admin:
         member_set_admin(organization=organization, user_id=user.pk, is_admin=True, actor=None)
+        ProviderGrant.objects.get_or_create(identity=identity, project=None, role="")
     projects = {
         project.pk: project
         for project in Project.objects.filter(
-            organization=organization,
-            pk__in=[rule["project"] for rule in rules if "project" in rule],
+            organization=organization, pk__in=[project for project, _ in want_roles]
         )
     }
-    for rule in rules:
-        project = projects.get(rule.get("project"))
-        if project is not None:
-            member_add(
-                organization=organization, user=user, project=project, role=rule["role"], via=via
-            )
+    for project_id, role in sorted(want_roles):
+        project = projects.get(project_id)
+        if project is None:
+            continue
+        if not ProjectMember.objects.filter(project=project, user=user, role=role).exists():
+            member_add(organization=organization, user=user, project=project, role=role, via=via)
+            ProviderGrant.objects.get_or_create(identity=identity, project=project, role=role)
+    for (project_id, role), grant in held.items():
+        if (project_id is None and want_admin) or (project_id, role) in want_roles:
+            continue
+        try:
+            with transaction.atomic():
+                _take_back(grant=grant, user=user, organization=organization)
+        except ValidationError as refusal:
+            log.info("kept %s of %s: %s", grant, user, refusal.messages)
+            continue
+        grant.delete()
+
+
+def _take_back(*, grant: ProviderGrant, user, organization: Organization) -> None:
+    if grant.project_id is None:
+        member_set_admin(organization=organization, user_id=user.pk, is_admin=False, actor=None)
+        return
+    held = (
+        ProjectMember.objects.select_related("project", "user")
+        .filter(project_id=grant.project_id, user=user, role=grant.role)
+        .first()
+    )
+    if held is not None:
+        project_member_remove(member=held, actor=None)
 
 
 # --- sessions ----------------------------------------------------------------------------------
@@ -442,48 +636,112 @@ SESSION_CHECK_AFTER = "signin_check_after"
 
 
 def session_open(*, identity: ProviderIdentity, session, refresh_token: str) -> ProviderSession:
-    """Remember that this (already logged-in) session came from the provider, and when to ask
-    the provider again."""
+    """Remember that this (already logged-in) session came from the provider, keep the sign-in's
+    grant on the identity (for the checks, also after logging out) and say when to ask again."""
     if session.session_key is None:
         session.save()
     now = timezone.now()
+    if refresh_token:
+        identity.refresh_token = refresh_token
+    identity.checked_at = now
+    identity.access_ended_at = None
+    identity.save(update_fields=["refresh_token", "checked_at", "access_ended_at"])
     row, _ = ProviderSession.objects.update_or_create(
-        session_key=session.session_key,
-        defaults={"identity": identity, "refresh_token": refresh_token, "checked_at": now},
+        session_key=session.session_key, defaults={"identity": identity, "checked_at": now}
     )
     session[SESSION_ID] = row.pk
-    session[SESSION_CHECK_AFTER] = _check_after(now, identity.provider).timestamp()
+    session[SESSION_CHECK_AFTER] = check_due(identity).timestamp()
     return row
 
 
-def _check_after(checked_at, provider: ProviderConfig):
-    return checked_at + timedelta(minutes=provider.recheck_minutes)
+def check_due(identity: ProviderIdentity):
+    """When the provider must be asked again about this person."""
+    return identity.checked_at + timedelta(minutes=identity.provider.recheck_minutes)
 
 
-def session_checked(*, row: ProviderSession, session, refresh_token: str, claims: dict) -> None:
-    """The provider still vouches: move the next check on, keep the rotated refresh token and
-    take the person's current name and address."""
-    now = timezone.now()
-    row.refresh_token = refresh_token
-    row.checked_at = now
-    row.save(update_fields=["refresh_token", "checked_at"])
-    session[SESSION_CHECK_AFTER] = _check_after(now, row.identity.provider).timestamp()
-    email = str(claims.get("email") or row.identity.email)
-    allowed = email.rsplit("@", 1)[-1].lower() in row.identity.provider.allowed_domains
-    if claims.get("sub") == row.identity.subject:
-        with contextlib.suppress(SignInRefused):  # an address verified by another meanwhile
+class Recheck:
+    """The outcome of :func:`identity_recheck`."""
+
+    VALID = "valid"  # the provider still vouches (now, or at a check a moment ago)
+    REFUSED = "refused"  # it no longer honours the grant: access ended
+    NO_GRANT = "no_grant"  # nothing to ask it with (no refresh token, or the provider is off)
+    UNREACHABLE = "unreachable"  # it did not answer: nothing changed, asked again next time
+
+
+def identity_recheck(*, identity_id: int, now=None) -> str:
+    """Ask the provider whether it still vouches for the person, with the identity's grant.
+
+    One check for a browser session that is due and for ``manage.py recheck_identities``: the
+    identity's row lock is held during the call, so two checks at once do not both spend the same
+    refresh token, and a check someone made a moment ago is not repeated. The provider saying
+    yes moves the next check on and takes the person's current name, address and groups (roles
+    follow the rules, both ways); saying no ends every session the person opened through it and
+    their API token (:func:`access_end`).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        identity = (
+            ProviderIdentity.objects.select_for_update(of=("self",))
+            .select_related("provider__organization", "user")
+            .get(pk=identity_id)
+        )
+        if identity.access_ended_at is not None:
+            return Recheck.REFUSED
+        if identity.checked_at is not None and now < check_due(identity):
+            return Recheck.VALID
+        if not identity.refresh_token or not identity.provider.enabled:
+            return Recheck.NO_GRANT
+        status, refresh_token, claims = recheck(
+            provider=identity.provider, refresh_token=identity.refresh_token
+        )
+        if status == ProviderCheck.VALID:
+            _identity_checked(
+                identity=identity, refresh_token=refresh_token, claims=claims, now=now
+            )
+            return Recheck.VALID
+        if status == ProviderCheck.REFUSED:
+            access_end(identity=identity, reason="the provider refused the refresh grant")
+            return Recheck.REFUSED
+        return Recheck.UNREACHABLE
+
+
+def _identity_checked(*, identity: ProviderIdentity, refresh_token: str, claims: dict, now) -> None:
+    """The provider still vouches: keep the rotated refresh token, move the next check on, take
+    the person's current name and address, and their groups' roles when the answer lists them."""
+    identity.refresh_token = refresh_token
+    identity.checked_at = now
+    fields = ["refresh_token", "checked_at"]
+    if claims.get("sub") == identity.subject:
+        email = str(claims.get("email") or identity.email)
+        allowed = email.rsplit("@", 1)[-1].lower() in identity.provider.allowed_domains
+        # An address verified by someone else meanwhile stays as it was.
+        with contextlib.suppress(SignInRefused), transaction.atomic():
             _update_person(
-                user=row.identity.user,
-                identity=row.identity,
+                user=identity.user,
+                identity=identity,
                 claims=claims,
                 email=email,
                 verified=_verified(claims) and allowed,
             )
-            row.identity.save(update_fields=["email"])
+        fields.append("email")
+        member = OrganizationMember.objects.filter(
+            organization=identity.provider.organization, user=identity.user
+        ).exists()
+        if member and identity.provider.groups_claim in claims:
+            groups = _groups(claims, identity.provider.groups_claim)
+            _apply_roles(
+                identity=identity,
+                groups=groups,
+                via=f"groups at {identity.provider.display_name}",
+            )
+            identity.groups = groups
+            fields.append("groups")
+    identity.save(update_fields=fields)
 
 
 def session_forget(*, session_key: str | None) -> None:
-    """The person logged out: nothing more to check for that session."""
+    """The person logged out: nothing more to check for that session (the identity keeps its
+    grant, so the person's API token is still checked with the provider)."""
     if session_key:
         ProviderSession.objects.filter(session_key=session_key).delete()
 
@@ -502,10 +760,55 @@ def access_end(*, identity: ProviderIdentity, reason: str) -> None:
     removes them from the People page; signing in again needs the provider's yes)."""
     keys = list(identity.sessions.values_list("session_key", flat=True))
     _end_sessions(keys)
-    api_token_revoke(user=identity.user)
+    revoke_tokens(
+        user=identity.user,
+        organization=identity.provider.organization,
+        why=f"{identity.provider.display_name} no longer vouches for them ({reason})",
+    )
+    identity.refresh_token = ""
+    identity.access_ended_at = timezone.now()
+    identity.save(update_fields=["refresh_token", "access_ended_at"])
     log.info(
         "access of %s through %s ended: %s", identity.user, identity.provider.display_name, reason
     )
+
+
+def identities_due(*, now=None) -> list[int]:
+    """Identities whose last check is older than their provider's interval (enabled providers,
+    access not ended), oldest first."""
+    now = now or timezone.now()
+    due: list[int] = []
+    for provider in ProviderConfig.objects.filter(enabled=True):
+        before = now - timedelta(minutes=provider.recheck_minutes)
+        due += ProviderIdentity.objects.filter(
+            Q(checked_at__lt=before) | Q(checked_at__isnull=True),
+            provider=provider,
+            access_ended_at__isnull=True,
+        ).values_list("pk", flat=True)
+    return due
+
+
+def identities_recheck(*, now=None) -> dict[str, int]:
+    """Check every identity that is due (``manage.py recheck_identities``, from cron). An
+    identity with no grant to ask with (the provider gave no refresh token) cannot be vouched
+    for: its access ends (fail closed), so a removed person's API token never outlives the
+    interval. Returns how many checks ended which way."""
+    counts = dict.fromkeys(
+        (Recheck.VALID, Recheck.REFUSED, Recheck.NO_GRANT, Recheck.UNREACHABLE), 0
+    )
+    for identity_id in identities_due(now=now):
+        try:
+            status = identity_recheck(identity_id=identity_id, now=now)
+            if status == Recheck.NO_GRANT:
+                identity = ProviderIdentity.objects.select_related(
+                    "provider__organization", "user"
+                ).get(pk=identity_id)
+                access_end(identity=identity, reason="no grant to check with")
+        except Exception:  # one person's failure must not stop the others' checks
+            log.exception("the check of identity %s failed", identity_id)
+            status = Recheck.UNREACHABLE
+        counts[status] += 1
+    return counts
 
 
 def passwords_off_for(user) -> ProviderConfig | None:
@@ -524,14 +827,22 @@ def passwords_off_for(user) -> ProviderConfig | None:
 
 
 def provider_for_email(email: str) -> ProviderConfig | None:
-    """The enabled provider whose allowed domains include the address's domain."""
+    """The enabled provider of the organization that holds the address's domain verified."""
     domain = email.strip().rsplit("@", 1)[-1].lower() if "@" in email else email.strip().lower()
     if not domain:
         return None
-    for config in ProviderConfig.objects.filter(enabled=True).select_related("organization"):
-        if domain in config.allowed_domains:
-            return config
-    return None
+    claim = (
+        DomainClaim.objects.filter(
+            domain=domain,
+            verified_at__isnull=False,
+            organization__identity_provider__enabled=True,
+        )
+        .select_related("organization__identity_provider")
+        .first()
+    )
+    if claim is None or domain not in claim.organization.identity_provider.allowed_domains:
+        return None
+    return claim.organization.identity_provider
 
 
 # --- SCIM ---------------------------------------------------------------------------------------
@@ -588,7 +899,7 @@ def scim_person_create(
             {"userName": [f"{email!r} is not an address at {', '.join(provider.allowed_domains)}."]}
         )
     User = get_user_model()
-    if User.objects.filter(email__iexact=email).exists():
+    if accounts_using(email).exists():
         raise ScimConflict(f"An account with the address {email} exists already.")
     user = User(
         username=_unique_username(email),
@@ -626,8 +937,14 @@ def scim_person_update(
     organization = provider.organization
     fields = []
     if email is not None and email.lower() != user.email.lower():
+        email = email.strip()
         if "@" not in email or email.rsplit("@", 1)[1].lower() not in provider.allowed_domains:
             raise ValidationError({"emails": [f"{email!r} is not at an allowed domain."]})
+        owner = email_address_owner(email=email)
+        if (owner is not None and owner.pk != user.pk) or accounts_using(email).exclude(
+            pk=user.pk
+        ).exists():
+            raise ScimConflict(f"Another account has the address {email}.")
         user.email = email
         fields.append("email")
     if first_name is not None and first_name != user.first_name:
@@ -640,9 +957,9 @@ def scim_person_update(
         user.save(update_fields=fields)
     ScimPerson.objects.get_or_create(provider=provider, user=user)
     member = OrganizationMember.objects.filter(organization=organization, user=user).exists()
-    if active is False and member:
+    if active is False and member and user.is_active:
         scim_person_deactivate(provider=provider, user=user)
-    elif active is True and not member:
+    elif active is True and not (member and user.is_active):
         if not user.is_active:
             get_user_model().objects.filter(pk=user.pk).update(is_active=True)
             user.is_active = True
@@ -653,10 +970,55 @@ def scim_person_update(
 
 @transaction.atomic
 def scim_person_deactivate(*, provider: ProviderConfig, user) -> None:
-    member_remove(organization=provider.organization, user_id=user.pk, actor=None)
+    """The provider deactivated the person: access ends at once, whatever else holds.
+
+    Their sessions opened through the provider end and their API token stops first. Then they are
+    removed as *Remove* does; when *Remove* refuses (the organization's last admin, a project's
+    only manager) the account is suspended instead (deactivated, memberships and roles kept so
+    nothing is left without its admin or manager) and the audit log tells the admins what to hand
+    over. Either way the provider hears success: it has nothing to retry.
+    """
+    organization = provider.organization
     keys = list(
         ProviderSession.objects.filter(
             identity__provider=provider, identity__user=user
         ).values_list("session_key", flat=True)
     )
     _end_sessions(keys)
+    ProviderIdentity.objects.filter(provider=provider, user=user).update(
+        refresh_token="", access_ended_at=timezone.now()
+    )
+    revoke_tokens(
+        user=user, organization=organization, why=f"deactivated by {provider.display_name}"
+    )
+    try:
+        with transaction.atomic():
+            member_remove(organization=organization, user_id=user.pk, actor=None)
+    except ValidationError as refusal:
+        reasons = [message for messages in refusal.message_dict.values() for message in messages]
+        get_user_model().objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        audit_record(
+            actor=None,
+            action=AuditAction.PERSON_REMOVED,
+            organization=organization,
+            summary=(
+                f"{user.get_username()} deactivated by {provider.display_name} (SCIM) and "
+                f"suspended, not removed: {' '.join(reasons)} Then remove them on the People page."
+            ),
+            changes={"user": user.get_username(), "suspended": True, "kept_because": reasons},
+        )
+
+
+def revoke_tokens(*, user, organization: Organization, why: str) -> bool:
+    """End every API token of ``user`` because the provider said so (the audit log says who)."""
+    deleted, _ = ApiToken.objects.filter(user=user).delete()
+    if deleted:
+        audit_record(
+            actor=None,
+            action=AuditAction.TOKEN_REVOKED,
+            organization=organization,
+            summary=f"API token of {user.get_username()} revoked: {why}",
+            changes={"user": user.get_username()},
+        )
+    return bool(deleted)

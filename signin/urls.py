@@ -7,7 +7,8 @@ from django.urls import include, path
 from signin import scim, views
 
 signin_patterns = [
-    path("login/sso/", views.find, name="find"),
+    # Outside /login/<slug>/: every slug is an organization's own link.
+    path("sso/find/", views.find, name="find"),
     path("login/<slug:slug>/", views.start, name="start"),
     path("login/<slug:slug>/callback/", views.callback, name="callback"),
     path("organizations/<slug:slug>/people/sign-in/", views.settings_page, name="settings"),

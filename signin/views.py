@@ -202,6 +202,7 @@ def settings_page(request: HttpRequest, slug: str, *, new_scim_token: str = "") 
             "start_url": start_url,
             "scim_url": request.build_absolute_uri("/scim/v2/"),
             "new_scim_token": new_scim_token,
+            "claims": organization.domain_claims.all() if config else [],
             "identities": config.identities.select_related("user").order_by("-last_sign_in_at")[:50]
             if config
             else [],

@@ -9,6 +9,12 @@ CLIENT_ID = "labelhub"
 CLIENT_SECRET = "s3cr3t-client-value-7d1f0c9b"
 
 
+@pytest.fixture(autouse=True)
+def _provider_on_loopback(settings):
+    """The test provider runs on loopback: allowed here as an on-premise one would be."""
+    settings.SIGNIN_ALLOW_PRIVATE_ADDRESSES = True
+
+
 @pytest.fixture(scope="session")
 def idp(tmp_path_factory):
     """One real OpenID provider for the whole run, on a loopback port, in its own process."""
@@ -19,10 +25,12 @@ def idp(tmp_path_factory):
 
 @pytest.fixture
 def idp_clean(idp):
-    """The provider with no deliberately wrong claims."""
+    """The provider with no deliberately wrong claims and its usual token lifetimes."""
     idp.control("tamper", claims={})
     yield idp
     idp.control("tamper", claims={})
+    idp.control("lifetimes")
+    idp.control("freeze_jwks", freeze=False)
 
 
 @pytest.fixture

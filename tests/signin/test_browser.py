@@ -1,9 +1,12 @@
 """In Chromium: an admin connects the organization's provider on *People → Sign-in*, then a new
 person signs in with their work address through the real provider and lands on LabelHub."""
 
+from io import StringIO
+
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.test import Client
 from playwright.sync_api import Page, expect
 
@@ -45,6 +48,8 @@ def test_an_admin_connects_the_provider_and_a_new_person_signs_in_with_it(
     expect(page.get_by_test_id("secret-state")).to_have_text("Client secret: set (hidden).")
     assert CLIENT_SECRET not in page.content()
     assert ProviderConfig.objects.get().client_secret == CLIENT_SECRET
+    expect(page.get_by_test_id("domain-acme.test")).to_contain_text("waiting for verification")
+    call_command("verify_domain", "acme.test", acme.slug, stdout=StringIO())  # LabelHub's staff
 
     idp_clean.person(
         "wendy", email="wendy@acme.test", first_name="Wendy", groups=["labeling-admins"]

@@ -1,15 +1,19 @@
 """People → Sign-in and ``/api/v1/organizations/{slug}/sign-in/``: the admins' settings, the secret
 that never comes back, and passwords off."""
 
+from io import StringIO
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from labelhub.models import ApiToken
-from signin.models import ProviderConfig
-from tests.factories import PASSWORD, make_project, make_user
+from signin.models import DomainClaim, ProviderConfig, ProviderIdentity
+from tests.factories import PASSWORD, make_organization, make_project, make_user
 from tests.signin.conftest import CLIENT_SECRET, database_text
 
 URL = "/api/v1/organizations/{}/sign-in/"
@@ -49,6 +53,16 @@ def test_an_admin_configures_the_provider_through_the_api_and_never_reads_the_se
     changed = admin_client.patch(
         URL.format(acme.slug), {"passwords_off": True}, content_type="application/json"
     )
+    assert changed.status_code == 400  # no admin has signed in through the provider yet
+    ProviderIdentity.objects.create(
+        provider=ProviderConfig.objects.get(),
+        subject="admin-at-provider",
+        user=acme.members.get(is_admin=True).user,
+        email="acme-admin@acme.test",
+    )
+    changed = admin_client.patch(
+        URL.format(acme.slug), {"passwords_off": True}, content_type="application/json"
+    )
     assert changed.status_code == 200
     assert changed.json()["passwords_off"] is True
     assert ProviderConfig.objects.get().client_secret == CLIENT_SECRET  # kept
@@ -58,7 +72,6 @@ def test_an_admin_configures_the_provider_through_the_api_and_never_reads_the_se
     ("change", "field", "words"),
     [
         ({"issuer": "not a url"}, "issuer", "is not a URL"),
-        ({"issuer": "http://login.acme.test"}, "issuer", "must use https"),
         ({"allowed_domains": ["acme.test", "no domain"]}, "allowed_domains.2", "not a domain"),
         ({"scopes": "email profile"}, "scopes", "must include openid"),
         ({"recheck_minutes": 0}, "recheck_minutes", "from 1 to 1440"),
@@ -83,23 +96,91 @@ def test_bad_settings_are_refused_by_field_and_change_nothing(
     assert not ProviderConfig.objects.exists()
 
 
-def test_a_domain_signs_in_with_one_organization_only(admin_client, acme):
-    other = make_user("other-admin")
-    from tests.factories import make_organization
+@pytest.mark.parametrize(
+    ("issuer", "words"),
+    [
+        ("http://93.184.216.34/realms/acme", "must use https"),
+        ("https://127.0.0.1:8443/o", "127.0.0.1 is a loopback address"),
+        ("https://10.1.2.3/realms/acme", "10.1.2.3 is a private address"),
+        ("https://169.254.169.254/latest", "link-local"),
+        ("https://[::ffff:127.0.0.1]/o", "loopback"),
+    ],
+)
+def test_an_issuer_inside_our_network_is_refused(admin_client, acme, settings, issuer, words):
+    """The webhooks' address guard, unless SIGNIN_ALLOW_PRIVATE_ADDRESSES is on."""
+    settings.SIGNIN_ALLOW_PRIVATE_ADDRESSES = False
+    response = admin_client.put(
+        URL.format(acme.slug), {**SETTINGS, "issuer": issuer}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert words in " ".join(response.json()["issuer"])
+    assert not ProviderConfig.objects.exists()
 
+
+def test_an_issuer_refused_after_it_was_saved_is_not_called(client, acme, settings):
+    """Saved while private addresses were allowed, or resolving elsewhere since: signing in is
+    refused before any request leaves."""
+    settings.SIGNIN_ALLOW_PRIVATE_ADDRESSES = False
+    ProviderConfig.objects.create(
+        organization=acme,
+        display_name="Acme SSO",
+        issuer="http://127.0.0.1:9/o",
+        client_id="labelhub",
+        allowed_domains=["acme.test"],
+    )
+    response = client.get(f"/login/{acme.slug}/")
+    assert response.status_code == 403
+    assert 'data-reason="address"' in response.content.decode()
+    assert "loopback address" in response.content.decode()
+
+
+def test_a_domain_is_verified_for_one_organization_only(admin_client, acme):
+    """Naming a domain claims nothing until staff verify it: another organization may name it
+    meanwhile (first come is not first served), and none may once it is verified."""
+    other = make_user("other-admin")
     beta = make_organization("Beta")
     beta.members.create(user=other, is_admin=True)
-    assert (
-        admin_client.put(
-            URL.format(acme.slug), SETTINGS, content_type="application/json"
-        ).status_code
-        == 201
-    )
     client = Client()
     client.force_login(other)
-    response = client.put(URL.format(beta.slug), SETTINGS, content_type="application/json")
+    assert (
+        client.put(URL.format(beta.slug), SETTINGS, content_type="application/json").status_code
+        == 201
+    )
+    response = admin_client.put(URL.format(acme.slug), SETTINGS, content_type="application/json")
+    assert response.status_code == 201
+    assert response.json()["verified_domains"] == []
+    call_command("verify_domain", "acme.test", acme.slug, stdout=StringIO())
+    assert admin_client.get(URL.format(acme.slug)).json()["verified_domains"] == ["acme.test"]
+    with pytest.raises(CommandError, match=r"acme\.test is verified for Acme already"):
+        call_command("verify_domain", "acme.test", beta.slug, stdout=StringIO())
+    again = client.put(URL.format(beta.slug), SETTINGS, content_type="application/json")
+    assert again.status_code == 400
+    assert again.json()["allowed_domains"] == ["acme.test is verified for Acme."]
+
+
+def test_a_public_mail_domain_is_refused(admin_client, acme):
+    response = admin_client.put(
+        URL.format(acme.slug),
+        {**SETTINGS, "allowed_domains": ["acme.test", "Gmail.com"]},
+        content_type="application/json",
+    )
     assert response.status_code == 400
-    assert "signs in with Acme" in response.json()["allowed_domains"][0]
+    assert "gmail.com is a public mail service" in response.json()["allowed_domains"][0]
+    assert not ProviderConfig.objects.exists()
+
+
+def test_the_log_in_page_offers_a_domain_only_once_it_is_verified(admin_client, acme):
+    assert admin_client.put(URL.format(acme.slug), SETTINGS, content_type="application/json")
+    page = f"/organizations/{acme.slug}/people/sign-in/"
+    assert "waiting for verification" in admin_client.get(page).content.decode()
+    unverified = Client().post("/sso/find/", {"email": "someone@acme.test"})
+    assert unverified.status_code == 422
+    assert "No organization signs in with addresses at acme.test" in unverified.content.decode()
+    call_command("verify_domain", "acme.test", acme.slug, stdout=StringIO())
+    verified = Client().post("/sso/find/", {"email": "someone@acme.test"})
+    assert verified.status_code == 200
+    assert "Sign in with Acme SSO" in verified.content.decode()
+    assert "acme-labs.test</code>: waiting" in admin_client.get(page).content.decode()
 
 
 def test_only_the_organizations_admins_reach_the_settings(acme):
@@ -152,6 +233,41 @@ def test_the_settings_page_saves_and_never_shows_the_secret(admin_client, acme):
     assert "Line 1: no project named &#x27;Nowhere&#x27;" in bad.content.decode()
 
 
+def test_passwords_go_off_only_once_an_admin_has_signed_in_through_the_provider(admin_client, acme):
+    refused = admin_client.put(
+        URL.format(acme.slug), {**SETTINGS, "passwords_off": True}, content_type="application/json"
+    )
+    assert refused.status_code == 400
+    assert (
+        "First sign in through the provider as an admin of Acme"
+        in refused.json()["passwords_off"][0]
+    )
+    assert not ProviderConfig.objects.exists()
+    assert admin_client.put(URL.format(acme.slug), SETTINGS, content_type="application/json")
+    config = ProviderConfig.objects.get()
+    member = make_user("mia", organization=acme, email="mia@acme.test")
+    ProviderIdentity.objects.create(provider=config, subject="m", user=member, email=member.email)
+    page = f"/organizations/{acme.slug}/people/sign-in/"
+    form = {
+        "display_name": "Acme SSO",
+        "issuer": "https://login.acme.test",
+        "client_id": "labelhub-acme",
+        "scopes": "openid email profile groups",
+        "allowed_domains": "acme.test",
+        "groups_claim": "groups",
+        "recheck_minutes": "15",
+        "enabled": "on",
+        "passwords_off": "on",
+    }
+    response = admin_client.post(page, form)
+    assert response.status_code == 422  # a member, not an admin, has signed in with it
+    assert "First sign in through the provider" in response.content.decode()
+    assert ProviderConfig.objects.get().passwords_off is False
+    acme.members.filter(user=member).update(is_admin=True)
+    assert admin_client.post(page, form).status_code == 302
+    assert ProviderConfig.objects.get().passwords_off is True
+
+
 def test_the_client_secret_is_not_readable_in_a_database_dump(admin_client, acme):
     admin_client.put(URL.format(acme.slug), SETTINGS, content_type="application/json")
     with connection.cursor() as cursor:
@@ -173,6 +289,7 @@ def passwords_off(acme):
         allowed_domains=["acme.test"],
         passwords_off=True,
     )
+    DomainClaim.objects.create(organization=acme, domain="acme.test", verified_at=timezone.now())
     return make_user("sam", organization=acme, email="sam@acme.test")
 
 
@@ -211,12 +328,12 @@ def test_passwords_stay_on_for_people_of_other_organizations(passwords_off):
 def test_the_log_in_page_finds_the_organizations_provider_by_address(passwords_off, acme):
     client = Client()
     page = client.get("/accounts/login/").content.decode()
-    assert 'action="/login/sso/"' in page
-    response = client.post("/login/sso/", {"email": "someone@ACME.test"})
+    assert 'action="/sso/find/"' in page
+    response = client.post("/sso/find/", {"email": "someone@ACME.test"})
     assert response.status_code == 200
     assert f'href="/login/{acme.slug}/?login_hint=someone%40ACME.test"' in response.content.decode()
     assert "Sign in with Acme SSO" in response.content.decode()
-    unknown = client.post("/login/sso/", {"email": "x@nowhere.test"})
+    unknown = client.post("/sso/find/", {"email": "x@nowhere.test"})
     assert unknown.status_code == 422
     assert "No organization signs in with addresses at nowhere.test" in unknown.content.decode()
     assert get_user_model().objects.count() == 2

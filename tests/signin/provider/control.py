@@ -7,10 +7,12 @@ from collections import Counter
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.http import HttpResponseForbidden, JsonResponse
+from django.test import RequestFactory
 from django.views.decorators.csrf import csrf_exempt
 from jwcrypto import jwk
 from oauth2_provider.models import Application
 from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import JwksInfoView
 
 from tests.signin.provider import validator
 
@@ -73,7 +75,38 @@ def _rotate_key(data: dict) -> dict:
     return {"kid": new.thumbprint()}
 
 
+def _lifetimes(data: dict) -> dict:
+    """How long access tokens live and how long a refresh token outlives its access token (as a
+    provider's session idle timeout does); ``None`` for the refresh token: forever."""
+    settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"] = data.get("access", 3600)
+    settings.OAUTH2_PROVIDER["REFRESH_TOKEN_EXPIRE_SECONDS"] = data.get("refresh")
+    oauth2_settings.reload()
+    return {}
+
+
+#: The key set ``/o/.well-known/jwks.json`` serves instead of the real one, when set.
+FROZEN_JWKS: dict = {}
+
+
+def _freeze_jwks(data: dict) -> dict:
+    """Keep publishing today's keys whatever the provider signs with next (``freeze: false``
+    publishes the real set again): a token signed by a key not in the JWKS."""
+    FROZEN_JWKS.clear()
+    if data.get("freeze", True):
+        real = JwksInfoView.as_view()(RequestFactory().get("/o/.well-known/jwks.json"))
+        FROZEN_JWKS.update(json.loads(real.content))
+    return {}
+
+
+def jwks(request):
+    if FROZEN_JWKS:
+        return JsonResponse(FROZEN_JWKS)
+    return JwksInfoView.as_view()(request)
+
+
 ACTIONS = {
+    "freeze_jwks": _freeze_jwks,
+    "lifetimes": _lifetimes,
     "person": _person,
     "delete_person": lambda data: {
         "deleted": User.objects.filter(username=data["username"]).delete()[0]

@@ -46,6 +46,7 @@ OAUTH2_PROVIDER = {
         "email": "Email address",
         "profile": "Name",
         "groups": "Groups",
+        "offline_access": "Refresh tokens that outlive the session",
     },
     "OAUTH2_VALIDATOR_CLASS": "tests.signin.provider.validator.Validator",
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
