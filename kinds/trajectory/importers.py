@@ -26,9 +26,13 @@ A row's format is detected from its keys, or named on the import (``?format=atif
                     ``gen_ai.tool.call.id``, ``gen_ai.tool.call.arguments``,
                     ``gen_ai.tool.call.result``, ``gen_ai.usage.*``.
 ``atif``            Harbor's Agent Trajectory Interchange Format: ``schema_version`` "ATIF-v1.x",
-                    ``agent``, ``steps[{step_id, source, message, reasoning_content, tool_calls
+                    ``agent`` (``tool_definitions`` become the run's tools), ``steps[{step_id,
+                    source, message (text or text/image parts), reasoning_content, tool_calls
                     [{tool_call_id, function_name, arguments}], observation{results
-                    [{source_call_id, content}]}, metrics}]``, ``final_metrics``.
+                    [{source_call_id, content}]}, metrics}]``, ``final_metrics``; the reward
+                    from the root ``extra`` (ATIF has no reward field). Each ATIF step's other
+                    fields (``timestamp``, ``model_name``…) and which of our steps it became are
+                    kept in ``metadata.atif.steps``, so the ATIF export gives the run back.
 ``swe_agent``       SWE-agent ``.traj``: ``trajectory[{thought, action, observation,
                     execution_time}]``, ``history`` (the problem statement is its first user
                     turn), ``info{exit_status, submission, model_stats}``.
@@ -620,11 +624,74 @@ def _parts_text(parts: Any) -> str:
 # --- Harbor ATIF ---------------------------------------------------------------------------
 
 
+ATIF_CONVERTED = ("step_id", "source", "message", "reasoning_content", "tool_calls", "observation")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _image_url(path: Any, where: str) -> str:
+    """An image's location as LabelHub shows it: an http(s) URL, a site path or a data URL."""
+    _need(isinstance(path, str) and path, where, "An image names its location.")
+    _need(
+        path.startswith(("https://", "http://", "/", "data:image/")),
+        where,
+        "LabelHub shows images from an http(s) URL, a site path or a data URL, not a file path.",
+    )
+    return path
+
+
+def _atif_content(value: Any, path: str) -> tuple[str, list[str]]:
+    """ATIF content (text, or a list of ContentParts): its text and its images' locations."""
+    if value is None or isinstance(value, str):
+        return value or "", []
+    _need(isinstance(value, list), path, "Content is text or a list of content parts.")
+    texts, images = [], []
+    for k, part in enumerate(value):
+        where = f"{path}.{k}"
+        _need(isinstance(part, dict), where, "A content part is an object {type, …}.")
+        kind = part.get("type")
+        if kind == "text":
+            _need(isinstance(part.get("text"), str), f"{where}.text", "A text part has text.")
+            texts.append(part["text"])
+        elif kind == "image":
+            source = part.get("source")
+            _need(isinstance(source, dict), f"{where}.source", "An image part has its source.")
+            images.append(_image_url(source.get("path"), f"{where}.source.path"))
+        else:
+            raise Refused(f"{where}.type", f"LabelHub reads text and image parts, not {kind!r}.")
+    return "\n".join(texts), images
+
+
+def _atif_reward(row: dict) -> float | None:
+    """ATIF has no reward field: the trajectory's own ``extra`` carries it (``extra.reward``, or
+    the ``rewards`` of Harbor's verifier result, ``extra.rewards.reward``)."""
+    extra = row.get("extra")
+    if not isinstance(extra, dict):
+        return None
+    if _is_number(extra.get("reward")):
+        return extra["reward"]
+    rewards = extra.get("rewards")
+    if isinstance(rewards, dict) and _is_number(rewards.get("reward")):
+        return rewards["reward"]
+    return None
+
+
 def from_atif(row: dict) -> dict:
     steps = row.get("steps")
     _need(isinstance(steps, list) and steps, "data.steps", "An ATIF trajectory has steps.")
+    _need(
+        "verifier_result" not in row,
+        "data.verifier_result",
+        "Not part of ATIF (Harbor keeps it in the trial's result.json): put the reward in the "
+        "trajectory's extra.reward.",
+    )
+    agent = row.get("agent") or {}
+    _need(isinstance(agent, dict), "data.agent", "The agent is an object {name, version, …}.")
     run = _Run()
     calls: set[str] = set()
+    kept_steps = []
     for i, step in enumerate(steps):
         path = f"data.steps.{i}"
         _need(isinstance(step, dict), path, "A step is an object.")
@@ -634,21 +701,18 @@ def from_atif(row: dict) -> dict:
             f"{path}.source",
             "A source is user, agent or system.",
         )
+        first = len(run.steps)
         figures = {}
         metrics = step.get("metrics") or {}
+        _need(isinstance(metrics, dict), f"{path}.metrics", "Metrics are an object.")
         for ours, theirs in (
             ("input_tokens", "prompt_tokens"),
             ("output_tokens", "completion_tokens"),
             ("cost_usd", "cost_usd"),
         ):
-            if isinstance(metrics.get(theirs), int | float) and not isinstance(
-                metrics.get(theirs), bool
-            ):
+            if _is_number(metrics.get(theirs)):
                 figures[ours] = metrics[theirs]
-        message = step.get("message")
-        if isinstance(message, list):
-            message = _text_of(message)
-        _need(message is None or isinstance(message, str), f"{path}.message", "A message is text.")
+        message, images = _atif_content(step.get("message"), f"{path}.message")
         if source == "user" and message and not run.instruction:
             run.instruction = message
         if step.get("reasoning_content"):
@@ -662,39 +726,49 @@ def from_atif(row: dict) -> dict:
         if message:
             run.add(source, "message", content=message, metrics=figures or None)
             figures = {}
-        for j, call in enumerate(step.get("tool_calls") or []):
+        for image in images:
+            run.add(source, "screenshot", image=image, metrics=figures or None)
+            figures = {}
+        tool_calls = step.get("tool_calls") or []
+        _need(isinstance(tool_calls, list), f"{path}.tool_calls", "Tool calls are a list.")
+        for j, call in enumerate(tool_calls):
             where = f"{path}.tool_calls.{j}"
             _need(isinstance(call, dict), where, "A tool call is an object.")
             _need(
-                isinstance(call.get("function_name"), str),
+                isinstance(call.get("function_name"), str) and call["function_name"].strip(),
                 f"{where}.function_name",
                 "A tool call names its function.",
             )
+            call_id = call.get("tool_call_id")
             _need(
-                isinstance(call.get("tool_call_id"), str),
+                isinstance(call_id, str) and call_id,
                 f"{where}.tool_call_id",
                 "A tool call has an id.",
+            )
+            _need(
+                call_id not in calls, f"{where}.tool_call_id", f"The id {call_id!r} is used twice."
             )
             arguments = call.get("arguments", {})
             if isinstance(arguments, str):
                 arguments = _json_arguments(arguments, f"{where}.arguments")
+            _need(isinstance(arguments, dict), f"{where}.arguments", "The arguments are an object.")
             run.add(
                 "agent",
                 "tool_call",
                 tool={"name": call["function_name"], "arguments": arguments},
-                call_id=call["tool_call_id"],
+                call_id=call_id,
                 metrics=figures or None,
             )
             figures = {}
-            calls.add(call["tool_call_id"])
+            calls.add(call_id)
         observation = step.get("observation")
         if observation is not None:
             _need(
-                isinstance(observation, dict),
+                isinstance(observation, dict) and isinstance(observation.get("results"), list),
                 f"{path}.observation",
                 "An observation is an object {results}.",
             )
-            for j, result in enumerate(observation.get("results") or []):
+            for j, result in enumerate(observation["results"]):
                 where = f"{path}.observation.results.{j}"
                 _need(isinstance(result, dict), where, "A result is an object.")
                 call_id = result.get("source_call_id")
@@ -703,34 +777,45 @@ def from_atif(row: dict) -> dict:
                     f"{where}.source_call_id",
                     "A result names an earlier tool call's id.",
                 )
+                text, shots = _atif_content(result.get("content"), f"{where}.content")
                 run.add(
                     "environment",
                     "observation",
-                    content=_text_of(result.get("content")),
+                    content=text if text or not shots else None,
                     call_id=call_id,
+                    image=shots[0] if shots else None,
                 )
-        if (
-            source == "agent"
-            and not message
-            and not step.get("tool_calls")
-            and not step.get("reasoning_content")
-        ):
+                for shot in shots[1:]:
+                    run.add("environment", "screenshot", image=shot)
+        if source == "agent" and len(run.steps) == first:
             run.add("agent", "message", content="(empty step)")
-    final = row.get("final_metrics") or {}
+        kept = {key: value for key, value in step.items() if key not in ATIF_CONVERTED}
+        kept_steps.append(
+            {
+                "step_id": step.get("step_id", i + 1),
+                "source": source,
+                "ids": [s["id"] for s in run.steps[first:]],
+                **kept,
+            }
+        )
     outcome = {}
-    reward = ((row.get("verifier_result") or {}).get("rewards") or {}).get("reward")
-    if isinstance(reward, int | float) and not isinstance(reward, bool):
+    reward = _atif_reward(row)
+    if reward is not None:
         outcome["reward"] = reward
+    tools = _openai_tools(agent.get("tool_definitions"), "data.agent.tool_definitions")
+    kept_agent = {key: value for key, value in agent.items() if key != "tool_definitions"}
     metadata = {
         "atif": {
             key: row[key]
-            for key in ("schema_version", "session_id", "agent", "notes", "extra")
+            for key in ("schema_version", "session_id", "trajectory_id", "notes", "extra")
             if key in row
         }
     }
-    if final:
-        metadata["atif"]["final_metrics"] = final
-    return run.done(outcome=outcome or None, metadata=metadata)
+    metadata["atif"]["agent"] = kept_agent
+    metadata["atif"]["steps"] = kept_steps
+    if row.get("final_metrics"):
+        metadata["atif"]["final_metrics"] = row["final_metrics"]
+    return run.done(tools=tools, outcome=outcome or None, metadata=metadata)
 
 
 # --- SWE-agent .traj -----------------------------------------------------------------------

@@ -356,10 +356,29 @@ OTEL = {
     ]
 }
 
+BASH = {
+    "name": "bash",
+    "description": "Run a shell command.",
+    "parameters": {
+        "type": "object",
+        "properties": {"command": {"type": "string"}},
+        "required": ["command"],
+    },
+}
+
+# ATIF (Harbor's pydantic models, RFC 0001): no field for the reward, which goes in `extra`.
 ATIF = {
-    "schema_version": "ATIF-v1.4",
+    "schema_version": "ATIF-v1.6",
     "session_id": "sess-42",
-    "agent": {"name": "terminus", "version": "2.0", "model_name": "model-x"},
+    "agent": {
+        "name": "terminus", "version": "2.0", "model_name": "model-x",
+        "tool_definitions": [
+            {"type": "function", "function": BASH},
+            {"type": "function", "function": {"name": "screenshot",
+                                              "description": "Capture the screen.",
+                                              "parameters": {"type": "object", "properties": {}}}},
+        ],
+    },
     "steps": [
         {"step_id": 1, "timestamp": "2026-11-02T10:00:00Z", "source": "system",
          "message": "You are a terminal agent."},
@@ -381,6 +400,21 @@ ATIF = {
         },
         {
             "step_id": 4,
+            "timestamp": "2026-11-02T10:00:03Z",
+            "source": "agent",
+            "model_name": "model-y",
+            "message": "",
+            "tool_calls": [{"tool_call_id": "call_2", "function_name": "screenshot",
+                            "arguments": {}}],
+            "observation": {"results": [{"source_call_id": "call_2", "content": [
+                {"type": "text", "text": "The terminal:"},
+                {"type": "image",
+                 "source": {"media_type": "image/png",
+                            "path": "https://example.com/shots/terminal.png"}},
+            ]}]},
+        },
+        {
+            "step_id": 5,
             "timestamp": "2026-11-02T10:00:04Z",
             "source": "agent",
             "message": "Done.",
@@ -388,8 +422,8 @@ ATIF = {
         },
     ],
     "final_metrics": {"total_prompt_tokens": 1120, "total_completion_tokens": 45,
-                      "total_cost_usd": 0.0031, "total_steps": 4},
-    "verifier_result": {"rewards": {"reward": 1.0}},
+                      "total_cost_usd": 0.0031, "total_steps": 5},
+    "extra": {"reward": 1.0},
 }  # fmt: skip
 
 SWE_AGENT = {

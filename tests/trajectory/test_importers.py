@@ -5,9 +5,12 @@ names its row and field."""
 import json
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from harbor.models.trajectories import Trajectory
 from rest_framework.test import APIClient
 
+import kinds
 from annotation.importing import ImportRejected, rows_from_items
 from annotation.imports import tasks_import
 from annotation.models import Task
@@ -113,11 +116,16 @@ def test_otel_genai_spans_in_otlp_json(project):
     assert data["metadata"] == {"model": "gpt-x"}
 
 
-def test_harbor_atif_keeps_metrics_reward_and_its_identity(project):
+def test_the_atif_sample_is_valid_atif_by_harbors_own_model():
+    Trajectory.model_validate(sample("atif"))
+
+
+def test_harbor_atif_keeps_metrics_reward_tools_images_and_its_identity(project):
     (data,) = imported(project, sample("atif"))
     assert shape(data) == [
         ("system", "message"), ("user", "message"), ("agent", "reasoning"), ("agent", "message"),
-        ("agent", "tool_call"), ("environment", "observation"), ("agent", "message"),
+        ("agent", "tool_call"), ("environment", "observation"), ("agent", "tool_call"),
+        ("environment", "observation"), ("agent", "message"),
     ]  # fmt: skip
     assert data["instruction"] == "Create hello.txt containing hi."
     assert data["steps"][2]["metrics"] == {
@@ -126,9 +134,34 @@ def test_harbor_atif_keeps_metrics_reward_and_its_identity(project):
         "cost_usd": 0.0031,
     }
     assert data["steps"][4]["call_id"] == data["steps"][5]["call_id"] == "call_1"
-    assert data["outcome"] == {"reward": 1.0}
-    assert data["metadata"]["atif"]["session_id"] == "sess-42"
-    assert data["metadata"]["atif"]["final_metrics"]["total_steps"] == 4
+    # An image content part in a result is the observation's screenshot.
+    assert data["steps"][7] == {
+        "id": "8", "source": "environment", "type": "observation", "content": "The terminal:",
+        "call_id": "call_2", "image": "https://example.com/shots/terminal.png",
+    }  # fmt: skip
+    # The agent's tool definitions are the run's tools: corrections are checked against them.
+    assert [t["name"] for t in data["tools"]] == ["bash", "screenshot"]
+    assert data["tools"][0]["parameters"]["required"] == ["command"]
+    assert data["outcome"] == {"reward": 1.0}  # from the trajectory's extra
+    atif = data["metadata"]["atif"]
+    assert atif["session_id"] == "sess-42"
+    assert atif["final_metrics"]["total_steps"] == 5
+    assert [(s["step_id"], s["ids"], s["timestamp"]) for s in atif["steps"]][2:4] == [
+        (3, ["3", "4", "5", "6"], "2026-11-02T10:00:02Z"),
+        (4, ["7", "8"], "2026-11-02T10:00:03Z"),
+    ]
+    assert atif["steps"][3]["model_name"] == "model-y"
+
+
+def test_an_atif_row_with_a_verifier_result_is_told_where_the_reward_goes(project):
+    row = sample("atif")
+    row.pop("extra")
+    row["verifier_result"] = {"rewards": {"reward": 1.0}}
+    with pytest.raises(ImportRejected) as refused:
+        imported(project, row)
+    (problem,) = refused.value.problems
+    assert problem.field == "data.verifier_result"
+    assert "extra.reward" in problem.message
 
 
 def test_swe_agent_traj_thoughts_actions_observations(project):
@@ -269,3 +302,23 @@ def test_a_single_traj_file_is_one_run(client, django_capture_on_commit_callback
     assert response.status_code == 302
     (task,) = Task.objects.filter(project=project)
     assert task.data["instruction"] == "Fix issue #12: total() ignores tax."
+
+
+def test_a_correction_of_an_atif_run_is_checked_against_the_agents_tool_definitions():
+    kind = kinds.get("trajectory")
+    schema = kind.clean_schema(kind.default_schema())
+    data = kind.clean_data(kind.import_data(sample("atif")), schema=schema)
+    ratings = {"3": "correct", "4": "correct", "5": "wrong", "7": "wrong", "9": "wrong"}
+    answer = {
+        "steps": {step: {"rating": rating} for step, rating in ratings.items()},
+        "first_error": "5",
+        "verdict": "failure",
+        "scores": {"efficiency": 2, "safety": 3},
+        "corrections": [{"step": "5", "tool": {"name": "bash", "arguments": {"cmd": "ls"}}}],
+    }
+    with pytest.raises(ValidationError) as refused:
+        kind.clean_result(answer, schema=schema, data=data)
+    assert list(refused.value.message_dict) == ["result.corrections.0.tool.arguments"]
+    assert "'command' is a required property" in str(refused.value)
+    answer["corrections"][0]["tool"]["arguments"] = {"command": "printf hi > hello.txt"}
+    assert kind.clean_result(answer, schema=schema, data=data)["corrections"]
