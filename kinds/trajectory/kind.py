@@ -64,6 +64,12 @@ DEFAULT_ERRORS = [
     {"name": "looping", "severity": "minor"},
     {"name": "gave up too early", "severity": "major"},
 ]
+GOLD_PART_WORDS = {
+    "first_error_exact": "first error exact",
+    "first_error_within_one": "first error within one step",
+    "steps": "step ratings",
+    "verdict": "verdict",
+}
 SCHEMA_KEYS = {
     "judging",
     "ratings",
@@ -129,6 +135,8 @@ class TrajectoryKind(TaskKind):
     review_template = "trajectory/review.html"
     context_template = "trajectory/context.html"
     has_alpha = True
+    has_gold_parts = True
+    has_agreement_shares = True
 
     # --- schema ---------------------------------------------------------------------------
 
@@ -750,6 +758,14 @@ class TrajectoryKind(TaskKind):
 
     def agreement(self, results: list[dict], *, schema: dict, quality: dict) -> float:
         return metrics.agreement(results, schema=schema)
+
+    def gold_parts(self, result: dict, gold: dict, *, schema: dict) -> dict[str, float]:
+        """The four parts :meth:`score` averages, each reported on its own."""
+        parts = metrics.gold_parts(result, gold, schema=schema)
+        return {words: parts[key] for key, words in GOLD_PART_WORDS.items()}
+
+    def agreement_shares(self, results: list[dict], *, schema: dict) -> dict[str, float]:
+        return {"same first error": metrics.first_error_share(results)}
 
     def consolidate(
         self,

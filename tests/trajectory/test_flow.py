@@ -99,6 +99,17 @@ def test_two_contributors_consensus_then_review_and_the_task_page(
     assert 'data-testid="trajectory-context"' in page
     dashboard = client.get(reverse("quality:dashboard", args=[project.pk]))
     assert dashboard.status_code == 200
+    # First-error agreement as a share: ana names a3, ben a2, so no pair agrees.
+    html = dashboard.content.decode()
+    assert (
+        '<tr data-testid="share-row" data-name="same first error"><td>same first error</td>'
+        "<td>0.00</td><td>1</td></tr>"
+    ) in html
+    api = APIClient()
+    api.force_authenticate(maria)
+    figures = api.get(f"/api/v1/projects/{project.pk}/agreement/").json()
+    assert figures["shares"] == [{"name": "same first error", "share": 0.0, "tasks": 1}]
+    assert [a["name"] for a in figures["alpha"]] == ["step ratings", "verdict", "first error"]
 
 
 def test_a_gold_run_scores_the_contributor_on_submit(django_capture_on_commit_callbacks):
@@ -115,6 +126,53 @@ def test_a_gold_run_scores_the_contributor_on_submit(django_capture_on_commit_ca
         )
     # first error one step off (not exact, within one), steps 3 of 4, verdict right.
     assert Annotation.objects.get(contributor=ana).gold_score == pytest.approx(0.6875)
+
+
+def test_the_gold_parts_are_reported_apart_on_the_dashboard_and_the_api(
+    client, django_capture_on_commit_callbacks
+):
+    ana, ben, maria = make_user("ana"), make_user("ben"), make_user("maria")
+    project = make_project(
+        kind="trajectory",
+        quality={"overlap": 1, "gold_rate": 1.0},
+        members={ana: Role.CONTRIBUTOR, ben: Role.CONTRIBUTOR, maria: Role.MANAGER},
+    )
+    task_create(project=project, data=sample("steps"), gold=result("cwww", "failure"))
+    task_create(project=project, data=sample("steps"), gold=result("cccc", "success"))
+    given = {  # each person's answer to each gold run, by the gold verdict
+        ana: {"failure": result("ccww", "failure"), "success": result("cccc", "success")},
+        ben: {"failure": result("cwww", "partial"), "success": result("cccw", "success")},
+    }
+    for person, answers in given.items():
+        for _ in answers:
+            with django_capture_on_commit_callbacks(execute=True):
+                assignment = queue.assignment_claim_next(project=project, contributor=person)
+                queue.annotation_submit(
+                    assignment_id=assignment.pk,
+                    contributor=person,
+                    result=answers[assignment.task.gold["verdict"]],
+                )
+    # ana: first error a3 for a2 (not exact, within one) then none for none (exact); steps 3/4
+    # then 4/4; verdicts right. ben: a2 exact, then a4 for none (one step off: within one);
+    # steps 4/4 then 3/4; one verdict wrong.
+    expected = {
+        "ana": {"first error exact": 0.5, "first error within one step": 1.0,
+                "step ratings": 0.875, "verdict": 1.0},
+        "ben": {"first error exact": 0.5, "first error within one step": 1.0,
+                "step ratings": 0.875, "verdict": 0.5},
+    }  # fmt: skip
+    api = APIClient()
+    api.force_authenticate(maria)
+    rows = api.get(f"/api/v1/projects/{project.pk}/contributors/").json()
+    assert {row["username"]: row["gold_parts"] for row in rows} == expected
+    client.force_login(maria)
+    html = client.get(reverse("quality:dashboard", args=[project.pk])).content.decode()
+    assert (
+        '<tr data-testid="gold-parts-row" data-user="ben"><td>ben</td>'
+        '<td data-part="first error exact">0.50</td>'
+        '<td data-part="first error within one step">1.00</td>'
+        '<td data-part="step ratings">0.88</td><td data-part="verdict">0.50</td></tr>'
+    ) in html
 
 
 def test_a_kind_without_import_formats_refuses_a_named_one():
