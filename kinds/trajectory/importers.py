@@ -319,6 +319,25 @@ def _iso_ms(start: Any, end: Any) -> float | None:
     return max((finish - begin).total_seconds() * 1000, 0.0)
 
 
+def _index_order(path: str) -> list:
+    return [int(part) if part.isdigit() else -1 for part in path.split(".")]
+
+
+def _one_trace(ids: list[tuple[str, Any]]) -> None:
+    """A row is one run: refuse a second trace id, at the first field that carries it."""
+    seen: list[str] = []
+    for path, trace_id in ids:
+        if trace_id in (None, "") or trace_id in seen:
+            continue
+        seen.append(str(trace_id))
+        if len(seen) > 1:
+            raise Refused(
+                path,
+                f"A second trace ({trace_id}; the first is {seen[0]}): a row is one run. "
+                "Give each trace its own row (one line of a JSONL file per trace).",
+            )
+
+
 def from_openai_agents(row: dict) -> dict:
     if isinstance(row.get("data"), list):
         items, base = row["data"], "data.data"
@@ -332,6 +351,16 @@ def from_openai_agents(row: dict) -> dict:
         trace, base = row.get("trace") or {}, "data.spans"
         _need(isinstance(row.get("spans"), list), "data.spans", "The spans are a list.")
         spans = list(enumerate(row["spans"]))
+    traces = [(f"{base}.{i}.trace_id", x.get("trace_id")) for i, x in spans if isinstance(x, dict)]
+    if isinstance(row.get("data"), list):
+        traces += [
+            (f"data.data.{i}.id", x.get("id"))
+            for i, x in enumerate(row["data"])
+            if isinstance(x, dict) and x.get("object") == "trace"
+        ]
+    elif isinstance(trace, dict) and trace.get("id"):
+        traces.insert(0, ("data.trace.id", trace["id"]))
+    _one_trace(sorted(traces, key=lambda pair: _index_order(pair[0])))
     run = _Run()
     run.instruction = str(row.get("instruction") or "")
     metadata = {
@@ -482,6 +511,7 @@ def from_otel(row: dict) -> dict:
                 }
                 spans.append((path, span, values))
     _need(bool(spans), "data.resourceSpans", "The trace has no spans.")
+    _one_trace([(f"{path}.traceId", span.get("traceId")) for path, span, _ in spans])
     spans.sort(key=lambda item: int(item[1].get("startTimeUnixNano") or 0))
     run = _Run()
     calls: set[str] = set()

@@ -2,6 +2,7 @@
 judge them, the format detected per row or named; a broken row refuses the whole import and
 names its row and field."""
 
+import copy
 import json
 
 import pytest
@@ -93,6 +94,43 @@ def test_openai_agents_exporter_batch_shape(project):
     batch = {"data": [trace["trace"], *trace["spans"]]}
     (data,) = imported(project, batch, import_format="openai_agents")
     assert [s["type"] for s in data["steps"]][:4] == ["message", "message", "message", "tool_call"]
+
+
+def test_an_agents_batch_with_two_traces_is_refused_at_the_second(project):
+    first, second = sample("openai_agents"), sample("openai_agents")
+    second["trace"]["id"] = "trace_fedcba9876543210fedcba9876543210"
+    for span in second["spans"]:
+        span["trace_id"] = second["trace"]["id"]
+    batch = {"data": [first["trace"], *first["spans"], second["trace"], *second["spans"]]}
+    with pytest.raises(ImportRejected) as refused:
+        imported(project, batch)
+    (problem,) = refused.value.problems
+    assert problem.field == f"data.data.{len(first['spans']) + 1}.id"
+    assert "a row is one run" in problem.message
+    assert Task.objects.filter(project=project).count() == 0
+
+
+def test_a_span_of_another_trace_in_an_agents_export_is_refused_where_it_is(project):
+    row = sample("openai_agents")
+    row["spans"][3]["trace_id"] = "trace_fedcba9876543210fedcba9876543210"
+    with pytest.raises(ImportRejected) as refused:
+        imported(project, row)
+    (problem,) = refused.value.problems
+    assert problem.field == "data.spans.3.trace_id"
+
+
+def test_an_otlp_file_with_two_traces_is_refused_at_the_second(project):
+    row = sample("otel")
+    other = copy.deepcopy(row["resourceSpans"][0])
+    for span in other["scopeSpans"][0]["spans"]:
+        span["traceId"] = "0af7651916cd43dd8448eb211c80319c"
+    row["resourceSpans"].append(other)
+    with pytest.raises(ImportRejected) as refused:
+        imported(project, row)
+    (problem,) = refused.value.problems
+    assert problem.field == "data.resourceSpans.1.scopeSpans.0.spans.0.traceId"
+    assert "0af7651916cd43dd8448eb211c80319c" in problem.message
+    assert Task.objects.filter(project=project).count() == 0
 
 
 def test_otel_genai_spans_in_otlp_json(project):
