@@ -24,7 +24,9 @@ A row's format is detected from its keys, or named on the import (``?format=atif
                     ``gen_ai.input.messages`` / ``gen_ai.output.messages`` (parts ``text``,
                     ``reasoning``, ``tool_call``, ``tool_call_response``), ``gen_ai.tool.name``,
                     ``gen_ai.tool.call.id``, ``gen_ai.tool.call.arguments``,
-                    ``gen_ai.tool.call.result``, ``gen_ai.usage.*``.
+                    ``gen_ai.tool.call.result``, ``gen_ai.usage.*``, ``gen_ai.tool.definitions``
+                    (the run's tools); without ``execute_tool`` spans, the tools' answers
+                    from ``tool_call_response`` parts of later chat spans' input messages.
 ``atif``            Harbor's Agent Trajectory Interchange Format: ``schema_version`` "ATIF-v1.x",
                     ``agent`` (``tool_definitions`` become the run's tools), ``steps[{step_id,
                     source, message (text or text/image parts), reasoning_content, tool_calls
@@ -515,9 +517,16 @@ def from_otel(row: dict) -> dict:
     spans.sort(key=lambda item: int(item[1].get("startTimeUnixNano") or 0))
     run = _Run()
     calls: set[str] = set()
+    answered: set[str] = set()  # calls whose result is a step already
+    tools: list[dict] = []
     model = None
     for path, span, values in spans:
         operation = values.get("gen_ai.operation.name")
+        if not tools and values.get("gen_ai.tool.definitions") is not None:
+            tools = _openai_tools(
+                _maybe_json(values["gen_ai.tool.definitions"]),
+                f"{path}.attributes.gen_ai.tool.definitions",
+            )
         start, end = span.get("startTimeUnixNano"), span.get("endTimeUnixNano")
         figures: dict = {}
         if start and end:
@@ -538,6 +547,7 @@ def from_otel(row: dict) -> dict:
                         if m["role"] == "user" and not run.instruction:
                             run.instruction = text
                         run.add(m["role"], "message", content=text or "(empty)")
+            _tool_replies(run, values, path, calls=calls, answered=answered)
             output = _maybe_json(values.get("gen_ai.output.messages"))
             _need(
                 output is None or isinstance(output, list),
@@ -605,6 +615,7 @@ def from_otel(row: dict) -> dict:
                 )
                 calls.add(call_id)
             result = values.get("gen_ai.tool.call.result")
+            answered.add(call_id)
             if failed:
                 message = (
                     (span.get("status") or {}).get("message") or values.get("error.type") or "error"
@@ -636,7 +647,35 @@ def from_otel(row: dict) -> dict:
     _need(
         bool(run.steps), "data.resourceSpans", "No GenAI span (gen_ai.operation.name) in the trace."
     )
-    return run.done(metadata={"model": model} if model else None)
+    return run.done(tools=tools, metadata={"model": model} if model else None)
+
+
+def _tool_replies(run: _Run, values: dict, path: str, *, calls: set, answered: set) -> None:
+    """The tool results a chat span's input messages carry (``tool_call_response`` parts) that
+    no ``execute_tool`` span gave: a trace of chat spans alone keeps what each tool answered."""
+    inputs = _maybe_json(values.get("gen_ai.input.messages"))
+    if not isinstance(inputs, list):
+        return
+    for m, message in enumerate(inputs):
+        parts = message.get("parts") if isinstance(message, dict) else None
+        for p, part in enumerate(parts if isinstance(parts, list) else []):
+            if not isinstance(part, dict) or part.get("type") != "tool_call_response":
+                continue
+            call_id = part.get("id")
+            _need(
+                isinstance(call_id, str) and call_id,
+                f"{path}.attributes.gen_ai.input.messages.{m}.parts.{p}.id",
+                "A tool call response names its tool call's id.",
+            )
+            if call_id in answered or call_id not in calls:
+                continue  # given already, or a reply to a call from before the trace
+            answered.add(call_id)
+            run.add(
+                "environment",
+                "observation",
+                content=_text_of(part.get("response")) or "(empty)",
+                call_id=call_id,
+            )
 
 
 def _parts_text(parts: Any) -> str:

@@ -18,7 +18,7 @@ from annotation.models import Task
 from kinds.trajectory.importers import detect
 from labelhub.models import Role
 from tests.factories import make_project, make_user
-from tests.trajectory.samples import SAMPLES, sample
+from tests.trajectory.samples import OTEL_CHAT_ONLY, SAMPLES, WEATHER_TOOL, sample
 
 pytestmark = pytest.mark.django_db
 
@@ -152,6 +152,23 @@ def test_otel_genai_spans_in_otlp_json(project):
     assert data["steps"][4]["tool"] == {"name": "read_file", "arguments": {"path": "nope.py"}}
     assert data["steps"][5]["content"] == "file not found"
     assert data["metadata"] == {"model": "gpt-x"}
+
+
+def test_otel_chat_spans_alone_keep_the_tools_answers_and_definitions(project):
+    (data,) = imported(project, OTEL_CHAT_ONLY)
+    assert shape(data) == [
+        ("user", "message"), ("agent", "tool_call"), ("environment", "observation"),
+        ("agent", "message"),
+    ]  # fmt: skip
+    call, reply = data["steps"][1], data["steps"][2]
+    assert call["tool"] == {"name": "get_weather", "arguments": {"location": "Paris"}}
+    assert reply == {"id": "3", "source": "environment", "type": "observation",
+                     "content": "rainy, 14 C", "call_id": "call_w1"}  # fmt: skip
+    assert data["steps"][3]["content"] == "It is raining in Paris, 14 C."
+    assert data["tools"] == [
+        {"name": "get_weather", "description": "Get the current weather in a city.",
+         "parameters": WEATHER_TOOL["parameters"]}
+    ]  # fmt: skip
 
 
 def test_the_atif_sample_is_valid_atif_by_harbors_own_model():
