@@ -46,7 +46,7 @@ result, errors, timing, tokens and cost; the format's own identifiers go to ``me
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 
@@ -103,22 +103,72 @@ def _json_arguments(text: Any, path: str) -> Any:
 
 
 class _Run:
-    """Steps as they are read, with ids in order."""
+    """Steps as they are read, with ids in order, and where each came from in the row: the
+    path of the object it was read from (``here`` unless given) and, per field of the step
+    model, the field of that object (``{"call_id": "id"}``), so that a problem the kind's
+    ``clean_data`` finds in the converted run names the user's field (:meth:`user_path`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, main: str) -> None:
         self.steps: list[dict] = []
         self.instruction = ""
+        self.main = main  # the list of the row that holds the run
+        self.here = main
+        self.sources: list[tuple[str, dict[str, str]]] = []
+        self.tools_at: tuple[str, dict[str, str]] = ("data.tools", {})
 
-    def add(self, source: str, kind: str, **fields: Any) -> dict:
+    def add(
+        self, source: str, kind: str, *, at: str = "", fields: dict | None = None, **values: Any
+    ) -> dict:
         step = {"id": str(len(self.steps) + 1), "source": source, "type": kind}
-        step.update({k: v for k, v in fields.items() if v is not None})
+        step.update({k: v for k, v in values.items() if v is not None})
         self.steps.append(step)
+        self.sources.append((at or self.here, fields or {}))
         return step
 
-    def done(self, **extra: Any) -> dict:
+    def done(self, **extra: Any) -> "Converted":
         data = {"instruction": self.instruction, "steps": self.steps}
         data.update({k: v for k, v in extra.items() if v})
-        return data
+        return Converted(data, self.user_path)
+
+    def user_path(self, path: str) -> str:
+        """A path in the converted run (``data.steps.4.call_id``) as the field of the row it
+        came from (``data.messages.3.tool_calls.0.id``); the object itself when the field has
+        no counterpart there."""
+        parts = path.split(".")
+        if len(parts) >= 3 and parts[1] in ("steps", "tools") and parts[2].isdigit():
+            i, rest = int(parts[2]), ".".join(parts[3:])
+            if parts[1] == "steps" and i < len(self.sources):
+                where, fields = self.sources[i]
+            elif parts[1] == "tools":
+                where, fields = f"{self.tools_at[0]}.{i}", self.tools_at[1]
+            else:
+                return self.main
+            for ours in sorted(fields, key=len, reverse=True):
+                if rest == ours or rest.startswith(ours + "."):
+                    theirs = fields[ours] + rest[len(ours) :]
+                    return f"{where}.{theirs}" if theirs else where
+            return where
+        if path in ("data.steps", "data.tools"):
+            return self.main if path == "data.steps" else self.tools_at[0]
+        return path
+
+
+class Converted(NamedTuple):
+    """A row converted into the step model, with the way back to the row's own fields."""
+
+    data: dict
+    user_path: Callable[[str], str]
+    format: str = ""
+
+
+TOOL_FIELDS = ("name", "description", "parameters")
+OPENAI_CALL = {
+    "call_id": "id",
+    "tool.name": "function.name",
+    "tool.arguments": "function.arguments",
+}
+OTEL_CALL = {"call_id": "id", "tool.name": "name", "tool.arguments": "arguments"}
+OPENAI_REPLY = {"call_id": "tool_call_id", "content": "content"}
 
 
 # --- OpenAI chat ---------------------------------------------------------------------------
@@ -150,10 +200,12 @@ def _openai_tools(tools: Any, path: str) -> list[dict]:
 def from_openai(row: dict) -> dict:
     messages = row.get("messages")
     _need(isinstance(messages, list) and messages, "data.messages", "Messages are a list.")
-    run = _Run()
+    run = _Run("data.messages")
+    wrapped = any(isinstance(t, dict) and "function" in t for t in row.get("tools") or [])
+    run.tools_at = ("data.tools", {k: f"function.{k}" for k in TOOL_FIELDS} if wrapped else {})
     calls: set[str] = set()
     for i, message in enumerate(messages):
-        path = f"data.messages.{i}"
+        path = run.here = f"data.messages.{i}"
         _need(isinstance(message, dict), path, "A message is an object {role, content}.")
         role = message.get("role")
         _need(
@@ -171,9 +223,9 @@ def from_openai(row: dict) -> dict:
         elif role == "assistant":
             reasoning = message.get("reasoning_content") or message.get("reasoning")
             if isinstance(reasoning, str) and reasoning.strip():
-                run.add("agent", "reasoning", content=reasoning)
+                run.add("agent", "reasoning", content=reasoning, fields={"content": "reasoning"})
             if content:
-                run.add("agent", "message", content=content)
+                run.add("agent", "message", content=content, fields={"content": "content"})
             tool_calls = message.get("tool_calls") or []
             _need(isinstance(tool_calls, list), f"{path}.tool_calls", "Tool calls are a list.")
             for j, call in enumerate(tool_calls):
@@ -195,6 +247,8 @@ def from_openai(row: dict) -> dict:
                     "tool_call",
                     tool={"name": function["name"], "arguments": arguments},
                     call_id=call_id,
+                    at=where,
+                    fields=OPENAI_CALL,
                 )
                 calls.add(call_id)
             if not content and not tool_calls and message.get("refusal"):
@@ -206,7 +260,9 @@ def from_openai(row: dict) -> dict:
                 f"{path}.tool_call_id",
                 "A tool reply names an earlier tool call's id.",
             )
-            run.add("environment", "observation", content=content, call_id=call_id)
+            run.add(
+                "environment", "observation", content=content, call_id=call_id, fields=OPENAI_REPLY
+            )
     return run.done(tools=_openai_tools(row.get("tools"), "data.tools"))
 
 
@@ -216,10 +272,11 @@ def from_openai(row: dict) -> dict:
 def from_anthropic(row: dict) -> dict:
     messages = row.get("messages")
     _need(isinstance(messages, list) and messages, "data.messages", "Messages are a list.")
-    run = _Run()
+    run = _Run("data.messages")
+    run.tools_at = ("data.tools", {"parameters": "input_schema"})
     system = row.get("system")
     if system:
-        run.add("system", "message", content=_text_of(system))
+        run.add("system", "message", content=_text_of(system), at="data.system")
     calls: set[str] = set()
     for i, message in enumerate(messages):
         path = f"data.messages.{i}"
@@ -232,17 +289,17 @@ def from_anthropic(row: dict) -> dict:
         _need(isinstance(blocks, list), f"{path}.content", "Content is text or a list of blocks.")
         source = "agent" if role == "assistant" else "user"
         for j, block in enumerate(blocks):
-            where = f"{path}.content.{j}"
+            where = run.here = f"{path}.content.{j}"
             _need(isinstance(block, dict), where, "A content block is an object.")
             kind = block.get("type")
             if kind == "text":
                 _need(isinstance(block.get("text"), str), f"{where}.text", "A text block has text.")
                 if source == "user" and not run.instruction:
                     run.instruction = block["text"]
-                run.add(source, "message", content=block["text"])
+                run.add(source, "message", content=block["text"], fields={"content": "text"})
             elif kind in ("thinking", "redacted_thinking"):
                 thought = block.get("thinking") or "(redacted thinking)"
-                run.add("agent", "reasoning", content=thought)
+                run.add("agent", "reasoning", content=thought, fields={"content": "thinking"})
             elif kind in ("tool_use", "server_tool_use"):
                 _need(role == "assistant", f"{where}.type", "Only the assistant uses tools.")
                 _need(isinstance(block.get("id"), str), f"{where}.id", "A tool use has an id.")
@@ -254,6 +311,7 @@ def from_anthropic(row: dict) -> dict:
                     "tool_call",
                     tool={"name": block["name"], "arguments": arguments},
                     call_id=block["id"],
+                    fields={"call_id": "id", "tool.name": "name", "tool.arguments": "input"},
                 )
                 calls.add(block["id"])
             elif kind == "tool_result":
@@ -277,9 +335,12 @@ def from_anthropic(row: dict) -> dict:
                     content=_text_of(texts) or ("(image)" if images else "(empty)"),
                     call_id=call_id,
                     image=_anthropic_image(images[0]) if images else None,
+                    fields={"call_id": "tool_use_id", "content": "content", "image": "content"},
                 )
             elif kind == "image":
-                run.add(source, "screenshot", image=_anthropic_image(block))
+                run.add(
+                    source, "screenshot", image=_anthropic_image(block), fields={"image": "source"}
+                )
             else:
                 raise Refused(f"{where}.type", f"Unknown content block type {kind!r}.")
     tools = []
@@ -363,7 +424,7 @@ def from_openai_agents(row: dict) -> dict:
     elif isinstance(trace, dict) and trace.get("id"):
         traces.insert(0, ("data.trace.id", trace["id"]))
     _one_trace(sorted(traces, key=lambda pair: _index_order(pair[0])))
-    run = _Run()
+    run = _Run(base)
     run.instruction = str(row.get("instruction") or "")
     metadata = {
         key: trace.get(key)
@@ -373,7 +434,7 @@ def from_openai_agents(row: dict) -> dict:
     ordered = sorted(spans, key=lambda pair: str(pair[1].get("started_at") or ""))
     calls = 0
     for i, span in ordered:
-        path = f"{base}.{i}"
+        path = run.here = f"{base}.{i}"
         _need(isinstance(span, dict), path, "A span is an object.")
         data = span.get("span_data")
         _need(isinstance(data, dict), f"{path}.span_data", "A span has its span_data.")
@@ -430,6 +491,7 @@ def from_openai_agents(row: dict) -> dict:
                 tool={"name": data["name"], "arguments": arguments},
                 call_id=call_id,
                 metrics=figures,
+                fields={"tool.name": "span_data.name", "tool.arguments": "span_data.input"},
             )
             error = span.get("error")
             if error:
@@ -515,14 +577,16 @@ def from_otel(row: dict) -> dict:
     _need(bool(spans), "data.resourceSpans", "The trace has no spans.")
     _one_trace([(f"{path}.traceId", span.get("traceId")) for path, span, _ in spans])
     spans.sort(key=lambda item: int(item[1].get("startTimeUnixNano") or 0))
-    run = _Run()
+    run = _Run("data.resourceSpans")
     calls: set[str] = set()
     answered: set[str] = set()  # calls whose result is a step already
     tools: list[dict] = []
     model = None
     for path, span, values in spans:
+        run.here = path
         operation = values.get("gen_ai.operation.name")
         if not tools and values.get("gen_ai.tool.definitions") is not None:
+            run.tools_at = (f"{path}.attributes.gen_ai.tool.definitions", {})
             tools = _openai_tools(
                 _maybe_json(values["gen_ai.tool.definitions"]),
                 f"{path}.attributes.gen_ai.tool.definitions",
@@ -591,6 +655,8 @@ def from_otel(row: dict) -> dict:
                             tool={"name": part["name"], "arguments": arguments},
                             call_id=call_id,
                             metrics=step_figures or None,
+                            at=where,
+                            fields=OTEL_CALL,
                         )
                         calls.add(call_id)
         elif operation == "execute_tool":
@@ -758,11 +824,12 @@ def from_atif(row: dict) -> dict:
     )
     agent = row.get("agent") or {}
     _need(isinstance(agent, dict), "data.agent", "The agent is an object {name, version, …}.")
-    run = _Run()
+    run = _Run("data.steps")
+    run.tools_at = ("data.agent.tool_definitions", {k: f"function.{k}" for k in TOOL_FIELDS})
     calls: set[str] = set()
     kept_steps = []
     for i, step in enumerate(steps):
-        path = f"data.steps.{i}"
+        path = run.here = f"data.steps.{i}"
         _need(isinstance(step, dict), path, "A step is an object.")
         source = step.get("source")
         _need(
@@ -790,13 +857,26 @@ def from_atif(row: dict) -> dict:
                 "reasoning",
                 content=str(step["reasoning_content"]),
                 metrics=figures or None,
+                fields={"content": "reasoning_content"},
             )
             figures = {}
         if message:
-            run.add(source, "message", content=message, metrics=figures or None)
+            run.add(
+                source,
+                "message",
+                content=message,
+                metrics=figures or None,
+                fields={"content": "message"},
+            )
             figures = {}
         for image in images:
-            run.add(source, "screenshot", image=image, metrics=figures or None)
+            run.add(
+                source,
+                "screenshot",
+                image=image,
+                metrics=figures or None,
+                fields={"image": "message"},
+            )
             figures = {}
         tool_calls = step.get("tool_calls") or []
         _need(isinstance(tool_calls, list), f"{path}.tool_calls", "Tool calls are a list.")
@@ -827,7 +907,10 @@ def from_atif(row: dict) -> dict:
                 tool={"name": call["function_name"], "arguments": arguments},
                 call_id=call_id,
                 metrics=figures or None,
-            )
+                at=where,
+                fields={"call_id": "tool_call_id", "tool.name": "function_name",
+                        "tool.arguments": "arguments"},
+            )  # fmt: skip
             figures = {}
             calls.add(call_id)
         observation = step.get("observation")
@@ -853,6 +936,8 @@ def from_atif(row: dict) -> dict:
                     content=text if text or not shots else None,
                     call_id=call_id,
                     image=shots[0] if shots else None,
+                    at=where,
+                    fields={"call_id": "source_call_id", "content": "content", "image": "content"},
                 )
                 for shot in shots[1:]:
                     run.add("environment", "screenshot", image=shot)
@@ -897,16 +982,16 @@ def from_swe_agent(row: dict) -> dict:
         "data.trajectory",
         "A .traj has a trajectory list.",
     )
-    run = _Run()
+    run = _Run("data.trajectory")
     for i, message in enumerate(row.get("history") or []):
         if isinstance(message, dict) and message.get("role") == "user":
             run.instruction = _text_of(message.get("content"))
             break
         _need(isinstance(message, dict), f"data.history.{i}", "A history entry is an object.")
     if run.instruction:
-        run.add("user", "message", content=run.instruction)
+        run.add("user", "message", content=run.instruction, at="data.history")
     for i, step in enumerate(trajectory):
-        path = f"data.trajectory.{i}"
+        path = run.here = f"data.trajectory.{i}"
         _need(isinstance(step, dict), path, "A trajectory step is an object.")
         action = step.get("action")
         _need(
@@ -920,7 +1005,7 @@ def from_swe_agent(row: dict) -> dict:
         if isinstance(step.get("execution_time"), int | float):
             figures = {"latency_ms": round(step["execution_time"] * 1000, 1)}
         if thought and thought.strip():
-            run.add("agent", "reasoning", content=thought)
+            run.add("agent", "reasoning", content=thought, fields={"content": "thought"})
         command = action.strip()
         call_id = f"action-{i + 1}"
         run.add(
@@ -965,8 +1050,8 @@ def from_swe_agent(row: dict) -> dict:
 
 # --- detection -----------------------------------------------------------------------------
 
-CONVERTERS: dict[str, Callable[[dict], dict]] = {
-    "steps": lambda row: row,
+CONVERTERS: dict[str, Callable[[dict], Converted]] = {
+    "steps": lambda row: Converted(row, lambda path: path),
     "openai": from_openai,
     "anthropic": from_anthropic,
     "openai_agents": from_openai_agents,
@@ -1018,8 +1103,9 @@ def detect(row: dict) -> str | None:
     return None
 
 
-def convert(data: Any, *, format: str = "") -> Any:
-    """One imported row as the step model; the format named, else detected."""
+def convert(data: Any, *, format: str = "") -> Converted | Any:
+    """One imported row as the step model (with its way back to the row's fields); the format
+    named, else detected. Data that is not an object is given back as it is."""
     if not isinstance(data, dict):
         return data  # clean_data says what is wrong
     if format and format not in CONVERTERS:
@@ -1030,6 +1116,15 @@ def convert(data: Any, *, format: str = "") -> Any:
             {"data": ["Not an agent run in a format LabelHub reads (" + ", ".join(FORMATS) + ")."]}
         )
     try:
-        return CONVERTERS[name](data)
+        return CONVERTERS[name](data)._replace(format=name)
     except Refused as refused:
         raise ValidationError({refused.path: [f"{FORMATS[name]}: {refused.message}"]}) from None
+
+
+def refusal_in_row(error: ValidationError, converted: Converted) -> ValidationError:
+    """A problem found in the converted run, keyed by the field of the row it came from."""
+    problems: dict[str, list[str]] = {}
+    for path, messages in error.message_dict.items():
+        where = problems.setdefault(converted.user_path(path), [])
+        where.extend(f"{FORMATS[converted.format]}: {message}" for message in messages)
+    return ValidationError(problems)

@@ -26,6 +26,7 @@ first error is the earliest step rated with the worst word (checked, not trusted
 
 import json
 
+from django.core.exceptions import ValidationError
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
@@ -301,8 +302,18 @@ class TrajectoryKind(TaskKind):
         return tuple(ImportFormat(name, label) for name, label in importers.FORMATS.items())
 
     def import_data(self, data: object, *, format: str = "") -> object:
-        """A row in any of the formats agents write, as the step model (see importers)."""
-        return importers.convert(data, format=format)
+        """A row in any of the formats agents write, as the step model (see importers). A
+        converted run is checked here too, so that a problem in it names the row's own field
+        (``data.messages.4.tool_calls.0.id``), not the step model's (``data.steps.6.call_id``)."""
+        converted = importers.convert(data, format=format)
+        if not isinstance(converted, importers.Converted):
+            return converted
+        if converted.format != "steps":
+            try:
+                self.clean_data(converted.data, schema={})
+            except ValidationError as error:
+                raise importers.refusal_in_row(error, converted) from None
+        return converted.data
 
     def clean_data(self, data: dict, *, schema: dict) -> dict:
         errors = object_errors(data, path="data", message="A task's data must be a JSON object.")

@@ -15,7 +15,7 @@ import kinds
 from annotation.importing import ImportRejected, rows_from_items
 from annotation.imports import tasks_import
 from annotation.models import Task
-from kinds.trajectory.importers import detect
+from kinds.trajectory.importers import FORMATS, detect
 from labelhub.models import Role
 from tests.factories import make_project, make_user
 from tests.trajectory.samples import OTEL_CHAT_ONLY, SAMPLES, WEATHER_TOOL, sample
@@ -289,6 +289,78 @@ def test_a_broken_row_refuses_the_import_naming_its_row_and_field(project, name)
         imported(project, *rows)
     (problem,) = refused.value.problems
     assert (problem.where, problem.field) == ("item 2", field)
+    assert Task.objects.filter(project=project).count() == 0
+
+
+def _otel_second_call_reuses_the_first_id(row: dict) -> None:
+    chat = row["resourceSpans"][0]["scopeSpans"][0]["spans"][1]
+    output = json.loads(chat["attributes"][5]["value"]["stringValue"])
+    output[0]["parts"].append(dict(output[0]["parts"][1]))
+    chat["attributes"][5]["value"]["stringValue"] = json.dumps(output)
+
+
+def _openai_reuses_a_call_id(row: dict) -> None:
+    row["messages"][4]["tool_calls"][0]["id"] = "call_1"
+    row["messages"][5]["tool_call_id"] = "call_1"
+
+
+# Problems the step model's own checks find after the conversion, named in the row's terms.
+BROKEN_AFTER_CONVERSION = {
+    "openai duplicate call id": (
+        "openai", _openai_reuses_a_call_id, "data.messages.4.tool_calls.0.id",
+    ),
+    "openai empty function name": (
+        "openai",
+        lambda row: row["messages"][2]["tool_calls"][0]["function"].update(name=" "),
+        "data.messages.2.tool_calls.0.function.name",
+    ),
+    "openai tool parameters": (
+        "openai",
+        lambda row: row["tools"][1]["function"].update(parameters={"type": "nope"}),
+        "data.tools.1.function.parameters",
+    ),
+    "anthropic file image": (
+        "anthropic",
+        lambda row: row["messages"][2]["content"].append(
+            {"type": "image", "source": {"type": "file", "file_id": "file_01"}}
+        ),
+        "data.messages.2.content.1.source",
+    ),
+    "agents empty function name": (
+        "openai_agents",
+        lambda row: row["spans"][2]["span_data"].update(name=""),
+        "data.spans.2.span_data.name",
+    ),
+    "otel duplicate call id": (
+        "otel",
+        _otel_second_call_reuses_the_first_id,
+        "data.resourceSpans.0.scopeSpans.0.spans.1.attributes.gen_ai.output.messages.0.parts.2.id",
+    ),
+    "atif tool parameters": (
+        "atif",
+        lambda row: row["agent"]["tool_definitions"][0]["function"].update(
+            parameters={"type": "nope"}
+        ),
+        "data.agent.tool_definitions.0.function.parameters",
+    ),
+    "atif empty function name": (
+        "atif",
+        lambda row: row["steps"][3]["tool_calls"][0].update(function_name=" "),
+        "data.steps.3.tool_calls.0.function_name",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BROKEN_AFTER_CONVERSION))
+def test_a_problem_found_after_the_conversion_names_the_rows_own_field(project, case):
+    name, breaks, field = BROKEN_AFTER_CONVERSION[case]
+    broken = sample(name)
+    breaks(broken)
+    with pytest.raises(ImportRejected) as refused:
+        imported(project, sample(name), broken)
+    (problem,) = refused.value.problems
+    assert (problem.where, problem.field) == ("item 2", field)
+    assert problem.message.startswith(FORMATS[name])
     assert Task.objects.filter(project=project).count() == 0
 
 
