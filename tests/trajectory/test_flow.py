@@ -2,6 +2,8 @@
 contributors through the queue, consensus and review with the run beside the answers, the task
 page, and a gold answer scoring a contributor."""
 
+import json
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -11,6 +13,7 @@ from annotation import queue
 from annotation.models import Annotation, TaskStatus
 from annotation.services import task_create
 from labelhub.models import Role
+from quality.services import review_record
 from tests.factories import make_project, make_user
 from tests.trajectory.samples import sample
 
@@ -187,3 +190,65 @@ def test_a_kind_without_import_formats_refuses_a_named_one():
     )
     assert response.status_code == 400
     assert response.json()["problems"][0]["field"] == "format"
+
+
+def test_the_reviewers_fix_stands_and_the_exports_use_it(django_capture_on_commit_callbacks):
+    """Two answers correct step a3 differently: the task goes to review, where Rui writes a third
+    correction. It is the accepted result, and the SFT, DPO and ATIF files carry it."""
+    ana, ben, rui, maria = (make_user(name) for name in ("ana", "ben", "rui", "maria"))
+    project = make_project(
+        kind="trajectory",
+        quality={"overlap": 2, "agreement_threshold": 0.1},
+        members={
+            ana: Role.CONTRIBUTOR, ben: Role.CONTRIBUTOR, rui: Role.REVIEWER, maria: Role.MANAGER,
+        },
+    )  # fmt: skip
+    task = task_create(project=project, data=sample("steps"))
+    other = {"step": "a3", "tool": {"name": "read_file", "arguments": {"path": "tax.py"}}}
+    for person, fix in ((ana, FIX), (ben, other)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assignment = queue.assignment_claim_next(project=project, contributor=person)
+            queue.annotation_submit(
+                assignment_id=assignment.pk,
+                contributor=person,
+                result=result("ccww", "failure", corrections=[fix]),
+            )
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_REVIEW
+    reviewers = {"step": "a3", "tool": {"name": "read_file", "arguments": {"path": "src/cart.py"}}}
+    with django_capture_on_commit_callbacks(execute=True):
+        review_record(
+            task_id=task.pk,
+            project=project,
+            reviewer=rui,
+            verdict="fix",
+            version=task.outcome.version,
+            result=result("ccww", "failure", corrections=[reviewers]),
+            comment="The cart lives in src/.",
+        )
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ACCEPTED
+    assert task.outcome.accepted_result["corrections"] == [reviewers]
+    api = APIClient()
+    api.force_authenticate(maria)
+
+    def exported(fmt: str) -> list[dict]:
+        response = api.get(f"/api/v1/projects/{project.pk}/export/", {"format": fmt})
+        assert response.status_code == 200
+        return [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+
+    (sft,) = exported("sft")
+    assert sft["source"] == "correction"
+    assert sft["messages"][-1]["tool_calls"][0]["function"] == {
+        "name": "read_file",
+        "arguments": '{"path": "src/cart.py"}',
+    }
+    (dpo,) = exported("dpo")
+    assert dpo["chosen"][0]["tool_calls"][0]["function"]["arguments"] == '{"path": "src/cart.py"}'
+    assert dpo["rejected"][0]["tool_calls"][0]["function"]["arguments"] == '{"path": "README.md"}'
+    (atif,) = exported("atif")
+    labels = [
+        label for step in atif["steps"] for label in step.get("extra", {}).get("labelhub", [])
+    ]
+    fixed = next(label for label in labels if label["step"] == "a3")
+    assert fixed["correction"] == {"tool": reviewers["tool"]}
