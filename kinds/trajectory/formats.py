@@ -6,16 +6,19 @@
   answered before the agent's next step) and ``labels`` (one boolean per agent step: rated within
   the project's ``correct_ratings``). Exactly these three columns.
 * **SFT** (JSONL, TRL's conversational ``messages`` plus a ``tools`` column): the corrected run —
-  the steps before the first error, then the correction in its place — or, for a run with no
-  wrong step, the whole run. A run whose first error has no correction gives no row. Consecutive
-  agent steps make one assistant turn (``content``, ``reasoning_content`` when it thought,
-  ``tool_calls`` as ``{id, type: "function", function: {name, arguments}}``); a tool's answer is a
-  ``tool`` turn with ``tool_call_id`` and ``name``. Every turn carries all six keys, ``null``
-  where one does not apply, and ``arguments`` and ``tools`` are JSON text (as TRL accepts them),
-  so that every column keeps one type whatever the tools' parameters are.
+  the steps before the divergence, then the correction in its place — or, for a run whose every
+  step is counted correct, the whole run. The divergence is the first agent step not counted
+  correct (past ``correct_ratings``: the first step the stepwise labels call false), so a
+  "partly correct" step before the first wrong one is where a per-step run diverges and its
+  correction is what is trained on. A run whose divergence has no correction gives no row.
+  Consecutive agent steps make one assistant turn (``content``, ``reasoning_content`` when it
+  thought, ``tool_calls`` as ``{id, type: "function", function: {name, arguments}}``); a tool's
+  answer is a ``tool`` turn with ``tool_call_id`` and ``name``. Every turn carries all six keys,
+  ``null`` where one does not apply, and ``arguments`` and ``tools`` are JSON text (as TRL
+  accepts them), so that every column keeps one type whatever the tools' parameters are.
 * **DPO at the divergence** (JSONL, conversational preference): ``prompt`` is the run up to the
-  assistant turn holding the first error, ``chosen`` that turn with the correction, ``rejected``
-  that turn with the original step; plus ``tools``.
+  assistant turn holding the divergence (as for SFT), ``chosen`` that turn with the correction,
+  ``rejected`` that turn with the original step; plus ``tools``.
 * **Verdicts** (JSONL and CSV): one row per run with the accepted verdict, first error, rubric
   scores, failure modes and critique, the consensus confidence and every contributor's verdict.
 * **ATIF** (JSONL, Harbor's trajectory format): the run back in ATIF (an agent's consecutive
@@ -197,15 +200,27 @@ def corrected_step(step: dict, correction: dict) -> dict:
     }
 
 
-def _divergence(item: ExportItem) -> tuple[list[dict], int, dict] | None:
-    """The run's steps, the first error's position and its correction; ``None`` when there is
-    no first error or it has no correction."""
+def divergence_step(item: ExportItem, schema: dict) -> str | None:
+    """Where the run stops being right for training: its first agent step not counted correct
+    (rated past ``correct_ratings``, as the stepwise labels say). In per-step mode a "partly
+    correct" step before the first wrong one is where it diverges; ``None``: every step is
+    counted correct."""
+    from kinds.trajectory.metrics import wrong_steps
+
+    wrong = wrong_steps(item.result, schema=schema, data=item.data)
+    return wrong[0] if wrong else None
+
+
+def _divergence(item: ExportItem, schema: dict) -> tuple[list[dict], int, dict] | None:
+    """The run's steps, the divergence's position and its correction; ``None`` when every step
+    is counted correct or the divergence has no correction."""
     steps = item.data.get("steps") or []
-    first = item.result.get("first_error")
-    at = _position(steps, first)
+    at = _position(steps, divergence_step(item, schema))
     correction = next(
-        (c for c in item.result.get("corrections") or [] if c.get("step") == first), None
-    )
+        (c for c in item.result.get("corrections") or [] if at is not None and
+         c.get("step") == steps[at]["id"]),
+        None,
+    )  # fmt: skip
     if at is None or correction is None:
         return None
     return steps, at, correction
@@ -218,14 +233,14 @@ def _trim(turns: list[dict]) -> list[dict]:
     return turns
 
 
-def sft_row(item: ExportItem) -> dict | None:
+def sft_row(item: ExportItem, schema: dict) -> dict | None:
     ids = {"task_id": item.task_id, "external_id": item.external_id}
-    if item.result.get("first_error") is None:
+    if divergence_step(item, schema) is None:
         turns = _trim(messages(item.data.get("steps") or []))
         if not turns:
             return None
         return {"messages": turns, "tools": tools_json(item.data), **ids, "source": "run"}
-    found = _divergence(item)
+    found = _divergence(item, schema)
     if found is None:
         return None
     steps, at, correction = found
@@ -235,13 +250,13 @@ def sft_row(item: ExportItem) -> dict | None:
 
 def sft(items: ItemSource, context: ExportContext) -> Chunks:
     for item in items():
-        row = sft_row(item)
+        row = sft_row(item, context.schema)
         if row is not None:
             yield json_line(row)
 
 
-def dpo_row(item: ExportItem) -> dict | None:
-    found = _divergence(item)
+def dpo_row(item: ExportItem, schema: dict) -> dict | None:
+    found = _divergence(item, schema)
     if found is None:
         return None
     steps, at, correction = found
@@ -267,7 +282,7 @@ def dpo_row(item: ExportItem) -> dict | None:
 
 def dpo(items: ItemSource, context: ExportContext) -> Chunks:
     for item in items():
-        row = dpo_row(item)
+        row = dpo_row(item, context.schema)
         if row is not None:
             yield json_line(row)
 

@@ -307,3 +307,33 @@ def test_an_atif_import_goes_back_out_as_it_came_in_plus_the_labels(world):
         if extra:
             step["extra"] = extra
     assert run == original
+
+
+def test_a_partly_correct_step_before_the_first_wrong_one_is_where_sft_and_dpo_diverge(tmp_path):
+    """Stepwise labels a "partly correct" step false (correct_ratings 1): SFT must not train on
+    it as it is, and its correction is what SFT and DPO use."""
+    project, manager, *_ = make_world(kind="trajectory")
+    project.schema = SCHEMA
+    project.save()
+    fix = {"step": "a2", "tool": {"name": "run_tests", "arguments": {"target": "tests"}}}
+    corrected = task_create(project=project, data=RUN, external_id="partly-fixed")
+    answer_fixed = judged("cpwc", "partial", corrections=[fix, TOOL_FIX])
+    answer(corrected, make_user(), answer_fixed)
+    settle(corrected, answer_fixed)
+    uncorrected = task_create(project=project, data=RUN, external_id="partly-left")
+    answer_left = judged("cpwc", "partial", corrections=[TOOL_FIX])
+    answer(uncorrected, make_user(), answer_left)
+    settle(uncorrected, answer_left)
+    stepwise = [json.loads(line) for line in export(project, manager, "stepwise").splitlines()]
+    assert [row["labels"] for row in stepwise] == [[True, False, False, True]] * 2
+    sft = [json.loads(line) for line in export(project, manager, "sft").splitlines()]
+    # The run whose partly correct step has no correction gives no row: its a2 is not a target.
+    assert [row["external_id"] for row in sft] == ["partly-fixed"]
+    last = sft[0]["messages"][-1]
+    assert last["tool_calls"][0]["function"]["arguments"] == '{"target": "tests"}'
+    assert "README" not in json.dumps(sft[0]["messages"])
+    dpo = [json.loads(line) for line in export(project, manager, "dpo").splitlines()]
+    assert [(row["external_id"], row["step"]) for row in dpo] == [("partly-fixed", "a2")]
+    assert dpo[0]["rejected"][0]["tool_calls"][0]["function"]["arguments"] == (
+        '{"target": "tests/test_cart.py"}'
+    )
