@@ -37,7 +37,8 @@ A row's format is detected from its keys, or named on the import (``?format=atif
                     kept in ``metadata.atif.steps``, so the ATIF export gives the run back.
 ``swe_agent``       SWE-agent ``.traj``: ``trajectory[{thought, action, observation,
                     execution_time}]``, ``history`` (the problem statement is its first user
-                    turn), ``info{exit_status, submission, model_stats}``.
+                    turn), ``info{exit_status, submission, model_stats}`` (the cost and tokens
+                    in total, on the last agent step).
 ==================  ===========================================================================
 
 What a person needs to judge the run is kept: texts, reasoning, every call with its arguments and
@@ -72,6 +73,10 @@ class Refused(Exception):
 def _need(condition: bool, path: str, message: str) -> None:
     if not condition:
         raise Refused(path, message)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _text_of(value: Any) -> str:
@@ -300,7 +305,8 @@ def from_anthropic(row: dict) -> dict:
             elif kind in ("thinking", "redacted_thinking"):
                 thought = block.get("thinking") or "(redacted thinking)"
                 run.add("agent", "reasoning", content=thought, fields={"content": "thinking"})
-            elif kind in ("tool_use", "server_tool_use"):
+            elif isinstance(kind, str) and (kind == "tool_use" or kind.endswith("_tool_use")):
+                # server_tool_use (web search, code execution) and mcp_tool_use as well
                 _need(role == "assistant", f"{where}.type", "Only the assistant uses tools.")
                 _need(isinstance(block.get("id"), str), f"{where}.id", "A tool use has an id.")
                 _need(isinstance(block.get("name"), str), f"{where}.name", "A tool use names it.")
@@ -314,7 +320,8 @@ def from_anthropic(row: dict) -> dict:
                     fields={"call_id": "id", "tool.name": "name", "tool.arguments": "input"},
                 )
                 calls.add(block["id"])
-            elif kind == "tool_result":
+            elif isinstance(kind, str) and (kind == "tool_result" or kind.endswith("_tool_result")):
+                # a server tool's result (web_search_tool_result…) sits in the assistant's turn
                 call_id = block.get("tool_use_id")
                 _need(
                     isinstance(call_id, str) and call_id in calls,
@@ -328,7 +335,10 @@ def from_anthropic(row: dict) -> dict:
                     texts = [
                         b for b in texts if not (isinstance(b, dict) and b.get("type") == "image")
                     ]
-                step_kind = "error" if block.get("is_error") is True else "observation"
+                failed = block.get("is_error") is True or (
+                    isinstance(texts, dict) and str(texts.get("type", "")).endswith("_error")
+                )
+                step_kind = "error" if failed else "observation"
                 run.add(
                     "environment",
                     step_kind,
@@ -762,10 +772,6 @@ def _parts_text(parts: Any) -> str:
 ATIF_CONVERTED = ("step_id", "source", "message", "reasoning_content", "tool_calls", "observation")
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _image_url(path: Any, where: str) -> str:
     """An image's location as LabelHub shows it: an http(s) URL, a site path or a data URL."""
     _need(isinstance(path, str) and path, where, "An image names its location.")
@@ -1037,11 +1043,19 @@ def from_swe_agent(row: dict) -> dict:
     if notes:
         outcome["notes"] = "\n".join(notes)
     stats = info.get("model_stats") or {}
-    cost = stats.get("instance_cost")
-    if isinstance(cost, int | float) and run.steps:
-        # The run's cost is known only in total: it is shown once, on the last agent step.
+    totals = {
+        ours: stats[theirs]
+        for ours, theirs in (
+            ("cost_usd", "instance_cost"),
+            ("input_tokens", "tokens_sent"),
+            ("output_tokens", "tokens_received"),
+        )
+        if _is_number(stats.get(theirs)) and stats[theirs] >= 0
+    }
+    if totals and run.steps:
+        # The run's cost and tokens are known only in total: shown once, on the last agent step.
         last = next(s for s in reversed(run.steps) if s["source"] == "agent")
-        last["metrics"] = {**last.get("metrics", {}), "cost_usd": cost}
+        last["metrics"] = {**last.get("metrics", {}), **totals}
     return run.done(
         outcome=outcome or None,
         metadata={"swe_agent": {"exit_status": info.get("exit_status")}} if info else None,
@@ -1097,7 +1111,11 @@ def detect(row: dict) -> str | None:
             isinstance(m, dict) and m.get("role") == "system" for m in messages
         ):
             return "anthropic"
-        if any(b in ("tool_use", "tool_result", "thinking") for b in blocks):
+        if any(
+            b in ("thinking", "redacted_thinking")
+            or (isinstance(b, str) and b.endswith(("tool_use", "tool_result")))
+            for b in blocks
+        ):
             return "anthropic"
         return "openai"
     return None

@@ -75,6 +75,36 @@ def test_anthropic_blocks_keep_thinking_tool_use_and_errors(project):
     assert data["tools"][1]["parameters"]["properties"]["verbose"] == {"type": "boolean"}
 
 
+def test_anthropic_server_tools_keep_their_results(project):
+    row = {
+        "tools": [{"type": "web_search_20250305", "name": "web_search", "max_uses": 3}],
+        "messages": [
+            {"role": "user", "content": "Who maintains the cart library?"},
+            {"role": "assistant", "content": [
+                {"type": "server_tool_use", "id": "srvtoolu_01", "name": "web_search",
+                 "input": {"query": "cart library maintainers"}},
+                {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_01", "content": [
+                    {"type": "web_search_result", "url": "https://example.com/cart",
+                     "title": "Cart", "encrypted_content": "abc"}]},
+                {"type": "server_tool_use", "id": "srvtoolu_02", "name": "web_search",
+                 "input": {"query": "cart maintainers 2026"}},
+                {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_02", "content": {
+                    "type": "web_search_tool_result_error", "error_code": "max_uses_exceeded"}},
+                {"type": "text", "text": "The Cart team maintains it."},
+            ]},
+        ],
+    }  # fmt: skip
+    (data,) = imported(project, row)
+    assert shape(data) == [
+        ("user", "message"), ("agent", "tool_call"), ("environment", "observation"),
+        ("agent", "tool_call"), ("environment", "error"), ("agent", "message"),
+    ]  # fmt: skip
+    assert data["steps"][2]["call_id"] == "srvtoolu_01"
+    assert "https://example.com/cart" in data["steps"][2]["content"]
+    assert "max_uses_exceeded" in data["steps"][4]["content"]
+    assert data["tools"] == [{"name": "web_search"}]
+
+
 def test_openai_agents_trace_spans(project):
     (data,) = imported(project, sample("openai_agents"))
     assert shape(data) == [
@@ -231,7 +261,12 @@ def test_swe_agent_traj_thoughts_actions_observations(project):
         "arguments": {"command": "find_file cart.py"},
     }
     assert data["steps"][3]["metrics"] == {"latency_ms": 400.0}
-    assert data["steps"][-2]["metrics"] == {"cost_usd": 0.12}
+    # model_stats are the run's totals: on its last agent step.
+    assert data["steps"][-2]["metrics"] == {
+        "cost_usd": 0.12,
+        "input_tokens": 9000,
+        "output_tokens": 400,
+    }
     assert "exit status: submitted" in data["outcome"]["notes"]
 
 
