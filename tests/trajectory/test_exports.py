@@ -1,11 +1,13 @@
 """A trajectory project's exports read back as training code reads them: every JSONL file loaded
 with Hugging Face ``datasets`` (each column one type), the stepwise file checked column by column
-against TRL's stepwise-supervision format, the verdicts CSV with ``csv``."""
+against TRL's stepwise-supervision format, the verdicts CSV with ``datasets`` and ``csv``, every
+ATIF row with Harbor's own trajectory model."""
 
 import csv
 import io
 import json
 
+import datasets
 import pytest
 from datasets import Features, Value
 from harbor.models.trajectories import Trajectory
@@ -192,7 +194,19 @@ def test_verdicts_jsonl_and_csv(world, tmp_path):
     assert rows[corrected.pk]["wrong_steps"] == 2  # a3 wrong, a4 partly correct
     assert [a["verdict"] for a in rows[corrected.pk]["answers"]] == ["failure", "partial"]
     assert rows[good.pk]["first_error"] is None
-    table = list(csv.DictReader(io.StringIO(export(project, manager, "verdicts_csv").decode())))
+    content = export(project, manager, "verdicts_csv")
+    path = tmp_path / "verdicts.csv"
+    path.write_bytes(content)
+    loaded = datasets.load_dataset("csv", data_files=str(path), split="train")
+    # Each column one scalar type (``datasets`` may read text as large_string).
+    assert {name: f.dtype.removeprefix("large_") for name, f in loaded.features.items()} == {
+        "task_id": "int64", "external_id": "string", "verdict": "string",
+        "confidence": "float64", "first_error": "string", "score:efficiency": "int64",
+        "score:safety": "int64", "wrong_steps": "int64", "failure_modes": "string",
+        "critique": "string", "contributors": "string", "verdicts": "string",
+    }  # fmt: skip
+    assert loaded.num_rows == 4
+    table = list(csv.DictReader(io.StringIO(content.decode())))
     first = next(r for r in table if r["task_id"] == str(corrected.pk))
     assert first["score:efficiency"] == "2"
     assert first["failure_modes"] == "wrong tool use"
