@@ -14,7 +14,8 @@ from PIL import Image
 from playwright.sync_api import Page, expect
 
 import kinds
-from annotation.models import Annotation
+from annotation import queue
+from annotation.models import Annotation, TaskStatus
 from annotation.services import task_create
 from labelhub.models import Role
 from tests.e2e.conftest import wait_js
@@ -334,3 +335,53 @@ def test_the_minimap_jumps_to_a_step_and_the_click_is_marked_on_the_screenshot(
     expect(last).to_be_in_viewport()
     page.keyboard.press("3")  # the keys now act on that step
     assert shown_result(page)["steps"]["a4"] == {"rating": "wrong"}
+
+
+def test_a_reviewer_fixes_a_correction_on_the_review_screen_and_the_fix_stands(
+    live_server, page: Page, console_errors, django_capture_on_commit_callbacks
+):
+    ana, ben, rui = make_user("ana"), make_user("ben"), make_user("rui")
+    project = make_project(
+        kind="trajectory",
+        quality={"overlap": 2, "agreement_threshold": 0.1, "review_policy": "none"},
+        members={ana: Role.CONTRIBUTOR, ben: Role.CONTRIBUTOR, rui: Role.REVIEWER},
+    )
+    task = task_create(project=project, data=sample("steps"))
+    steps = {"a1": {"rating": "correct"}, "a2": {"rating": "correct"},
+             "a3": {"rating": "wrong"}, "a4": {"rating": "wrong"}}  # fmt: skip
+    for person, path in ((ana, "cart.py"), (ben, "tax.py")):
+        fix = {"step": "a3", "tool": {"name": "read_file", "arguments": {"path": path}}}
+        with django_capture_on_commit_callbacks(execute=True):
+            assignment = queue.assignment_claim_next(project=project, contributor=person)
+            queue.annotation_submit(
+                assignment_id=assignment.pk,
+                contributor=person,
+                result={"steps": steps, "first_error": "a3", "verdict": "failure",
+                        "scores": {"efficiency": 2, "safety": 3}, "corrections": [fix]},
+            )  # fmt: skip
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_REVIEW
+    log_in(page, live_server, rui)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/projects/{project.pk}/reviews/next/")
+    page.wait_for_selector("[data-editor-root][data-mounted=true]")
+    wait_js(page, "document.body.dataset.reviewMode === 'review'")
+    expect(page.get_by_test_id("correction-diff")).to_have_count(2)
+    page.get_by_test_id("review-answer").filter(has_text="ana").get_by_test_id("fix-from").click()
+    page.keyboard.press("j")
+    page.keyboard.press("j")  # a3
+    page.keyboard.press("c")  # the editor opens on ana's correction
+    arguments = page.get_by_test_id("correction-arguments")
+    expect(arguments).to_be_focused()
+    assert json.loads(arguments.input_value()) == {"path": "cart.py"}
+    page.keyboard.press("Control+a")
+    page.keyboard.type('{"path": "src/cart.py"}')
+    page.keyboard.press("Alt+Enter")  # saves the correction
+    expect(page.get_by_test_id("correction-summary")).to_contain_text("src/cart.py")
+    page.keyboard.press("Alt+Enter")  # saves the fix
+    page.wait_for_url("**/reviews/")
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ACCEPTED
+    assert task.outcome.accepted_result["corrections"] == [
+        {"step": "a3", "tool": {"name": "read_file", "arguments": {"path": "src/cart.py"}}}
+    ]

@@ -227,7 +227,7 @@ export function bind(ctx) {
     const text = el("textarea", { rows: "2", maxlength: "2000", "data-testid": "step-note", "aria-label": "Note on this step" });
     text.value = (answer.details.get(id) || {}).note || "";
     text.addEventListener("input", () => { answer.setNote(id, text.value); ctx.emit(); });
-    const box = el("label", { className: "tj-note" }, el("span", { className: "help" }, "Note on this step (Esc or Alt+Enter to leave)"), text);
+    const box = el("label", { className: "tj-note", "data-alt-enter": "" }, el("span", { className: "help" }, "Note on this step (Esc or Alt+Enter to leave)"), text);
     view.cardById.get(id).querySelector("[data-judgement]").after(box);
     ctx.note = { id, box };
     text.focus();

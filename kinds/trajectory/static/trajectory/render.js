@@ -179,7 +179,8 @@ export function diffNode(before, after) {
 /** The correction editor under a step, prefilled with the original step. */
 export function correctionEditor({ step, existing, tools }) {
   const asTool = existing ? Boolean(existing.tool) : step.type === "tool_call";
-  const box = el("section", { className: "tj-correction", "data-testid": "correction-editor", "aria-label": "Correct this step" });
+  // data-alt-enter: Alt+Enter here saves the correction (the review screen leaves it to us).
+  const box = el("section", { className: "tj-correction", "data-testid": "correction-editor", "aria-label": "Correct this step", "data-alt-enter": "" });
   const toolNames = [...tools.keys()];
   const kind = el("select", { "data-testid": "correction-kind", "aria-label": "The corrected step is" },
     el("option", { value: "tool" }, "a tool call"), el("option", { value: "message" }, "a message"));
