@@ -10,8 +10,9 @@ from rest_framework.test import APIClient
 
 import kinds
 from annotation import queue
-from annotation.models import Annotation, TaskStatus
+from annotation.models import Annotation, Task, TaskStatus
 from annotation.services import task_create
+from labelhub.content import content_opt_outs_set
 from labelhub.models import Role
 from quality.services import review_record
 from tests.factories import make_project, make_user
@@ -20,6 +21,7 @@ from tests.trajectory.samples import sample
 pytestmark = pytest.mark.django_db
 
 KIND = kinds.get("trajectory")
+VIOLENCE = 1  # the built-in category's bit
 FIX = {"step": "a3", "tool": {"name": "read_file", "arguments": {"path": "cart.py"}}}
 
 
@@ -252,3 +254,23 @@ def test_the_reviewers_fix_stands_and_the_exports_use_it(django_capture_on_commi
     ]
     fixed = next(label for label in labels if label["step"] == "a3")
     assert fixed["correction"] == {"tool": reviewers["tool"]}
+
+
+def test_a_contributor_opted_out_of_a_category_never_gets_a_run_marked_with_it():
+    ana, ben = make_user("ana"), make_user("ben")
+    project = make_project(
+        kind="trajectory",
+        quality={"overlap": 1},
+        members={ana: Role.CONTRIBUTOR, ben: Role.CONTRIBUTOR},
+    )
+    plain = task_create(project=project, data=sample("steps"))
+    unsafe = task_create(project=project, data=sample("steps"))
+    Task.objects.filter(pk=unsafe.pk).update(content_flags=VIOLENCE)
+    content_opt_outs_set(organization=project.organization, user=ana, names=["violence"])
+    given = queue.assignment_claim_next(project=project, contributor=ana)
+    assert given.task_id == plain.pk
+    queue.annotation_submit(
+        assignment_id=given.pk, contributor=ana, result=result("cccc", "success")
+    )
+    assert queue.assignment_claim_next(project=project, contributor=ana) is None
+    assert queue.assignment_claim_next(project=project, contributor=ben).task_id == unsafe.pk
