@@ -6,24 +6,34 @@ and filled; nothing else is touched)::
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lh_bench .venv/bin/python client/bench.py \
         --tasks 1000000 --import 100000
 
-It writes the tasks with one ``INSERT … SELECT generate_series``, starts gunicorn on a loopback
-port, and then, through the client only: lists every task id (cursor pages of 1,000, timing each
-page, so the first and the last can be compared), times one page-number page at the start and at
-the end for contrast, and imports ``--import`` tasks from a generator in batches.
+The bench's own process writes the rows with the test settings (for their factories); the server and
+the worker run with the production settings (``config.settings``). It writes the tasks with one
+``INSERT … SELECT generate_series``, starts gunicorn on a loopback port and a ``manage.py
+db_worker`` beside it (the database task backend, as production runs: a batch bigger than the sync
+limit is written by the worker, not in the request), and then, through the client only: lists every
+task id (cursor pages of 1,000, timing each page, so the first and the last can be compared), times
+one page-number page at the start and at the end for contrast, and imports ``--import`` tasks from a
+generator in batches, waiting for the worker to write them. It prints the machine's load average
+before and after, since the figures depend on it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+WSGI_APPLICATION = "config.wsgi:application"
+TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
 
 
 def free_port() -> int:
@@ -35,7 +45,7 @@ def free_port() -> int:
 def wait_for(port: int, process: subprocess.Popen) -> None:
     for _ in range(300):
         if process.poll() is not None:
-            raise SystemExit("gunicorn stopped")
+            raise SystemExit(f"gunicorn stopped (exit status {process.returncode})")
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -46,6 +56,7 @@ def wait_for(port: int, process: subprocess.Popen) -> None:
 def setup_django() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
+    os.environ["TEST_TASKS_BACKEND"] = TASKS_BACKEND
     import django
 
     django.setup()
@@ -107,18 +118,32 @@ def main() -> None:
     from labelhub_client import Client
 
     port = free_port()
+    media = tempfile.mkdtemp(prefix="labelhub-bench-media-")
+    # The production settings, with what they need on loopback: the server and the worker share
+    # the media folder (an import's upload is written by one and read by the other).
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "MEDIA_ROOT": media,
+        "TASKS_BACKEND": TASKS_BACKEND,
         "PYTHONPATH": str(ROOT),
         "API_WRITE_RATE": "off",
     }
+    print(f"load average before: {load()}")
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--interval", "0.2", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [
             sys.executable,
             "-m",
             "gunicorn",
-            "labelhub.wsgi:application",
+            WSGI_APPLICATION,
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -182,11 +207,21 @@ def main() -> None:
         took = time.perf_counter() - started
         print(
             f"imported {job.created:,} tasks in {took:.1f} s "
-            f"({job.created / took:,.0f} tasks/s, {len(job.ids)} batches of {args.batch_size:,})"
+            f"({job.created / took:,.0f} tasks/s, batches of {args.batch_size:,}: "
+            f"{len(job.ids)} written by the worker, "
+            f"{len(job.batches) - len(job.ids)} in the request)"
         )
+        print(f"load average after: {load()}")
     finally:
-        os.killpg(server.pid, 15)
-        server.wait(timeout=30)
+        for process in (server, worker):
+            os.killpg(process.pid, 15)
+            process.wait(timeout=30)
+        shutil.rmtree(media, ignore_errors=True)
+
+
+def load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 if __name__ == "__main__":

@@ -55,6 +55,11 @@ urlpatterns = [
         name="api-project-members",
     ),
     path(
+        "projects/<int:project_id>/members/<int:member_id>/",
+        views.ProjectMemberDetailApi.as_view(),
+        name="api-project-member",
+    ),
+    path(
         "organizations/<slug:slug>/members/",
         people.OrganizationMemberListApi.as_view(),
         name="api-org-members",

@@ -31,7 +31,13 @@ import kinds
 from annotation.models import DeliveryStatus, WebhookDelivery
 from exports.download import export_file_response
 from exports.models import ExportJob, ExportStatus
-from exports.selectors import ExportOptions, results_accepted_since
+from exports.selectors import (
+    ExportOptions,
+    results_accepted_since,
+    results_committed_since,
+    results_feed_in_commit_order,
+    results_position_of_time_cursor,
+)
 from exports.services import (
     DPO_STYLES,
     NothingToWrite,
@@ -272,6 +278,9 @@ class WebhookDeliveryListApi(APIView):
         return paginator.get_paginated_response(DeliveryOutput(page, many=True).data)
 
 
+NOT_OUR_CURSOR = "This cursor is not one this listing gave out."
+
+
 def results_settle_seconds() -> float:
     """How old an acceptance must be before the feed hands it out (see
     :func:`exports.selectors.results_accepted_since`)."""
@@ -307,9 +316,12 @@ class ResultFeedApi(APIView):
         description=(
             "Results in the order they were accepted. Keep the answer's `cursor` and send it as "
             "`since` next time to get only what was accepted since (a task accepted again, after "
-            "a requeue or an appeal, comes again with its new result). Acceptances of the last "
-            "few seconds (`LABELHUB_RESULTS_SETTLE_SECONDS`, 5) wait for the next call, so that "
-            "one still being committed is never skipped. Gold tasks are not in the feed."
+            "a requeue or an appeal, comes again with its new result). On PostgreSQL the order "
+            "is the order of the accepting transactions, and an acceptance waits while an older "
+            "transaction of the database is still open, so one that commits late is never "
+            "skipped (API 1.2; a cursor from 1.1 goes on where it was). On SQLite acceptances "
+            "of the last few seconds (`LABELHUB_RESULTS_SETTLE_SECONDS`, 5) wait for the next "
+            "call. Gold tasks are not in the feed."
         ),
         parameters=[
             OpenApiParameter("since", str, description="A `cursor` from an earlier answer."),
@@ -326,35 +338,64 @@ class ResultFeedApi(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         project = project_for(user=request.user, project_id=project_id, action="manage")
         since = request.query_params.get("since", "")
-        position = cursor_decode(since, keys=["at", "task"], name="since")
-        after = None
-        if position is not None:
-            try:
-                after = (datetime.fromisoformat(position["at"]), int(position["task"]))
-            except (TypeError, ValueError):
-                raise ValidationError(
-                    {"since": ["This cursor is not one this listing gave out."]}
-                ) from None
         size = page_size_of(request)
         fields = fields_of(request, allowed=RESULT_FIELDS) or RESULT_DEFAULT_FIELDS
-        rows = results_accepted_since(
-            project=project,
-            after=after,
-            settled_before=timezone.now() - timedelta(seconds=results_settle_seconds()),
-            limit=size + 1,
-            with_data="data" in fields,
-        )
+        if results_feed_in_commit_order():
+            rows = results_committed_since(
+                project=project,
+                after=_commit_position(since, project=project),
+                limit=size + 1,
+                with_data="data" in fields,
+            )
+        else:
+            rows = results_accepted_since(
+                project=project,
+                after=_time_position(since),
+                settled_before=timezone.now() - timedelta(seconds=results_settle_seconds()),
+                limit=size + 1,
+                with_data="data" in fields,
+            )
         more = len(rows) > size
         rows = rows[:size]
         cursor = since or None
         if rows:
             last = rows[-1]
-            cursor = cursor_encode({"at": last.accepted_at.isoformat(), "task": last.task})
+            if last.accepted_xid is not None:
+                cursor = cursor_encode({"x": last.accepted_xid, "task": last.task})
+            else:
+                cursor = cursor_encode({"at": last.accepted_at.isoformat(), "task": last.task})
         next_url = None
         if more:
             next_url = replace_query_param(request.build_absolute_uri(), "since", cursor)
         items = ResultFeedItem([asdict(row) for row in rows], many=True).data
         return Response({"results": only_fields(items, fields), "cursor": cursor, "next": next_url})
+
+
+def _time_position(since: str) -> tuple[datetime, int] | None:
+    """A cursor by acceptance time (API 1.1, and SQLite): ``{"at", "task"}``."""
+    position = cursor_decode(since, keys=["at", "task"], name="since")
+    if position is None:
+        return None
+    try:
+        return datetime.fromisoformat(position["at"]), int(position["task"])
+    except (TypeError, ValueError):
+        raise ValidationError({"since": [NOT_OUR_CURSOR]}) from None
+
+
+def _commit_position(since: str, *, project) -> tuple[int, int] | None:
+    """A cursor in commit order (``{"x", "task"}``, API 1.2); one by time from before goes on
+    from its place (at least once)."""
+    try:
+        position = cursor_decode(since, keys=["x", "task"], name="since")
+    except ValidationError:
+        after = _time_position(since)  # not None: an empty cursor decodes above
+        return results_position_of_time_cursor(project=project, after=after) if after else None
+    if position is None:
+        return None
+    try:
+        return int(position["x"]), int(position["task"])
+    except (TypeError, ValueError):
+        raise ValidationError({"since": [NOT_OUR_CURSOR]}) from None
 
 
 class ExportJobOutput(serializers.ModelSerializer):

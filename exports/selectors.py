@@ -18,7 +18,9 @@ from pathlib import PurePosixPath
 
 import orjson
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import Count, F, JSONField, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -438,6 +440,87 @@ class AcceptedResult:
     data: dict | None
     result: dict
     accepted_at: datetime
+    accepted_xid: int | None = None
+
+
+# The oldest transaction of this database still running when the statement's snapshot was
+# taken (PostgreSQL): every id below it is decided, so no acceptance below it can appear later.
+# The snapshot's in-progress ids count, except those seen running in *another* database (other
+# databases of the server do not hold the feed back); one that ended since the snapshot counts,
+# so an acceptance the snapshot cannot see is never passed over. With none, the snapshot's end.
+COMMITTED_HORIZON = """(
+    SELECT COALESCE(min(running.x), pg_snapshot_xmax(pg_current_snapshot())::text::bigint)
+    FROM (
+        SELECT xip::text::bigint AS x FROM pg_snapshot_xip(pg_current_snapshot()) AS xip
+    ) AS running
+    WHERE NOT EXISTS (
+        SELECT 1 FROM pg_stat_activity AS elsewhere
+        WHERE elsewhere.backend_xid::text::bigint = running.x %% 4294967296
+        AND elsewhere.datid IS DISTINCT FROM (
+            SELECT oid FROM pg_database WHERE datname = current_database()
+        )
+    )
+)"""
+LAST_TASK = 2**63 - 1  # a position after every task of one transaction
+
+
+def results_feed_in_commit_order() -> bool:
+    """Whether the feed orders by transaction (PostgreSQL, migration quality 0006's trigger) or,
+    on SQLite, by time behind a settle window (one writer at a time there)."""
+    return connection.vendor == "postgresql"
+
+
+def results_committed_since(
+    *,
+    project: Project,
+    after: tuple[int, int] | None,
+    limit: int,
+    with_data: bool = False,
+) -> list[AcceptedResult]:
+    """Accepted results in commit-safe order: ``(accepted_xid, task)`` after ``after``, only
+    below the oldest transaction still running (a keyset on ``outcome_project_accepted_xid``).
+
+    A transaction that began before another and commits after it keeps both back until it is
+    done, so a cursor never moves past an acceptance that is still to come: nothing is skipped,
+    however late a batch commits. The cost is a lag: while any transaction that has written is
+    open on the database server, acceptances of later transactions wait for it."""
+    rows = TaskOutcome.objects.filter(
+        project=project,
+        accepted_xid__isnull=False,
+        accepted_xid__lt=RawSQL(COMMITTED_HORIZON, ()),  # noqa: S611 - constant SQL
+    )
+    if after is not None:
+        xid, task_id = after
+        rows = rows.filter(Q(accepted_xid__gt=xid) | Q(accepted_xid=xid, task_id__gt=task_id))
+    data = "task__data" if with_data else "project_id"  # a placeholder column when not asked
+    rows = rows.order_by("accepted_xid", "task_id").values_list(
+        "task_id", "task__external_id", data, "accepted_result", "accepted_at", "accepted_xid"
+    )[:limit]
+    return [
+        AcceptedResult(task, external_id, data if with_data else None, result, at, xid)
+        for task, external_id, data, result, at, xid in rows
+    ]
+
+
+def results_position_of_time_cursor(
+    *, project: Project, after: tuple[datetime, int]
+) -> tuple[int, int]:
+    """Where a cursor handed out by time (API 1.1) goes on in commit order: just before the first
+    acceptance after it (at least once: an acceptance ordered differently may come again), or,
+    with none, before the oldest transaction still running."""
+    at, task_id = after
+    first = (
+        TaskOutcome.objects.filter(project=project, accepted_xid__isnull=False)
+        .filter(Q(accepted_at__gt=at) | Q(accepted_at=at, task_id__gt=task_id))
+        .order_by("accepted_at", "task_id")
+        .values_list("accepted_xid", flat=True)
+        .first()
+    )
+    if first is None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {COMMITTED_HORIZON}", ())
+            first = cursor.fetchone()[0]
+    return int(first) - 1, LAST_TASK
 
 
 def results_accepted_since(
@@ -448,7 +531,8 @@ def results_accepted_since(
     limit: int,
     with_data: bool = False,
 ) -> list[AcceptedResult]:
-    """Accepted results in the order they were accepted: ``(accepted_at, task)`` after ``after``
+    """On SQLite (see :func:`results_committed_since` for PostgreSQL): accepted results in the
+    order they were accepted: ``(accepted_at, task)`` after ``after``
     (a keyset on the index ``outcome_project_accepted``, as fast at any depth), up to
     ``settled_before`` (acceptances newer than that may still be committing, and one committed
     later with an earlier time would be skipped by a cursor that had moved past it). The task's

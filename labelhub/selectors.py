@@ -7,10 +7,19 @@ from labelhub.models import AuditEvent, Project, ProjectMember
 from labelhub.permissions import roles_in_order
 
 
-def project_list_for_user(*, user: AbstractBaseUser, search: str = "") -> list[Project]:
+def project_list_for_user(
+    *,
+    user: AbstractBaseUser,
+    search: str = "",
+    after_id: int | None = None,
+    limit: int | None = None,
+) -> list[Project]:
     """Projects where ``user`` holds a role, each with ``roles`` (in order: manager, reviewer,
     contributor), ``role`` (the first of them) and ``member_total``: one query whatever the
-    number of projects. (The home page adds the task counts: ``config.home``.)"""
+    number of projects. (The home page adds the task counts: ``config.home``.)
+
+    By organization and name; with ``limit``, a keyset page in id order instead: the first
+    ``limit`` projects whose id is above ``after_id`` (the API's cursor pages)."""
     my_roles = (
         ProjectMember.objects.filter(project=OuterRef("pk"), user=user)
         .values("project")
@@ -31,6 +40,10 @@ def project_list_for_user(*, user: AbstractBaseUser, search: str = "") -> list[P
     )
     if search:
         projects = projects.filter(name__icontains=search)
+    if limit is not None:
+        if after_id is not None:
+            projects = projects.filter(pk__gt=after_id)
+        projects = projects.order_by("pk")[:limit]
     projects = list(projects)
     for project in projects:
         project.roles = roles_in_order((project.role_names or "").split(","))
@@ -44,3 +57,14 @@ def audit_events_for(*, project: Project, action: str | None = None) -> QuerySet
     if action:
         events = events.filter(action=action)
     return events.order_by("-created_at", "-id")
+
+
+def project_member_list(
+    *, project: Project, after_id: int | None = None, limit: int
+) -> list[ProjectMember]:
+    """The project's members (one row per role) in id order: the first ``limit`` whose id is
+    above ``after_id``, with their user (one query)."""
+    members = ProjectMember.objects.filter(project=project).select_related("user")
+    if after_id is not None:
+        members = members.filter(pk__gt=after_id)
+    return list(members.order_by("pk")[:limit])

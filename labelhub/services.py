@@ -7,6 +7,7 @@ same words.
 """
 
 import logging
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
@@ -64,6 +65,38 @@ def _clean_instructions(instructions: object) -> str:
             {"instructions": [f"Instructions have at most {INSTRUCTIONS_MAX} characters."]}
         )
     return instructions.replace("\r\n", "\n")
+
+
+def project_get_or_create(
+    *, user: AbstractBaseUser, organization: Organization, name: str, **values: Any
+) -> tuple[Project, bool]:
+    """The caller's project named ``name`` in ``organization`` (any case), or a new one made by
+    :func:`project_create`; the flag says whether it was created. Safe to run twice at once: the
+    name is unique in the organization, so one insert wins and the other caller gets its
+    project back. A project of that name on which the caller has no role is a name clash, as
+    for :func:`project_create`. The settings of a found project are left as they are."""
+
+    def named() -> Project | None:
+        return (
+            Project.objects.filter(
+                organization=organization,
+                name__iexact=" ".join(str(name).split()),
+                members__user_id=user.pk,
+            )
+            .distinct()
+            .first()
+        )
+
+    if (found := named()) is not None:
+        return found, False
+    try:
+        with transaction.atomic():
+            return project_create(user=user, organization=organization, name=name, **values), True
+    except (IntegrityError, ValidationError):
+        # Another request made it between the look and the insert: theirs is the one.
+        if (found := named()) is not None:
+            return found, False
+        raise
 
 
 def organizations_where_admin(*, user: AbstractBaseUser) -> list[Organization]:

@@ -50,6 +50,9 @@ class TaskOutcome(models.Model):
     in_review_since = models.DateTimeField(null=True, blank=True)
     accepted_result = models.JSONField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # The transaction that set ``accepted_at`` (PostgreSQL's ``pg_current_xact_id()``, set by
+    # the trigger of migration 0006 whatever the writer), the results feed's commit-ordered key.
+    accepted_xid = models.BigIntegerField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1)
     computed_at = models.DateTimeField()
 
@@ -61,6 +64,13 @@ class TaskOutcome(models.Model):
                 fields=["project", "accepted_at", "task"],
                 condition=Q(accepted_at__isnull=False),
                 name="outcome_project_accepted",
+            ),
+            # The feed on PostgreSQL: in the order the acceptances' transactions began, read
+            # only below the oldest transaction still running (exports.selectors).
+            models.Index(
+                fields=["project", "accepted_xid", "task"],
+                condition=Q(accepted_xid__isnull=False),
+                name="outcome_project_accepted_xid",
             ),
         ]
         constraints = [

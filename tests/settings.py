@@ -11,7 +11,8 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-MEDIA_ROOT = tempfile.mkdtemp(prefix="labelhub-test-media-")
+# TEST_MEDIA_ROOT: a worker process started by a test shares the live server's folder.
+MEDIA_ROOT = os.environ.get("TEST_MEDIA_ROOT") or tempfile.mkdtemp(prefix="labelhub-test-media-")
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -119,7 +119,7 @@ def test_the_python_example_runs_as_written(admin, live_server, tmp_path, monkey
     assert project.quality["overlap"] == 2
     coco = json.loads((tmp_path / "cats.json").read_text())
     assert coco["categories"][0]["name"] == "cat"
-    body = b'{"event": "task.accepted", "result": {}}'
+    body = b'{"event": "task.accepted", "result": {}, "delivery_id": 41}'
     headers = {"X-LabelHub-Timestamp": str(int(time.time())), "X-LabelHub-Delivery": "41"}
     message = headers["X-LabelHub-Timestamp"].encode() + b"." + body
     digest = hmac.new(b"s3cret", message, hashlib.sha256).hexdigest()

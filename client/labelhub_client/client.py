@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from labelhub_client import progress as progress_bars
-from labelhub_client._http import Http
+from labelhub_client._http import RETRY_STATUSES, Http
 from labelhub_client.errors import (
     ConnectionFailed,
     ImportFailed,
@@ -27,6 +27,8 @@ from labelhub_client.errors import (
     JobFailed,
     LabelHubError,
     NotFound,
+    RateLimited,
+    ServerError,
 )
 from labelhub_client.models import (
     Assignment,
@@ -94,10 +96,19 @@ class Client:
 
     # Projects ------------------------------------------------------------------------------
 
-    def projects(self) -> Iterator[Project]:
-        """The caller's projects (lazy)."""
-        for data in self.http.get("/api/v1/projects/"):
+    def projects(self, *, page_size: int = 100) -> Iterator[Project]:
+        """The caller's projects in id order (lazy, cursor pages)."""
+        for data in self.pages("/api/v1/projects/", {"cursor": "", "page_size": page_size}):
             yield Project(self, ProjectInfo.from_json(data))
+
+    def pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """The items of a cursor listing, page after page as they are used up."""
+        while True:
+            page = self.http.get(path, params=params)
+            yield from page["results"]
+            if not page.get("cursor"):
+                return
+            params = {**params, "cursor": page["cursor"]}
 
     def project(self, project_id: int) -> Project:
         """One project by id; :class:`NotFound` if it does not exist or is not the caller's."""
@@ -123,17 +134,19 @@ class Client:
         exist_ok: bool = False,
     ) -> Project:
         """Create a project (the caller becomes its manager). With ``exist_ok``, a project of
-        that name the caller already has is returned instead (its settings are not changed)."""
-        if exist_ok and (found := self.project_by_name(name, organization=organization)):
-            return found
+        that name the caller already has is returned instead (its settings are not changed): the
+        server decides (``if_exists=return``, API 1.2), so two runs at once get one project, and
+        a retried request cannot make a second one."""
         body: dict[str, Any] = {"name": name, "kind": kind, "instructions": instructions}
+        if exist_ok:
+            body["if_exists"] = "return"
         if schema is not None:
             body["schema"] = schema
         if quality is not None:
             body["quality"] = quality
         if organization is not None:
             body["organization"] = organization
-        data = self.http.post("/api/v1/projects/", body).json()
+        data = self.http.post("/api/v1/projects/", body, idempotent=exist_ok).json()
         return Project(self, ProjectInfo.from_json(data))
 
     def invite(
@@ -219,6 +232,26 @@ class Project:
         ).json()
         return Member.from_json(data)
 
+    def members(self, *, page_size: int = 100) -> Iterator[Member]:
+        """The project's members, one per role (a manager who labels is two), in the order they
+        were added (lazy, cursor pages; managers)."""
+        params = {"cursor": "", "page_size": page_size}
+        for data in self.client.pages(f"{self.path}members/", params):
+            yield Member.from_json(data)
+
+    def set_member_role(self, member: Member | int, role: str) -> Member:
+        """Change the role of one member row (:meth:`members` gives them)."""
+        member_id = member.id if isinstance(member, Member) else member
+        data = self.client.http.request(
+            "PATCH", f"{self.path}members/{member_id}/", json={"role": role}, idempotent=True
+        ).json()
+        return Member.from_json(data)
+
+    def remove_member(self, member: Member | int) -> None:
+        """Take one role away from a member (the project keeps at least one manager)."""
+        member_id = member.id if isinstance(member, Member) else member
+        self.client.http.request("DELETE", f"{self.path}members/{member_id}/")
+
     def invite(self, emails: Sequence[str], *, role: str = "contributor") -> list[dict[str, Any]]:
         """Invite people by email to this project with ``role``."""
         return self.client.invite(self.info.organization, emails, role=role, project=self.info.id)
@@ -234,21 +267,13 @@ class Project:
         params: dict[str, Any] = {"cursor": "", "page_size": page_size, **filters}
         if fields:
             params["fields"] = ",".join(fields)
-        for item in self._pages(f"{self.path}tasks/", params):
+        for item in self.client.pages(f"{self.path}tasks/", params):
             yield Task.from_json(item)
 
     def task_ids(self, **filters: Any) -> Iterator[int]:
         """Only the ids, as cheaply as the server can list them."""
         for task in self.tasks(fields=["id"], **filters):
             yield task.id
-
-    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        while True:
-            page = self.client.http.get(path, params=params)
-            yield from page["results"]
-            if not page.get("cursor"):
-                return
-            params = {**params, "cursor": page["cursor"]}
 
     def import_tasks(
         self,
@@ -441,7 +466,12 @@ class ImportJob:
                 if self.finished:
                     break
                 if deadline is not None and time.monotonic() > deadline:
-                    raise TimeoutError(f"The import {self.ids} is still running.")
+                    ids = " ".join(map(str, self.ids))
+                    raise TimeoutError(
+                        f"The import {ids} is still running after {timeout:g} s "
+                        f"({self.processed:,} of {self.total:,} tasks done); wait again with "
+                        f"job.wait() or `labelhub wait {ids}`."
+                    )
                 time.sleep(poll)
         finally:
             bar.close()
@@ -506,6 +536,7 @@ class ExportDownload:
         self.state = path.with_name(path.name + ".labelhub-export.json")
         self.job: ExportStatus | None = None
         self.resumed = 0  # how many times the download went on from where it broke
+        self.refused = 0  # how many answers were a 429 or 5xx, asked again after a wait
         self.started_at_byte = 0  # > 0: this run went on from an earlier run's part file
 
     @property
@@ -528,8 +559,12 @@ class ExportDownload:
             return None
         try:
             saved = json.loads(self.state.read_text())
-            if saved.get("format") != self.format or saved.get("project") != self.project.id:
-                return None
+            if (saved.get("format"), saved.get("project"), saved.get("options", {})) != (
+                self.format,
+                self.project.id,
+                json.loads(json.dumps(self.options, default=str)),
+            ):
+                return None  # another export was asked for: start it, not the old one
             job = self.project.client.export_status(int(saved["export_id"]))
         except (ValueError, KeyError, NotFound):
             return None
@@ -549,9 +584,11 @@ class ExportDownload:
                 {
                     "project": self.project.id,
                     "format": self.format,
+                    "options": self.options,
                     "export_id": self.job.id,
                     "etag": etag,
-                }
+                },
+                default=str,
             )
         )
 
@@ -617,15 +654,25 @@ class ExportDownload:
                                 bar.update(len(chunk))
                         if size is None:
                             size = have
-                except (httpx.TransportError, ConnectionFailed) as error:
+                except (httpx.TransportError, ConnectionFailed, ServerError, RateLimited) as error:
+                    # A cut connection, a busy server (429) or a passing 5xx (a restart, a
+                    # proxy's 503): go on from the bytes kept, after Retry-After or a backoff.
+                    if isinstance(error, ServerError) and error.status not in RETRY_STATUSES:
+                        raise
                     failures += 1
                     if failures > self.http.max_retries:
                         raise ConnectionFailed(
-                            f"The download broke {failures} times; run the export again with "
-                            f"the same path to resume from byte {have}."
+                            f"The download broke {failures} times (last: {error}); run the "
+                            f"export again with the same path to resume from byte {have}."
                         ) from error
-                    self.resumed += 1
-                    time.sleep(min(self.http.backoff * 2 ** (failures - 1), self.http.max_backoff))
+                    if isinstance(error, (ServerError, RateLimited)):
+                        self.refused += 1
+                    else:
+                        self.resumed += 1
+                    wait = getattr(error, "retry_after", None)
+                    if wait is None:
+                        wait = min(self.http.backoff * 2 ** (failures - 1), self.http.max_backoff)
+                    time.sleep(wait)
                     have = self.part.stat().st_size if self.part.exists() else 0
         finally:
             bar.close()

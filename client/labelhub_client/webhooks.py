@@ -5,7 +5,9 @@ shows it):
 
 - ``X-LabelHub-Signature``: ``sha256=`` + hex HMAC-SHA256 of ``"{timestamp}.{raw body}"``;
 - ``X-LabelHub-Timestamp``: Unix seconds when the attempt was signed;
-- ``X-LabelHub-Delivery``: the delivery's id, the same on every retry: drop repeats by it;
+- ``X-LabelHub-Delivery``: the delivery's id, the same on every retry: drop repeats by it (it
+  is also in the signed body as ``delivery_id``; :func:`verify` returns that one and refuses a
+  header that differs);
 - ``X-LabelHub-Event``: e.g. ``task.accepted``.
 
 :func:`verify` checks the signature on the raw bytes (before any JSON parsing), refuses a
@@ -87,14 +89,21 @@ def verify(
             f"The delivery was signed {int(current - timestamp)} s from now, outside the "
             f"{tolerance} s window: a replay, or a clock far off."
         )
-    if not delivery_id:
-        raise WebhookVerificationError("The delivery id header is missing.")
     try:
         payload = json.loads(raw)
     except ValueError:
         raise WebhookVerificationError("The body is not JSON.") from None
+    # The id to de-duplicate by is the signed one, in the body: a replay inside the window with
+    # another id in the (unsigned) header would otherwise pass as a new delivery.
+    signed_id = str(payload.get("delivery_id", "")) if isinstance(payload, dict) else ""
+    if not signed_id:
+        raise WebhookVerificationError("The body has no delivery_id.")
+    if delivery_id and delivery_id != signed_id:
+        raise WebhookVerificationError(
+            f"The delivery id header ({delivery_id}) is not the signed one ({signed_id})."
+        )
     return Delivery(
-        id=delivery_id,
+        id=signed_id,
         event=_header(headers, "X-LabelHub-Event") or str(payload.get("event", "")),
         timestamp=timestamp,
         payload=payload,

@@ -107,6 +107,15 @@ class ProjectCreateInput(serializers.Serializer):
     quality = serializers.JSONField(required=False, help_text="Missing bars take defaults.")
     instructions = serializers.CharField(required=False, allow_blank=True, default="")
     content_categories = _content_input()
+    if_exists = serializers.ChoiceField(
+        choices=["error", "return"],
+        default="error",
+        help_text=(
+            "`return`: if the caller already has a project of this name in the organization, "
+            "answer 200 with it (its settings unchanged) instead of a 400; safe under retries "
+            "and concurrent runs (API 1.2)."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -133,12 +142,28 @@ class MemberInput(serializers.Serializer):
     role = serializers.ChoiceField(choices=Role.choices)
 
 
+class MemberRoleInput(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
 class MemberOutput(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username")
 
     class Meta:
         model = ProjectMember
         fields = ["id", "username", "role", "added_at"]
+
+
+class MemberPageOutput(serializers.Serializer):
+    results = MemberOutput(many=True)
+    cursor = serializers.CharField(allow_null=True, help_text="Send back as `cursor` for more.")
+    next = serializers.URLField(allow_null=True, help_text="The next page, while there is more.")
+
+
+class ProjectPageOutput(serializers.Serializer):
+    results = ProjectOutput(many=True)
+    cursor = serializers.CharField(allow_null=True, help_text="Send back as `cursor` for more.")
+    next = serializers.URLField(allow_null=True, help_text="The next page, while there is more.")
 
 
 class ProjectDeleteInput(serializers.Serializer):

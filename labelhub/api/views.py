@@ -1,35 +1,54 @@
 """Project endpoints: one class per endpoint, each with its own input and output serializers."""
 
 from django.db import transaction
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
 from rest_framework import status
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from labelhub.api import examples
+from labelhub.api.cursor import (
+    CursorPage,
+    cursor_decode,
+    cursor_encode,
+    cursor_requested,
+    page_size_of,
+)
 from labelhub.api.serializers import (
     MemberInput,
     MemberOutput,
+    MemberPageOutput,
+    MemberRoleInput,
     ProjectCreateInput,
     ProjectDeleteInput,
     ProjectDetailOutput,
     ProjectDuplicateInput,
     ProjectOutput,
+    ProjectPageOutput,
     ProjectUpdateInput,
 )
 from labelhub.content import project_content_set
 from labelhub.events import project_figures
-from labelhub.models import Role
+from labelhub.models import ProjectMember, Role
 from labelhub.permissions import project_for, roles_in_order, roles_on
-from labelhub.selectors import project_list_for_user
+from labelhub.selectors import project_list_for_user, project_member_list
 from labelhub.services import (
     organizations_where_admin,
     project_archive,
     project_create,
     project_delete,
     project_duplicate,
+    project_get_or_create,
     project_member_add,
+    project_member_remove,
+    project_member_set_role,
     project_unarchive,
     project_update,
 )
@@ -48,23 +67,59 @@ class ProjectListApi(APIView):
     @extend_schema(
         operation_id="projects_list",
         summary="The caller's projects",
-        responses=ProjectOutput(many=True),
+        description=(
+            "A JSON list of every project, by organization and name; or, with `?cursor=` (empty "
+            "for the first page; API 1.2), cursor pages in id order: `{next, cursor, results}` "
+            "(`ProjectPageOutput`), `page_size` 1 to 1000 (100)."
+        ),
+        parameters=[
+            OpenApiParameter("cursor", str, description="Empty for the first page, then `cursor`."),
+            OpenApiParameter("page_size", int, description="With `cursor`: 1 to 1000 (100)."),
+        ],
+        responses={
+            200: PolymorphicProxySerializer(
+                component_name="ProjectListOrPage",
+                serializers=[ProjectOutput(many=True), ProjectPageOutput],
+                resource_type_field_name=None,
+                many=False,
+            )
+        },
     )
     def get(self, request: Request) -> Response:
-        projects = project_list_for_user(user=request.user)
-        return Response(ProjectOutput(projects, many=True).data)
+        if not cursor_requested(request):
+            projects = project_list_for_user(user=request.user)
+            return Response(ProjectOutput(projects, many=True).data)
+        position = cursor_decode(request.query_params["cursor"], keys=["id"])
+        size = page_size_of(request)
+        projects = project_list_for_user(
+            user=request.user,
+            after_id=int(position["id"]) if position else None,
+            limit=size + 1,
+        )
+        more = len(projects) > size
+        projects = projects[:size]
+        cursor = cursor_encode({"id": projects[-1].pk}) if more else None
+        page = CursorPage(ProjectOutput(projects, many=True).data, cursor)
+        return Response(page.response_data(request))
 
     @extend_schema(
         examples=examples.PROJECT_CREATE,
         operation_id="projects_create",
         summary="Create a project (organization admins); the caller becomes its manager",
         request=ProjectCreateInput,
-        responses={201: ProjectOutput, 400: INVALID},
+        responses={
+            201: ProjectOutput,
+            200: OpenApiResponse(
+                ProjectOutput, description="`if_exists=return`: the existing one."
+            ),
+            400: INVALID,
+        },
     )
     def post(self, request: Request) -> Response:
         given = ProjectCreateInput(data=request.data)
         given.is_valid(raise_exception=True)
         values = dict(given.validated_data)
+        if_exists = values.pop("if_exists")
         slug = values.pop("organization", None)
         content = values.pop("content_categories", None)
         admin_of = organizations_where_admin(user=request.user)
@@ -79,6 +134,16 @@ class ProjectListApi(APIView):
                 else "Only administrators of an organization create projects."
             )
             return Response({"organization": [message]}, status=status.HTTP_400_BAD_REQUEST)
+        if if_exists == "return":
+            project, created = project_get_or_create(
+                user=request.user, organization=organization, **values
+            )
+            if created and content:
+                project = project_content_set(project=project, names=content, actor=request.user)
+            return Response(
+                ProjectOutput(_with_role(project, request.user)).data,
+                status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+            )
         with transaction.atomic():
             project = project_create(user=request.user, organization=organization, **values)
             if content:
@@ -199,6 +264,29 @@ class ProjectDuplicateApi(APIView):
 
 class ProjectMemberCreateApi(APIView):
     @extend_schema(
+        operation_id="projects_members_list",
+        summary="The project's members, one row per role (managers; API 1.2)",
+        description="Cursor pages in id order: `?cursor=` (empty or left out for the first page).",
+        parameters=[
+            OpenApiParameter("cursor", str, description="Empty for the first page, then `cursor`."),
+            OpenApiParameter("page_size", int, description="1 to 1000 (100)."),
+        ],
+        responses={200: MemberPageOutput, 404: NOT_FOUND},
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        position = cursor_decode(request.query_params.get("cursor", ""), keys=["id"])
+        size = page_size_of(request)
+        members = project_member_list(
+            project=project, after_id=int(position["id"]) if position else None, limit=size + 1
+        )
+        more = len(members) > size
+        members = members[:size]
+        cursor = cursor_encode({"id": members[-1].pk}) if more else None
+        page = CursorPage(MemberOutput(members, many=True).data, cursor)
+        return Response(page.response_data(request))
+
+    @extend_schema(
         operation_id="projects_members_create",
         summary="Give a member of the organization a role on the project (managers)",
         request=MemberInput,
@@ -210,3 +298,44 @@ class ProjectMemberCreateApi(APIView):
         given.is_valid(raise_exception=True)
         member = project_member_add(actor=request.user, project=project, **given.validated_data)
         return Response(MemberOutput(member).data, status=status.HTTP_201_CREATED)
+
+
+class ProjectMemberDetailApi(APIView):
+    @extend_schema(
+        operation_id="projects_members_partial_update",
+        summary="Change one of a member's roles (managers; API 1.2)",
+        request=MemberRoleInput,
+        responses={200: MemberOutput, 400: INVALID, 404: NOT_FOUND},
+    )
+    def patch(self, request: Request, project_id: int, member_id: int) -> Response:
+        member = self._member(request, project_id, member_id)
+        given = MemberRoleInput(data=request.data)
+        given.is_valid(raise_exception=True)
+        member = project_member_set_role(
+            member=member, role=given.validated_data["role"], actor=request.user
+        )
+        return Response(MemberOutput(member).data)
+
+    @extend_schema(
+        operation_id="projects_members_destroy",
+        summary="Take one of a member's roles away (managers; API 1.2)",
+        description="A project keeps at least one manager: removing the last is a 400 on `role`.",
+        request=None,
+        responses={204: None, 400: INVALID, 404: NOT_FOUND},
+    )
+    def delete(self, request: Request, project_id: int, member_id: int) -> Response:
+        member = self._member(request, project_id, member_id)
+        project_member_remove(member=member, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @staticmethod
+    def _member(request: Request, project_id: int, member_id: int) -> ProjectMember:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        member = (
+            ProjectMember.objects.select_related("user", "project")
+            .filter(project=project, pk=member_id)
+            .first()
+        )
+        if member is None:
+            raise NotFound("No such member of this project.")
+        return member

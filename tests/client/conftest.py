@@ -9,6 +9,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 
+import httpx
 import pytest
 from django.db import connections
 from labelhub_client import Client
@@ -196,3 +197,104 @@ def webhook_receiver():
 
 def dumps(value) -> str:
     return json.dumps(value, sort_keys=True)
+
+
+class FlakyProxy:
+    """An HTTP proxy on loopback in front of the server that misbehaves on cue: ``plan(fragment,
+    [...])`` makes the next requests whose path contains ``fragment`` answer, in turn, a status
+    (``503``, ``429``: with ``Retry-After: 0``) or ``("cut", n)`` (forward, but close the
+    connection after ``n`` bytes of the body); once the plan is used up they are forwarded.
+    ``seen`` lists ``(method, path, Range header, what was done)`` for every request."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        self.plans: dict[str, list] = {}
+        self.seen: list[tuple[str, str, str, str]] = []
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                action = proxy._next_action(self.path)
+                proxy.seen.append(
+                    (self.command, self.path, self.headers.get("Range", ""), str(action))
+                )
+                if isinstance(action, int):
+                    payload = json.dumps({"detail": f"Injected {action}."}).encode()
+                    self.send_response(action)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Retry-After", "0")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                cut = action[1] if isinstance(action, tuple) else None
+                headers = {
+                    k: v
+                    for k, v in self.headers.items()
+                    if k.lower() not in ("content-length", "connection")
+                }
+                with (
+                    httpx.Client(timeout=120) as upstream,
+                    upstream.stream(
+                        self.command, proxy.target + self.path, headers=headers, content=body
+                    ) as answer,
+                ):
+                    self.send_response(answer.status_code)
+                    for key, value in answer.headers.items():
+                        if key.lower() not in (
+                            "connection",
+                            "transfer-encoding",
+                            "content-encoding",
+                        ):
+                            self.send_header(key, value)
+                    if "content-length" not in answer.headers:
+                        self.send_header("Connection", "close")
+                        self.close_connection = True
+                    self.end_headers()
+                    sent = 0
+                    for chunk in answer.iter_raw():
+                        if cut is not None and sent + len(chunk) >= cut:
+                            self.wfile.write(chunk[: cut - sent])
+                            self.wfile.flush()
+                            self.close_connection = True
+                            self.connection.shutdown(socket.SHUT_RDWR)
+                            return
+                        self.wfile.write(chunk)
+                        sent += len(chunk)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def plan(self, fragment: str, actions: list) -> None:
+        with self.lock:
+            self.plans[fragment] = list(actions)
+
+    def _next_action(self, path: str):
+        with self.lock:
+            for fragment, actions in self.plans.items():
+                if fragment in path and actions:
+                    return actions.pop(0)
+        return "pass"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def flaky_proxy(server):
+    proxy = FlakyProxy(server.url)
+    yield proxy
+    proxy.close()

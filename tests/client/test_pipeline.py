@@ -1,25 +1,35 @@
 """The client against a live LabelHub, as a customer's nightly pipeline uses it: create a project,
-import 10,000 tasks, label some from code, read the accepted results twice (the second time only
-the new ones), and check the webhooks that the acceptances sent.
+import 10,000 tasks, label them from code with several bots at once (each its own token, its own
+``project.queue()`` loop), read the accepted results twice (the second time only the new ones),
+export the labelled tasks and compare the file with what the bots submitted, and check the
+webhooks that the acceptances sent.
 
-Labeling goes through HTTP one task at a time (next, then submit, with the quality step inline),
-so the test labels a hundred or so of the 10,000 (LABELHUB_CLIENT_TEST_LABELED, default 100 then
-33) to stay within the client suite's few minutes; the code path is the same for every task."""
+Labeling goes through HTTP one task at a time (next, draft, submit, with the quality step
+inline), so by default the bots label 800 of the 10,000 (LABELHUB_CLIENT_TEST_LABELED: the
+first round; a third as many again in the second) to stay within the client suite's few minutes;
+set it to 7500 to label them all. The code path is the same for every task."""
 
+import json
 import os
+import threading
 import time
 
 import pytest
+from django.db import connection
 from labelhub_client import Client, ImportFailed, ValidationFailed, webhooks
 
 from annotation.models import Task
 from annotation.webhooks import project_webhook_secret
+from labelhub.accounts import api_token_issue
+from labelhub.models import Organization
 from labelhub.models import Project as ProjectRow
 from tests.client.conftest import QUALITY, SCHEMA
+from tests.factories import make_user
 
 TOTAL = int(os.environ.get("LABELHUB_CLIENT_TEST_TASKS", "10000"))
-FIRST = int(os.environ.get("LABELHUB_CLIENT_TEST_LABELED", "100"))
+FIRST = int(os.environ.get("LABELHUB_CLIENT_TEST_LABELED", "600"))
 SECOND = FIRST // 3
+BOTS = 4
 
 
 def tasks(n, *, hook: str = "", hooked: int = 0):
@@ -31,19 +41,65 @@ def tasks(n, *, hook: str = "", hooked: int = 0):
         yield task
 
 
+def answer_for(data: dict) -> dict:
+    """What a bot's "model" says for a task: derived from the task, so the export can be checked."""
+    return {"text": f"text of {data['image']}"}
+
+
 def label(project, n: int) -> list[int]:
+    """One bot: ``n`` tasks through ``project.queue()``, each drafted then submitted."""
     done = []
+    if n <= 0:
+        return done
     for item in project.queue():
         item.draft({"text": "half"})
-        item.submit({"text": f"text of {item.data['image']}"}, active_seconds=3)
+        item.submit(answer_for(item.data), active_seconds=3)
         done.append(item.task.id)
         if len(done) == n:
             break
     return done
 
 
+def label_with_bots(bots: list, n: int) -> list[int]:
+    """``n`` tasks shared among the bots, each in its own thread (on SQLite, where the live
+    server shares the test's one connection, one bot at a time)."""
+    if connection.vendor != "postgresql":
+        return [task for bot in bots for task in label(bot, n // len(bots))] + label(
+            bots[0], n % len(bots)
+        )
+    shares = [n // len(bots) + (i < n % len(bots)) for i in range(len(bots))]
+    done: list[list[int]] = [[] for _ in bots]
+    errors: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            done[i] = label(bots[i], shares[i])
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(bots))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [len(d) for d in done] == shares
+    return [task for tasks_of_bot in done for task in tasks_of_bot]
+
+
+def bot_clients(server, project) -> list:
+    """``BOTS`` contributors of the project, each with its own token and client."""
+    organization = Organization.objects.get(slug=server.organization)
+    tokens = [server.contributor_token]
+    for _ in range(BOTS - 1):
+        bot = make_user(organization=organization)
+        project.add_member(bot.username, "contributor")
+        tokens.append(api_token_issue(user=bot).key)
+    return [Client(server.url, token).project(project.id) for token in tokens]
+
+
 @pytest.mark.django_db(transaction=True)
-def test_create_import_label_and_follow_results(server, webhook_receiver):
+def test_create_import_label_and_follow_results(server, webhook_receiver, tmp_path):
     manager = Client(server.url, server.manager_token)
     project = manager.create_project("Receipts", "transcription", schema=SCHEMA, exist_ok=True)
     assert manager.create_project("Receipts", "transcription", exist_ok=True).id == project.id
@@ -72,25 +128,42 @@ def test_create_import_label_and_follow_results(server, webhook_receiver):
     first = next(project.tasks(fields=["id", "external_id", "status"]))
     assert (first.external_id, first.status, first.data) == ("doc-0", "open", None)
 
-    labeler = Client(server.url, server.contributor_token)
-    mine = labeler.project(project.id)
-    labeled = label(mine, FIRST)
-    assert len(labeled) == FIRST
+    bots = bot_clients(server, project)
+    started = time.monotonic()
+    labeled = label_with_bots(bots, FIRST)
+    print(f"{BOTS} bots labeled {FIRST} tasks: {time.monotonic() - started:.1f} s")
+    assert len(labeled) == len(set(labeled)) == FIRST
 
     feed = project.results()
     results = list(feed)
-    assert [r.task for r in results] == labeled
-    assert results[0].result == {"text": "text of https://img.example.com/0.png"}
-    assert results[0].external_id == "doc-0"
+    assert sorted(r.task for r in results) == sorted(labeled)
+    by_task = {r.task: r for r in results}
+    first_task = Task.objects.get(project_id=project.id, external_id="doc-0").pk
+    assert by_task[first_task].result == {"text": "text of https://img.example.com/0.png"}
+    assert by_task[first_task].external_id == "doc-0"
     cursor = feed.cursor
     assert list(project.results(since=cursor)) == []
 
-    more = label(mine, SECOND)
+    more = label_with_bots(bots, SECOND)
     newer = project.results(since=cursor, fields=["task", "external_id"], page_size=7)
-    assert [r.task for r in newer] == more
+    assert sorted(r.task for r in newer) == sorted(more)
+    assert not set(more) & set(labeled)
     assert newer.cursor != cursor
     assert list(project.results(since=newer.cursor)) == []
-    assert len(list(project.tasks(status="accepted", fields=["id"]))) == FIRST + SECOND
+    accepted = {t.id for t in project.tasks(status="accepted", fields=["id"])}
+    assert accepted == set(labeled) | set(more)
+
+    # The labelled chain, exported: every accepted task once, with the answer its bot submitted.
+    target = tmp_path / "receipts.jsonl"
+    download = project.export("jsonl", target, progress=False)
+    assert download.job is not None
+    assert download.job.total == FIRST + SECOND
+    lines = [json.loads(line) for line in target.read_text().splitlines()]
+    assert len(lines) == FIRST + SECOND
+    assert {line["task_id"] for line in lines} == accepted
+    for line in lines:
+        assert {"text": line["text"]} == answer_for({"image": line["media"]}), line
+        assert line["external_id"] == "doc-" + line["media"].rsplit("/", 1)[1].removesuffix(".png")
 
     secret = project_webhook_secret(project=ProjectRow.objects.get(pk=project.id))
     assert len(webhook_receiver.deliveries) == 3
@@ -108,6 +181,12 @@ def test_create_import_label_and_follow_results(server, webhook_receiver):
         webhooks.verify("another secret", headers, body)
     with pytest.raises(webhooks.WebhookVerificationError, match="window"):
         webhooks.verify(secret, headers, body, now=time.time() + 3600)
+    # A replay within the window under another delivery id: the signed id in the body wins.
+    replayed = {**headers, "X-LabelHub-Delivery": "987654"}
+    with pytest.raises(webhooks.WebhookVerificationError, match="not the signed one"):
+        webhooks.verify(secret, replayed, body)
+    without_header = {k: v for k, v in headers.items() if k.lower() != "x-labelhub-delivery"}
+    assert webhooks.verify(secret, without_header, body).id == str(json.loads(body)["delivery_id"])
 
 
 @pytest.mark.django_db(transaction=True)

@@ -211,6 +211,7 @@ RULES: dict[str, str] = {
     "api-projects": "login",  # lists only the caller's projects; POST needs an admin org
     "api-project": VIEW,  # GET: view; PATCH, DELETE: manage
     "api-project-members": MANAGE,
+    "api-project-member": MANAGE,
     "api-project-archive": MANAGE,
     "api-project-unarchive": MANAGE,
     "api-project-duplicate": MANAGE,
