@@ -97,6 +97,15 @@ What the screens around the kind ask of it (each optional; the default is a plai
 ``has_parts`` and ``agreement_parts(results, schema=)``
     Agreement per part on the dashboard (boxes: per label): the answers of one task, each cut
     down to one part, for ``agreement`` to measure part by part.
+``has_gold_parts`` and ``gold_parts(result, gold, *, schema=)``
+    How one answer matches gold part by part (agent runs: the first error exactly and within
+    one step, the step ratings, the verdict), each 0..1 and named in words; the contributor
+    table and its API show each person's mean of every part. ``{}`` (the default): ``score``
+    alone.
+``has_agreement_shares`` and ``agreement_shares(results, *, schema=)``
+    Agreement on one task as plain shares of pairs of answers (agent runs: the share naming the
+    same first error), named in words; the dashboard and its API show their mean over recent
+    tasks. ``{}`` (the default): none.
 ``context_template``
     A partial that shows what an answer was given (the prompt and responses, the clip) beside
     the answer cards of the task, my-answer and appeal pages; ``None`` shows nothing.
@@ -405,6 +414,8 @@ class TaskKind:
     review_template: ClassVar[str | None] = None
     has_alpha: ClassVar[bool] = False
     has_parts: ClassVar[bool] = False
+    has_gold_parts: ClassVar[bool] = False
+    has_agreement_shares: ClassVar[bool] = False
     context_template: ClassVar[str | None] = None
     model_figures: ClassVar[tuple[ModelFigure, ...]] = (ModelFigure("agreement", "agreement"),)
     live_mode: ClassVar[LiveLimits | None] = None
@@ -588,6 +599,16 @@ class TaskKind:
     def pay_level(self, result: object, *, schema: dict) -> str | None:
         """The level of one answer (one of :meth:`pay_levels`), or ``None``."""
         return None
+
+    def gold_parts(self, result: dict, gold: dict, *, schema: dict) -> dict[str, float]:
+        """How one answer matches gold, part by part (each 0..1, named in words); none by
+        default."""
+        return {}
+
+    def agreement_shares(self, results: list[dict], *, schema: dict) -> dict[str, float]:
+        """Shares of pairs of one task's answers that agree on a question (named in words); none
+        by default."""
+        return {}
 
     def agreement_parts(self, results: list[dict], *, schema: dict) -> dict[str, list[dict]]:
         """For each part some answer of one task has (a box label), every answer cut down to

@@ -4,7 +4,7 @@ Each is a fixed number of queries whatever the size of the project (tests assert
 """
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from urllib.parse import urlencode
 
@@ -442,10 +442,85 @@ def contributor_standings(*, project: Project, sort: str = "name") -> list[Stand
         .order_by("pk")
     )
     views = [standing_view(pc=pc, quality=quality) for pc in rows]
+    parts = gold_parts_by_contributor(project=project)
+    if parts:
+        views = [replace(v, gold_parts=parts.get(v.pc.user_id, {})) for v in views]
     key = sort.removeprefix("-")
     if key in SORT_KEYS:
         views.sort(key=SORT_KEYS[key], reverse=sort.startswith("-"))
     return views
+
+
+GOLD_PARTS_WINDOW = 5000  # recent gold answers of the project
+
+
+def gold_parts_by_contributor(*, project: Project) -> dict[int, dict[str, float]]:
+    """Each contributor's mean of every part of the gold score (agent runs: the first error
+    exact and within one step, the step ratings, the verdict), over the project's recent gold
+    answers. One query, none for kinds that report no parts."""
+    kind = kinds.find(project.kind)
+    if kind is None or not kind.has_gold_parts:
+        return {}
+    rows = (
+        Annotation.objects.filter(task__project=project, task__is_gold=True)
+        .order_by("-pk")
+        .values_list("contributor_id", "result", "task__gold")[:GOLD_PARTS_WINDOW]
+    )
+    sums: dict[int, dict[str, float]] = {}
+    counts: dict[int, int] = {}
+    for contributor_id, result, gold in rows:
+        if not isinstance(gold, dict) or not isinstance(result, dict):
+            continue
+        totals = sums.setdefault(contributor_id, {})
+        for name, value in kind.gold_parts(result, gold, schema=project.schema).items():
+            totals[name] = totals.get(name, 0.0) + float(value)
+        counts[contributor_id] = counts.get(contributor_id, 0) + 1
+    return {
+        person: {name: total / counts[person] for name, total in totals.items()}
+        for person, totals in sums.items()
+    }
+
+
+@dataclass(frozen=True)
+class ShareFigure:
+    """The mean share of pairs of answers agreeing on one question, over recent tasks."""
+
+    name: str
+    share: float
+    tasks: int
+
+
+SHARES_WINDOW = 2000  # recent tasks with two or more answers, as for alpha
+
+
+def agreement_shares(*, project: Project) -> list[ShareFigure]:
+    """Plain agreement shares the project's kind reports (agent runs: the share of pairs of
+    answers naming the same first error), averaged over its recent multi-answer tasks. Two
+    queries, none for kinds without shares."""
+    kind = kinds.find(project.kind)
+    if kind is None or not kind.has_agreement_shares:
+        return []
+    task_ids = list(
+        TaskOutcome.objects.filter(project=project, answers_used__gte=2)
+        .order_by("-computed_at")
+        .values_list("task_id", flat=True)[:SHARES_WINDOW]
+    )
+    results: dict[int, list[dict]] = {}
+    rows = (
+        Annotation.objects.filter(task_id__in=task_ids)
+        .exclude(quality_reviews__judgement__in=NOT_COUNTED)
+        .values_list("task_id", "result")
+        .order_by("task_id", "pk")
+    )
+    for task_id, result in rows:
+        results.setdefault(task_id, []).append(result)
+    values: dict[str, list[float]] = {}
+    for answers in results.values():
+        if len(answers) < 2:
+            continue
+        for name, share in kind.agreement_shares(answers, schema=project.schema).items():
+            values.setdefault(name, []).append(float(share))
+    return [ShareFigure(n, sum(v) / len(v), len(v)) for n, v in values.items()]
 
 
 @dataclass(frozen=True)
@@ -553,6 +628,12 @@ class Dashboard:
     alphas: list[AlphaFigure]
     backlog: Backlog
     parts: list[PartAgreement] = field(default_factory=list)
+    shares: list[ShareFigure] = field(default_factory=list)
+
+    @property
+    def gold_part_names(self) -> list[str]:
+        """The parts of the gold score some contributor has, in the kind's order."""
+        return list(dict.fromkeys(name for s in self.standings for name in s.gold_parts))
 
 
 def quality_dashboard(*, project: Project, sort: str = "name") -> Dashboard:
@@ -597,6 +678,7 @@ def quality_dashboard(*, project: Project, sort: str = "name") -> Dashboard:
         alphas=project_alpha(project=project),
         backlog=backlog_for(project=project),
         parts=agreement_by_part(project=project),
+        shares=agreement_shares(project=project),
     )
 
 

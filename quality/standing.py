@@ -9,7 +9,7 @@ score sum as fractional successes: Wilson for display, Jeffreys for the accuracy
 """
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from annotation.models import ProjectContributor
 from labelhub.quality_bars import quality_with_defaults
@@ -119,6 +119,8 @@ class StandingView:
     active_seconds: int
     per_hour: float | None
     rule: ReviewRule
+    # The mean of each part of the gold score, for kinds that report them (TaskKind.gold_parts).
+    gold_parts: dict[str, float] = field(default_factory=dict)
 
     @property
     def status(self) -> str:

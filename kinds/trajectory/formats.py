@@ -6,32 +6,39 @@
   answered before the agent's next step) and ``labels`` (one boolean per agent step: rated within
   the project's ``correct_ratings``). Exactly these three columns.
 * **SFT** (JSONL, TRL's conversational ``messages`` plus a ``tools`` column): the corrected run —
-  the steps before the first error, then the correction in its place — or, for a run with no
-  wrong step, the whole run. A run whose first error has no correction gives no row. Consecutive
-  agent steps make one assistant turn (``content``, ``reasoning_content`` when it thought,
-  ``tool_calls`` as ``{id, type: "function", function: {name, arguments}}``); a tool's answer is a
-  ``tool`` turn with ``tool_call_id`` and ``name``. Every turn carries all six keys, ``null``
-  where one does not apply, and ``arguments`` and ``tools`` are JSON text (as TRL accepts them),
-  so that every column keeps one type whatever the tools' parameters are.
+  the steps before the divergence, then the correction in its place — or, for a run whose every
+  step is counted correct, the whole run. The divergence is the first agent step not counted
+  correct (past ``correct_ratings``: the first step the stepwise labels call false), so a
+  "partly correct" step before the first wrong one is where a per-step run diverges and its
+  correction is what is trained on. A run whose divergence has no correction gives no row.
+  Consecutive agent steps make one assistant turn (``content``, ``reasoning_content`` when it
+  thought, ``tool_calls`` as ``{id, type: "function", function: {name, arguments}}``); a tool's
+  answer is a ``tool`` turn with ``tool_call_id`` and ``name``. Every turn carries all six keys,
+  ``null`` where one does not apply, and ``arguments`` and ``tools`` are JSON text (as TRL
+  accepts them), so that every column keeps one type whatever the tools' parameters are.
 * **DPO at the divergence** (JSONL, conversational preference): ``prompt`` is the run up to the
-  assistant turn holding the first error, ``chosen`` that turn with the correction, ``rejected``
-  that turn with the original step; plus ``tools``.
+  assistant turn holding the divergence (as for SFT), ``chosen`` that turn with the correction,
+  ``rejected`` that turn with the original step; plus ``tools``.
 * **Verdicts** (JSONL and CSV): one row per run with the accepted verdict, first error, rubric
   scores, failure modes and critique, the consensus confidence and every contributor's verdict.
 * **ATIF** (JSONL, Harbor's trajectory format): the run back in ATIF (an agent's consecutive
-  steps and the results they got as one ATIF step), the labels under ``extra.labelhub`` of each
-  step and of the trajectory; a run imported from ATIF keeps its ``session_id``, ``agent`` and
+  steps and the results they got as one ATIF step; a run imported from ATIF in its own steps,
+  with their timestamps, models and metrics), the labels under ``extra.labelhub`` of each step
+  and of the trajectory, the run's tools as ``agent.tool_definitions``, screenshots as image
+  content parts; a run imported from ATIF keeps its ``session_id``, ``agent`` and
   ``final_metrics``.
 """
 
 import json
+import mimetypes
 from collections.abc import Iterator
 
 from kinds.formats import Chunks, ExportContext, ExportItem, ItemSource
 from kinds.streams import csv_rows, json_line
 from kinds.trajectory.model import arguments_text, step_text
 
-ATIF_VERSION = "ATIF-v1.4"
+ATIF_VERSION = "ATIF-v1.6"
+ATIF_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
 ATIF_METRICS = (
     ("input_tokens", "prompt_tokens"),
     ("output_tokens", "completion_tokens"),
@@ -93,21 +100,23 @@ def stepwise(items: ItemSource, context: ExportContext) -> Chunks:
 # --- chat messages with tool calls ---------------------------------------------------------
 
 
+def openai_tools(data: dict) -> list[dict]:
+    """The run's tools in OpenAI's function-calling shape (as TRL and ATIF take them)."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool["name"],
+                "description": tool.get("description", ""),
+                "parameters": tool.get("parameters") or {"type": "object", "properties": {}},
+            },
+        }
+        for tool in data.get("tools") or []
+    ]
+
+
 def tools_json(data: dict) -> str:
-    return json.dumps(
-        [
-            {
-                "type": "function",
-                "function": {
-                    "name": tool["name"],
-                    "description": tool.get("description", ""),
-                    "parameters": tool.get("parameters") or {"type": "object", "properties": {}},
-                },
-            }
-            for tool in data.get("tools") or []
-        ],
-        ensure_ascii=False,
-    )
+    return json.dumps(openai_tools(data), ensure_ascii=False)
 
 
 MESSAGE_KEYS = ("role", "content", "reasoning_content", "tool_calls", "tool_call_id", "name")
@@ -191,15 +200,27 @@ def corrected_step(step: dict, correction: dict) -> dict:
     }
 
 
-def _divergence(item: ExportItem) -> tuple[list[dict], int, dict] | None:
-    """The run's steps, the first error's position and its correction; ``None`` when there is
-    no first error or it has no correction."""
+def divergence_step(item: ExportItem, schema: dict) -> str | None:
+    """Where the run stops being right for training: its first agent step not counted correct
+    (rated past ``correct_ratings``, as the stepwise labels say). In per-step mode a "partly
+    correct" step before the first wrong one is where it diverges; ``None``: every step is
+    counted correct."""
+    from kinds.trajectory.metrics import wrong_steps
+
+    wrong = wrong_steps(item.result, schema=schema, data=item.data)
+    return wrong[0] if wrong else None
+
+
+def _divergence(item: ExportItem, schema: dict) -> tuple[list[dict], int, dict] | None:
+    """The run's steps, the divergence's position and its correction; ``None`` when every step
+    is counted correct or the divergence has no correction."""
     steps = item.data.get("steps") or []
-    first = item.result.get("first_error")
-    at = _position(steps, first)
+    at = _position(steps, divergence_step(item, schema))
     correction = next(
-        (c for c in item.result.get("corrections") or [] if c.get("step") == first), None
-    )
+        (c for c in item.result.get("corrections") or [] if at is not None and
+         c.get("step") == steps[at]["id"]),
+        None,
+    )  # fmt: skip
     if at is None or correction is None:
         return None
     return steps, at, correction
@@ -212,14 +233,14 @@ def _trim(turns: list[dict]) -> list[dict]:
     return turns
 
 
-def sft_row(item: ExportItem) -> dict | None:
+def sft_row(item: ExportItem, schema: dict) -> dict | None:
     ids = {"task_id": item.task_id, "external_id": item.external_id}
-    if item.result.get("first_error") is None:
+    if divergence_step(item, schema) is None:
         turns = _trim(messages(item.data.get("steps") or []))
         if not turns:
             return None
         return {"messages": turns, "tools": tools_json(item.data), **ids, "source": "run"}
-    found = _divergence(item)
+    found = _divergence(item, schema)
     if found is None:
         return None
     steps, at, correction = found
@@ -229,13 +250,13 @@ def sft_row(item: ExportItem) -> dict | None:
 
 def sft(items: ItemSource, context: ExportContext) -> Chunks:
     for item in items():
-        row = sft_row(item)
+        row = sft_row(item, context.schema)
         if row is not None:
             yield json_line(row)
 
 
-def dpo_row(item: ExportItem) -> dict | None:
-    found = _divergence(item)
+def dpo_row(item: ExportItem, schema: dict) -> dict | None:
+    found = _divergence(item, schema)
     if found is None:
         return None
     steps, at, correction = found
@@ -261,7 +282,7 @@ def dpo_row(item: ExportItem) -> dict | None:
 
 def dpo(items: ItemSource, context: ExportContext) -> Chunks:
     for item in items():
-        row = dpo_row(item)
+        row = dpo_row(item, context.schema)
         if row is not None:
             yield json_line(row)
 
@@ -322,13 +343,59 @@ def verdicts_csv(items: ItemSource, context: ExportContext) -> Chunks:
 # --- ATIF ----------------------------------------------------------------------------------
 
 
+def _atif_groups(data: dict) -> list[tuple[dict, list[dict]]]:
+    """The run's steps grouped into ATIF steps, each with what is known of that ATIF step: as
+    they were when the run was imported from ATIF, else an agent's consecutive steps with the
+    results they got (a user's or system's step alone)."""
+    steps = data.get("steps") or []
+    kept = ((data.get("metadata") or {}).get("atif") or {}).get("steps")
+    if isinstance(kept, list) and all(isinstance(k, dict) for k in kept):
+        given = [step_id for k in kept for step_id in k.get("ids") or []]
+        if given == [step["id"] for step in steps]:
+            by_id = {step["id"]: step for step in steps}
+            return [(k, [by_id[step_id] for step_id in k.get("ids") or []]) for k in kept]
+    groups: list[tuple[dict, list[dict]]] = []
+    current: list[dict] | None = None
+    answered = False
+    for step in steps:
+        source = step.get("source")
+        if source == "agent":
+            if current is None or answered:
+                current, answered = [], False
+                groups.append(({"source": "agent"}, current))
+            current.append(step)
+        elif source == "environment" and current is not None:
+            current.append(step)
+            answered = True
+        else:
+            groups.append(({"source": "user" if source == "user" else "system"}, [step]))
+            current = None
+    return groups
+
+
+def _image_part(location: str) -> dict:
+    if location.startswith("data:"):
+        media_type = location[5:].split(";", 1)[0].split(",", 1)[0]
+    else:
+        media_type = mimetypes.guess_type(location.split("?", 1)[0])[0] or ""
+    if media_type not in ATIF_IMAGE_TYPES:
+        media_type = "image/png"
+    return {"type": "image", "source": {"media_type": media_type, "path": location}}
+
+
+def _atif_content(text: str, images: list[str]) -> str | list[dict]:
+    if not images:
+        return text
+    parts = [{"type": "text", "text": text}] if text else []
+    return parts + [_image_part(image) for image in images]
+
+
 def atif_trajectory(item: ExportItem) -> dict:
     data, result = item.data, item.result
     original = (data.get("metadata") or {}).get("atif") or {}
     judgements = result.get("steps") or {}
     corrections = {c["step"]: c for c in result.get("corrections") or []}
-    out_steps: list[dict] = []
-    current: dict | None = None
+    has_images = False
 
     def label(step: dict) -> dict:
         entry = {"step": step["id"], "type": step.get("type"), **judgements.get(step["id"], {})}
@@ -338,20 +405,31 @@ def atif_trajectory(item: ExportItem) -> dict:
             entry["correction"] = correction
         return entry
 
-    def new_step(source: str) -> dict:
-        step = {"step_id": len(out_steps) + 1, "source": source}
-        out_steps.append(step)
-        return step
-
-    for step in data.get("steps") or []:
-        source, kind = step.get("source"), step.get("type")
-        if source == "agent":
-            if current is None or "observation" in current:
-                current = new_step("agent")
-            labels = current.setdefault("extra", {}).setdefault("labelhub", [])
-            labels.append(label(step))
+    out_steps: list[dict] = []
+    for info, group in _atif_groups(data):
+        out: dict = {"step_id": len(out_steps) + 1, "source": info["source"]}
+        out.update({k: v for k, v in info.items() if k not in ("step_id", "source", "ids")})
+        texts, images, labels, calls, results = [], [], [], [], []
+        figures: dict = {}
+        for step in group:
+            source, kind = step.get("source"), step.get("type")
+            if source == "environment":
+                entry: dict = {"content": _atif_content(step.get("content") or "", [
+                    step["image"]] if step.get("image") else [])}  # fmt: skip
+                if step.get("call_id") in {c["tool_call_id"] for c in calls}:
+                    entry["source_call_id"] = step["call_id"]
+                if kind == "error":
+                    entry["extra"] = {"error": True}
+                results.append(entry)
+                continue
+            if source == "agent":
+                labels.append(label(step))
+                for name, theirs in ATIF_METRICS:
+                    value = (step.get("metrics") or {}).get(name)
+                    if value is not None:
+                        figures[theirs] = figures.get(theirs, 0) + value
             if kind == "tool_call":
-                current.setdefault("tool_calls", []).append(
+                calls.append(
                     {
                         "tool_call_id": step.get("call_id") or f"call_{step['id']}",
                         "function_name": step["tool"]["name"],
@@ -359,39 +437,44 @@ def atif_trajectory(item: ExportItem) -> dict:
                     }
                 )
             elif kind == "reasoning":
-                current["reasoning_content"] = "\n".join(
-                    filter(None, [current.get("reasoning_content"), step.get("content")])
+                out["reasoning_content"] = "\n".join(
+                    filter(None, [out.get("reasoning_content"), step.get("content")])
                 )
-            else:
-                current["message"] = "\n".join(
-                    filter(None, [current.get("message"), step.get("content")])
-                )
-            for name, theirs in ATIF_METRICS:
-                value = (step.get("metrics") or {}).get(name)
-                if value is not None:
-                    metrics = current.setdefault("metrics", {})
-                    metrics[theirs] = metrics.get(theirs, 0) + value
-        elif source == "environment" and current is not None:
-            results = current.setdefault("observation", {"results": []})["results"]
-            entry = {"content": step.get("content") or ""}
-            if step.get("call_id"):
-                entry["source_call_id"] = step["call_id"]
-            if kind == "error":
-                entry["extra"] = {"error": True}
-            results.append(entry)
-        else:
-            target = new_step("system" if source in ("system", "environment") else "user")
-            target["message"] = step.get("content") or ""
-            current = None
-    for step in out_steps:
-        if step["source"] == "agent":
-            step.setdefault("message", "")
+            elif step.get("content"):
+                texts.append(step["content"])
+            if step.get("image"):
+                images.append(step["image"])
+        has_images = (
+            has_images or bool(images) or any(isinstance(r["content"], list) for r in results)
+        )
+        out["message"] = _atif_content("\n".join(texts), images)
+        if calls:
+            out["tool_calls"] = calls
+        if results:
+            out["observation"] = {"results": results}
+        if out["source"] == "agent" and figures and "metrics" not in out:
+            out["metrics"] = figures
+        if labels:
+            out["extra"] = {**(out.get("extra") or {}), "labelhub": labels}
+        out_steps.append(out)
+    version = original.get("schema_version") or ATIF_VERSION
+    if has_images and int(version.rsplit(".", 1)[-1]) < 6:
+        version = "ATIF-v1.6"  # image content parts came with ATIF-v1.6
+    agent = dict(original.get("agent") or {"name": "unknown", "version": "unknown"})
+    model = (data.get("metadata") or {}).get("model")
+    if isinstance(model, str) and model and not agent.get("model_name"):
+        agent["model_name"] = model
+    if data.get("tools"):
+        agent["tool_definitions"] = openai_tools(data)
     trajectory = {
-        "schema_version": original.get("schema_version") or ATIF_VERSION,
+        "schema_version": version,
         "session_id": original.get("session_id") or f"labelhub-task-{item.task_id}",
-        "agent": original.get("agent") or {"name": "unknown", "version": "unknown"},
+        "agent": agent,
         "steps": out_steps,
     }
+    for key in ("trajectory_id", "notes"):
+        if original.get(key):
+            trajectory[key] = original[key]
     final = dict(original.get("final_metrics") or {})
     final.setdefault("total_steps", len(out_steps))
     trajectory["final_metrics"] = final

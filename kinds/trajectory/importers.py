@@ -24,14 +24,21 @@ A row's format is detected from its keys, or named on the import (``?format=atif
                     ``gen_ai.input.messages`` / ``gen_ai.output.messages`` (parts ``text``,
                     ``reasoning``, ``tool_call``, ``tool_call_response``), ``gen_ai.tool.name``,
                     ``gen_ai.tool.call.id``, ``gen_ai.tool.call.arguments``,
-                    ``gen_ai.tool.call.result``, ``gen_ai.usage.*``.
+                    ``gen_ai.tool.call.result``, ``gen_ai.usage.*``, ``gen_ai.tool.definitions``
+                    (the run's tools); without ``execute_tool`` spans, the tools' answers
+                    from ``tool_call_response`` parts of later chat spans' input messages.
 ``atif``            Harbor's Agent Trajectory Interchange Format: ``schema_version`` "ATIF-v1.x",
-                    ``agent``, ``steps[{step_id, source, message, reasoning_content, tool_calls
+                    ``agent`` (``tool_definitions`` become the run's tools), ``steps[{step_id,
+                    source, message (text or text/image parts), reasoning_content, tool_calls
                     [{tool_call_id, function_name, arguments}], observation{results
-                    [{source_call_id, content}]}, metrics}]``, ``final_metrics``.
+                    [{source_call_id, content}]}, metrics}]``, ``final_metrics``; the reward
+                    from the root ``extra`` (ATIF has no reward field). Each ATIF step's other
+                    fields (``timestamp``, ``model_name``…) and which of our steps it became are
+                    kept in ``metadata.atif.steps``, so the ATIF export gives the run back.
 ``swe_agent``       SWE-agent ``.traj``: ``trajectory[{thought, action, observation,
                     execution_time}]``, ``history`` (the problem statement is its first user
-                    turn), ``info{exit_status, submission, model_stats}``.
+                    turn), ``info{exit_status, submission, model_stats}`` (the cost and tokens
+                    in total, on the last agent step).
 ==================  ===========================================================================
 
 What a person needs to judge the run is kept: texts, reasoning, every call with its arguments and
@@ -40,7 +47,7 @@ result, errors, timing, tokens and cost; the format's own identifiers go to ``me
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import ValidationError
 
@@ -66,6 +73,10 @@ class Refused(Exception):
 def _need(condition: bool, path: str, message: str) -> None:
     if not condition:
         raise Refused(path, message)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _text_of(value: Any) -> str:
@@ -97,22 +108,72 @@ def _json_arguments(text: Any, path: str) -> Any:
 
 
 class _Run:
-    """Steps as they are read, with ids in order."""
+    """Steps as they are read, with ids in order, and where each came from in the row: the
+    path of the object it was read from (``here`` unless given) and, per field of the step
+    model, the field of that object (``{"call_id": "id"}``), so that a problem the kind's
+    ``clean_data`` finds in the converted run names the user's field (:meth:`user_path`)."""
 
-    def __init__(self) -> None:
+    def __init__(self, main: str) -> None:
         self.steps: list[dict] = []
         self.instruction = ""
+        self.main = main  # the list of the row that holds the run
+        self.here = main
+        self.sources: list[tuple[str, dict[str, str]]] = []
+        self.tools_at: tuple[str, dict[str, str]] = ("data.tools", {})
 
-    def add(self, source: str, kind: str, **fields: Any) -> dict:
+    def add(
+        self, source: str, kind: str, *, at: str = "", fields: dict | None = None, **values: Any
+    ) -> dict:
         step = {"id": str(len(self.steps) + 1), "source": source, "type": kind}
-        step.update({k: v for k, v in fields.items() if v is not None})
+        step.update({k: v for k, v in values.items() if v is not None})
         self.steps.append(step)
+        self.sources.append((at or self.here, fields or {}))
         return step
 
-    def done(self, **extra: Any) -> dict:
+    def done(self, **extra: Any) -> "Converted":
         data = {"instruction": self.instruction, "steps": self.steps}
         data.update({k: v for k, v in extra.items() if v})
-        return data
+        return Converted(data, self.user_path)
+
+    def user_path(self, path: str) -> str:
+        """A path in the converted run (``data.steps.4.call_id``) as the field of the row it
+        came from (``data.messages.3.tool_calls.0.id``); the object itself when the field has
+        no counterpart there."""
+        parts = path.split(".")
+        if len(parts) >= 3 and parts[1] in ("steps", "tools") and parts[2].isdigit():
+            i, rest = int(parts[2]), ".".join(parts[3:])
+            if parts[1] == "steps" and i < len(self.sources):
+                where, fields = self.sources[i]
+            elif parts[1] == "tools":
+                where, fields = f"{self.tools_at[0]}.{i}", self.tools_at[1]
+            else:
+                return self.main
+            for ours in sorted(fields, key=len, reverse=True):
+                if rest == ours or rest.startswith(ours + "."):
+                    theirs = fields[ours] + rest[len(ours) :]
+                    return f"{where}.{theirs}" if theirs else where
+            return where
+        if path in ("data.steps", "data.tools"):
+            return self.main if path == "data.steps" else self.tools_at[0]
+        return path
+
+
+class Converted(NamedTuple):
+    """A row converted into the step model, with the way back to the row's own fields."""
+
+    data: dict
+    user_path: Callable[[str], str]
+    format: str = ""
+
+
+TOOL_FIELDS = ("name", "description", "parameters")
+OPENAI_CALL = {
+    "call_id": "id",
+    "tool.name": "function.name",
+    "tool.arguments": "function.arguments",
+}
+OTEL_CALL = {"call_id": "id", "tool.name": "name", "tool.arguments": "arguments"}
+OPENAI_REPLY = {"call_id": "tool_call_id", "content": "content"}
 
 
 # --- OpenAI chat ---------------------------------------------------------------------------
@@ -144,10 +205,12 @@ def _openai_tools(tools: Any, path: str) -> list[dict]:
 def from_openai(row: dict) -> dict:
     messages = row.get("messages")
     _need(isinstance(messages, list) and messages, "data.messages", "Messages are a list.")
-    run = _Run()
+    run = _Run("data.messages")
+    wrapped = any(isinstance(t, dict) and "function" in t for t in row.get("tools") or [])
+    run.tools_at = ("data.tools", {k: f"function.{k}" for k in TOOL_FIELDS} if wrapped else {})
     calls: set[str] = set()
     for i, message in enumerate(messages):
-        path = f"data.messages.{i}"
+        path = run.here = f"data.messages.{i}"
         _need(isinstance(message, dict), path, "A message is an object {role, content}.")
         role = message.get("role")
         _need(
@@ -165,9 +228,9 @@ def from_openai(row: dict) -> dict:
         elif role == "assistant":
             reasoning = message.get("reasoning_content") or message.get("reasoning")
             if isinstance(reasoning, str) and reasoning.strip():
-                run.add("agent", "reasoning", content=reasoning)
+                run.add("agent", "reasoning", content=reasoning, fields={"content": "reasoning"})
             if content:
-                run.add("agent", "message", content=content)
+                run.add("agent", "message", content=content, fields={"content": "content"})
             tool_calls = message.get("tool_calls") or []
             _need(isinstance(tool_calls, list), f"{path}.tool_calls", "Tool calls are a list.")
             for j, call in enumerate(tool_calls):
@@ -189,6 +252,8 @@ def from_openai(row: dict) -> dict:
                     "tool_call",
                     tool={"name": function["name"], "arguments": arguments},
                     call_id=call_id,
+                    at=where,
+                    fields=OPENAI_CALL,
                 )
                 calls.add(call_id)
             if not content and not tool_calls and message.get("refusal"):
@@ -200,7 +265,9 @@ def from_openai(row: dict) -> dict:
                 f"{path}.tool_call_id",
                 "A tool reply names an earlier tool call's id.",
             )
-            run.add("environment", "observation", content=content, call_id=call_id)
+            run.add(
+                "environment", "observation", content=content, call_id=call_id, fields=OPENAI_REPLY
+            )
     return run.done(tools=_openai_tools(row.get("tools"), "data.tools"))
 
 
@@ -210,10 +277,11 @@ def from_openai(row: dict) -> dict:
 def from_anthropic(row: dict) -> dict:
     messages = row.get("messages")
     _need(isinstance(messages, list) and messages, "data.messages", "Messages are a list.")
-    run = _Run()
+    run = _Run("data.messages")
+    run.tools_at = ("data.tools", {"parameters": "input_schema"})
     system = row.get("system")
     if system:
-        run.add("system", "message", content=_text_of(system))
+        run.add("system", "message", content=_text_of(system), at="data.system")
     calls: set[str] = set()
     for i, message in enumerate(messages):
         path = f"data.messages.{i}"
@@ -226,18 +294,19 @@ def from_anthropic(row: dict) -> dict:
         _need(isinstance(blocks, list), f"{path}.content", "Content is text or a list of blocks.")
         source = "agent" if role == "assistant" else "user"
         for j, block in enumerate(blocks):
-            where = f"{path}.content.{j}"
+            where = run.here = f"{path}.content.{j}"
             _need(isinstance(block, dict), where, "A content block is an object.")
             kind = block.get("type")
             if kind == "text":
                 _need(isinstance(block.get("text"), str), f"{where}.text", "A text block has text.")
                 if source == "user" and not run.instruction:
                     run.instruction = block["text"]
-                run.add(source, "message", content=block["text"])
+                run.add(source, "message", content=block["text"], fields={"content": "text"})
             elif kind in ("thinking", "redacted_thinking"):
                 thought = block.get("thinking") or "(redacted thinking)"
-                run.add("agent", "reasoning", content=thought)
-            elif kind in ("tool_use", "server_tool_use"):
+                run.add("agent", "reasoning", content=thought, fields={"content": "thinking"})
+            elif isinstance(kind, str) and (kind == "tool_use" or kind.endswith("_tool_use")):
+                # server_tool_use (web search, code execution) and mcp_tool_use as well
                 _need(role == "assistant", f"{where}.type", "Only the assistant uses tools.")
                 _need(isinstance(block.get("id"), str), f"{where}.id", "A tool use has an id.")
                 _need(isinstance(block.get("name"), str), f"{where}.name", "A tool use names it.")
@@ -248,9 +317,11 @@ def from_anthropic(row: dict) -> dict:
                     "tool_call",
                     tool={"name": block["name"], "arguments": arguments},
                     call_id=block["id"],
+                    fields={"call_id": "id", "tool.name": "name", "tool.arguments": "input"},
                 )
                 calls.add(block["id"])
-            elif kind == "tool_result":
+            elif isinstance(kind, str) and (kind == "tool_result" or kind.endswith("_tool_result")):
+                # a server tool's result (web_search_tool_result…) sits in the assistant's turn
                 call_id = block.get("tool_use_id")
                 _need(
                     isinstance(call_id, str) and call_id in calls,
@@ -264,16 +335,22 @@ def from_anthropic(row: dict) -> dict:
                     texts = [
                         b for b in texts if not (isinstance(b, dict) and b.get("type") == "image")
                     ]
-                step_kind = "error" if block.get("is_error") is True else "observation"
+                failed = block.get("is_error") is True or (
+                    isinstance(texts, dict) and str(texts.get("type", "")).endswith("_error")
+                )
+                step_kind = "error" if failed else "observation"
                 run.add(
                     "environment",
                     step_kind,
                     content=_text_of(texts) or ("(image)" if images else "(empty)"),
                     call_id=call_id,
                     image=_anthropic_image(images[0]) if images else None,
+                    fields={"call_id": "tool_use_id", "content": "content", "image": "content"},
                 )
             elif kind == "image":
-                run.add(source, "screenshot", image=_anthropic_image(block))
+                run.add(
+                    source, "screenshot", image=_anthropic_image(block), fields={"image": "source"}
+                )
             else:
                 raise Refused(f"{where}.type", f"Unknown content block type {kind!r}.")
     tools = []
@@ -315,6 +392,25 @@ def _iso_ms(start: Any, end: Any) -> float | None:
     return max((finish - begin).total_seconds() * 1000, 0.0)
 
 
+def _index_order(path: str) -> list:
+    return [int(part) if part.isdigit() else -1 for part in path.split(".")]
+
+
+def _one_trace(ids: list[tuple[str, Any]]) -> None:
+    """A row is one run: refuse a second trace id, at the first field that carries it."""
+    seen: list[str] = []
+    for path, trace_id in ids:
+        if trace_id in (None, "") or trace_id in seen:
+            continue
+        seen.append(str(trace_id))
+        if len(seen) > 1:
+            raise Refused(
+                path,
+                f"A second trace ({trace_id}; the first is {seen[0]}): a row is one run. "
+                "Give each trace its own row (one line of a JSONL file per trace).",
+            )
+
+
 def from_openai_agents(row: dict) -> dict:
     if isinstance(row.get("data"), list):
         items, base = row["data"], "data.data"
@@ -328,7 +424,17 @@ def from_openai_agents(row: dict) -> dict:
         trace, base = row.get("trace") or {}, "data.spans"
         _need(isinstance(row.get("spans"), list), "data.spans", "The spans are a list.")
         spans = list(enumerate(row["spans"]))
-    run = _Run()
+    traces = [(f"{base}.{i}.trace_id", x.get("trace_id")) for i, x in spans if isinstance(x, dict)]
+    if isinstance(row.get("data"), list):
+        traces += [
+            (f"data.data.{i}.id", x.get("id"))
+            for i, x in enumerate(row["data"])
+            if isinstance(x, dict) and x.get("object") == "trace"
+        ]
+    elif isinstance(trace, dict) and trace.get("id"):
+        traces.insert(0, ("data.trace.id", trace["id"]))
+    _one_trace(sorted(traces, key=lambda pair: _index_order(pair[0])))
+    run = _Run(base)
     run.instruction = str(row.get("instruction") or "")
     metadata = {
         key: trace.get(key)
@@ -338,7 +444,7 @@ def from_openai_agents(row: dict) -> dict:
     ordered = sorted(spans, key=lambda pair: str(pair[1].get("started_at") or ""))
     calls = 0
     for i, span in ordered:
-        path = f"{base}.{i}"
+        path = run.here = f"{base}.{i}"
         _need(isinstance(span, dict), path, "A span is an object.")
         data = span.get("span_data")
         _need(isinstance(data, dict), f"{path}.span_data", "A span has its span_data.")
@@ -395,6 +501,7 @@ def from_openai_agents(row: dict) -> dict:
                 tool={"name": data["name"], "arguments": arguments},
                 call_id=call_id,
                 metrics=figures,
+                fields={"tool.name": "span_data.name", "tool.arguments": "span_data.input"},
             )
             error = span.get("error")
             if error:
@@ -478,12 +585,22 @@ def from_otel(row: dict) -> dict:
                 }
                 spans.append((path, span, values))
     _need(bool(spans), "data.resourceSpans", "The trace has no spans.")
+    _one_trace([(f"{path}.traceId", span.get("traceId")) for path, span, _ in spans])
     spans.sort(key=lambda item: int(item[1].get("startTimeUnixNano") or 0))
-    run = _Run()
+    run = _Run("data.resourceSpans")
     calls: set[str] = set()
+    answered: set[str] = set()  # calls whose result is a step already
+    tools: list[dict] = []
     model = None
     for path, span, values in spans:
+        run.here = path
         operation = values.get("gen_ai.operation.name")
+        if not tools and values.get("gen_ai.tool.definitions") is not None:
+            run.tools_at = (f"{path}.attributes.gen_ai.tool.definitions", {})
+            tools = _openai_tools(
+                _maybe_json(values["gen_ai.tool.definitions"]),
+                f"{path}.attributes.gen_ai.tool.definitions",
+            )
         start, end = span.get("startTimeUnixNano"), span.get("endTimeUnixNano")
         figures: dict = {}
         if start and end:
@@ -504,6 +621,7 @@ def from_otel(row: dict) -> dict:
                         if m["role"] == "user" and not run.instruction:
                             run.instruction = text
                         run.add(m["role"], "message", content=text or "(empty)")
+            _tool_replies(run, values, path, calls=calls, answered=answered)
             output = _maybe_json(values.get("gen_ai.output.messages"))
             _need(
                 output is None or isinstance(output, list),
@@ -547,6 +665,8 @@ def from_otel(row: dict) -> dict:
                             tool={"name": part["name"], "arguments": arguments},
                             call_id=call_id,
                             metrics=step_figures or None,
+                            at=where,
+                            fields=OTEL_CALL,
                         )
                         calls.add(call_id)
         elif operation == "execute_tool":
@@ -571,6 +691,7 @@ def from_otel(row: dict) -> dict:
                 )
                 calls.add(call_id)
             result = values.get("gen_ai.tool.call.result")
+            answered.add(call_id)
             if failed:
                 message = (
                     (span.get("status") or {}).get("message") or values.get("error.type") or "error"
@@ -602,7 +723,35 @@ def from_otel(row: dict) -> dict:
     _need(
         bool(run.steps), "data.resourceSpans", "No GenAI span (gen_ai.operation.name) in the trace."
     )
-    return run.done(metadata={"model": model} if model else None)
+    return run.done(tools=tools, metadata={"model": model} if model else None)
+
+
+def _tool_replies(run: _Run, values: dict, path: str, *, calls: set, answered: set) -> None:
+    """The tool results a chat span's input messages carry (``tool_call_response`` parts) that
+    no ``execute_tool`` span gave: a trace of chat spans alone keeps what each tool answered."""
+    inputs = _maybe_json(values.get("gen_ai.input.messages"))
+    if not isinstance(inputs, list):
+        return
+    for m, message in enumerate(inputs):
+        parts = message.get("parts") if isinstance(message, dict) else None
+        for p, part in enumerate(parts if isinstance(parts, list) else []):
+            if not isinstance(part, dict) or part.get("type") != "tool_call_response":
+                continue
+            call_id = part.get("id")
+            _need(
+                isinstance(call_id, str) and call_id,
+                f"{path}.attributes.gen_ai.input.messages.{m}.parts.{p}.id",
+                "A tool call response names its tool call's id.",
+            )
+            if call_id in answered or call_id not in calls:
+                continue  # given already, or a reply to a call from before the trace
+            answered.add(call_id)
+            run.add(
+                "environment",
+                "observation",
+                content=_text_of(part.get("response")) or "(empty)",
+                call_id=call_id,
+            )
 
 
 def _parts_text(parts: Any) -> str:
@@ -620,13 +769,73 @@ def _parts_text(parts: Any) -> str:
 # --- Harbor ATIF ---------------------------------------------------------------------------
 
 
+ATIF_CONVERTED = ("step_id", "source", "message", "reasoning_content", "tool_calls", "observation")
+
+
+def _image_url(path: Any, where: str) -> str:
+    """An image's location as LabelHub shows it: an http(s) URL, a site path or a data URL."""
+    _need(isinstance(path, str) and path, where, "An image names its location.")
+    _need(
+        path.startswith(("https://", "http://", "/", "data:image/")),
+        where,
+        "LabelHub shows images from an http(s) URL, a site path or a data URL, not a file path.",
+    )
+    return path
+
+
+def _atif_content(value: Any, path: str) -> tuple[str, list[str]]:
+    """ATIF content (text, or a list of ContentParts): its text and its images' locations."""
+    if value is None or isinstance(value, str):
+        return value or "", []
+    _need(isinstance(value, list), path, "Content is text or a list of content parts.")
+    texts, images = [], []
+    for k, part in enumerate(value):
+        where = f"{path}.{k}"
+        _need(isinstance(part, dict), where, "A content part is an object {type, …}.")
+        kind = part.get("type")
+        if kind == "text":
+            _need(isinstance(part.get("text"), str), f"{where}.text", "A text part has text.")
+            texts.append(part["text"])
+        elif kind == "image":
+            source = part.get("source")
+            _need(isinstance(source, dict), f"{where}.source", "An image part has its source.")
+            images.append(_image_url(source.get("path"), f"{where}.source.path"))
+        else:
+            raise Refused(f"{where}.type", f"LabelHub reads text and image parts, not {kind!r}.")
+    return "\n".join(texts), images
+
+
+def _atif_reward(row: dict) -> float | None:
+    """ATIF has no reward field: the trajectory's own ``extra`` carries it (``extra.reward``, or
+    the ``rewards`` of Harbor's verifier result, ``extra.rewards.reward``)."""
+    extra = row.get("extra")
+    if not isinstance(extra, dict):
+        return None
+    if _is_number(extra.get("reward")):
+        return extra["reward"]
+    rewards = extra.get("rewards")
+    if isinstance(rewards, dict) and _is_number(rewards.get("reward")):
+        return rewards["reward"]
+    return None
+
+
 def from_atif(row: dict) -> dict:
     steps = row.get("steps")
     _need(isinstance(steps, list) and steps, "data.steps", "An ATIF trajectory has steps.")
-    run = _Run()
+    _need(
+        "verifier_result" not in row,
+        "data.verifier_result",
+        "Not part of ATIF (Harbor keeps it in the trial's result.json): put the reward in the "
+        "trajectory's extra.reward.",
+    )
+    agent = row.get("agent") or {}
+    _need(isinstance(agent, dict), "data.agent", "The agent is an object {name, version, …}.")
+    run = _Run("data.steps")
+    run.tools_at = ("data.agent.tool_definitions", {k: f"function.{k}" for k in TOOL_FIELDS})
     calls: set[str] = set()
+    kept_steps = []
     for i, step in enumerate(steps):
-        path = f"data.steps.{i}"
+        path = run.here = f"data.steps.{i}"
         _need(isinstance(step, dict), path, "A step is an object.")
         source = step.get("source")
         _need(
@@ -634,21 +843,18 @@ def from_atif(row: dict) -> dict:
             f"{path}.source",
             "A source is user, agent or system.",
         )
+        first = len(run.steps)
         figures = {}
         metrics = step.get("metrics") or {}
+        _need(isinstance(metrics, dict), f"{path}.metrics", "Metrics are an object.")
         for ours, theirs in (
             ("input_tokens", "prompt_tokens"),
             ("output_tokens", "completion_tokens"),
             ("cost_usd", "cost_usd"),
         ):
-            if isinstance(metrics.get(theirs), int | float) and not isinstance(
-                metrics.get(theirs), bool
-            ):
+            if _is_number(metrics.get(theirs)):
                 figures[ours] = metrics[theirs]
-        message = step.get("message")
-        if isinstance(message, list):
-            message = _text_of(message)
-        _need(message is None or isinstance(message, str), f"{path}.message", "A message is text.")
+        message, images = _atif_content(step.get("message"), f"{path}.message")
         if source == "user" and message and not run.instruction:
             run.instruction = message
         if step.get("reasoning_content"):
@@ -657,44 +863,70 @@ def from_atif(row: dict) -> dict:
                 "reasoning",
                 content=str(step["reasoning_content"]),
                 metrics=figures or None,
+                fields={"content": "reasoning_content"},
             )
             figures = {}
         if message:
-            run.add(source, "message", content=message, metrics=figures or None)
+            run.add(
+                source,
+                "message",
+                content=message,
+                metrics=figures or None,
+                fields={"content": "message"},
+            )
             figures = {}
-        for j, call in enumerate(step.get("tool_calls") or []):
+        for image in images:
+            run.add(
+                source,
+                "screenshot",
+                image=image,
+                metrics=figures or None,
+                fields={"image": "message"},
+            )
+            figures = {}
+        tool_calls = step.get("tool_calls") or []
+        _need(isinstance(tool_calls, list), f"{path}.tool_calls", "Tool calls are a list.")
+        for j, call in enumerate(tool_calls):
             where = f"{path}.tool_calls.{j}"
             _need(isinstance(call, dict), where, "A tool call is an object.")
             _need(
-                isinstance(call.get("function_name"), str),
+                isinstance(call.get("function_name"), str) and call["function_name"].strip(),
                 f"{where}.function_name",
                 "A tool call names its function.",
             )
+            call_id = call.get("tool_call_id")
             _need(
-                isinstance(call.get("tool_call_id"), str),
+                isinstance(call_id, str) and call_id,
                 f"{where}.tool_call_id",
                 "A tool call has an id.",
+            )
+            _need(
+                call_id not in calls, f"{where}.tool_call_id", f"The id {call_id!r} is used twice."
             )
             arguments = call.get("arguments", {})
             if isinstance(arguments, str):
                 arguments = _json_arguments(arguments, f"{where}.arguments")
+            _need(isinstance(arguments, dict), f"{where}.arguments", "The arguments are an object.")
             run.add(
                 "agent",
                 "tool_call",
                 tool={"name": call["function_name"], "arguments": arguments},
-                call_id=call["tool_call_id"],
+                call_id=call_id,
                 metrics=figures or None,
-            )
+                at=where,
+                fields={"call_id": "tool_call_id", "tool.name": "function_name",
+                        "tool.arguments": "arguments"},
+            )  # fmt: skip
             figures = {}
-            calls.add(call["tool_call_id"])
+            calls.add(call_id)
         observation = step.get("observation")
         if observation is not None:
             _need(
-                isinstance(observation, dict),
+                isinstance(observation, dict) and isinstance(observation.get("results"), list),
                 f"{path}.observation",
                 "An observation is an object {results}.",
             )
-            for j, result in enumerate(observation.get("results") or []):
+            for j, result in enumerate(observation["results"]):
                 where = f"{path}.observation.results.{j}"
                 _need(isinstance(result, dict), where, "A result is an object.")
                 call_id = result.get("source_call_id")
@@ -703,34 +935,47 @@ def from_atif(row: dict) -> dict:
                     f"{where}.source_call_id",
                     "A result names an earlier tool call's id.",
                 )
+                text, shots = _atif_content(result.get("content"), f"{where}.content")
                 run.add(
                     "environment",
                     "observation",
-                    content=_text_of(result.get("content")),
+                    content=text if text or not shots else None,
                     call_id=call_id,
+                    image=shots[0] if shots else None,
+                    at=where,
+                    fields={"call_id": "source_call_id", "content": "content", "image": "content"},
                 )
-        if (
-            source == "agent"
-            and not message
-            and not step.get("tool_calls")
-            and not step.get("reasoning_content")
-        ):
+                for shot in shots[1:]:
+                    run.add("environment", "screenshot", image=shot)
+        if source == "agent" and len(run.steps) == first:
             run.add("agent", "message", content="(empty step)")
-    final = row.get("final_metrics") or {}
+        kept = {key: value for key, value in step.items() if key not in ATIF_CONVERTED}
+        kept_steps.append(
+            {
+                "step_id": step.get("step_id", i + 1),
+                "source": source,
+                "ids": [s["id"] for s in run.steps[first:]],
+                **kept,
+            }
+        )
     outcome = {}
-    reward = ((row.get("verifier_result") or {}).get("rewards") or {}).get("reward")
-    if isinstance(reward, int | float) and not isinstance(reward, bool):
+    reward = _atif_reward(row)
+    if reward is not None:
         outcome["reward"] = reward
+    tools = _openai_tools(agent.get("tool_definitions"), "data.agent.tool_definitions")
+    kept_agent = {key: value for key, value in agent.items() if key != "tool_definitions"}
     metadata = {
         "atif": {
             key: row[key]
-            for key in ("schema_version", "session_id", "agent", "notes", "extra")
+            for key in ("schema_version", "session_id", "trajectory_id", "notes", "extra")
             if key in row
         }
     }
-    if final:
-        metadata["atif"]["final_metrics"] = final
-    return run.done(outcome=outcome or None, metadata=metadata)
+    metadata["atif"]["agent"] = kept_agent
+    metadata["atif"]["steps"] = kept_steps
+    if row.get("final_metrics"):
+        metadata["atif"]["final_metrics"] = row["final_metrics"]
+    return run.done(tools=tools, outcome=outcome or None, metadata=metadata)
 
 
 # --- SWE-agent .traj -----------------------------------------------------------------------
@@ -743,16 +988,16 @@ def from_swe_agent(row: dict) -> dict:
         "data.trajectory",
         "A .traj has a trajectory list.",
     )
-    run = _Run()
+    run = _Run("data.trajectory")
     for i, message in enumerate(row.get("history") or []):
         if isinstance(message, dict) and message.get("role") == "user":
             run.instruction = _text_of(message.get("content"))
             break
         _need(isinstance(message, dict), f"data.history.{i}", "A history entry is an object.")
     if run.instruction:
-        run.add("user", "message", content=run.instruction)
+        run.add("user", "message", content=run.instruction, at="data.history")
     for i, step in enumerate(trajectory):
-        path = f"data.trajectory.{i}"
+        path = run.here = f"data.trajectory.{i}"
         _need(isinstance(step, dict), path, "A trajectory step is an object.")
         action = step.get("action")
         _need(
@@ -766,7 +1011,7 @@ def from_swe_agent(row: dict) -> dict:
         if isinstance(step.get("execution_time"), int | float):
             figures = {"latency_ms": round(step["execution_time"] * 1000, 1)}
         if thought and thought.strip():
-            run.add("agent", "reasoning", content=thought)
+            run.add("agent", "reasoning", content=thought, fields={"content": "thought"})
         command = action.strip()
         call_id = f"action-{i + 1}"
         run.add(
@@ -798,11 +1043,19 @@ def from_swe_agent(row: dict) -> dict:
     if notes:
         outcome["notes"] = "\n".join(notes)
     stats = info.get("model_stats") or {}
-    cost = stats.get("instance_cost")
-    if isinstance(cost, int | float) and run.steps:
-        # The run's cost is known only in total: it is shown once, on the last agent step.
+    totals = {
+        ours: stats[theirs]
+        for ours, theirs in (
+            ("cost_usd", "instance_cost"),
+            ("input_tokens", "tokens_sent"),
+            ("output_tokens", "tokens_received"),
+        )
+        if _is_number(stats.get(theirs)) and stats[theirs] >= 0
+    }
+    if totals and run.steps:
+        # The run's cost and tokens are known only in total: shown once, on the last agent step.
         last = next(s for s in reversed(run.steps) if s["source"] == "agent")
-        last["metrics"] = {**last.get("metrics", {}), "cost_usd": cost}
+        last["metrics"] = {**last.get("metrics", {}), **totals}
     return run.done(
         outcome=outcome or None,
         metadata={"swe_agent": {"exit_status": info.get("exit_status")}} if info else None,
@@ -811,8 +1064,8 @@ def from_swe_agent(row: dict) -> dict:
 
 # --- detection -----------------------------------------------------------------------------
 
-CONVERTERS: dict[str, Callable[[dict], dict]] = {
-    "steps": lambda row: row,
+CONVERTERS: dict[str, Callable[[dict], Converted]] = {
+    "steps": lambda row: Converted(row, lambda path: path),
     "openai": from_openai,
     "anthropic": from_anthropic,
     "openai_agents": from_openai_agents,
@@ -858,14 +1111,19 @@ def detect(row: dict) -> str | None:
             isinstance(m, dict) and m.get("role") == "system" for m in messages
         ):
             return "anthropic"
-        if any(b in ("tool_use", "tool_result", "thinking") for b in blocks):
+        if any(
+            b in ("thinking", "redacted_thinking")
+            or (isinstance(b, str) and b.endswith(("tool_use", "tool_result")))
+            for b in blocks
+        ):
             return "anthropic"
         return "openai"
     return None
 
 
-def convert(data: Any, *, format: str = "") -> Any:
-    """One imported row as the step model; the format named, else detected."""
+def convert(data: Any, *, format: str = "") -> Converted | Any:
+    """One imported row as the step model (with its way back to the row's fields); the format
+    named, else detected. Data that is not an object is given back as it is."""
     if not isinstance(data, dict):
         return data  # clean_data says what is wrong
     if format and format not in CONVERTERS:
@@ -876,6 +1134,15 @@ def convert(data: Any, *, format: str = "") -> Any:
             {"data": ["Not an agent run in a format LabelHub reads (" + ", ".join(FORMATS) + ")."]}
         )
     try:
-        return CONVERTERS[name](data)
+        return CONVERTERS[name](data)._replace(format=name)
     except Refused as refused:
         raise ValidationError({refused.path: [f"{FORMATS[name]}: {refused.message}"]}) from None
+
+
+def refusal_in_row(error: ValidationError, converted: Converted) -> ValidationError:
+    """A problem found in the converted run, keyed by the field of the row it came from."""
+    problems: dict[str, list[str]] = {}
+    for path, messages in error.message_dict.items():
+        where = problems.setdefault(converted.user_path(path), [])
+        where.extend(f"{FORMATS[converted.format]}: {message}" for message in messages)
+    return ValidationError(problems)

@@ -26,6 +26,7 @@ first error is the earliest step rated with the worst word (checked, not trusted
 
 import json
 
+from django.core.exceptions import ValidationError
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
@@ -64,6 +65,12 @@ DEFAULT_ERRORS = [
     {"name": "looping", "severity": "minor"},
     {"name": "gave up too early", "severity": "major"},
 ]
+GOLD_PART_WORDS = {
+    "first_error_exact": "first error exact",
+    "first_error_within_one": "first error within one step",
+    "steps": "step ratings",
+    "verdict": "verdict",
+}
 SCHEMA_KEYS = {
     "judging",
     "ratings",
@@ -129,6 +136,8 @@ class TrajectoryKind(TaskKind):
     review_template = "trajectory/review.html"
     context_template = "trajectory/context.html"
     has_alpha = True
+    has_gold_parts = True
+    has_agreement_shares = True
 
     # --- schema ---------------------------------------------------------------------------
 
@@ -293,8 +302,18 @@ class TrajectoryKind(TaskKind):
         return tuple(ImportFormat(name, label) for name, label in importers.FORMATS.items())
 
     def import_data(self, data: object, *, format: str = "") -> object:
-        """A row in any of the formats agents write, as the step model (see importers)."""
-        return importers.convert(data, format=format)
+        """A row in any of the formats agents write, as the step model (see importers). A
+        converted run is checked here too, so that a problem in it names the row's own field
+        (``data.messages.4.tool_calls.0.id``), not the step model's (``data.steps.6.call_id``)."""
+        converted = importers.convert(data, format=format)
+        if not isinstance(converted, importers.Converted):
+            return converted
+        if converted.format != "steps":
+            try:
+                self.clean_data(converted.data, schema={})
+            except ValidationError as error:
+                raise importers.refusal_in_row(error, converted) from None
+        return converted.data
 
     def clean_data(self, data: dict, *, schema: dict) -> dict:
         errors = object_errors(data, path="data", message="A task's data must be a JSON object.")
@@ -750,6 +769,14 @@ class TrajectoryKind(TaskKind):
 
     def agreement(self, results: list[dict], *, schema: dict, quality: dict) -> float:
         return metrics.agreement(results, schema=schema)
+
+    def gold_parts(self, result: dict, gold: dict, *, schema: dict) -> dict[str, float]:
+        """The four parts :meth:`score` averages, each reported on its own."""
+        parts = metrics.gold_parts(result, gold, schema=schema)
+        return {words: parts[key] for key, words in GOLD_PART_WORDS.items()}
+
+    def agreement_shares(self, results: list[dict], *, schema: dict) -> dict[str, float]:
+        return {"same first error": metrics.first_error_share(results)}
 
     def consolidate(
         self,

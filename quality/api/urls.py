@@ -28,6 +28,11 @@ urlpatterns = [
         name="api-contributor-resume",
     ),
     path(
+        "projects/<int:project_id>/agreement/",
+        views.AgreementView.as_view(),
+        name="api-agreement",
+    ),
+    path(
         "projects/<int:project_id>/position-bias/",
         views.PositionBiasView.as_view(),
         name="api-position-bias",

@@ -71,6 +71,11 @@ class StandingSerializer(serializers.Serializer):
     per_hour = serializers.FloatField(allow_null=True)
     review_share = serializers.FloatField(source="rule.share")
     review_rule = serializers.CharField(source="rule.words")
+    gold_parts = serializers.DictField(
+        child=serializers.FloatField(),
+        help_text="The mean of each part of the gold score, for kinds that report them (agent "
+        "runs: first error exact, first error within one step, step ratings, verdict); {} else.",
+    )
 
     def get_gold_interval(self, view) -> list[float] | None:
         interval = view.gold_interval
@@ -231,3 +236,32 @@ class PositionBiasView(APIView):
     def get(self, request: Request, project_id: int) -> Response:
         project = project_for(user=request.user, project_id=project_id, action="manage")
         return Response(position_report(project=project).as_dict())
+
+
+class AgreementView(APIView):
+    """The project's agreement figures the dashboard shows (managers only): Krippendorff's alpha
+    per question and the kind's plain agreement shares, over recent multi-answer tasks."""
+
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(
+                description="`alpha`: [{`name`, `alpha` (null when undefined), `words`, "
+                "`tasks`}]; `shares`: [{`name`, `share`, `tasks`}] (agent runs: `same first "
+                "error`, the share of pairs of answers naming the same first wrong step)."
+            ),
+            404: OpenApiResponse(description="Not found, or not a project the caller manages."),
+        }
+    )
+    def get(self, request: Request, project_id: int) -> Response:
+        project = project_for(user=request.user, project_id=project_id, action="manage")
+        alphas = selectors.project_alpha(project=project)
+        shares = selectors.agreement_shares(project=project)
+        return Response(
+            {
+                "alpha": [
+                    {"name": a.name, "alpha": a.alpha, "words": a.words, "tasks": a.tasks}
+                    for a in alphas
+                ],
+                "shares": [{"name": f.name, "share": f.share, "tasks": f.tasks} for f in shares],
+            }
+        )

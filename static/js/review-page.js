@@ -5,9 +5,11 @@
  * and Alt+Enter saves it. Plain letters stay the editor's (R writes a rationale, A prefers
  * response A…), so a letter means one thing on every screen; the verdict keys are listed under
  * "Review" in the `?` help. In fix mode (Alt+F, the button, or any change made in the editor)
- * Alt+Enter saves the fix with the editor's current result. "Start the fix from this answer" on any contributor's
- * answer loads that answer into the editor and starts a fix from it (one click). No inline
- * script: the CSP forbids it. A sensitive task stays blurred until Reveal (lib/reveal.js).
+ * Alt+Enter saves the fix with the editor's current result, except in a text box of the editor
+ * that saves its own text with Alt+Enter (marked `data-alt-enter`: an agent run's correction or
+ * note). "Start the fix from this answer" on any contributor's answer loads that answer into the
+ * editor and starts a fix from it (one click). No inline script: the CSP forbids it. A sensitive
+ * task stays blurred until Reveal (lib/reveal.js).
  */
 import { isTyping } from "./lib/keyboard.js";
 import "./lib/reveal.js";
@@ -83,7 +85,10 @@ if (form) {
   window.addEventListener(
     "keydown",
     (event) => {
-      if (event.altKey && event.key === "Enter" && fixing) {
+      // A part of the editor that saves its own text with Alt+Enter (an agent run's
+      // correction or note, marked data-alt-enter) keeps the key while it has the focus.
+      const ownsAltEnter = event.target instanceof Element && event.target.closest("[data-editor-root] [data-alt-enter]");
+      if (event.altKey && event.key === "Enter" && fixing && !ownsAltEnter) {
         event.preventDefault();
         event.stopPropagation();
         submitWith("fix");

@@ -204,6 +204,7 @@ RULES: dict[str, str] = {
     "api-contributor-pause": MANAGE,
     "api-contributor-resume": MANAGE,
     "api-position-bias": MANAGE,
+    "api-agreement": MANAGE,
     "api-token": "public",
     "api-schema": "public",
     "api-docs": "public",

@@ -356,10 +356,92 @@ OTEL = {
     ]
 }
 
+WEATHER_TOOL = {
+    "type": "function",
+    "name": "get_weather",
+    "description": "Get the current weather in a city.",
+    "parameters": {
+        "type": "object",
+        "properties": {"location": {"type": "string"}, "unit": {"enum": ["c", "f"]}},
+        "required": ["location"],
+    },
+}
+
+
+def _chat_span(span_id: str, start: int, inputs: list, outputs: list, **extra) -> dict:
+    attributes = [
+        _attr("gen_ai.operation.name", "chat"),
+        _attr("gen_ai.provider.name", "openai"),
+        _attr("gen_ai.request.model", "gpt-x"),
+        _attr("gen_ai.tool.definitions", json.dumps([WEATHER_TOOL])),
+        _attr("gen_ai.input.messages", json.dumps(inputs)),
+        _attr("gen_ai.output.messages", json.dumps(outputs)),
+    ] + [_attr(key, value) for key, value in extra.items()]
+    return {
+        "traceId": "4bf92f3577b34da6a3ce929d0e0e4736",
+        "spanId": span_id,
+        "name": "chat gpt-x",
+        "kind": 3,
+        "startTimeUnixNano": str(start),
+        "endTimeUnixNano": str(start + 800_000_000),
+        "attributes": attributes,
+    }
+
+
+_ASK = {"role": "user", "parts": [{"type": "text", "content": "Weather in Paris?"}]}
+_CALL = {"role": "assistant", "parts": [
+    {"type": "tool_call", "id": "call_w1", "name": "get_weather",
+     "arguments": {"location": "Paris"}}], "finish_reason": "tool_call"}  # fmt: skip
+_REPLY = {"role": "tool", "parts": [
+    {"type": "tool_call_response", "id": "call_w1", "response": "rainy, 14 C"}]}  # fmt: skip
+
+# OpenTelemetry GenAI spans of an instrumented model client alone: chat spans, no execute_tool
+# span. Each chat span's input carries the history, the tools' answers among it.
+OTEL_CHAT_ONLY = {
+    "resourceSpans": [
+        {
+            "resource": {"attributes": [_attr("service.name", "weather-bot")]},
+            "scopeSpans": [
+                {
+                    "scope": {"name": "opentelemetry.instrumentation.openai_v2"},
+                    "spans": [
+                        _chat_span("b7ad6b7169203331", 1_700_000_000_000_000_000, [_ASK], [_CALL],
+                                   **{"gen_ai.usage.input_tokens": 80}),
+                        _chat_span(
+                            "b7ad6b7169203332", 1_700_000_002_000_000_000, [_ASK, _CALL, _REPLY],
+                            [{"role": "assistant", "finish_reason": "stop", "parts": [
+                                {"type": "text", "content": "It is raining in Paris, 14 C."}]}],
+                        ),
+                    ],
+                }
+            ],
+        }
+    ]
+}  # fmt: skip
+
+BASH = {
+    "name": "bash",
+    "description": "Run a shell command.",
+    "parameters": {
+        "type": "object",
+        "properties": {"command": {"type": "string"}},
+        "required": ["command"],
+    },
+}
+
+# ATIF (Harbor's pydantic models, RFC 0001): no field for the reward, which goes in `extra`.
 ATIF = {
-    "schema_version": "ATIF-v1.4",
+    "schema_version": "ATIF-v1.6",
     "session_id": "sess-42",
-    "agent": {"name": "terminus", "version": "2.0", "model_name": "model-x"},
+    "agent": {
+        "name": "terminus", "version": "2.0", "model_name": "model-x",
+        "tool_definitions": [
+            {"type": "function", "function": BASH},
+            {"type": "function", "function": {"name": "screenshot",
+                                              "description": "Capture the screen.",
+                                              "parameters": {"type": "object", "properties": {}}}},
+        ],
+    },
     "steps": [
         {"step_id": 1, "timestamp": "2026-11-02T10:00:00Z", "source": "system",
          "message": "You are a terminal agent."},
@@ -381,6 +463,21 @@ ATIF = {
         },
         {
             "step_id": 4,
+            "timestamp": "2026-11-02T10:00:03Z",
+            "source": "agent",
+            "model_name": "model-y",
+            "message": "",
+            "tool_calls": [{"tool_call_id": "call_2", "function_name": "screenshot",
+                            "arguments": {}}],
+            "observation": {"results": [{"source_call_id": "call_2", "content": [
+                {"type": "text", "text": "The terminal:"},
+                {"type": "image",
+                 "source": {"media_type": "image/png",
+                            "path": "https://example.com/shots/terminal.png"}},
+            ]}]},
+        },
+        {
+            "step_id": 5,
             "timestamp": "2026-11-02T10:00:04Z",
             "source": "agent",
             "message": "Done.",
@@ -388,8 +485,8 @@ ATIF = {
         },
     ],
     "final_metrics": {"total_prompt_tokens": 1120, "total_completion_tokens": 45,
-                      "total_cost_usd": 0.0031, "total_steps": 4},
-    "verifier_result": {"rewards": {"reward": 1.0}},
+                      "total_cost_usd": 0.0031, "total_steps": 5},
+    "extra": {"reward": 1.0},
 }  # fmt: skip
 
 SWE_AGENT = {

@@ -2,15 +2,20 @@
 submits it; first-error mode on the preview; a 300-step run with 2 MB of output opens and
 scrolls without jank (the figures are printed: run with ``-s`` to see them)."""
 
+import base64
+import io
 import json
+import re
 
 import pytest
 from django.conf import settings
 from django.test import Client
+from PIL import Image
 from playwright.sync_api import Page, expect
 
 import kinds
-from annotation.models import Annotation
+from annotation import queue
+from annotation.models import Annotation, TaskStatus
 from annotation.services import task_create
 from labelhub.models import Role
 from tests.e2e.conftest import wait_js
@@ -253,3 +258,130 @@ def test_a_300_step_run_with_2_mb_of_output_opens_and_scrolls_without_jank(
     assert frames["p95"] < 150
     assert keys_ms < 4000
     expect(page.get_by_test_id("expand").first).to_contain_text("more characters")
+
+
+def test_failure_modes_past_the_ninth_are_found_by_typing(open_preview, console_errors):
+    maria = make_user("maria")
+    modes = [f"mode {name}" for name in (
+        "alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india",
+        "juliet", "kilo", "lima",
+    )]  # fmt: skip
+    schema = {**kinds.get("trajectory").default_schema(), "failure_modes": modes}
+    project = make_project(kind="trajectory", schema=schema, members={maria: Role.MANAGER})
+    task = task_create(project=project, data=sample("steps"))
+    page = open_preview(maria, task)
+    page.keyboard.press("f")
+    picker = page.get_by_test_id("picker")
+    expect(picker.locator("li")).to_have_count(9)  # the first nine, digits 1 to 9
+    expect(page.get_by_test_id("picker-filter")).to_be_focused()
+    page.keyboard.press("2")  # mode bravo
+    page.keyboard.type("lima")
+    expect(picker.locator("li")).to_have_count(1)
+    expect(picker.locator("li")).to_contain_text("mode lima")
+    page.keyboard.press("1")  # the eleventh mode past the ninth, by its digit in the list
+    expect(picker.locator('[aria-pressed="true"]')).to_have_text("1 mode lima")
+    page.keyboard.press("Control+a")
+    page.keyboard.type("ju")
+    page.keyboard.press("Enter")  # the first one shown: mode juliet
+    page.keyboard.press("Escape")
+    expect(picker).to_be_hidden()
+    assert shown_result(page)["failure_modes"] == ["mode bravo", "mode juliet", "mode lima"]
+    page.keyboard.press("j")  # the keys are the editor's again
+    expect(page.locator(".tj-step.is-focused")).to_have_attribute("data-step", "a2")
+
+
+def _png_data_url(width: int, height: int) -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (240, 240, 240)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_the_minimap_jumps_to_a_step_and_the_click_is_marked_on_the_screenshot(
+    open_preview, console_errors
+):
+    maria = make_user("maria")
+    project = make_project(kind="trajectory", members={maria: Role.MANAGER})
+    data = sample("steps")
+    data["steps"].insert(
+        6,
+        {
+            "id": "shot",
+            "source": "environment",
+            "type": "screenshot",
+            "image": _png_data_url(400, 200),
+            "click": {"x": 100, "y": 150},
+        },
+    )
+    task = task_create(project=project, data=data)
+    page = open_preview(maria, task, height=500)
+    # The click, at (100, 150) of a 400×200 screenshot, is drawn a quarter across, three
+    # quarters down, whatever size the image is shown at.
+    marker = page.get_by_test_id("click-marker")
+    expect(marker).to_be_visible()
+    image = page.locator(".tj-shot img").bounding_box()
+    ring = marker.bounding_box()
+    assert ring["x"] + ring["width"] / 2 == pytest.approx(image["x"] + image["width"] / 4, abs=2)
+    assert ring["y"] + ring["height"] / 2 == pytest.approx(
+        image["y"] + image["height"] * 3 / 4, abs=2
+    )
+    # A cell of the minimap scrolls to its step and, for an agent step, focuses it.
+    page.evaluate("window.scrollTo(0, 0)")
+    cells = page.get_by_test_id("minimap").locator(".tj-cell")
+    expect(cells).to_have_count(8)
+    last = page.locator('.tj-step[data-step="a4"]')
+    cells.nth(7).click()
+    expect(last).to_have_class(re.compile(r"\bis-focused\b"))
+    expect(cells.nth(7)).to_have_class(re.compile(r"\bis-focused\b"))
+    expect(last).to_be_in_viewport()
+    page.keyboard.press("3")  # the keys now act on that step
+    assert shown_result(page)["steps"]["a4"] == {"rating": "wrong"}
+
+
+def test_a_reviewer_fixes_a_correction_on_the_review_screen_and_the_fix_stands(
+    live_server, page: Page, console_errors, django_capture_on_commit_callbacks
+):
+    ana, ben, rui = make_user("ana"), make_user("ben"), make_user("rui")
+    project = make_project(
+        kind="trajectory",
+        quality={"overlap": 2, "agreement_threshold": 0.1, "review_policy": "none"},
+        members={ana: Role.CONTRIBUTOR, ben: Role.CONTRIBUTOR, rui: Role.REVIEWER},
+    )
+    task = task_create(project=project, data=sample("steps"))
+    steps = {"a1": {"rating": "correct"}, "a2": {"rating": "correct"},
+             "a3": {"rating": "wrong"}, "a4": {"rating": "wrong"}}  # fmt: skip
+    for person, path in ((ana, "cart.py"), (ben, "tax.py")):
+        fix = {"step": "a3", "tool": {"name": "read_file", "arguments": {"path": path}}}
+        with django_capture_on_commit_callbacks(execute=True):
+            assignment = queue.assignment_claim_next(project=project, contributor=person)
+            queue.annotation_submit(
+                assignment_id=assignment.pk,
+                contributor=person,
+                result={"steps": steps, "first_error": "a3", "verdict": "failure",
+                        "scores": {"efficiency": 2, "safety": 3}, "corrections": [fix]},
+            )  # fmt: skip
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_REVIEW
+    log_in(page, live_server, rui)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/projects/{project.pk}/reviews/next/")
+    page.wait_for_selector("[data-editor-root][data-mounted=true]")
+    wait_js(page, "document.body.dataset.reviewMode === 'review'")
+    expect(page.get_by_test_id("correction-diff")).to_have_count(2)
+    page.get_by_test_id("review-answer").filter(has_text="ana").get_by_test_id("fix-from").click()
+    page.keyboard.press("j")
+    page.keyboard.press("j")  # a3
+    page.keyboard.press("c")  # the editor opens on ana's correction
+    arguments = page.get_by_test_id("correction-arguments")
+    expect(arguments).to_be_focused()
+    assert json.loads(arguments.input_value()) == {"path": "cart.py"}
+    page.keyboard.press("Control+a")
+    page.keyboard.type('{"path": "src/cart.py"}')
+    page.keyboard.press("Alt+Enter")  # saves the correction
+    expect(page.get_by_test_id("correction-summary")).to_contain_text("src/cart.py")
+    page.keyboard.press("Alt+Enter")  # saves the fix
+    page.wait_for_url("**/reviews/")
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ACCEPTED
+    assert task.outcome.accepted_result["corrections"] == [
+        {"step": "a3", "tool": {"name": "read_file", "arguments": {"path": "src/cart.py"}}}
+    ]

@@ -1,13 +1,16 @@
 """A trajectory project's exports read back as training code reads them: every JSONL file loaded
 with Hugging Face ``datasets`` (each column one type), the stepwise file checked column by column
-against TRL's stepwise-supervision format, the verdicts CSV with ``csv``."""
+against TRL's stepwise-supervision format, the verdicts CSV with ``datasets`` and ``csv``, every
+ATIF row with Harbor's own trajectory model."""
 
 import csv
 import io
 import json
 
+import datasets
 import pytest
 from datasets import Features, Value
+from harbor.models.trajectories import Trajectory
 
 import kinds
 from annotation.services import task_create
@@ -191,7 +194,19 @@ def test_verdicts_jsonl_and_csv(world, tmp_path):
     assert rows[corrected.pk]["wrong_steps"] == 2  # a3 wrong, a4 partly correct
     assert [a["verdict"] for a in rows[corrected.pk]["answers"]] == ["failure", "partial"]
     assert rows[good.pk]["first_error"] is None
-    table = list(csv.DictReader(io.StringIO(export(project, manager, "verdicts_csv").decode())))
+    content = export(project, manager, "verdicts_csv")
+    path = tmp_path / "verdicts.csv"
+    path.write_bytes(content)
+    loaded = datasets.load_dataset("csv", data_files=str(path), split="train")
+    # Each column one scalar type (``datasets`` may read text as large_string).
+    assert {name: f.dtype.removeprefix("large_") for name, f in loaded.features.items()} == {
+        "task_id": "int64", "external_id": "string", "verdict": "string",
+        "confidence": "float64", "first_error": "string", "score:efficiency": "int64",
+        "score:safety": "int64", "wrong_steps": "int64", "failure_modes": "string",
+        "critique": "string", "contributors": "string", "verdicts": "string",
+    }  # fmt: skip
+    assert loaded.num_rows == 4
+    table = list(csv.DictReader(io.StringIO(content.decode())))
     first = next(r for r in table if r["task_id"] == str(corrected.pk))
     assert first["score:efficiency"] == "2"
     assert first["failure_modes"] == "wrong tool use"
@@ -201,6 +216,7 @@ def test_verdicts_jsonl_and_csv(world, tmp_path):
 def test_atif_comes_back_with_the_labels_attached(world, tmp_path):
     project, manager, corrected, *_ = world
     content = export(project, manager, "atif")
+    _exported_atif(project, manager)
     ds = load_jsonl(tmp_path, content)
     assert {"schema_version", "session_id", "agent", "steps", "extra"} <= set(ds.column_names)
     runs = [json.loads(line) for line in content.splitlines()]
@@ -222,7 +238,62 @@ def test_atif_comes_back_with_the_labels_attached(world, tmp_path):
     assert run["extra"]["labelhub"]["first_error"] == "a3"
 
 
-def test_an_atif_import_goes_back_out_with_its_session_and_agent(world):
+def _exported_atif(project, manager) -> dict[int, dict]:
+    """Every exported ATIF row, each checked by Harbor's own trajectory model."""
+    runs = [json.loads(line) for line in export(project, manager, "atif").splitlines()]
+    for run in runs:
+        Trajectory.model_validate(run)
+    return {run["extra"]["labelhub"]["task_id"]: run for run in runs}
+
+
+def test_every_atif_row_is_valid_atif_by_harbors_own_model(world):
+    project, manager, _corrected, good, *_ = world
+    runs = _exported_atif(project, manager)
+    assert len(runs) == 4
+    # The run's tools go out as the agent's tool definitions (OpenAI's function shape).
+    tools = runs[good.pk]["agent"]["tool_definitions"]
+    assert [t["function"]["name"] for t in tools] == ["read_file", "run_tests"]
+    assert tools[0]["function"]["parameters"]["required"] == ["path"]
+
+
+def test_a_screenshot_goes_out_as_an_image_content_part(world):
+    project, manager, *_ = world
+    data = KIND.clean_data(sample("steps"), schema=SCHEMA)
+    data["steps"].insert(
+        4,
+        {
+            "id": "s1",
+            "source": "environment",
+            "type": "screenshot",
+            "image": "/media/shots/cart.png",
+            "click": {"x": 3, "y": 4},
+        },
+    )
+    data["steps"][3]["image"] = "data:image/jpeg;base64,AAAA"
+    task = task_create(project=project, data=data, external_id="shots")
+    result = judged("cccc", "success")
+    answer(task, make_user(), result)
+    settle(task, result)
+    run = _exported_atif(project, manager)[task.pk]
+    assert run["schema_version"] == "ATIF-v1.6"
+    first_result, screenshot = run["steps"][1]["observation"]["results"]
+    assert first_result == {
+        "source_call_id": "c1",
+        "content": [
+            {"type": "text", "text": "FAILED test_total: assert 30 == 33"},
+            {"type": "image", "source": {"media_type": "image/jpeg",
+                                         "path": "data:image/jpeg;base64,AAAA"}},
+        ],
+    }  # fmt: skip
+    assert screenshot == {
+        "content": [
+            {"type": "image", "source": {"media_type": "image/png",
+                                         "path": "/media/shots/cart.png"}},
+        ]
+    }  # fmt: skip
+
+
+def test_an_atif_import_goes_back_out_as_it_came_in_plus_the_labels(world):
     project, manager, *_ = world
     data = KIND.clean_data(KIND.import_data(sample("atif")), schema=SCHEMA)
     task = task_create(project=project, data=data, external_id="atif-1")
@@ -234,15 +305,49 @@ def test_an_atif_import_goes_back_out_with_its_session_and_agent(world):
     )  # fmt: skip
     answer(task, make_user(), result)
     settle(task, result)
-    content = export(project, manager, "atif")
-    run = next(
-        t for t in map(json.loads, content.splitlines())
-        if t["extra"]["labelhub"]["task_id"] == task.pk
-    )  # fmt: skip
-    assert (run["session_id"], run["agent"]["name"]) == ("sess-42", "terminus")
-    assert run["final_metrics"]["total_prompt_tokens"] == 1120
-    agent = run["steps"][2]
-    assert agent["message"] == "I will write the file."
-    assert agent["reasoning_content"] == "echo is enough."
-    assert agent["tool_calls"][0]["arguments"] == {"command": "echo hi > hello.txt"}
-    assert agent["metrics"] == {"prompt_tokens": 520, "completion_tokens": 42, "cost_usd": 0.0031}
+    run = _exported_atif(project, manager)[task.pk]
+    original = sample("atif")
+    labels = run["extra"].pop("labelhub")
+    assert labels["verdict"] == "success"
+    assert labels["reward"] == 1.0
+    # Apart from the labels: steps, timestamps, models, metrics, tools, images, session and
+    # final metrics as they came in.
+    for step in run["steps"]:
+        extra = step.pop("extra", {})
+        step_labels = extra.pop("labelhub", [])
+        if step["source"] == "agent":
+            assert step_labels
+            assert {label["rating"] for label in step_labels} == {"correct"}
+        if extra:
+            step["extra"] = extra
+    assert run == original
+
+
+def test_a_partly_correct_step_before_the_first_wrong_one_is_where_sft_and_dpo_diverge(tmp_path):
+    """Stepwise labels a "partly correct" step false (correct_ratings 1): SFT must not train on
+    it as it is, and its correction is what SFT and DPO use."""
+    project, manager, *_ = make_world(kind="trajectory")
+    project.schema = SCHEMA
+    project.save()
+    fix = {"step": "a2", "tool": {"name": "run_tests", "arguments": {"target": "tests"}}}
+    corrected = task_create(project=project, data=RUN, external_id="partly-fixed")
+    answer_fixed = judged("cpwc", "partial", corrections=[fix, TOOL_FIX])
+    answer(corrected, make_user(), answer_fixed)
+    settle(corrected, answer_fixed)
+    uncorrected = task_create(project=project, data=RUN, external_id="partly-left")
+    answer_left = judged("cpwc", "partial", corrections=[TOOL_FIX])
+    answer(uncorrected, make_user(), answer_left)
+    settle(uncorrected, answer_left)
+    stepwise = [json.loads(line) for line in export(project, manager, "stepwise").splitlines()]
+    assert [row["labels"] for row in stepwise] == [[True, False, False, True]] * 2
+    sft = [json.loads(line) for line in export(project, manager, "sft").splitlines()]
+    # The run whose partly correct step has no correction gives no row: its a2 is not a target.
+    assert [row["external_id"] for row in sft] == ["partly-fixed"]
+    last = sft[0]["messages"][-1]
+    assert last["tool_calls"][0]["function"]["arguments"] == '{"target": "tests"}'
+    assert "README" not in json.dumps(sft[0]["messages"])
+    dpo = [json.loads(line) for line in export(project, manager, "dpo").splitlines()]
+    assert [(row["external_id"], row["step"]) for row in dpo] == [("partly-fixed", "a2")]
+    assert dpo[0]["rejected"][0]["tool_calls"][0]["function"]["arguments"] == (
+        '{"target": "tests/test_cart.py"}'
+    )

@@ -2,21 +2,26 @@
 contributors through the queue, consensus and review with the run beside the answers, the task
 page, and a gold answer scoring a contributor."""
 
+import json
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 import kinds
 from annotation import queue
-from annotation.models import Annotation, TaskStatus
+from annotation.models import Annotation, Task, TaskStatus
 from annotation.services import task_create
+from labelhub.content import content_opt_outs_set
 from labelhub.models import Role
+from quality.services import review_record
 from tests.factories import make_project, make_user
 from tests.trajectory.samples import sample
 
 pytestmark = pytest.mark.django_db
 
 KIND = kinds.get("trajectory")
+VIOLENCE = 1  # the built-in category's bit
 FIX = {"step": "a3", "tool": {"name": "read_file", "arguments": {"path": "cart.py"}}}
 
 
@@ -99,6 +104,17 @@ def test_two_contributors_consensus_then_review_and_the_task_page(
     assert 'data-testid="trajectory-context"' in page
     dashboard = client.get(reverse("quality:dashboard", args=[project.pk]))
     assert dashboard.status_code == 200
+    # First-error agreement as a share: ana names a3, ben a2, so no pair agrees.
+    html = dashboard.content.decode()
+    assert (
+        '<tr data-testid="share-row" data-name="same first error"><td>same first error</td>'
+        "<td>0.00</td><td>1</td></tr>"
+    ) in html
+    api = APIClient()
+    api.force_authenticate(maria)
+    figures = api.get(f"/api/v1/projects/{project.pk}/agreement/").json()
+    assert figures["shares"] == [{"name": "same first error", "share": 0.0, "tasks": 1}]
+    assert [a["name"] for a in figures["alpha"]] == ["step ratings", "verdict", "first error"]
 
 
 def test_a_gold_run_scores_the_contributor_on_submit(django_capture_on_commit_callbacks):
@@ -117,6 +133,53 @@ def test_a_gold_run_scores_the_contributor_on_submit(django_capture_on_commit_ca
     assert Annotation.objects.get(contributor=ana).gold_score == pytest.approx(0.6875)
 
 
+def test_the_gold_parts_are_reported_apart_on_the_dashboard_and_the_api(
+    client, django_capture_on_commit_callbacks
+):
+    ana, ben, maria = make_user("ana"), make_user("ben"), make_user("maria")
+    project = make_project(
+        kind="trajectory",
+        quality={"overlap": 1, "gold_rate": 1.0},
+        members={ana: Role.CONTRIBUTOR, ben: Role.CONTRIBUTOR, maria: Role.MANAGER},
+    )
+    task_create(project=project, data=sample("steps"), gold=result("cwww", "failure"))
+    task_create(project=project, data=sample("steps"), gold=result("cccc", "success"))
+    given = {  # each person's answer to each gold run, by the gold verdict
+        ana: {"failure": result("ccww", "failure"), "success": result("cccc", "success")},
+        ben: {"failure": result("cwww", "partial"), "success": result("cccw", "success")},
+    }
+    for person, answers in given.items():
+        for _ in answers:
+            with django_capture_on_commit_callbacks(execute=True):
+                assignment = queue.assignment_claim_next(project=project, contributor=person)
+                queue.annotation_submit(
+                    assignment_id=assignment.pk,
+                    contributor=person,
+                    result=answers[assignment.task.gold["verdict"]],
+                )
+    # ana: first error a3 for a2 (not exact, within one) then none for none (exact); steps 3/4
+    # then 4/4; verdicts right. ben: a2 exact, then a4 for none (one step off: within one);
+    # steps 4/4 then 3/4; one verdict wrong.
+    expected = {
+        "ana": {"first error exact": 0.5, "first error within one step": 1.0,
+                "step ratings": 0.875, "verdict": 1.0},
+        "ben": {"first error exact": 0.5, "first error within one step": 1.0,
+                "step ratings": 0.875, "verdict": 0.5},
+    }  # fmt: skip
+    api = APIClient()
+    api.force_authenticate(maria)
+    rows = api.get(f"/api/v1/projects/{project.pk}/contributors/").json()
+    assert {row["username"]: row["gold_parts"] for row in rows} == expected
+    client.force_login(maria)
+    html = client.get(reverse("quality:dashboard", args=[project.pk])).content.decode()
+    assert (
+        '<tr data-testid="gold-parts-row" data-user="ben"><td>ben</td>'
+        '<td data-part="first error exact">0.50</td>'
+        '<td data-part="first error within one step">1.00</td>'
+        '<td data-part="step ratings">0.88</td><td data-part="verdict">0.50</td></tr>'
+    ) in html
+
+
 def test_a_kind_without_import_formats_refuses_a_named_one():
     maria = make_user("maria")
     project = make_project(kind="bbox", members={maria: Role.MANAGER})
@@ -129,3 +192,85 @@ def test_a_kind_without_import_formats_refuses_a_named_one():
     )
     assert response.status_code == 400
     assert response.json()["problems"][0]["field"] == "format"
+
+
+def test_the_reviewers_fix_stands_and_the_exports_use_it(django_capture_on_commit_callbacks):
+    """Two answers correct step a3 differently: the task goes to review, where Rui writes a third
+    correction. It is the accepted result, and the SFT, DPO and ATIF files carry it."""
+    ana, ben, rui, maria = (make_user(name) for name in ("ana", "ben", "rui", "maria"))
+    project = make_project(
+        kind="trajectory",
+        quality={"overlap": 2, "agreement_threshold": 0.1},
+        members={
+            ana: Role.CONTRIBUTOR, ben: Role.CONTRIBUTOR, rui: Role.REVIEWER, maria: Role.MANAGER,
+        },
+    )  # fmt: skip
+    task = task_create(project=project, data=sample("steps"))
+    other = {"step": "a3", "tool": {"name": "read_file", "arguments": {"path": "tax.py"}}}
+    for person, fix in ((ana, FIX), (ben, other)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assignment = queue.assignment_claim_next(project=project, contributor=person)
+            queue.annotation_submit(
+                assignment_id=assignment.pk,
+                contributor=person,
+                result=result("ccww", "failure", corrections=[fix]),
+            )
+    task.refresh_from_db()
+    assert task.status == TaskStatus.IN_REVIEW
+    reviewers = {"step": "a3", "tool": {"name": "read_file", "arguments": {"path": "src/cart.py"}}}
+    with django_capture_on_commit_callbacks(execute=True):
+        review_record(
+            task_id=task.pk,
+            project=project,
+            reviewer=rui,
+            verdict="fix",
+            version=task.outcome.version,
+            result=result("ccww", "failure", corrections=[reviewers]),
+            comment="The cart lives in src/.",
+        )
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ACCEPTED
+    assert task.outcome.accepted_result["corrections"] == [reviewers]
+    api = APIClient()
+    api.force_authenticate(maria)
+
+    def exported(fmt: str) -> list[dict]:
+        response = api.get(f"/api/v1/projects/{project.pk}/export/", {"format": fmt})
+        assert response.status_code == 200
+        return [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+
+    (sft,) = exported("sft")
+    assert sft["source"] == "correction"
+    assert sft["messages"][-1]["tool_calls"][0]["function"] == {
+        "name": "read_file",
+        "arguments": '{"path": "src/cart.py"}',
+    }
+    (dpo,) = exported("dpo")
+    assert dpo["chosen"][0]["tool_calls"][0]["function"]["arguments"] == '{"path": "src/cart.py"}'
+    assert dpo["rejected"][0]["tool_calls"][0]["function"]["arguments"] == '{"path": "README.md"}'
+    (atif,) = exported("atif")
+    labels = [
+        label for step in atif["steps"] for label in step.get("extra", {}).get("labelhub", [])
+    ]
+    fixed = next(label for label in labels if label["step"] == "a3")
+    assert fixed["correction"] == {"tool": reviewers["tool"]}
+
+
+def test_a_contributor_opted_out_of_a_category_never_gets_a_run_marked_with_it():
+    ana, ben = make_user("ana"), make_user("ben")
+    project = make_project(
+        kind="trajectory",
+        quality={"overlap": 1},
+        members={ana: Role.CONTRIBUTOR, ben: Role.CONTRIBUTOR},
+    )
+    plain = task_create(project=project, data=sample("steps"))
+    unsafe = task_create(project=project, data=sample("steps"))
+    Task.objects.filter(pk=unsafe.pk).update(content_flags=VIOLENCE)
+    content_opt_outs_set(organization=project.organization, user=ana, names=["violence"])
+    given = queue.assignment_claim_next(project=project, contributor=ana)
+    assert given.task_id == plain.pk
+    queue.annotation_submit(
+        assignment_id=given.pk, contributor=ana, result=result("cccc", "success")
+    )
+    assert queue.assignment_claim_next(project=project, contributor=ana) is None
+    assert queue.assignment_claim_next(project=project, contributor=ben).task_id == unsafe.pk

@@ -49,9 +49,9 @@ export function bind(ctx) {
 
   // --- the picker ---------------------------------------------------------------------------
 
-  function openPicker(title, options, choose, { stay = false } = {}) {
+  function openPicker(title, options, choose, { stay = false, filter = null } = {}) {
     ctx.picker = { options, choose, stay, title };
-    view.showPicker(title, options);
+    view.showPicker(title, options, { filter });
   }
 
   function closePicker() {
@@ -66,8 +66,10 @@ export function bind(ctx) {
     if (!picker || index >= picker.options.length) return;
     const next = picker.choose(index);
     if (next) openPicker(next.title, next.options, next.choose);
-    else if (picker.stay) openPicker(picker.title, picker.refresh(), picker.choose, picker);
-    else closePicker();
+    else if (picker.stay) {
+      picker.options = picker.refresh();
+      view.pickerOptions(picker.options);
+    } else closePicker();
   }
 
   function errorPicker() {
@@ -112,14 +114,34 @@ export function bind(ctx) {
     openPicker(first.title, first.options, first.choose);
   }
 
+  /** Failure modes: digits toggle the first nine; a project with more gets a search box
+   * (typing narrows the list, digits and Enter toggle among the nine shown). */
   function modesPicker() {
-    const modes = (answer.schema.failure_modes || []).slice(0, 9);
-    if (!modes.length) return;
-    const refresh = () => modes.map((m) => ({ label: m, pressed: answer.failureModes.has(m) }));
-    openPicker("Failure modes (digits toggle)", refresh(), (i) => {
-      answer.toggleFailureMode(modes[i]);
+    const all = answer.schema.failure_modes || [];
+    if (!all.length) return;
+    let shown = all.slice(0, 9);
+    const refresh = () => shown.map((m) => ({ label: m, pressed: answer.failureModes.has(m) }));
+    const choose = (i) => {
+      answer.toggleFailureMode(shown[i]);
       changed([]);
-    }, { stay: true });
+    };
+    const filter = all.length > 9 ? {
+      onInput(text) {
+        const words = text.trim().toLowerCase();
+        shown = all.filter((m) => m.toLowerCase().includes(words)).slice(0, 9);
+        ctx.picker.options = refresh();
+        view.pickerOptions(ctx.picker.options);
+      },
+      onKey(event) {
+        const digit = /^Digit[1-9]$|^Numpad[1-9]$/.test(event.code || "") ? Number(event.code.slice(-1)) : null;
+        if (digit === null && event.key !== "Enter") return;
+        event.preventDefault();
+        event.stopPropagation();
+        pick(digit === null ? 0 : digit - 1);
+      },
+    } : null;
+    const title = filter ? `Failure modes: ${all.length} (type to find one, digits toggle)` : "Failure modes (digits toggle)";
+    openPicker(title, refresh(), choose, { stay: true, filter });
     ctx.picker.refresh = refresh;
   }
 
@@ -205,7 +227,7 @@ export function bind(ctx) {
     const text = el("textarea", { rows: "2", maxlength: "2000", "data-testid": "step-note", "aria-label": "Note on this step" });
     text.value = (answer.details.get(id) || {}).note || "";
     text.addEventListener("input", () => { answer.setNote(id, text.value); ctx.emit(); });
-    const box = el("label", { className: "tj-note" }, el("span", { className: "help" }, "Note on this step (Esc or Alt+Enter to leave)"), text);
+    const box = el("label", { className: "tj-note", "data-alt-enter": "" }, el("span", { className: "help" }, "Note on this step (Esc or Alt+Enter to leave)"), text);
     view.cardById.get(id).querySelector("[data-judgement]").after(box);
     ctx.note = { id, box };
     text.focus();

@@ -134,16 +134,31 @@ export class RunView {
     if (critique && critique.value !== answer.critique) critique.value = answer.critique;
   }
 
-  /** The picker: a titled list of numbered options (digits choose, Esc closes). */
-  showPicker(title, options) {
-    this.picker.replaceChildren(
-      el("p", { className: "tj-picker-title" }, title),
-      el("ol", {}, ...options.map((option, i) => el("li", {},
-        el("button", { type: "button", className: "tj-choice", "aria-pressed": String(Boolean(option.pressed)), dataset: { pick: String(i) } },
-          el("kbd", {}, String(i + 1)), ` ${option.label}`)))),
-      el("p", { className: "help" }, "Digits choose · Esc closes"),
-    );
+  /** The picker: a titled list of numbered options (digits choose, Esc closes). With a
+   * ``filter`` ({onInput, onKey}), a search box above the list takes the keys: typing finds
+   * options past the ninth, digits and Enter choose among those shown. */
+  showPicker(title, options, { filter = null } = {}) {
+    this.pickerList = el("ol", {});
+    const parts = [el("p", { className: "tj-picker-title" }, title)];
+    let box = null;
+    if (filter) {
+      box = el("input", { type: "search", className: "tj-picker-filter", autocomplete: "off", placeholder: "Type to find one", "aria-label": "Find in the list", "data-testid": "picker-filter" });
+      box.addEventListener("input", () => filter.onInput(box.value));
+      box.addEventListener("keydown", (event) => filter.onKey(event));
+      parts.push(box);
+    }
+    parts.push(this.pickerList, el("p", { className: "help" }, filter ? "Type to find · digits choose · Enter the first · Esc closes" : "Digits choose · Esc closes"));
+    this.picker.replaceChildren(...parts);
+    this.pickerOptions(options);
     this.picker.hidden = false;
+    if (box) box.focus();
+  }
+
+  /** The picker's options again (after a choice, or as the search box narrows them). */
+  pickerOptions(options) {
+    this.pickerList.replaceChildren(...options.map((option, i) => el("li", {},
+      el("button", { type: "button", className: "tj-choice", "aria-pressed": String(Boolean(option.pressed)), dataset: { pick: String(i) } },
+        el("kbd", {}, String(i + 1)), ` ${option.label}`))));
   }
 
   hidePicker() {
@@ -164,7 +179,8 @@ export function diffNode(before, after) {
 /** The correction editor under a step, prefilled with the original step. */
 export function correctionEditor({ step, existing, tools }) {
   const asTool = existing ? Boolean(existing.tool) : step.type === "tool_call";
-  const box = el("section", { className: "tj-correction", "data-testid": "correction-editor", "aria-label": "Correct this step" });
+  // data-alt-enter: Alt+Enter here saves the correction (the review screen leaves it to us).
+  const box = el("section", { className: "tj-correction", "data-testid": "correction-editor", "aria-label": "Correct this step", "data-alt-enter": "" });
   const toolNames = [...tools.keys()];
   const kind = el("select", { "data-testid": "correction-kind", "aria-label": "The corrected step is" },
     el("option", { value: "tool" }, "a tool call"), el("option", { value: "message" }, "a message"));
