@@ -36,6 +36,7 @@ from kinds.rubric_eval import formats, metrics
 from kinds.rubric_eval.kind import MAX_TEXT, RubricEvalKind, verdicts_met
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
+from labelhub.refusals import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +48,12 @@ JUDGE_USERNAME_PREFIX = "judge-"
 UNTAGGED = "(untagged)"
 
 
-class EvalRefused(Exception):
-    """An action the eval set cannot take now; the message says why (HTTP 409 or 400)."""
+class EvalRefused(Refusal):
+    """An action the eval set cannot take now; the message says why (HTTP 409, or 400 for a
+    bad request). The API's exception handler answers it as every refusal."""
 
-    def __init__(self, message: str, *, status: int = 409) -> None:
-        super().__init__(message)
-        self.status = status
+    code = "eval_refused"
+    status = 409
 
 
 def is_eval_set(*, project: Project) -> bool:
@@ -66,7 +67,8 @@ def eval_set_check(*, project: Project) -> None:
     """Refuse eval actions on a project that is not a rubric eval in grade mode."""
     if not is_eval_set(project=project):
         raise EvalRefused(
-            "Eval runs, judges and the leaderboard belong to a rubric-eval project in grade mode."
+            "Eval runs, judges and the leaderboard belong to a rubric-eval project in grade mode.",
+            code="not_an_eval_set",
         )
 
 
@@ -125,9 +127,15 @@ def items_from_rubric_project(*, project: Project, source: Project) -> ItemsImpo
 
     kind = kinds.find(source.kind)
     if not isinstance(kind, RubricEvalKind) or not kind.writes(schema=source.schema or {}):
-        raise EvalRefused("Rubrics come from a rubric-eval project in write mode.", status=400)
+        raise EvalRefused(
+            "Rubrics come from a rubric-eval project in write mode.",
+            code="not_a_source",
+            status=400,
+        )
     if source.organization_id != project.organization_id:
-        raise EvalRefused("That project is not of this organization.", status=400)
+        raise EvalRefused(
+            "That project is not of this organization.", code="not_a_source", status=400
+        )
     prompts = []
     rows = TaskOutcome.objects.filter(project=source, accepted_result__isnull=False).values_list(
         "task_id", "task__external_id", "task__data", "accepted_result"
@@ -142,7 +150,9 @@ def items_from_rubric_project(*, project: Project, source: Project) -> ItemsImpo
             )
         )
     if not prompts:
-        raise EvalRefused("That project has no accepted rubric yet.", status=400)
+        raise EvalRefused(
+            "That project has no accepted rubric yet.", code="nothing_accepted", status=400
+        )
     return items_import(project=project, prompts=prompts)
 
 
@@ -413,7 +423,7 @@ def run_create(*, project: Project, actor, eval_models: list[EvalModel]) -> Eval
     if any(m.project_id != project.pk for m in eval_models):
         raise ValidationError({"models": ["Some models are not connected to this eval set."]})
     if not EvalItem.objects.filter(project=project).exists():
-        raise EvalRefused("The eval set has no prompts yet: import them first.")
+        raise EvalRefused("The eval set has no prompts yet: import them first.", code="no_prompts")
     run = EvalRun.objects.create(project=project, created_by=actor)
     run.eval_models.set(eval_models)
     transaction.on_commit(lambda: eval_run_process.enqueue(run.pk))
@@ -426,7 +436,7 @@ def judge_run_create(*, judge: Judge, actor) -> EvalRun:
 
     version = judge_current_version(judge=judge)
     if version is None or not Response.objects.filter(project_id=judge.project_id).exists():
-        raise EvalRefused("There are no responses to grade yet.")
+        raise EvalRefused("There are no responses to grade yet.", code="no_responses")
     run = EvalRun.objects.create(
         project_id=judge.project_id, created_by=actor, judge_version=version
     )

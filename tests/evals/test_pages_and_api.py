@@ -8,7 +8,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from evals import services
-from evals.models import EvalItem, Response
+from evals.models import EvalItem, EvalModel, Response
 from kinds.rubric_eval import formats
 from labelhub.models import Role
 from tests.evals.eval_server import bad_answer, eval_prompts, good_answer, truth
@@ -181,3 +181,28 @@ def test_the_runs_table_polls_while_a_run_works(setup, client):
     done = client.get(status_url).content.decode()
     assert "10 of 10" in done
     assert "hx-get" not in done
+
+
+def test_refusals_answer_with_the_shared_shape_and_a_code(setup):
+    """Eval refusals are the project's ``Refusal``: the API's one handler answers them with a
+    ``code`` (no try/except in the eval views), and a service's ``ValidationError`` stays a 400
+    keyed by field."""
+    project, _m, _s, api = setup
+    model = EvalModel.objects.create(
+        project=project, name="m", base_url="https://models.example.com/v1", model="m"
+    )
+    no_prompts = api.post(
+        f"/api/v1/projects/{project.pk}/evals/runs/", {"models": [model.pk]}, format="json"
+    )
+    assert no_prompts.status_code == 409
+    assert no_prompts.json() == {
+        "detail": "The eval set has no prompts yet: import them first.",
+        "code": "no_prompts",
+    }
+    other = make_project(kind="ranking", members={setup[1]: Role.MANAGER})
+    refused = api.post(f"/api/v1/projects/{other.pk}/evals/route/", {}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "not_an_eval_set"
+    bad = api.post(f"/api/v1/projects/{project.pk}/evals/route/", {"sample": 0}, format="json")
+    assert bad.status_code == 400
+    assert bad.json() == {"sample": ["A whole number from 1 to 100000."]}
