@@ -74,7 +74,7 @@ def response_dict(r: Response) -> dict:
         "latency_ms": r.latency_ms,
         "cost": r.cost,
         "route": r.route or "waiting",
-        "task": r.task_id,
+        "tasks": [part.task_id for part in r.people_tasks.all()],
         "score": r.score,
         "tag_scores": r.tag_scores,
         "verdicts": r.verdicts,
@@ -221,7 +221,11 @@ class ResponseListApi(APIView):
     def get(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id)
         services.responses_settle(project=project)
-        rows = Response.objects.filter(project=project).select_related("item")
+        rows = (
+            Response.objects.filter(project=project)
+            .select_related("item")
+            .prefetch_related("people_tasks")
+        )
         if model := request.query_params.get("model"):
             rows = rows.filter(model_name=model)
         return ApiResponse(_page(request, rows, response_dict))
@@ -318,11 +322,19 @@ class JudgeDetailApi(APIView):
             )
         if wanted == "stopped" and judge.status != "stopped":
             services.judge_stop(judge=judge, reason=f"Stopped by {request.user.get_username()}.")
-            services.responses_route(project=judge.project)
         elif wanted == "active" and judge.status != "active":
             services.judge_resume(judge=judge)
         judge.refresh_from_db()
         return ApiResponse(selectors.judge_summary(judge=judge))
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Remove a judge; what it graded alone goes back to people",
+        responses={204: None, 404: NOT_FOUND},
+    )
+    def delete(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
+        services.judge_delete(judge=self._judge(request, project_id, judge_id, write=True))
+        return ApiResponse(status=status.HTTP_204_NO_CONTENT)
 
 
 class JudgeRunApi(APIView):

@@ -28,6 +28,7 @@ from evals.models import (
     JudgeGrade,
     JudgeStatus,
     JudgeVersion,
+    PeopleTask,
     Response,
     Route,
     RunStatus,
@@ -83,15 +84,16 @@ class ItemsImported:
 
 @transaction.atomic
 def items_import(*, project: Project, prompts: list[formats.EvalPrompt]) -> ItemsImported:
-    """Add the prompts (a prompt whose key is known replaces the stored one; its responses are
-    settled again, since their rubric may have changed)."""
+    """Add the prompts. A prompt whose key is known replaces the stored one; its responses are
+    settled again, and when its rubric changed only the verdicts of unchanged criteria are
+    kept (:func:`_verdicts_keep`)."""
     eval_set_check(project=project)
     keys = [p.key for p in prompts]
     known: dict[str, EvalItem] = {}
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
         known.update({i.key: i for i in EvalItem.objects.filter(project=project, key__in=chunk)})
-    new, changed = [], []
+    new, changed, before = [], [], {}
     for prompt in prompts:
         item = known.get(prompt.key)
         if item is None:
@@ -109,6 +111,7 @@ def items_import(*, project: Project, prompts: list[formats.EvalPrompt]) -> Item
             prompt.rubric,
             prompt.example_tags,
         ):
+            before[item.pk] = item.rubric
             item.prompt, item.rubric, item.example_tags = (
                 prompt.prompt,
                 prompt.rubric,
@@ -117,8 +120,30 @@ def items_import(*, project: Project, prompts: list[formats.EvalPrompt]) -> Item
             changed.append(item)
     EvalItem.objects.bulk_create(new, batch_size=1000)
     EvalItem.objects.bulk_update(changed, ["prompt", "rubric", "example_tags"], batch_size=1000)
+    for item in changed:
+        _verdicts_keep(item=item, before=before[item.pk])
     Response.objects.filter(item__in=changed).update(stale=True)
     return ItemsImported(created=len(new), updated=len(changed))
+
+
+def _verdicts_keep(*, item: EvalItem, before: list[dict]) -> None:
+    """After a prompt's rubric changed: keep the people's and judges' verdicts only for the
+    criteria that are the same (same id, words and points); the rest are graded again (people
+    get a task with them when routed; a judge's next run grades the response again). Responses
+    no person holds go back to *not routed yet*."""
+    now = {c["id"]: (c["criterion"], c["points"]) for c in item.rubric}
+    same = {c["id"] for c in before if now.get(c["id"]) == (c["criterion"], c["points"])}
+    if same == set(now) and len(before) == len(now):
+        return  # only tags or the prompt's words changed: every verdict still holds
+    parts = list(PeopleTask.objects.filter(response__item=item))
+    for part in parts:
+        part.criteria = [cid for cid in part.criteria if cid in same]
+    PeopleTask.objects.bulk_update(parts, ["criteria"])
+    grades = list(JudgeGrade.objects.filter(response__item=item))
+    for grade in grades:
+        grade.verdicts = {cid: v for cid, v in grade.verdicts.items() if cid in same}
+    JudgeGrade.objects.bulk_update(grades, ["verdicts"])
+    Response.objects.filter(item=item, people_tasks__isnull=True).update(route=Route.WAITING)
 
 
 def items_from_rubric_project(*, project: Project, source: Project) -> ItemsImported:
@@ -307,6 +332,14 @@ def judge_version_create(*, judge: Judge, template: str, actor) -> JudgeVersion:
     ProjectContributor.objects.get_or_create(
         project_id=judge.project_id, user=user, defaults={"status": ContributorStatus.ACTIVE}
     )
+    if last is not None:
+        # The old version's gate is gone until this one is calibrated: what it graded alone
+        # goes back to people (or to another judge that passes it).
+        ProjectContributor.objects.filter(project_id=judge.project_id, user=last.user).update(
+            status=ContributorStatus.PAUSED, pause_reason=f"Replaced by version {number}."
+        )
+        Response.objects.filter(project_id=judge.project_id).update(stale=True)
+        responses_route(project=judge.project)
     return version
 
 
@@ -324,7 +357,22 @@ def judge_stop(*, judge: Judge, reason: str) -> Judge:
         project_id=judge.project_id, user__judge_version__judge=judge
     ).update(status=ContributorStatus.PAUSED, pause_reason=reason)
     Response.objects.filter(project_id=judge.project_id).update(stale=True)
+    responses_route(project=judge.project)
     return judge
+
+
+@transaction.atomic
+def judge_delete(*, judge: Judge) -> None:
+    """Remove a judge with its versions, grades and calibrations. What it graded alone goes back
+    to people (or to another judge that passes it) in the same transaction; the contributors
+    its versions worked as are paused, not deleted (other records may name them)."""
+    project = judge.project
+    ProjectContributor.objects.filter(
+        project_id=judge.project_id, user__judge_version__judge=judge
+    ).update(status=ContributorStatus.PAUSED, pause_reason=f"The judge {judge.name} was deleted.")
+    judge.delete()
+    Response.objects.filter(project=project).update(stale=True)
+    responses_route(project=project)
 
 
 @transaction.atomic
@@ -464,13 +512,20 @@ def _response_calls(run: EvalRun) -> list[calls.Call]:
 def _judge_calls(run: EvalRun) -> list[calls.Call]:
     version = run.judge_version
     judge = version.judge
-    graded = JudgeGrade.objects.filter(judge_version=version, error="").values("response_id")
-    responses = (
-        Response.objects.filter(project_id=run.project_id)
-        .exclude(pk__in=graded)
+    graded = dict(
+        JudgeGrade.objects.filter(
+            judge_version=version, error="", response__project_id=run.project_id
+        ).values_list("response_id", "verdicts")
+    )
+    responses = [
+        response
+        for response in Response.objects.filter(project_id=run.project_id)
         .select_related("item")
         .only("pk", "text", "item__prompt", "item__rubric")
-    )
+        .order_by("pk")
+        # graded already, unless a criterion has no verdict (its rubric changed since)
+        if not {c["id"] for c in response.item.rubric} <= set(graded.get(response.pk, ("-",)))
+    ]
     return [
         calls.Call(
             key=response.pk,
@@ -602,35 +657,47 @@ def run_execute(*, run_id: int, send=calls.chat_complete) -> EvalRun:
 
 
 def people_verdicts(*, response_ids: list[int] | None = None, project: Project) -> dict[int, dict]:
-    """Response id → the people's verdicts (the accepted result, else the proposal of the
-    answers in; responses people have not graded are left out)."""
+    """Response id → the people's verdicts, merged over its people's tasks (each task's accepted
+    result, else the proposal of the answers in), keeping only the criteria each task still
+    counts (``PeopleTask.criteria``); responses people have not graded are left out."""
     from quality.models import TaskOutcome
 
-    outcomes = TaskOutcome.objects.filter(
-        project=project, task__eval_response__isnull=False
-    ).values_list("task__eval_response__id", "accepted_result", "proposal")
+    counted = PeopleTask.objects.filter(response__project=project)
     if response_ids is not None:
-        outcomes = outcomes.filter(task__eval_response__id__in=response_ids)
-    found = {}
-    for response_id, accepted, proposal in outcomes:
+        counted = counted.filter(response_id__in=response_ids)
+    parts = {task_id: (rid, set(ids)) for task_id, rid, ids in counted.values_list(
+        "task_id", "response_id", "criteria"
+    )}  # fmt: skip
+    outcomes = TaskOutcome.objects.filter(project=project, task__eval_part__isnull=False)
+    if response_ids is not None:
+        outcomes = outcomes.filter(task__eval_part__response_id__in=response_ids)
+    found: dict[int, dict] = {}
+    for task_id, accepted, proposal in outcomes.order_by("task_id").values_list(
+        "task_id", "accepted_result", "proposal"
+    ):
+        response_id, ids = parts.get(task_id, (None, set()))
         result = accepted if accepted is not None else proposal
-        verdicts = (result or {}).get("verdicts")
-        if verdicts:
-            found[response_id] = verdicts
+        verdicts = {c: v for c, v in ((result or {}).get("verdicts") or {}).items() if c in ids}
+        if response_id is not None and verdicts:
+            found.setdefault(response_id, {}).update(verdicts)
     return found
 
 
 @dataclass(frozen=True)
 class Gate:
-    """What a judge version may grade alone: the tags it passes (and untagged criteria when it
-    passes overall)."""
+    """What a judge version may grade alone: a criterion all of whose tags it passes (an
+    untagged criterion counts as the tag ``(untagged)``, calibrated on untagged criteria only)
+    on a prompt all of whose example tags it passes."""
 
     version_id: int
     passing: frozenset[str]
+    themes: frozenset[str] = frozenset()  # the example tags it was calibrated on and passes
 
-    def covers(self, criterion: dict) -> bool:
+    def covers(self, criterion: dict, example_tags: list[str] | tuple = ()) -> bool:
         tags = criterion.get("tags") or [UNTAGGED]
-        return all(tag in self.passing for tag in tags)
+        return all(tag in self.passing for tag in tags) and all(
+            tag in self.themes for tag in example_tags
+        )
 
 
 def gates_for(*, project: Project) -> list[Gate]:
@@ -641,7 +708,13 @@ def gates_for(*, project: Project) -> list[Gate]:
         version = judge_current_version(judge=judge)
         calibration = version and version.calibrations.first()
         if calibration and calibration.passing_tags:
-            gates.append(Gate(version.pk, frozenset(calibration.passing_tags)))
+            gates.append(
+                Gate(
+                    version.pk,
+                    frozenset(calibration.passing_tags),
+                    frozenset(calibration.passing_themes),
+                )
+            )
     return gates
 
 
@@ -655,10 +728,10 @@ def response_tasks_create(
     *, project: Project, responses: list[Response], criteria: dict[int, list[dict]] | None = None
 ) -> None:
     """A people's task per response: the prompt, the rubric (or, from ``criteria``, only the
-    criteria no judge may grade alone) and the response; never the model's name."""
+    criteria it holds) and the response; never the model's name."""
     kind = project.task_kind
     overlap = quality_with_defaults(project.quality)["overlap"]
-    tasks = []
+    tasks, parts = [], []
     for response in responses:
         rubric = (criteria or {}).get(response.pk) or response.item.rubric
         data = kind.clean_data(
@@ -671,11 +744,16 @@ def response_tasks_create(
             },
             schema=project.schema,
         )
-        tasks.append(Task(project=project, data=data, overlap=overlap))
+        task = Task(project=project, data=data, overlap=overlap)
+        tasks.append(task)
+        parts.append(PeopleTask(response=response, task=task, criteria=[c["id"] for c in rubric]))
     Task.objects.bulk_create(tasks, batch_size=500)
-    for response, task in zip(responses, tasks, strict=True):
-        response.task, response.route, response.stale = task, Route.PEOPLE, True
-    Response.objects.bulk_update(responses, ["task", "route", "stale"], batch_size=500)
+    for part in parts:
+        part.task_id = part.task.pk
+    PeopleTask.objects.bulk_create(parts, batch_size=500)
+    for response in responses:
+        response.route, response.stale = Route.PEOPLE, True
+    Response.objects.bulk_update(responses, ["route", "stale"], batch_size=500)
 
 
 @transaction.atomic
@@ -706,14 +784,16 @@ class Routed:
 
 @transaction.atomic
 def responses_route(*, project: Project) -> Routed:
-    """Route the responses not routed yet (and those a judge may no longer grade alone).
+    """Route every response whose criteria are not all held by people's tasks.
 
-    A response goes to the first active judge that passes any tag of its rubric: when that
-    judge passes every criterion and has graded the response, the judge grades it alone; when it
-    passes some, people get a task with only the other criteria; when it has not graded the
-    response yet, the response waits. A response in the judge's human share goes to people
-    whole, for ever. A response no judge may grade goes to people whole, except while a judge
-    still waits for its first calibration."""
+    A criterion is *judged* when an active judge's gate covers it and that judge version has a
+    verdict for it. A response not routed yet waits while a gate covers some of its criteria
+    but the judge has not graded it (or while an active judge waits for its first calibration);
+    one in the covering judge's human share goes to people whole, for ever. Otherwise, when
+    every criterion people do not hold is judged, a judge grades it alone (or with the people's
+    part); the criteria neither people nor a judge cover go to people as a new task. So when a
+    judge goes away (stopped, a new version, deleted) or a rubric changes, what it covered goes
+    back to people (or to another judge that passes it): no score is silently lost."""
     eval_set_check(project=project)
     gates = gates_for(project=project)
     shares = {
@@ -727,39 +807,52 @@ def responses_route(*, project: Project) -> Routed:
         for judge in Judge.objects.filter(project=project, status=JudgeStatus.ACTIVE)
         if (version := judge_current_version(judge=judge))
     )
-    candidates = list(
-        Response.objects.filter(
-            project=project, route__in=[Route.WAITING, Route.JUDGE], task__isnull=True
-        )
-        .select_related("item")
-        .order_by("pk")
-    )
-    graded = set(
-        JudgeGrade.objects.filter(
+    held: dict[int, set[str]] = {}
+    for response_id, ids in PeopleTask.objects.filter(response__project=project).values_list(
+        "response_id", "criteria"
+    ):
+        held.setdefault(response_id, set()).update(ids)
+    graded: dict[tuple[int, int], set[str]] = {
+        (response_id, version_id): set(verdicts)
+        for response_id, version_id, verdicts in JudgeGrade.objects.filter(
             response__project=project, judge_version_id__in=list(shares), error=""
-        ).values_list("response_id", "judge_version_id")
-    )
+        ).values_list("response_id", "judge_version_id", "verdicts")
+    }
     to_people, to_judge, partial, waiting = [], [], {}, 0
-    for response in candidates:
-        rubric = response.item.rubric
-        gate = next((g for g in gates if any(g.covers(c) for c in rubric)), None)
-        if gate is None:
-            if uncalibrated and response.route == Route.WAITING:
-                waiting += 1
-            else:
-                to_people.append(response)
-        elif kept_for_people(response.pk, shares[gate.version_id]):
+    for response in (
+        Response.objects.filter(project=project).select_related("item").order_by("pk").iterator()
+    ):
+        rubric, themes = response.item.rubric, response.item.example_tags or []
+        mine = held.get(response.pk, set())
+        rest = [c for c in rubric if c["id"] not in mine]
+        if not rest:
+            continue
+        fresh = not mine and response.route == Route.WAITING
+        gate = next((g for g in gates if any(g.covers(c, themes) for c in rest)), None)
+        if fresh and gate is not None and kept_for_people(response.pk, shares[gate.version_id]):
             to_people.append(response)
-        elif (response.pk, gate.version_id) not in graded:
-            if response.route == Route.JUDGE:
-                to_people.append(response)  # graded by an older version only
-            else:
-                waiting += 1
-        elif all(gate.covers(c) for c in rubric):
-            if response.route != Route.JUDGE:
+            continue
+        uncovered = [
+            c
+            for c in rest
+            if not any(
+                g.covers(c, themes) and c["id"] in graded.get((response.pk, g.version_id), ())
+                for g in gates
+            )
+        ]
+        pending = any(
+            g.covers(c, themes) and c["id"] not in graded.get((response.pk, g.version_id), ())
+            for c in uncovered
+            for g in gates
+        )
+        if fresh and uncovered and (pending or (gate is None and uncalibrated)):
+            waiting += 1  # a judge will grade it (or is still to be calibrated)
+        elif not uncovered:
+            if not mine and response.route != Route.JUDGE:
                 to_judge.append(response)
         else:
-            partial[response.pk] = [c for c in rubric if not gate.covers(c)]
+            if len(uncovered) < len(rubric):
+                partial[response.pk] = uncovered
             to_people.append(response)
     response_tasks_create(project=project, responses=to_people, criteria=partial)
     Response.objects.filter(pk__in=[r.pk for r in to_judge]).update(route=Route.JUDGE, stale=True)
@@ -770,20 +863,23 @@ def responses_settle(*, project: Project) -> int:
     """Work out the final verdicts, score and tag scores of every response whose inputs changed
     (a judge graded it, people's answers came in or a review changed them, a rubric or a gate
     moved). People's verdicts win; a criterion people did not grade takes the verdict of the
-    first active judge that passes all its tags. How many responses were settled."""
+    first active judge whose gate covers it. How many responses were settled."""
     from quality.models import TaskOutcome
 
     changed = TaskOutcome.objects.filter(project=project).filter(
-        Q(computed_at__gt=F("task__eval_response__settled_at"))
-        | Q(accepted_at__gt=F("task__eval_response__settled_at"))
+        Q(computed_at__gt=F("task__eval_part__response__settled_at"))
+        | Q(accepted_at__gt=F("task__eval_part__response__settled_at"))
     )
     stale = list(
         Response.objects.filter(project=project)
         .filter(
-            Q(stale=True) | Q(settled_at__isnull=True) | Q(task_id__in=changed.values("task_id"))
+            Q(stale=True)
+            | Q(settled_at__isnull=True)
+            | Q(people_tasks__task_id__in=changed.values("task_id"))
         )
+        .distinct()
         .select_related("item")
-        .only("pk", "item__rubric")
+        .only("pk", "item__rubric", "item__example_tags")
     )
     if not stale:
         return 0
@@ -792,22 +888,24 @@ def responses_settle(*, project: Project) -> int:
     people = {}
     grades: dict[tuple[int, int], dict] = {}
     now = timezone.now()
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
         people.update(people_verdicts(project=project, response_ids=chunk))
         for response_id, version_id, verdicts in JudgeGrade.objects.filter(
             response_id__in=chunk, judge_version_id__in=[g.version_id for g in gates], error=""
         ).values_list("response_id", "judge_version_id", "verdicts"):
             grades[(response_id, version_id)] = verdicts
     for response in stale:
-        rubric = response.item.rubric
-        final = dict(people.get(response.pk) or {})
+        rubric, themes = response.item.rubric, response.item.example_tags or []
+        mine = people.get(response.pk) or {}
+        final = {}
         for criterion in rubric:
-            if criterion["id"] in final:
+            if criterion["id"] in mine:
+                final[criterion["id"]] = mine[criterion["id"]]
                 continue
             for gate in gates:
                 verdict = (grades.get((response.pk, gate.version_id)) or {}).get(criterion["id"])
-                if verdict is not None and gate.covers(criterion):
+                if verdict is not None and gate.covers(criterion, themes):
                     final[criterion["id"]] = {**verdict, "by": "judge"}
                     break
         met = verdicts_met({"verdicts": final})
@@ -826,45 +924,63 @@ def responses_settle(*, project: Project) -> int:
 
 def judge_calibrate(*, judge: Judge) -> Calibration | None:
     """Measure the judge's current version against the people on every (response, criterion)
-    both graded: macro-F1 and kappa with bootstrap intervals, overall and per tag; a tag passes
-    when it has ``min_items`` items and the lower end of its macro-F1 interval reaches the bar.
-    A tag that passed and now fails stops the judge, with the reason. ``None`` when nothing
-    was graded by both yet."""
+    both graded: macro-F1 and kappa with bootstrap intervals (whole responses resampled: a
+    response's criteria are not independent), overall, per criterion tag, and per example tag
+    of the prompts (HealthBench's themes) on the criteria whose tags pass. A tag or theme
+    passes when it has ``min_items`` items and the lower end of its macro-F1 interval reaches
+    the bar. The worst tag is named among the tags with ``min_items`` items (a tag of three
+    items says little), else among all. A tag that passed and now fails stops the judge, with
+    the reason. ``None`` when nothing was graded by both yet."""
     version = judge_current_version(judge=judge)
     if version is None:
         return None
     project = judge.project
     people = people_verdicts(project=project)
     grades = JudgeGrade.objects.filter(
-        judge_version=version, error="", response__task__isnull=False
+        judge_version=version, error="", response_id__in=list(people)
     ).select_related("response__item")
-    truth, guess, tags_of = [], [], []
+    truth, guess, tags_of, themes_of, groups = [], [], [], [], []
     for grade in grades.iterator(chunk_size=2000):
-        mine = people.get(grade.response_id)
-        if mine is None:
-            continue
+        mine = people[grade.response_id]
+        themes = grade.response.item.example_tags or []
         for criterion in grade.response.item.rubric:
             cid = criterion["id"]
             if cid in mine and cid in grade.verdicts:
                 truth.append(bool(mine[cid].get("met")))
                 guess.append(bool(grade.verdicts[cid].get("met")))
                 tags_of.append(criterion.get("tags") or [UNTAGGED])
+                themes_of.append(themes)
+                groups.append(grade.response_id)
     if not truth:
         return None
-    overall = metrics.bootstrap_agreement(truth, guess)
 
-    def verdict_of(agreement: metrics.Agreement) -> dict:
+    def measured(picks: list[int] | None = None) -> dict:
+        picks = range(len(truth)) if picks is None else picks
+        agreement = metrics.bootstrap_agreement(
+            [truth[i] for i in picks], [guess[i] for i in picks], groups=[groups[i] for i in picks]
+        )
         passes = agreement.n >= judge.min_items and agreement.macro_f1.low >= judge.bar
         return {**agreement.as_dict(), "passes": passes}
 
-    per_tag = {}
-    for tag in sorted({t for tags in tags_of for t in tags}):
-        picks = [i for i, tags in enumerate(tags_of) if tag in tags]
-        per_tag[tag] = verdict_of(
-            metrics.bootstrap_agreement([truth[i] for i in picks], [guess[i] for i in picks])
-        )
+    def by_label(labels_of: list[list[str]]) -> dict[str, dict]:
+        return {
+            label: measured([i for i, labels in enumerate(labels_of) if label in labels])
+            for label in sorted({t for labels in labels_of for t in labels})
+        }
+
+    per_tag = by_label(tags_of)
     passing = [tag for tag, found in per_tag.items() if found["passes"]]
-    worst = min(per_tag, key=lambda t: (per_tag[t]["macro_f1"]["value"], t)) if per_tag else ""
+    # A theme is measured on the criteria whose tags pass: what the judge would grade alone on
+    # the prompts of that theme (a theme where it fails those stops it grading them alone).
+    alone = set(passing)
+    per_theme = by_label(
+        [
+            themes if all(t in alone for t in tags) else []
+            for tags, themes in zip(tags_of, themes_of, strict=True)
+        ]
+    )
+    enough = [t for t in per_tag if per_tag[t]["n"] >= judge.min_items] or list(per_tag)
+    worst = min(enough, key=lambda t: (per_tag[t]["macro_f1"]["value"], t)) if enough else ""
     previous = version.calibrations.first()
     with transaction.atomic():
         calibration = Calibration.objects.create(
@@ -872,9 +988,11 @@ def judge_calibrate(*, judge: Judge) -> Calibration | None:
             bar=judge.bar,
             min_items=judge.min_items,
             items=len(truth),
-            overall=verdict_of(overall),
+            overall=measured(),
             per_tag=per_tag,
             passing_tags=passing,
+            per_theme=per_theme,
+            passing_themes=[t for t, found in per_theme.items() if found["passes"]],
             worst_tag=worst,
         )
         Response.objects.filter(project=project).update(stale=True)

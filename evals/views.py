@@ -105,9 +105,9 @@ def evals_home(request: HttpRequest, project_id: int) -> HttpResponse:
             "latency_ms",
             "cost",
             "route",
-            "task_id",
             "score",
         )
+        .prefetch_related("people_tasks")
         .order_by("-pk")[:RECENT],
         "upload": UploadForm(),
         "sample": SampleForm(),
@@ -326,14 +326,16 @@ def judge_action(request: HttpRequest, project_id: int, judge_id: int) -> HttpRe
                 messages.success(request, f"Calibrated on {calibration.items} items.")
         elif action == "stop":
             services.judge_stop(judge=judge, reason=f"Stopped by {request.user.get_username()}.")
-            services.responses_route(project=project)
             messages.success(request, f"{judge.name} is stopped.")
         elif action == "resume":
             services.judge_resume(judge=judge)
             messages.success(request, f"{judge.name} is active again.")
         elif action == "delete":
-            judge.delete()
-            messages.success(request, f"Judge “{judge.name}” removed.")
+            services.judge_delete(judge=judge)
+            messages.success(
+                request,
+                f"Judge “{judge.name}” removed; what it graded alone goes back to people.",
+            )
     except services.EvalRefused as refused:
         messages.error(request, str(refused))
     return redirect("evals:judges", project_id=project.pk)

@@ -110,12 +110,13 @@ def test_a_grader_grades_responses_with_the_keyboard(live_server, page: Page, co
     page.keyboard.press("Alt+n")
     expect(page.get_by_test_id("re-tally")).to_contain_text("4 of 4 graded")
     first = page.evaluate("window.labelhubEditor.getResult()")
+    c1, c2, c3, c4 = (c["id"] for c in tasks[0].data["rubric"])  # stable ids, by position
     assert first == {
         "verdicts": {
-            "c1": {"met": True, "evidence": "fact0"},
-            "c3": {"met": False},
-            "c2": {"met": False},
-            "c4": {"met": False},
+            c1: {"met": True, "evidence": "fact0"},
+            c3: {"met": False},
+            c2: {"met": False},
+            c4: {"met": False},
         }
     }
     page.keyboard.press("Control+Enter")

@@ -94,7 +94,7 @@ def test_a_judge_that_falls_below_the_bar_on_a_tag_is_stopped_with_the_reason():
 
     # New prompts, graded by both: now the judge gets accuracy wrong.
     add_responses(project, 15, start=15)
-    fresh = Response.objects.filter(task__isnull=True).select_related("item")
+    fresh = Response.objects.filter(people_tasks__isnull=True).select_related("item")
     judge_grades(version, fresh, wrong_on_accuracy=True)
     services.responses_send_to_people(project=project, count=fresh.count())
     grade_all(project, expert)

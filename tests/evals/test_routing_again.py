@@ -1,0 +1,251 @@
+"""What a judge graded alone goes back to people when the judge goes away (stopped, a new
+version of its grader prompt, deleted on the page), and a re-imported rubric keeps only the
+verdicts of the criteria that did not change: no score is silently lost or given to another
+criterion."""
+
+import orjson
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from annotation import queue
+from annotation.models import Task
+from evals import judging, services
+from evals.models import JudgeGrade, PeopleTask, Response, Route
+from evals.selectors import leaderboard
+from kinds.rubric_eval import formats, metrics
+from labelhub.models import Role
+from tests.evals.eval_server import bad_answer, eval_prompts, good_answer, judge_reply, truth
+from tests.factories import make_project, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def grade_all(capture, project, person) -> int:
+    graded = 0
+    while True:
+        with capture(execute=True):
+            assignment = queue.assignment_claim_next(project=project, contributor=person)
+            if assignment is None:
+                return graded
+            task = Task.objects.get(pk=assignment.task_id)
+            queue.annotation_submit(
+                assignment_id=assignment.pk, contributor=person, result=truth(task.data)
+            )
+        graded += 1
+
+
+def load(project, rows: list[dict]) -> None:
+    services.items_import(
+        project=project, prompts=formats.healthbench_read([orjson.dumps(r) for r in rows])
+    )
+    services.responses_import(
+        project=project,
+        rows=[
+            {
+                "task": row["prompt_id"],
+                "model": model,
+                "response": answer(int(row["prompt_id"][1:])),
+            }
+            for row in rows
+            for model, answer in (("good", good_answer), ("bad", bad_answer))
+        ],
+    )
+
+
+def accuracy_only(rows: list[dict]) -> list[dict]:
+    for row in rows:
+        row["rubrics"] = [c for c in row["rubrics"] if "axis:accuracy" in c["tags"]]
+    return rows
+
+
+def judge_grades(version, responses) -> None:
+    for response in responses:
+        text = judging.render(
+            version.template,
+            prompt=response.item.prompt,
+            rubric=response.item.rubric,
+            response=response.text,
+        )
+        JudgeGrade.objects.update_or_create(
+            response=response,
+            judge_version=version,
+            defaults={
+                "verdicts": judging.parse(
+                    judge_reply(text), rubric=response.item.rubric, response=response.text
+                )
+            },
+        )
+
+
+def held(response: Response) -> set[str]:
+    return {cid for part in response.people_tasks.all() for cid in part.criteria}
+
+
+def scored(project) -> dict[str, int]:
+    return {m["model"]: m["scored"] for m in leaderboard(project=project)["models"]}
+
+
+@pytest.fixture
+def judged_set(django_capture_on_commit_callbacks):
+    """15 prompts graded by people and the judge (it passes accuracy, fails communication);
+    then 5 mixed prompts (people get only their communication criteria) and 5 accuracy-only
+    prompts (the judge grades them alone)."""
+    capture = django_capture_on_commit_callbacks
+    expert, manager = make_user("expert"), make_user("manager")
+    project = make_project(
+        kind="rubric_eval",
+        members={expert: Role.CONTRIBUTOR, manager: Role.MANAGER},
+        quality={"overlap": 1},
+    )
+    load(project, eval_prompts(15))
+    with override_settings(LIVE_MODEL_ALLOW_PRIVATE_ADDRESSES=True):
+        judge = services.judge_save(
+            project=project,
+            actor=manager,
+            values={"name": "grader", "base_url": "http://127.0.0.1:9/v1", "model": "j",
+                    "min_items": 20, "human_share": 0.0},
+        )  # fmt: skip
+    version = services.judge_current_version(judge=judge)
+    assert services.responses_send_to_people(project=project, count=30) == 30
+    assert grade_all(capture, project, expert) == 30
+    load(project, eval_prompts(20)[15:] + accuracy_only(eval_prompts(25)[20:]))
+    judge_grades(version, Response.objects.select_related("item"))
+    calibration = services.judge_calibrate(judge=judge)
+    assert calibration.passing_tags == ["axis:accuracy"]
+    assert calibration.passing_themes == ["theme:test"]
+    routed = services.responses_route(project=project)
+    assert (routed.people, routed.judge, routed.waiting) == (10, 10, 0)
+    assert grade_all(capture, project, expert) == 10
+    assert scored(project) == {"good": 25, "bad": 25}
+    return project, expert, manager, judge
+
+
+@pytest.mark.parametrize("going", ["stopped", "new version", "deleted on the page"])
+def test_what_a_judge_graded_goes_back_to_people_when_it_goes_away(
+    judged_set, going, client, django_capture_on_commit_callbacks
+):
+    project, expert, manager, judge = judged_set
+    if going == "stopped":
+        services.judge_stop(judge=judge, reason="Stopped by hand.")
+    elif going == "new version":
+        with override_settings(LIVE_MODEL_ALLOW_PRIVATE_ADDRESSES=True):
+            services.judge_save(
+                project=project,
+                judge=judge,
+                actor=manager,
+                values={"template": judging.DEFAULT_TEMPLATE + "\nBe strict."},
+            )
+        assert services.gates_for(project=project) == []
+    else:
+        client.force_login(manager)
+        page = client.post(
+            reverse("evals:judge-action", args=[project.pk, judge.pk]), {"action": "delete"}
+        )
+        assert page.status_code == 302
+        assert not JudgeGrade.objects.exists()
+
+    # Every criterion of every response is now held by people: nothing is left to a judge.
+    for response in Response.objects.select_related("item").prefetch_related("people_tasks"):
+        assert held(response) == {c["id"] for c in response.item.rubric}, response.item.key
+    assert not Response.objects.filter(route=Route.JUDGE).exists()
+    # The 10 mixed responses got a second task with only the criteria the judge had covered.
+    seconds = [
+        parts
+        for parts in (
+            list(r.people_tasks.all()) for r in Response.objects.prefetch_related("people_tasks")
+        )
+        if len(parts) == 2
+    ]
+    assert len(seconds) == 10
+    assert all(len(second.criteria) == 2 for _first, second in seconds)
+    assert scored(project) == {"good": 15, "bad": 15}  # waiting for people, not lost
+
+    assert grade_all(django_capture_on_commit_callbacks, project, expert) == 20
+    assert scored(project) == {"good": 25, "bad": 25}
+    for response in Response.objects.select_related("item"):
+        assert response.score == metrics.response_score(
+            response.item.rubric,
+            {
+                c: v["met"]
+                for c, v in truth({"rubric": response.item.rubric, "response": response.text})[
+                    "verdicts"
+                ].items()
+            },
+        )
+
+
+def test_a_rubric_reimported_with_a_criterion_inserted_keeps_the_verdicts_of_the_others(
+    django_capture_on_commit_callbacks,
+):
+    capture = django_capture_on_commit_callbacks
+    expert = make_user("expert")
+    project = make_project(
+        kind="rubric_eval", members={expert: Role.CONTRIBUTOR}, quality={"overlap": 1}
+    )
+    rows = eval_prompts(3)
+    load(project, rows)
+    services.responses_send_to_people(project=project, count=6)
+    assert grade_all(capture, project, expert) == 6
+    services.responses_settle(project=project)
+    good = Response.objects.get(item__key="q0", model_name="good")
+    before = dict(good.verdicts)
+    assert good.score == pytest.approx(7 / 10)  # q0: no dose; fact 5 + warm 2 of 10
+
+    # The experts add a criterion at the top of q0's rubric; nothing else changes.
+    rows[0]["rubrics"].insert(
+        0, {"criterion": "Mentions topic [axis:accuracy]", "points": 4, "tags": ["axis:accuracy"]}
+    )
+    outcome = services.items_import(
+        project=project, prompts=formats.healthbench_read([orjson.dumps(r) for r in rows])
+    )
+    assert (outcome.created, outcome.updated) == (0, 1)
+    services.responses_settle(project=project)
+    good = Response.objects.select_related("item").get(pk=good.pk)
+    new_id = good.item.rubric[0]["id"]
+    assert {c["id"] for c in good.item.rubric[1:]} == set(before)  # the others keep their ids
+    assert good.score is None  # the new criterion has no verdict yet, none was shifted onto it
+    assert {c: v["met"] for c, v in good.verdicts.items()} == {
+        c: v["met"] for c, v in before.items()
+    }
+
+    routed = services.responses_route(project=project)
+    assert routed.people == 2
+    second = PeopleTask.objects.filter(response=good).last()
+    assert second.criteria == [new_id]
+    assert grade_all(capture, project, expert) == 2
+    services.responses_settle(project=project)
+    good.refresh_from_db()
+    assert good.verdicts[new_id]["met"] is True
+    assert good.score == pytest.approx((4 + 5 + 2) / 14)
+
+
+def test_a_changed_criterion_with_an_id_from_the_file_loses_its_old_verdict(
+    django_capture_on_commit_callbacks,
+):
+    capture = django_capture_on_commit_callbacks
+    expert = make_user("expert")
+    project = make_project(
+        kind="rubric_eval", members={expert: Role.CONTRIBUTOR}, quality={"overlap": 1}
+    )
+    rows = eval_prompts(1)
+    for n, criterion in enumerate(rows[0]["rubrics"], start=1):
+        criterion["id"] = f"k{n}"
+    load(project, rows)
+    services.responses_send_to_people(project=project, count=2)
+    grade_all(capture, project, expert)
+    rows[0]["rubrics"][0]["criterion"] = "Mentions warm0 [axis:accuracy]"  # k1 says another thing
+    services.items_import(
+        project=project, prompts=formats.healthbench_read([orjson.dumps(r) for r in rows])
+    )
+    services.responses_settle(project=project)
+    bad = Response.objects.get(model_name="bad")
+    assert [c["id"] for c in bad.item.rubric] == ["k1", "k2", "k3", "k4"]
+    assert set(bad.verdicts) == {"k2", "k3", "k4"}
+    assert bad.score is None
+    assert services.responses_route(project=project).people == 2
+    assert PeopleTask.objects.filter(response=bad).last().criteria == ["k1"]
+    grade_all(capture, project, expert)
+    services.responses_settle(project=project)
+    bad.refresh_from_db()
+    assert bad.verdicts["k1"] == {"met": False}  # the bad answer never mentions warm0
