@@ -294,7 +294,7 @@ def judges(request: HttpRequest, project_id: int) -> HttpResponse:
         summary = selectors.judge_summary(judge=judge)
         calibration = summary["calibration"]
         if calibration:
-            for row in [calibration["overall"], *calibration["per_tag"]]:
+            for row in [calibration["overall"], *calibration["per_tag"], *calibration["per_theme"]]:
                 row["bar_drawing"] = _drawing(row["macro_f1"], mark=calibration["bar"])
         summaries.append(summary)
     context = {
@@ -369,6 +369,7 @@ def leaderboard(request: HttpRequest, project_id: int) -> HttpResponse:
     for entry in board["models"]:
         entry["drawing"] = _drawing(entry["score"])
         entry["tag_cells"] = [entry["tags"].get(tag) for tag in board["tags"]]
+        entry["theme_cells"] = [entry["themes"].get(theme) for theme in board["themes"]]
     return render(
         request, "evals/leaderboard.html", {"project": project, "board": board, "exports": EXPORTS}
     )

@@ -127,6 +127,10 @@ def test_a_gate_covers_a_criterion_only_when_every_tag_passes():
     assert gate.covers({"tags": ["axis:accuracy"]})
     assert gate.covers({"tags": []})
     assert not gate.covers({"tags": ["axis:accuracy", "theme:emergency"]})
+    themed = services.Gate(1, frozenset({"axis:accuracy"}), frozenset({"theme:a"}))
+    assert themed.covers({"tags": ["axis:accuracy"]}, ["theme:a"])
+    assert themed.covers({"tags": ["axis:accuracy"]}, [])
+    assert not themed.covers({"tags": ["axis:accuracy"]}, ["theme:a", "theme:b"])
 
 
 def test_a_judges_reply_is_read_and_a_quote_not_in_the_response_is_dropped():
