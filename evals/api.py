@@ -212,6 +212,19 @@ class RunDetailApi(APIView):
         return ApiResponse(selectors.run_summary(get_object_or_404(project.eval_runs, pk=run_id)))
 
 
+class RunCancelApi(APIView):
+    @extend_schema(
+        request=None,
+        tags=TAGS,
+        summary="Cancel a queued or running run (what it collected stays)",
+        responses={200: OBJ, 404: NOT_FOUND, 409: OBJ},
+    )
+    def post(self, request: Request, project_id: int, run_id: int) -> ApiResponse:
+        project = _project(request, project_id, write=True)
+        run = services.run_cancel(run=get_object_or_404(project.eval_runs, pk=run_id))
+        return ApiResponse(selectors.run_summary(run))
+
+
 class ResponseListApi(APIView):
     @extend_schema(
         tags=TAGS,

@@ -113,6 +113,7 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class EvalRun(models.Model):
@@ -136,12 +137,19 @@ class EvalRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Moved on as results come in: a running run whose heartbeat is older than its lease
+    # (``evals.services.run_lease``) lost its worker and is taken over (it resumes).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"Eval run {self.pk} ({self.status})"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
 
     @property
     def seconds(self) -> float | None:

@@ -7,7 +7,9 @@ as it comes in (in the calling thread only: ``evals.calls`` does the threads).
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -597,17 +599,101 @@ def _store_grade(run: EvalRun, outcome: calls.Outcome) -> tuple[float, str]:
     return cost, values["error"]
 
 
-def run_execute(*, run_id: int, send=calls.chat_complete) -> EvalRun:
-    """Make the run's calls (outside any transaction), storing each result as it comes in."""
-    run = EvalRun.objects.select_related("judge_version__judge").get(pk=run_id)
-    if run.status != RunStatus.QUEUED:
-        return run
-    jobs = _judge_calls(run) if run.judge_version_id else _response_calls(run)
-    EvalRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.RUNNING, started_at=timezone.now(), total=len(jobs)
+HEARTBEAT_SECONDS = 5.0  # progress is saved at least this often while results come in
+LEASE_SLACK = timedelta(minutes=2)
+
+
+def run_lease(run: EvalRun) -> timedelta:
+    """How long a running run may go without a heartbeat before it is taken to have lost its
+    worker: the longest one call of its endpoints may take (every try timing out, with the
+    waits between tries), plus two minutes."""
+    endpoints = [run.judge_version.judge] if run.judge_version_id else list(run.eval_models.all())
+    longest = max(
+        (
+            e.timeout_seconds * (e.max_retries + 1) + calls.MAX_BACKOFF * e.max_retries
+            for e in endpoints
+        ),
+        default=0,
     )
-    done = failed = 0
-    cost, errors = 0.0, []
+    return timedelta(seconds=longest) + LEASE_SLACK
+
+
+def _run_claim(run: EvalRun) -> bool:
+    """Take the run in one conditional UPDATE: a queued run, or a running one whose worker
+    stopped beating for longer than its lease (it died; the run resumes). False when another
+    worker holds it, or it is over."""
+    now = timezone.now()
+    return bool(
+        EvalRun.objects.filter(
+            Q(status=RunStatus.QUEUED)
+            | Q(status=RunStatus.RUNNING, heartbeat_at__lt=now - run_lease(run))
+            | Q(status=RunStatus.RUNNING, heartbeat_at__isnull=True),
+            pk=run.pk,
+        ).update(status=RunStatus.RUNNING, heartbeat_at=now)
+    )
+
+
+def runs_abandoned(*, now=None) -> list[int]:
+    """Runs whose worker died (running past their lease) or whose queue entry was lost (queued
+    for over an hour): ``manage.py resume_eval_runs`` queues them again."""
+    now = now or timezone.now()
+    found = []
+    for run in EvalRun.objects.filter(
+        status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ).select_related("judge_version__judge"):
+        if run.status == RunStatus.QUEUED:
+            if run.created_at < now - timedelta(hours=1):
+                found.append(run.pk)
+        elif run.heartbeat_at is None or run.heartbeat_at < now - run_lease(run):
+            found.append(run.pk)
+    return found
+
+
+@transaction.atomic
+def run_cancel(*, run: EvalRun) -> EvalRun:
+    """Cancel a queued or running run: no new call is started (the calls under way finish and
+    are kept); what it collected stays."""
+    cancelled = EvalRun.objects.filter(
+        pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.RUNNING]
+    ).update(status=RunStatus.CANCELLED, finished_at=timezone.now())
+    if not cancelled:
+        raise EvalRefused(f"Run {run.pk} is over already.", code="run_over")
+    run.refresh_from_db()
+    return run
+
+
+def run_execute(*, run_id: int, send=calls.chat_complete) -> EvalRun:
+    """Make the run's calls (outside any transaction), storing each result as it comes in.
+
+    A run is claimed first (:func:`_run_claim`); one taken over from a dead worker resumes:
+    what is stored is not asked again (prompts a model answered, responses a judge graded), and
+    its counts go on from where they were. Each saved progress is also a heartbeat, and the
+    place where a cancel is seen: the run then stops starting calls."""
+    run = EvalRun.objects.select_related("judge_version__judge").get(pk=run_id)
+    if not _run_claim(run):
+        run.refresh_from_db()
+        return run
+    run.refresh_from_db()
+    resumed = run.started_at is not None
+    jobs = _judge_calls(run) if run.judge_version_id else _response_calls(run)
+    # Resumed: what is stored counts as done; failed calls are tried again, so not counted.
+    done, failed, cost, errors = 0, 0, 0.0, []
+    if resumed:
+        stored = run.responses.count() if not run.judge_version_id else run.done
+        done, cost = stored, run.cost
+    EvalRun.objects.filter(pk=run.pk).update(
+        started_at=run.started_at or timezone.now(), total=done + failed + len(jobs)
+    )
+    beat = time.monotonic()
+
+    def save_progress(**extra) -> bool:
+        """Progress and a heartbeat; False when the run was cancelled meanwhile."""
+        return bool(
+            EvalRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING).update(
+                done=done, failed=failed, cost=cost, heartbeat_at=timezone.now(), **extra
+            )
+        )
+
     try:
         for outcome in calls.call_all(jobs, send=send):
             error = outcome.error
@@ -622,30 +708,20 @@ def run_execute(*, run_id: int, send=calls.chat_complete) -> EvalRun:
                     errors.append({"key": outcome.call.key, "error": error[:500]})
             else:
                 done += 1
-            if (done + failed) % 25 == 0:
-                EvalRun.objects.filter(pk=run.pk).update(done=done, failed=failed, cost=cost)
+            if time.monotonic() - beat >= HEARTBEAT_SECONDS or (done + failed) % 25 == 0:
+                beat = time.monotonic()
+                if not save_progress(errors=errors):
+                    break  # cancelled: leaving the loop stops the pools (calls under way finish)
     except Exception as error:
         log.exception("Eval run %s failed", run.pk)
         errors.append({"key": None, "error": f"The run stopped: {error}"[:500]})
-        EvalRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED,
-            done=done,
-            failed=failed,
-            cost=cost,
-            errors=errors,
-            finished_at=timezone.now(),
-        )
+        save_progress(errors=errors, status=RunStatus.FAILED, finished_at=timezone.now())
         run.refresh_from_db()
         return run
     status = RunStatus.FAILED if jobs and not done else RunStatus.DONE
-    EvalRun.objects.filter(pk=run.pk).update(
-        status=status,
-        done=done,
-        failed=failed,
-        cost=cost,
-        errors=errors,
-        finished_at=timezone.now(),
-    )
+    finished = save_progress(errors=errors, status=status, finished_at=timezone.now())
+    if not finished:  # cancelled: keep the counts of what came in
+        EvalRun.objects.filter(pk=run.pk).update(done=done, failed=failed, cost=cost, errors=errors)
     if run.judge_version_id and done:
         judge_calibrate(judge=run.judge_version.judge)
         responses_route(project=run.project)

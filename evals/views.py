@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evals import selectors, services
 from evals.forms import EvalModelForm, JudgeForm, SampleForm, UploadForm
-from evals.models import EvalItem, EvalRun, Judge, Response, RunStatus
+from evals.models import EvalItem, EvalRun, Judge, Response
 from kinds.rubric_eval import formats
 from kinds.rubric_eval.kind import RubricEvalKind
 from labelhub.forms import add_service_errors
@@ -125,8 +125,7 @@ def _runs_context(project: Project) -> dict:
         .select_related("judge_version__judge")
         .prefetch_related("eval_models")[:10]
     )
-    active = any(r.status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs)
-    return {"runs": runs, "runs_active": active}
+    return {"runs": runs, "runs_active": any(r.active for r in runs)}
 
 
 @require_GET
@@ -226,6 +225,20 @@ def run_start(request: HttpRequest, project_id: int) -> HttpResponse:
         messages.error(request, str(refused))
     else:
         messages.success(request, f"Run {run.pk} started: {', '.join(map(str, chosen))}.")
+    return redirect("evals:home", project_id=project.pk)
+
+
+@require_POST
+@login_required
+def run_cancel(request: HttpRequest, project_id: int, run_id: int) -> HttpResponse:
+    project = _eval_set(request, project_id)
+    run = get_object_or_404(project.eval_runs, pk=run_id)
+    try:
+        services.run_cancel(run=run)
+    except services.EvalRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"Run {run.pk} is cancelled; what it collected is kept.")
     return redirect("evals:home", project_id=project.pk)
 
 

@@ -1,6 +1,7 @@
 """A response may have several people's tasks (``PeopleTask``), each with the criteria whose
 verdicts count: the one-to-one ``Response.task`` becomes the first of them. Calibrations are
-also measured per theme (the prompts' example tags)."""
+also measured per theme (the prompts' example tags); eval runs get a heartbeat (a run whose
+worker died resumes) and can be cancelled."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -67,5 +68,25 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name="calibration", name="passing_themes", field=models.JSONField(default=list)
+        ),
+        migrations.AddField(
+            model_name="evalrun",
+            name="heartbeat_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AlterField(
+            model_name="evalrun",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="queued",
+                max_length=20,
+            ),
         ),
     ]
