@@ -11,7 +11,7 @@ from evals.selectors import leaderboard
 from kinds.rubric_eval import metrics
 from labelhub.models import Role
 from tests.evals.eval_server import eval_prompts, truth
-from tests.evals.test_routing_again import grade_all, load
+from tests.evals.helpers import grade_all, load
 from tests.factories import make_project, make_user
 
 pytestmark = pytest.mark.django_db

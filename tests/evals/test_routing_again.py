@@ -8,117 +8,15 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from annotation import queue
-from annotation.models import Task
 from evals import judging, services
 from evals.models import JudgeGrade, PeopleTask, Response, Route
-from evals.selectors import leaderboard
 from kinds.rubric_eval import formats, metrics
 from labelhub.models import Role
-from tests.evals.eval_server import bad_answer, eval_prompts, good_answer, judge_reply, truth
+from tests.evals.eval_server import eval_prompts, truth
+from tests.evals.helpers import grade_all, held, load, scored
 from tests.factories import make_project, make_user
 
 pytestmark = pytest.mark.django_db
-
-
-def grade_all(capture, project, person) -> int:
-    graded = 0
-    while True:
-        with capture(execute=True):
-            assignment = queue.assignment_claim_next(project=project, contributor=person)
-            if assignment is None:
-                return graded
-            task = Task.objects.get(pk=assignment.task_id)
-            queue.annotation_submit(
-                assignment_id=assignment.pk, contributor=person, result=truth(task.data)
-            )
-        graded += 1
-
-
-def load(project, rows: list[dict]) -> None:
-    services.items_import(
-        project=project, prompts=formats.healthbench_read([orjson.dumps(r) for r in rows])
-    )
-    services.responses_import(
-        project=project,
-        rows=[
-            {
-                "task": row["prompt_id"],
-                "model": model,
-                "response": answer(int(row["prompt_id"][1:])),
-            }
-            for row in rows
-            for model, answer in (("good", good_answer), ("bad", bad_answer))
-        ],
-    )
-
-
-def accuracy_only(rows: list[dict]) -> list[dict]:
-    for row in rows:
-        row["rubrics"] = [c for c in row["rubrics"] if "axis:accuracy" in c["tags"]]
-    return rows
-
-
-def judge_grades(version, responses) -> None:
-    for response in responses:
-        text = judging.render(
-            version.template,
-            prompt=response.item.prompt,
-            rubric=response.item.rubric,
-            response=response.text,
-        )
-        JudgeGrade.objects.update_or_create(
-            response=response,
-            judge_version=version,
-            defaults={
-                "verdicts": judging.parse(
-                    judge_reply(text), rubric=response.item.rubric, response=response.text
-                )
-            },
-        )
-
-
-def held(response: Response) -> set[str]:
-    return {cid for part in response.people_tasks.all() for cid in part.criteria}
-
-
-def scored(project) -> dict[str, int]:
-    return {m["model"]: m["scored"] for m in leaderboard(project=project)["models"]}
-
-
-@pytest.fixture
-def judged_set(django_capture_on_commit_callbacks):
-    """15 prompts graded by people and the judge (it passes accuracy, fails communication);
-    then 5 mixed prompts (people get only their communication criteria) and 5 accuracy-only
-    prompts (the judge grades them alone)."""
-    capture = django_capture_on_commit_callbacks
-    expert, manager = make_user("expert"), make_user("manager")
-    project = make_project(
-        kind="rubric_eval",
-        members={expert: Role.CONTRIBUTOR, manager: Role.MANAGER},
-        quality={"overlap": 1},
-    )
-    load(project, eval_prompts(15))
-    with override_settings(LIVE_MODEL_ALLOW_PRIVATE_ADDRESSES=True):
-        judge = services.judge_save(
-            project=project,
-            actor=manager,
-            values={"name": "grader", "base_url": "http://127.0.0.1:9/v1", "model": "j",
-                    "min_items": 20, "human_share": 0.0},
-        )  # fmt: skip
-    version = services.judge_current_version(judge=judge)
-    assert services.responses_send_to_people(project=project, count=30) == 30
-    assert grade_all(capture, project, expert) == 30
-    load(project, eval_prompts(20)[15:] + accuracy_only(eval_prompts(25)[20:]))
-    judge_grades(version, Response.objects.select_related("item"))
-    calibration = services.judge_calibrate(judge=judge)
-    assert calibration.passing_tags == ["axis:accuracy"]
-    assert calibration.passing_themes == ["theme:test"]
-    routed = services.responses_route(project=project)
-    assert (routed.people, routed.judge, routed.waiting) == (10, 10, 0)
-    assert grade_all(capture, project, expert) == 10
-    assert scored(project) == {"good": 25, "bad": 25}
-    return project, expert, manager, judge
 
 
 @pytest.mark.parametrize("going", ["stopped", "new version", "deleted on the page"])

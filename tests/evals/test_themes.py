@@ -11,7 +11,7 @@ from evals.models import JudgeGrade, PeopleTask, Response
 from evals.selectors import leaderboard
 from labelhub.models import Role
 from tests.evals.eval_server import eval_prompts, judge_reply
-from tests.evals.test_routing_again import grade_all, load
+from tests.evals.helpers import grade_all, load
 from tests.factories import make_project, make_user
 
 pytestmark = pytest.mark.django_db
