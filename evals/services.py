@@ -951,9 +951,12 @@ def responses_settle(*, project: Project) -> int:
         .filter(
             Q(stale=True)
             | Q(settled_at__isnull=True)
-            | Q(people_tasks__task_id__in=changed.values("task_id"))
+            | Q(
+                pk__in=PeopleTask.objects.filter(task_id__in=changed.values("task_id")).values(
+                    "response_id"
+                )
+            )
         )
-        .distinct()
         .select_related("item")
         .only("pk", "item__rubric", "item__example_tags")
     )

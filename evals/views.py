@@ -137,7 +137,9 @@ def runs(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 def _jsonl_lines(upload) -> list[bytes]:
-    return [line for line in upload.read().splitlines() if line.strip()]
+    """Every line of the file, blank ones too, so that errors name the line as an editor counts
+    it (the readers skip blank lines themselves)."""
+    return upload.read().splitlines()
 
 
 @require_POST
@@ -169,18 +171,24 @@ def items_import(request: HttpRequest, project_id: int) -> HttpResponse:
 def responses_import(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _eval_set(request, project_id)
     form = UploadForm(request.POST, request.FILES)
+    line_of: list[int] = []
     try:
         if not form.is_valid():
             raise ValidationError({"file": ["Choose a JSONL file."]})
         rows = []
         for number, line in enumerate(_jsonl_lines(form.cleaned_data["file"]), start=1):
+            if not line.strip():
+                continue
             try:
                 rows.append(orjson.loads(line))
             except orjson.JSONDecodeError:
                 raise ValidationError({f"line {number}": ["Not a JSON object."]}) from None
+            line_of.append(number)
         count = services.responses_import(project=project, rows=rows)
     except ValidationError as error:
-        return _errors_page(request, project, "The responses were not imported", error, rows=True)
+        return _errors_page(
+            request, project, "The responses were not imported", error, line_of=line_of
+        )
     except services.EvalRefused as refused:
         messages.error(request, str(refused))
         return redirect("evals:home", project_id=project.pk)
@@ -188,13 +196,16 @@ def responses_import(request: HttpRequest, project_id: int) -> HttpResponse:
     return redirect("evals:home", project_id=project.pk)
 
 
-def _errors_page(request, project, title, error, *, rows: bool = False) -> HttpResponse:
+def _errors_page(
+    request, project, title, error, *, line_of: list[int] | None = None
+) -> HttpResponse:
+    """The errors of an import; ``line_of`` maps a row's index to its line in the file."""
     lines = []
     for path, found in error.message_dict.items():
         head, _, rest = path.partition(".")
         where = (
-            f"line {int(head) + 1}" + (f", {rest}" if rest else "")
-            if rows and head.isdigit()
+            f"line {line_of[int(head)]}" + (f", {rest}" if rest else "")
+            if line_of is not None and head.isdigit() and int(head) < len(line_of)
             else path
         )
         lines += [f"{where}: {message}" for message in found]

@@ -86,6 +86,20 @@ def test_bad_prompt_rows_are_named_and_nothing_is_imported(setup):
     assert api.post(url, eval_prompts(3), format="json").json() == {"created": 3, "updated": 0}
 
 
+def test_a_prompt_file_with_blank_lines_names_the_line_an_editor_shows(setup, client):
+    project, manager, _s, _api = setup
+    rows = eval_prompts(2)
+    rows[1]["rubrics"][0]["points"] = 0
+    client.force_login(manager)
+    page = client.post(
+        reverse("evals:items-import", args=[project.pk]),
+        {"file": SimpleUploadedFile("p.jsonl", b"\n\n".join(orjson.dumps(r) for r in rows))},
+    )
+    assert page.status_code == 422
+    assert b"line 3.rubrics.0.points: Points are a whole number" in page.content
+    assert not EvalItem.objects.exists()
+
+
 def test_imported_responses_name_the_bad_row(setup, client):
     project, manager, _s, api = setup
     graded = eval_prompts(2)
@@ -107,13 +121,14 @@ def test_imported_responses_name_the_bad_row(setup, client):
     assert not Response.objects.exists()
     # the page takes a JSONL file and says the line (1-based)
     client.force_login(manager)
-    body = b"\n".join(orjson.dumps(r) for r in rows)
+    body = b"\n\n".join(orjson.dumps(r) for r in rows)  # a blank line between rows
     page = client.post(
         reverse("evals:responses-import", args=[project.pk]),
         {"file": SimpleUploadedFile("r.jsonl", body)},
     )
     assert page.status_code == 422
-    assert b"line 2, task: No prompt of this eval set has that key or id." in page.content
+    assert b"line 3, task: No prompt of this eval set has that key or id." in page.content
+    assert b"line 5, model: Name the model" in page.content
     assert api.post(url, rows[:1], format="json").json() == {"created": 1}
     again = api.post(url, rows[:1], format="json")
     assert again.status_code == 400
