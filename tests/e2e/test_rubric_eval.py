@@ -208,7 +208,9 @@ def test_the_calibration_page_and_the_leaderboard(live_server, page: Page, conso
     expect(accuracy.get_by_test_id("passes")).to_have_text("yes")
     expect(accuracy).to_contain_text("1.000 (1.000–1.000)")
     expect(communication.get_by_test_id("passes")).to_have_text("no")
-    expect(page.get_by_test_id("interval-bar")).to_have_count(3)
+    theme = page.locator("[data-testid=theme-row][data-theme='theme:test']")
+    expect(theme.get_by_test_id("passes")).to_have_text("yes")  # on the accuracy criteria
+    expect(page.get_by_test_id("interval-bar")).to_have_count(4)  # overall, 2 tags, 1 theme
 
     page.get_by_role("link", name="Leaderboard").click()
     leader = page.get_by_test_id("leaderboard-row")
