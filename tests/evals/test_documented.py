@@ -174,3 +174,25 @@ def test_a_changed_template_is_a_new_version_calibrated_afresh(judged_set):
         True,
     ]
     assert truth  # the helpers graded with the experts' rule
+
+
+def test_the_graded_file_holds_the_peoples_and_the_judges_verdicts(judged_set):
+    project, _expert, manager, _judge = judged_set
+    api = APIClient()
+    api.force_authenticate(manager)
+    body = b"".join(
+        api.get(f"/api/v1/projects/{project.pk}/evals/export/?format=graded").streaming_content
+    )
+    lines = [orjson.loads(line) for line in body.splitlines()]
+    assert len(lines) == 50
+    (split,) = [r for r in lines if r["prompt_id"] == "q15" and r["model"] == "good"]
+    for row in split["rubrics"]:
+        judged = row["judges"]["grader v1"]
+        if "axis:communication" in row["tags"]:  # people graded these
+            assert row["people"] is not None
+            assert row["met"] == row["people"]["met"]
+        else:  # the judge alone
+            assert row["people"] is None
+            assert row["met"] == judged["met"]
+        word = row["criterion"].split()[1]
+        assert row["met"] == (word in split["completion"])  # both told the truth here
