@@ -202,6 +202,6 @@ class Command(BaseCommand):
             f"Judge: {run.done} responses graded ({run.failed} failed) in {seconds:.1f} s = "
             f"{run.done / seconds:.1f} responses/s at {options['concurrency']} at once, "
             f"{options['latency']:.0f} ms server latency, "
-            f"{options['criteria']} criteria each (parse, store and route included; nothing to calibrate "
-            "on: the bench has no people's grades)."
+            f"{options['criteria']} criteria each (parse, store and route included; "
+            "nothing to calibrate on: the bench has no people's grades)."
         )
