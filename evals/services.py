@@ -1036,11 +1036,15 @@ def judge_calibrate(*, judge: Judge) -> Calibration | None:
     project = judge.project
     people = people_verdicts(project=project)
     grades = JudgeGrade.objects.filter(
-        judge_version=version, error="", response_id__in=list(people)
+        judge_version=version,
+        error="",
+        response_id__in=PeopleTask.objects.filter(response__project=project).values("response_id"),
     ).select_related("response__item")
     truth, guess, tags_of, themes_of, groups = [], [], [], [], []
     for grade in grades.iterator(chunk_size=2000):
-        mine = people[grade.response_id]
+        mine = people.get(grade.response_id)
+        if mine is None:
+            continue  # people have not graded it yet
         themes = grade.response.item.example_tags or []
         for criterion in grade.response.item.rubric:
             cid = criterion["id"]
