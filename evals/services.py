@@ -269,6 +269,7 @@ def judge_save(*, project: Project, values: dict, actor, judge: Judge | None = N
     ``values["template"]``). Raises ``ValidationError`` keyed by field."""
     eval_set_check(project=project)
     target = judge or Judge(project=project)
+    bar_before = (target.bar, target.min_items)
     errors: dict[str, list[str]] = {}
     name = str(values.get("name", target.name) or "").strip()
     if not name or len(name) > 100:
@@ -310,6 +311,16 @@ def judge_save(*, project: Project, values: dict, actor, judge: Judge | None = N
         current = target.versions.order_by("-number").first()
         if template is not None and (current is None or current.template != template):
             judge_version_create(judge=target, template=template, actor=actor)
+        elif (
+            judge is not None
+            and (target.bar, target.min_items) != bar_before
+            and current is not None
+            and current.calibrations.exists()
+        ):
+            # The gate follows the bar at once: measured again against the new bar (the
+            # judge is not stopped for it: the manager moved the bar, the judge did not fall).
+            judge_calibrate(judge=target, stop_on_loss=False)
+            responses_route(project=project)
     return target
 
 
@@ -1021,7 +1032,7 @@ def _settled_save(responses: list[Response]) -> None:
 # --- calibration ---------------------------------------------------------------------------------
 
 
-def judge_calibrate(*, judge: Judge) -> Calibration | None:
+def judge_calibrate(*, judge: Judge, stop_on_loss: bool = True) -> Calibration | None:
     """Measure the judge's current version against the people on every (response, criterion)
     both graded: macro-F1 and kappa with bootstrap intervals (whole responses resampled: a
     response's criteria are not independent), overall, per criterion tag, and per example tag
@@ -1029,7 +1040,8 @@ def judge_calibrate(*, judge: Judge) -> Calibration | None:
     passes when it has ``min_items`` items and the lower end of its macro-F1 interval reaches
     the bar. The worst tag is named among the tags with ``min_items`` items (a tag of three
     items says little), else among all. A tag that passed and now fails stops the judge, with
-    the reason. ``None`` when nothing was graded by both yet."""
+    the reason (unless ``stop_on_loss`` is False: the manager moved the bar). ``None`` when
+    nothing was graded by both yet."""
     version = judge_current_version(judge=judge)
     if version is None:
         return None
@@ -1100,7 +1112,7 @@ def judge_calibrate(*, judge: Judge) -> Calibration | None:
         )
         Response.objects.filter(project=project).update(stale=True)
         lost = sorted(set(previous.passing_tags if previous else []) - set(passing))
-        if lost and judge.status == JudgeStatus.ACTIVE:
+        if lost and judge.status == JudgeStatus.ACTIVE and stop_on_loss:
             tag = lost[0]
             found = per_tag.get(tag)
             if found:

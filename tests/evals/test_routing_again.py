@@ -7,6 +7,7 @@ import orjson
 import pytest
 from django.test import override_settings
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from evals import judging, services
 from evals.models import JudgeGrade, PeopleTask, Response, Route
@@ -147,3 +148,28 @@ def test_a_changed_criterion_with_an_id_from_the_file_loses_its_old_verdict(
     services.responses_settle(project=project)
     bad.refresh_from_db()
     assert bad.verdicts["k1"] == {"met": False}  # the bad answer never mentions warm0
+
+
+def test_a_raised_bar_moves_the_gate_at_once_without_stopping_the_judge(
+    judged_set, django_capture_on_commit_callbacks
+):
+    project, expert, manager, judge = judged_set
+    api = APIClient()
+    api.force_authenticate(manager)
+    with override_settings(LIVE_MODEL_ALLOW_PRIVATE_ADDRESSES=True):
+        changed = api.patch(
+            f"/api/v1/projects/{project.pk}/evals/judges/{judge.pk}/",
+            {"min_items": 1000},
+            format="json",
+        )
+    assert changed.status_code == 200, changed.content
+    summary = changed.json()
+    assert summary["status"] == "active"  # the bar moved, the judge did not fall
+    assert summary["calibration"]["min_items"] == 1000
+    assert summary["calibration"]["passing_tags"] == []
+    assert services.gates_for(project=project) == []
+    # What it covered went back to people at once.
+    for response in Response.objects.select_related("item").prefetch_related("people_tasks"):
+        assert held(response) == {c["id"] for c in response.item.rubric}
+    assert grade_all(django_capture_on_commit_callbacks, project, expert) == 20
+    assert scored(project) == {"good": 25, "bad": 25}
