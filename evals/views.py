@@ -380,6 +380,9 @@ def _drawing(interval: dict | None, *, mark: float | None = None) -> dict | None
         "width": round(x(interval["high"]) - x(interval["low"]), 1),
         "mark": None if mark is None else x(mark),
         "size": BAR_WIDTH,
+        # What a screen reader says: the numbers, not the pixels.
+        "label": f"{interval['value']:.3f}, 95% interval {interval['low']:.3f} to "
+        f"{interval['high']:.3f}" + ("" if mark is None else f"; the bar is {mark:.2f}"),
     }
 
 

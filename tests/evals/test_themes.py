@@ -109,3 +109,8 @@ def test_a_judge_wrong_on_one_theme_grades_only_the_other_themes_alone(
     assert 'data-testid="theme-table"' in page
     judges_page = client.get(reverse("evals:judges", args=[project.pk])).content.decode()
     assert f'data-theme="{WRONG_THEME}"' in judges_page
+    hedging = themes[WRONG_THEME]["macro_f1"]
+    assert (
+        f'aria-label="{hedging["value"]:.3f}, 95% interval {hedging["low"]:.3f} to '
+        f'{hedging["high"]:.3f}; the bar is 0.60"'
+    ) in judges_page
