@@ -172,7 +172,11 @@ def items_from_rubric_project(*, project: Project, source: Project) -> ItemsImpo
             formats.EvalPrompt(
                 key=data.get("prompt_id") or external_id or f"task-{task_id}",
                 prompt=data["prompt"],
-                rubric=result["rubric"],
+                # Ids by content, as a HealthBench import gives them: the editor's cN follow
+                # the rows, so taking the rubrics again after a fix would shift them.
+                rubric=formats.with_stable_ids(
+                    [{k: v for k, v in c.items() if k != "id"} for c in result["rubric"]]
+                ),
                 example_tags=data.get("example_tags") or [],
             )
         )
