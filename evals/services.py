@@ -1036,6 +1036,42 @@ def _settled_save(responses: list[Response]) -> None:
 # --- calibration ---------------------------------------------------------------------------------
 
 
+def answers_judged_recalibrate(*, project: Project, answers) -> None:
+    """``quality.events.judged`` listener, inside the quality step's batch: when people's
+    answers come in on responses that an active, already calibrated judge graded (its human
+    share, or a new sample), the judge is measured again in the background after commit, so a
+    judge that drifts below the bar is stopped without anyone clicking *Calibrate now*. One
+    query, and none on projects that are not eval sets."""
+    if not is_eval_set(project=project):
+        return
+    drifting = JudgeGrade.objects.filter(
+        response__people_tasks__task_id__in=[a.task_id for a in answers],
+        judge_version__judge__status=JudgeStatus.ACTIVE,
+        judge_version__calibrations__isnull=False,
+        error="",
+    )
+    if drifting.exists():
+        from evals.tasks import judges_recalibrate_process  # the tasks module imports this one
+
+        project_id = project.pk
+        transaction.on_commit(lambda: judges_recalibrate_process.enqueue(project_id))
+
+
+def judges_recalibrate(*, project_id: int) -> int:
+    """Measure again every active judge of the project whose current version was calibrated
+    before (a tag it passed and now fails stops it, with the reason), then route. How many
+    judges were measured."""
+    project = Project.objects.get(pk=project_id)
+    measured = 0
+    for judge in Judge.objects.filter(project=project, status=JudgeStatus.ACTIVE):
+        version = judge_current_version(judge=judge)
+        if version is not None and version.calibrations.exists():
+            measured += judge_calibrate(judge=judge) is not None
+    if measured:
+        responses_route(project=project)
+    return measured
+
+
 def judge_calibrate(*, judge: Judge, stop_on_loss: bool = True) -> Calibration | None:
     """Measure the judge's current version against the people on every (response, criterion)
     both graded: macro-F1 and kappa with bootstrap intervals (whole responses resampled: a

@@ -8,7 +8,7 @@ grading one audit attempt is a single call and stays on ``default``.
 
 from django.tasks import task
 
-from evals.services import run_execute
+from evals.services import judges_recalibrate, run_execute
 
 EVALS_QUEUE = "evals"
 
@@ -16,6 +16,12 @@ EVALS_QUEUE = "evals"
 @task(queue_name=EVALS_QUEUE)
 def eval_run_process(run_id: int) -> str:
     return run_execute(run_id=run_id).status
+
+
+@task(queue_name=EVALS_QUEUE)
+def judges_recalibrate_process(project_id: int) -> int:
+    """People's grades came in on responses a calibrated judge graded: measure it again."""
+    return judges_recalibrate(project_id=project_id)
 
 
 @task

@@ -98,11 +98,14 @@ def test_a_judge_that_falls_below_the_bar_on_a_tag_is_stopped_with_the_reason():
     judge_grades(version, fresh, wrong_on_accuracy=True)
     services.responses_send_to_people(project=project, count=fresh.count())
     grade_all(project, expert)
-    second = services.judge_calibrate(judge=judge)
+    # People's grades on what the judge graded measure it again (the quality step's hook): it
+    # is stopped as soon as accuracy falls under the bar, before anyone clicks Calibrate.
     judge.refresh_from_db()
-    assert second.passing_tags == []
     assert judge.status == JudgeStatus.STOPPED
-    accuracy = second.per_tag["axis:accuracy"]
+    stopping = next(c for c in version.calibrations.order_by("pk") if not c.passing_tags)
+    second = services.judge_calibrate(judge=judge)
+    assert second.passing_tags == []
+    accuracy = stopping.per_tag["axis:accuracy"]
     assert judge.stop_reason.startswith("Stopped on ")
     assert (
         f"on axis:accuracy its macro-F1 against the experts fell to "

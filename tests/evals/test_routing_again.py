@@ -10,11 +10,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from evals import judging, services
-from evals.models import JudgeGrade, PeopleTask, Response, Route
+from evals.models import JudgeGrade, JudgeStatus, PeopleTask, Response, Route
 from kinds.rubric_eval import formats, metrics
 from labelhub.models import Role
 from tests.evals.eval_server import eval_prompts, truth
-from tests.evals.helpers import grade_all, held, load, scored
+from tests.evals.helpers import grade_all, held, judge_grades, load, scored
 from tests.factories import make_project, make_user
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +173,32 @@ def test_a_raised_bar_moves_the_gate_at_once_without_stopping_the_judge(
         assert held(response) == {c["id"] for c in response.item.rubric}
     assert grade_all(django_capture_on_commit_callbacks, project, expert) == 20
     assert scored(project) == {"good": 25, "bad": 25}
+
+
+def test_a_judge_that_drifts_is_stopped_when_people_grade_its_share_without_a_click(
+    judged_set, django_capture_on_commit_callbacks
+):
+    """New prompts: the judge (calibrated, active) grades them wrongly on accuracy; people grade
+    what routing gives them; the quality step's hook measures the judge again and stops it."""
+    project, expert, _manager, judge = judged_set
+    version = services.judge_current_version(judge=judge)
+    load(project, eval_prompts(40)[25:])
+    fresh = list(Response.objects.filter(route=Route.WAITING).select_related("item"))
+    judge_grades(version, fresh)
+    for grade in JudgeGrade.objects.filter(response__in=fresh).select_related("response__item"):
+        for criterion in grade.response.item.rubric:
+            if "axis:accuracy" in criterion["tags"]:
+                verdict = grade.verdicts[criterion["id"]]
+                grade.verdicts[criterion["id"]] = {"met": not verdict["met"]}
+        grade.save(update_fields=["verdicts"])
+    # The manager sends these to people as a check sample (the judge's human share would too).
+    assert services.responses_send_to_people(project=project, count=30) == 30
+    calibrations = version.calibrations.count()
+    # 30 sampled, then 20 more: when it stopped, what it had covered came back to people.
+    assert grade_all(django_capture_on_commit_callbacks, project, expert) == 30 + 20
+    judge.refresh_from_db()
+    assert version.calibrations.count() > calibrations  # measured again, nobody clicked
+    assert judge.status == JudgeStatus.STOPPED
+    assert "on axis:accuracy its macro-F1 against the experts fell to" in judge.stop_reason
+    assert services.gates_for(project=project) == []
+    assert scored(project) == {"good": 40, "bad": 40}
