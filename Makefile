@@ -71,7 +71,7 @@ format: install-test
 	$(BIN)/ruff check --fix .
 
 worker: install
-	DEBUG=true $(BIN)/python manage.py db_worker --interval 0.2 --queue-name default,sandbox
+	DEBUG=true $(BIN)/python manage.py db_worker --interval 0.2 --queue-name default,sandbox,evals
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* media staticfiles .pytest_cache .ruff_cache

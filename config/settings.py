@@ -302,8 +302,9 @@ SIGNIN_ALLOW_PRIVATE_ADDRESSES = env_bool("SIGNIN_ALLOW_PRIVATE_ADDRESSES", defa
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        # "sandbox": proofs of authored code, run by workers of their own (sandbox/tasks.py).
-        "QUEUES": ["default", "sandbox"],
+        # "sandbox": proofs of authored code, run by workers of their own (sandbox/tasks.py);
+        # "evals": eval runs, hours of model calls, kept off judging's queue (evals/tasks.py).
+        "QUEUES": ["default", "sandbox", "evals"],
     }
 }
 

@@ -2,8 +2,6 @@
 anyone else, as for every project route). Errors are JSON keyed by field or row
 (``{"3.model": ["…"]}``); nothing is changed when a request is refused."""
 
-from functools import wraps
-
 import orjson
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -31,22 +29,6 @@ NOT_FOUND = OpenApiResponse(description="Not found, or not a project the caller 
 TAGS = ["evals"]
 OBJ = OpenApiTypes.OBJECT  # the shapes are in docs/evals.md
 PAGE = 500
-
-
-def refusals(method):
-    """Answer a service's ``ValidationError`` with a 400 keyed by field, a refusal with its
-    status and words."""
-
-    @wraps(method)
-    def wrapper(self, request, *args, **kwargs):
-        try:
-            return method(self, request, *args, **kwargs)
-        except ValidationError as error:
-            return ApiResponse(error.message_dict, status=status.HTTP_400_BAD_REQUEST)
-        except services.EvalRefused as refused:
-            return ApiResponse({"detail": str(refused)}, status=refused.status)
-
-    return wrapper
 
 
 def _project(request: Request, project_id: int, *, write: bool = False):
@@ -92,7 +74,7 @@ def response_dict(r: Response) -> dict:
         "latency_ms": r.latency_ms,
         "cost": r.cost,
         "route": r.route or "waiting",
-        "task": r.task_id,
+        "tasks": [part.task_id for part in r.people_tasks.all()],
         "score": r.score,
         "tag_scores": r.tag_scores,
         "verdicts": r.verdicts,
@@ -120,7 +102,6 @@ class ItemListApi(APIView):
         summary="The eval set's prompts and rubrics (cursor pages)",
         responses={200: OBJ, 404: NOT_FOUND},
     )
-    @refusals
     def get(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id)
         return ApiResponse(_page(request, EvalItem.objects.filter(project=project), item_dict))
@@ -131,7 +112,6 @@ class ItemListApi(APIView):
         summary="Add prompts: HealthBench rows as a JSON list, or a JSONL file (field file)",
         responses={201: OBJ, 400: None, 404: NOT_FOUND},
     )
-    @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
         upload = request.FILES.get("file")
@@ -151,7 +131,6 @@ class ModelListApi(APIView):
     @extend_schema(
         tags=TAGS, summary="Models connected to the eval set", responses={200: OBJ, 404: NOT_FOUND}
     )
-    @refusals
     def get(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id)
         return ApiResponse([model_dict(m) for m in project.eval_models.all()])
@@ -162,7 +141,6 @@ class ModelListApi(APIView):
         summary="Connect a model (OpenAI-compatible endpoint)",
         responses={201: OBJ, 400: None, 404: NOT_FOUND},
     )
-    @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
         values = request.data if isinstance(request.data, dict) else {}
@@ -177,7 +155,6 @@ class ModelDetailApi(APIView):
         summary="Change a connected model (fields left out are kept)",
         responses={200: OBJ, 400: None, 404: NOT_FOUND},
     )
-    @refusals
     def patch(self, request: Request, project_id: int, model_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
         found = get_object_or_404(project.eval_models, pk=model_id)
@@ -203,7 +180,6 @@ class RunListApi(APIView):
         summary="Runs, newest first",
         responses={200: OBJ, 404: NOT_FOUND},
     )
-    @refusals
     def get(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id)
         runs = EvalRun.objects.filter(project=project).prefetch_related("eval_models")[:100]
@@ -215,7 +191,6 @@ class RunListApi(APIView):
         summary="Ask models every prompt they have not answered: {models: [ids]} (202: the run)",
         responses={202: OBJ, 400: None, 404: NOT_FOUND, 409: None},
     )
-    @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
         ids = request.data.get("models") if isinstance(request.data, dict) else None
@@ -232,10 +207,22 @@ class RunDetailApi(APIView):
     @extend_schema(
         tags=TAGS, summary="One run with its progress", responses={200: OBJ, 404: NOT_FOUND}
     )
-    @refusals
     def get(self, request: Request, project_id: int, run_id: int) -> ApiResponse:
         project = _project(request, project_id)
         return ApiResponse(selectors.run_summary(get_object_or_404(project.eval_runs, pk=run_id)))
+
+
+class RunCancelApi(APIView):
+    @extend_schema(
+        request=None,
+        tags=TAGS,
+        summary="Cancel a queued or running run (what it collected stays)",
+        responses={200: OBJ, 404: NOT_FOUND, 409: OBJ},
+    )
+    def post(self, request: Request, project_id: int, run_id: int) -> ApiResponse:
+        project = _project(request, project_id, write=True)
+        run = services.run_cancel(run=get_object_or_404(project.eval_runs, pk=run_id))
+        return ApiResponse(selectors.run_summary(run))
 
 
 class ResponseListApi(APIView):
@@ -244,11 +231,14 @@ class ResponseListApi(APIView):
         summary="Responses with their verdicts and scores (cursor pages)",
         responses={200: OBJ, 404: NOT_FOUND},
     )
-    @refusals
     def get(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id)
         services.responses_settle(project=project)
-        rows = Response.objects.filter(project=project).select_related("item")
+        rows = (
+            Response.objects.filter(project=project)
+            .select_related("item")
+            .prefetch_related("people_tasks")
+        )
         if model := request.query_params.get("model"):
             rows = rows.filter(model_name=model)
         return ApiResponse(_page(request, rows, response_dict))
@@ -259,7 +249,6 @@ class ResponseListApi(APIView):
         summary="Import responses: [{task: prompt_id or id, model, version?, response}]",
         responses={201: OBJ, 400: None, 404: NOT_FOUND},
     )
-    @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
         count = services.responses_import(project=project, rows=request.data)
@@ -273,7 +262,6 @@ class RouteApi(APIView):
         summary="Send a sample to people ({sample: n}) or route the rest ({})",
         responses={200: OBJ, 400: None, 404: NOT_FOUND},
     )
-    @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
         sample = request.data.get("sample") if isinstance(request.data, dict) else None
@@ -295,7 +283,6 @@ class JudgeListApi(APIView):
         summary="Judges with their current version and calibration",
         responses={200: OBJ, 404: NOT_FOUND},
     )
-    @refusals
     def get(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id)
         return ApiResponse([selectors.judge_summary(judge=j) for j in project.judges.all()])
@@ -306,7 +293,6 @@ class JudgeListApi(APIView):
         summary="Add a judge (template optional: the default one)",
         responses={201: OBJ, 400: None, 404: NOT_FOUND},
     )
-    @refusals
     def post(self, request: Request, project_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
         values = dict(request.data) if isinstance(request.data, dict) else {}
@@ -326,7 +312,6 @@ class JudgeDetailApi(APIView):
         summary="One judge: template, calibration per tag, status",
         responses={200: OBJ, 404: NOT_FOUND},
     )
-    @refusals
     def get(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
         return ApiResponse(
             selectors.judge_summary(judge=self._judge(request, project_id, judge_id))
@@ -338,7 +323,6 @@ class JudgeDetailApi(APIView):
         summary="Change a judge; a changed template is a new version; {status: active|stopped}",
         responses={200: OBJ, 400: None, 404: NOT_FOUND},
     )
-    @refusals
     def patch(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
         judge = self._judge(request, project_id, judge_id, write=True)
         values = dict(request.data) if isinstance(request.data, dict) else {}
@@ -351,11 +335,19 @@ class JudgeDetailApi(APIView):
             )
         if wanted == "stopped" and judge.status != "stopped":
             services.judge_stop(judge=judge, reason=f"Stopped by {request.user.get_username()}.")
-            services.responses_route(project=judge.project)
         elif wanted == "active" and judge.status != "active":
             services.judge_resume(judge=judge)
         judge.refresh_from_db()
         return ApiResponse(selectors.judge_summary(judge=judge))
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Remove a judge; what it graded alone goes back to people",
+        responses={204: None, 404: NOT_FOUND},
+    )
+    def delete(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
+        services.judge_delete(judge=self._judge(request, project_id, judge_id, write=True))
+        return ApiResponse(status=status.HTTP_204_NO_CONTENT)
 
 
 class JudgeRunApi(APIView):
@@ -365,7 +357,6 @@ class JudgeRunApi(APIView):
         summary="Grade the responses this judge version has not graded",
         responses={202: OBJ, 404: NOT_FOUND, 409: None},
     )
-    @refusals
     def post(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
         judge = get_object_or_404(project.judges, pk=judge_id)
@@ -380,12 +371,14 @@ class JudgeCalibrateApi(APIView):
         summary="Calibrate the judge's current version now, then route",
         responses={200: OBJ, 404: NOT_FOUND, 409: None},
     )
-    @refusals
     def post(self, request: Request, project_id: int, judge_id: int) -> ApiResponse:
         project = _project(request, project_id, write=True)
         judge = get_object_or_404(project.judges, pk=judge_id)
         if services.judge_calibrate(judge=judge) is None:
-            raise services.EvalRefused("No response is graded by both people and this judge yet.")
+            raise services.EvalRefused(
+                "No response is graded by both people and this judge yet.",
+                code="nothing_to_calibrate",
+            )
         services.responses_route(project=project)
         judge.refresh_from_db()
         return ApiResponse(selectors.judge_summary(judge=judge))
@@ -397,7 +390,6 @@ class LeaderboardApi(APIView):
         summary="The leaderboard: means with intervals, per tag, pairs",
         responses={200: OBJ, 404: NOT_FOUND},
     )
-    @refusals
     def get(self, request: Request, project_id: int) -> ApiResponse:
         return ApiResponse(selectors.leaderboard(project=_project(request, project_id)))
 
@@ -418,7 +410,6 @@ class ExportApi(APIView):
         summary="A file: ?format=graded (default)|healthbench|scores|leaderboard|sft|preferences",
         responses={200: OBJ, 400: None, 404: NOT_FOUND},
     )
-    @refusals
     def get(self, request: Request, project_id: int):
         project = _project(request, project_id)
         name = request.query_params.get("format", "graded")

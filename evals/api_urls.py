@@ -10,6 +10,7 @@ urlpatterns = [
     path(f"{P}models/<int:model_id>/", api.ModelDetailApi.as_view(), name="api-evals-model"),
     path(f"{P}runs/", api.RunListApi.as_view(), name="api-evals-runs"),
     path(f"{P}runs/<int:run_id>/", api.RunDetailApi.as_view(), name="api-evals-run"),
+    path(f"{P}runs/<int:run_id>/cancel/", api.RunCancelApi.as_view(), name="api-evals-run-cancel"),
     path(f"{P}responses/", api.ResponseListApi.as_view(), name="api-evals-responses"),
     path(f"{P}route/", api.RouteApi.as_view(), name="api-evals-route"),
     path(f"{P}judges/", api.JudgeListApi.as_view(), name="api-evals-judges"),

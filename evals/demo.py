@@ -53,10 +53,14 @@ def seed_eval_set(*, organization: Organization, manager, experts: list) -> Proj
         )
     expert = experts[0]
     while assignment := queue.assignment_claim_next(project=project, contributor=expert):
-        task = Task.objects.select_related("eval_response").get(pk=assignment.task_id)
-        response = task.eval_response
-        met = set(demo.GRADES[task.data["prompt_id"]][response.version])
-        result = {"verdicts": {c["id"]: {"met": c["id"] in met} for c in task.data["rubric"]}}
+        task = Task.objects.select_related("eval_part__response").get(pk=assignment.task_id)
+        response = task.eval_part.response
+        met = set(demo.GRADES[task.data["prompt_id"]][response.version])  # by position: c1…
+        result = {
+            "verdicts": {
+                c["id"]: {"met": f"c{i}" in met} for i, c in enumerate(task.data["rubric"], start=1)
+            }
+        }
         queue.annotation_submit(assignment_id=assignment.pk, contributor=expert, result=result)
     judging_run(project_id=project.pk)
     return project

@@ -113,6 +113,7 @@ class RunStatus(models.TextChoices):
     RUNNING = "running", "Running"
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class EvalRun(models.Model):
@@ -136,12 +137,19 @@ class EvalRun(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # Moved on as results come in: a running run whose heartbeat is older than its lease
+    # (``evals.services.run_lease``) lost its worker and is taken over (it resumes).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
 
     def __str__(self) -> str:
         return f"Eval run {self.pk} ({self.status})"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (RunStatus.QUEUED, RunStatus.RUNNING)
 
     @property
     def seconds(self) -> float | None:
@@ -174,10 +182,6 @@ class Response(models.Model):
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     cost = models.FloatField(null=True, blank=True)
-    # The people's task for this response, once it is routed to people.
-    task = models.OneToOneField(
-        Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="eval_response"
-    )
     route = models.CharField(max_length=10, choices=Route.choices, blank=True, default="")
     verdicts = models.JSONField(default=dict, blank=True)  # final, per criterion id
     score = models.FloatField(null=True, blank=True)  # None until every criterion has a verdict
@@ -200,6 +204,26 @@ class Response(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_name} {self.version} on {self.item_id}"
+
+
+class PeopleTask(models.Model):
+    """A people's grading task of a response, and the criteria whose verdicts in it count.
+
+    A response may have several: the first holds what no judge could grade when it was routed;
+    when a judge goes away (stopped, a new version, deleted) or the rubric changes, another task
+    holds the criteria nothing covers any more. ``criteria`` loses the ids of criteria a rubric
+    re-import changed, so an old verdict never counts for a new criterion."""
+
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="people_tasks")
+    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="eval_part")
+    criteria = models.JSONField(default=list)  # criterion ids whose verdicts count
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"Task {self.task_id} of response {self.response_id}"
 
 
 class JudgeStatus(models.TextChoices):
@@ -294,9 +318,10 @@ class JudgeGrade(models.Model):
 
 
 class Calibration(models.Model):
-    """A judge version against the people's consensus on the items both graded: ``overall`` and
-    ``per_tag`` agreement (``kinds.rubric_eval.metrics.Agreement.as_dict`` plus ``passes``),
-    the tags it may grade alone, and its worst tag."""
+    """A judge version against the people's consensus on the items both graded: ``overall``,
+    ``per_tag`` (criterion tags) and ``per_theme`` (the prompts' example tags) agreement
+    (``kinds.rubric_eval.metrics.Agreement.as_dict`` plus ``passes``), the tags and themes it may
+    grade alone, and its worst tag among those with at least ``min_items`` items."""
 
     judge_version = models.ForeignKey(
         JudgeVersion, on_delete=models.CASCADE, related_name="calibrations"
@@ -307,6 +332,9 @@ class Calibration(models.Model):
     overall = models.JSONField()
     per_tag = models.JSONField(default=dict)
     passing_tags = models.JSONField(default=list)
+    # Per example tag of the prompts (HealthBench's ``theme:…``), over those prompts' items.
+    per_theme = models.JSONField(default=dict)
+    passing_themes = models.JSONField(default=list)
     worst_tag = models.CharField(max_length=100, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
 

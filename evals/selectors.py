@@ -19,7 +19,8 @@ def _label(name: str, version: str) -> str:
 
 def leaderboard(*, project: Project) -> dict:
     """Per model version: the mean score with its bootstrap 95% interval (over prompts), the
-    same per tag, responses scored and waiting, cost and latency; then every pair of versions
+    same per criterion tag and per theme (the prompts' example tags), responses and how many
+    are scored, cost and latency; then every pair of versions
     with the paired-bootstrap difference of their means on the prompts both answered, and
     whether they can be told apart (the interval leaves out 0). Settles stale responses first.
 
@@ -65,6 +66,22 @@ def leaderboard(*, project: Project) -> dict:
                 per_tag[prompt_index[r[2]], column * width + tag_at[tag]] = value
     tag_intervals = metrics.bootstrap_columns(per_tag, weights) if n and width else []
     tag_counts = (~np.isnan(per_tag)).sum(axis=0)
+    # Per theme (the prompts' example tags, HealthBench's ``theme:…``): each version's mean of
+    # whole-response scores over the prompts that carry it, on the same resamples.
+    themes_of = {
+        prompt_index[pk]: tags
+        for pk, tags in EvalItem.objects.filter(project=project).values_list("pk", "example_tags")
+        if pk in prompt_index and tags
+    }
+    theme_list = sorted({t for tags in themes_of.values() for t in tags})
+    theme_at = {theme: t for t, theme in enumerate(theme_list)}
+    theme_width = len(theme_list)
+    per_theme = np.full((n, len(keys) * theme_width), np.nan)
+    for row, tags in themes_of.items():
+        for theme in tags:
+            per_theme[row, theme_at[theme] :: theme_width] = scores[row, :]
+    theme_intervals = metrics.bootstrap_columns(per_theme, weights) if n and theme_width else []
+    theme_counts = (~np.isnan(per_theme)).sum(axis=0)
     entries = []
     for column, (name, version) in enumerate(keys):
         members = groups[(name, version)]
@@ -85,6 +102,14 @@ def leaderboard(*, project: Project) -> dict:
                     tag: {**tag_intervals[at + t].as_dict(), "n": int(tag_counts[at + t])}
                     for t, tag in enumerate(tag_list)
                     if tag_counts[at + t]
+                },
+                "themes": {
+                    theme: {
+                        **theme_intervals[column * theme_width + t].as_dict(),
+                        "n": int(theme_counts[column * theme_width + t]),
+                    }
+                    for t, theme in enumerate(theme_list)
+                    if theme_counts[column * theme_width + t]
                 },
                 "cost": sum(costs) if costs else None,
                 "cost_per_response": sum(costs) / len(costs) if costs else None,
@@ -128,13 +153,18 @@ def leaderboard(*, project: Project) -> dict:
         "computed_at": timezone.now().isoformat(),
         "prompts": EvalItem.objects.filter(project=project).count(),
         "tags": tag_list,
+        "themes": theme_list,
         "models": entries,
         "pairs": pair_rows,
         "method": (
             "score = points of met criteria / sum of positive points, clipped to [0, 1]; "
             f"95% percentile bootstrap, {metrics.RESAMPLES} resamples of the prompts (seed "
             f"{metrics.SEED}), the same resamples for every version, tag and pair; a pair's "
-            "difference is taken on the prompts both versions answered (paired bootstrap)"
+            "difference is taken on the prompts both versions answered (paired bootstrap); "
+            "a theme's mean is over the prompts whose example tags hold it. Each interval is "
+            "95% on its own: with many versions, tags or pairs some will leave out 0 by chance "
+            f"({len(pair_rows)} pairs here; no correction for multiple comparisons is made, "
+            "so read a single 'told apart' among many pairs with care)"
         ),
     }
 
@@ -179,16 +209,20 @@ def eval_prompts(*, project: Project) -> Iterator[formats.EvalPrompt]:
 
 
 def judge_summary(*, judge: Judge) -> dict:
-    """A judge for its page and the API: its current version and template, its latest
-    calibration (overall and per tag, worst tag first), grades and cost."""
+    """A judge for its page and the API: its current version and template, every version's
+    template, its latest calibration (overall, per tag and per theme, worst first) and how many
+    responses it graded."""
     version = judge.versions.order_by("-number").first()
     calibration: Calibration | None = version.calibrations.first() if version else None
     grades = JudgeGrade.objects.filter(judge_version=version)
-    per_tag = []
+    per_tag, per_theme = [], []
     if calibration:
-        per_tag = sorted(
-            ({"tag": tag, **found} for tag, found in calibration.per_tag.items()),
-            key=lambda t: (t["macro_f1"]["value"], t["tag"]),
+        per_tag, per_theme = (
+            sorted(
+                ({"tag": tag, **found} for tag, found in rows.items()),
+                key=lambda t: (t["macro_f1"]["value"], t["tag"]),
+            )
+            for rows in (calibration.per_tag, calibration.per_theme)
         )
     return {
         "id": judge.pk,
@@ -210,7 +244,8 @@ def judge_summary(*, judge: Judge) -> dict:
         "version": version.number if version else None,
         "template": version.template if version else "",
         "versions": [
-            {"number": v.number, "created_at": v.created_at} for v in judge.versions.all()
+            {"number": v.number, "created_at": v.created_at, "template": v.template}
+            for v in judge.versions.all()
         ],
         "graded": grades.filter(error="").count(),
         "unreadable": grades.exclude(error="").count(),
@@ -224,6 +259,8 @@ def judge_summary(*, judge: Judge) -> dict:
             "overall": calibration.overall,
             "per_tag": per_tag,
             "passing_tags": calibration.passing_tags,
+            "per_theme": per_theme,
+            "passing_themes": calibration.passing_themes,
             "worst_tag": calibration.worst_tag,
         },
     }

@@ -14,6 +14,11 @@ urlpatterns = [
     ),
     path("projects/<int:project_id>/evals/runs/", views.run_start, name="run"),
     path("projects/<int:project_id>/evals/runs/status/", views.runs, name="runs"),
+    path(
+        "projects/<int:project_id>/evals/runs/<int:run_id>/cancel/",
+        views.run_cancel,
+        name="run-cancel",
+    ),
     path("projects/<int:project_id>/evals/route/", views.route, name="route"),
     path("projects/<int:project_id>/evals/judges/", views.judges, name="judges"),
     path(

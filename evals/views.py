@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evals import selectors, services
 from evals.forms import EvalModelForm, JudgeForm, SampleForm, UploadForm
-from evals.models import EvalItem, EvalRun, Judge, Response, RunStatus
+from evals.models import EvalItem, EvalRun, Judge, Response
 from kinds.rubric_eval import formats
 from kinds.rubric_eval.kind import RubricEvalKind
 from labelhub.forms import add_service_errors
@@ -105,9 +105,9 @@ def evals_home(request: HttpRequest, project_id: int) -> HttpResponse:
             "latency_ms",
             "cost",
             "route",
-            "task_id",
             "score",
         )
+        .prefetch_related("people_tasks")
         .order_by("-pk")[:RECENT],
         "upload": UploadForm(),
         "sample": SampleForm(),
@@ -125,8 +125,7 @@ def _runs_context(project: Project) -> dict:
         .select_related("judge_version__judge")
         .prefetch_related("eval_models")[:10]
     )
-    active = any(r.status in (RunStatus.QUEUED, RunStatus.RUNNING) for r in runs)
-    return {"runs": runs, "runs_active": active}
+    return {"runs": runs, "runs_active": any(r.active for r in runs)}
 
 
 @require_GET
@@ -138,7 +137,9 @@ def runs(request: HttpRequest, project_id: int) -> HttpResponse:
 
 
 def _jsonl_lines(upload) -> list[bytes]:
-    return [line for line in upload.read().splitlines() if line.strip()]
+    """Every line of the file, blank ones too, so that errors name the line as an editor counts
+    it (the readers skip blank lines themselves)."""
+    return upload.read().splitlines()
 
 
 @require_POST
@@ -170,18 +171,24 @@ def items_import(request: HttpRequest, project_id: int) -> HttpResponse:
 def responses_import(request: HttpRequest, project_id: int) -> HttpResponse:
     project = _eval_set(request, project_id)
     form = UploadForm(request.POST, request.FILES)
+    line_of: list[int] = []
     try:
         if not form.is_valid():
             raise ValidationError({"file": ["Choose a JSONL file."]})
         rows = []
         for number, line in enumerate(_jsonl_lines(form.cleaned_data["file"]), start=1):
+            if not line.strip():
+                continue
             try:
                 rows.append(orjson.loads(line))
             except orjson.JSONDecodeError:
                 raise ValidationError({f"line {number}": ["Not a JSON object."]}) from None
+            line_of.append(number)
         count = services.responses_import(project=project, rows=rows)
     except ValidationError as error:
-        return _errors_page(request, project, "The responses were not imported", error, rows=True)
+        return _errors_page(
+            request, project, "The responses were not imported", error, line_of=line_of
+        )
     except services.EvalRefused as refused:
         messages.error(request, str(refused))
         return redirect("evals:home", project_id=project.pk)
@@ -189,13 +196,16 @@ def responses_import(request: HttpRequest, project_id: int) -> HttpResponse:
     return redirect("evals:home", project_id=project.pk)
 
 
-def _errors_page(request, project, title, error, *, rows: bool = False) -> HttpResponse:
+def _errors_page(
+    request, project, title, error, *, line_of: list[int] | None = None
+) -> HttpResponse:
+    """The errors of an import; ``line_of`` maps a row's index to its line in the file."""
     lines = []
     for path, found in error.message_dict.items():
         head, _, rest = path.partition(".")
         where = (
-            f"line {int(head) + 1}" + (f", {rest}" if rest else "")
-            if rows and head.isdigit()
+            f"line {line_of[int(head)]}" + (f", {rest}" if rest else "")
+            if line_of is not None and head.isdigit() and int(head) < len(line_of)
             else path
         )
         lines += [f"{where}: {message}" for message in found]
@@ -226,6 +236,20 @@ def run_start(request: HttpRequest, project_id: int) -> HttpResponse:
         messages.error(request, str(refused))
     else:
         messages.success(request, f"Run {run.pk} started: {', '.join(map(str, chosen))}.")
+    return redirect("evals:home", project_id=project.pk)
+
+
+@require_POST
+@login_required
+def run_cancel(request: HttpRequest, project_id: int, run_id: int) -> HttpResponse:
+    project = _eval_set(request, project_id)
+    run = get_object_or_404(project.eval_runs, pk=run_id)
+    try:
+        services.run_cancel(run=run)
+    except services.EvalRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, f"Run {run.pk} is cancelled; what it collected is kept.")
     return redirect("evals:home", project_id=project.pk)
 
 
@@ -294,7 +318,7 @@ def judges(request: HttpRequest, project_id: int) -> HttpResponse:
         summary = selectors.judge_summary(judge=judge)
         calibration = summary["calibration"]
         if calibration:
-            for row in [calibration["overall"], *calibration["per_tag"]]:
+            for row in [calibration["overall"], *calibration["per_tag"], *calibration["per_theme"]]:
                 row["bar_drawing"] = _drawing(row["macro_f1"], mark=calibration["bar"])
         summaries.append(summary)
     context = {
@@ -326,14 +350,16 @@ def judge_action(request: HttpRequest, project_id: int, judge_id: int) -> HttpRe
                 messages.success(request, f"Calibrated on {calibration.items} items.")
         elif action == "stop":
             services.judge_stop(judge=judge, reason=f"Stopped by {request.user.get_username()}.")
-            services.responses_route(project=project)
             messages.success(request, f"{judge.name} is stopped.")
         elif action == "resume":
             services.judge_resume(judge=judge)
             messages.success(request, f"{judge.name} is active again.")
         elif action == "delete":
-            judge.delete()
-            messages.success(request, f"Judge “{judge.name}” removed.")
+            services.judge_delete(judge=judge)
+            messages.success(
+                request,
+                f"Judge “{judge.name}” removed; what it graded alone goes back to people.",
+            )
     except services.EvalRefused as refused:
         messages.error(request, str(refused))
     return redirect("evals:judges", project_id=project.pk)
@@ -354,6 +380,9 @@ def _drawing(interval: dict | None, *, mark: float | None = None) -> dict | None
         "width": round(x(interval["high"]) - x(interval["low"]), 1),
         "mark": None if mark is None else x(mark),
         "size": BAR_WIDTH,
+        # What a screen reader says: the numbers, not the pixels.
+        "label": f"{interval['value']:.3f}, 95% interval {interval['low']:.3f} to "
+        f"{interval['high']:.3f}" + ("" if mark is None else f"; the bar is {mark:.2f}"),
     }
 
 
@@ -367,6 +396,7 @@ def leaderboard(request: HttpRequest, project_id: int) -> HttpResponse:
     for entry in board["models"]:
         entry["drawing"] = _drawing(entry["score"])
         entry["tag_cells"] = [entry["tags"].get(tag) for tag in board["tags"]]
+        entry["theme_cells"] = [entry["themes"].get(theme) for theme in board["themes"]]
     return render(
         request, "evals/leaderboard.html", {"project": project, "board": board, "exports": EXPORTS}
     )

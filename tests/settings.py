@@ -24,7 +24,7 @@ TASKS = {
         "BACKEND": os.environ.get(
             "TEST_TASKS_BACKEND", "django.tasks.backends.immediate.ImmediateBackend"
         ),
-        "QUEUES": ["default", "sandbox"],
+        "QUEUES": ["default", "sandbox", "evals"],
     }
 }
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]

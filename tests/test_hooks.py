@@ -22,7 +22,10 @@ def test_print_the_wiring():
         "after commit",
         ["quality.tasks.after_submit"],
     )
-    assert by_name["answers.judged"] == ("in transaction", ["pay.ledger.answers_judged"])
+    assert by_name["answers.judged"] == (
+        "in transaction",
+        ["pay.ledger.answers_judged", "evals.services.answers_judged_recalibrate"],
+    )
     assert by_name["answers.rejected"] == ("in transaction", ["pay.ledger.answers_rejected"])
     assert by_name["project.figures"][1] == [
         "tasks: annotation.apps.task_figures",

@@ -2,8 +2,9 @@
 """The demo's eval set: a dozen everyday health and safety questions, each with an expert rubric,
 answered by two versions of an assistant; the experts' grades of the first eight prompts.
 
-Pure content: ``evals.demo`` loads it (the demo command calls that). Criteria ids are ``c1``…
-by position; ``GRADES`` lists, per prompt and version, the ids the experts found met.
+Pure content: ``evals.demo`` loads it (the demo command calls that). ``GRADES`` lists, per prompt
+and version, the criteria the experts found met by position (``c1`` is the first; the stored ids
+are hashes of the criteria, see ``formats.with_stable_ids``).
 """
 
 A, C, M, X = "axis:accuracy", "axis:completeness", "axis:communication", "axis:context_awareness"

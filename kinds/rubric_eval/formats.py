@@ -3,12 +3,14 @@ leaderboard, and training data made from graded responses.
 
 HealthBench's shape, one JSON object a line: ``{"prompt": [{"role", "content"}], "rubrics":
 [{"criterion", "points", "tags"}], "example_tags": [...], "prompt_id"?}``. It loads as it is
-(criterion ids ``c1``… are given by position) and is written back the same way, so a set goes
+(a criterion without an ``id`` gets a stable one, a hash of its text and points: see
+:func:`with_stable_ids`) and is written back the same way, so a set goes
 in and comes out unchanged.
 
 Writers yield ``bytes`` chunks so that any size streams; they take plain records, not rows.
 """
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -29,6 +31,38 @@ class EvalPrompt:
     prompt: list[dict]
     rubric: list[dict]
     example_tags: list[str] = field(default_factory=list)
+
+
+def criterion_id(criterion: object, points: object) -> str:
+    """A criterion's id from what it says and is worth (``h`` and 10 hex digits): the same
+    criterion gets the same id in every import, whatever its position in the rubric."""
+    text = " ".join(str(criterion).split()).lower()
+    if isinstance(points, float) and points.is_integer():
+        points = int(points)
+    digest = hashlib.blake2b(f"{points}|{text}".encode(), digest_size=5).hexdigest()
+    return f"h{digest}"
+
+
+def with_stable_ids(rubric: object) -> object:
+    """The rubric with an id given to each criterion the file gives none (ids the file gives
+    are kept): a hash of its text and points, ``-2``, ``-3``… added when a rubric repeats a
+    criterion. So a re-imported rubric keeps its criteria's ids, and old verdicts never land
+    on another criterion."""
+    if not isinstance(rubric, list):
+        return rubric
+    given = {c.get("id") for c in rubric if isinstance(c, dict) and "id" in c}
+    out, used = [], set(given)
+    for criterion in rubric:
+        if isinstance(criterion, dict) and "id" not in criterion:
+            base = criterion_id(criterion.get("criterion"), criterion.get("points"))
+            cid, n = base, 1
+            while cid in used:
+                n += 1
+                cid = f"{base}-{n}"
+            used.add(cid)
+            criterion = {"id": cid, **criterion}
+        out.append(criterion)
+    return out
 
 
 def healthbench_read(lines: Iterable[bytes | str]) -> list[EvalPrompt]:
@@ -59,7 +93,9 @@ def healthbench_read(lines: Iterable[bytes | str]) -> list[EvalPrompt]:
         line_errors = Errors()
         prompt = clean_prompt(row.get("prompt"), errors=line_errors)
         rubric = clean_rubric(
-            row.get("rubrics", row.get("rubric")), path="rubrics", errors=line_errors
+            with_stable_ids(row.get("rubrics", row.get("rubric"))),
+            path="rubrics",
+            errors=line_errors,
         )
         tags = row.get("example_tags") or []
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):

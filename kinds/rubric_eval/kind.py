@@ -14,7 +14,7 @@ graders judge blind). ``data = {"prompt": […], "rubric": [criterion, …], "re
 "evidence"?: "a quote of the response"}}}`` with a verdict for every criterion.
 
 A criterion is ``{"id": "c1", "criterion": "words", "points": -10..10 (not 0), "tags":
-["axis:accuracy", "theme:emergency"]}``; a negative criterion is a pitfall (meeting it costs
+["axis:accuracy", "level:example"]}``; a negative criterion is a pitfall (meeting it costs
 points). ``prompt`` may be given as plain text (one user turn). Responses, eval runs, judges and
 the leaderboard are the ``evals`` app's; the numbers are in :mod:`kinds.rubric_eval.metrics` and
 the files in :mod:`kinds.rubric_eval.formats`.

@@ -7,7 +7,8 @@
   **macro-F1** (the mean of the F1 of *met* and of *not met*, so that a judge that says "met"
   to everything does not look good on a set where most criteria are met) and **Cohen's kappa**.
 * Intervals are percentile **bootstraps** with a fixed seed, so a page shows the same numbers
-  each time: of a mean (resampling prompts), of a metric (resampling items), and of the
+  each time: of a mean (resampling prompts), of a metric (resampling items, or whole responses
+  when the items are a response's criteria: a cluster bootstrap), and of the
   difference of two model versions' means on the prompts both answered (a *paired* bootstrap:
   two versions cannot be told apart when that interval holds 0).
 """
@@ -169,18 +170,42 @@ class Agreement:
 
 
 def bootstrap_agreement(
-    truth: Sequence[bool], guess: Sequence[bool], *, seed: int = SEED, resamples: int = RESAMPLES
+    truth: Sequence[bool],
+    guess: Sequence[bool],
+    *,
+    groups: Sequence[object] | None = None,
+    seed: int = SEED,
+    resamples: int = RESAMPLES,
 ) -> Agreement:
     """Macro-F1 and kappa of ``guess`` against ``truth`` with percentile bootstrap 95% intervals
-    (the same resamples of the items for both)."""
+    (the same resamples for both).
+
+    Without ``groups`` the items are resampled one by one. With ``groups`` (one label per item,
+    e.g. the response it belongs to) whole groups are resampled (a *cluster* bootstrap): the
+    criteria of one response are not independent (one careful or careless reading of it moves
+    them together), and resampling them one by one would give intervals too narrow."""
     t, g = np.asarray(truth, dtype=bool), np.asarray(guess, dtype=bool)
     nan = Interval(float("nan"), float("nan"), float("nan"))
     if len(t) == 0:
         return Agreement(0, nan, nan)
     cell = t.astype(np.int8) * 2 + g.astype(np.int8)  # 3 tp, 1 fp, 2 fn, 0 tn
     rng = np.random.default_rng(seed)
-    drawn = cell[rng.integers(0, len(t), size=(resamples, len(t)))]
-    counts = np.stack([(drawn == code).sum(axis=1) for code in (3, 1, 2, 0)], axis=-1)
+    if groups is None:
+        drawn = cell[rng.integers(0, len(t), size=(resamples, len(t)))]
+        counts = np.stack([(drawn == code).sum(axis=1) for code in (3, 1, 2, 0)], axis=-1)
+    else:
+        if len(groups) != len(t):
+            raise ValueError("One group label per item.")
+        labels = {label: k for k, label in enumerate(dict.fromkeys(groups))}
+        index = np.array([labels[label] for label in groups])
+        per_group = np.zeros((len(labels), 4))  # each group's tp, fp, fn, tn
+        for column, code in enumerate((3, 1, 2, 0)):
+            np.add.at(per_group[:, column], index[cell == code], 1)
+        k = len(labels)
+        drawn = rng.integers(0, k, size=(resamples, k))
+        weights = np.zeros((resamples, k))
+        np.add.at(weights, (np.repeat(np.arange(resamples), k), drawn.ravel()), 1)
+        counts = weights @ per_group
     whole = _confusion(t, g)
     f1s, kappas = _macro_f1_of(counts.astype(float)), _kappa_of(counts.astype(float))
     return Agreement(

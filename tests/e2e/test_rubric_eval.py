@@ -59,6 +59,37 @@ def test_an_expert_writes_a_rubric(live_server, page: Page, console_errors):
     assert console_errors == []
 
 
+def test_a_new_criterion_never_takes_the_id_of_one_kept_from_the_draft(
+    live_server, page: Page, console_errors
+):
+    writer = make_user("wade")
+    project = make_project(
+        kind="rubric_eval", schema={"mode": "write"}, members={writer: Role.CONTRIBUTOR},
+        quality={"overlap": 1},
+    )  # fmt: skip
+    draft = [
+        {"id": "c1", "criterion": "Asks the child's age", "points": 3, "tags": []},
+        {"id": "c2", "criterion": "Advises fluids", "points": 4, "tags": []},
+    ]
+    task_create(project=project, data={"prompt": PROMPT, "rubric": draft})
+    log_in(page, live_server, "wade")
+    page.goto(f"{live_server.url}/projects/{project.pk}/label/")
+    page.get_by_test_id("start").click()
+    mounted(page)
+    rows = page.get_by_test_id("rubric-row")
+    rows.nth(0).get_by_role("button", name="Remove this criterion").click()
+    page.keyboard.press("Alt+n")  # a new row, the second: it used to be given "c2" again
+    page.keyboard.type("Says when to call a doctor")
+    page.keyboard.press("Control+Enter")
+    expect(page.get_by_test_id("no-more-tasks")).to_be_visible()
+    result = Annotation.objects.get(contributor=writer).result
+    assert [(c["id"], c["criterion"]) for c in result["rubric"]] == [
+        ("c2", "Advises fluids"),
+        ("c1", "Says when to call a doctor"),
+    ]
+    assert console_errors == []
+
+
 def grade_tasks(project, count: int) -> list[Task]:
     services.items_import(
         project=project,
@@ -110,12 +141,13 @@ def test_a_grader_grades_responses_with_the_keyboard(live_server, page: Page, co
     page.keyboard.press("Alt+n")
     expect(page.get_by_test_id("re-tally")).to_contain_text("4 of 4 graded")
     first = page.evaluate("window.labelhubEditor.getResult()")
+    c1, c2, c3, c4 = (c["id"] for c in tasks[0].data["rubric"])  # stable ids, by position
     assert first == {
         "verdicts": {
-            "c1": {"met": True, "evidence": "fact0"},
-            "c3": {"met": False},
-            "c2": {"met": False},
-            "c4": {"met": False},
+            c1: {"met": True, "evidence": "fact0"},
+            c3: {"met": False},
+            c2: {"met": False},
+            c4: {"met": False},
         }
     }
     page.keyboard.press("Control+Enter")
@@ -207,7 +239,9 @@ def test_the_calibration_page_and_the_leaderboard(live_server, page: Page, conso
     expect(accuracy.get_by_test_id("passes")).to_have_text("yes")
     expect(accuracy).to_contain_text("1.000 (1.000–1.000)")
     expect(communication.get_by_test_id("passes")).to_have_text("no")
-    expect(page.get_by_test_id("interval-bar")).to_have_count(3)
+    theme = page.locator("[data-testid=theme-row][data-theme='theme:test']")
+    expect(theme.get_by_test_id("passes")).to_have_text("yes")  # on the accuracy criteria
+    expect(page.get_by_test_id("interval-bar")).to_have_count(4)  # overall, 2 tags, 1 theme
 
     page.get_by_role("link", name="Leaderboard").click()
     leader = page.get_by_test_id("leaderboard-row")

@@ -29,7 +29,7 @@ def bad_answer(i: int) -> str:
     return f"Topic {i}? " + " ".join(named)
 
 
-RUBRIC_LINE = re.compile(r"^(c\d+) \(([+-]\d+)\): Mentions (\w+) \[(axis:\w+)\]$", re.M)
+RUBRIC_LINE = re.compile(r"^([\w-]+) \(([+-]\d+)\): Mentions (\w+) \[(axis:\w+)\]$", re.M)
 
 
 def judge_reply(prompt: str) -> str:

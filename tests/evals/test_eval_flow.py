@@ -103,12 +103,13 @@ def test_models_answer_people_calibrate_the_judge_and_the_leaderboard_ranks_them
     assert calibration.worst_tag == "axis:communication"
 
     # The 20 responses people had not seen: the judge grades accuracy alone, people the rest.
-    rest = Response.objects.filter(project=project, task__isnull=False).exclude(
-        task__in=Task.objects.filter(annotations__isnull=False)
+    rest = Response.objects.filter(project=project, people_tasks__isnull=False).exclude(
+        people_tasks__task__in=Task.objects.filter(annotations__isnull=False)
     )
     assert rest.count() == 20
-    for response in rest.select_related("task"):
-        tags = {t for c in response.task.data["rubric"] for t in c["tags"]}
+    for response in rest:
+        (part,) = response.people_tasks.select_related("task")
+        tags = {t for c in part.task.data["rubric"] for t in c["tags"]}
         assert tags == {"axis:communication"}
     assert not Response.objects.filter(route=Route.WAITING).exists()
     late = rest.first()
@@ -125,6 +126,6 @@ def test_models_answer_people_calibrate_the_judge_and_the_leaderboard_ranks_them
     assert first["latency_ms"]["median"] >= 0
     # The final verdicts mix the judge's (accuracy) and the people's (communication).
     late.refresh_from_db()
-    by = {c: v.get("by") for c, v in late.verdicts.items()}
-    assert by == {"c1": "judge", "c2": "judge", "c3": None, "c4": None}
+    by = [late.verdicts[c["id"]].get("by") for c in late.item.rubric]
+    assert by == ["judge", "judge", None, None]
     assert EvalRun.objects.count() == 2

@@ -94,15 +94,18 @@ def test_a_judge_that_falls_below_the_bar_on_a_tag_is_stopped_with_the_reason():
 
     # New prompts, graded by both: now the judge gets accuracy wrong.
     add_responses(project, 15, start=15)
-    fresh = Response.objects.filter(task__isnull=True).select_related("item")
+    fresh = Response.objects.filter(people_tasks__isnull=True).select_related("item")
     judge_grades(version, fresh, wrong_on_accuracy=True)
     services.responses_send_to_people(project=project, count=fresh.count())
     grade_all(project, expert)
-    second = services.judge_calibrate(judge=judge)
+    # People's grades on what the judge graded measure it again (the quality step's hook): it
+    # is stopped as soon as accuracy falls under the bar, before anyone clicks Calibrate.
     judge.refresh_from_db()
-    assert second.passing_tags == []
     assert judge.status == JudgeStatus.STOPPED
-    accuracy = second.per_tag["axis:accuracy"]
+    stopping = next(c for c in version.calibrations.order_by("pk") if not c.passing_tags)
+    second = services.judge_calibrate(judge=judge)
+    assert second.passing_tags == []
+    accuracy = stopping.per_tag["axis:accuracy"]
     assert judge.stop_reason.startswith("Stopped on ")
     assert (
         f"on axis:accuracy its macro-F1 against the experts fell to "
@@ -127,6 +130,10 @@ def test_a_gate_covers_a_criterion_only_when_every_tag_passes():
     assert gate.covers({"tags": ["axis:accuracy"]})
     assert gate.covers({"tags": []})
     assert not gate.covers({"tags": ["axis:accuracy", "theme:emergency"]})
+    themed = services.Gate(1, frozenset({"axis:accuracy"}), frozenset({"theme:a"}))
+    assert themed.covers({"tags": ["axis:accuracy"]}, ["theme:a"])
+    assert themed.covers({"tags": ["axis:accuracy"]}, [])
+    assert not themed.covers({"tags": ["axis:accuracy"]}, ["theme:a", "theme:b"])
 
 
 def test_a_judges_reply_is_read_and_a_quote_not_in_the_response_is_dropped():

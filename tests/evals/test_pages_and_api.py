@@ -8,7 +8,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from evals import services
-from evals.models import EvalItem, Response
+from evals.models import EvalItem, EvalModel, Response
 from kinds.rubric_eval import formats
 from labelhub.models import Role
 from tests.evals.eval_server import bad_answer, eval_prompts, good_answer, truth
@@ -86,6 +86,20 @@ def test_bad_prompt_rows_are_named_and_nothing_is_imported(setup):
     assert api.post(url, eval_prompts(3), format="json").json() == {"created": 3, "updated": 0}
 
 
+def test_a_prompt_file_with_blank_lines_names_the_line_an_editor_shows(setup, client):
+    project, manager, _s, _api = setup
+    rows = eval_prompts(2)
+    rows[1]["rubrics"][0]["points"] = 0
+    client.force_login(manager)
+    page = client.post(
+        reverse("evals:items-import", args=[project.pk]),
+        {"file": SimpleUploadedFile("p.jsonl", b"\n\n".join(orjson.dumps(r) for r in rows))},
+    )
+    assert page.status_code == 422
+    assert b"line 3.rubrics.0.points: Points are a whole number" in page.content
+    assert not EvalItem.objects.exists()
+
+
 def test_imported_responses_name_the_bad_row(setup, client):
     project, manager, _s, api = setup
     graded = eval_prompts(2)
@@ -107,13 +121,14 @@ def test_imported_responses_name_the_bad_row(setup, client):
     assert not Response.objects.exists()
     # the page takes a JSONL file and says the line (1-based)
     client.force_login(manager)
-    body = b"\n".join(orjson.dumps(r) for r in rows)
+    body = b"\n\n".join(orjson.dumps(r) for r in rows)  # a blank line between rows
     page = client.post(
         reverse("evals:responses-import", args=[project.pk]),
         {"file": SimpleUploadedFile("r.jsonl", body)},
     )
     assert page.status_code == 422
-    assert b"line 2, task: No prompt of this eval set has that key or id." in page.content
+    assert b"line 3, task: No prompt of this eval set has that key or id." in page.content
+    assert b"line 5, model: Name the model" in page.content
     assert api.post(url, rows[:1], format="json").json() == {"created": 1}
     again = api.post(url, rows[:1], format="json")
     assert again.status_code == 400
@@ -181,3 +196,28 @@ def test_the_runs_table_polls_while_a_run_works(setup, client):
     done = client.get(status_url).content.decode()
     assert "10 of 10" in done
     assert "hx-get" not in done
+
+
+def test_refusals_answer_with_the_shared_shape_and_a_code(setup):
+    """Eval refusals are the project's ``Refusal``: the API's one handler answers them with a
+    ``code`` (no try/except in the eval views), and a service's ``ValidationError`` stays a 400
+    keyed by field."""
+    project, _m, _s, api = setup
+    model = EvalModel.objects.create(
+        project=project, name="m", base_url="https://models.example.com/v1", model="m"
+    )
+    no_prompts = api.post(
+        f"/api/v1/projects/{project.pk}/evals/runs/", {"models": [model.pk]}, format="json"
+    )
+    assert no_prompts.status_code == 409
+    assert no_prompts.json() == {
+        "detail": "The eval set has no prompts yet: import them first.",
+        "code": "no_prompts",
+    }
+    other = make_project(kind="ranking", members={setup[1]: Role.MANAGER})
+    refused = api.post(f"/api/v1/projects/{other.pk}/evals/route/", {}, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "not_an_eval_set"
+    bad = api.post(f"/api/v1/projects/{project.pk}/evals/route/", {"sample": 0}, format="json")
+    assert bad.status_code == 400
+    assert bad.json() == {"sample": ["A whole number from 1 to 100000."]}

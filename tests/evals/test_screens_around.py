@@ -7,7 +7,9 @@ from django.urls import reverse
 from annotation import queue
 from annotation.models import Task, TaskStatus
 from annotation.services import task_create
+from evals import services
 from evals.demo import seed_eval_set
+from evals.models import EvalItem
 from labelhub.models import Role
 from quality.services import review_record
 from tests.factories import make_organization, make_project, make_user
@@ -62,6 +64,27 @@ def test_a_written_rubric_is_reviewed_fixed_and_exported_as_healthbench(client):
     )
     assert b'"prompt_id":"fever"' in body
     assert b'"Says when to see a doctor"' in body
+
+    # An eval set of the same organization takes the accepted rubrics as its prompts.
+    eval_set = make_project(
+        kind="rubric_eval", organization=project.organization, members={manager: Role.MANAGER}
+    )
+    url = reverse("evals:items-import", args=[eval_set.pk])
+    assert client.post(url, {"source": project.pk}).status_code == 302
+    item = EvalItem.objects.get(project=eval_set)
+    assert item.key == "fever"
+    assert [c["criterion"] for c in item.rubric] == [
+        "Advises fluids",
+        "Recommends aspirin",
+        "Says when to see a doctor",
+    ]
+    again = services.items_from_rubric_project(project=eval_set, source=project)
+    assert (again.created, again.updated) == (0, 0)
+    with pytest.raises(services.EvalRefused, match="in write mode"):
+        services.items_from_rubric_project(project=eval_set, source=eval_set)
+    stranger = make_project(kind="rubric_eval", schema={"mode": "write"})
+    with pytest.raises(services.EvalRefused, match="not of this organization"):
+        services.items_from_rubric_project(project=eval_set, source=stranger)
 
 
 def test_the_demo_eval_sets_task_screens_and_dashboard_render(client):

@@ -99,3 +99,49 @@ def test_paired_bootstrap_tells_a_real_gap_from_noise():
     assert same.low < 0 < same.high
     with pytest.raises(ValueError, match="same length"):
         metrics.paired_difference([1.0], [1.0, 0.5])
+
+
+def test_clustered_agreement_intervals_match_a_plain_loop_over_resampled_responses():
+    """Groups (responses) of uneven size, resampled whole: the same draws in a plain loop."""
+    rng = np.random.default_rng(21)
+    sizes = rng.integers(1, 9, size=60)
+    groups = np.repeat(np.arange(60), sizes)
+    careful = rng.random(60) < 0.7  # one reading of a response: its criteria move together
+    truth = rng.random(len(groups)) < 0.5
+    guess = np.where(careful[groups] | (rng.random(len(groups)) < 0.3), truth, ~truth)
+    found = metrics.bootstrap_agreement(truth, guess, groups=list(groups), seed=9, resamples=400)
+    members = [np.flatnonzero(groups == g) for g in range(60)]
+    picks = np.random.default_rng(9).integers(0, 60, size=(400, 60))
+    f1s, kappas = [], []
+    for pick in picks:
+        items = np.concatenate([members[g] for g in pick])
+        f1s.append(metrics.macro_f1(truth[items], guess[items]))
+        kappas.append(metrics.cohen_kappa(truth[items], guess[items]))
+    assert found.n == len(groups)
+    assert found.macro_f1.value == pytest.approx(metrics.macro_f1(truth, guess))
+    assert (found.macro_f1.low, found.macro_f1.high) == pytest.approx(
+        tuple(np.percentile(f1s, [2.5, 97.5]))
+    )
+    assert (found.kappa.low, found.kappa.high) == pytest.approx(
+        tuple(np.percentile(kappas, [2.5, 97.5]))
+    )
+
+
+def test_criteria_that_move_together_count_as_one_response_not_as_many_items():
+    """Each response's five criteria graded alike (one reading): the clustered interval is the
+    interval of one item per response (macro-F1 and kappa do not change when every count is
+    multiplied), and treating the 5 copies as independent items would make it far narrower."""
+    rng = np.random.default_rng(4)
+    truth = rng.random(80) < 0.5
+    guess = np.where(rng.random(80) < 0.8, truth, ~truth)
+    one_each = metrics.bootstrap_agreement(truth, guess, groups=list(range(80)))
+    copies = metrics.bootstrap_agreement(
+        np.repeat(truth, 5), np.repeat(guess, 5), groups=list(np.repeat(np.arange(80), 5))
+    )
+    assert copies.macro_f1.as_dict() == pytest.approx(one_each.macro_f1.as_dict())
+    assert copies.kappa.as_dict() == pytest.approx(one_each.kappa.as_dict())
+    naive = metrics.bootstrap_agreement(np.repeat(truth, 5), np.repeat(guess, 5))
+    width = copies.macro_f1.high - copies.macro_f1.low
+    assert naive.macro_f1.high - naive.macro_f1.low < 0.6 * width
+    with pytest.raises(ValueError, match="One group label per item"):
+        metrics.bootstrap_agreement([True], [True], groups=[1, 2])

@@ -160,6 +160,14 @@ class Command(BaseCommand):
             f"each {', '.join(f'{t * 1000:.0f}' for t in times)} ms "
             f"({len(page.content) // 1024} KB of HTML)."
         )
+        # After a calibration every response is stale: the next page settles all of them.
+        Response.objects.filter(project=project).update(stale=True)
+        began = time.monotonic()
+        page = views.leaderboard(request, project_id=project.pk)
+        self.stdout.write(
+            f"Leaderboard page with every response to settle again (as after a calibration): "
+            f"{(time.monotonic() - began) * 1000:.0f} ms."
+        )
         if options["judge"]:
             self.bench_judge(project, manager, options)
 
@@ -194,5 +202,6 @@ class Command(BaseCommand):
             f"Judge: {run.done} responses graded ({run.failed} failed) in {seconds:.1f} s = "
             f"{run.done / seconds:.1f} responses/s at {options['concurrency']} at once, "
             f"{options['latency']:.0f} ms server latency, "
-            f"{options['criteria']} criteria each (parse, store, calibrate and route included)."
+            f"{options['criteria']} criteria each (parse, store and route included; "
+            "nothing to calibrate on: the bench has no people's grades)."
         )

@@ -204,8 +204,17 @@ function writeEditor(root, config, emit) {
   }
 
   function rubricOf() {
-    return rows().map((row, index) => ({
-      id: row.dataset.id || `c${index + 1}`,
+    // A new row takes the first cN no other row has (an inserted row must not take the id of
+    // a criterion below it).
+    const taken = new Set(rows().map((row) => row.dataset.id).filter(Boolean));
+    let next = 1;
+    const freshId = () => {
+      while (taken.has(`c${next}`)) next += 1;
+      taken.add(`c${next}`);
+      return `c${next}`;
+    };
+    return rows().map((row) => ({
+      id: row.dataset.id || freshId(),
       criterion: row.querySelector(".re-row-text").value.trim(),
       points: Number(row.querySelector(".re-row-points").value),
       tags: row.querySelector(".re-row-tags").value.split(",").map((tag) => tag.trim()).filter(Boolean),
