@@ -63,6 +63,7 @@ def item_dict(item: EvalItem) -> dict:
 
 
 def response_dict(r: Response) -> dict:
+    tasks = [part.task_id for part in r.people_tasks.all()]
     return {
         "id": r.pk,
         "prompt_id": r.item.key,
@@ -74,7 +75,9 @@ def response_dict(r: Response) -> dict:
         "latency_ms": r.latency_ms,
         "cost": r.cost,
         "route": r.route or "waiting",
-        "tasks": [part.task_id for part in r.people_tasks.all()],
+        # ``task`` (the first people's task) is kept for scripts written against API 1.1.
+        "task": tasks[0] if tasks else None,
+        "tasks": tasks,
         "score": r.score,
         "tag_scores": r.tag_scores,
         "verdicts": r.verdicts,

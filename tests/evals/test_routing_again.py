@@ -58,6 +58,12 @@ def test_what_a_judge_graded_goes_back_to_people_when_it_goes_away(
     ]
     assert len(seconds) == 10
     assert all(len(second.criteria) == 2 for _first, second in seconds)
+    # The API lists both tasks, and `task` stays the first, as scripts written for 1.1 read it.
+    api = APIClient()
+    api.force_authenticate(manager)
+    listed = api.get(f"/api/v1/projects/{project.pk}/evals/responses/").json()["results"]
+    assert sum(len(r["tasks"]) == 2 for r in listed) == 10
+    assert all(r["task"] == r["tasks"][0] for r in listed)
     assert scored(project) == {"good": 15, "bad": 15}  # waiting for people, not lost
 
     assert grade_all(django_capture_on_commit_callbacks, project, expert) == 20
