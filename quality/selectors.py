@@ -493,17 +493,14 @@ class ShareFigure:
 SHARES_WINDOW = 2000  # recent tasks with two or more answers, as for alpha
 
 
-def agreement_shares(*, project: Project) -> list[ShareFigure]:
-    """Plain agreement shares the project's kind reports (agent runs: the share of pairs of
-    answers naming the same first error), averaged over its recent multi-answer tasks. Two
-    queries, none for kinds without shares."""
-    kind = kinds.find(project.kind)
-    if kind is None or not kind.has_agreement_shares:
-        return []
+def _recent_answer_sets(*, project: Project, window: int) -> list[list[dict]]:
+    """The counted answers of the project's ``window`` most recently judged tasks that two or more
+    people answered, one list per task (in answer order): what agreement figures compare. Two
+    queries."""
     task_ids = list(
         TaskOutcome.objects.filter(project=project, answers_used__gte=2)
         .order_by("-computed_at")
-        .values_list("task_id", flat=True)[:SHARES_WINDOW]
+        .values_list("task_id", flat=True)[:window]
     )
     results: dict[int, list[dict]] = {}
     rows = (
@@ -514,10 +511,18 @@ def agreement_shares(*, project: Project) -> list[ShareFigure]:
     )
     for task_id, result in rows:
         results.setdefault(task_id, []).append(result)
+    return [answers for answers in results.values() if len(answers) >= 2]
+
+
+def agreement_shares(*, project: Project) -> list[ShareFigure]:
+    """Plain agreement shares the project's kind reports (agent runs: the share of pairs of
+    answers naming the same first error), averaged over its recent multi-answer tasks. Two
+    queries, none for kinds without shares."""
+    kind = kinds.find(project.kind)
+    if kind is None or not kind.has_agreement_shares:
+        return []
     values: dict[str, list[float]] = {}
-    for answers in results.values():
-        if len(answers) < 2:
-            continue
+    for answers in _recent_answer_sets(project=project, window=SHARES_WINDOW):
         for name, share in kind.agreement_shares(answers, schema=project.schema).items():
             values.setdefault(name, []).append(float(share))
     return [ShareFigure(n, sum(v) / len(v), len(v)) for n, v in values.items()]
@@ -591,24 +596,8 @@ def agreement_by_part(*, project: Project) -> list[PartAgreement]:
     if kind is None or not kind.has_parts:
         return []
     quality = quality_with_defaults(project.quality)
-    task_ids = list(
-        TaskOutcome.objects.filter(project=project, answers_used__gte=2)
-        .order_by("-computed_at")
-        .values_list("task_id", flat=True)[:PARTS_WINDOW]
-    )
-    results: dict[int, list[dict]] = {}
-    rows = (
-        Annotation.objects.filter(task_id__in=task_ids)
-        .exclude(quality_reviews__judgement__in=NOT_COUNTED)
-        .values_list("task_id", "result")
-        .order_by("task_id", "pk")
-    )
-    for task_id, result in rows:
-        results.setdefault(task_id, []).append(result)
     values: dict[str, list[float]] = {}
-    for answers in results.values():
-        if len(answers) < 2:
-            continue
+    for answers in _recent_answer_sets(project=project, window=PARTS_WINDOW):
         for name, parts in kind.agreement_parts(answers, schema=project.schema).items():
             score = kind.agreement(parts, schema=project.schema, quality=quality)
             values.setdefault(name, []).append(float(score))
