@@ -40,6 +40,7 @@ from django.tasks import default_task_backend, task
 from django.utils import timezone
 
 from annotation.models import DeliveryStatus, Task, WebhookDelivery
+from labelhub.background import enqueue_with_rows
 from labelhub.models import Project
 
 GIVE_UP_AFTER = timedelta(hours=24)
@@ -301,7 +302,7 @@ def _post(
 
 @transaction.atomic
 def webhook_enqueue(*, task_obj: Task, event: str, result: dict) -> WebhookDelivery | None:
-    """Record a delivery for a task with a callback URL; it is sent once the transaction commits."""
+    """Record a delivery for a task with a callback URL and queue its sending with it."""
     deliveries = webhooks_enqueue(event=event, results=[(task_obj, result)])
     return deliveries[0] if deliveries else None
 
@@ -317,7 +318,7 @@ def webhook_resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
         payload={**delivery.payload, "resent_from": delivery.pk},
         next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(lambda: deliver_webhook.enqueue(copy.pk))
+    enqueue_with_rows(deliver_webhook, copy.pk)
     return copy
 
 
@@ -343,7 +344,7 @@ def webhook_attempt(*, delivery_id: int, now: datetime | None = None) -> Webhook
             return delivery
         _attempt_and_note(delivery, now=now)
         delivery.save(update_fields=ATTEMPT_FIELDS)
-    _retry_later([delivery])
+        _retry_later([delivery])
     return delivery
 
 
@@ -391,7 +392,7 @@ def _attempt_chunk(ids: list[int], *, now: datetime | None, connections: Connect
         for delivery in deliveries:
             _attempt_and_note(delivery, now=at, connections=connections)
         WebhookDelivery.objects.bulk_update(deliveries, ATTEMPT_FIELDS)
-    _retry_later(deliveries)
+        _retry_later(deliveries)
     return sum(d.status == DeliveryStatus.DELIVERED for d in deliveries)
 
 
@@ -442,8 +443,9 @@ def _attempt_and_note(
 
 
 def _retry_later(deliveries: list[WebhookDelivery]) -> None:
-    """Queue the next attempt of each delivery still pending, at its time (where the backend
-    can defer; elsewhere ``manage.py deliver_webhooks`` picks them up)."""
+    """Queue the next attempt of each delivery still pending, at its time, in the transaction
+    that records this attempt (where the backend can defer; elsewhere ``manage.py
+    deliver_webhooks`` picks them up)."""
     if not default_task_backend.supports_defer:
         return
     for delivery in deliveries:
@@ -473,8 +475,9 @@ def deliver_webhooks(delivery_ids: list[int]) -> int:
 
 def webhooks_enqueue(*, event: str, results: list[tuple[Task, dict]]) -> list[WebhookDelivery]:
     """Record the deliveries of many tasks at once (the quality step accepts tasks in batches):
-    one INSERT and one background run for the batch, sent once the transaction commits. Tasks
-    without a callback URL are left out."""
+    one INSERT and one background run for the batch, queued in the same transaction (see
+    :mod:`labelhub.background`), so the run exists exactly when the deliveries do. Tasks without
+    a callback URL are left out."""
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(
@@ -495,8 +498,7 @@ def webhooks_enqueue(*, event: str, results: list[tuple[Task, dict]]) -> list[We
         if task_obj.callback_url
     )
     if deliveries:
-        ids = [delivery.pk for delivery in deliveries]
-        transaction.on_commit(lambda: deliver_webhooks.enqueue(ids))
+        enqueue_with_rows(deliver_webhooks, [delivery.pk for delivery in deliveries])
     return deliveries
 
 
