@@ -26,6 +26,7 @@ import hmac
 import http.client
 import ipaddress
 import json
+import logging
 import secrets
 import socket
 import ssl
@@ -42,6 +43,8 @@ from django.utils import timezone
 from annotation.models import DeliveryStatus, Task, WebhookDelivery
 from labelhub.background import enqueue_with_rows
 from labelhub.models import Project
+
+logger = logging.getLogger("labelhub.webhooks")
 
 GIVE_UP_AFTER = timedelta(hours=24)
 FIRST_DELAY = timedelta(seconds=30)
@@ -136,10 +139,15 @@ def _host_addresses(
         if refusal:
             return f"{shown} is {refusal}; {called} only go to public addresses."
         return (literal,)
+    # A name that does not resolve and one that resolves to a non-public address get the same
+    # words, naming neither the address nor the reason: either would let whoever may save a URL
+    # look up the server's internal names through it. The reason goes to the server's log.
+    refused = f"{shown} is not an allowed address: {called} only go to hosts with public addresses."
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (OSError, ValueError):  # ValueError: a name getaddrinfo cannot even ask about
-        return f"{shown} does not resolve to any address."
+        logger.info("Refused %s for %s: it does not resolve", shown, called)
+        return refused
     addresses = tuple(
         dict.fromkeys(
             ipaddress.ip_address(info[4][0])
@@ -148,12 +156,12 @@ def _host_addresses(
         )
     )
     if not addresses:
-        return f"{shown} does not resolve to any address."
+        logger.info("Refused %s for %s: it has no IP address", shown, called)
+        return refused
     for address in addresses:
         if address_refusal(address):
-            # Not which address, nor what kind: the message would let whoever may save a URL
-            # look up the server's internal names through it.
-            return f"{shown} is not an allowed address; {called} only go to public addresses."
+            logger.info("Refused %s for %s: it resolves to %s", shown, called, address)
+            return refused
     return addresses
 
 
