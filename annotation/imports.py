@@ -43,6 +43,7 @@ from annotation.models import (
     TaskStatus,
 )
 from annotation.services import rank_new_tasks, task_media_url
+from labelhub.background import enqueue_with_rows
 from labelhub.content import categories_of
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
@@ -556,7 +557,7 @@ def import_job_create(
     job.save()
     from annotation.tasks import import_job_process  # the tasks module imports this one
 
-    transaction.on_commit(lambda: import_job_process.enqueue(job.pk))
+    enqueue_with_rows(import_job_process, job.pk)
     return job
 
 

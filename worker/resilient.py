@@ -105,7 +105,9 @@ class ResilientWorker(Worker):
         task still RUNNING under its id (the last in ``worker_ids``) is such an orphan. Each
         waits ``retry_delay`` of its runs so far; one that has had ``MAX_ATTEMPTS`` is recorded
         FAILED instead."""
-        running = DBTaskResult.objects.filter(status="RUNNING", backend_name=self.backend_name)
+        running = DBTaskResult.objects.filter(
+            status="RUNNING", backend_name=self.backend_name
+        ).only("pk", "worker_ids")
         now = timezone.now()
         for orphan in running:
             if not orphan.worker_ids or orphan.worker_ids[-1] != self.worker_id:
@@ -144,7 +146,8 @@ class ResilientWorker(Worker):
                     type(cause).__name__,
                 )
                 close_broken_connections()
-                if not self.running:
+                done = self.max_tasks is not None and self._run_tasks >= self.max_tasks
+                if done or not self.running:
                     with suppress(*DATABASE_ERRORS):
                         self._requeue_orphans()
                     return None

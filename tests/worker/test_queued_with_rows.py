@@ -14,9 +14,12 @@ from django_tasks_db.models import DBTaskResult
 
 from annotation.models import WebhookDelivery
 from annotation.webhooks import webhooks_enqueue
+from exports.models import ExportJob
+from exports.selectors import ExportOptions
+from exports.services import export_job_create
 from quality.models import JudgingRequest
 from quality.tasks import request_judging
-from tests.factories import make_project, make_task
+from tests.factories import make_project, make_task, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -73,3 +76,26 @@ def test_a_judging_request_is_not_kept_when_its_run_cannot_be_queued(monkeypatch
     request_judging(project.pk)
     assert JudgingRequest.objects.get().project_id == project.pk
     assert _queued("judge_project").get().args_kwargs["args"] == [project.pk]
+
+
+@override_settings(TASKS=DATABASE_TASKS)
+def test_a_background_job_and_its_task_commit_together(monkeypatch):
+    """The same for the jobs people start (exports here; imports, proofs, audits, eval and
+    prediction runs use the same helper): no job row left queued with no task to run it."""
+    manager = make_user("maria")
+    project = make_project(kind="ranking", members={manager: "manager"})
+
+    def connection_lost(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(DatabaseBackend, "_task_to_db_task", connection_lost)
+    with pytest.raises(OperationalError):
+        export_job_create(
+            project=project, user=manager, format_name="rankings", options=ExportOptions()
+        )
+    assert not ExportJob.objects.exists()
+    monkeypatch.undo()
+    job = export_job_create(
+        project=project, user=manager, format_name="rankings", options=ExportOptions()
+    )
+    assert _queued("export_job_process").get().args_kwargs["args"] == [job.pk]
