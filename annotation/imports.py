@@ -44,6 +44,7 @@ from annotation.models import (
 )
 from annotation.services import rank_new_tasks, task_media_url
 from kinds import AnswerFile
+from labelhub.background import enqueue_with_rows
 from labelhub.content import categories_of
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
@@ -570,7 +571,7 @@ def import_job_create(
     job.save()
     from annotation.tasks import import_job_process  # the tasks module imports this one
 
-    transaction.on_commit(lambda: import_job_process.enqueue(job.pk))
+    enqueue_with_rows(import_job_process, job.pk)
     return job
 
 

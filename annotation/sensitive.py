@@ -18,11 +18,27 @@ from datetime import datetime, time, timedelta
 from django.db import connection
 from django.utils import timezone
 
-from annotation.models import SensitiveWorkDay
+from annotation.models import Assignment, AssignmentStatus, SensitiveWorkDay, Task
+from labelhub.content import opted_out_of
 from labelhub.models import Organization, OrganizationMember, Profile
+from labelhub.permissions import can_manage
 
 BREAK_GAP = timedelta(minutes=10)
 DAY = SensitiveWorkDay._meta.db_table
+
+
+def content_withheld(*, user, task: Task) -> bool:
+    """Whether the task's content is kept from this person when asked for by its id: they opted
+    out of one of its categories, do not manage its project, and hold no lease on it (a task
+    they held before opting out stays theirs to finish or skip). The queue and the lists filter
+    the same way (:func:`labelhub.content.tasks_not_opted_out`)."""
+    return (
+        opted_out_of(task=task, project=task.project, user=user)
+        and not can_manage(user=user, project=task.project)
+        and not Assignment.objects.filter(
+            task=task, contributor_id=user.pk, status=AssignmentStatus.ACTIVE
+        ).exists()
+    )
 
 
 def _zone_of(user_id: int):

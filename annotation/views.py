@@ -58,7 +58,7 @@ from annotation.selectors import (
     tasks_waiting_for,
     work_progress_for,
 )
-from annotation.sensitive import sensitive_today
+from annotation.sensitive import content_withheld, sensitive_today
 from labelhub.content import content_display, opted_out_anything
 from labelhub.models import Project, Role
 from labelhub.permissions import can_manage, can_view, project_for, roles_in_order, roles_on
@@ -129,10 +129,12 @@ def _media_caller(request: HttpRequest):
 @require_GET
 def task_media(request: HttpRequest, task_id: int, thumbnail: bool = False) -> HttpResponse:
     """An uploaded file of a task, to people with a role on its project only (by session, or by
-    API token)."""
+    API token), and not to one who opted out of its content (as if it did not exist)."""
     task = Task.objects.select_related("project").filter(pk=task_id).first()
     caller = _media_caller(request)
     if task is None or caller is None or not can_view(user=caller, project=task.project):
+        raise Http404("No such file.")
+    if content_withheld(user=caller, task=task):
         raise Http404("No such file.")
     field = task.thumbnail if thumbnail else task.media
     if not field:
@@ -149,10 +151,13 @@ def task_media(request: HttpRequest, task_id: int, thumbnail: bool = False) -> H
 
 
 def _preview_task(request: HttpRequest, project_id: int, task_id: int) -> Task:
-    """The task if the caller may review its project (managers may); 404 otherwise."""
+    """The task if the caller may review its project (managers may) and did not opt out of its
+    content; 404 otherwise."""
     project = project_for(user=request.user, project_id=project_id, action="review")
     task = get_object_or_404(Task, pk=task_id, project=project)
     task.project = project  # keep the role cache of project_for
+    if content_withheld(user=request.user, task=task):
+        raise Http404("No such task.")
     return task
 
 

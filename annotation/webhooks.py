@@ -26,6 +26,7 @@ import hmac
 import http.client
 import ipaddress
 import json
+import logging
 import secrets
 import socket
 import ssl
@@ -40,7 +41,10 @@ from django.tasks import default_task_backend, task
 from django.utils import timezone
 
 from annotation.models import DeliveryStatus, Task, WebhookDelivery
+from labelhub.background import enqueue_with_rows
 from labelhub.models import Project
+
+logger = logging.getLogger("labelhub.webhooks")
 
 GIVE_UP_AFTER = timedelta(hours=24)
 FIRST_DELAY = timedelta(seconds=30)
@@ -135,10 +139,15 @@ def _host_addresses(
         if refusal:
             return f"{shown} is {refusal}; {called} only go to public addresses."
         return (literal,)
+    # A name that does not resolve and one that resolves to a non-public address get the same
+    # words, naming neither the address nor the reason: either would let whoever may save a URL
+    # look up the server's internal names through it. The reason goes to the server's log.
+    refused = f"{shown} is not an allowed address: {called} only go to hosts with public addresses."
     try:
         infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
     except (OSError, ValueError):  # ValueError: a name getaddrinfo cannot even ask about
-        return f"{shown} does not resolve to any address."
+        logger.info("Refused %s for %s: it does not resolve", shown, called)
+        return refused
     addresses = tuple(
         dict.fromkeys(
             ipaddress.ip_address(info[4][0])
@@ -147,12 +156,12 @@ def _host_addresses(
         )
     )
     if not addresses:
-        return f"{shown} does not resolve to any address."
+        logger.info("Refused %s for %s: it has no IP address", shown, called)
+        return refused
     for address in addresses:
         if address_refusal(address):
-            # Not which address, nor what kind: the message would let whoever may save a URL
-            # look up the server's internal names through it.
-            return f"{shown} is not an allowed address; {called} only go to public addresses."
+            logger.info("Refused %s for %s: it resolves to %s", shown, called, address)
+            return refused
     return addresses
 
 
@@ -301,7 +310,7 @@ def _post(
 
 @transaction.atomic
 def webhook_enqueue(*, task_obj: Task, event: str, result: dict) -> WebhookDelivery | None:
-    """Record a delivery for a task with a callback URL; it is sent once the transaction commits."""
+    """Record a delivery for a task with a callback URL and queue its sending with it."""
     deliveries = webhooks_enqueue(event=event, results=[(task_obj, result)])
     return deliveries[0] if deliveries else None
 
@@ -317,7 +326,7 @@ def webhook_resend(*, delivery: WebhookDelivery) -> WebhookDelivery:
         payload={**delivery.payload, "resent_from": delivery.pk},
         next_attempt_at=timezone.now(),
     )
-    transaction.on_commit(lambda: deliver_webhook.enqueue(copy.pk))
+    enqueue_with_rows(deliver_webhook, copy.pk)
     return copy
 
 
@@ -343,7 +352,7 @@ def webhook_attempt(*, delivery_id: int, now: datetime | None = None) -> Webhook
             return delivery
         _attempt_and_note(delivery, now=now)
         delivery.save(update_fields=ATTEMPT_FIELDS)
-    _retry_later([delivery])
+        _retry_later([delivery])
     return delivery
 
 
@@ -391,7 +400,7 @@ def _attempt_chunk(ids: list[int], *, now: datetime | None, connections: Connect
         for delivery in deliveries:
             _attempt_and_note(delivery, now=at, connections=connections)
         WebhookDelivery.objects.bulk_update(deliveries, ATTEMPT_FIELDS)
-    _retry_later(deliveries)
+        _retry_later(deliveries)
     return sum(d.status == DeliveryStatus.DELIVERED for d in deliveries)
 
 
@@ -442,8 +451,9 @@ def _attempt_and_note(
 
 
 def _retry_later(deliveries: list[WebhookDelivery]) -> None:
-    """Queue the next attempt of each delivery still pending, at its time (where the backend
-    can defer; elsewhere ``manage.py deliver_webhooks`` picks them up)."""
+    """Queue the next attempt of each delivery still pending, at its time, in the transaction
+    that records this attempt (where the backend can defer; elsewhere ``manage.py
+    deliver_webhooks`` picks them up)."""
     if not default_task_backend.supports_defer:
         return
     for delivery in deliveries:
@@ -473,8 +483,9 @@ def deliver_webhooks(delivery_ids: list[int]) -> int:
 
 def webhooks_enqueue(*, event: str, results: list[tuple[Task, dict]]) -> list[WebhookDelivery]:
     """Record the deliveries of many tasks at once (the quality step accepts tasks in batches):
-    one INSERT and one background run for the batch, sent once the transaction commits. Tasks
-    without a callback URL are left out."""
+    one INSERT and one background run for the batch, queued in the same transaction (see
+    :mod:`labelhub.background`), so the run exists exactly when the deliveries do. Tasks without
+    a callback URL are left out."""
     now = timezone.now()
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(
@@ -495,8 +506,7 @@ def webhooks_enqueue(*, event: str, results: list[tuple[Task, dict]]) -> list[We
         if task_obj.callback_url
     )
     if deliveries:
-        ids = [delivery.pk for delivery in deliveries]
-        transaction.on_commit(lambda: deliver_webhooks.enqueue(ids))
+        enqueue_with_rows(deliver_webhooks, [delivery.pk for delivery in deliveries])
     return deliveries
 
 

@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
+from annotation.models import Task
 from appeals.models import Appeal, AppealStatus, AppealSubject
+from labelhub.content import tasks_not_opted_out
 from labelhub.models import Project, ProjectMember, Role
 from quality.models import TaskOutcome
 from quality.selectors import cards_drawn
@@ -27,13 +29,24 @@ def _with_relations(appeals: QuerySet) -> QuerySet:
     )
 
 
-def appeals_queue(*, project: Project, reviewer_only: bool = False) -> list[Appeal]:
+def _for_reviewer(appeals: QuerySet, *, project: Project, reviewer: AbstractBaseUser | None):
+    """What a reviewer who is not a manager (``reviewer``; None for managers) may hear: appeals
+    of rejections only (pauses are a manager's), of tasks whose content they did not opt out of
+    (reviewers have the same opt-outs as contributors). A subquery, no extra query."""
+    if reviewer is None:
+        return appeals
+    shown = tasks_not_opted_out(
+        Task.objects.filter(project=project), project=project, user=reviewer
+    ).values("pk")
+    return appeals.filter(subject=AppealSubject.REJECTION, rejection__annotation__task__in=shown)
+
+
+def appeals_queue(*, project: Project, reviewer: AbstractBaseUser | None = None) -> list[Appeal]:
     """The project's appeals, open first (oldest first: first come, first heard), then the
-    decided ones (latest first). A reviewer who is not a manager sees the appeals of rejections
-    only (pauses are a manager's). One query."""
+    decided ones (latest first); to a reviewer who is not a manager, those of
+    :func:`_for_reviewer`. One query."""
     appeals = Appeal.objects.filter(project=project)
-    if reviewer_only:
-        appeals = appeals.filter(subject=AppealSubject.REJECTION)
+    appeals = _for_reviewer(appeals, project=project, reviewer=reviewer)
     order = Case(
         When(status=AppealStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
     )
@@ -43,10 +56,12 @@ def appeals_queue(*, project: Project, reviewer_only: bool = False) -> list[Appe
     return rows
 
 
-def appeals_open_count(*, project: Project, reviewer_only: bool = False) -> int:
-    appeals = Appeal.objects.filter(project=project, status=AppealStatus.OPEN)
-    if reviewer_only:
-        appeals = appeals.filter(subject=AppealSubject.REJECTION)
+def appeals_open_count(*, project: Project, reviewer: AbstractBaseUser | None = None) -> int:
+    appeals = _for_reviewer(
+        Appeal.objects.filter(project=project, status=AppealStatus.OPEN),
+        project=project,
+        reviewer=reviewer,
+    )
     return appeals.count()
 
 
@@ -87,11 +102,13 @@ class AppealPage:
     task_status: str = ""
 
 
-def appeal_page(*, project: Project, appeal_id: int, reviewer_only: bool = False) -> AppealPage:
-    """Raises ``Appeal.DoesNotExist`` outside the project (or a pause, to a reviewer)."""
+def appeal_page(
+    *, project: Project, appeal_id: int, reviewer: AbstractBaseUser | None = None
+) -> AppealPage:
+    """Raises ``Appeal.DoesNotExist`` outside the project, or to a reviewer who is not a
+    manager for what :func:`_for_reviewer` keeps from them."""
     appeals = Appeal.objects.filter(project=project)
-    if reviewer_only:
-        appeals = appeals.filter(subject=AppealSubject.REJECTION)
+    appeals = _for_reviewer(appeals, project=project, reviewer=reviewer)
     appeal = _with_relations(appeals.select_related("rejection__annotation__task")).get(
         pk=appeal_id
     )

@@ -68,22 +68,27 @@ def file_pause(request: HttpRequest, project_id: int) -> HttpResponse:
 @login_required
 def queue(request: HttpRequest, project_id: int) -> HttpResponse:
     project = project_for(user=request.user, project_id=project_id, action="review")
-    reviewer_only = not can_manage(user=request.user, project=project)
-    appeals = selectors.appeals_queue(project=project, reviewer_only=reviewer_only)
+    reviewer = _reviewer_only(request, project)
+    appeals = selectors.appeals_queue(project=project, reviewer=reviewer)
     context = {
         "project": project,
         "appeals": appeals,
         "open_count": sum(1 for a in appeals if a.is_open),
-        "is_manager": not reviewer_only,
+        "is_manager": reviewer is None,
     }
     return render(request, "appeals/queue.html", context)
 
 
+def _reviewer_only(request, project):
+    """The caller when they review the project without managing it (what they may hear is
+    narrower: :func:`appeals.selectors._for_reviewer`); None for a manager."""
+    return None if can_manage(user=request.user, project=project) else request.user
+
+
 def _appeal_page(request, project, appeal_id: int, *, errors=None, status: int = 200):
-    reviewer_only = not can_manage(user=request.user, project=project)
     try:
         page = selectors.appeal_page(
-            project=project, appeal_id=appeal_id, reviewer_only=reviewer_only
+            project=project, appeal_id=appeal_id, reviewer=_reviewer_only(request, project)
         )
     except Appeal.DoesNotExist:
         raise Http404("No such appeal.") from None
@@ -115,6 +120,10 @@ def appeal(request: HttpRequest, project_id: int, appeal_id: int) -> HttpRespons
 def decide(request: HttpRequest, project_id: int, appeal_id: int) -> HttpResponse:
     project = project_for(user=request.user, project_id=project_id, action="review")
     try:
+        # Only an appeal the caller may open (the same 404 otherwise).
+        selectors.appeal_page(
+            project=project, appeal_id=appeal_id, reviewer=_reviewer_only(request, project)
+        )
         decided = services.appeal_decide(
             appeal_id=appeal_id,
             project=project,

@@ -32,6 +32,7 @@ from annotation.webhooks import DeliveryRefused, destination_check
 from backends import protocol
 from backends.models import ModelBackend, ModelVersion, Prediction, PredictionRun, RunStatus
 from backends.weights import USERNAME_PREFIX
+from labelhub.background import enqueue_with_rows
 from labelhub.models import Project
 from quality.judging import judging_run
 
@@ -141,7 +142,7 @@ def run_create(
     run = PredictionRun.objects.create(
         backend=backend, created_by=actor, trigger=trigger, task_ids=sorted(task_ids or [])
     )
-    transaction.on_commit(lambda: prediction_run_process.enqueue(run.pk))
+    enqueue_with_rows(prediction_run_process, run.pk)
     return run
 
 

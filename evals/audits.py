@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from evals import calls, judging
 from evals.models import Judge, JudgeStatus, JudgeVersion
 from evals.services import judge_current_version
+from labelhub.background import enqueue_with_rows
 from labelhub.permissions import can_manage
 from sandbox.models import AuditAttempt
 from sandbox.services import audit_judge_claims, audit_judge_queue, audit_judge_store
@@ -59,7 +60,7 @@ def audit_judge_request(*, audit: AuditAttempt, judge_id: object, actor) -> Audi
     version = judge_current_version(judge=judge)
     with transaction.atomic():
         audit = audit_judge_queue(audit=audit, judged_by=version.user, judge_name=str(version))
-        transaction.on_commit(lambda: audit_judge_process.enqueue(audit.pk, version.pk))
+        enqueue_with_rows(audit_judge_process, audit.pk, version.pk)
     return audit
 
 

@@ -37,6 +37,7 @@ from evals.models import (
 )
 from kinds.rubric_eval import formats, metrics
 from kinds.rubric_eval.kind import MAX_TEXT, RubricEvalKind, verdicts_met
+from labelhub.background import enqueue_with_rows
 from labelhub.models import Project
 from labelhub.quality_bars import quality_with_defaults
 from labelhub.refusals import Refusal
@@ -491,7 +492,7 @@ def run_create(*, project: Project, actor, eval_models: list[EvalModel]) -> Eval
         raise EvalRefused("The eval set has no prompts yet: import them first.", code="no_prompts")
     run = EvalRun.objects.create(project=project, created_by=actor)
     run.eval_models.set(eval_models)
-    transaction.on_commit(lambda: eval_run_process.enqueue(run.pk))
+    enqueue_with_rows(eval_run_process, run.pk)
     return run
 
 
@@ -505,7 +506,7 @@ def judge_run_create(*, judge: Judge, actor) -> EvalRun:
     run = EvalRun.objects.create(
         project_id=judge.project_id, created_by=actor, judge_version=version
     )
-    transaction.on_commit(lambda: eval_run_process.enqueue(run.pk))
+    enqueue_with_rows(eval_run_process, run.pk)
     return run
 
 

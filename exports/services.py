@@ -42,6 +42,7 @@ from kinds.formats import (
 )
 from kinds.streams import csv_rows, json_line
 from labelhub.audit import audit_record
+from labelhub.background import enqueue_with_rows
 from labelhub.models import AuditAction, AuditEvent, Project
 from labelhub.refusals import Refusal
 
@@ -251,7 +252,7 @@ def export_size(*, project: Project, format_name: str, options: ExportOptions) -
 def export_job_create(
     *, project: Project, user: AbstractBaseUser, format_name: str, options: ExportOptions
 ) -> ExportJob:
-    """Queue an export to run in the background (after this transaction commits)."""
+    """Queue an export to run in the background (its task is queued with the job's row)."""
     from exports.tasks import export_job_process
 
     fmt = export_format(project=project, name=format_name)
@@ -262,7 +263,7 @@ def export_job_create(
         project=project, created_by=user, format=format_name, options=options.as_dict()
     )
     export_record(project=project, user=user, format_name=format_name, options=options, via="job")
-    transaction.on_commit(lambda: export_job_process.enqueue(job.pk))
+    enqueue_with_rows(export_job_process, job.pk)
     return job
 
 

@@ -123,6 +123,21 @@ def tasks_not_opted_out(tasks, *, project: Project, user: AbstractBaseUser):
     return tasks.alias(opted_out_hit=flags.bitand(opted_out)).filter(opted_out_hit=0)
 
 
+def opted_out_of(*, task, project: Project, user: AbstractBaseUser) -> bool:
+    """Whether the person opted out of one of the task's categories (its own or the project's):
+    one task's check, for the paths that show one task by its id (its media, its preview, an
+    appeal or an audit of it). No query for a task without categories."""
+    flags = task.content_flags | project.content_flags
+    if not flags:
+        return False
+    opted_out = (
+        OrganizationMember.objects.filter(organization_id=project.organization_id, user_id=user.pk)
+        .values_list("content_opt_outs", flat=True)
+        .first()
+    )
+    return bool(flags & (opted_out or 0))
+
+
 def opted_out_anything(*, organization_id: int, user_id: int) -> bool:
     return OrganizationMember.objects.filter(
         organization_id=organization_id, user_id=user_id, content_opt_outs__gt=0

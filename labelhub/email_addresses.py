@@ -21,6 +21,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
@@ -218,7 +219,10 @@ def signup_request(
 
     Whatever the outcome, the caller shows the same page ("we sent you an email"); the mail says
     what happens next: finish the sign-up, or log in (the address has an account), or choose
-    another username. The account is made inactive and becomes active with its link.
+    another username. The account is made inactive and becomes active with its link. Every
+    branch hashes the password once, as making the account does (the hash is most of the time
+    a sign-up takes): the response time does not tell that an address or a username exists
+    either.
     """
     User = get_user_model()
     address = (invitation.email or email or "").strip()
@@ -238,6 +242,7 @@ def signup_request(
             f"    {invitation_url}\n\n"
             f"Forgot the password? Reset it here: {_url(base_url, 'password_reset')}\n",
         )
+        make_password(password)  # the same time as a new account's (see above)
         return
     if User.objects.filter(username__iexact=username).exists():
         _mail(
@@ -247,6 +252,7 @@ def signup_request(
             f"address to join {organization}. That username is taken: open the invitation again "
             f"and choose another one:\n\n    {invitation_url}\n",
         )
+        make_password(password)
         return
     full_name = " ".join((full_name or "").split())
     first, _, last = full_name.partition(" ")

@@ -17,7 +17,8 @@ Several workers may run at once, on one machine or many:
   leaves the whole batch waiting, never half counted.
 
 Lock order, shared with the queue and with reviews: tasks, then standing rows (in id order), then
-contributor rows. Webhooks are recorded in the batch's transaction and sent after it commits.
+contributor rows. Webhooks are recorded, and their sending queued, in the batch's transaction; they
+are sent after it commits.
 """
 
 import random
@@ -57,7 +58,7 @@ _review_dice = random.SystemRandom()
 
 def judging_request(*, project_id: int) -> bool:
     """Note that the project has answers waiting; True when no run was queued yet (the caller
-    then queues one). One statement, outside any transaction of the caller's."""
+    then queues one, in the same transaction: :func:`quality.tasks.request_judging`)."""
     table = JudgingRequest._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(

@@ -2,9 +2,11 @@
 
 from functools import partial
 
+from django.db import transaction
 from django.tasks import task
 
 from annotation.webhooks import LINE_PRIORITY
+from labelhub.background import enqueue_with_rows
 from quality.judging import judging_request, judging_run
 
 # Ahead of everything else a worker does (imports, exports), level with the webhook deliveries
@@ -20,9 +22,12 @@ def judge_project(project_id: int) -> None:
 
 
 def request_judging(project_id: int) -> None:
-    """Queue a run for the project unless one is queued already."""
-    if judging_request(project_id=project_id):
-        judge_project.enqueue(project_id)
+    """Queue a run for the project unless one is queued already. The request row and the run's
+    task commit together: a row left without its run would make every later submit queue
+    nothing (the row says a run is coming) until ``consolidate_pending`` found the answers."""
+    with transaction.atomic():
+        if judging_request(project_id=project_id):
+            enqueue_with_rows(judge_project, project_id)
 
 
 def after_submit(*, annotation_id: int, project_id: int) -> None:

@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.http import Http404
 
 from annotation.models import Assignment, AssignmentStatus, Task
+from annotation.sensitive import content_withheld
 from labelhub.permissions import can_review
 from sandbox.models import Proof
 
@@ -21,7 +22,9 @@ def task_for_proof(*, user: AbstractBaseUser, task_id: int) -> tuple[Task, Assig
         contributor=user,
         status__in=(AssignmentStatus.ACTIVE, AssignmentStatus.EXPIRED),
     ).first()
-    if assignment is None and not can_review(user=user, project=task.project):
+    if assignment is None and (
+        not can_review(user=user, project=task.project) or content_withheld(user=user, task=task)
+    ):
         raise Http404("No such task.")
     return task, assignment
 
@@ -38,8 +41,9 @@ def proof_for(*, user: AbstractBaseUser, proof: Proof | None) -> Proof:
 
 
 def task_for_audit(*, user: AbstractBaseUser, task_id: int) -> Task:
-    """A task of a kind that takes audits, if the caller reviews (or manages) its project;
-    otherwise 404, whatever the reason. Whether it may be audited now is the service's word."""
+    """A task of a kind that takes audits, if the caller reviews (or manages) its project and
+    did not opt out of its content; otherwise 404, whatever the reason. Whether it may be
+    audited now is the service's word."""
     if not user.is_authenticated:
         raise Http404("No such task.")
     task = (
@@ -48,6 +52,11 @@ def task_for_audit(*, user: AbstractBaseUser, task_id: int) -> Task:
         .first()
     )
     kind = task.project.installed_kind if task is not None else None
-    if kind is None or not kind.takes_audits or not can_review(user=user, project=task.project):
+    if (
+        kind is None
+        or not kind.takes_audits
+        or not can_review(user=user, project=task.project)
+        or content_withheld(user=user, task=task)
+    ):
         raise Http404("No such task.")
     return task

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from annotation.models import Assignment, Task, TaskStatus
 from kinds import TaskKind
+from labelhub.background import enqueue_with_rows
 from labelhub.refusals import Refusal
 from sandbox import runner
 from sandbox.models import AuditAttempt, Proof, ProofRun, ProofStatus
@@ -120,7 +121,7 @@ def proof_request(
             content_key=key,
             result=cleaned,
         )
-        transaction.on_commit(lambda: run_proof.enqueue(proof.pk))
+        enqueue_with_rows(run_proof, proof.pk)
     return proof
 
 
@@ -236,7 +237,7 @@ def audit_request(
             expected_pass=expected_pass,
             note=note,
         )
-        transaction.on_commit(lambda: run_audit.enqueue(audit.pk))
+        enqueue_with_rows(run_audit, audit.pk)
     return audit
 
 

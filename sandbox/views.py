@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from annotation.models import Annotation, Task, TaskStatus
+from annotation.sensitive import content_withheld
 from labelhub.permissions import can_manage, can_review, project_for
 from sandbox.events import audit_rubric_actions
 from sandbox.models import AuditAttempt
@@ -62,7 +63,10 @@ def answer_proof(request: HttpRequest, annotation_id: int) -> HttpResponse:
     answer = Annotation.objects.select_related("task__project").filter(pk=annotation_id).first()
     if answer is None or (
         answer.contributor_id != request.user.pk
-        and not can_review(user=request.user, project=answer.task.project)
+        and (
+            not can_review(user=request.user, project=answer.task.project)
+            or content_withheld(user=request.user, task=answer.task)
+        )
     ):
         raise Http404("No such answer.")
     latest = (

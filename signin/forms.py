@@ -5,6 +5,7 @@ import re
 from django import forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core import validators
 from django.core.exceptions import ValidationError
 
 from labelhub.models import Organization, Role
@@ -136,7 +137,15 @@ class FindProviderForm(forms.Form):
 
 class SignInForm(AuthenticationForm):
     """Django's log-in form, with a clear word for people whose organization turned passwords
-    off (the backend refuses them in any case)."""
+    off (the backend refuses them in any case), and a username no longer than the user model
+    allows: Django's form only sets the field's ``max_length`` after building it (so no
+    validator checks it), and a longer name went on to ``authenticate()``, whose failure the
+    sign-in throttle (django-axes) stores in a ``varchar(255)``: a 500 on PostgreSQL."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        username = self.fields["username"]
+        username.validators.append(validators.MaxLengthValidator(username.max_length))
 
     def clean(self):
         username = self.cleaned_data.get("username")

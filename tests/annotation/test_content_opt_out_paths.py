@@ -2,18 +2,26 @@
 
 Before: the work screen's prefetch named (and the browser downloaded) the media of an opted-out
 task, the review queue handed reviewers tasks of categories they opted out of, and the task API
-gave an opted-out contributor the task's data.
+gave an opted-out contributor the task's data. Then the media by id (``/tasks/<id>/media/`` and
+its thumbnail), the reviewer's task preview, appeals and sandbox audits still showed them.
 """
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from annotation import queue
 from annotation.models import Task
 from annotation.selectors import media_to_prefetch
+from appeals.selectors import appeals_open_count
+from appeals.services import appeal_file_rejection
+from labelhub.accounts import api_token_create
 from labelhub.content import content_opt_outs_set
 from quality import selectors
+from tests.appeals.helpers import rejected_answer
 from tests.factories import make_project, make_user
+from tests.media import png_bytes
 from tests.quality.helpers import answer_next, make_quality_project, make_ranking_tasks
 
 pytestmark = pytest.mark.django_db
@@ -92,3 +100,85 @@ def _contributors():
     people = [make_user("ana"), make_user("ben")]
     project = make_project(kind="exact", members=dict.fromkeys(people, "contributor"))
     return project, people
+
+
+# Paths that show one task by its id (issue #24 again: the media by id, the reviewer's preview,
+# appeals and audits). Managers see everything of their project; a person holding a lease on a
+# task keeps it (they opted out after claiming it: theirs to finish or skip).
+
+
+def _with_media(task, name: str) -> Task:
+    task.media.save(f"{name}.png", ContentFile(png_bytes(8, 6).getvalue()))
+    task.thumbnail.save(f"{name}-thumb.png", ContentFile(png_bytes(4, 3).getvalue()))
+    return task
+
+
+def test_the_media_and_preview_of_an_opted_out_task_are_not_found_by_id(client):
+    ana, ben, rui, maria = (make_user(name) for name in ("ana", "ben", "rui", "maria"))
+    members = {ana: "contributor", ben: "contributor", rui: "reviewer", maria: "manager"}
+    project = make_project(kind="bbox", members=members)
+    violent = Task.objects.create(
+        project=project, data={"image": "https://img.example/v.jpg"}, content_flags=VIOLENCE
+    )
+    _with_media(violent, "violent")
+    held = queue.assignment_claim_next(project=project, contributor=ana)
+    assert held.task_id == violent.pk  # Ana holds it from before she opted out
+    plain = _with_media(
+        Task.objects.create(project=project, data={"image": "https://img.example/p.jpg"}), "plain"
+    )
+
+    def statuses(person, task):
+        client.force_login(person)
+        return [
+            client.get(reverse("annotation:task-media", args=[task.pk])).status_code,
+            client.get(reverse("annotation:task-thumbnail", args=[task.pk])).status_code,
+            client.get(reverse("annotation:task-preview", args=[project.pk, task.pk])).status_code,
+        ]
+
+    assert statuses(rui, violent) == [200, 200, 200]
+    assert statuses(ben, violent)[:2] == [200, 200]
+    for person in (ana, ben, rui, maria):
+        _opt_out(project, person)
+    assert statuses(rui, violent) == [404, 404, 404]
+    assert statuses(rui, plain) == [200, 200, 200]
+    assert statuses(ben, violent)[:2] == [404, 404]
+    assert statuses(ben, plain)[:2] == [200, 200]
+    assert statuses(ana, violent)[:2] == [200, 200]  # her lease
+    assert statuses(maria, violent) == [200, 200, 200]  # the manager's project
+    client.force_login(rui)
+    check = client.post(
+        reverse("annotation:task-preview-check", args=[project.pk, violent.pk]), {"result": "{}"}
+    )
+    assert check.status_code == 404
+    client.logout()  # exports name media by this URL, for scripts with an API token
+    by_token = {"Authorization": f"Token {api_token_create(user=rui).key}"}
+    for task, expected in ((violent, 404), (plain, 200)):
+        url = reverse("annotation:task-media", args=[task.pk])
+        assert client.get(url, headers=by_token).status_code == expected
+
+
+def test_a_reviewer_is_not_shown_appeals_of_tasks_they_opted_out_of(
+    client, django_capture_on_commit_callbacks
+):
+    project, people, reviewer, manager, task, annotation, _ = rejected_answer(
+        django_capture_on_commit_callbacks
+    )
+    appeal = appeal_file_rejection(annotation_id=annotation.pk, user=people[0], comment="A!")
+    Task.objects.filter(pk=task.pk).update(content_flags=VIOLENCE)
+    page_url = reverse("appeals:appeal", args=[project.pk, appeal.pk])
+    queue_url = reverse("appeals:queue", args=[project.pk])
+    client.force_login(reviewer)
+    assert client.get(page_url).status_code == 200
+    assert client.get(queue_url).content.decode().count('data-testid="appeal-row"') == 1
+    _opt_out(project, reviewer)
+    _opt_out(project, manager)
+    assert client.get(page_url).status_code == 404
+    assert client.get(queue_url).content.decode().count('data-testid="appeal-row"') == 0
+    assert appeals_open_count(project=project, reviewer=reviewer) == 0
+    decided = client.post(
+        reverse("appeals:decide", args=[project.pk, appeal.pk]), {"decision": "uphold"}
+    )
+    assert decided.status_code == 404
+    client.force_login(manager)  # the manager hears every appeal of the project
+    assert client.get(page_url).status_code == 200
+    assert client.get(queue_url).content.decode().count('data-testid="appeal-row"') == 1

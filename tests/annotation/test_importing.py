@@ -405,8 +405,10 @@ PRIVATE_CALLBACK_PROBLEMS = [  # for the URLs above after the first (public) one
     "169.254.169.254 is a link-local address (cloud metadata lives there); "
     "webhooks only go to public addresses.",
     "::1 is a loopback address; webhooks only go to public addresses.",
-    "hooks.invalid does not resolve to any address.",
-    "intranet.example.com is not an allowed address; webhooks only go to public addresses.",
+    # a name that does not resolve and one that resolves inside are told apart nowhere
+    "hooks.invalid is not an allowed address: webhooks only go to hosts with public addresses.",
+    "intranet.example.com is not an allowed address: webhooks only go to hosts with public "
+    "addresses.",
 ]
 
 

@@ -256,7 +256,7 @@ def test_private_and_odd_destinations_are_refused_by_default(monkeypatch):
         "http://100.64.0.1/hook": "100.64.0.1 is an address that is not publicly routable",
         "http://intranet.example.com/x": "intranet.example.com is not an allowed address",
         "http://half.example.com/x": "half.example.com is not an allowed address",
-        "http://hooks.invalid/x": "hooks.invalid does not resolve to any address.",
+        "http://hooks.invalid/x": "hooks.invalid is not an allowed address",
         "ftp://example.com/x": "Only http and https URLs can receive webhooks.",
         "http://hooks.example.com:99999/x": "The URL's host or port is not valid.",
     }

@@ -6,8 +6,9 @@ import copy
 import pytest
 from django.urls import reverse
 
-from annotation.models import TaskStatus
+from annotation.models import Task, TaskStatus
 from kinds.environment.demo import INVOICE_TASK
+from labelhub.content import content_opt_outs_set
 from labelhub.models import ProjectMember, Role
 from sandbox import runner
 from sandbox.models import AuditAttempt
@@ -198,3 +199,30 @@ def test_rubric_claims_are_graded_per_attempt_into_a_reward(
     shown = client.get(page_url).content.decode()
     assert 'data-testid="audit-rubric-form"' not in shown  # not their own attempt's grader
     assert 'data-testid="audit-rubric-reward">1</strong>' in shown
+
+
+def test_a_reviewer_who_opted_out_of_a_tasks_content_gets_none_of_its_proofs_or_audits(
+    client, django_capture_on_commit_callbacks
+):
+    """Reviewers have the same content opt-outs as contributors (issue #24, item 4): the
+    sandbox's pages by id answer 404, as for a task that does not exist; the manager sees all."""
+    capture = django_capture_on_commit_callbacks
+    project, (task,), _author, reviewer, manager = authored(capture)
+    answer = task.annotations.get()
+    Task.objects.filter(pk=task.pk).update(content_flags=1)  # violence
+    client.force_login(reviewer)
+    proof_url = reverse("sandbox:answer-proof", args=[answer.pk])
+    assert client.get(proof_url).status_code == 200
+    content_opt_outs_set(organization=project.organization, user=reviewer, names=["violence"])
+    assert client.get(proof_url).status_code == 404
+    check = client.post(reverse("sandbox:check", args=[task.pk]), {"result": "{}"})
+    assert check.status_code == 404
+    with capture(execute=True):
+        accepted = api(manager).post(
+            f"/api/v1/reviews/{task.pk}/", {"verdict": "accept"}, format="json"
+        )
+    assert accepted.status_code == 200, accepted.content
+    assert client.get(reverse("sandbox:task-audits", args=[task.pk])).status_code == 404
+    assert api(reviewer).get(f"/api/v1/tasks/{task.pk}/audits/").status_code == 404
+    assert api(manager).get(f"/api/v1/tasks/{task.pk}/audits/").status_code == 200
+    assert not AuditAttempt.objects.exists()

@@ -81,3 +81,25 @@ def test_no_refusal_names_the_address_a_host_resolved_to(monkeypatch):
     with pytest.raises(ValidationError) as backend:
         backend_save(project=project, name="b", url="http://db.corp.example/")
     assert "192.168.7.9" not in str(backend.value)
+
+
+@GUARDED
+def test_a_name_that_does_not_resolve_is_refused_in_the_same_words_as_an_internal_one(
+    monkeypatch,
+):
+    """Else "does not resolve" against "not allowed" tells whoever may save a URL which internal
+    names exist (issue #24, item 8)."""
+    network = FakeNetwork(monkeypatch)
+    network.name("db.corp.example", ["192.168.7.9"])
+    refusals = {}
+    for host in ("db.corp.example", "nothing.corp.example"):
+        with pytest.raises(DeliveryRefused) as caught:
+            destination_check(
+                f"http://{host}/hook", allow_private=False, called="calls to the model"
+            )
+        refusals[host] = str(caught.value).replace(host, "<host>")
+    assert refusals["db.corp.example"] == refusals["nothing.corp.example"]
+    assert refusals["db.corp.example"] == (
+        "<host> is not an allowed address: calls to the model only go to hosts with public "
+        "addresses."
+    )

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import get_hasher
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
@@ -104,6 +105,31 @@ def test_sign_up_answers_the_same_whether_the_address_or_the_username_exists(cli
     # nothing was made for the two refused ones, and the new account waits on its link
     assert User.objects.filter(username__in=["someone", "KNOWN"]).count() == 0
     assert not User.objects.get(username="newcomer").is_active
+
+
+def test_sign_up_hashes_the_password_once_whether_the_address_or_the_username_exists(
+    client, monkeypatch
+):
+    """The same work, so the same time: a password hash is most of what a sign-up costs (hundreds
+    of milliseconds with PBKDF2), and only making the account did it. Hashes are counted, not
+    timed (the suite's hasher is MD5, for speed)."""
+    other = make_user("known", email="known@beta.example")
+    email_address_mark_verified(user=other, email=other.email)
+    path = _link_path(make_organization("Alpha"))
+    hasher = get_hasher()
+    hashed = []
+    encode = type(hasher).encode
+    monkeypatch.setattr(
+        type(hasher), "encode", lambda self, *args: hashed.append(1) or encode(self, *args)
+    )
+    for username, email in (
+        ("newcomer", "new@beta.example"),
+        ("someone", "known@beta.example"),  # an address with an account
+        ("KNOWN", "other@beta.example"),  # a taken username
+    ):
+        hashed.clear()
+        assert _sign_up(client.__class__(), path, username=username, email=email).status_code == 200
+        assert len(hashed) == 1, (username, email)
 
 
 def test_a_confirmation_link_works_once_and_expires(client):

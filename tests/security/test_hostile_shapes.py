@@ -13,12 +13,15 @@ import io
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.test import override_settings
 from django.urls import reverse
 
 from tests.security.test_permission_matrix import (
     BODY,
     METHODS,
     PAGE_METHODS,
+    RULES,
     all_routes,
     is_admin,
     url_for,
@@ -64,27 +67,40 @@ def _send(client, method: str, route, url: str, shape: str):
     return client.post(url, form)
 
 
+# The sign-in throttle on, as in production: it stores each failed log-in's username.
+@override_settings(AXES_ENABLED=True)
 def test_no_write_route_answers_a_hostile_shape_with_a_server_error(client, request):
     _project, people, kwargs = request.getfixturevalue("world")
     client.raise_request_exception = False  # a 500 is a status to report, not an exception
-    failures, sent = [], 0
+    failures, sent, sent_anonymously = [], 0, 0
     for route in all_routes():
         if is_admin(route):
             continue
         url = url_for(route, kwargs)
+        callers = ["manager", "anyone"] if RULES.get(route.key) == "public" else ["manager"]
         for method in METHODS if route.is_api else PAGE_METHODS:
             if method == "get":
                 continue
             for shape in [*SHAPES, "deep"]:
                 if shape == "lone surrogate" and not route.is_api:
                     continue  # a form is UTF-8: a browser cannot send one (JSON can, escaped)
-                client.force_login(people["manager"])
-                response = _send(client, method, route, url, shape)
-                sent += 1
-                if response.status_code >= 500:
-                    failures.append(f"{method.upper()} {url} with {shape}: {response.status_code}")
+                for caller in callers:
+                    if caller == "anyone":
+                        client.logout()
+                        sent_anonymously += 1
+                    else:
+                        client.force_login(people["manager"])
+                    response = _send(client, method, route, url, shape)
+                    sent += 1
+                    if response.status_code >= 500:
+                        failures.append(
+                            f"{method.upper()} {url} with {shape} as {caller}: "
+                            f"{response.status_code}"
+                        )
+    print(f"hostile requests sent: {sent}, of them anonymously: {sent_anonymously}")
     assert failures == []
     assert sent > 400
+    assert sent_anonymously > 40
 
 
 @pytest.mark.parametrize("shape", ["nul", "lone surrogate"])
@@ -122,13 +138,23 @@ def test_the_token_route_and_the_log_in_form_refuse_hostile_usernames_and_deep_j
     deep = client.post(token, DEEP, content_type="application/json")
     assert deep.status_code == 400
     assert "nested too deeply" in deep.json()["detail"]
-    page = client.post(reverse("login"), long_name)
-    assert page.status_code == 200  # the form again, with its message
     for text in SHAPES.values():
         body = json.dumps({"username": text, "password": text})
         assert client.post(token, body, content_type="application/json").status_code == 400
-    for text in ("a\x00b", "x" * 300):
-        assert client.post(reverse("login"), {"username": text, "password": text}).status_code in (
-            200,
-            400,
-        )
+    assert client.post(reverse("login"), {"username": "a\x00b", "password": "x"}).status_code == 400
+
+
+@override_settings(AXES_ENABLED=True)  # the sign-in throttle records every failed log-in
+def test_the_log_in_form_refuses_a_username_longer_than_an_account_can_have(client):
+    client.raise_request_exception = False
+    longest = get_user_model()._meta.get_field("username").max_length
+    for length in (longest + 1, 300, 100_000):
+        page = client.post(reverse("login"), {"username": "x" * length, "password": "secret"})
+        assert page.status_code == 200  # the form again, with its message
+        assert page.context["form"].errors["username"] == [
+            f"Ensure this value has at most {longest} characters (it has {length})."
+        ]
+    page = client.post(reverse("login"), {"username": "x" * longest, "password": "secret"})
+    assert page.status_code == 200
+    assert "username" not in page.context["form"].errors  # the usual refusal, counted by axes
+    assert page.context["form"].non_field_errors()

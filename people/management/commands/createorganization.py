@@ -1,7 +1,9 @@
 """``manage.py createorganization NAME --admin EMAIL``: a customer's organization and its admin.
 
-A person who has an account with that email address becomes the admin at once; anyone else gets
-an invitation by email (its link is printed too, for when no email can be sent), valid 14 days.
+A person who has proven that email address is theirs (an active account that confirmed it) becomes
+the admin at once; anyone else, an account that has the address but never confirmed it included,
+gets an invitation by email (its link is printed too, for when no email can be sent), valid 14
+days.
 """
 
 from django.core.exceptions import ValidationError
@@ -11,7 +13,10 @@ from people.invitations import invitation_url, organization_create_with_admin
 
 
 class Command(BaseCommand):
-    help = "Create an organization with its first admin (an existing account, or an invitation)."
+    help = (
+        "Create an organization with its first admin (the account that verified the address, "
+        "or else an invitation)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("name", help="The organization's name, e.g. 'Acme AI'.")
