@@ -81,14 +81,17 @@ def _secrets() -> tuple[Project, list[str]]:
         client_id="labelhub",
         client_secret=CLIENT_SECRET,
     )
+    # The provider's refresh grant is kept on the person's link to it, not on a browser session.
     identity = ProviderIdentity.objects.create(
-        provider=provider, subject="sub-1", user=person, email="scripts@acme.test"
-    )
-    ProviderSession.objects.create(
-        identity=identity,
-        session_key="s" * 32,
+        provider=provider,
+        subject="sub-1",
+        user=person,
+        email="scripts@acme.test",
         refresh_token=REFRESH_TOKEN,
         checked_at=timezone.now(),
+    )
+    ProviderSession.objects.create(
+        identity=identity, session_key="s" * 32, checked_at=timezone.now()
     )
     scim = scim_token_create(organization=project.organization)
     # what the server reads back is the secret itself
@@ -98,7 +101,7 @@ def _secrets() -> tuple[Project, list[str]]:
     assert EvalModel.objects.get(pk=evaluated.pk).api_key == EVALS_KEY
     assert Judge.objects.get(pk=judge.pk).api_key == JUDGE_KEY
     assert ProviderConfig.objects.get(pk=provider.pk).client_secret == CLIENT_SECRET
-    assert ProviderSession.objects.get().refresh_token == REFRESH_TOKEN
+    assert ProviderIdentity.objects.get().refresh_token == REFRESH_TOKEN
     return project, [
         MODEL_KEY,
         HEADER,
