@@ -3,6 +3,7 @@ import time
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import BrowserContext, Page
@@ -32,6 +33,35 @@ class ConsoleErrors(list):
             target.on("weberror", lambda error: self.add(str(error.error)))
         else:
             target.on("pageerror", lambda error: self.add(str(error)))
+
+
+@pytest.fixture(autouse=True)
+def _quiet_database_before_flush(request: pytest.FixtureRequest):
+    """Let the live server finish what the browser asked of it before the database is emptied.
+
+    A page's last click may have sent a request (a draft autosave, a submit) that the live
+    server's thread is still running when the test ends; the browser closes first, then
+    pytest-django empties every table with one TRUNCATE. That TRUNCATE and the late request's
+    UPDATE can take their locks in opposite orders: PostgreSQL ends one of them as a deadlock,
+    the emptying fails, and the next test starts on the last one's rows (a CI run failed so).
+    Defined before the fixtures that open the browser, this runs after the browser has closed
+    and before the database is emptied: it waits until no other connection to the test
+    database is running a statement or holding a transaction open, seen twice in a row.
+    """
+    yield
+    if "page" not in request.fixturenames or connection.vendor != "postgresql":
+        return
+    deadline = time.monotonic() + 15.0
+    quiet_in_a_row = 0
+    while quiet_in_a_row < 2 and time.monotonic() < deadline:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND pid <> pg_backend_pid() AND state IN ('active', 'idle in transaction')"
+            )
+            busy = cursor.fetchone()[0]
+        quiet_in_a_row = 0 if busy else quiet_in_a_row + 1
+        time.sleep(0.05)
 
 
 @pytest.fixture
