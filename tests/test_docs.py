@@ -34,6 +34,21 @@ def test_no_file_points_outside_the_repository():
     assert offenders == []
 
 
+MERGE_MARKER = re.compile(r"^(<{7} |>{7} |={7}$)")
+
+
+def test_no_file_keeps_the_markers_of_a_merge_conflict():
+    """A conflict resolved in a hurry once left both sides of a paragraph in the deployment
+    guide, markers and all; nothing else would have noticed."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in tracked_text_files()
+        for number, line in enumerate(path.read_text(errors="ignore").splitlines(), 1)
+        if MERGE_MARKER.match(line)
+    ]
+    assert offenders == []
+
+
 def test_every_local_link_of_the_markdown_files_exists():
     missing = []
     for path in tracked_text_files():
