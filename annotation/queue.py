@@ -198,9 +198,11 @@ def open_task_filter() -> Q:
 def _reclaim_expired_leases(*, project: Project, now) -> int:
     """Give back the slots of leases whose time is up; return how many were reclaimed.
 
-    Caller holds nothing yet (this runs first in a claim); takes row locks on the leases.
+    Caller holds nothing yet (this runs first in a claim); takes row locks on the leases. Also
+    lets the claim's commit return before it reaches the disk (:func:`sql.relax_commit`), in
+    the same statement.
     """
-    expired = sql.expired_leases(project_id=project.pk, now=now, limit=RECLAIM_BATCH)
+    expired = sql.expired_leases(project_id=project.pk, now=now, limit=RECLAIM_BATCH, relax=True)
     if not expired:
         return 0
     Assignment.objects.filter(pk__in=[pk for pk, _ in expired]).update(
@@ -309,7 +311,6 @@ def assignment_claim_next(*, project: Project, contributor: AbstractBaseUser) ->
     quality = quality_with_defaults(project.quality)
     now = timezone.now()
     with transaction.atomic(durable=True):
-        sql.relax_commit()
         outcome = _claim(project=project, contributor=contributor, quality=quality, now=now)
     # Refusals are raised after the commit, so that a decision taken on the way (a finished
     # qualification) is kept.

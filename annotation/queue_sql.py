@@ -86,17 +86,34 @@ def relax_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def expired_leases(*, project_id: int, now, limit: int) -> list[tuple[int, int]]:
-    """(id, task id) of leases whose time is up, oldest first, locked (others skip them)."""
-    lock = " FOR UPDATE SKIP LOCKED" if _postgres() else ""
+def expired_leases(
+    *, project_id: int, now, limit: int, relax: bool = False
+) -> list[tuple[int, int]]:
+    """(id, task id) of leases whose time is up, oldest first, locked (others skip them).
+
+    ``relax``: also what :func:`relax_commit` does, in the same statement on PostgreSQL (a claim
+    starts with both; one round trip to the database instead of two).
+    """
+    if not _postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT id, task_id FROM {ASSIGNMENT} "  # noqa: S608 - names from _meta
+                "WHERE project_id = %s AND status = 'active' AND lease_expires_at <= %s "
+                "ORDER BY lease_expires_at LIMIT %s",
+                [project_id, _when(now), limit],
+            )
+            return cursor.fetchall()
+    relaxed = "set_config('synchronous_commit', 'off', true), " if relax else ""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, task_id FROM {ASSIGNMENT} "  # noqa: S608 - names from _meta
+            f"SELECT {relaxed}(SELECT json_agg(json_build_array(e.id, e.task_id)) FROM ("  # noqa: S608
+            f"SELECT id, task_id FROM {ASSIGNMENT} "
             "WHERE project_id = %s AND status = 'active' AND lease_expires_at <= %s "
-            f"ORDER BY lease_expires_at LIMIT %s{lock}",
+            "ORDER BY lease_expires_at LIMIT %s FOR UPDATE SKIP LOCKED) e)",
             [project_id, _when(now), limit],
         )
-        return cursor.fetchall()
+        found = json_out(cursor.fetchone()[-1]) or []
+    return [(pk, task_id) for pk, task_id in found]
 
 
 def contributor_locked(

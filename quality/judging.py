@@ -56,6 +56,17 @@ _review_dice = random.SystemRandom()
 # --- asking for a run ------------------------------------------------------------------------
 
 
+def judging_requested(*, project_id: int) -> bool:
+    """Whether a run is queued for the project and has not started yet.
+
+    One read outside any transaction, so that the submits that follow the first one while its
+    run waits cost one round trip to the database instead of three (BEGIN, the insert that
+    finds the row, COMMIT). Safe without a lock: a run deletes the row *before* it reads the
+    waiting answers, so an answer committed before this read saw the row is read by that run.
+    """
+    return JudgingRequest.objects.filter(project_id=project_id).exists()
+
+
 def judging_request(*, project_id: int) -> bool:
     """Note that the project has answers waiting; True when no run was queued yet (the caller
     then queues one, in the same transaction: :func:`quality.tasks.request_judging`)."""

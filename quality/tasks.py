@@ -7,7 +7,7 @@ from django.tasks import task
 
 from annotation.webhooks import LINE_PRIORITY
 from labelhub.background import enqueue_with_rows
-from quality.judging import judging_request, judging_run
+from quality.judging import judging_request, judging_requested, judging_run
 
 # Ahead of everything else a worker does (imports, exports), level with the webhook deliveries
 # it makes, first come first served: a submission is done for the customer only when it is
@@ -24,7 +24,10 @@ def judge_project(project_id: int) -> None:
 def request_judging(project_id: int) -> None:
     """Queue a run for the project unless one is queued already. The request row and the run's
     task commit together: a row left without its run would make every later submit queue
-    nothing (the row says a run is coming) until ``consolidate_pending`` found the answers."""
+    nothing (the row says a run is coming) until ``consolidate_pending`` found the answers.
+    While a run waits, later requests only look (:func:`quality.judging.judging_requested`)."""
+    if judging_requested(project_id=project_id):
+        return
     with transaction.atomic():
         if judging_request(project_id=project_id):
             enqueue_with_rows(judge_project, project_id)

@@ -320,3 +320,63 @@ def test_a_kinds_paths_rooted_at_result_are_not_rooted_twice():
     assert paths, response.json()
     assert all(p.startswith("result.") and not p.startswith("result.result") for p in paths)
     assert any(p.startswith("result.turns.0.scores") for p in paths), paths
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's round trips")
+def test_every_round_trip_of_a_steady_state_next_and_submit_is_pinned(settings):
+    """What one client's next and submit send to the database, committed as in production and
+    with the submit's after-commit step run: each line below is a round trip, and the p95 of the
+    queue is mostly the count of them (docs/performance.md). A claim relaxes its commit and
+    probes for expired leases in one statement; a submit while a judging run waits only looks
+    for that run."""
+    # Judging queued for a worker, as in production (the tests' default runs it inline).
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 20)
+    client = client_for(ana)
+
+    def cycle() -> tuple[list[str], list[str]]:
+        with CaptureQueriesContext(connection) as claimed:
+            response = client.post(next_url(project))
+        aid = response.json()["assignment"]["id"]
+        with CaptureQueriesContext(connection) as submitted:  # its after-commit step included
+            client.post(
+                f"/api/v1/assignments/{aid}/submit/", {"result": {"label": "cat"}}, format="json"
+            )
+        return [q["sql"] for q in claimed], [q["sql"] for q in submitted]
+
+    cycle()  # the first claim makes the person's row; the first submit queues a judging run
+    claim, submit = cycle()
+    assert_round_trips(
+        claim,
+        [
+            ("SELECT", "labelhub_apitoken"),  # the token and its person
+            ("SELECT", "labelhub_projectmember"),  # the project, with the person's role on it
+            ("BEGIN", ""),
+            ("SELECT", "set_config('synchronous_commit'"),  # + the expired-lease probe
+            ("SELECT", "FROM annotation_projectcontributor"),  # the person's row, locked
+            ("WITH", "INSERT INTO annotation_assignment"),  # candidate, lease count, the lease
+            ("COMMIT", ""),
+        ],
+    )
+    assert_round_trips(
+        submit,
+        [
+            ("SELECT", "labelhub_apitoken"),
+            ("BEGIN", ""),
+            ("SELECT", "FOR UPDATE"),  # the lease, locked, with its task and project
+            ("WITH", "INSERT INTO annotation_annotation"),  # lease closed, answer stored
+            ("COMMIT", ""),
+            ("SELECT", "quality_judgingrequest"),  # a run is queued already: nothing to add
+        ],
+    )
+
+
+def assert_round_trips(sent: list[str], expected: list[tuple[str, str]]) -> None:
+    """Each statement sent begins with the expected verb and contains the expected text."""
+    shown = [sql[:90] for sql in sent]
+    assert len(sent) == len(expected), shown
+    for sql, (verb, text) in zip(sent, expected, strict=True):
+        assert sql.split(None, 1)[0].upper() == verb, (sql[:300], verb)
+        assert text in sql, (sql[:300], text)
