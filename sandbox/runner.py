@@ -36,6 +36,7 @@ from bound read-only, so ``python`` and ``pytest`` inside the sandbox are the on
 """
 
 import contextlib
+import json
 import os
 import random
 import resource
@@ -282,24 +283,31 @@ def run(
     """
     if not available():
         raise SandboxUnavailable("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
-    command = [
-        *_command(binds=binds, workdir=workdir, uid=uid, disk_mb=limits.disk_mb),
-        "/bin/bash",
-        "-c",
-        script,
-    ]
+    # bwrap says on this pipe which host pid the run's PID namespace began with (its first
+    # process), so that the run is seen to end in full (:func:`_wait_for_the_run_to_end`).
+    info_read, info_write = os.pipe()
+    bwrap, *walls = _command(binds=binds, workdir=workdir, uid=uid, disk_mb=limits.disk_mb)
+    command = [bwrap, "--info-fd", str(info_write), *walls, "/bin/bash", "-c", script]
     written = [bind.source for bind in binds if bind.writable]
     started = time.monotonic()
-    process = subprocess.Popen(  # noqa: S603 - the argument list is built above, no shell
-        command,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        preexec_fn=_limits(limits, uid),
-        env={"PATH": SANDBOX_PATH, "LANG": "C.UTF-8"},
-    )
-    output, stopped_by = _collect(process, limits=limits, started=started, written=written)
+    try:
+        process = subprocess.Popen(  # noqa: S603 - the argument list is built above, no shell
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_limits(limits, uid),
+            env={"PATH": SANDBOX_PATH, "LANG": "C.UTF-8"},
+            pass_fds=(info_write,),
+        )
+    finally:
+        os.close(info_write)
+    try:
+        output, stopped_by = _collect(process, limits=limits, started=started, written=written)
+        _wait_for_the_run_to_end(info_read)
+    finally:
+        os.close(info_read)
     elapsed = time.monotonic() - started
     if not stopped_by and _over_disk(written, limits=limits):
         stopped_by = "disk"  # what it wrote since the last check, seen once it ended
@@ -316,6 +324,32 @@ def run(
         reason=_reason(stopped_by, code=code, limits=limits),
         truncated=len(output) > limits.output_bytes,
     )
+
+
+def _wait_for_the_run_to_end(info_fd: int, *, timeout: float = 5.0) -> None:
+    """Wait until every process of the run has ended, not only bwrap.
+
+    Once bwrap is gone the kernel kills the rest of the run's PID namespace, but not at once: a
+    stopped run's writer could still be adding files to ``/app`` while the proof copies or
+    deletes that folder (a CI run saw a proof fail so, under load). The namespace's first
+    process ends only after all the others have (the kernel waits for them), so its end, as a
+    zombie or gone, is the run's end.
+    """
+    os.set_blocking(info_fd, False)
+    try:
+        pid = int(json.loads(os.read(info_fd, 4096) or b"{}").get("child-pid", 0))
+    except (BlockingIOError, ValueError, AttributeError):
+        return
+    deadline = time.monotonic() + timeout
+    while pid and time.monotonic() < deadline:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                # "pid (name) S …": the state after the name, which may hold spaces or parens.
+                if stat.read().rsplit(b")", 1)[1].split()[0] in (b"Z", b"X"):
+                    return
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return
+        time.sleep(0.005)
 
 
 def disk_used(roots: list[Path], *, stop_above: int | None = None) -> int:

@@ -104,6 +104,7 @@ def test_the_projects_disk_limit_reaches_the_sandbox(django_capture_on_commit_ca
     proof = check(client, task, with_script(FLOOD), django_capture_on_commit_callbacks)
     runs = {run["run"]: run for run in proof["runs"]}
     assert proof["holds"] is False
+    assert "solution" in runs, proof
     assert "disk limit of 16 MB reached" in runs["solution"]["reason"]
 
 
