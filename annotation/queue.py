@@ -195,16 +195,10 @@ def open_task_filter() -> Q:
     )
 
 
-def _reclaim_expired_leases(*, project: Project, now) -> int:
-    """Give back the slots of leases whose time is up; return how many were reclaimed.
-
-    Caller holds nothing yet (this runs first in a claim); takes row locks on the leases. Also
-    lets the claim's commit return before it reaches the disk (:func:`sql.relax_commit`), in
-    the same statement.
-    """
-    expired = sql.expired_leases(project_id=project.pk, now=now, limit=RECLAIM_BATCH, relax=True)
+def _leases_reclaim(expired: list[tuple[int, int]], *, now) -> None:
+    """Give back the slots of these expired leases (``(id, task id)``, locked by the caller)."""
     if not expired:
-        return 0
+        return
     Assignment.objects.filter(pk__in=[pk for pk, _ in expired]).update(
         status=AssignmentStatus.EXPIRED, updated_at=now
     )
@@ -215,7 +209,6 @@ def _reclaim_expired_leases(*, project: Project, now) -> int:
     for n, task_ids in by_count.items():
         # Gold tasks never counted their leases.
         Task.objects.filter(pk__in=task_ids, is_gold=False).update(lease_count=F("lease_count") - n)
-    return len(expired)
 
 
 def leases_release(*, contributor_id: int, project_ids: list[int]) -> int:
@@ -242,14 +235,31 @@ def leases_release(*, contributor_id: int, project_ids: list[int]) -> int:
     return len(leases)
 
 
-def _contributor_locked(
+def _claim_start(
     *, project: Project, contributor: AbstractBaseUser, quality: dict, now
 ) -> ProjectContributor:
-    """The contributor's row on the project, locked; created on their first claim.
+    """A claim's first step: the contributor's row on the project, locked (created on their
+    first claim), after the project's expired leases are reclaimed.
 
-    ``live_lease_id`` carries the id of their live lease on the project, if any, read in the
-    same query.
+    One statement on PostgreSQL in the usual case (:func:`queue_sql.claim_start`, which also
+    relaxes the claim's commit); ``live_lease_id`` carries the id of their live lease on the
+    project, if any, read in the same statement.
     """
+    started = sql.claim_start(
+        project_id=project.pk,
+        organization_id=project.organization_id,
+        user_id=contributor.pk,
+        now=now,
+        reclaim=RECLAIM_BATCH,
+    )
+    if started is not None:
+        _leases_reclaim(started.expired, now=now)
+        return started.contributor
+    # Their first claim here: reclaim apart, then make their row and lock it.
+    _leases_reclaim(
+        sql.expired_leases(project_id=project.pk, now=now, limit=RECLAIM_BATCH, relax=True),
+        now=now,
+    )
     locked = partial(
         sql.contributor_locked,
         project_id=project.pk,
@@ -257,9 +267,6 @@ def _contributor_locked(
         user_id=contributor.pk,
         now=now,
     )
-    pc = locked()
-    if pc is not None:
-        return pc
     status = (
         ContributorStatus.QUALIFYING
         if quality["qualification_tasks"] > 0
@@ -267,9 +274,9 @@ def _contributor_locked(
     )
     try:
         with transaction.atomic():
-            pc = ProjectContributor.objects.create(project=project, user=contributor, status=status)
+            ProjectContributor.objects.create(project=project, user=contributor, status=status)
     except IntegrityError:  # the same person's other tab created it first
-        return locked()
+        pass
     return locked()  # their row now exists: read it as every later claim will
 
 
@@ -322,8 +329,7 @@ def assignment_claim_next(*, project: Project, contributor: AbstractBaseUser) ->
 def _claim(
     *, project: Project, contributor: AbstractBaseUser, quality: dict, now
 ) -> Assignment | QueueRefusal | None:
-    _reclaim_expired_leases(project=project, now=now)
-    pc = _contributor_locked(project=project, contributor=contributor, quality=quality, now=now)
+    pc = _claim_start(project=project, contributor=contributor, quality=quality, now=now)
     if refusal := _refusal_for(pc):
         return refusal
     if pc.live_lease_id is not None:
@@ -480,6 +486,8 @@ def annotation_submit(
                     user_id=contributor.pk,
                     seconds=seconds,
                     now=now,
+                    time_zone=row.time_zone,
+                    cap=row.sensitive_cap,
                 )
     if refused:
         raise LeaseLost(

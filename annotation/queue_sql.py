@@ -25,13 +25,16 @@ from django.db import connection
 from django.utils import timezone
 
 from annotation.models import Annotation, Assignment, ProjectContributor, Task
-from labelhub.models import OrganizationMember
+from labelhub.models import Organization, OrganizationMember, Profile, Project
 
 ASSIGNMENT = Assignment._meta.db_table
 TASK = Task._meta.db_table
 CONTRIBUTOR = ProjectContributor._meta.db_table
 ANNOTATION = Annotation._meta.db_table
 MEMBER = OrganizationMember._meta.db_table
+PROJECT = Project._meta.db_table
+ORGANIZATION = Organization._meta.db_table
+PROFILE = Profile._meta.db_table
 
 
 def _instance(model, values: dict):
@@ -86,13 +89,28 @@ def relax_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
+# The expired leases of a project, oldest first, locked (others skip them), as one JSON array
+# of [id, task_id] (params: project, now, limit). PostgreSQL only.
+EXPIRED_PROBE = (
+    "(SELECT json_agg(json_build_array(e.id, e.task_id)) FROM ("  # noqa: S608 - _meta
+    f"SELECT id, task_id FROM {ASSIGNMENT} "
+    "WHERE project_id = %s AND status = 'active' AND lease_expires_at <= %s "
+    "ORDER BY lease_expires_at LIMIT %s FOR UPDATE SKIP LOCKED) e)"
+)
+RELAX = "set_config('synchronous_commit', 'off', true)"  # SET LOCAL, as a value
+
+
+def _pairs(found) -> list[tuple[int, int]]:
+    return [(pk, task_id) for pk, task_id in (json_out(found) or [])]
+
+
 def expired_leases(
     *, project_id: int, now, limit: int, relax: bool = False
 ) -> list[tuple[int, int]]:
     """(id, task id) of leases whose time is up, oldest first, locked (others skip them).
 
-    ``relax``: also what :func:`relax_commit` does, in the same statement on PostgreSQL (a claim
-    starts with both; one round trip to the database instead of two).
+    ``relax``: also what :func:`relax_commit` does, in the same statement on PostgreSQL (a
+    claim's first statement, when :func:`claim_start` could not be it).
     """
     if not _postgres():
         with connection.cursor() as cursor:
@@ -103,37 +121,74 @@ def expired_leases(
                 [project_id, _when(now), limit],
             )
             return cursor.fetchall()
-    relaxed = "set_config('synchronous_commit', 'off', true), " if relax else ""
+    relaxed = f"{RELAX}, " if relax else ""
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {relaxed}(SELECT json_agg(json_build_array(e.id, e.task_id)) FROM ("  # noqa: S608
-            f"SELECT id, task_id FROM {ASSIGNMENT} "
-            "WHERE project_id = %s AND status = 'active' AND lease_expires_at <= %s "
-            "ORDER BY lease_expires_at LIMIT %s FOR UPDATE SKIP LOCKED) e)",
-            [project_id, _when(now), limit],
+        cursor.execute(f"SELECT {relaxed}{EXPIRED_PROBE}", [project_id, _when(now), limit])
+        return _pairs(cursor.fetchone()[-1])
+
+
+class ClaimStart(NamedTuple):
+    contributor: ProjectContributor
+    expired: list[tuple[int, int]]  # (id, task id) of the project's expired leases, locked
+
+
+def claim_start(
+    *, project_id: int, organization_id: int, user_id: int, now, reclaim: int
+) -> ClaimStart | None:
+    """What a claim reads first, in one statement on PostgreSQL: its commit relaxed
+    (:func:`relax_commit`), up to ``reclaim`` of the project's expired leases locked
+    (:func:`expired_leases`) and the contributor's row locked (:func:`contributor_locked`).
+
+    ``None`` when the person has no row on the project yet (their first claim): nothing was
+    done then, not even the expired leases; the caller asks for those apart.
+    """
+    if not _postgres():
+        pc = contributor_locked(
+            project_id=project_id, organization_id=organization_id, user_id=user_id, now=now
         )
-        found = json_out(cursor.fetchone()[-1]) or []
-    return [(pk, task_id) for pk, task_id in found]
+        if pc is None:
+            return None
+        expired = expired_leases(project_id=project_id, now=now, limit=reclaim)
+        return ClaimStart(contributor=pc, expired=expired)
+    pc = contributor_locked(
+        project_id=project_id,
+        organization_id=organization_id,
+        user_id=user_id,
+        now=now,
+        reclaim=reclaim,
+    )
+    return ClaimStart(contributor=pc, expired=pc.expired) if pc is not None else None
 
 
 def contributor_locked(
-    *, project_id: int, organization_id: int, user_id: int, now
+    *, project_id: int, organization_id: int, user_id: int, now, reclaim: int = 0
 ) -> ProjectContributor | None:
     """The contributor's row, locked, with ``live_lease_id`` (their live lease here, if any) and
     what keeps content from them in this organization: ``content_opt_outs`` (bits) and
-    ``sensitive_paused_until`` (the daily cap), read from their membership by its unique index."""
+    ``sensitive_paused_until`` (the daily cap), read from their membership by its unique index.
+
+    ``reclaim`` (PostgreSQL only, see :func:`claim_start`): the statement also relaxes the
+    commit and locks up to that many expired leases, handed back as ``pc.expired``."""
     lock = " FOR UPDATE OF pc" if _postgres() else ""
+    more, more_params = "", []
+    if reclaim:
+        more = f", {RELAX}, {EXPIRED_PROBE}"
+        more_params = [project_id, _when(now), reclaim]
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pc.id, pc.status, pc.pause_reason, pc.gold_answered_count, "  # noqa: S608
             "pc.gold_score_sum, "
             f"(SELECT a.id FROM {ASSIGNMENT} a WHERE a.project_id = %s AND a.contributor_id = %s"
             " AND a.status = 'active' AND a.lease_expires_at > %s LIMIT 1), "
-            "m.content_opt_outs, m.sensitive_paused_until "
+            f"m.content_opt_outs, m.sensitive_paused_until{more} "
             f"FROM {CONTRIBUTOR} pc LEFT JOIN {MEMBER} m "
             "ON m.organization_id = %s AND m.user_id = pc.user_id "
             f"WHERE pc.project_id = %s AND pc.user_id = %s{lock}",
-            [project_id, user_id, _when(now), organization_id, project_id, user_id],
+            [
+                *(project_id, user_id, _when(now)),
+                *more_params,
+                *(organization_id, project_id, user_id),
+            ],
         )
         row = cursor.fetchone()
     if row is None:
@@ -158,6 +213,8 @@ def contributor_locked(
     if paused is not None and timezone.is_naive(paused):
         paused = timezone.make_aware(paused, UTC)
     pc.sensitive_paused_until = paused
+    if reclaim:
+        pc.expired = _pairs(row[-1])
     return pc
 
 
@@ -319,6 +376,8 @@ class SubmitRow(NamedTuple):
     finished_at: object  # set on an assignment given back after it was submitted
     content_flags: int  # the task's and its project's content bits
     organization_id: int
+    time_zone: str | None  # the person's, from their profile (the day of sensitive work)
+    sensitive_cap: int  # the organization's sensitive minutes a day (0: none)
 
 
 def assignment_locked_for_submit(*, assignment_id: int, user_id: int) -> SubmitRow | None:
@@ -329,11 +388,14 @@ def assignment_locked_for_submit(*, assignment_id: int, user_id: int) -> SubmitR
         cursor.execute(
             "SELECT a.status, a.task_id, a.project_id, a.version, "  # noqa: S608
             "t.data, t.is_gold, t.gold, p.kind, p.schema, p.quality, a.finished_at, "
-            "t.content_flags | p.content_flags, p.organization_id "
+            "t.content_flags | p.content_flags, p.organization_id, pr.time_zone, "
+            "o.sensitive_minutes_per_day "
             f"FROM {ASSIGNMENT} a JOIN {TASK} t ON t.id = a.task_id "
-            "JOIN labelhub_project p ON p.id = a.project_id "
+            f"JOIN {PROJECT} p ON p.id = a.project_id "
+            f"JOIN {ORGANIZATION} o ON o.id = p.organization_id "
+            f"LEFT JOIN {PROFILE} pr ON pr.user_id = %s "
             f"WHERE a.id = %s AND a.contributor_id = %s{lock}",
-            [assignment_id, user_id],
+            [user_id, assignment_id, user_id],
         )
         row = cursor.fetchone()
     return SubmitRow(*row) if row is not None else None

@@ -42,7 +42,13 @@ def content_withheld(*, user, task: Task) -> bool:
 
 
 def _zone_of(user_id: int):
-    name = Profile.objects.filter(user_id=user_id).values_list("time_zone", flat=True).first()
+    return zone_named(
+        Profile.objects.filter(user_id=user_id).values_list("time_zone", flat=True).first()
+    )
+
+
+def zone_named(name: str | None):
+    """A person's time zone from their profile's name for it, else the server's."""
     if name:
         try:
             return zoneinfo.ZoneInfo(name)
@@ -55,12 +61,16 @@ def _when(value):
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def sensitive_work_record(*, organization_id: int, user_id: int, seconds: int, now) -> None:
+def sensitive_work_record(
+    *, organization_id: int, user_id: int, seconds: int, now, time_zone: str | None, cap: int
+) -> None:
     """Count one submitted sensitive task; pause sensitive work when the day's cap is reached.
 
-    Runs inside the submit's transaction (which holds the assignment's lock).
+    Runs inside the submit's transaction (which holds the assignment's lock), which read the
+    person's ``time_zone`` (their profile's, or None) and the organization's ``cap`` (minutes a
+    day, 0 for none) with the assignment: one statement here, unless the cap is reached.
     """
-    zone = _zone_of(user_id)
+    zone = zone_named(time_zone)
     local = timezone.localtime(now, zone)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -80,11 +90,6 @@ def sensitive_work_record(*, organization_id: int, user_id: int, seconds: int, n
             ],
         )
         (total,) = cursor.fetchone()
-    cap = (
-        Organization.objects.filter(pk=organization_id)
-        .values_list("sensitive_minutes_per_day", flat=True)
-        .first()
-    )
     if cap and total >= cap * 60:
         midnight = datetime.combine(local.date() + timedelta(days=1), time.min, tzinfo=zone)
         OrganizationMember.objects.filter(organization_id=organization_id, user_id=user_id).update(

@@ -55,7 +55,9 @@ def database_from_url(url: str) -> dict:
         }
     elif config["ENGINE"] == "django.db.backends.postgresql":
         config["CONN_MAX_AGE"] = int(os.environ.get("CONN_MAX_AGE", "60"))
-        config["CONN_HEALTH_CHECKS"] = True
+        # Not Django's SELECT 1 before each request (a round trip every time): a dropped
+        # connection is noticed from its socket instead (labelhub/dropped_connections.py).
+        config["CONN_HEALTH_CHECKS"] = False
         if env_bool("DB_PREPARED_STATEMENTS", default=True):
             # Parameters travel apart from the SQL, so a statement's text is the same on every
             # call and psycopg prepares it on its fifth use on a connection: PostgreSQL then

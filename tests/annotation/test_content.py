@@ -4,6 +4,7 @@ The claim runs on SQLite and PostgreSQL alike (the suite runs on both), so these
 """
 
 import re
+import zoneinfo
 from datetime import timedelta
 
 import pytest
@@ -147,6 +148,27 @@ def test_submit_of_plain_work_counts_no_sensitive_time():
         )
     assert len(statements(queries)) == (2 if connection.vendor == "postgresql" else 4)
     assert not SensitiveWorkDay.objects.exists()
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Pacific/Pago_Pago", ""])
+def test_submit_of_sensitive_work_counts_its_time_on_the_persons_own_day(zone):
+    """One statement more than a plain submit: the person's time zone and the organization's cap
+    come with the assignment."""
+    from labelhub.models import Profile
+
+    project, (ana,) = make_queue_project(contributors=1)
+    Profile.objects.update_or_create(user=ana, defaults={"time_zone": zone})
+    flag(make_tasks(project, 1), VIOLENCE)
+    lease = claim(project, ana)
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        queue.annotation_submit(
+            assignment_id=lease.pk, contributor=ana, result={"label": "cat"}, active_seconds=30
+        )
+    assert len(statements(queries)) == (3 if connection.vendor == "postgresql" else 5)
+    day = SensitiveWorkDay.objects.get(user=ana)
+    local = timezone.localtime(now, zoneinfo.ZoneInfo(zone) if zone else None)
+    assert (day.day, day.seconds, day.tasks) == (local.date(), 30, 1)
 
 
 def test_daily_cap_keeps_sensitive_tasks_away_for_the_rest_of_the_day():

@@ -49,12 +49,13 @@ def test_sqlite_url_gets_immediate_transactions_wal_and_busy_timeout():
     assert config["OPTIONS"]["timeout"] >= 5
 
 
-def test_postgres_url_is_parsed_with_health_checks():
+def test_postgres_url_is_parsed_without_a_select_before_each_request():
     config = database_from_url("postgres://postgres@127.0.0.1:5432/labelhub")
     assert config["ENGINE"] == "django.db.backends.postgresql"
     assert config["NAME"] == "labelhub"
     assert config["HOST"] == "127.0.0.1"
-    assert config["CONN_HEALTH_CHECKS"] is True
+    # A dropped connection is noticed from its socket (labelhub/dropped_connections.py).
+    assert config["CONN_HEALTH_CHECKS"] is False
 
 
 def test_secret_key_is_required_outside_debug():
