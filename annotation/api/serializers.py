@@ -85,10 +85,46 @@ class AssignmentSerializer(serializers.Serializer):
     version = serializers.IntegerField()
 
 
+# The shape of "next task", as the schema gives it; next_task_answer() builds it.
 class NextTaskSerializer(serializers.Serializer):
     assignment = AssignmentSerializer(source="*")
     task = QueueTaskSerializer()
     expires_at = serializers.DateTimeField(source="lease_expires_at")
+
+
+_WHEN = serializers.DateTimeField()
+
+
+def next_task_answer(assignment, *, contributor_id: int) -> dict:
+    """:class:`NextTaskSerializer`'s answer, built without a serializer.
+
+    A serializer deep-copies its declared fields, and its nested ones', on every use: about a
+    tenth of a claim's time in the web process, for a fixed shape of a dozen values. The values
+    go through the same fields' conversions (dates, content names) and the same
+    :func:`task_shown_to`; a test holds this answer equal to the serializer's.
+    """
+    task = assignment.task
+    shown = task_shown_to(project=task.project, task=task, contributor_id=contributor_id)
+    expires = _WHEN.to_representation(assignment.lease_expires_at)
+    saved = assignment.draft_saved_at
+    return {
+        "assignment": {
+            "id": assignment.pk,
+            "status": assignment.status,
+            "expires_at": expires,
+            "draft": assignment.draft,
+            "draft_saved_at": None if saved is None else _WHEN.to_representation(saved),
+            "version": assignment.version,
+        },
+        "task": {
+            "id": task.pk,
+            "data": shown.data,
+            "predictions": task.predictions,
+            "content": ContentNamesField().to_representation(task),
+            "shown_order": shown.order,
+        },
+        "expires_at": expires,
+    }
 
 
 class DraftInputSerializer(serializers.Serializer):

@@ -42,6 +42,7 @@ from annotation.api.serializers import (
     TaskOutput,
     TaskReviewerListOutput,
     TaskUploadInput,
+    next_task_answer,
 )
 from annotation.bulk import TASK_ACTIONS
 from annotation.importing import ImportRejected, rows_from_items
@@ -109,9 +110,8 @@ class NextTaskView(QueueView):
         assignment = queue.assignment_claim_next(project=project, contributor=request.user)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        assignment.task.project = project  # the serializer blinds the data by the project's kind
-        context = {"contributor_id": request.user.pk}
-        return Response(NextTaskSerializer(assignment, context=context).data)
+        assignment.task.project = project  # the data is blinded by the project's kind
+        return Response(next_task_answer(assignment, contributor_id=request.user.pk))
 
 
 class DraftView(QueueView):

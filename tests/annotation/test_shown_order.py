@@ -131,3 +131,33 @@ def test_the_work_screen_shows_the_same_order_as_the_api(client):
     positions = [html.index(f'data-response-id="{rid}"') for rid in body["task"]["shown_order"]]
     assert positions == sorted(positions)
     assert "m-a" not in html
+
+
+@pytest.mark.parametrize("draft", [False, True])
+def test_the_next_task_answer_is_the_serializers_to_the_byte(draft):
+    """The queue builds its answer by hand for speed (annotation/api/serializers.py); the
+    serializer that documents the shape must give the same one, blinded order, content names
+    (a built-in category and an organization's own), dates and draft included."""
+    import json
+
+    from django.utils import timezone
+    from rest_framework.renderers import JSONRenderer
+
+    from annotation import queue
+    from annotation.api.serializers import NextTaskSerializer, next_task_answer
+    from labelhub.content import content_category_create
+
+    project, (ana, _) = ranking_project()
+    own = content_category_create(organization=project.organization, name="Gore", actor=None)
+    (task,) = add_tasks(project, 1)
+    task.content_flags = 1 | own.flag
+    task.predictions = [{"ranking": ["b", "a", "c", "d"]}]
+    task.save()
+    assignment = queue.assignment_claim_next(project=project, contributor=ana)
+    if draft:
+        assignment.draft, assignment.draft_saved_at = {"ranking": ["a"]}, timezone.now()
+    assignment.task.project = project
+    by_hand = next_task_answer(assignment, contributor_id=ana.pk)
+    expected = NextTaskSerializer(assignment, context={"contributor_id": ana.pk}).data
+    assert JSONRenderer().render(by_hand) == JSONRenderer().render(expected)
+    assert json.loads(JSONRenderer().render(by_hand))["task"]["content"] == ["violence", "gore"]
