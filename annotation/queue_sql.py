@@ -300,25 +300,42 @@ def lease_next_task(
                 )
         return assignment_insert(task=task, contributor=contributor, expires=expires, now=now)
 
+    # A claim of the same person that held their row until a moment ago (another tab, a retry)
+    # may have leased a task meanwhile: the lock on the row is waited for in the claim's first
+    # statement, which read their live lease before it had waited. This statement starts after
+    # the wait, so it sees that lease: it then takes nothing and hands the lease back.
+    live = (
+        f"SELECT id FROM {ASSIGNMENT} WHERE project_id = %s AND contributor_id = %s "  # noqa: S608
+        "AND status = 'active' AND lease_expires_at > %s LIMIT 1"
+    )
+    free = "AND NOT EXISTS (SELECT 1 FROM live)"
     if gold:
-        found = f"SELECT {TASK_COLUMNS} FROM {TASK} WHERE id = ({candidate})"  # noqa: S608
+        found = f"SELECT {TASK_COLUMNS} FROM {TASK} WHERE id = ({candidate}) {free}"  # noqa: S608
     else:
         found = (
             f"UPDATE {TASK} SET lease_count = lease_count + 1 "  # noqa: S608
-            f"WHERE id = ({candidate}) RETURNING {TASK_COLUMNS}"
+            f"WHERE id = ({candidate}) {free} RETURNING {TASK_COLUMNS}"
         )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH found AS ({found}), lease AS ({LEASE_INSERT} "  # noqa: S608
+            f"WITH live AS ({live}), found AS ({found}), lease AS ({LEASE_INSERT} "  # noqa: S608
             "SELECT id, %s, project_id, 'active', %s, 1, 0, '', %s, %s FROM found RETURNING id) "
-            f"SELECT lease.id, {', '.join('found.' + f for f in TASK_FIELDS)} FROM found, lease",
-            [*params, contributor.pk, _when(expires), _when(now), _when(now)],
+            "SELECT (SELECT id FROM live), lease.id, "
+            f"{', '.join('found.' + f for f in TASK_FIELDS)} "
+            "FROM (SELECT 1) one LEFT JOIN found ON true LEFT JOIN lease ON true",
+            [
+                *(project_id, contributor.pk, _when(now)),
+                *params,
+                *(contributor.pk, _when(expires), _when(now), _when(now)),
+            ],
         )
-        row = cursor.fetchone()
-    if row is None:
+        live_id, lease_id, *task_row = cursor.fetchone()
+    if live_id is not None:
+        return Assignment.objects.select_related("task").get(pk=live_id)
+    if lease_id is None:
         return None
-    task = _task_from_row(row[1:])
-    return _lease(pk=row[0], task=task, contributor=contributor, expires=expires, now=now)
+    task = _task_from_row(task_row)
+    return _lease(pk=lease_id, task=task, contributor=contributor, expires=expires, now=now)
 
 
 def _task_from_row(row) -> Task | None:

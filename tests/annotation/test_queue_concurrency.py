@@ -135,3 +135,53 @@ def test_many_processes_and_threads_fill_every_task_exactly():
         contributor__in=opted_out, task__content_flags=VIOLENCE
     ).exists()
     assert Annotation.objects.filter(contributor__in=opted_out).count() > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_claims_of_one_person_at_once_give_them_one_lease(monkeypatch):
+    """Two tabs, or a script retrying "next" while its first call is still running: the second
+    claim waits for the first one's lock on the person's row, and must then hand back the lease
+    the first one made, not take a second task. The first claim is held inside its lease step so
+    that the second one is surely waiting on the row when the first commits."""
+    import time
+
+    from annotation import queue, queue_sql
+
+    project, (ana,) = make_queue_project(contributors=1)
+    Task.objects.bulk_create(Task(project=project, data={"n": i}) for i in range(5))
+    first = queue.assignment_claim_next(project=project, contributor=ana)
+    Assignment.objects.filter(pk=first.pk).delete()  # the person's row exists; no lease yet
+    Task.objects.filter(pk=first.task_id).update(lease_count=0)
+
+    lease_next_task = queue_sql.lease_next_task
+    slow = threading.Event()
+
+    def held(**kwargs):
+        if threading.current_thread().name == "first":
+            slow.set()
+            time.sleep(0.5)  # the second claim is waiting on the person's row meanwhile
+        return lease_next_task(**kwargs)
+
+    monkeypatch.setattr(queue_sql, "lease_next_task", held)
+    leases: dict[str, int] = {}
+
+    def claim(name: str) -> None:
+        from django.db import connection as own
+
+        try:
+            leases[name] = queue.assignment_claim_next(project=project, contributor=ana).pk
+        finally:
+            own.close()
+
+    one = threading.Thread(target=claim, args=("first",), name="first")
+    one.start()
+    assert slow.wait(5)
+    two = threading.Thread(target=claim, args=("second",), name="second")
+    two.start()
+    one.join(10)
+    two.join(10)
+    live = Assignment.objects.filter(contributor=ana, status=AssignmentStatus.ACTIVE)
+    assert leases["first"] == leases["second"]
+    assert live.count() == 1
+    assert Task.objects.get(pk=live.get().task_id).lease_count == 1
