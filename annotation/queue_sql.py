@@ -142,22 +142,20 @@ def claim_start(
     ``None`` when the person has no row on the project yet (their first claim): nothing was
     done then, not even the expired leases; the caller asks for those apart.
     """
-    if not _postgres():
-        pc = contributor_locked(
-            project_id=project_id, organization_id=organization_id, user_id=user_id, now=now
-        )
-        if pc is None:
-            return None
-        expired = expired_leases(project_id=project_id, now=now, limit=reclaim)
-        return ClaimStart(contributor=pc, expired=expired)
+    postgres = _postgres()  # SQLite: the same in two statements, its commit not relaxed
     pc = contributor_locked(
         project_id=project_id,
         organization_id=organization_id,
         user_id=user_id,
         now=now,
-        reclaim=reclaim,
+        reclaim=reclaim if postgres else 0,
     )
-    return ClaimStart(contributor=pc, expired=pc.expired) if pc is not None else None
+    if pc is None:
+        return None
+    if postgres:
+        return ClaimStart(contributor=pc, expired=pc.expired)
+    expired = expired_leases(project_id=project_id, now=now, limit=reclaim)
+    return ClaimStart(contributor=pc, expired=expired)
 
 
 def contributor_locked(
