@@ -27,9 +27,11 @@ def dropped(raw) -> bool:
         fd = raw.pgconn.socket
     except Exception:  # psycopg raises OperationalError for a closed pgconn
         return True
+    # An idle connection has nothing to read unless the server wrote its farewell (or hung up).
+    if not hasattr(select, "poll"):  # Windows
+        return bool(select.select([fd], [], [], 0)[0])
     poller = select.poll()
     poller.register(fd, select.POLLIN | select.POLLPRI)
-    # An idle connection has nothing to read unless the server wrote its farewell (or hung up).
     return bool(poller.poll(0))
 
 
