@@ -467,3 +467,27 @@ def test_draft_on_an_expired_lease_is_kept_but_does_not_renew_it():
     assert saved.lease_expires_at < timezone.now()
     lease.refresh_from_db()
     assert lease.draft == {"a": 1}
+
+
+@pytest.mark.postgres
+def test_a_submit_reads_its_task_by_its_key_whatever_the_planner_estimates():
+    """Statistics lag a new project (its tasks' ids lie above any the planner has seen), and at a
+    million tasks PostgreSQL then joined the submit's assignment to its task with a merge join
+    that walked the task table's whole primary key (0.4 s). The task must be looked up by its
+    key whatever the estimates say; here the planner is told to avoid nested loops, the plan
+    such estimates lead to."""
+    project, (ana,) = make_queue_project(contributors=1)
+    make_tasks(project, 3)
+    lease = claim(project, ana)
+    with CaptureQueriesContext(connection) as queries:
+        submit(lease)
+    (locked,) = [q["sql"] for q in queries if "FOR UPDATE OF a" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute(f"EXPLAIN {locked}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_nestloop")
+    joined_on_task = [
+        line.strip() for line in plan.splitlines() if "Cond:" in line and "task_id" in line
+    ]
+    assert joined_on_task == ["Index Cond: (id = a.task_id)"], plan
