@@ -407,13 +407,15 @@ def _content_refusal(*, project: Project, pc: ProjectContributor, now) -> QueueR
 
 
 def _assignment_locked(*, assignment_id: int, contributor: AbstractBaseUser) -> Assignment:
-    """The contributor's own assignment, locked (with its task and project).
+    """The contributor's own assignment, locked (with its project; its task loads by its key
+    when asked for: joined, a planner whose statistics lag a new project walked the whole task
+    table's key, as in :func:`queue_sql.assignment_locked_for_submit`).
 
     Raises ``Assignment.DoesNotExist`` for anyone else's: callers answer 404.
     """
     return (
         Assignment.objects.select_for_update(of=("self",))
-        .select_related("task", "project")
+        .select_related("project")
         .get(pk=assignment_id, contributor=contributor)
     )
 
