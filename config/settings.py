@@ -301,6 +301,11 @@ MODEL_BACKENDS_ALLOW_PRIVATE_ADDRESSES = env_bool(
 # userinfo URLs its discovery document names): a setting of its own, for an on-premise provider.
 SIGNIN_ALLOW_PRIVATE_ADDRESSES = env_bool("SIGNIN_ALLOW_PRIVATE_ADDRESSES", default=False)
 
+# How long the quality step waits after a project's first waiting answer before it runs, so the
+# answers submitted meanwhile are judged in one batch (quality/tasks.py: after_gathering); 0 runs
+# it at once.
+JUDGING_GATHER_SECONDS = float(os.environ.get("JUDGING_GATHER_SECONDS", "0.5"))
+
 TASKS = {
     "default": {
         "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),

@@ -332,3 +332,44 @@ def test_a_worker_takes_judging_and_its_deliveries_before_imports_and_exports():
 
     assert judge_project.priority == deliver_webhooks.priority == deliver_webhook.priority
     assert judge_project.priority > max(import_job_process.priority, export_job_process.priority)
+
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _judging_runs():
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path__endswith=".judge_project")
+
+
+@pytest.mark.django_db
+@override_settings(TASKS=DATABASE_TASKS, JUDGING_GATHER_SECONDS=0.5)
+def test_a_run_waits_to_gather_the_answers_submitted_after_the_first(monkeypatch):
+    """A run started at once took the one or two answers that came while the last one ran: the
+    worker ran without a pause beside a single annotator, at three times the CPU per answer of a
+    batch. The first waiting answer queues a run half a second ahead; the answers submitted
+    meanwhile queue nothing, and the run then judges them all."""
+    from django.utils import timezone
+
+    project, *_ = make_quality_project()
+    before = timezone.now()
+    for n in range(20):
+        after_submit(annotation_id=n, project_id=project.pk)
+    run = _judging_runs().get()
+    assert 0.45 <= (run.run_after - before).total_seconds() <= 0.6
+    assert not _judging_runs().ready().exists()
+    # A run that judged a full batch asks for a second one to share the backlog: at once.
+    JudgingRequest.objects.all().delete()
+    run.delete()
+    monkeypatch.setattr("quality.tasks.judging_run", lambda **kwargs: kwargs["on_full_batch"]())
+    judge_project.call(project.pk)
+    assert _judging_runs().ready().count() == 1
+
+
+@pytest.mark.django_db
+@override_settings(TASKS=DATABASE_TASKS, JUDGING_GATHER_SECONDS=0)
+def test_no_gathering_runs_at_once():
+    project, *_ = make_quality_project()
+    after_submit(annotation_id=1, project_id=project.pk)
+    assert _judging_runs().ready().count() == 1

@@ -161,7 +161,7 @@ class Command(BaseCommand):
 
     def measure(self, project, options) -> dict:
         n = options["answers"]
-        request_judging(project.pk)
+        request_judging(project.pk, gather=False)  # the backlog is there
         env = {**os.environ, "LOG_LEVEL": "ERROR", "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true"}
         command = [
             sys.executable,
