@@ -1,6 +1,7 @@
 """Reads of the annotation app, each with the joins it needs."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -99,21 +100,42 @@ def project_for_contributor(*, user: AbstractBaseUser, project_id: int) -> Proje
     """The project if ``user`` is a contributor on it, else 404 (as ``project_for`` answers).
 
     One hand-written query: the queue asks this on every call, and building it with the ORM
-    costs more than running it.
+    costs more than running it. With an API token, "next task" reads it in the token's own
+    statement instead (:func:`contributor_project_sql`, ``annotation.api.authentication``).
     """
     if not user.is_authenticated:
         raise Http404("No such project.")
-    columns = ", ".join(f"p.{name}" for name in QUEUE_PROJECT_FIELDS)
+    columns, joins, params = contributor_project_sql(user_column="%s")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns} FROM {Project._meta.db_table} p "  # noqa: S608 - from _meta
-            f"JOIN {ProjectMember._meta.db_table} m ON m.project_id = p.id "
-            "WHERE p.id = %s AND m.user_id = %s AND m.role = %s",
-            [project_id, user.pk, Role.CONTRIBUTOR.value],
+            f"SELECT {columns.removeprefix(', ')} FROM (SELECT 1) one{joins}",  # noqa: S608
+            [*params(project_id), user.pk],
         )
         row = cursor.fetchone()
-    if row is None:
+    project = contributor_project_from_row(row, user=user)
+    if project is None:
         raise Http404("No such project.")
+    return project
+
+
+def contributor_project_sql(*, user_column: str) -> tuple[str, str, Callable[[int], list]]:
+    """The columns (each after a comma) and the LEFT JOINs that read a project where the user
+    in ``user_column`` is a contributor, all NULL where they are not; and the params of those
+    joins for a project id. The user's own param, where ``user_column`` is one, comes after."""
+    columns = "".join(f", p.{name}" for name in QUEUE_PROJECT_FIELDS)
+    joins = (
+        f" LEFT JOIN {ProjectMember._meta.db_table} m ON m.project_id = %s "
+        f"AND m.role = %s AND m.user_id = {user_column} "
+        f"LEFT JOIN {Project._meta.db_table} p ON p.id = m.project_id"
+    )
+    return columns, joins, lambda project_id: [project_id, Role.CONTRIBUTOR.value]
+
+
+def contributor_project_from_row(row, *, user: AbstractBaseUser) -> Project | None:
+    """The project read by :func:`contributor_project_sql`'s columns; None where the user is
+    not a contributor on it (or it does not exist)."""
+    if row is None or row[0] is None:
+        return None
     values = dict(zip(QUEUE_PROJECT_FIELDS, row, strict=True))
     for name in ("schema", "quality"):
         values[name] = Project._meta.get_field(name).from_db_value(values[name], None, connection)

@@ -20,7 +20,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotation import queue
-from annotation.api.authentication import QueueTokenAuthentication
+from annotation.api.authentication import (
+    ContributorProjectRead,
+    QueueTokenAuthentication,
+    contributor_project,
+)
 from annotation.api.serializers import (
     AssignmentSerializer,
     DraftInputSerializer,
@@ -51,7 +55,6 @@ from annotation.models import Assignment, ImportJob, Task
 from annotation.selectors import (
     TaskFilters,
     archived_refusal,
-    project_for_contributor,
     tasks_for_manager,
 )
 from labelhub.api import examples
@@ -91,6 +94,8 @@ def result_errors(error: ValidationError) -> dict[str, list[str]]:
 
 
 class NextTaskView(QueueView):
+    token_also_reads = ContributorProjectRead()  # the project, in the token's statement
+
     @extend_schema(
         examples=examples.NEXT_TASK,
         request=None,
@@ -104,7 +109,7 @@ class NextTaskView(QueueView):
         },
     )
     def post(self, request: Request, project_id: int) -> Response:
-        project = project_for_contributor(user=request.user, project_id=project_id)
+        project = contributor_project(request, project_id)
         if refusal := archived_refusal(project):
             raise refusal
         assignment = queue.assignment_claim_next(project=project, contributor=request.user)

@@ -96,6 +96,30 @@ def test_non_contributors_get_404():
     assert APIClient().post(next_url(project)).status_code == 401
 
 
+def test_the_project_read_with_the_token_is_the_one_of_the_route_and_the_persons_role():
+    """With a token, "next" reads the project in the token's statement: a contributor of
+    another project, a project that does not exist, an inactive person, and the browser's
+    session (its own query) each get what they got before."""
+    project, (ana,) = make_queue_project(contributors=1)
+    other, (ben,) = make_queue_project(contributors=1)
+    make_tasks(project, 2)
+    make_tasks(other, 2)
+    assert client_for(ben).post(next_url(project)).status_code == 404
+    missing = f"/api/v1/projects/{other.pk + 1000}/next/"
+    assert client_for(ana).post(missing).status_code == 404
+    answer = client_for(ana).post(next_url(project))
+    assert answer.status_code == 200
+    assert Task.objects.get(pk=answer.json()["task"]["id"]).project_id == project.pk
+    browser = APIClient()
+    browser.force_login(ben)
+    assert browser.post(next_url(other)).status_code == 200
+    assert browser.post(next_url(project)).status_code == 404
+    inactive = client_for(ana)
+    ana.is_active = False
+    ana.save(update_fields=["is_active"])
+    assert inactive.post(next_url(project)).status_code == 401
+
+
 def test_someone_elses_assignment_is_404():
     project, (ana, ben) = make_queue_project()
     make_tasks(project, 1)
@@ -264,11 +288,12 @@ def test_next_over_http_takes_a_handful_of_queries():
     with CaptureQueriesContext(connection) as queries:
         assert client.post(next_url(project)).status_code == 200
     next_count = len(statements(queries))
-    # token, project with role + the claim's statements; token + the submit's
+    # the token with the project and the person's role + the claim's statements; token + the
+    # submit's
     if connection.vendor == "postgresql":
-        assert (next_count, submit_count) == (2 + 2, 1 + 2)
+        assert (next_count, submit_count) == (1 + 2, 1 + 2)
     else:
-        assert (next_count, submit_count) == (2 + 5, 1 + 4)
+        assert (next_count, submit_count) == (1 + 5, 1 + 4)
 
 
 def test_unknown_token_or_inactive_user_is_401():
@@ -392,8 +417,8 @@ def test_every_round_trip_of_a_steady_state_next_and_submit_is_pinned(settings, 
     a round trip, and the p95 of the queue is mostly the count of them (docs/performance.md).
     A request does not ask the database whether its connection is alive (the socket tells:
     labelhub/dropped_connections.py); a claim relaxes its commit, probes for expired leases and
-    locks the person's row in one statement; a submit while a judging run waits only looks for
-    that run."""
+    locks the person's row in one statement; the token's statement of a claim reads the project
+    too; a submit while a judging run waits only looks for that run."""
     import json
 
     # Judging queued for a worker, as in production (the tests' default runs it inline).
@@ -424,8 +449,8 @@ def test_every_round_trip_of_a_steady_state_next_and_submit_is_pinned(settings, 
     assert_round_trips(
         claim,
         [
-            ("SELECT", "labelhub_apitoken"),  # the token and its person
-            ("SELECT", "labelhub_projectmember"),  # the project, with the person's role on it
+            # the token, its person, and the project with the person's role on it
+            ("SELECT", "labelhub_projectmember"),
             ("BEGIN", ""),
             # the person's row locked, the commit relaxed, the expired leases probed
             ("SELECT", "set_config('synchronous_commit'"),
@@ -433,7 +458,8 @@ def test_every_round_trip_of_a_steady_state_next_and_submit_is_pinned(settings, 
             ("COMMIT", ""),
         ],
     )
-    assert "FROM annotation_projectcontributor" in claim[3]
+    assert "FROM annotation_projectcontributor" in claim[2]
+    assert "labelhub_apitoken" in claim[0]
     assert_round_trips(
         submit,
         [
