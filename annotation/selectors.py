@@ -105,11 +105,13 @@ def project_for_contributor(*, user: AbstractBaseUser, project_id: int) -> Proje
     """
     if not user.is_authenticated:
         raise Http404("No such project.")
-    columns, joins, params = contributor_project_sql(user_column="%s")
+    columns = ", ".join(f"p.{name}" for name in QUEUE_PROJECT_FIELDS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns.removeprefix(', ')} FROM (SELECT 1) one{joins}",  # noqa: S608
-            [*params(project_id), user.pk],
+            f"SELECT {columns} FROM {Project._meta.db_table} p "  # noqa: S608 - from _meta
+            f"JOIN {ProjectMember._meta.db_table} m ON m.project_id = p.id "
+            "WHERE p.id = %s AND m.user_id = %s AND m.role = %s",
+            [project_id, user.pk, Role.CONTRIBUTOR.value],
         )
         row = cursor.fetchone()
     project = contributor_project_from_row(row, user=user)
@@ -119,9 +121,10 @@ def project_for_contributor(*, user: AbstractBaseUser, project_id: int) -> Proje
 
 
 def contributor_project_sql(*, user_column: str) -> tuple[str, str, Callable[[int], list]]:
-    """The columns (each after a comma) and the LEFT JOINs that read a project where the user
-    in ``user_column`` is a contributor, all NULL where they are not; and the params of those
-    joins for a project id. The user's own param, where ``user_column`` is one, comes after."""
+    """The columns (each after a comma) and the LEFT JOINs that read, in another statement, a
+    project where the user in ``user_column`` is a contributor (all NULL where they are not: the
+    same test as :func:`project_for_contributor`'s); and the params of those joins for a project
+    id."""
     columns = "".join(f", p.{name}" for name in QUEUE_PROJECT_FIELDS)
     joins = (
         f" LEFT JOIN {ProjectMember._meta.db_table} m ON m.project_id = %s "

@@ -348,8 +348,8 @@ def _judging_runs():
 def test_a_run_waits_to_gather_the_answers_submitted_after_the_first(monkeypatch):
     """A run started at once took the one or two answers that came while the last one ran: the
     worker ran without a pause beside a single annotator, at three times the CPU per answer of a
-    batch. The first waiting answer queues a run half a second ahead; the answers submitted
-    meanwhile queue nothing, and the run then judges them all."""
+    batch. The first waiting answer queues a run half a second ahead, not ready before then; the
+    answers submitted meanwhile queue nothing more."""
     from django.utils import timezone
 
     project, *_ = make_quality_project()
